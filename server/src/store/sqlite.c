@@ -1,0 +1,289 @@
+/* sqlite.c: the SQLite implementation of the db driver (the embedded default).
+ *
+ * One connection per worker thread, opened in multi-thread mode (no per-connection mutex:
+ * a connection never crosses threads at the same time). WAL lets readers run beside the one
+ * writer; busy_timeout makes writers queue instead of failing; foreign keys are on.
+ * synchronous=NORMAL in WAL survives a killed process (the WAL is written before commit
+ * returns) but may lose the last commits on power loss; that is the usual embedded trade-off.
+ *
+ * Statements are prepared once and cached, keyed by the SQL string's address. Parameters
+ * are written $1, $2 (the PostgreSQL way); SQLite treats "$1" as a named parameter, so each
+ * name is mapped back to its number when binding.
+ */
+#include "db.h"
+#include "stmt_cache.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQLITE_BUSY_MS 5000
+
+struct db_rows {
+  struct db *db;
+  sqlite3_stmt *stmt;
+};
+
+struct db {
+  sqlite3 *conn;
+  struct stmt_cache cache;
+  struct db_rows rows; /* one cursor suffices: callers never nest queries on one SQL */
+  char err[256];
+};
+
+static void *sq_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n, size);
+  if (!p)
+    abort(); /* the server's policy: out of memory aborts */
+  return p;
+}
+
+static void sq_seterr(struct db *db, const char *what) {
+  snprintf(db->err, sizeof db->err, "%s: %s", what, sqlite3_errmsg(db->conn));
+}
+
+static int sq_map(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return DB_OK;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return DB_BUSY;
+  case SQLITE_CONSTRAINT:
+    break;
+  default:
+    return DB_ERR;
+  }
+  switch (rc) {
+  case SQLITE_CONSTRAINT_UNIQUE:
+  case SQLITE_CONSTRAINT_PRIMARYKEY:
+    return DB_UNIQUE;
+  case SQLITE_CONSTRAINT_FOREIGNKEY:
+    return DB_FOREIGN;
+  default:
+    return DB_CONSTRAINT;
+  }
+}
+
+static int sq_pragmas(struct db *db) {
+  static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=NORMAL;"
+                                "PRAGMA foreign_keys=ON;";
+  if (sqlite3_busy_timeout(db->conn, SQLITE_BUSY_MS) != SQLITE_OK)
+    return DB_ERR;
+  if (sqlite3_exec(db->conn, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+    return DB_ERR;
+  return DB_OK;
+}
+
+static int sq_open(const char *target, struct db **out, char *err, size_t errlen) {
+  struct db *db = sq_xcalloc(1, sizeof *db);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  *out = NULL;
+  if (sqlite3_open_v2(target, &db->conn, flags, NULL) != SQLITE_OK)
+    goto fail;
+  sqlite3_extended_result_codes(db->conn, 1);
+  if (sq_pragmas(db) != DB_OK)
+    goto fail;
+  *out = db;
+  return DB_OK;
+fail:
+  snprintf(err, errlen, "sqlite: cannot open %s: %s", target,
+           db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
+  sqlite3_close(db->conn);
+  free(db);
+  return DB_ERR;
+}
+
+static void sq_finalize(void *stmt, void *ctx) {
+  (void)ctx;
+  sqlite3_finalize(stmt);
+}
+
+static void sq_close(struct db *db) {
+  if (!db)
+    return;
+  stmt_cache_clear(&db->cache, sq_finalize, NULL);
+  sqlite3_close(db->conn);
+  free(db);
+}
+
+static int sq_simple(struct db *db, const char *sql) {
+  int rc = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    sq_seterr(db, sql);
+    return sq_map(sqlite3_extended_errcode(db->conn));
+  }
+  return DB_OK;
+}
+
+static int sq_begin(struct db *db) { return sq_simple(db, "BEGIN IMMEDIATE"); }
+static int sq_commit(struct db *db) { return sq_simple(db, "COMMIT"); }
+
+static int sq_rollback(struct db *db) {
+  if (sqlite3_get_autocommit(db->conn))
+    return DB_OK; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+  return sq_simple(db, "ROLLBACK");
+}
+
+static int sq_script(struct db *db, const char *sql) { return sq_simple(db, sql); }
+
+/* "$7" -> 7; anything else -> 0 (rejected: we only write numbered placeholders). */
+static int sq_param_number(const char *name) {
+  if (!name || name[0] != '$' || name[1] < '1' || name[1] > '9')
+    return 0;
+  char *end;
+  long v = strtol(name + 1, &end, 10);
+  return (*end || v > 999) ? 0 : (int)v;
+}
+
+static int sq_bind_one(sqlite3_stmt *stmt, int idx, const struct db_param *p) {
+  switch (p->type) {
+  case DB_T_INT:
+    return sqlite3_bind_int64(stmt, idx, p->i);
+  case DB_T_TEXT:
+    return sqlite3_bind_text64(stmt, idx, p->p, p->len, SQLITE_STATIC, SQLITE_UTF8);
+  case DB_T_BLOB:
+    /* A zero-length blob must still be a blob, not NULL: bind with a dummy pointer. */
+    return sqlite3_bind_blob64(stmt, idx, p->len ? p->p : "", p->len, SQLITE_STATIC);
+  case DB_T_NULL:
+  default:
+    return sqlite3_bind_null(stmt, idx);
+  }
+}
+
+static int sq_bind(struct db *db, sqlite3_stmt *stmt, const struct db_param *params, int n) {
+  int count = sqlite3_bind_parameter_count(stmt);
+  for (int idx = 1; idx <= count; idx++) {
+    int num = sq_param_number(sqlite3_bind_parameter_name(stmt, idx));
+    if (num < 1 || num > n) {
+      snprintf(db->err, sizeof db->err, "sqlite: parameter %d missing or misnamed", idx);
+      return DB_ERR;
+    }
+    if (sq_bind_one(stmt, idx, &params[num - 1]) != SQLITE_OK) {
+      sq_seterr(db, "bind");
+      return DB_ERR;
+    }
+  }
+  return DB_OK;
+}
+
+static int sq_prepare(struct db *db, const char *sql, const struct db_param *params, int n,
+                      sqlite3_stmt **out) {
+  sqlite3_stmt *stmt = stmt_cache_get(&db->cache, sql);
+  if (!stmt) {
+    if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+        SQLITE_OK) {
+      sq_seterr(db, sql);
+      return DB_ERR;
+    }
+    stmt_cache_put(&db->cache, sql, stmt);
+  }
+  int rc = sq_bind(db, stmt, params, n);
+  if (rc != DB_OK) {
+    sqlite3_clear_bindings(stmt);
+    return rc;
+  }
+  *out = stmt;
+  return DB_OK;
+}
+
+static void sq_release(sqlite3_stmt *stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+}
+
+static int sq_step_error(struct db *db, sqlite3_stmt *stmt) {
+  int ext = sqlite3_extended_errcode(db->conn);
+  sq_seterr(db, sqlite3_sql(stmt));
+  return sq_map(ext);
+}
+
+static int sq_exec(struct db *db, const char *sql, const struct db_param *params, int n,
+                   int64_t *changes) {
+  sqlite3_stmt *stmt;
+  int rc = sq_prepare(db, sql, params, n, &stmt);
+  if (rc != DB_OK)
+    return rc;
+  int step;
+  while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+    ; /* a RETURNING clause nobody reads: step through it */
+  rc = step == SQLITE_DONE ? DB_OK : sq_step_error(db, stmt);
+  if (rc == DB_OK && changes)
+    *changes = sqlite3_changes64(db->conn);
+  sq_release(stmt);
+  return rc;
+}
+
+static int sq_query(struct db *db, const char *sql, const struct db_param *params, int n,
+                    struct db_rows **out) {
+  sqlite3_stmt *stmt;
+  int rc = sq_prepare(db, sql, params, n, &stmt);
+  *out = NULL;
+  if (rc != DB_OK)
+    return rc;
+  db->rows = (struct db_rows){db, stmt};
+  *out = &db->rows;
+  return DB_OK;
+}
+
+static int sq_next(struct db_rows *rows) {
+  int step = sqlite3_step(rows->stmt);
+  if (step == SQLITE_ROW)
+    return 1;
+  if (step == SQLITE_DONE)
+    return 0;
+  return sq_step_error(rows->db, rows->stmt);
+}
+
+static void sq_done(struct db_rows *rows) {
+  if (rows)
+    sq_release(rows->stmt);
+}
+
+static int sq_is_null(struct db_rows *rows, int col) {
+  return sqlite3_column_type(rows->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t sq_get_int(struct db_rows *rows, int col) {
+  return sqlite3_column_int64(rows->stmt, col);
+}
+
+static const char *sq_get_text(struct db_rows *rows, int col, size_t *len) {
+  const char *s = (const char *)sqlite3_column_text(rows->stmt, col);
+  if (len)
+    *len = (size_t)sqlite3_column_bytes(rows->stmt, col);
+  return s;
+}
+
+static const void *sq_get_blob(struct db_rows *rows, int col, size_t *len) {
+  const void *p = sqlite3_column_blob(rows->stmt, col);
+  if (len)
+    *len = (size_t)sqlite3_column_bytes(rows->stmt, col);
+  return p;
+}
+
+static const char *sq_errmsg(struct db *db) { return db->err; }
+
+const struct db_driver db_sqlite_driver = {
+    .name = "sqlite",
+    .dialect = DB_SQLITE,
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .exec = sq_exec,
+    .query = sq_query,
+    .next = sq_next,
+    .done = sq_done,
+    .is_null = sq_is_null,
+    .get_int = sq_get_int,
+    .get_text = sq_get_text,
+    .get_blob = sq_get_blob,
+    .script = sq_script,
+    .errmsg = sq_errmsg,
+};

@@ -1,0 +1,295 @@
+/* store.c: choosing the backend from configuration, opening a connection, nested
+ * transactions, health, ids, and the small helpers the domain files share.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#define SQLITE_FILE "sotto.db"
+
+static const char *const store_err_names[] = {
+    [STORE_OK] = "ok",
+    [STORE_NOT_FOUND] = "not_found",
+    [STORE_CONFLICT] = "conflict",
+    [STORE_CONFLICT_EMAIL] = "conflict_email",
+    [STORE_CONFLICT_USERNAME] = "conflict_username",
+    [STORE_CONFLICT_KEY] = "conflict_key",
+    [STORE_IDENTITY_IMMUTABLE] = "identity_immutable",
+    [STORE_LIMIT] = "limit",
+    [STORE_TOKEN_REUSED] = "token_reused",
+    [STORE_INVALID] = "invalid",
+    [STORE_BUSY] = "busy",
+    [STORE_ERROR] = "error",
+};
+
+const char *store_strerror(enum store_err err) {
+  if ((unsigned)err >= sizeof store_err_names / sizeof store_err_names[0])
+    return "unknown";
+  return store_err_names[err];
+}
+
+void *store_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p)
+    abort();
+  return p;
+}
+
+void *store_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p)
+    abort();
+  return p;
+}
+
+char *store_xstrdup(const char *s) {
+  if (!s)
+    return NULL;
+  char *d = strdup(s);
+  if (!d)
+    abort();
+  return d;
+}
+
+struct db_param db_text(const char *s) {
+  if (!s)
+    return DB_NULL;
+  return DB_TEXTN(s, strlen(s));
+}
+
+int db_exists(const struct db_driver *drv, struct db *db, const char *sql,
+              const struct db_param *params, int n) {
+  struct db_rows *r;
+  int rc = drv->query(db, sql, params, n, &r);
+  if (rc == DB_OK)
+    rc = drv->next(r);
+  drv->done(r);
+  return rc;
+}
+
+static bool store_is_pg_url(const char *url) {
+  return !strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11);
+}
+
+enum store_err store_config_check(const struct store_config *cfg, char *err, size_t errlen) {
+  const char *url = cfg->database_url;
+  if (url && *url && !store_is_pg_url(url)) {
+    snprintf(err, errlen, "DATABASE_URL: must start with postgresql:// (unset for SQLite)");
+    return STORE_INVALID;
+  }
+  if ((!url || !*url) && (!cfg->data_dir || !*cfg->data_dir)) {
+    snprintf(err, errlen, "DATA_DIR: must be set when DATABASE_URL is unset");
+    return STORE_INVALID;
+  }
+  return STORE_OK;
+}
+
+/* SQLite's file lives in DATA_DIR; make the directory (private) if it is missing. */
+static enum store_err store_sqlite_path(const char *dir, char **path, char *err, size_t errlen) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    snprintf(err, errlen, "DATA_DIR: cannot create %s: %s", dir, strerror(errno));
+    return STORE_INVALID;
+  }
+  size_t n = strlen(dir) + sizeof "/" SQLITE_FILE;
+  *path = store_xmalloc(n);
+  snprintf(*path, n, "%s/%s", dir, SQLITE_FILE);
+  return STORE_OK;
+}
+
+enum store_err store_open(const struct store_config *cfg, struct store **out, char *err,
+                          size_t errlen) {
+  char *path = NULL;
+  struct store *s = NULL;
+  enum store_err rc = store_config_check(cfg, err, errlen);
+  *out = NULL;
+  if (rc != STORE_OK)
+    goto fail;
+  s = store_xcalloc(1, sizeof *s);
+  if (cfg->database_url && *cfg->database_url) {
+    s->drv = &db_pg_driver;
+  } else {
+    s->drv = &db_sqlite_driver;
+    if ((rc = store_sqlite_path(cfg->data_dir, &path, err, errlen)) != STORE_OK)
+      goto fail;
+  }
+  if (s->drv->open(path ? path : cfg->database_url, &s->db, err, errlen) != DB_OK) {
+    rc = STORE_ERROR;
+    goto fail;
+  }
+  free(path);
+  *out = s;
+  return STORE_OK;
+fail:
+  free(path);
+  free(s);
+  return rc;
+}
+
+void store_close(struct store *s) {
+  if (!s)
+    return;
+  if (s->depth)
+    s->drv->rollback(s->db);
+  s->drv->close(s->db);
+  free(s);
+}
+
+const char *store_backend(const struct store *s) { return s->drv->name; }
+const char *store_errmsg(const struct store *s) { return s->drv->errmsg(s->db); }
+
+enum store_err store_map(int db_rc) {
+  switch (db_rc) {
+  case DB_OK:
+    return STORE_OK;
+  case DB_UNIQUE:
+    return STORE_CONFLICT;
+  case DB_FOREIGN:
+    return STORE_NOT_FOUND; /* a reference to a row that does not exist */
+  case DB_BUSY:
+    return STORE_BUSY;
+  case DB_CONSTRAINT:
+    return STORE_INVALID;
+  default:
+    return STORE_ERROR;
+  }
+}
+
+enum store_err store_ping(struct store *s) {
+  static const char sql[] = "SELECT 1";
+  int rc = db_exists(s->drv, s->db, sql, NULL, 0);
+  return rc == 1 ? STORE_OK : STORE_ERROR;
+}
+
+enum store_err store_begin(struct store *s) {
+  if (s->depth++ > 0)
+    return STORE_OK;
+  s->doomed = false;
+  int rc = s->drv->begin(s->db);
+  if (rc != DB_OK)
+    s->depth = 0;
+  return store_map(rc);
+}
+
+enum store_err store_commit(struct store *s) {
+  if (s->depth <= 0)
+    return STORE_ERROR;
+  if (--s->depth > 0)
+    return STORE_OK;
+  if (s->doomed) {
+    s->drv->rollback(s->db);
+    return STORE_ERROR;
+  }
+  int rc = s->drv->commit(s->db);
+  if (rc != DB_OK)
+    s->drv->rollback(s->db);
+  return store_map(rc);
+}
+
+void store_rollback(struct store *s) {
+  if (s->depth <= 0)
+    return;
+  if (--s->depth > 0) {
+    s->doomed = true;
+    return;
+  }
+  s->drv->rollback(s->db);
+}
+
+enum store_err store_finish(struct store *s, enum store_err rc) {
+  if (rc == STORE_OK)
+    return store_commit(s);
+  store_rollback(s);
+  return rc;
+}
+
+enum store_err store_exec(struct store *s, const char *sql, const struct db_param *p, int n,
+                          int64_t *changes) {
+  return store_map(s->drv->exec(s->db, sql, p, n, changes));
+}
+
+char *store_col_strdup(struct store *s, struct db_rows *r, int col) {
+  if (s->drv->is_null(r, col))
+    return NULL;
+  size_t len;
+  const char *t = s->drv->get_text(r, col, &len);
+  char *d = store_xmalloc(len + 1);
+  memcpy(d, t ? t : "", len);
+  d[len] = '\0';
+  return d;
+}
+
+enum store_err store_col_fixed(struct store *s, struct db_rows *r, int col, void *out, size_t n) {
+  size_t len;
+  const void *p = s->drv->get_blob(r, col, &len);
+  if (len != n || !p)
+    return STORE_ERROR;
+  memcpy(out, p, n);
+  return STORE_OK;
+}
+
+void store_col_id(struct store *s, struct db_rows *r, int col, char out[STORE_ID_SIZE]) {
+  size_t len = 0;
+  const char *t = s->drv->is_null(r, col) ? NULL : s->drv->get_text(r, col, &len);
+  if (!t || len > STORE_ID_LEN)
+    len = 0;
+  memcpy(out, t ? t : "", len);
+  out[len] = '\0';
+}
+
+char *store_ascii_lower(const char *s) {
+  char *d = store_xstrdup(s ? s : ""); /* NULL reads as "": matches nothing, stores nothing */
+  for (char *p = d; *p; p++)
+    if (*p >= 'A' && *p <= 'Z')
+      *p = (char)(*p - 'A' + 'a');
+  return d;
+}
+
+static void store_random(void *buf, size_t n) {
+  /* getrandom blocks only before the kernel pool is seeded; a short read cannot happen
+   * for n <= 256, but loop anyway. */
+  for (size_t got = 0; got < n;) {
+    ssize_t r = getrandom((char *)buf + got, n - got, 0);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      abort(); /* no randomness: ids would collide; refuse to run */
+    }
+    got += (size_t)r;
+  }
+}
+
+static void store_uuid_format(const uint8_t b[16], char out[STORE_ID_SIZE]) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
+void store_uuid_v4(char out[STORE_ID_SIZE]) {
+  uint8_t b[16];
+  store_random(b, sizeof b);
+  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+  store_uuid_format(b, out);
+}
+
+void store_uuid_v7(char out[STORE_ID_SIZE], int64_t now) {
+  uint8_t b[16];
+  uint64_t ms = (uint64_t)now;
+  store_random(b, sizeof b);
+  for (int i = 0; i < 6; i++) /* 48-bit big-endian milliseconds: ids sort by time */
+    b[i] = (uint8_t)(ms >> (40 - 8 * i));
+  b[6] = (uint8_t)((b[6] & 0x0f) | 0x70);
+  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+  store_uuid_format(b, out);
+}

@@ -1,0 +1,90 @@
+/* store.h: opening the store, transactions, health, and the error codes every store
+ * function returns.
+ *
+ * The store is sottod's persistent state: SQLite in DATA_DIR by default, PostgreSQL when
+ * DATABASE_URL is a postgresql:// URL. A `struct store` is ONE connection. Open one per
+ * worker thread and use it only from that thread; the event loop never touches the store.
+ * Call store_migrate once at start (on one connection) before serving.
+ *
+ * Domain functions live in users.h, devices.h, prekeys.h, tokens.h, blocks.h, audit.h.
+ * Conventions for all of them:
+ *  - times are int64 milliseconds since the Unix epoch, passed in by the caller (`now`), so
+ *    tests control the clock;
+ *  - ids are 36-character UUID strings in `char[STORE_ID_SIZE]` buffers;
+ *  - a function that opens a transaction itself joins an enclosing one (store_begin nests),
+ *    so callers can compose several calls atomically;
+ *  - strings returned inside structs are malloc'ed and freed by the struct's _free function;
+ *    strings passed in are borrowed;
+ *  - out of memory aborts (the server's policy).
+ */
+#ifndef SOTTO_STORE_STORE_H
+#define SOTTO_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_LEN 36
+#define STORE_ID_SIZE (STORE_ID_LEN + 1)
+
+/* Numbered so logs and metrics stay stable. */
+enum store_err {
+  STORE_OK = 0,
+  STORE_NOT_FOUND = 1,          /* no such row (or not yours, or expired, or used) */
+  STORE_CONFLICT = 2,           /* a uniqueness rule: replayed proof, reused TOTP step, ... */
+  STORE_CONFLICT_EMAIL = 3,     /* email taken (case-insensitively) */
+  STORE_CONFLICT_USERNAME = 4,  /* username taken (case-insensitively) */
+  STORE_CONFLICT_KEY = 5,       /* identity or signing key used by another device */
+  STORE_IDENTITY_IMMUTABLE = 6, /* a device's identity or signing key cannot change */
+  STORE_LIMIT = 7,              /* a stored-count cap would be exceeded */
+  STORE_TOKEN_REUSED = 8,       /* a rotated refresh token came back: family revoked */
+  STORE_INVALID = 9,            /* bad argument or configuration (e.g. DATABASE_URL) */
+  STORE_BUSY = 10,              /* lock timeout or serialization failure: retry */
+  STORE_ERROR = 11,             /* backend failure; details in store_errmsg */
+};
+
+struct store;
+
+struct store_config {
+  const char *database_url; /* NULL or "" → SQLite; postgresql:// or postgres:// → PG */
+  const char *data_dir;     /* SQLite: the file is <data_dir>/sotto.db; created if missing */
+};
+
+/* A stable name for an error code ("not_found", ...), for logs. */
+const char *store_strerror(enum store_err err);
+
+/* Check a configuration without connecting: STORE_OK or STORE_INVALID with a one-line
+ * reason naming the variable in err (for sottod's exit code 2 at start). */
+enum store_err store_config_check(const struct store_config *cfg, char *err, size_t errlen);
+
+/* Open one connection. On failure *out is NULL and err holds a one-line reason (never a
+ * password). The caller owns the store and frees it with store_close. */
+enum store_err store_open(const struct store_config *cfg, struct store **out, char *err,
+                          size_t errlen);
+/* Close the connection (rolling back an open transaction). NULL is allowed. */
+void store_close(struct store *s);
+
+/* Apply every embedded migration not yet applied, each in the same transaction as its
+ * schema_migrations row. PostgreSQL: under an advisory lock, so nodes starting together
+ * don't race. Refuses (STORE_ERROR) a database whose schema is newer than this binary. */
+enum store_err store_migrate(struct store *s);
+
+/* Cheap round trip for /healthz. */
+enum store_err store_ping(struct store *s);
+
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *s);
+/* The last backend error's text (for logs; may quote SQL, never parameters). Borrowed. */
+const char *store_errmsg(const struct store *s);
+
+/* Transactions. store_begin nests: only the outermost begin/commit reach the database.
+ * If any level rolls back, the outermost commit rolls back too and returns STORE_ERROR. */
+enum store_err store_begin(struct store *s);
+enum store_err store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Fresh ids: random (v4) for everything; time-ordered (v7) for messages. `now` in ms. */
+void store_uuid_v4(char out[STORE_ID_SIZE]);
+void store_uuid_v7(char out[STORE_ID_SIZE], int64_t now);
+
+#endif

@@ -1,0 +1,47 @@
+/* store_internal.h: what the store's own files share (the connection handle and small
+ * helpers over the driver). Not for use outside server/src/store/.
+ */
+#ifndef SOTTO_STORE_INTERNAL_H
+#define SOTTO_STORE_INTERNAL_H
+
+#include "db.h"
+#include "store.h"
+
+struct store {
+  const struct db_driver *drv;
+  struct db *db;
+  int depth;   /* transaction nesting */
+  bool doomed; /* an inner level rolled back: the outer commit must roll back */
+};
+
+/* Map a driver error to a store error (unique violations become STORE_CONFLICT). */
+enum store_err store_map(int db_rc);
+
+/* Run a statement without rows; *changes may be NULL. */
+enum store_err store_exec(struct store *s, const char *sql, const struct db_param *p, int n,
+                          int64_t *changes);
+
+/* Pick the SQL for this backend (for the few statements whose dialects differ). */
+static inline const char *store_sql(const struct store *s, const char *sqlite_sql,
+                                    const char *pg_sql) {
+  return s->drv->dialect == DB_PG ? pg_sql : sqlite_sql;
+}
+
+/* Commit when rc is STORE_OK, else roll back; returns the first error. */
+enum store_err store_finish(struct store *s, enum store_err rc);
+
+/* Copies of column values. NULL stays NULL. Abort on out of memory. */
+char *store_col_strdup(struct store *s, struct db_rows *r, int col);
+/* Copy a column of exactly n bytes into out; STORE_ERROR if the size differs. */
+enum store_err store_col_fixed(struct store *s, struct db_rows *r, int col, void *out, size_t n);
+/* Copy a text column into an id buffer (empty string when NULL). */
+void store_col_id(struct store *s, struct db_rows *r, int col, char out[STORE_ID_SIZE]);
+
+/* Lowercase ASCII letters only: the one case rule both backends share. Caller frees. */
+char *store_ascii_lower(const char *s);
+
+void *store_xmalloc(size_t n);
+void *store_xcalloc(size_t n, size_t size);
+char *store_xstrdup(const char *s);
+
+#endif
