@@ -17,6 +17,9 @@ APT_PACKAGES=(
   emscripten autoconf automake libtool dpkg-dev xz-utils
 )
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,8 +27,6 @@ done
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -34,5 +35,5 @@ fi
 # Node.js runs the API tests and builds the web client. The image may bring its own Node.js
 # (with npm); otherwise Debian's.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  ${SUDO:-} apt-get install -y -q --no-install-recommends nodejs npm
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi

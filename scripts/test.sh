@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make test`: builds everything (sanitizer build for the tests, release build to prove it
+# builds), starts every service the tests need on loopback (a throwaway PostgreSQL cluster),
+# runs every test through ctest, stops the services, and prints how long each stage took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+BUILD=${BUILD:-build}
+GEN=Ninja; command -v ninja >/dev/null || GEN="Unix Makefiles"
+JOBS=$(nproc)
+
+declare -a STAGES=()
+stage() { # stage NAME CMD...: run a stage and remember how long it took
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "==> $name"
+  "$@"
+  STAGES+=("$(printf '%-28s %4ds' "$name" $((SECONDS - t0)))")
+}
+report() {
+  echo
+  echo "Stage times:"
+  local s; for s in "${STAGES[@]}"; do echo "  $s"; done
+}
+
+configure_asan() {
+  [ -f "$ASAN_BUILD/CMakeCache.txt" ] || cmake -S . -B "$ASAN_BUILD" -G "$GEN" \
+    -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON -DSOTTO_TEST_RNG=ON >/dev/null
+  cmake --build "$ASAN_BUILD" -j "$JOBS"
+}
+configure_release() {
+  [ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G "$GEN" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD" -j "$JOBS"
+}
+
+PG_STATE=$(mktemp -d /tmp/sotto-pg.XXXXXX)
+cleanup() {
+  scripts/pg-test.sh stop "$PG_STATE" >/dev/null 2>&1 || true
+  rm -rf "$PG_STATE"
+  report
+}
+trap cleanup EXIT
+
+start_pg() {
+  scripts/pg-test.sh start "$PG_STATE"
+  SOTTO_TEST_PG_URL=$(cat "$PG_STATE/url")
+  export SOTTO_TEST_PG_URL
+}
+
+run_ctest() {
+  (cd "$ASAN_BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 300)
+}
+
+stage "build (asan+ubsan)" configure_asan
+stage "build (release)" configure_release
+stage "start postgresql" start_pg
+stage "tests" run_ctest
