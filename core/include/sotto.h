@@ -1,0 +1,291 @@
+/*
+ * sotto.h: the public API of libsotto, Sotto's end-to-end encryption core.
+ *
+ * Everything a client needs to talk to another device privately: its own device keys
+ * (sotto_account), one record per peer device holding the Double Ratchet sessions with it
+ * (sotto_record), X3DH set-up from a peer's bundle, the message payload inside the
+ * ciphertext, safety numbers, attachment encryption and at-rest sealing of saved state.
+ *
+ * Rules every function follows:
+ *  - No global mutable state, no I/O, no clock: callers pass `now` (unix seconds).
+ *  - Return 0 on success or a negative sotto_error; anything that can fail is
+ *    warn_unused_result. A failed call leaves every object it was given unchanged.
+ *  - Output goes to caller-owned buffers whose size is given by a macro or a _size()
+ *    function; objects come from _create()/_deserialize() and go to _free().
+ *  - Secrets live in sodium_malloc()ed memory and are wiped before it is released.
+ * Byte layouts and KDF labels: docs/protocol.md.
+ */
+#ifndef SOTTO_H
+#define SOTTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SOTTO_WUR __attribute__((warn_unused_result))
+#define SOTTO_EXPORT __attribute__((visibility("default")))
+#else
+#define SOTTO_WUR
+#define SOTTO_EXPORT
+#endif
+
+/* Errors are negative so that `if (sotto_x(...) != 0)` and `< 0` both work. */
+typedef enum sotto_error {
+    SOTTO_OK = 0,
+    SOTTO_E_INVALID = -1,   /* malformed input or argument */
+    SOTTO_E_AUTH = -2,      /* a signature, tag or digest did not verify */
+    SOTTO_E_NOMEM = -3,     /* out of memory */
+    SOTTO_E_BUFFER = -4,    /* the output buffer is too small */
+    SOTTO_E_VERSION = -5,   /* unknown format version */
+    SOTTO_E_BOUNDS = -6,    /* a protocol bound would be exceeded (MAX_SKIP, sizes) */
+    SOTTO_E_REPLAY = -7,    /* message or pre-key message already seen */
+    SOTTO_E_UNTRUSTED = -8, /* the peer's identity differs from the one pinned */
+    SOTTO_E_NO_SESSION = -9,/* no session can take this message */
+    SOTTO_E_NO_KEY = -10,   /* the pre-key it names is gone (used, expired, unknown) */
+    SOTTO_E_STATE = -11     /* call out of order (e.g. attachment after final) */
+} sotto_error;
+
+/* Protocol constants (docs/protocol.md says why each has its value). */
+#define SOTTO_VERSION 1u
+#define SOTTO_KEYBYTES 32u
+#define SOTTO_SIGBYTES 64u
+#define SOTTO_MAX_SKIP 1000u           /* message keys skipped in one chain */
+#define SOTTO_MAX_SKIPPED_KEYS 2000u   /* stored skipped keys per session */
+#define SOTTO_RECEIVING_CHAINS 5u
+#define SOTTO_ARCHIVED_SESSIONS 40u    /* per peer device */
+#define SOTTO_SKIPPED_KEY_TTL (30u * 86400u)
+#define SOTTO_SPK_ROTATION (7u * 86400u)
+#define SOTTO_SPK_RETENTION (30u * 86400u)
+#define SOTTO_ONE_TIME_KEYS_MAX 1000u  /* kept locally; the server stores 200 */
+#define SOTTO_PAD_BLOCK 160u
+#define SOTTO_PLAINTEXT_MAX 65279u     /* padded to 65,280; envelopes stay under 64 KiB */
+#define SOTTO_ENVELOPE_PREKEY 1u
+#define SOTTO_ENVELOPE_MESSAGE 2u
+#define SOTTO_MESSAGE_OVERHEAD 82u     /* 2 + 32 + 4 + 4 header, 24 nonce, 16 tag */
+#define SOTTO_PREKEY_OVERHEAD 251u     /* + 32 IK + 32 SK + 64 sig + 32 EK + 4 + 1 + 4 */
+#define SOTTO_ENVELOPE_MAX (65280u + SOTTO_PREKEY_OVERHEAD)
+
+SOTTO_EXPORT size_t sotto_keybytes(void);
+SOTTO_EXPORT size_t sotto_sigbytes(void);
+SOTTO_EXPORT size_t sotto_plaintext_max(void);
+SOTTO_EXPORT size_t sotto_envelope_max(void);
+/* Exact envelope size for a plaintext of `len` bytes (0 if len > SOTTO_PLAINTEXT_MAX). */
+SOTTO_EXPORT size_t sotto_envelope_size(size_t len, int prekey);
+
+/* Initialises libsodium; call once before anything else (safe to call again). */
+SOTTO_EXPORT int sotto_init(void) SOTTO_WUR;
+/* A static English description of an error code (never NULL). */
+SOTTO_EXPORT const char *sotto_strerror(int err);
+
+/* ---------------------------------------------------------------- bundles */
+
+typedef struct sotto_prekey {
+    uint32_t key_id;
+    uint8_t public_key[SOTTO_KEYBYTES];
+} sotto_prekey;
+
+/* One device's public bundle as the server returns it to a claimer (api.md, "Devices"). */
+typedef struct sotto_bundle {
+    uint8_t identity_key[SOTTO_KEYBYTES];        /* X25519 */
+    uint8_t signing_key[SOTTO_KEYBYTES];         /* Ed25519 */
+    uint8_t identity_signature[SOTTO_SIGBYTES];  /* over "Sotto-v1-identity" || identity_key */
+    uint32_t signed_pre_key_id;
+    uint8_t signed_pre_key[SOTTO_KEYBYTES];
+    uint8_t signed_pre_key_signature[SOTTO_SIGBYTES];
+    int has_one_time_pre_key;                    /* 0: none left, X3DH falls back to 3-DH */
+    sotto_prekey one_time_pre_key;
+} sotto_bundle;
+
+/* Both signatures valid, no X25519 key of low order, Ed25519 key canonical and not small. */
+SOTTO_EXPORT int sotto_bundle_verify(const sotto_bundle *b) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- account */
+
+/* This device's private keys, its signed and one-time pre-keys and its X3DH replay cache. */
+typedef struct sotto_account sotto_account;
+
+SOTTO_EXPORT int sotto_account_create(sotto_account **out, uint64_t now) SOTTO_WUR;
+SOTTO_EXPORT void sotto_account_free(sotto_account *a);
+/* The public bundle without one-time keys (those come from generate_one_time_keys). */
+SOTTO_EXPORT void sotto_account_bundle(const sotto_account *a, sotto_bundle *out);
+/* Adds `count` one-time pre-keys and writes their public halves to out[0..count). */
+SOTTO_EXPORT int sotto_account_generate_one_time_keys(sotto_account *a, uint32_t count,
+                                                      sotto_prekey *out) SOTTO_WUR;
+SOTTO_EXPORT uint32_t sotto_account_one_time_key_count(const sotto_account *a);
+/* 1 when the current signed pre-key is older than SOTTO_SPK_ROTATION. */
+SOTTO_EXPORT int sotto_account_signed_pre_key_due(const sotto_account *a, uint64_t now);
+/* New signed pre-key; the replaced private key stays for SOTTO_SPK_RETENTION. */
+SOTTO_EXPORT int sotto_account_rotate_signed_pre_key(sotto_account *a, uint64_t now) SOTTO_WUR;
+/* Wipes replaced signed pre-keys past retention and their replay-cache entries. */
+SOTTO_EXPORT void sotto_account_prune(sotto_account *a, uint64_t now);
+/* Ed25519 over "Sotto-v1-login" || email || seconds (u64 BE): api.md's device proof. */
+SOTTO_EXPORT int sotto_account_login_proof(const sotto_account *a, const char *email,
+                                           uint64_t unix_seconds,
+                                           uint8_t sig[SOTTO_SIGBYTES]) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- sessions */
+
+/* Everything shared with one peer device: its pinned identity and signing keys, the
+ * current session and up to SOTTO_ARCHIVED_SESSIONS archived ones. */
+typedef struct sotto_record sotto_record;
+
+SOTTO_EXPORT int sotto_record_create(sotto_record **out) SOTTO_WUR;
+SOTTO_EXPORT void sotto_record_free(sotto_record *r);
+/* 1 if the record has a session to encrypt with. */
+SOTTO_EXPORT int sotto_record_has_session(const sotto_record *r);
+/* Verifies the bundle, pins (or checks) the peer's keys, runs X3DH and makes the new
+ * session current; earlier sessions are archived. */
+SOTTO_EXPORT int sotto_record_initiate(sotto_record *r, const sotto_account *a,
+                                       const sotto_bundle *peer) SOTTO_WUR;
+/* Encrypts one padded plaintext. Writes *type (SOTTO_ENVELOPE_*) and exactly
+ * sotto_envelope_size(len, *type == PREKEY) bytes to out. */
+SOTTO_EXPORT int sotto_record_encrypt(sotto_record *r, const uint8_t *pt, size_t pt_len,
+                                      uint8_t *out, size_t out_cap, size_t *out_len,
+                                      unsigned *type) SOTTO_WUR;
+/* Decrypts an envelope from this peer device. A pre-key envelope may consume a one-time
+ * pre-key and add a replay-cache entry in `a`; store `a` and `r` together afterwards.
+ * On failure neither `a` nor `r` changes. out_cap >= in_len suffices. */
+SOTTO_EXPORT int sotto_record_decrypt(sotto_record *r, sotto_account *a, const uint8_t *in,
+                                      size_t in_len, uint64_t now, uint8_t *out,
+                                      size_t out_cap, size_t *out_len) SOTTO_WUR;
+/* The peer device's pinned keys (0), or SOTTO_E_NO_SESSION before anything is pinned. */
+SOTTO_EXPORT int sotto_record_peer_keys(const sotto_record *r, uint8_t identity_key[32],
+                                        uint8_t signing_key[32]) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- saved state */
+
+SOTTO_EXPORT size_t sotto_account_serialized_size(const sotto_account *a);
+SOTTO_EXPORT int sotto_account_serialize(const sotto_account *a, uint8_t *out, size_t cap,
+                                         size_t *len) SOTTO_WUR;
+SOTTO_EXPORT int sotto_account_deserialize(sotto_account **out, const uint8_t *in,
+                                           size_t len) SOTTO_WUR;
+SOTTO_EXPORT size_t sotto_record_serialized_size(const sotto_record *r);
+SOTTO_EXPORT int sotto_record_serialize(const sotto_record *r, uint8_t *out, size_t cap,
+                                        size_t *len) SOTTO_WUR;
+SOTTO_EXPORT int sotto_record_deserialize(sotto_record **out, const uint8_t *in,
+                                          size_t len) SOTTO_WUR;
+
+/* At-rest sealing of serialized state: XChaCha20-Poly1305 under a caller key, with the
+ * storage slot's name as associated data so that blobs cannot be swapped between slots. */
+#define SOTTO_SEAL_KEYBYTES 32u
+#define SOTTO_SEAL_OVERHEAD 41u /* version 1 + nonce 24 + tag 16 */
+SOTTO_EXPORT size_t sotto_seal_keybytes(void);
+SOTTO_EXPORT size_t sotto_seal_overhead(void);
+SOTTO_EXPORT void sotto_seal_keygen(uint8_t key[SOTTO_SEAL_KEYBYTES]);
+/* out must hold len + SOTTO_SEAL_OVERHEAD bytes. */
+SOTTO_EXPORT int sotto_seal(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *slot,
+                            size_t slot_len, const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
+/* out must hold len - SOTTO_SEAL_OVERHEAD bytes. */
+SOTTO_EXPORT int sotto_seal_open(uint8_t *out, const uint8_t *in, size_t len,
+                                 const uint8_t *slot, size_t slot_len,
+                                 const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- payload */
+
+enum sotto_content_type {
+    SOTTO_CONTENT_TEXT = 1,
+    SOTTO_CONTENT_EDIT = 2,     /* body replaces the message named by edit_of */
+    SOTTO_CONTENT_DELETE = 3,   /* delete-for-everyone of edit_of; empty body */
+    SOTTO_CONTENT_SYNC = 4      /* a copy of one's own message for one's other devices */
+};
+#define SOTTO_UUIDBYTES 16u
+#define SOTTO_PAYLOAD_VERSION 1u
+
+/* What a message is. Decoded bodies point into the decoded buffer (borrowed). */
+typedef struct sotto_payload {
+    uint8_t client_message_id[SOTTO_UUIDBYTES];
+    uint8_t conversation_id[SOTTO_UUIDBYTES];
+    uint8_t content_type;
+    uint64_t sent_at_ms;
+    const uint8_t *body;
+    size_t body_len;
+    int has_reply_to;
+    uint8_t reply_to[SOTTO_UUIDBYTES];
+    int has_edit_of;
+    uint8_t edit_of[SOTTO_UUIDBYTES];
+} sotto_payload;
+
+SOTTO_EXPORT size_t sotto_payload_encoded_size(const sotto_payload *p);
+SOTTO_EXPORT int sotto_payload_encode(const sotto_payload *p, uint8_t *out, size_t cap,
+                                      size_t *len) SOTTO_WUR;
+SOTTO_EXPORT int sotto_payload_decode(sotto_payload *p, const uint8_t *in, size_t len) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- safety numbers */
+
+#define SOTTO_SAFETY_HALF_DIGITS 30u
+#define SOTTO_SAFETY_DIGITS 60u
+#define SOTTO_SAFETY_QRBYTES 97u
+#define SOTTO_SAFETY_MAX_DEVICES 64u
+/* user_id: a canonical UUID string (36 characters, any case). signing_keys: n * 32 bytes,
+ * the user's active devices in any order. out gets 60 digits and a NUL. */
+SOTTO_EXPORT int sotto_safety_number(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
+                                     const uint8_t *keys_a, size_t n_a, const char *user_b,
+                                     const uint8_t *keys_b, size_t n_b) SOTTO_WUR;
+SOTTO_EXPORT int sotto_safety_qr(uint8_t out[SOTTO_SAFETY_QRBYTES], const char *user_a,
+                                 const uint8_t *keys_a, size_t n_a, const char *user_b,
+                                 const uint8_t *keys_b, size_t n_b) SOTTO_WUR;
+/* 0 when a scanned QR payload equals ours (constant time). */
+SOTTO_EXPORT int sotto_safety_qr_verify(const uint8_t ours[SOTTO_SAFETY_QRBYTES],
+                                        const uint8_t *scanned, size_t scanned_len) SOTTO_WUR;
+
+/* ---------------------------------------------------------------- attachments */
+
+#define SOTTO_ATTACHMENT_KEYBYTES 32u
+#define SOTTO_ATTACHMENT_DIGESTBYTES 32u
+#define SOTTO_ATTACHMENT_HEADERBYTES 24u
+#define SOTTO_ATTACHMENT_CHUNK 65536u
+#define SOTTO_ATTACHMENT_CHUNK_OVERHEAD 17u
+
+/* Streaming state for one file, constant memory (one chunk buffer). */
+typedef struct sotto_attachment sotto_attachment;
+
+/* Ciphertext size of a plaintext of `len` bytes (header + chunks; an empty file is one
+ * final chunk). */
+SOTTO_EXPORT uint64_t sotto_attachment_ciphertext_size(uint64_t len);
+/* Fresh key; writes it and the stream header (the first ciphertext bytes). */
+SOTTO_EXPORT int sotto_attachment_encrypt_create(sotto_attachment **st,
+                                                 uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
+                                                 uint8_t header[SOTTO_ATTACHMENT_HEADERBYTES]) SOTTO_WUR;
+/* One chunk: exactly SOTTO_ATTACHMENT_CHUNK bytes, or fewer with last = 1 (the final
+ * chunk). out gets in_len + SOTTO_ATTACHMENT_CHUNK_OVERHEAD bytes. */
+SOTTO_EXPORT int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in,
+                                                size_t in_len, int last, uint8_t *out) SOTTO_WUR;
+/* After the last chunk: the BLAKE2b-256 digest of the whole ciphertext. */
+SOTTO_EXPORT int sotto_attachment_encrypt_final(sotto_attachment *st,
+                                                uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES]) SOTTO_WUR;
+/* Decryption takes what the message carried: key, digest and plaintext size. */
+SOTTO_EXPORT int sotto_attachment_decrypt_create(sotto_attachment **st,
+                                                 const uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
+                                                 const uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES],
+                                                 uint64_t plaintext_size) SOTTO_WUR;
+/* Feed ciphertext in pieces of any size; complete chunks are decrypted into out, which
+ * must hold in_len + SOTTO_ATTACHMENT_CHUNK bytes. Bytes past the final chunk or the
+ * declared size fail at once. Output is provisional until _final returns 0: write it
+ * somewhere temporary and release it only then. */
+SOTTO_EXPORT int sotto_attachment_decrypt_update(sotto_attachment *st, const uint8_t *in,
+                                                 size_t in_len, uint8_t *out,
+                                                 size_t *out_len) SOTTO_WUR;
+/* 0 only if the final-tagged chunk ended the stream and the size and digest match. */
+SOTTO_EXPORT int sotto_attachment_decrypt_final(sotto_attachment *st) SOTTO_WUR;
+/* Wipes and frees either kind of state (NULL is fine). */
+SOTTO_EXPORT void sotto_attachment_free(sotto_attachment *st);
+
+/* ---------------------------------------------------------------- test-only hooks */
+#ifdef SOTTO_TEST_RNG
+/* Present only in builds with -DSOTTO_TEST_RNG=ON (a test proves release builds lack
+ * them). Process-wide by necessity: they stand in for the system RNG. */
+SOTTO_EXPORT void sotto_test_rng_seed(const uint8_t seed[32]); /* NULL: system RNG again */
+typedef void (*sotto_test_key_observer)(void *ctx, int kind, const uint8_t key[32]);
+enum { SOTTO_TEST_KEY_ROOT_RETIRED = 1, SOTTO_TEST_KEY_CHAIN_RETIRED = 2,
+       SOTTO_TEST_KEY_MESSAGE = 3 };
+SOTTO_EXPORT void sotto_test_set_key_observer(sotto_test_key_observer fn, void *ctx);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

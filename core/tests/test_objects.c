@@ -1,0 +1,248 @@
+/*
+ * test_objects.c: everything around the ratchet: the message payload, safety numbers
+ * and their QR payload, attachment encryption (truncation, extension, digest), at-rest
+ * sealing, saved-state parsing, signed pre-key rotation and retention, login proofs.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helpers.h"
+
+static void payload_round_trip_and_strictness(void **state)
+{
+    sotto_payload p = {0}, q;
+    uint8_t buf[512];
+    size_t n;
+    (void)state;
+    memset(p.client_message_id, 1, 16);
+    memset(p.conversation_id, 2, 16);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.sent_at_ms = 1764000000123ull;
+    p.body = (const uint8_t *)"hello";
+    p.body_len = 5;
+    p.has_reply_to = 1;
+    memset(p.reply_to, 3, 16);
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(n, sotto_payload_encoded_size(&p));
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    assert_memory_equal(q.client_message_id, p.client_message_id, 16);
+    assert_int_equal(q.sent_at_ms, p.sent_at_ms);
+    assert_int_equal(q.body_len, 5);
+    assert_memory_equal(q.body, "hello", 5);
+    assert_true(q.has_reply_to && !q.has_edit_of);
+    /* every truncation is refused, except dropping the whole optional last field */
+    for (size_t k = 0; k < n; k++)
+        if (k != n - 21)
+            assert_int_not_equal(sotto_payload_decode(&q, buf, k), 0);
+    /* unknown version, a duplicated tag, an unknown low tag */
+    buf[0] = 2;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_VERSION);
+    buf[0] = 1;
+    buf[1 + 21] = 1; /* second field's tag becomes 1 again */
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    buf[1 + 21] = 2;
+    /* an unknown optional field (tag 16+) is skipped */
+    memcpy(buf + n, "\x10\x00\x00\x00\x01\x00", 6);
+    assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
+    buf[n] = 0x08;
+    assert_int_equal(sotto_payload_decode(&q, buf, n + 6), SOTTO_E_INVALID);
+    assert_int_equal(sotto_payload_encode(&p, buf, 10, &n), SOTTO_E_BUFFER);
+}
+
+static const char *UA = "0190a6f2-7c1e-7d3a-9b2c-1f2e3d4c5b6a";
+static const char *UB = "0190A6F2-7C1E-7D3A-9B2C-AAAAAAAAAAAA";
+
+static void safety_numbers(void **state)
+{
+    uint8_t ka[3 * 32], kb[2 * 32], kar[3 * 32], qr1[SOTTO_SAFETY_QRBYTES], qr2[SOTTO_SAFETY_QRBYTES];
+    char s1[61], s2[61], s3[61];
+    (void)state;
+    for (int i = 0; i < 96; i++) ka[i] = (uint8_t)(i * 7 + 1);
+    for (int i = 0; i < 64; i++) kb[i] = (uint8_t)(i * 13 + 5);
+    /* order of devices and of the two users does not matter */
+    memcpy(kar, ka + 64, 32); memcpy(kar + 32, ka, 32); memcpy(kar + 64, ka + 32, 32);
+    assert_int_equal(sotto_safety_number(s1, UA, ka, 3, UB, kb, 2), 0);
+    assert_int_equal(sotto_safety_number(s2, UB, kb, 2, UA, kar, 3), 0);
+    assert_string_equal(s1, s2);
+    assert_int_equal(strlen(s1), 60);
+    for (int i = 0; i < 60; i++) assert_true(s1[i] >= '0' && s1[i] <= '9');
+    /* a removed device changes it; the user id is bound */
+    assert_int_equal(sotto_safety_number(s3, UA, ka, 2, UB, kb, 2), 0);
+    assert_string_not_equal(s1, s3);
+    assert_int_equal(sotto_safety_number(s3, UB, ka, 3, UB, kb, 2), 0);
+    assert_string_not_equal(s1, s3);
+    /* refused: no device, duplicate device, bad uuid */
+    assert_int_equal(sotto_safety_number(s3, UA, ka, 0, UB, kb, 2), SOTTO_E_INVALID);
+    memcpy(kar + 32, kar, 32);
+    assert_int_equal(sotto_safety_number(s3, UA, kar, 3, UB, kb, 2), SOTTO_E_INVALID);
+    assert_int_equal(sotto_safety_number(s3, "not-a-uuid", ka, 3, UB, kb, 2), SOTTO_E_INVALID);
+    /* QR: same on both sides, differs when a key differs */
+    assert_int_equal(sotto_safety_qr(qr1, UA, ka, 3, UB, kb, 2), 0);
+    assert_int_equal(sotto_safety_qr(qr2, UB, kb, 2, UA, ka, 3), 0);
+    assert_int_equal(sotto_safety_qr_verify(qr1, qr2, sizeof qr2), 0);
+    assert_int_equal(sotto_safety_qr(qr2, UB, kb, 1, UA, ka, 3), 0);
+    assert_int_equal(sotto_safety_qr_verify(qr1, qr2, sizeof qr2), SOTTO_E_AUTH);
+    assert_int_equal(sotto_safety_qr_verify(qr1, qr2, 10), SOTTO_E_INVALID);
+}
+
+/* Encrypts `len` bytes; returns the ciphertext (test_malloc) and fills key/digest. */
+static uint8_t *attach_encrypt(const uint8_t *pt, size_t len, uint8_t key[32], uint8_t digest[32],
+                               size_t *ct_len)
+{
+    sotto_attachment *st;
+    size_t off = 0, o = 24;
+    uint8_t *ct = test_malloc(sotto_attachment_ciphertext_size(len));
+    assert_int_equal(sotto_attachment_encrypt_create(&st, key, ct), 0);
+    for (;;) {
+        size_t take = len - off >= SOTTO_ATTACHMENT_CHUNK ? SOTTO_ATTACHMENT_CHUNK : len - off;
+        int last = take < SOTTO_ATTACHMENT_CHUNK;
+        assert_int_equal(sotto_attachment_encrypt_chunk(st, pt + off, take, last, ct + o), 0);
+        off += take;
+        o += take + 17;
+        if (last)
+            break;
+    }
+    assert_int_equal(sotto_attachment_encrypt_final(st, digest), 0);
+    sotto_attachment_free(st);
+    *ct_len = o;
+    assert_int_equal(o, sotto_attachment_ciphertext_size(len));
+    return ct;
+}
+
+/* Decrypts in pieces of `piece` bytes; returns what _final says. */
+static int attach_decrypt(const uint8_t *ct, size_t ct_len, const uint8_t key[32],
+                          const uint8_t digest[32], uint64_t size, size_t piece, uint8_t *pt)
+{
+    sotto_attachment *st;
+    size_t off = 0, got = 0, n;
+    uint8_t *out = test_malloc(piece + SOTTO_ATTACHMENT_CHUNK);
+    int rc = 0;
+    assert_int_equal(sotto_attachment_decrypt_create(&st, key, digest, size), 0);
+    while (off < ct_len && rc == 0) {
+        size_t take = ct_len - off < piece ? ct_len - off : piece;
+        rc = sotto_attachment_decrypt_update(st, ct + off, take, out, &n);
+        if (rc == 0 && pt)
+            memcpy(pt + got, out, n);
+        got += rc == 0 ? n : 0;
+        off += take;
+    }
+    if (rc == 0)
+        rc = sotto_attachment_decrypt_final(st);
+    sotto_attachment_free(st);
+    test_free(out);
+    return rc;
+}
+
+static void attachments(void **state)
+{
+    static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 200000};
+    uint8_t key[32], digest[32];
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t len = sizes[s], ct_len;
+        uint8_t *pt = test_malloc(len + 1), *back = test_malloc(len + 1), *ct;
+        randombytes_buf(pt, len);
+        ct = attach_encrypt(pt, len, key, digest, &ct_len);
+        assert_int_equal(attach_decrypt(ct, ct_len, key, digest, len, 1000, back), 0);
+        assert_memory_equal(pt, back, len);
+        assert_int_equal(attach_decrypt(ct, ct_len, key, digest, len, 100000, NULL), 0);
+        /* truncation (a whole chunk or a byte), wrong size, wrong digest, a flipped bit */
+        assert_int_not_equal(attach_decrypt(ct, ct_len - 1, key, digest, len, 4096, NULL), 0);
+        if (len >= SOTTO_ATTACHMENT_CHUNK)
+            assert_int_not_equal(attach_decrypt(ct, 24 + 65553, key, digest, len, 4096, NULL), 0);
+        assert_int_not_equal(attach_decrypt(ct, ct_len, key, digest, len + 1, 4096, NULL), 0);
+        if (len)
+            assert_int_not_equal(attach_decrypt(ct, ct_len, key, digest, len - 1, 4096, NULL), 0);
+        digest[0] ^= 1;
+        assert_int_not_equal(attach_decrypt(ct, ct_len, key, digest, len, 4096, NULL), 0);
+        digest[0] ^= 1;
+        ct[ct_len / 2] ^= 4;
+        assert_int_not_equal(attach_decrypt(ct, ct_len, key, digest, len, 4096, NULL), 0);
+        test_free(pt);
+        test_free(back);
+        test_free(ct);
+    }
+}
+
+static void seal_and_state(void **state)
+{
+    party p;
+    uint8_t key[32], *raw, *sealed, *opened, *bad;
+    size_t len;
+    sotto_account *a2;
+    (void)state;
+    party_new(&p);
+    raw = account_bytes(p.acct, &len);
+    sealed = test_malloc(len + SOTTO_SEAL_OVERHEAD);
+    opened = test_malloc(len);
+    sotto_seal_keygen(key);
+    assert_int_equal(sotto_seal(sealed, raw, len, (const uint8_t *)"account", 7, key), 0);
+    assert_int_equal(sotto_seal_open(opened, sealed, len + SOTTO_SEAL_OVERHEAD,
+                                     (const uint8_t *)"account", 7, key), 0);
+    assert_memory_equal(raw, opened, len);
+    assert_int_equal(sotto_seal_open(opened, sealed, len + SOTTO_SEAL_OVERHEAD,
+                                     (const uint8_t *)"peer:x", 6, key), SOTTO_E_AUTH);
+    /* saved state: every truncation and a broken key pair are refused */
+    for (size_t k = 0; k < len; k += 7)
+        assert_int_not_equal(sotto_account_deserialize(&a2, raw, k), 0);
+    bad = test_malloc(len);
+    memcpy(bad, raw, len);
+    bad[5 + 40] ^= 0x40; /* identity private key no longer matches the public key */
+    assert_int_equal(sotto_account_deserialize(&a2, bad, len), SOTTO_E_INVALID);
+    bad[5 + 40] ^= 0x40;
+    bad[4] = 9;
+    assert_int_equal(sotto_account_deserialize(&a2, bad, len), SOTTO_E_VERSION);
+    assert_int_equal(sotto_account_deserialize(&a2, raw, len), 0);
+    sotto_account_free(a2);
+    party_free(&p);
+    test_free(raw);
+    test_free(sealed);
+    test_free(opened);
+    test_free(bad);
+}
+
+static void signed_pre_key_rotation(void **state)
+{
+    party a, b;
+    sotto_bundle old_bundle;
+    envl *m = test_calloc(1, sizeof *m);
+    uint8_t out[SOTTO_ENVELOPE_MAX], sig[64];
+    size_t n;
+    (void)state;
+    party_new(&a);
+    party_new(&b);
+    bundle_of(&b, &old_bundle, 0);
+    assert_int_equal(sotto_account_signed_pre_key_due(b.acct, T0 + 6 * 86400), 0);
+    assert_int_equal(sotto_account_signed_pre_key_due(b.acct, T0 + 7 * 86400), 1);
+    assert_int_equal(sotto_account_rotate_signed_pre_key(b.acct, T0 + 7 * 86400), 0);
+    /* a message made from the old bundle still works within retention */
+    assert_int_equal(sotto_record_initiate(a.peer, a.acct, &old_bundle), 0);
+    send_text(&a, "queued", m);
+    sotto_account_prune(b.acct, T0 + 36 * 86400);
+    recv_text(&b, m, "queued");
+    /* after 30 days the replaced private key is wiped */
+    sotto_record_free(b.peer);
+    assert_int_equal(sotto_record_create(&b.peer), 0);
+    sotto_account_prune(b.acct, T0 + 37 * 86400);
+    assert_int_equal(sotto_record_decrypt(b.peer, b.acct, m->b, m->len, T0, out, sizeof out, &n),
+                     SOTTO_E_NO_KEY);
+    assert_int_equal(sotto_account_login_proof(a.acct, "a@example.org", T0, sig), 0);
+    party_free(&a);
+    party_free(&b);
+    test_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(payload_round_trip_and_strictness),
+        cmocka_unit_test(safety_numbers),
+        cmocka_unit_test(attachments),
+        cmocka_unit_test(seal_and_state),
+        cmocka_unit_test(signed_pre_key_rotation),
+    };
+    if (sotto_init() != 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
