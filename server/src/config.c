@@ -1,0 +1,326 @@
+/* Configuration table: one row per setting, read from the environment at start. Like Redis's
+ * config.c, the table is the single source for parsing, bounds, defaults and `--help`, so a
+ * new setting is one row plus one struct field. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cors.h"
+#include "netaddr.h"
+
+enum config_type { CT_INT, CT_STR, CT_SECRET, CT_LOGLEVEL };
+
+struct config_row {
+	const char *env;        /* environment variable */
+	enum config_type type;
+	long min, max;          /* CT_INT bounds, inclusive; CT_STR/CT_SECRET: max length */
+	const char *def;        /* default text, NULL = unset */
+	size_t offset;          /* into struct config */
+	int (*check)(const char *value, char *why, size_t whylen); /* extra validation */
+	const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+
+static char *config_strdup(const char *v);
+static int check_url(const char *v, char *why, size_t whylen);
+static int check_database_url(const char *v, char *why, size_t whylen);
+static int check_redis_url(const char *v, char *why, size_t whylen);
+static int check_bind(const char *v, char *why, size_t whylen);
+static int check_hex32(const char *v, char *why, size_t whylen);
+static int check_jwt_secret(const char *v, char *why, size_t whylen);
+static int check_token(const char *v, char *why, size_t whylen);
+static int check_cors(const char *v, char *why, size_t whylen);
+static int check_proxies(const char *v, char *why, size_t whylen);
+
+static const struct config_row config_table[] = {
+	{"PORT", CT_INT, 1, 65535, "8080", F(port), NULL,
+	 "TCP port to listen on"},
+	{"BIND", CT_STR, 0, 64, "127.0.0.1", F(bind), check_bind,
+	 "address to listen on (0.0.0.0 or :: to expose beyond this host)"},
+	{"DATA_DIR", CT_STR, 1, 1024, "./data", F(data_dir), NULL,
+	 "SQLite database, generated secrets, blobs and mail outbox"},
+	{"PUBLIC_URL", CT_STR, 0, 1024, NULL, F(public_url), check_url,
+	 "external URL of this server, used in e-mailed links"},
+	{"DATABASE_URL", CT_STR, 0, 4096, NULL, F(database_url), check_database_url,
+	 "postgresql://... for PostgreSQL; unset: SQLite in DATA_DIR"},
+	{"REDIS_URL", CT_STR, 0, 4096, NULL, F(redis_url), check_redis_url,
+	 "redis://... for the multi-node bus; unset: in-process"},
+	{"JWT_SECRET", CT_SECRET, 0, 1024, NULL, F(jwt_secret), check_jwt_secret,
+	 "access-token signing key, >= 32 chars (generated if DATABASE_URL unset)"},
+	{"MFA_ENCRYPTION_KEY", CT_SECRET, 0, 64, NULL, F(mfa_encryption_key), check_hex32,
+	 "64 hex chars; encrypts TOTP secrets (generated if DATABASE_URL unset)"},
+	{"METRICS_TOKEN", CT_SECRET, 0, 1024, NULL, F(metrics_token), check_token,
+	 "bearer token for /metrics from non-loopback clients; unset: loopback only"},
+	{"CORS_ORIGINS", CT_STR, 0, 8192, NULL, F(cors_origins), check_cors,
+	 "comma-separated origins allowed cross-origin (scheme://host[:port])"},
+	{"TRUSTED_PROXIES", CT_STR, 0, 8192, NULL, F(trusted_proxies), check_proxies,
+	 "comma-separated IPs/CIDRs whose X-Forwarded-For/Proto are believed"},
+	{"RATE_LIMIT_WINDOW", CT_INT, 1, 86400, "60", F(rate_limit_window), NULL,
+	 "rate-limit window, seconds"},
+	{"RATE_LIMIT_MAX", CT_INT, 1, 1000000, "100", F(rate_limit_max), NULL,
+	 "requests per window per client on limited endpoints"},
+	{"ARGON2_MEMORY_COST", CT_INT, 1024, 4194304, "65536", F(argon2_memory_cost), NULL,
+	 "Argon2id memory, KiB"},
+	{"ARGON2_TIME_COST", CT_INT, 1, 100, "3", F(argon2_time_cost), NULL,
+	 "Argon2id passes"},
+	{"ARGON2_PARALLELISM", CT_INT, 1, 64, "4", F(argon2_parallelism), NULL,
+	 "Argon2id lanes"},
+	{"TLS_CERT_FILE", CT_STR, 0, 4096, NULL, F(tls_cert_file), NULL,
+	 "PEM certificate chain; with TLS_KEY_FILE enables native TLS (1.2+, 1.3 preferred)"},
+	{"TLS_KEY_FILE", CT_STR, 0, 4096, NULL, F(tls_key_file), NULL,
+	 "PEM private key"},
+	{"LOG_LEVEL", CT_LOGLEVEL, 0, 0, "info", F(log_level), NULL,
+	 "debug, info, warn or error"},
+	{"WEB_ROOT", CT_STR, 0, 4096, "./web/dist", F(web_root), NULL,
+	 "built web client served at / (index.html, /assets/...)"},
+	{"WORKERS", CT_INT, 1, 64, "4", F(workers), NULL,
+	 "worker threads for blocking work (store, Argon2, files)"},
+	{"WORK_QUEUE_MAX", CT_INT, 16, 1000000, "4096", F(queue_max), NULL,
+	 "jobs waiting for a worker before requests get 503"},
+	{"BODY_LIMIT", CT_INT, 1024, 67108864, "65536", F(body_limit), NULL,
+	 "default request body limit, bytes (routes may set their own)"},
+	{"WS_MAX_FRAME", CT_INT, 1024, 67108864, "262144", F(ws_max_frame), NULL,
+	 "largest WebSocket message accepted, bytes"},
+	{"WS_MAX_QUEUE", CT_INT, 1, 4096, "64", F(ws_max_queue), NULL,
+	 "outbound frames queued per WebSocket before it is closed"},
+	{"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,
+	 "largest static file served, bytes"},
+	{"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,
+	 "open sockets at most (the fd limit caps it too)"},
+};
+
+#define CONFIG_ROWS (sizeof(config_table) / sizeof(config_table[0]))
+
+static const char *const log_level_names[] = {"debug", "info", "warn", "error"};
+
+int config_log_level_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, log_level_names[i]))
+			return i;
+	return -1;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static int check_url(const char *v, char *why, size_t whylen)
+{
+	if (starts_with(v, "http://") || starts_with(v, "https://"))
+		return 0;
+	snprintf(why, whylen, "must start with http:// or https://");
+	return -1;
+}
+
+static int check_database_url(const char *v, char *why, size_t whylen)
+{
+	if (starts_with(v, "postgresql://") || starts_with(v, "postgres://"))
+		return 0;
+	snprintf(why, whylen, "must start with postgresql:// (unset it for SQLite)");
+	return -1;
+}
+
+static int check_redis_url(const char *v, char *why, size_t whylen)
+{
+	if (starts_with(v, "redis://") || starts_with(v, "rediss://"))
+		return 0;
+	snprintf(why, whylen, "must start with redis:// or rediss://");
+	return -1;
+}
+
+static int check_bind(const char *v, char *why, size_t whylen)
+{
+	struct netaddr a;
+
+	if (netaddr_parse(v, &a) == 0 && a.prefix == (a.family == 4 ? 32 : 128))
+		return 0;
+	snprintf(why, whylen, "must be an IPv4 or IPv6 address");
+	return -1;
+}
+
+static int check_hex32(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", v[i]))
+			n = 0;
+	if (n == 64)
+		return 0;
+	snprintf(why, whylen, "must be 64 hexadecimal characters (32 bytes)");
+	return -1;
+}
+
+static int check_jwt_secret(const char *v, char *why, size_t whylen)
+{
+	if (strlen(v) >= 32)
+		return 0;
+	snprintf(why, whylen, "must be at least 32 characters");
+	return -1;
+}
+
+static int check_token(const char *v, char *why, size_t whylen)
+{
+	if (strlen(v) >= 16)
+		return 0;
+	snprintf(why, whylen, "must be at least 16 characters");
+	return -1;
+}
+
+static int check_cors(const char *v, char *why, size_t whylen)
+{
+	struct cors_list l;
+
+	return cors_list_parse(v, &l, why, whylen);
+}
+
+static int check_proxies(const char *v, char *why, size_t whylen)
+{
+	struct netaddr_list l;
+
+	return netaddr_list_parse(v, &l, why, whylen);
+}
+
+static int parse_int(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Applies one row; a set-but-empty variable counts as unset, so `FOO= sottod` is harmless. */
+static int config_apply(struct config *cfg, const struct config_row *row, const char *v,
+			char *err, size_t errlen)
+{
+	char why[160] = "";
+	char *base = (char *)cfg;
+
+	if (v && !*v)
+		v = NULL;
+	if (!v)
+		v = row->def;
+	if (row->type == CT_INT) {
+		if (parse_int(v, row->min, row->max, (long *)(void *)(base + row->offset))) {
+			snprintf(err, errlen, "%s: must be an integer from %ld to %ld", row->env,
+				 row->min, row->max);
+			return -1;
+		}
+		return 0;
+	}
+	if (row->type == CT_LOGLEVEL) {
+		int l = config_log_level_parse(v);
+
+		if (l < 0) {
+			snprintf(err, errlen, "%s: must be debug, info, warn or error", row->env);
+			return -1;
+		}
+		*(long *)(void *)(base + row->offset) = l;
+		return 0;
+	}
+	if (!v)
+		return 0;
+	if (strlen(v) > (size_t)row->max) {
+		snprintf(err, errlen, "%s: longer than %ld characters", row->env, row->max);
+		return -1;
+	}
+	if (row->check && row->check(v, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", row->env, why);
+		return -1;
+	}
+	*(char **)(void *)(base + row->offset) =
+		row->type == CT_SECRET ? config_secret_dup(v) : config_strdup(v);
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < CONFIG_ROWS; i++) {
+		if (config_apply(cfg, &config_table[i], getenv_fn(config_table[i].env), err,
+				 errlen))
+			goto fail;
+	}
+	if (!cfg->tls_cert_file != !cfg->tls_key_file) {
+		snprintf(err, errlen, "%s: TLS_CERT_FILE and TLS_KEY_FILE go together",
+			 cfg->tls_cert_file ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
+		goto fail;
+	}
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+static char *config_strdup(const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		abort(); /* out of memory in the server aborts (house style) */
+	return s;
+}
+
+char *config_secret_dup(const char *v)
+{
+	size_t n = strlen(v) + 1;
+	char *s = sodium_malloc(n);
+
+	if (!s)
+		abort();
+	memcpy(s, v, n);
+	return s;
+}
+
+static void config_free_string(char **s, int secret)
+{
+	if (secret)
+		sodium_free(*s); /* wipes, and handles NULL */
+	else
+		free(*s);
+	*s = NULL;
+}
+
+void config_free(struct config *cfg)
+{
+	char *base = (char *)cfg;
+
+	for (size_t i = 0; i < CONFIG_ROWS; i++) {
+		const struct config_row *row = &config_table[i];
+
+		if (row->type == CT_STR || row->type == CT_SECRET)
+			config_free_string((char **)(void *)(base + row->offset),
+					   row->type == CT_SECRET);
+	}
+}
+
+void config_print_help(FILE *out)
+{
+	fprintf(out, "Usage: sottod [--help] [--version]\n\n"
+		     "sottod is configured by environment variables only:\n\n");
+	fprintf(out, "  %-20s %-12s %s\n", "VARIABLE", "DEFAULT", "MEANING");
+	for (size_t i = 0; i < CONFIG_ROWS; i++) {
+		const struct config_row *row = &config_table[i];
+		char bounds[48] = "";
+
+		if (row->type == CT_INT)
+			snprintf(bounds, sizeof(bounds), " [%ld..%ld]", row->min, row->max);
+		fprintf(out, "  %-20s %-12s %s%s\n", row->env, row->def ? row->def : "-",
+			row->help, bounds);
+	}
+	fprintf(out, "\nInvalid settings stop sottod with one line naming the variable, exit 2.\n");
+}

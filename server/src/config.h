@@ -1,0 +1,63 @@
+/* Server configuration: every setting comes from one environment variable, described by one
+ * row of the table in config.c (name, variable, type, bounds, default, help). */
+#ifndef SOTTO_CONFIG_H
+#define SOTTO_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Filled by config_load; strings are owned by the struct and freed by config_free. The two
+ * secrets live in sodium_malloc memory (wiped on free) once secrets_load has run. NULL means
+ * "not set" for optional strings. */
+struct config {
+	long port;
+	char *bind;
+	char *data_dir;
+	char *public_url;
+	char *database_url;
+	char *redis_url;
+	char *jwt_secret;          /* secret: never logged */
+	char *mfa_encryption_key;  /* secret: 64 hex characters (32 bytes) */
+	char *metrics_token;       /* secret */
+	char *cors_origins;        /* comma-separated; parsed by cors_list_parse */
+	char *trusted_proxies;     /* comma-separated CIDRs; parsed by netaddr_list_parse */
+	long rate_limit_window;
+	long rate_limit_max;
+	long argon2_memory_cost;   /* KiB */
+	long argon2_time_cost;
+	long argon2_parallelism;
+	char *tls_cert_file;
+	char *tls_key_file;
+	long log_level;            /* enum log_level */
+	char *web_root;
+	long workers;
+	long queue_max;            /* pool queue bound */
+	long body_limit;           /* default per-route JSON body limit, bytes */
+	long ws_max_frame;         /* bytes */
+	long ws_max_queue;         /* outbound frames per WebSocket */
+	long static_max_file;      /* largest static file served, bytes */
+	long max_connections;
+};
+
+/* Reads every setting through getenv_fn (getenv in production; tests pass their own), checks
+ * types and bounds, and validates the lists. Returns 0, or -1 with a one-line message naming
+ * the variable in err. On -1 the config is freed already. */
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		char *err, size_t errlen);
+
+/* Frees every string (wipes the secrets). Safe on a zeroed or already-freed struct. */
+void config_free(struct config *cfg);
+
+/* Copies a secret into sodium_malloc memory (guarded, wiped by config_free). Aborts on OOM.
+ * Needs sodium_init() first, as does config_load. */
+char *config_secret_dup(const char *v);
+
+/* Prints the table for `sottod --help`. */
+void config_print_help(FILE *out);
+
+/* Parses a log level name ("debug", "info", "warn", "error"); -1 if unknown. */
+int config_log_level_parse(const char *s);
+
+#endif

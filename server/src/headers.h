@@ -1,0 +1,17 @@
+/* Security headers sent on every response: API, errors, static files, and the WebSocket
+ * upgrade. Built once at start as raw header lines, so each response is one memcpy. */
+#ifndef SOTTO_HEADERS_H
+#define SOTTO_HEADERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The header block ("name: value\r\n" lines) for a server with or without native TLS (HSTS
+ * only under TLS: over plain HTTP it would be ignored, and a proxy terminating TLS sets its
+ * own). Static storage; never freed. */
+const char *headers_security(bool tls, size_t *len);
+
+/* The Content-Security-Policy value alone (tests check it). */
+const char *headers_csp(void);
+
+#endif

@@ -1,0 +1,771 @@
+/* HTTP request handling: the lws HTTP protocol callback, the request object, body collection
+ * with per-route limits, JSON parsing, dispatch through the router, and responses written
+ * only from the writeable callback (headers and the first body chunk in one write). */
+#include "http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cors.h"
+#include "headers.h"
+#include "log.h"
+#include "metrics.h"
+#include "netaddr.h"
+#include "server.h"
+#include "static.h"
+
+#define HTTP_HEAD_MAX 4096      /* response header block */
+#define HTTP_CHUNK 16384        /* body bytes per writeable callback */
+#define HTTP_EXTRA_HDRS 1024    /* http_add_header space */
+#define HTTP_DEFER_TIMEOUT 30   /* seconds a handler may take before the socket is dropped */
+
+struct http_state {
+	struct server *srv;
+	http_auth_fn auth_fn;
+	void *auth_arg;
+	size_t active;            /* request objects alive (attached or orphaned) */
+	bool draining;
+	uint64_t rid_base, rid_next;
+};
+
+/* Per-connection session data (lws allocates it; we keep it to one pointer). */
+struct http_conn {
+	struct http_req *req;
+};
+
+struct http_req {
+	struct server *srv;
+	struct lws *wsi;          /* NULL once the client has gone */
+	unsigned method;
+	const char *path;         /* points into mem below */
+	char *scratch;            /* route params */
+	size_t scratch_len;
+	const struct route *route;
+	enum router_result match;
+	unsigned allow;
+	struct route_params params;
+	int metric_route;
+	char client_ip[NETADDR_STRLEN];
+	bool secure;
+	char rid[17];
+	enum cors_decision cors;
+	char origin[CORS_ORIGIN_MAX];
+	uint64_t t_start;
+
+	char *body;
+	size_t body_len, body_limit;
+	bool body_expected, body_overflow;
+	bool dispatched;          /* a handler or auth hook may hold the pointer */
+	json_t *json;
+
+	void *auth;
+	void (*auth_free)(void *);
+
+	/* response */
+	bool responded, headers_sent, head_only, close_after;
+	int status;
+	char ctype[96];
+	char hdrs[HTTP_EXTRA_HDRS];
+	size_t hdrs_len;
+	unsigned char *resp;
+	size_t resp_len, resp_off;
+	void (*resp_free)(void *);
+	char mem[];               /* path, then scratch */
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static struct http_state *http_state_of(struct lws *wsi)
+{
+	struct server *srv = lws_context_user(lws_get_context(wsi));
+
+	return srv->http;
+}
+
+static struct http_state *http_state_get(struct server *srv)
+{
+	if (!srv->http) {
+		srv->http = calloc(1, sizeof(*srv->http));
+		if (!srv->http)
+			abort();
+		srv->http->srv = srv;
+		randombytes_buf(&srv->http->rid_base, sizeof(srv->http->rid_base));
+	}
+	return srv->http;
+}
+
+/* ---- accessors ---- */
+
+unsigned http_method(const struct http_req *req) { return req->method; }
+const char *http_path(const struct http_req *req) { return req->path; }
+const char *http_client_ip(const struct http_req *req) { return req->client_ip; }
+const char *http_request_id(const struct http_req *req) { return req->rid; }
+bool http_is_secure(const struct http_req *req) { return req->secure; }
+json_t *http_json(const struct http_req *req) { return req->json; }
+bool http_req_gone(const struct http_req *req) { return !req->wsi; }
+void *http_auth(const struct http_req *req) { return req->auth; }
+
+const char *http_param(const struct http_req *req, const char *name)
+{
+	return route_param(&req->params, name);
+}
+
+const char *http_body(const struct http_req *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body ? req->body : "";
+}
+
+static const struct { const char *name; enum lws_token_indexes tok; } header_tokens[] = {
+	{"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
+	{"user-agent", WSI_TOKEN_HTTP_USER_AGENT},
+	{"origin", WSI_TOKEN_ORIGIN},
+	{"content-type", WSI_TOKEN_HTTP_CONTENT_TYPE},
+	{"content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH},
+	{"cookie", WSI_TOKEN_HTTP_COOKIE},
+	{"host", WSI_TOKEN_HOST},
+	{"accept", WSI_TOKEN_HTTP_ACCEPT},
+	{"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
+};
+
+static int http_header_wsi(struct lws *wsi, const char *name, char *buf, size_t buflen)
+{
+	char cname[64];
+	int n;
+
+	if (buflen > INT32_MAX || !buflen)
+		return -1;
+	for (size_t i = 0; i < sizeof(header_tokens) / sizeof(header_tokens[0]); i++) {
+		if (strcmp(name, header_tokens[i].name))
+			continue;
+		if (!lws_hdr_total_length(wsi, header_tokens[i].tok))
+			return -1;
+		return lws_hdr_copy(wsi, buf, (int)buflen, header_tokens[i].tok);
+	}
+	/* Custom headers are matched by their lower-case name with the colon. */
+	n = snprintf(cname, sizeof(cname), "%s:", name);
+	if (n < 0 || (size_t)n >= sizeof(cname))
+		return -1;
+	if (lws_hdr_custom_length(wsi, cname, n) <= 0)
+		return -1;
+	return lws_hdr_custom_copy(wsi, buf, (int)buflen, cname, n);
+}
+
+int http_header(struct http_req *req, const char *name, char *buf, size_t buflen)
+{
+	return req->wsi ? http_header_wsi(req->wsi, name, buf, buflen) : -1;
+}
+
+int http_query(struct http_req *req, const char *name, char *buf, size_t buflen)
+{
+	char key[64];
+	const char *v;
+	size_t n;
+
+	if (!req->wsi || buflen > INT32_MAX || snprintf(key, sizeof(key), "%s=", name) >= 64)
+		return -1;
+	v = lws_get_urlarg_by_name(req->wsi, key, buf, (int)buflen);
+	if (!v)
+		return -1;
+	n = strlen(v);
+	memmove(buf, v, n + 1);
+	return (int)n;
+}
+
+/* ---- request lifecycle ---- */
+
+static unsigned http_method_of(struct lws *wsi)
+{
+	static const struct { enum lws_token_indexes tok; unsigned m; } map[] = {
+		{WSI_TOKEN_GET_URI, HTTP_GET},       {WSI_TOKEN_POST_URI, HTTP_POST},
+		{WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS}, {WSI_TOKEN_PUT_URI, HTTP_PUT},
+		{WSI_TOKEN_PATCH_URI, HTTP_PATCH},   {WSI_TOKEN_DELETE_URI, HTTP_DELETE},
+		{WSI_TOKEN_HEAD_URI, HTTP_HEAD},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (lws_hdr_total_length(wsi, map[i].tok))
+			return map[i].m;
+	return 0;
+}
+
+static const char *http_method_name(unsigned m)
+{
+	switch (m) {
+	case HTTP_GET: return "GET";
+	case HTTP_HEAD: return "HEAD";
+	case HTTP_POST: return "POST";
+	case HTTP_PUT: return "PUT";
+	case HTTP_PATCH: return "PATCH";
+	case HTTP_DELETE: return "DELETE";
+	case HTTP_OPTIONS: return "OPTIONS";
+	default: return "OTHER";
+	}
+}
+
+static void http_req_identify(struct http_req *req, struct lws *wsi)
+{
+	struct server *srv = req->srv;
+	char peer[NETADDR_STRLEN] = "", xff[512], proto[16];
+	bool has_xff = http_header_wsi(wsi, "x-forwarded-for", xff, sizeof(xff)) > 0;
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	netaddr_client_ip(&srv->proxies, peer, has_xff ? xff : NULL, req->client_ip,
+			  sizeof(req->client_ip));
+	/* X-Forwarded-Proto is believed only from a trusted proxy (it decides Secure cookies). */
+	req->secure = srv->tls;
+	if (netaddr_list_contains(&srv->proxies, peer) &&
+	    http_header_wsi(wsi, "x-forwarded-proto", proto, sizeof(proto)) > 0)
+		req->secure = !strcasecmp(proto, "https");
+	snprintf(req->rid, sizeof(req->rid), "%016llx",
+		 (unsigned long long)(srv->http->rid_base + srv->http->rid_next++));
+}
+
+static void http_req_cors(struct http_req *req, struct lws *wsi)
+{
+	char origin[CORS_ORIGIN_MAX];
+	bool preflight;
+
+	if (http_header_wsi(wsi, "origin", origin, sizeof(origin)) <= 0)
+		return;
+	preflight = req->method == HTTP_OPTIONS &&
+		    lws_hdr_custom_length(wsi, "access-control-request-method:", 30) > 0;
+	req->cors = cors_decide(&req->srv->cors, origin, preflight);
+	if (req->cors != CORS_NONE)
+		snprintf(req->origin, sizeof(req->origin), "%s", origin);
+}
+
+static struct http_req *http_req_create(struct http_state *hs, struct lws *wsi, const char *uri)
+{
+	size_t plen = strlen(uri);
+	struct http_req *req = calloc(1, sizeof(*req) + 2 * (plen + 1));
+
+	if (!req)
+		abort();
+	req->srv = hs->srv;
+	req->wsi = wsi;
+	req->t_start = now_usec();
+	memcpy(req->mem, uri, plen + 1);
+	req->path = req->mem;
+	req->scratch = req->mem + plen + 1;
+	req->scratch_len = plen + 1;
+	req->method = http_method_of(wsi);
+	req->metric_route = METRICS_ROUTE_NONE;
+	hs->active++;
+	http_req_identify(req, wsi);
+	http_req_cors(req, wsi);
+	return req;
+}
+
+static void http_req_free(struct http_req *req)
+{
+	struct http_state *hs = req->srv->http;
+
+	if (req->resp_free)
+		req->resp_free(req->resp);
+	if (req->auth_free)
+		req->auth_free(req->auth);
+	json_decref(req->json);
+	free(req->body);
+	hs->active--;
+	free(req);
+}
+
+static void http_req_log(const struct http_req *req, uint64_t usec)
+{
+	char qpath[256];
+
+	log_info("http.request", "rid=%s method=%s path=%s status=%d us=%llu ip=%s%s", req->rid,
+		 http_method_name(req->method), log_quote(qpath, sizeof(qpath), req->path),
+		 req->status, (unsigned long long)usec, req->client_ip,
+		 req->wsi ? "" : " client=gone");
+}
+
+/* The request is answered (or the client left): account for it and free it. */
+static void http_req_finish(struct http_req *req)
+{
+	uint64_t usec = now_usec() - req->t_start;
+
+	metrics_request(req->srv->metrics, req->metric_route, req->wsi ? req->status : 499, usec);
+	http_req_log(req, usec);
+	http_req_free(req);
+}
+
+/* ---- responses ---- */
+
+void http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	size_t room = sizeof(req->hdrs) - req->hdrs_len;
+	int n;
+
+	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return;
+	n = snprintf(req->hdrs + req->hdrs_len, room, "%s: %s\r\n", name, value);
+	if (n > 0 && (size_t)n < room)
+		req->hdrs_len += (size_t)n;
+	else
+		req->hdrs[req->hdrs_len] = 0;
+}
+
+void http_respond_take(struct http_req *req, int status, const char *content_type, void *body,
+		       size_t len, void (*free_fn)(void *))
+{
+	if (req->responded) {
+		/* A second answer is a bug in the caller; drop it rather than corrupt the stream. */
+		log_error("http.double_response", "rid=%s status=%d", req->rid, status);
+		if (free_fn)
+			free_fn(body);
+		return;
+	}
+	req->responded = true;
+	req->status = status;
+	snprintf(req->ctype, sizeof(req->ctype), "%s", content_type ? content_type : "");
+	req->resp = body;
+	req->resp_len = len;
+	req->resp_free = free_fn;
+	if (!req->wsi) {
+		http_req_finish(req);
+		return;
+	}
+	lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
+	lws_callback_on_writable(req->wsi);
+}
+
+void http_respond(struct http_req *req, int status, const char *content_type, const void *body,
+		  size_t len)
+{
+	void *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		abort();
+	if (len)
+		memcpy(copy, body, len);
+	http_respond_take(req, status, content_type, copy, len, free);
+}
+
+void http_respond_json(struct http_req *req, int status, json_t *body)
+{
+	char *s = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (!s)
+		abort();
+	http_respond_take(req, status, "application/json", s, strlen(s), free);
+}
+
+char *http_error_body(const char *code, const char *message, json_t *details)
+{
+	json_t *root = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+	char *s;
+
+	if (!root)
+		abort();
+	if (details)
+		json_object_set_new(json_object_get(root, "error"), "details", details);
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!s)
+		abort();
+	return s;
+}
+
+void http_respond_error(struct http_req *req, int status, const char *code,
+			const char *message, json_t *details)
+{
+	char *s = http_error_body(code, message, details);
+
+	http_respond_take(req, status, "application/json", s, strlen(s), free);
+}
+
+void http_respond_rate_limited(struct http_req *req, const char *code, unsigned retry_after)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", retry_after ? retry_after : 1);
+	http_add_header(req, "retry-after", v);
+	http_respond_error(req, 429, code,
+			   !strcmp(code, "account_locked")
+				   ? "Too many failed attempts; try again later."
+				   : "Too many requests; try again later.",
+			   NULL);
+}
+
+int http_submit(struct http_req *req, pool_work_fn work, pool_done_fn done, void *arg)
+{
+	if (pool_submit(req->srv->pool, work, done, arg) == 0) {
+		if (req->wsi)
+			lws_set_timeout(req->wsi, PENDING_TIMEOUT_HTTP_CONTENT, HTTP_DEFER_TIMEOUT);
+		return 0;
+	}
+	http_add_header(req, "retry-after", "1");
+	http_respond_error(req, 503, "unavailable", "The server is busy; try again.", NULL);
+	return -1;
+}
+
+/* ---- writing ---- */
+
+static int http_append(unsigned char **p, unsigned char *end, const void *s, size_t n)
+{
+	if ((size_t)(end - *p) < n)
+		return -1;
+	memcpy(*p, s, n);
+	*p += n;
+	return 0;
+}
+
+static int http_write_head(struct lws *wsi, struct http_req *req, unsigned char **p,
+			   unsigned char *end)
+{
+	struct server *srv = req->srv;
+	char cors[512], rid[40];
+	size_t sec_len;
+	const char *sec = headers_security(srv->tls, &sec_len);
+	int cors_len = cors_headers(req->cors, req->origin, cors, sizeof(cors));
+
+	if (lws_add_http_header_status(wsi, (unsigned)req->status, p, end))
+		return -1;
+	if (req->ctype[0] &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (unsigned char *)req->ctype, (int)strlen(req->ctype), p,
+					 end))
+		return -1;
+	if (lws_add_http_header_content_length(wsi, req->resp_len, p, end))
+		return -1;
+	snprintf(rid, sizeof(rid), "x-request-id: %s\r\n", req->rid);
+	if (http_append(p, end, sec, sec_len) ||
+	    http_append(p, end, cors, cors_len > 0 ? (size_t)cors_len : 0) ||
+	    http_append(p, end, req->hdrs, req->hdrs_len) || http_append(p, end, rid, strlen(rid)))
+		return -1;
+	if ((req->close_after || srv->http->draining) &&
+	    http_append(p, end, "connection: close\r\n", 19))
+		return -1;
+	if (lws_finalize_http_header(wsi, p, end))
+		return -1;
+	req->headers_sent = true;
+	return 0;
+}
+
+/* Sends the next part of the response; returns -1 to close the connection. */
+static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
+{
+	unsigned char buf[LWS_PRE + HTTP_HEAD_MAX + HTTP_CHUNK];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+	struct http_req *req = conn->req;
+	bool last, close;
+	size_t chunk;
+
+	if (!req || !req->responded)
+		return 0;
+	if (!req->headers_sent && http_write_head(wsi, req, &p, end))
+		return -1;
+	chunk = req->head_only ? 0 : req->resp_len - req->resp_off;
+	if (chunk > (size_t)(end - p))
+		chunk = (size_t)(end - p);
+	if (chunk)
+		memcpy(p, req->resp + req->resp_off, chunk);
+	p += chunk;
+	req->resp_off += chunk;
+	last = req->head_only || req->resp_off == req->resp_len;
+	if (lws_write(wsi, start, (size_t)(p - start),
+		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+		return -1;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	close = req->close_after || req->srv->http->draining;
+	conn->req = NULL;
+	http_req_finish(req);
+	if (close || lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static void http_run_handler(struct http_req *req)
+{
+	req->dispatched = true;
+	req->route->handler(req, req->route->arg);
+}
+
+void http_set_auth_hook(struct server *srv, http_auth_fn fn, void *arg)
+{
+	struct http_state *hs = http_state_get(srv);
+
+	hs->auth_fn = fn;
+	hs->auth_arg = arg;
+}
+
+void http_auth_accept(struct http_req *req, void *auth, void (*free_fn)(void *auth))
+{
+	req->auth = auth;
+	req->auth_free = free_fn;
+	http_run_handler(req);
+}
+
+static bool http_is_api_path(const char *path)
+{
+	return !strncmp(path, "/api", 4) && (path[4] == '/' || !path[4]);
+}
+
+static void http_not_matched(struct http_req *req)
+{
+	char allow[96];
+
+	if (req->match == ROUTER_METHOD_NOT_ALLOWED) {
+		http_add_header(req, "allow", router_allow_string(req->allow, allow, sizeof(allow)));
+		http_respond_error(req, 405, "method_not_allowed",
+				   "This method is not allowed here.", NULL);
+		return;
+	}
+	if ((req->method == HTTP_GET || req->method == HTTP_HEAD) && !http_is_api_path(req->path) &&
+	    strcmp(req->path, "/ws") && req->srv->statics) {
+		req->metric_route = METRICS_ROUTE_STATIC;
+		req->dispatched = true;
+		static_serve(req->srv->statics, req);
+		return;
+	}
+	http_respond_error(req, 404, "not_found", "Not found.", NULL);
+}
+
+static void http_dispatch(struct http_req *req)
+{
+	struct http_state *hs = req->srv->http;
+
+	if (req->body_overflow) {
+		req->close_after = true;
+		http_respond_error(req, 413, "payload_too_large", "The request body is too large.",
+				   NULL);
+		return;
+	}
+	if (req->match != ROUTER_FOUND) {
+		http_not_matched(req);
+		return;
+	}
+	if (req->route->flags & ROUTE_JSON) {
+		json_error_t jerr;
+
+		req->json = json_loadb(req->body ? req->body : "", req->body_len,
+				       JSON_REJECT_DUPLICATES, &jerr);
+		if (!req->json) {
+			http_respond_error(req, 400, "invalid_json", "The body is not valid JSON.",
+					   NULL);
+			return;
+		}
+	}
+	if (!(req->route->flags & ROUTE_AUTH)) {
+		http_run_handler(req);
+		return;
+	}
+	if (!hs->auth_fn) {
+		http_respond_error(req, 401, "unauthenticated", "Authentication required.", NULL);
+		return;
+	}
+	req->dispatched = true;
+	hs->auth_fn(req, hs->auth_arg);
+}
+
+static bool http_content_type_json(struct lws *wsi)
+{
+	char ct[128];
+	size_t n = strlen("application/json");
+
+	if (http_header_wsi(wsi, "content-type", ct, sizeof(ct)) <= 0)
+		return false;
+	return !strncasecmp(ct, "application/json", n) && (ct[n] == 0 || ct[n] == ';' ||
+							   ct[n] == ' ');
+}
+
+/* Checks the declared body against the route before reading it. Returns false if already
+ * answered (413/415: the unread body makes the connection unusable, so it closes). */
+static bool http_precheck_body(struct http_req *req, struct lws *wsi)
+{
+	char cl[32];
+	bool has_cl = http_header_wsi(wsi, "content-length", cl, sizeof(cl)) > 0;
+	unsigned long long declared = has_cl ? strtoull(cl, NULL, 10) : 0;
+	const struct route *rt = req->match == ROUTER_FOUND ? req->route : NULL;
+
+	req->body_limit = rt && rt->body_limit ? rt->body_limit
+					       : (size_t)req->srv->cfg->body_limit;
+	req->body_expected = declared > 0;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		/* lws 4.1 does not decode chunked request bodies: ask for a length instead. */
+		req->close_after = true;
+		http_respond_error(req, 411, "length_required",
+				   "Send the body with a Content-Length.", NULL);
+		return false;
+	}
+	if (declared > req->body_limit) {
+		req->close_after = true;
+		http_respond_error(req, 413, "payload_too_large", "The request body is too large.",
+				   NULL);
+		return false;
+	}
+	if (rt && (rt->flags & ROUTE_JSON) && !http_content_type_json(wsi)) {
+		req->close_after = req->body_expected;
+		http_respond_error(req, 415, "unsupported_media_type",
+				   "Send the body as application/json.", NULL);
+		return false;
+	}
+	return true;
+}
+
+static void http_preflight(struct http_req *req)
+{
+	if (req->cors == CORS_PREFLIGHT_OK)
+		http_respond(req, 204, NULL, "", 0);
+	else
+		http_respond_error(req, 403, "forbidden", "This origin is not allowed.", NULL);
+}
+
+static int http_on_request(struct lws *wsi, struct http_conn *conn, const char *uri)
+{
+	struct http_state *hs = http_state_of(wsi);
+	struct http_req *req = http_req_create(hs, wsi, uri);
+
+	conn->req = req;
+	if (!req->method) {
+		http_respond_error(req, 405, "method_not_allowed", "Unsupported method.", NULL);
+		return 0;
+	}
+	if (req->cors == CORS_PREFLIGHT_OK || req->cors == CORS_PREFLIGHT_DENIED) {
+		http_preflight(req);
+		return 0;
+	}
+	req->match = router_match(hs->srv->router, req->method, req->path, req->scratch,
+				  req->scratch_len, &req->params, &req->route, &req->allow);
+	if (req->match == ROUTER_FOUND)
+		req->metric_route = (int)router_index(hs->srv->router, req->route);
+	req->head_only = req->method == HTTP_HEAD;
+	if (!http_precheck_body(req, wsi) || req->body_expected)
+		return 0; /* answered, or wait for the body */
+	http_dispatch(req);
+	return 0;
+}
+
+static void http_on_body(struct http_req *req, const void *in, size_t len)
+{
+	char *nb;
+
+	if (req->body_overflow || req->responded)
+		return;
+	if (req->body_len + len > req->body_limit) {
+		/* Chunked upload past the limit: stop keeping it, answer 413 and close. */
+		req->body_overflow = true;
+		http_dispatch(req);
+		return;
+	}
+	nb = realloc(req->body, req->body_len + len + 1);
+	if (!nb)
+		abort();
+	memcpy(nb + req->body_len, in, len);
+	req->body = nb;
+	req->body_len += len;
+	req->body[req->body_len] = 0;
+}
+
+/* The connection is closing: orphan an unanswered request (a completion will free it). */
+static void http_detach(struct http_conn *conn)
+{
+	struct http_req *req = conn->req;
+
+	if (!req)
+		return;
+	conn->req = NULL;
+	req->wsi = NULL;
+	/* Nobody else can hold a request that was answered or never reached a handler. */
+	if (req->responded || !req->dispatched)
+		http_req_finish(req);
+}
+
+/* Only /ws may upgrade; anything else stays plain HTTP (and gets 404). */
+static bool http_upgrade_allowed(struct lws *wsi)
+{
+	char uri[8];
+
+	return lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) == 3 && !strcmp(uri, "/ws");
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		  size_t len)
+{
+	struct http_conn *conn = user;
+	struct server *srv;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_on_request(wsi, conn, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (conn->req)
+			http_on_body(conn->req, in, len);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (conn->req && !conn->req->responded)
+			http_dispatch(conn->req);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_on_writeable(wsi, conn);
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (conn)
+			http_detach(conn);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		srv = lws_context_user(lws_get_context(wsi));
+		if (srv && srv->pool)
+			pool_run_completions(srv->pool);
+		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return http_upgrade_allowed(wsi) ? 0 : 1;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		srv = lws_context_user(lws_get_context(wsi));
+		return srv->http->draining ? 1 : 0;
+	case LWS_CALLBACK_WSI_CREATE:
+		srv = lws_context_user(lws_get_context(wsi));
+		metrics_connection(srv->metrics, 1, 0);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		srv = lws_context_user(lws_get_context(wsi));
+		metrics_connection(srv->metrics, -1, 0);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+size_t http_session_size(void)
+{
+	return sizeof(struct http_conn);
+}
+
+size_t http_active(const struct server *srv)
+{
+	return srv->http ? srv->http->active : 0;
+}
+
+void http_set_draining(struct server *srv)
+{
+	http_state_get(srv)->draining = true;
+}
+
+void http_init(struct server *srv)
+{
+	http_state_get(srv);
+}
+
+void http_fini(struct server *srv)
+{
+	free(srv->http);
+	srv->http = NULL;
+}

@@ -1,0 +1,189 @@
+/* libwebsockets context, protocols and the run/drain cycle. The protocol list is the HTTP
+ * handler (protocols[0], which also gets the cross-thread wake-ups) and the WebSocket
+ * protocol, which is the vhost default so browsers sending no subprotocol reach it, then an
+ * all-zero terminator (lws 4.1 has no LWS_PROTOCOL_LIST_TERM). Signals are taken by a
+ * sigwait() thread rather than a handler, so nothing async-signal-unsafe ever runs. */
+#include "loop.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "http.h"
+#include "log.h"
+#include "netaddr.h"
+#include "server.h"
+#include "ws.h"
+
+#define DRAIN_US 1500000
+#define DRAIN_TICK_US 20000
+
+static atomic_int loop_stop_requested;
+static struct lws_context *_Atomic loop_ctx;
+
+static struct lws_protocols loop_protocols[] = {
+	{"http", http_callback, 0, 0, 0, NULL, 0},
+	{WS_PROTOCOL_NAME, ws_callback, 0, 4096, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const struct lws_protocol_vhost_options loop_pvo_default = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options loop_pvo = {NULL, &loop_pvo_default,
+							   WS_PROTOCOL_NAME, ""};
+
+/* WebSocket keep-alive: ping after 30 s of silence, drop after 70 s without a pong. */
+static const lws_retry_bo_t loop_retry = {.secs_since_valid_ping = 30,
+					  .secs_since_valid_hangup = 70};
+
+static void *loop_signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig))
+			continue;
+		if (atomic_exchange(&loop_stop_requested, 1)) {
+			log_warn("server.stop", "signal=%d mode=immediate", sig);
+			_exit(1); /* a second signal: the operator wants out now */
+		}
+		log_info("server.stop", "signal=%d mode=drain", sig);
+		struct lws_context *ctx = atomic_load(&loop_ctx);
+
+		if (ctx)
+			lws_cancel_service(ctx);
+	}
+	return NULL;
+}
+
+int loop_signals_start(void)
+{
+	static sigset_t set;
+	pthread_t t;
+	pthread_attr_t attr;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, loop_signal_thread, &set);
+	pthread_attr_destroy(&attr);
+	return rc ? -1 : 0;
+}
+
+void loop_wake(void *arg)
+{
+	struct server *srv = arg;
+
+	lws_cancel_service(srv->lws);
+}
+
+static unsigned loop_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 64;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < want)
+		want = rl.rlim_cur;
+	return (unsigned)want;
+}
+
+int loop_create(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	struct lws_context_creation_info info;
+	struct netaddr bind_addr;
+
+	loop_protocols[0].per_session_data_size = http_session_size();
+	loop_protocols[1].per_session_data_size = ws_session_size();
+	memset(&info, 0, sizeof(info));
+	info.port = (int)cfg->port;
+	info.iface = cfg->bind;
+	info.protocols = loop_protocols;
+	info.pvo = &loop_pvo;
+	info.user = srv;
+	info.vhost_name = "sotto";
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* lws listens on every interface for an IPv4 iface unless IPv6 is off (toolchain notes). */
+	if (!netaddr_parse(cfg->bind, &bind_addr) && bind_addr.family == 4)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.timeout_secs = 10;          /* headers, body and TLS handshake must progress */
+	info.keepalive_timeout = 15;     /* idle keep-alive HTTP connections */
+	info.max_http_header_data = 4096;
+	/* Header tables are allocated as connections need them; the cap bounds what slow
+	 * clients holding half-sent headers can pin (about 5 KiB each) until timeout_secs. */
+	info.max_http_header_pool = 4096;
+	info.fd_limit_per_thread = loop_fd_limit(cfg);
+	info.retry_and_idle_policy = &loop_retry;
+	info.alpn = "http/1.1";          /* responses are written as HTTP/1.1 (http.c) */
+	if (srv->tls) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert_file;
+		info.ssl_private_key_filepath = cfg->tls_key_file;
+		info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+				       SSL_OP_CIPHER_SERVER_PREFERENCE;
+	}
+	srv->lws = lws_create_context(&info);
+	if (!srv->lws) {
+		snprintf(err, errlen, "PORT: cannot listen on %s:%ld%s", cfg->bind, cfg->port,
+			 srv->tls ? " (or TLS_CERT_FILE/TLS_KEY_FILE unusable)" : "");
+		return -1;
+	}
+	atomic_store(&loop_ctx, srv->lws);
+	return 0;
+}
+
+static uint64_t loop_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static lws_sorted_usec_list_t loop_tick;
+
+/* During the drain the loop must wake up to check the clock even with no traffic. */
+static void loop_tick_cb(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(atomic_load(&loop_ctx), 0, sul, loop_tick_cb, DRAIN_TICK_US);
+}
+
+void loop_run(struct server *srv)
+{
+	uint64_t deadline;
+
+	while (!atomic_load(&loop_stop_requested))
+		if (lws_service(srv->lws, 0) < 0)
+			return;
+	/* Stop accepting: from now on http.c refuses new connections as they arrive (lws 4.1's
+	 * lws_context_deprecate, which would close the listener, crashes here). */
+	http_set_draining(srv);
+	deadline = loop_now() + DRAIN_US;
+	lws_sul_schedule(srv->lws, 0, &loop_tick, loop_tick_cb, DRAIN_TICK_US);
+	while (http_active(srv) && loop_now() < deadline)
+		if (lws_service(srv->lws, 0) < 0)
+			break;
+	lws_sul_cancel(&loop_tick);
+	log_info("server.drained", "unanswered=%zu", http_active(srv));
+}
+
+void loop_destroy(struct server *srv)
+{
+	atomic_store(&loop_ctx, NULL);
+	if (srv->lws)
+		lws_context_destroy(srv->lws);
+	srv->lws = NULL;
+}

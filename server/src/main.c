@@ -1,0 +1,153 @@
+/* sottod: reads the configuration, prepares secrets and the store, starts the worker pool and
+ * the event loop, and tears everything down in reverse order on SIGTERM/SIGINT.
+ * Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad configuration. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "backend.h"
+#include "config.h"
+#include "health.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "pool.h"
+#include "router.h"
+#include "secrets.h"
+#include "server.h"
+#include "static.h"
+#include "testroutes.h"
+
+#define EXIT_CONFIG 2
+
+static const char *main_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static int main_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			config_print_help(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+#ifdef SOTTO_HAVE_STORE
+			printf("sottod %s store=sqlite,postgresql\n", SOTTO_VERSION);
+#else
+			printf("sottod %s store=none\n", SOTTO_VERSION);
+#endif
+			return 0;
+		}
+		fprintf(stderr, "sottod: unknown argument '%s' (configuration comes from the "
+				"environment; see --help)\n", argv[i]);
+		return EXIT_CONFIG;
+	}
+	return -1;
+}
+
+/* Everything that can be wrong with the configuration, checked before any thread starts. */
+static int main_configure(struct config *cfg, struct server *srv, char *err, size_t errlen)
+{
+	if (config_load(cfg, main_getenv, err, errlen))
+		return -1;
+	log_init((enum log_level)cfg->log_level);
+	log_bridge_lws((enum log_level)cfg->log_level);
+	cors_list_parse(cfg->cors_origins, &srv->cors, err, errlen);
+	netaddr_list_parse(cfg->trusted_proxies, &srv->proxies, err, errlen);
+	srv->cfg = cfg;
+	srv->tls = cfg->tls_cert_file != NULL;
+	if (srv->tls && access(cfg->tls_cert_file, R_OK)) {
+		snprintf(err, errlen, "TLS_CERT_FILE: cannot read %s", cfg->tls_cert_file);
+		return -1;
+	}
+	if (srv->tls && access(cfg->tls_key_file, R_OK)) {
+		snprintf(err, errlen, "TLS_KEY_FILE: cannot read %s", cfg->tls_key_file);
+		return -1;
+	}
+	if (secrets_load(cfg, err, errlen))
+		return -1;
+	return backend_start(cfg, err, errlen);
+}
+
+static int main_routes(struct server *srv, struct health *health)
+{
+	if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
+		return -1;
+	/* Later issues register theirs here: auth_routes(srv), users_routes(srv), ... */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg = {0};
+	struct server srv = {0};
+	struct health *health = NULL;
+	struct pool_ops ops;
+	char err[512];
+	int rc = 1;
+
+	if ((rc = main_args(argc, argv)) >= 0)
+		return rc;
+	rc = 1;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sottod: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (main_configure(&cfg, &srv, err, sizeof(err))) {
+		fprintf(stderr, "sottod: %s\n", err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	if (loop_signals_start()) {
+		log_error("server.fail", "reason=signals");
+		goto done;
+	}
+	srv.metrics = metrics_create();
+	srv.router = router_create();
+	http_init(&srv);
+	ops = backend_pool_ops(&cfg);
+	ops.wake = loop_wake;
+	ops.wake_arg = &srv;
+	/* The pool wakes the loop through srv.lws, so it needs the context first. */
+	if (loop_create(&srv, err, sizeof(err))) {
+		fprintf(stderr, "sottod: %s\n", err);
+		goto done;
+	}
+	srv.pool = pool_create((int)cfg.workers, (size_t)cfg.queue_max, &ops);
+	if (!srv.pool) {
+		fprintf(stderr, "sottod: DATABASE_URL: a worker could not connect to the store\n");
+		rc = EXIT_CONFIG;
+		goto done;
+	}
+	health = health_create(&srv, backend_probe);
+	srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
+	if (!srv.statics)
+		log_warn("static.off", "reason=web_root_missing");
+	if (main_routes(&srv, health)) {
+		log_error("server.fail", "reason=routes");
+		goto done;
+	}
+	log_info("server.start", "port=%ld bind=%s tls=%s workers=%ld version=%s", cfg.port,
+		 cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
+	loop_run(&srv);
+	rc = 0;
+done:
+	/* Workers first, while the context lives (they wake it): their completions answer the
+	 * last requests; then the context closes every connection. */
+	pool_destroy(srv.pool);
+	health_destroy(health);
+	loop_destroy(&srv);
+	static_destroy(srv.statics);
+	router_destroy(srv.router);
+	metrics_destroy(srv.metrics);
+	http_fini(&srv);
+	log_info("server.exit", "code=%d", rc);
+	config_free(&cfg);
+	return rc;
+}
