@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libwebsockets-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
   libssl-dev libcurl4-openssl-dev libqrencode-dev libhiredis-dev libcmocka-dev
   # services and tools the tests and benchmarks run
-  postgresql sqlite3 python3-aiosmtpd curl wrk valgrind procps iproute2
+  postgresql sqlite3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
   # WebAssembly build of libsotto (libsodium comes from Debian's source package)
   emscripten autoconf automake libtool dpkg-dev xz-utils
 )

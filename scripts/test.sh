@@ -24,10 +24,18 @@ report() {
   local s; for s in "${STAGES[@]}"; do echo "  $s"; done
 }
 
+WASM_BUILD=${WASM_BUILD:-build-wasm}
+
+build_wasm() {
+  scripts/build-wasm.sh "$WASM_BUILD"
+}
 configure_asan() {
-  [ -f "$ASAN_BUILD/CMakeCache.txt" ] || cmake -S . -B "$ASAN_BUILD" -G "$GEN" \
-    -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON -DSOTTO_TEST_RNG=ON >/dev/null
+  cmake -S . -B "$ASAN_BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON \
+    -DSOTTO_TEST_RNG=ON -DSOTTO_WASM_DIR="$ROOT/$WASM_BUILD" >/dev/null
   cmake --build "$ASAN_BUILD" -j "$JOBS"
+}
+install_test_deps() {
+  npm ci --prefix tests --no-audit --no-fund --loglevel=error
 }
 configure_release() {
   [ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G "$GEN" \
@@ -53,6 +61,8 @@ run_ctest() {
   (cd "$ASAN_BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 300)
 }
 
+stage "npm (test tools)" install_test_deps
+stage "build (wasm)" build_wasm
 stage "build (asan+ubsan)" configure_asan
 stage "build (release)" configure_release
 stage "start postgresql" start_pg
