@@ -25,6 +25,8 @@ static const char *const store_err_names[] = {
     [STORE_INVALID] = "invalid",
     [STORE_BUSY] = "busy",
     [STORE_ERROR] = "error",
+    [STORE_FORBIDDEN] = "forbidden",
+    [STORE_MISMATCH] = "mismatch",
 };
 
 const char *store_strerror(enum store_err err) {
@@ -45,6 +47,16 @@ void *store_xcalloc(size_t n, size_t size) {
   if (!p)
     abort();
   return p;
+}
+
+void *store_xgrow(void *arr, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return arr;
+  *cap = *cap ? *cap * 2 : 16;
+  void *grown = realloc(arr, *cap * size);
+  if (!grown)
+    abort();
+  return grown;
 }
 
 char *store_xstrdup(const char *s) {

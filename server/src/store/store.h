@@ -6,7 +6,8 @@
  * worker thread and use it only from that thread; the event loop never touches the store.
  * Call store_migrate once at start (on one connection) before serving.
  *
- * Domain functions live in users.h, devices.h, prekeys.h, tokens.h, blocks.h, audit.h.
+ * Domain functions live in users.h, devices.h, prekeys.h, tokens.h, blocks.h, audit.h,
+ * conversations.h, messages.h, queue.h.
  * Conventions for all of them:
  *  - times are int64 milliseconds since the Unix epoch, passed in by the caller (`now`), so
  *    tests control the clock;
@@ -41,6 +42,8 @@ enum store_err {
   STORE_INVALID = 9,            /* bad argument or configuration (e.g. DATABASE_URL) */
   STORE_BUSY = 10,              /* lock timeout or serialization failure: retry */
   STORE_ERROR = 11,             /* backend failure; details in store_errmsg */
+  STORE_FORBIDDEN = 12,         /* allowed to see it, not to do this: not the sender, blocked */
+  STORE_MISMATCH = 13,          /* envelopes do not name exactly the target devices */
 };
 
 struct store;

@@ -40,6 +40,10 @@ void store_col_id(struct store *s, struct db_rows *r, int col, char out[STORE_ID
 /* Lowercase ASCII letters only: the one case rule both backends share. Caller frees. */
 char *store_ascii_lower(const char *s);
 
+/* Make room for one more element in a growing array: returns arr (or its replacement) with
+ * capacity for at least n + 1 elements of `size`, updating *cap. Aborts on out of memory. */
+void *store_xgrow(void *arr, size_t *cap, size_t n, size_t size);
+
 void *store_xmalloc(size_t n);
 void *store_xcalloc(size_t n, size_t size);
 char *store_xstrdup(const char *s);
