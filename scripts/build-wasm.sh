@@ -48,7 +48,8 @@ build_libsodium() {
   echo "build-wasm: libsodium built in $((SECONDS - t0)) s"
 }
 
-# emcc_build OUT TEST_RNG EXTRA_ARGS...: one libsotto flavour.
+# emcc_build OUT TEST_RNG EXTRA_ARGS...: one libsotto flavour. WASM_BIGINT: the uint64_t
+# arguments (times, sizes) cross to JavaScript as one BigInt instead of two 32-bit halves.
 emcc_build() {
   local out="$1" test_rng="$2" exports; shift 2
   local srcs=("$ROOT"/core/src/*.c) defs=()
@@ -61,6 +62,7 @@ emcc_build() {
   emcc "${srcs[@]}" "${defs[@]}" -O3 -std=c11 -Wall -Wextra -Werror -I"$ROOT/core/include" \
        -I"$ROOT/core/src" -I"$SODIUM/include" "$SODIUM/lib/libsodium.a" \
        -sALLOW_MEMORY_GROWTH=1 -sMODULARIZE=1 -sEXPORT_NAME=createSotto -sFILESYSTEM=0 \
+       -sWASM_BIGINT=1 \
        -sEXPORTED_RUNTIME_METHODS=HEAPU8,HEAPU32,UTF8ToString,stringToUTF8 \
        -sEXPORTED_FUNCTIONS="$exports" "$@" -o "$out"
 }

@@ -1,10 +1,17 @@
 /*
- * bench_core.c: libsotto throughput on one core (a benchmark, not a test).
- *   ratchet encrypt+decrypt pairs/s of 200-byte messages within one chain;
- *   the same with a DH ratchet step on every message (strict ping-pong);
- *   X3DH set-ups/s including bundle verification (initiate + first decrypt);
- *   attachment encryption MB/s including the digest.
- * Output: one "name value unit" line each, for bench/core/RESULTS.md.
+ * bench_core.c: libsotto throughput on one core (a benchmark, not a test). One
+ * "name value unit" line per figure; bench/core/run.sh runs it beside the WebAssembly
+ * runner (bench_wasm.mjs, the same figures the same way) and writes the medians.
+ *
+ *   ratchet_chain_pairs     encrypt + decrypt of a 200-byte message, one chain, in order
+ *   ratchet_dh_step_pairs   the same in strict ping-pong: a DH ratchet step every message
+ *   x3dh_initiator_setups   sotto_record_initiate on a fresh record (bundle verification:
+ *                           two Ed25519 verifies; X3DH, 3-DH; first ratchet key) and the
+ *                           first encrypt of a 200-byte message
+ *   x3dh_responder_setups   decrypting such a pre-key message into a fresh record (identity
+ *                           signature, X3DH, the first DH ratchet step, the AEAD)
+ *   attachment_encrypt      64 KiB chunks, secretstream and the BLAKE2b digest, MiB/s
+ *   attachment_decrypt      the same file back, digest checked, MiB/s
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +21,7 @@
 #include "sotto.h"
 
 #define NOW 1764000000ull
+#define MSG 200
 
 static double now_s(void)
 {
@@ -35,15 +43,11 @@ typedef struct side { sotto_account *a; sotto_record *r; } side;
 static void pair(side *x, side *y)
 {
     sotto_bundle b;
-    sotto_prekey pk;
     must(sotto_account_create(&x->a, NOW), "account");
     must(sotto_account_create(&y->a, NOW), "account");
     must(sotto_record_create(&x->r), "record");
     must(sotto_record_create(&y->r), "record");
     sotto_account_bundle(y->a, &b);
-    must(sotto_account_generate_one_time_keys(y->a, 1, &pk), "otk");
-    b.has_one_time_pre_key = 1;
-    b.one_time_pre_key = pk;
     must(sotto_record_initiate(x->r, x->a, &b), "initiate");
 }
 
@@ -51,19 +55,20 @@ static void send_recv(side *from, side *to, const uint8_t *msg, uint8_t *env, ui
 {
     size_t n, m;
     unsigned type;
-    must(sotto_record_encrypt(from->r, msg, 200, env, SOTTO_ENVELOPE_MAX, &n, &type), "encrypt");
+    must(sotto_record_encrypt(from->r, msg, MSG, env, SOTTO_ENVELOPE_MAX, &n, &type), "encrypt");
     must(sotto_record_decrypt(to->r, to->a, env, n, NOW, out, SOTTO_ENVELOPE_MAX, &m), "decrypt");
 }
 
 static void bench_ratchet(int dh_every_message, int iters)
 {
     static uint8_t env[SOTTO_ENVELOPE_MAX], out[SOTTO_ENVELOPE_MAX];
-    uint8_t msg[200];
+    uint8_t msg[MSG];
     side a, b;
     double t;
+
     memset(msg, 'x', sizeof msg);
     pair(&a, &b);
-    send_recv(&a, &b, msg, env, out);
+    send_recv(&a, &b, msg, env, out); /* both sides past the pre-key phase */
     send_recv(&b, &a, msg, env, out);
     t = now_s();
     for (int i = 0; i < iters; i++) {
@@ -79,56 +84,117 @@ static void bench_ratchet(int dh_every_message, int iters)
     sotto_record_free(a.r); sotto_record_free(b.r);
 }
 
+/* Initiator set-ups, then the responder's on the envelopes they produced. */
 static void bench_x3dh(int iters)
 {
-    static uint8_t env[SOTTO_ENVELOPE_MAX], out[SOTTO_ENVELOPE_MAX];
-    uint8_t msg[200] = {0};
+    static uint8_t out[SOTTO_ENVELOPE_MAX];
+    uint8_t msg[MSG] = {0}, *envs = malloc((size_t)iters * SOTTO_ENVELOPE_MAX);
+    size_t *lens = malloc((size_t)iters * sizeof *lens), m;
     sotto_account *alice, *bob;
     sotto_bundle b;
+    unsigned type;
     double t;
+
+    if (envs == NULL || lens == NULL)
+        must(SOTTO_E_NOMEM, "malloc");
     must(sotto_account_create(&alice, NOW), "account");
     must(sotto_account_create(&bob, NOW), "account");
     sotto_account_bundle(bob, &b); /* 3-DH: one-time keys would run out */
     t = now_s();
     for (int i = 0; i < iters; i++) {
-        side x = {alice, NULL}, y = {bob, NULL};
-        must(sotto_record_create(&x.r), "record");
-        must(sotto_record_create(&y.r), "record");
-        must(sotto_record_initiate(x.r, alice, &b), "initiate"); /* verifies the bundle */
-        send_recv(&x, &y, msg, env, out);                         /* responder's X3DH */
-        sotto_record_free(x.r);
-        sotto_record_free(y.r);
+        sotto_record *r;
+        must(sotto_record_create(&r), "record");
+        must(sotto_record_initiate(r, alice, &b), "initiate");
+        must(sotto_record_encrypt(r, msg, MSG, envs + (size_t)i * SOTTO_ENVELOPE_MAX,
+                                  SOTTO_ENVELOPE_MAX, &lens[i], &type), "encrypt");
+        sotto_record_free(r);
     }
     t = now_s() - t;
-    printf("x3dh_setups %.0f setups/s\n", iters / t);
+    printf("x3dh_initiator_setups %.0f setups/s\n", iters / t);
+    t = now_s();
+    for (int i = 0; i < iters; i++) {
+        sotto_record *r;
+        must(sotto_record_create(&r), "record");
+        must(sotto_record_decrypt(r, bob, envs + (size_t)i * SOTTO_ENVELOPE_MAX, lens[i], NOW, out,
+                                  sizeof out, &m), "decrypt");
+        sotto_record_free(r);
+    }
+    t = now_s() - t;
+    printf("x3dh_responder_setups %.0f setups/s\n", iters / t);
     sotto_account_free(alice);
     sotto_account_free(bob);
+    free(envs);
+    free(lens);
 }
 
-static void bench_attachment(size_t mb)
+static void bench_attachment_encrypt(size_t mib)
 {
-    static uint8_t in[SOTTO_ATTACHMENT_CHUNK], out[SOTTO_ATTACHMENT_CHUNK + 17];
+    static uint8_t in[SOTTO_ATTACHMENT_CHUNK], ct[SOTTO_ATTACHMENT_CHUNK + 17];
     uint8_t key[32], header[24], digest[32];
-    size_t chunks = mb * 16;
+    size_t chunks = mib * 16;
     sotto_attachment *st;
-    double t = now_s();
+    double t;
+
+    memset(in, 'a', sizeof in);
+    t = now_s();
     must(sotto_attachment_encrypt_create(&st, key, header), "attachment");
     for (size_t i = 0; i < chunks; i++)
-        must(sotto_attachment_encrypt_chunk(st, in, sizeof in, 0, out), "chunk");
-    must(sotto_attachment_encrypt_chunk(st, in, 0, 1, out), "chunk");
+        must(sotto_attachment_encrypt_chunk(st, in, sizeof in, 0, ct), "chunk");
+    must(sotto_attachment_encrypt_chunk(st, in, 0, 1, ct), "chunk");
+    must(sotto_attachment_encrypt_final(st, digest), "final");
+    t = now_s() - t;
+    sotto_attachment_free(st);
+    printf("attachment_encrypt %.0f MiB/s\n", (double)mib / t);
+}
+
+/* A 16 MiB file encrypted into memory once, then decrypted `rounds` times as a client
+ * receives it: in pieces of one ciphertext chunk, digest and size checked at the end. */
+static void bench_attachment_decrypt(int rounds)
+{
+    enum { MIB = 16 };
+    static uint8_t in[SOTTO_ATTACHMENT_CHUNK], pt[2 * SOTTO_ATTACHMENT_CHUNK + 17];
+    const size_t piece = SOTTO_ATTACHMENT_CHUNK + SOTTO_ATTACHMENT_CHUNK_OVERHEAD;
+    uint64_t size = (uint64_t)MIB << 20, total = sotto_attachment_ciphertext_size(size);
+    uint8_t key[32], digest[32], *ct = malloc((size_t)total), *p;
+    sotto_attachment *st;
+    size_t n;
+    double t;
+
+    if (ct == NULL)
+        must(SOTTO_E_NOMEM, "malloc");
+    memset(in, 'a', sizeof in);
+    must(sotto_attachment_encrypt_create(&st, key, ct), "attachment");
+    p = ct + SOTTO_ATTACHMENT_HEADERBYTES;
+    for (int i = 0; i < MIB * 16; i++, p += piece)
+        must(sotto_attachment_encrypt_chunk(st, in, sizeof in, 0, p), "chunk");
+    must(sotto_attachment_encrypt_chunk(st, in, 0, 1, p), "chunk");
     must(sotto_attachment_encrypt_final(st, digest), "final");
     sotto_attachment_free(st);
+    t = now_s();
+    for (int r = 0; r < rounds; r++) {
+        must(sotto_attachment_decrypt_create(&st, key, digest, size), "attachment");
+        for (uint64_t off = 0; off < total; off += piece) {
+            size_t take = total - off < piece ? (size_t)(total - off) : piece;
+            must(sotto_attachment_decrypt_update(st, ct + off, take, pt, &n), "update");
+        }
+        must(sotto_attachment_decrypt_final(st), "digest");
+        sotto_attachment_free(st);
+    }
     t = now_s() - t;
-    printf("attachment_encrypt %.0f MB/s\n", (double)mb / t);
+    printf("attachment_decrypt %.0f MiB/s\n", (double)MIB * rounds / t);
+    free(ct);
 }
 
 int main(int argc, char **argv)
 {
-    int scale = argc > 1 ? atoi(argv[1]) : 1; /* bench: quick run with 1, steadier with 5 */
+    int scale = argc > 1 ? atoi(argv[1]) : 1; /* 1: a quick run; more: steadier figures */
+    if (scale < 1)
+        scale = 1;
     must(sotto_init(), "init");
     bench_ratchet(0, 100000 * scale);
     bench_ratchet(1, 5000 * scale);
     bench_x3dh(2000 * scale);
-    bench_attachment((size_t)256 * (size_t)scale);
+    bench_attachment_encrypt((size_t)256 * (size_t)scale);
+    bench_attachment_decrypt(16 * scale);
     return 0;
 }

@@ -103,6 +103,15 @@ typedef struct sotto_bundle {
 /* Both signatures valid, no X25519 key of low order, Ed25519 key canonical and not small. */
 SOTTO_EXPORT int sotto_bundle_verify(const sotto_bundle *b) SOTTO_WUR;
 
+/* A bundle as fixed-size bytes, for callers that cannot see the struct (WebAssembly, FFI):
+ * IK (32) || SK (32) || identity signature (64) || SPK id (u32 BE) || SPK (32) || SPK
+ * signature (64) || one-time key present (u8 0/1) || its id (u32 BE) || its key (32); an
+ * absent one-time key is all zero. Decoding checks the form only: verify separately. */
+#define SOTTO_BUNDLE_BYTES 265u
+SOTTO_EXPORT size_t sotto_bundle_bytes(void);
+SOTTO_EXPORT void sotto_bundle_encode(const sotto_bundle *b, uint8_t out[SOTTO_BUNDLE_BYTES]);
+SOTTO_EXPORT int sotto_bundle_decode(sotto_bundle *b, const uint8_t *in, size_t len) SOTTO_WUR;
+
 /* ---------------------------------------------------------------- account */
 
 /* This device's private keys, its signed and one-time pre-keys and its X3DH replay cache. */

@@ -26,8 +26,12 @@ struct sotto_attachment {
     uint64_t plain_size, chunks_total, chunks_done, ct_seen;
     uint8_t header[SOTTO_ATTACHMENT_HEADERBYTES];
     size_t have;                           /* bytes in header (then in buf) */
-    uint8_t buf[CT_CHUNK];
+    /* One ciphertext chunk. Encryption writes at buf + 63 so that the chunk's ciphertext
+     * proper (after its one tag byte) is 64-byte aligned: libsodium's ChaCha20 and
+     * Poly1305 run measurably faster on aligned data than on a caller's odd address. */
+    _Alignas(64) uint8_t buf[CT_CHUNK + 64];
 };
+#define ALIGNED_CHUNK(st) ((st)->buf + 63)
 
 uint64_t sotto_attachment_ciphertext_size(uint64_t len)
 {
@@ -73,13 +77,18 @@ int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in, size
 {
     unsigned char tag = last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
                              : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+    size_t ct_len = in_len + crypto_secretstream_xchacha20poly1305_ABYTES;
+
     if (st->mode != MODE_ENCRYPT || st->done)
         return SOTTO_E_STATE;
     if (last ? in_len >= SOTTO_ATTACHMENT_CHUNK : in_len != SOTTO_ATTACHMENT_CHUNK)
         return SOTTO_E_INVALID; /* the chunking rule above is what makes truncation visible */
-    crypto_secretstream_xchacha20poly1305_push(&st->stream, out, NULL, in, in_len, NULL, 0, tag);
-    crypto_generichash_update(&st->digest_state, out,
-                              in_len + crypto_secretstream_xchacha20poly1305_ABYTES);
+    /* Encrypt and hash in our aligned buffer, where the chunk is still in cache, and copy
+     * out once (a copy costs a few percent; misalignment cost more). */
+    crypto_secretstream_xchacha20poly1305_push(&st->stream, ALIGNED_CHUNK(st), NULL, in, in_len,
+                                               NULL, 0, tag);
+    crypto_generichash_update(&st->digest_state, ALIGNED_CHUNK(st), ct_len);
+    memcpy(out, ALIGNED_CHUNK(st), ct_len);
     st->done = last;
     return 0;
 }
@@ -121,14 +130,15 @@ static size_t current_chunk_len(const sotto_attachment *st)
     return st->plain_size % SOTTO_ATTACHMENT_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES;
 }
 
-static int pull_chunk(sotto_attachment *st, uint8_t *out, size_t *produced)
+static int pull_chunk(sotto_attachment *st, const uint8_t *c, size_t c_len, uint8_t *out,
+                      size_t *produced)
 {
     unsigned char tag;
     unsigned long long n;
     int last = st->chunks_done + 1 == st->chunks_total;
 
-    if (crypto_secretstream_xchacha20poly1305_pull(&st->stream, out, &n, &tag, st->buf, st->have,
-                                                   NULL, 0) != 0)
+    if (crypto_secretstream_xchacha20poly1305_pull(&st->stream, out, &n, &tag, c, c_len, NULL,
+                                                   0) != 0)
         return SOTTO_E_AUTH;
     if (tag != (last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
                      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE))
@@ -147,16 +157,25 @@ static int absorb(sotto_attachment *st, const uint8_t *in, size_t in_len, uint8_
     int rc;
 
     while (used < in_len) {
+        size_t chunk = current_chunk_len(st), want, take;
         if (st->done)
             return SOTTO_E_AUTH; /* bytes after the final chunk */
-        size_t want = current_chunk_len(st) - st->have;
-        size_t take = in_len - used < want ? in_len - used : want;
+        if (st->have == 0 && in_len - used >= chunk) {
+            /* A whole chunk in the input: decrypt it in place, no copy. */
+            if ((rc = pull_chunk(st, in + used, chunk, out + *out_len, &produced)) != 0)
+                return rc;
+            used += chunk;
+            *out_len += produced;
+            continue;
+        }
+        want = chunk - st->have;
+        take = in_len - used < want ? in_len - used : want;
         memcpy(st->buf + st->have, in + used, take);
         st->have += take;
         used += take;
-        if (st->have < current_chunk_len(st))
+        if (st->have < chunk)
             break;
-        if ((rc = pull_chunk(st, out + *out_len, &produced)) != 0)
+        if ((rc = pull_chunk(st, st->buf, st->have, out + *out_len, &produced)) != 0)
             return rc;
         *out_len += produced;
     }

@@ -141,10 +141,11 @@ typedef struct envelope {
 } envelope;
 
 int envelope_parse(envelope *e, const uint8_t *in, size_t len);
+/* Removes ISO/IEC 7816-4 padding from a whole number of pad blocks, in constant time. */
+int unpad(size_t *len, const uint8_t *buf, size_t padded);
 
 session *session_alloc(void);
 void session_free(session *s);
-int session_copy(session **out, const session *s);
 void ratchet_init_initiator(ratchet_core *c, const uint8_t sk[KEY], const uint8_t peer_spk[KEY]);
 void ratchet_init_responder(ratchet_core *c, const uint8_t sk[KEY], const uint8_t spk_pk[KEY],
                             const uint8_t spk_sk[KEY]);

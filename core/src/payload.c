@@ -21,6 +21,17 @@ enum {
 };
 #define BODY_MAX (SOTTO_PLAINTEXT_MAX - 128u)
 
+#ifdef __EMSCRIPTEN__
+#include <stddef.h>
+/* core/wasm/src/sotto.ts reads and writes sotto_payload by these wasm32 offsets. */
+_Static_assert(offsetof(sotto_payload, content_type) == 32 &&
+               offsetof(sotto_payload, sent_at_ms) == 40 && offsetof(sotto_payload, body) == 48 &&
+               offsetof(sotto_payload, body_len) == 52 && offsetof(sotto_payload, has_reply_to) == 56 &&
+               offsetof(sotto_payload, reply_to) == 60 && offsetof(sotto_payload, has_edit_of) == 76 &&
+               offsetof(sotto_payload, edit_of) == 80 && sizeof(sotto_payload) <= 128,
+               "sotto_payload layout changed: update core/wasm/src/sotto.ts");
+#endif
+
 static void field(wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
 {
     wb_u8(w, tag);

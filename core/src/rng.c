@@ -1,7 +1,8 @@
 /*
  * rng.c: where libsotto's randomness comes from, and the test-only hooks.
  *
- * Release builds: rng_buf() is randombytes_buf() and nothing else exists here.
+ * Release builds: rng_buf() is randombytes_buf() (in WebAssembly, crypto.getRandomValues
+ * called once per buffer) and nothing else exists here.
  * Builds with SOTTO_TEST_RNG: a seeded generator (ChaCha20 via
  * randombytes_buf_deterministic, re-keyed after every draw) can replace it, so that a
  * scripted conversation is reproducible byte for byte, natively and in WebAssembly; and a
@@ -50,6 +51,23 @@ static void test_rng_buf(uint8_t *buf, size_t n)
 }
 #endif
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+/* libsodium's WebAssembly randombytes_buf calls into JavaScript once per byte (24 calls
+ * for a nonce: most of the cost of encrypting a short message). This fills the buffer
+ * with crypto.getRandomValues directly, at most 65,536 bytes a call as the Web Crypto API
+ * allows. The wrapper (core/wasm) refuses to start where crypto.getRandomValues is absent. */
+EM_JS(int, js_random_fill, (void *buf, size_t n), {
+    try {
+        for (var off = 0; off < n; off += 65536)
+            crypto.getRandomValues(HEAPU8.subarray(buf + off, buf + Math.min(n, off + 65536)));
+        return 0;
+    } catch (e) {
+        return -1;
+    }
+});
+#endif
+
 void rng_buf(void *buf, size_t n)
 {
 #ifdef SOTTO_TEST_RNG
@@ -57,6 +75,12 @@ void rng_buf(void *buf, size_t n)
         test_rng_buf(buf, n);
         return;
     }
+#endif
+#ifdef __EMSCRIPTEN__
+    if (js_random_fill(buf, n) == 0)
+        return;
+    /* No Web Crypto here: libsodium's own source (Module.getRandomValue), which throws if
+     * it has none either. */
 #endif
     randombytes_buf(buf, n);
 }

@@ -1,13 +1,15 @@
 /*
  * test_objects.c: everything around the ratchet: the message payload, safety numbers
  * and their QR payload, attachment encryption (truncation, extension, digest), at-rest
- * sealing, saved-state parsing, signed pre-key rotation and retention, login proofs.
+ * sealing, saved-state parsing, signed pre-key rotation and retention, login proofs,
+ * the ratchet's padding and the bundle's byte form.
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "helpers.h"
+#include "internal.h"
 
 static void payload_round_trip_and_strictness(void **state)
 {
@@ -233,6 +235,59 @@ static void signed_pre_key_rotation(void **state)
     test_free(m);
 }
 
+/* libsotto pads with memset and unpads with its own constant-time loop: both must agree
+ * with libsodium's sodium_pad/sodium_unpad on every length and on damaged padding. */
+static void padding_matches_libsodium(void **state)
+{
+    uint8_t buf[3 * SOTTO_PAD_BLOCK], ref[3 * SOTTO_PAD_BLOCK];
+    size_t padded, mine, theirs;
+    (void)state;
+    for (size_t len = 0; len < 2 * SOTTO_PAD_BLOCK; len++) {
+        randombytes_buf(ref, sizeof ref);
+        assert_int_equal(sodium_pad(&padded, ref, len, SOTTO_PAD_BLOCK, sizeof ref), 0);
+        memcpy(buf, ref, sizeof buf);
+        assert_int_equal(unpad(&mine, buf, padded), 0);
+        assert_int_equal(mine, len);
+        /* damage one byte of the padding, or the byte before it */
+        for (size_t at = len ? len - 1 : 0; at < padded; at++) {
+            memcpy(buf, ref, sizeof buf);
+            buf[at] ^= (uint8_t)(1u << (at % 8));
+            int a = unpad(&mine, buf, padded), b = sodium_unpad(&theirs, buf, padded, SOTTO_PAD_BLOCK);
+            assert_int_equal(a, b);
+            if (a == 0)
+                assert_int_equal(mine, theirs);
+        }
+    }
+    memset(buf, 0, sizeof buf); /* no marker at all */
+    assert_int_not_equal(unpad(&mine, buf, SOTTO_PAD_BLOCK), 0);
+    buf[0] = 0x80; /* a marker outside the last block does not count */
+    assert_int_not_equal(unpad(&mine, buf, 2 * SOTTO_PAD_BLOCK), 0);
+    assert_int_not_equal(unpad(&mine, buf, SOTTO_PAD_BLOCK - 1), 0);
+}
+
+static void bundle_bytes(void **state)
+{
+    party a;
+    sotto_bundle b, back;
+    uint8_t bytes[SOTTO_BUNDLE_BYTES];
+    (void)state;
+    party_new(&a);
+    for (int otk = 0; otk < 2; otk++) {
+        bundle_of(&a, &b, !otk);
+        sotto_bundle_encode(&b, bytes);
+        assert_int_equal(sotto_bundle_decode(&back, bytes, sizeof bytes), 0);
+        assert_memory_equal(&back, &b, sizeof b);
+        assert_int_equal(sotto_bundle_verify(&back), 0);
+        assert_int_not_equal(sotto_bundle_decode(&back, bytes, sizeof bytes - 1), 0);
+        bytes[228] = 2; /* presence byte other than 0/1 */
+        assert_int_equal(sotto_bundle_decode(&back, bytes, sizeof bytes), SOTTO_E_INVALID);
+    }
+    bytes[228] = 0; /* absent one-time key with a key present: refused */
+    assert_int_equal(sotto_bundle_decode(&back, bytes, sizeof bytes), SOTTO_E_INVALID);
+    assert_int_equal(sotto_bundle_bytes(), SOTTO_BUNDLE_BYTES);
+    party_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +296,8 @@ int main(void)
         cmocka_unit_test(attachments),
         cmocka_unit_test(seal_and_state),
         cmocka_unit_test(signed_pre_key_rotation),
+        cmocka_unit_test(padding_matches_libsodium),
+        cmocka_unit_test(bundle_bytes),
     };
     if (sotto_init() != 0)
         return 1;

@@ -1,0 +1,78 @@
+/*
+ * gen_corpus.c: writes the seed corpus, valid objects the fuzzers start from, into
+ * DIR/<target>/ (scripts/fuzz.sh --gen-corpus; the output is committed as core/fuzz/corpus).
+ * Built with the seeded test RNG, so the seed envelopes decrypt in the targets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+static void put(const char *dir, const char *target, const char *name, const uint8_t *a,
+                size_t na, const uint8_t *b, size_t nb)
+{
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
+    if ((f = fopen(path, "wb")) == NULL || fwrite(a, 1, na, f) != na ||
+        (nb && fwrite(b, 1, nb, f) != nb) || fclose(f) != 0)
+        fixture_fail(path);
+}
+
+static void payloads(const char *dir)
+{
+    sotto_payload p;
+    uint8_t buf[256];
+    size_t n;
+    memset(&p, 0, sizeof p);
+    memset(p.client_message_id, 0x11, 16);
+    memset(p.conversation_id, 0x22, 16);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.sent_at_ms = 1764000000123ull;
+    p.body = (const uint8_t *)"hello";
+    p.body_len = 5;
+    if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
+        fixture_fail("payload");
+    put(dir, "payload", "text", buf, n, NULL, 0);
+    p.content_type = SOTTO_CONTENT_EDIT;
+    p.has_reply_to = p.has_edit_of = 1;
+    memset(p.reply_to, 0x33, 16);
+    memset(p.edit_of, 0x44, 16);
+    if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
+        fixture_fail("payload");
+    put(dir, "payload", "edit-reply", buf, n, NULL, 0);
+    buf[n] = 16, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0, buf[n + 4] = 1, buf[n + 5] = 0xaa;
+    put(dir, "payload", "unknown-optional-field", buf, n + 6, NULL, 0);
+}
+
+static void attachments(const char *dir)
+{
+    static const uint8_t empty[4] = {0, 0, 0, 0};
+    static const uint8_t two_chunks[8] = {0x01, 0x11, 0x70, 0, 0x40, 0x00, 0x10, 0x01};
+    static const uint8_t one_change[10] = {0, 0x01, 0x00, 1, 0, 0, 30, 0x80, 0x01, 0x00};
+    put(dir, "attachment", "empty", empty, sizeof empty, NULL, 0);
+    put(dir, "attachment", "two-chunks-in-pieces", two_chunks, sizeof two_chunks, NULL, 0);
+    put(dir, "attachment", "one-byte-changed", one_change, sizeof one_change, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const fixture *f;
+    static const uint8_t account_tag = 0, record_tag = 1;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    f = fixture_get();
+    put(argv[1], "envelope", "in-order", f->env[0], f->env_len[0], NULL, 0);
+    put(argv[1], "envelope", "skips-one", f->env[2], f->env_len[2], NULL, 0);
+    put(argv[1], "envelope", "prekey-other-device", f->prekey, f->prekey_len, NULL, 0);
+    put(argv[1], "prekey", "carol", f->prekey + 2, f->prekey_len - 2, NULL, 0);
+    put(argv[1], "state", "account", &account_tag, 1, f->bob_account, f->bob_account_len);
+    put(argv[1], "state", "record", &record_tag, 1, f->bob_record, f->bob_record_len);
+    put(argv[1], "bundle", "bob", f->bob_bundle, sizeof f->bob_bundle, NULL, 0);
+    payloads(argv[1]);
+    attachments(argv[1]);
+    return 0;
+}

@@ -1,0 +1,551 @@
+/*
+ * sotto.ts: the typed, high-level face of libsotto's WebAssembly build, meant to run
+ * inside a Web Worker (web/src/crypto/ alone talks to it). It deals in sealed state,
+ * envelopes, payloads, bundles in the contract's JSON shape, safety numbers and
+ * attachment streams. It never returns a private key and signs nothing on request.
+ *
+ * State lives sealed (sotto_seal, XChaCha20-Poly1305 under the caller's storage key, with
+ * the slot name as associated data): every call that changes state returns the new sealed
+ * blobs, which the caller stores before acting on the result. Secrets pass through the
+ * WebAssembly heap only, and the buffers that held them are zeroed before they are freed.
+ */
+
+/** The parts of the Emscripten module (libsotto.mjs) this wrapper uses. */
+export interface SottoModule {
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  UTF8ToString(p: number): string;
+  [name: `_sotto_${string}`]: (...args: (number | bigint)[]) => number;
+}
+
+export interface ModuleOptions {
+  wasmBinary?: Uint8Array;
+  getRandomValue?: () => number;
+}
+export type SottoFactory = (options: ModuleOptions) => Promise<SottoModule>;
+
+/** A failed libsotto call: `code` is the sotto_error value, never secret material. */
+export class SottoError extends Error {
+  constructor(message: string, readonly code = 0) {
+    super(message);
+    this.name = 'SottoError';
+  }
+}
+
+/** The contract's bundle (api.md, "Devices and their keys"); binary fields in base64. */
+export interface BundleJSON {
+  identityKey: string;
+  signingKey: string;
+  identitySignature: string;
+  signedPreKey: { keyId: number; publicKey: string; signature: string };
+  oneTimePreKeys?: { keyId: number; publicKey: string }[];
+}
+/** One device as `POST /api/keys/claim` returns it. */
+export interface ClaimedBundleJSON extends Omit<BundleJSON, 'oneTimePreKeys'> {
+  oneTimePreKey: { keyId: number; publicKey: string } | null;
+}
+
+export type ContentType = 'text' | 'edit' | 'delete' | 'sync';
+/** What a message is (the payload inside the ciphertext). UUIDs in canonical text form. */
+export interface Payload {
+  clientMessageId: string;
+  conversationId: string;
+  contentType: ContentType;
+  sentAt: number; // ms since the epoch
+  body: Uint8Array;
+  replyTo?: string;
+  editOf?: string;
+}
+
+export interface Envelope {
+  type: 'prekey' | 'message';
+  ciphertext: Uint8Array;
+}
+/** A peer device: the record slot is named after it, so blobs cannot be swapped. */
+export interface PeerDevice {
+  userId: string;
+  deviceId: string;
+}
+
+const KEY = 32;
+const SIG = 64;
+const BUNDLE_BYTES = 265;
+const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
+const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync'];
+const E_NO_SESSION = -9;
+
+function b64(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+function unb64(s: string, len: number): Uint8Array {
+  const bin = atob(s);
+  if (bin.length !== len) throw new SottoError(`expected ${len} bytes of base64`);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+function uuidBytes(u: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(u)) throw new SottoError('bad UUID');
+  const hex = u.replace(/-/g, '');
+  return Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+}
+function uuidText(b: Uint8Array): string {
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Web Crypto, or nothing: a wrapper without a CSPRNG must not start. */
+function webCrypto(): Crypto {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  if (!c || typeof c.getRandomValues !== 'function') {
+    throw new SottoError('crypto.getRandomValues is not available: refusing to start');
+  }
+  return c;
+}
+
+/** libsodium's own randomness (e.g. the attachment stream header) asks for one value at a
+ * time; serve it from crypto.getRandomValues 1 KiB at a time, zeroing what was handed out. */
+function randomValueSource(c: Crypto): () => number {
+  const pool = new Uint32Array(256);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      c.getRandomValues(pool);
+      next = 0;
+    }
+    const v = pool[next];
+    pool[next++] = 0;
+    return v;
+  };
+}
+
+/** Loads the module and checks it works. Throws without crypto.getRandomValues. */
+export async function loadSotto(factory: SottoFactory, wasmBinary?: Uint8Array): Promise<Sotto> {
+  const c = webCrypto();
+  const m = await factory({ wasmBinary, getRandomValue: randomValueSource(c) });
+  const s = new Sotto(m);
+  s.check(m._sotto_init(), 'init');
+  return s;
+}
+
+/** Scratch allocations in the WebAssembly heap, all zeroed and freed by release(). */
+class Heap {
+  private blocks: [number, number][] = [];
+  constructor(private m: SottoModule) {}
+  alloc(n: number): number {
+    const p = this.m._malloc(Math.max(n, 1));
+    if (p === 0) throw new SottoError('out of memory', -3);
+    this.m.HEAPU8.fill(0, p, p + Math.max(n, 1));
+    this.blocks.push([p, Math.max(n, 1)]);
+    return p;
+  }
+  put(bytes: Uint8Array): number {
+    const p = this.alloc(bytes.length);
+    this.m.HEAPU8.set(bytes, p);
+    return p;
+  }
+  get(p: number, n: number): Uint8Array {
+    return this.m.HEAPU8.slice(p, p + n);
+  }
+  u32(p: number): number {
+    return this.m.HEAPU32[p >>> 2];
+  }
+  release(): void {
+    for (const [p, n] of this.blocks) {
+      this.m.HEAPU8.fill(0, p, p + n);
+      this.m._free(p);
+    }
+    this.blocks = [];
+  }
+}
+
+export class Sotto {
+  /** @internal */
+  constructor(readonly m: SottoModule) {}
+
+  /** @internal */
+  check(rc: number, what: string): void {
+    if (rc !== 0) throw new SottoError(`${what}: ${this.m.UTF8ToString(this.m._sotto_strerror(rc))}`, rc);
+  }
+
+  /** @internal runs f with a scratch heap that is wiped afterwards, whatever happens. */
+  scratch<T>(f: (h: Heap) => T): T {
+    const h = new Heap(this.m);
+    try {
+      return f(h);
+    } finally {
+      h.release();
+    }
+  }
+
+  /** @internal seals `len` bytes at `p` for `slot`. */
+  seal(h: Heap, p: number, len: number, slot: string, key: Uint8Array): Uint8Array {
+    const s = new TextEncoder().encode(slot);
+    const out = h.alloc(len + 41);
+    this.check(this.m._sotto_seal(out, p, len, h.put(s), s.length, h.put(key)), 'seal');
+    return h.get(out, len + 41);
+  }
+
+  /** @internal opens a sealed blob into the heap; returns [pointer, length]. */
+  open(h: Heap, sealed: Uint8Array, slot: string, key: Uint8Array): [number, number] {
+    const s = new TextEncoder().encode(slot);
+    if (sealed.length < 41) throw new SottoError('sealed state too short', -1);
+    const out = h.alloc(sealed.length - 41);
+    this.check(this.m._sotto_seal_open(out, h.put(sealed), sealed.length, h.put(s), s.length, h.put(key)), 'open sealed state');
+    return [out, sealed.length - 41];
+  }
+
+  /** A fresh 32-byte key for sealing state at rest (store it as the platform allows). */
+  newStorageKey(): Uint8Array {
+    return this.scratch((h) => {
+      const k = h.alloc(KEY);
+      this.m._sotto_seal_keygen(k);
+      return h.get(k, KEY);
+    });
+  }
+
+  /** A new device: its keys, sealed under `storageKey`. */
+  createDevice(storageKey: Uint8Array, now: Date = new Date()): Uint8Array {
+    return this.withAccount(null, storageKey, now, () => undefined).account;
+  }
+
+  /**
+   * The device's public bundle in the contract's JSON shape, with `oneTimeKeys` new
+   * one-time pre-keys (0 for none). Returns the new sealed account too: store it before
+   * uploading the bundle, or the one-time keys' private halves are lost.
+   */
+  publicBundle(account: Uint8Array, storageKey: Uint8Array, oneTimeKeys = 0): { bundle: BundleJSON; account: Uint8Array } {
+    let bundle!: BundleJSON;
+    const r = this.withAccount(account, storageKey, new Date(), (a, h) => {
+      const b = h.alloc(512), bytes = h.alloc(BUNDLE_BYTES);
+      this.m._sotto_account_bundle(a, b);
+      this.m._sotto_bundle_encode(b, bytes);
+      bundle = bundleJSON(h.get(bytes, BUNDLE_BYTES));
+      if (oneTimeKeys > 0) {
+        const keys = h.alloc(oneTimeKeys * 36);
+        this.check(this.m._sotto_account_generate_one_time_keys(a, oneTimeKeys, keys), 'one-time keys');
+        bundle.oneTimePreKeys = [];
+        for (let i = 0; i < oneTimeKeys; i++) {
+          const k = keys + 36 * i;
+          bundle.oneTimePreKeys.push({ keyId: h.u32(k), publicKey: b64(h.get(k + 4, KEY)) });
+        }
+      }
+    });
+    return { bundle, account: r.account };
+  }
+
+  /**
+   * Encrypts a payload to one peer device. Without a record yet, `claimed` (the peer's
+   * bundle from /api/keys/claim) starts a session after verifying both signatures.
+   * Returns the envelope to send and the new sealed record to store first.
+   */
+  encrypt(
+    account: Uint8Array,
+    storageKey: Uint8Array,
+    peer: PeerDevice,
+    record: Uint8Array | null,
+    payload: Payload,
+    claimed?: ClaimedBundleJSON,
+  ): { envelope: Envelope; record: Uint8Array } {
+    return this.scratch((h) => {
+      const [ap, al] = this.open(h, account, 'account', storageKey);
+      const pa = h.alloc(4), pr = h.alloc(4);
+      this.check(this.m._sotto_account_deserialize(pa, ap, al), 'load account');
+      const a = h.u32(pa);
+      let r = 0;
+      try {
+        r = this.loadRecord(h, pr, peer, record, storageKey);
+        if (!this.m._sotto_record_has_session(r)) {
+          if (!claimed) throw new SottoError('no session with this device: pass its claimed bundle', E_NO_SESSION);
+          const b = h.alloc(512);
+          this.check(this.m._sotto_bundle_decode(b, h.put(claimedBytes(claimed)), BUNDLE_BYTES), 'bundle');
+          this.check(this.m._sotto_record_initiate(r, a, b), 'start session');
+        }
+        const pt = this.encodePayload(h, payload);
+        const cap = this.m._sotto_envelope_max();
+        const out = h.alloc(cap), len = h.alloc(4), type = h.alloc(4);
+        this.check(this.m._sotto_record_encrypt(r, pt.p, pt.len, out, cap, len, type), 'encrypt');
+        const envelope: Envelope = { type: h.u32(type) === 1 ? 'prekey' : 'message', ciphertext: h.get(out, h.u32(len)) };
+        return { envelope, record: this.sealRecord(h, r, peer, storageKey) };
+      } finally {
+        if (r) this.m._sotto_record_free(r);
+        this.m._sotto_account_free(a);
+      }
+    });
+  }
+
+  /**
+   * Decrypts an envelope from one peer device. Returns the payload the sender
+   * authenticated and the new sealed account and record: store both before showing it.
+   * On any failure nothing changes (and nothing is returned).
+   */
+  decrypt(
+    account: Uint8Array,
+    storageKey: Uint8Array,
+    peer: PeerDevice,
+    record: Uint8Array | null,
+    envelope: Uint8Array,
+    now: Date = new Date(),
+  ): { payload: Payload; account: Uint8Array; record: Uint8Array } {
+    return this.scratch((h) => {
+      const [ap, al] = this.open(h, account, 'account', storageKey);
+      const pa = h.alloc(4), pr = h.alloc(4);
+      this.check(this.m._sotto_account_deserialize(pa, ap, al), 'load account');
+      const a = h.u32(pa);
+      let r = 0;
+      try {
+        r = this.loadRecord(h, pr, peer, record, storageKey);
+        const out = h.alloc(envelope.length), len = h.alloc(4);
+        this.check(
+          this.m._sotto_record_decrypt(r, a, h.put(envelope), envelope.length, seconds(now), out, envelope.length, len),
+          'decrypt',
+        );
+        const payload = this.decodePayload(h, out, h.u32(len));
+        const acct = this.sealAccount(h, a, storageKey);
+        return { payload, account: acct, record: this.sealRecord(h, r, peer, storageKey) };
+      } finally {
+        if (r) this.m._sotto_record_free(r);
+        this.m._sotto_account_free(a);
+      }
+    });
+  }
+
+  /** The 60-digit safety number of two users, from their active devices' signing keys. */
+  safetyNumber(userA: string, keysA: Uint8Array[], userB: string, keysB: Uint8Array[]): string {
+    return this.scratch((h) => {
+      const str = (s: string) => h.put(new TextEncoder().encode(s + '\0'));
+      const keys = (ks: Uint8Array[]) => {
+        const p = h.alloc(ks.length * KEY);
+        ks.forEach((k, i) => {
+          if (k.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
+          this.m.HEAPU8.set(k, p + i * KEY);
+        });
+        return p;
+      };
+      const out = h.alloc(61);
+      this.check(
+        this.m._sotto_safety_number(out, str(userA), keys(keysA), keysA.length, str(userB), keys(keysB), keysB.length),
+        'safety number',
+      );
+      return this.m.UTF8ToString(out);
+    });
+  }
+
+  /** Starts encrypting one attachment: a fresh key, released only by finish(). */
+  attachmentEncryptor(): AttachmentEncryptor {
+    return new AttachmentEncryptor(this);
+  }
+
+  /** Starts decrypting one attachment with what its message carried. */
+  attachmentDecryptor(key: Uint8Array, digest: Uint8Array, size: number): AttachmentDecryptor {
+    return new AttachmentDecryptor(this, key, digest, size);
+  }
+
+  private withAccount(
+    sealed: Uint8Array | null,
+    storageKey: Uint8Array,
+    now: Date,
+    f: (a: number, h: Heap) => void,
+  ): { account: Uint8Array } {
+    return this.scratch((h) => {
+      const pa = h.alloc(4);
+      if (sealed) {
+        const [p, n] = this.open(h, sealed, 'account', storageKey);
+        this.check(this.m._sotto_account_deserialize(pa, p, n), 'load account');
+      } else {
+        this.check(this.m._sotto_account_create(pa, seconds(now)), 'create account');
+      }
+      const a = h.u32(pa);
+      try {
+        f(a, h);
+        return { account: this.sealAccount(h, a, storageKey) };
+      } finally {
+        this.m._sotto_account_free(a);
+      }
+    });
+  }
+
+  private loadRecord(h: Heap, pr: number, peer: PeerDevice, sealed: Uint8Array | null, key: Uint8Array): number {
+    if (sealed) {
+      const [p, n] = this.open(h, sealed, slotOf(peer), key);
+      this.check(this.m._sotto_record_deserialize(pr, p, n), 'load record');
+    } else {
+      this.check(this.m._sotto_record_create(pr), 'create record');
+    }
+    return h.u32(pr);
+  }
+
+  private sealAccount(h: Heap, a: number, key: Uint8Array): Uint8Array {
+    const n = this.m._sotto_account_serialized_size(a), p = h.alloc(n), len = h.alloc(4);
+    this.check(this.m._sotto_account_serialize(a, p, n, len), 'save account');
+    return this.seal(h, p, n, 'account', key);
+  }
+
+  private sealRecord(h: Heap, r: number, peer: PeerDevice, key: Uint8Array): Uint8Array {
+    const n = this.m._sotto_record_serialized_size(r), p = h.alloc(n), len = h.alloc(4);
+    this.check(this.m._sotto_record_serialize(r, p, n, len), 'save record');
+    return this.seal(h, p, n, slotOf(peer), key);
+  }
+
+  /* sotto_payload in wasm32: ids 0/16, content_type 32, sent_at_ms 40 (u64), body ptr 48,
+   * body_len 52, has_reply_to 56, reply_to 60, has_edit_of 76, edit_of 80 (size 96). */
+  private encodePayload(h: Heap, p: Payload): { p: number; len: number } {
+    const s = h.alloc(PAYLOAD_STRUCT);
+    const H = this.m.HEAPU8;
+    const type = CONTENT.indexOf(p.contentType) + 1;
+    if (type === 0) throw new SottoError('unknown content type', -1);
+    H.set(uuidBytes(p.clientMessageId), s);
+    H.set(uuidBytes(p.conversationId), s + 16);
+    H[s + 32] = type;
+    new DataView(H.buffer).setBigUint64(s + 40, BigInt(p.sentAt), true);
+    this.m.HEAPU32[(s + 48) >>> 2] = h.put(p.body);
+    this.m.HEAPU32[(s + 52) >>> 2] = p.body.length;
+    if (p.replyTo) {
+      this.m.HEAPU32[(s + 56) >>> 2] = 1;
+      H.set(uuidBytes(p.replyTo), s + 60);
+    }
+    if (p.editOf) {
+      this.m.HEAPU32[(s + 76) >>> 2] = 1;
+      H.set(uuidBytes(p.editOf), s + 80);
+    }
+    const n = this.m._sotto_payload_encoded_size(s);
+    if (n === 0) throw new SottoError('payload too large or invalid', -1);
+    const out = h.alloc(n), len = h.alloc(4);
+    this.check(this.m._sotto_payload_encode(s, out, n, len), 'payload');
+    return { p: out, len: n };
+  }
+
+  private decodePayload(h: Heap, p: number, n: number): Payload {
+    const s = h.alloc(PAYLOAD_STRUCT);
+    this.check(this.m._sotto_payload_decode(s, p, n), 'payload');
+    const H = this.m.HEAPU8;
+    const bodyPtr = this.m.HEAPU32[(s + 48) >>> 2], bodyLen = this.m.HEAPU32[(s + 52) >>> 2];
+    const payload: Payload = {
+      clientMessageId: uuidText(H.slice(s, s + 16)),
+      conversationId: uuidText(H.slice(s + 16, s + 32)),
+      contentType: CONTENT[H[s + 32] - 1] ?? 'text',
+      sentAt: Number(new DataView(H.buffer).getBigUint64(s + 40, true)),
+      body: H.slice(bodyPtr, bodyPtr + bodyLen),
+    };
+    if (CONTENT[H[s + 32] - 1] === undefined) throw new SottoError('unknown content type', -1);
+    if (this.m.HEAPU32[(s + 56) >>> 2]) payload.replyTo = uuidText(H.slice(s + 60, s + 76));
+    if (this.m.HEAPU32[(s + 76) >>> 2]) payload.editOf = uuidText(H.slice(s + 80, s + 96));
+    return payload;
+  }
+}
+
+const CHUNK = 65536;
+const CHUNK_OVERHEAD = 17;
+
+/** One attachment's encryption: the header first, then chunk() per 64 KiB, then finish(). */
+export class AttachmentEncryptor {
+  readonly header: Uint8Array;
+  private st: number;
+  private key: Uint8Array;
+
+  /** @internal */
+  constructor(private s: Sotto) {
+    const r = s.scratch((h) => {
+      const pp = h.alloc(4), k = h.alloc(KEY), hd = h.alloc(24);
+      s.check(s.m._sotto_attachment_encrypt_create(pp, k, hd), 'attachment');
+      return { st: h.u32(pp), key: h.get(k, KEY), header: h.get(hd, 24) };
+    });
+    this.st = r.st;
+    this.key = r.key;
+    this.header = r.header;
+  }
+
+  /** Exactly 64 KiB, or fewer with last = true (the final chunk, possibly empty). */
+  chunk(data: Uint8Array, last: boolean): Uint8Array {
+    return this.s.scratch((h) => {
+      const out = h.alloc(data.length + CHUNK_OVERHEAD);
+      this.s.check(this.s.m._sotto_attachment_encrypt_chunk(this.st, h.put(data), data.length, last ? 1 : 0, out), 'attachment chunk');
+      return h.get(out, data.length + CHUNK_OVERHEAD);
+    });
+  }
+
+  /** After the last chunk: what the message must carry. Frees the stream state. */
+  finish(): { key: Uint8Array; digest: Uint8Array } {
+    try {
+      return this.s.scratch((h) => {
+        const d = h.alloc(32);
+        this.s.check(this.s.m._sotto_attachment_encrypt_final(this.st, d), 'attachment final');
+        return { key: this.key, digest: h.get(d, 32) };
+      });
+    } finally {
+      this.s.m._sotto_attachment_free(this.st);
+      this.st = 0;
+    }
+  }
+}
+
+/** One attachment's decryption: update() with ciphertext in any pieces, then finish().
+ * What update() returns is provisional: keep it aside until finish() has returned. */
+export class AttachmentDecryptor {
+  private st: number;
+
+  /** @internal */
+  constructor(private s: Sotto, key: Uint8Array, digest: Uint8Array, size: number) {
+    this.st = s.scratch((h) => {
+      const pp = h.alloc(4);
+      s.check(s.m._sotto_attachment_decrypt_create(pp, h.put(key), h.put(digest), BigInt(size)), 'attachment');
+      return h.u32(pp);
+    });
+  }
+
+  update(data: Uint8Array): Uint8Array {
+    return this.s.scratch((h) => {
+      const out = h.alloc(data.length + CHUNK), len = h.alloc(4);
+      this.s.check(this.s.m._sotto_attachment_decrypt_update(this.st, h.put(data), data.length, out, len), 'attachment');
+      return h.get(out, h.u32(len));
+    });
+  }
+
+  /** Throws unless the stream ended with its final chunk and size and digest match. */
+  finish(): void {
+    try {
+      this.s.check(this.s.m._sotto_attachment_decrypt_final(this.st), 'attachment');
+    } finally {
+      this.s.m._sotto_attachment_free(this.st);
+      this.st = 0;
+    }
+  }
+}
+
+function seconds(d: Date): bigint {
+  return BigInt(Math.floor(d.getTime() / 1000));
+}
+
+function slotOf(peer: PeerDevice): string {
+  return `peer:${peer.userId}:${peer.deviceId}`;
+}
+
+/* The bundle's byte form (sotto.h, SOTTO_BUNDLE_BYTES) to and from the contract's JSON. */
+function bundleJSON(b: Uint8Array): BundleJSON {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    identityKey: b64(b.slice(0, 32)),
+    signingKey: b64(b.slice(32, 64)),
+    identitySignature: b64(b.slice(64, 128)),
+    signedPreKey: { keyId: v.getUint32(128), publicKey: b64(b.slice(132, 164)), signature: b64(b.slice(164, 228)) },
+  };
+}
+
+function claimedBytes(c: ClaimedBundleJSON): Uint8Array {
+  const b = new Uint8Array(BUNDLE_BYTES);
+  const v = new DataView(b.buffer);
+  b.set(unb64(c.identityKey, KEY), 0);
+  b.set(unb64(c.signingKey, KEY), 32);
+  b.set(unb64(c.identitySignature, SIG), 64);
+  v.setUint32(128, c.signedPreKey.keyId);
+  b.set(unb64(c.signedPreKey.publicKey, KEY), 132);
+  b.set(unb64(c.signedPreKey.signature, SIG), 164);
+  if (c.oneTimePreKey) {
+    b[228] = 1;
+    v.setUint32(229, c.oneTimePreKey.keyId);
+    b.set(unb64(c.oneTimePreKey.publicKey, KEY), 233);
+  }
+  return b;
+}

@@ -1,0 +1,140 @@
+// wrapper.test.mjs: the TypeScript wrapper (compiled by tsc) against the real WebAssembly
+// release build (libsotto.mjs), under node with a Web Worker's global names.
+//   SOTTO_WASM_DIR: scripts/build-wasm.sh output; SOTTO_WRAPPER: the compiled sotto.js
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const wasmDir = process.env.SOTTO_WASM_DIR;
+const wrapper = process.env.SOTTO_WRAPPER ?? new URL('../dist/sotto.js', import.meta.url).pathname;
+// libsotto.mjs is built for a worker: it looks for `self` and `self.location`.
+globalThis.self = globalThis;
+globalThis.location = { href: pathToFileURL(wasmDir + '/').href };
+const { default: createSotto } = await import(pathToFileURL(path.join(wasmDir, 'libsotto.mjs')).href);
+const { loadSotto, SottoError } = await import(pathToFileURL(wrapper).href);
+const wasmBinary = fs.readFileSync(path.join(wasmDir, 'libsotto.wasm'));
+
+const ALICE = { userId: '0b9a3a0e-6a51-4c55-9d0f-0f9c1e0d0a01', deviceId: 'a1' };
+const BOB = { userId: '7f3c2d1e-1111-4a4a-8b8b-222233334444', deviceId: 'b1' };
+const CONV = '11111111-2222-4333-8444-555555555555';
+const text = (s) => new TextEncoder().encode(s);
+const payload = (id, body, extra = {}) => ({
+  clientMessageId: id, conversationId: CONV, contentType: 'text', sentAt: 1764000000123, body: text(body), ...extra,
+});
+const claimedFrom = (bundle) => {
+  const { oneTimePreKeys, ...rest } = bundle;
+  return { ...rest, oneTimePreKey: oneTimePreKeys?.[0] ?? null };
+};
+
+test('refuses to start without crypto.getRandomValues', async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
+  try {
+    await assert.rejects(loadSotto(createSotto, wasmBinary), (e) => e instanceof SottoError && /getRandomValues/.test(e.message));
+    Object.defineProperty(globalThis, 'crypto', { value: { getRandomValues: 'no' }, configurable: true });
+    await assert.rejects(loadSotto(createSotto, wasmBinary), /getRandomValues/);
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', saved);
+  }
+  assert.ok(await loadSotto(createSotto, wasmBinary)); // and starts again once it is back
+});
+
+test('two devices exchange messages through sealed state', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = s.newStorageKey(), kb = s.newStorageKey();
+  let alice = s.createDevice(ka), bob = s.createDevice(kb);
+  const pub = s.publicBundle(bob, kb, 2);
+  bob = pub.account;
+  assert.deepEqual(Object.keys(pub.bundle).sort(),
+    ['identityKey', 'identitySignature', 'oneTimePreKeys', 'signedPreKey', 'signingKey']);
+  assert.equal(pub.bundle.oneTimePreKeys.length, 2);
+  assert.equal(Buffer.from(pub.bundle.identityKey, 'base64').length, 32);
+
+  // alice -> bob: the first envelope starts the session (a pre-key message)
+  let ab = null, ba = null;
+  const first = s.encrypt(alice, ka, BOB, ab, payload('00000000-0000-4000-8000-000000000001', 'hello bob', { replyTo: CONV }),
+    claimedFrom(pub.bundle));
+  ab = first.record;
+  assert.equal(first.envelope.type, 'prekey');
+  const got = s.decrypt(bob, kb, ALICE, ba, first.envelope.ciphertext);
+  bob = got.account;
+  ba = got.record;
+  assert.equal(new TextDecoder().decode(got.payload.body), 'hello bob');
+  assert.equal(got.payload.clientMessageId, '00000000-0000-4000-8000-000000000001');
+  assert.equal(got.payload.replyTo, CONV);
+  assert.equal(got.payload.sentAt, 1764000000123);
+
+  // the same envelope again is a replay: refused, and bob's saved state is unchanged
+  assert.throws(() => s.decrypt(bob, kb, ALICE, ba, first.envelope.ciphertext), SottoError);
+
+  // bob -> alice, then alice -> bob as an ordinary message
+  const reply = s.encrypt(bob, kb, ALICE, ba, payload('00000000-0000-4000-8000-000000000002', 'hi alice'));
+  ba = reply.record;
+  assert.equal(reply.envelope.type, 'message');
+  const r2 = s.decrypt(alice, ka, BOB, ab, reply.envelope.ciphertext);
+  alice = r2.account;
+  ab = r2.record;
+  assert.equal(new TextDecoder().decode(r2.payload.body), 'hi alice');
+  const third = s.encrypt(alice, ka, BOB, ab, payload('00000000-0000-4000-8000-000000000003', 'edit', { contentType: 'edit', editOf: CONV }));
+  assert.equal(third.envelope.type, 'message');
+  const flipped = third.envelope.ciphertext.slice();
+  flipped[flipped.length - 1] ^= 1;
+  assert.throws(() => s.decrypt(bob, kb, ALICE, ba, flipped), (e) => e.code === -2);
+  const r3 = s.decrypt(bob, kb, ALICE, ba, third.envelope.ciphertext);
+  assert.equal(r3.payload.contentType, 'edit');
+  assert.equal(r3.payload.editOf, CONV);
+
+  // a record sealed for one peer cannot be opened as another's
+  assert.throws(() => s.decrypt(bob, kb, { ...ALICE, deviceId: 'a2' }, ba, third.envelope.ciphertext), SottoError);
+});
+
+test('encrypting without a session needs the claimed bundle, and checks its signatures', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = s.newStorageKey(), kb = s.newStorageKey();
+  const alice = s.createDevice(ka);
+  const { bundle } = s.publicBundle(s.createDevice(kb), kb, 0);
+  const p = payload('00000000-0000-4000-8000-000000000009', 'x');
+  assert.throws(() => s.encrypt(alice, ka, BOB, null, p), (e) => e.code === -9);
+  const bad = claimedFrom(bundle);
+  const sig = Buffer.from(bad.signedPreKey.signature, 'base64');
+  sig[0] ^= 1;
+  bad.signedPreKey = { ...bad.signedPreKey, signature: sig.toString('base64') };
+  assert.throws(() => s.encrypt(alice, ka, BOB, null, p, bad), (e) => e.code === -2);
+  assert.equal(s.encrypt(alice, ka, BOB, null, p, claimedFrom(bundle)).envelope.type, 'prekey');
+});
+
+test('safety numbers agree on both sides', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = new Uint8Array(32).fill(1), kb = new Uint8Array(32).fill(2);
+  const n1 = s.safetyNumber(ALICE.userId, [ka], BOB.userId, [kb]);
+  const n2 = s.safetyNumber(BOB.userId, [kb], ALICE.userId, [ka]);
+  assert.match(n1, /^[0-9]{60}$/);
+  assert.equal(n1, n2);
+  assert.notEqual(n1, s.safetyNumber(ALICE.userId, [ka], BOB.userId, [new Uint8Array(32).fill(3)]));
+});
+
+test('attachments stream through and any change is refused', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const file = new Uint8Array(150000).map((_, i) => i * 7);
+  const enc = s.attachmentEncryptor();
+  const parts = [enc.header];
+  let off = 0;
+  for (; off + 65536 <= file.length; off += 65536) parts.push(enc.chunk(file.subarray(off, off + 65536), false));
+  parts.push(enc.chunk(file.subarray(off), true));
+  const { key, digest } = enc.finish();
+  const ct = Buffer.concat(parts);
+  const open = (bytes) => {
+    const dec = s.attachmentDecryptor(key, digest, file.length);
+    const out = [];
+    for (let i = 0; i < bytes.length; i += 40000) out.push(dec.update(bytes.subarray(i, i + 40000)));
+    dec.finish();
+    return Buffer.concat(out);
+  };
+  assert.ok(open(ct).equals(Buffer.from(file)));
+  const bad = Buffer.from(ct);
+  bad[100000] ^= 0x20;
+  assert.throws(() => open(bad), SottoError);
+  assert.throws(() => open(ct.subarray(0, ct.length - 1)), SottoError);
+});
