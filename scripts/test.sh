@@ -36,6 +36,14 @@ configure_asan() {
 }
 install_test_deps() {
   npm ci --prefix tests --no-audit --no-fund --loglevel=error
+  npm ci --prefix core/wasm --no-audit --no-fund --loglevel=error
+}
+# valgrind and ASan don't mix: the valgrind subset runs in the release tree.
+run_valgrind() {
+  (cd "$BUILD" && ctest --output-on-failure -R 'valgrind')
+}
+run_fuzz() {
+  scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 }
 configure_release() {
   [ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G "$GEN" \
@@ -65,5 +73,7 @@ stage "npm (test tools)" install_test_deps
 stage "build (wasm)" build_wasm
 stage "build (asan+ubsan)" configure_asan
 stage "build (release)" configure_release
+stage "valgrind subset" run_valgrind
+stage "fuzz (bounded)" run_fuzz
 stage "start postgresql" start_pg
 stage "tests" run_ctest
