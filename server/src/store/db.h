@@ -106,7 +106,23 @@ struct db_driver {
 };
 
 extern const struct db_driver db_sqlite_driver;
+/* Defined in pg.c, which sottod does not link: it reaches the PostgreSQL driver through the
+ * module below (store.c), so a process on SQLite never maps libpq. Only code that links pg.c
+ * itself (the store contract tests' raw set-up) may name this. */
 extern const struct db_driver db_pg_driver;
+
+/* A driver built as a loadable module (lib/sotto_store_pg.so, opened with dlopen) exports
+ * one symbol, DB_MODULE_SYMBOL, of this type. store.c checks abi and driver_size before using
+ * the driver, so a module left over from another build is refused instead of called. The
+ * module, its driver and every string it returns live until the process exits (never
+ * dlclose'd). */
+#define DB_MODULE_ABI 1
+#define DB_MODULE_SYMBOL "sotto_db_module"
+struct db_module {
+  uint32_t abi;                   /* DB_MODULE_ABI of the build that made the module */
+  uint32_t driver_size;           /* sizeof(struct db_driver) in that build */
+  const struct db_driver *driver; /* borrowed, static in the module */
+};
 
 /* Convenience: run `sql` expecting at most one row and copy nothing; returns 1 if a row
  * exists, 0 if not, or a negative db_err. */

@@ -11,6 +11,10 @@
  *
  * A lost connection is reset before the next statement when no transaction is open; the
  * statement cache is dropped with it, since prepared statements die with their session.
+ *
+ * Built as the module sotto_store_pg.so (with stmt_cache.c, symbols hidden): sottod does not
+ * link libpq; store.c dlopens this module when DATABASE_URL is a PostgreSQL URL and reads
+ * `sotto_db_module`, the one exported symbol. The module needs nothing from the main binary.
  */
 #include "db.h"
 #include "stmt_cache.h"
@@ -304,3 +308,13 @@ const struct db_driver db_pg_driver = {
     .script = pg_script,
     .errmsg = pg_errmsg,
 };
+
+#ifdef SOTTO_STORE_MODULE
+/* The module's one exported symbol (the module is built with hidden visibility). */
+extern const struct db_module sotto_db_module;
+__attribute__((visibility("default"))) const struct db_module sotto_db_module = {
+    .abi = DB_MODULE_ABI,
+    .driver_size = (uint32_t)sizeof(struct db_driver),
+    .driver = &db_pg_driver,
+};
+#endif
