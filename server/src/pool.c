@@ -7,6 +7,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Workers run below the loop thread's priority. On a small machine Argon2 (whose lanes run
+ * in threads that inherit this nice value) can occupy every core; the loop thread must still
+ * get the CPU at once when a socket is ready, or every client's latency becomes the hash's. */
+#define POOL_WORKER_NICE 10
 
 struct pool_job {
 	struct pool_job *next;
@@ -97,6 +105,8 @@ static void *pool_thread(void *arg)
 	pthread_mutex_lock(&p->lock);
 	index = p->started++;
 	pthread_mutex_unlock(&p->lock);
+	/* Linux applies a thread id to that thread alone. Failure only costs latency. */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_WORKER_NICE);
 	if (p->ops.worker_init)
 		ctx = p->ops.worker_init(p->ops.ops_arg, index);
 	pthread_mutex_lock(&p->lock);
