@@ -37,6 +37,10 @@ static int check_jwt_secret(const char *v, char *why, size_t whylen);
 static int check_token(const char *v, char *why, size_t whylen);
 static int check_cors(const char *v, char *why, size_t whylen);
 static int check_proxies(const char *v, char *why, size_t whylen);
+static int check_smtp_url(const char *v, char *why, size_t whylen);
+static int check_mail_from(const char *v, char *why, size_t whylen);
+static int check_smtp_tls(const char *v, char *why, size_t whylen);
+static int check_bucket(const char *v, char *why, size_t whylen);
 
 static const struct config_row config_table[] = {
 	{"PORT", CT_INT, 1, 65535, "8080", F(port), NULL,
@@ -65,12 +69,61 @@ static const struct config_row config_table[] = {
 	 "rate-limit window, seconds"},
 	{"RATE_LIMIT_MAX", CT_INT, 1, 1000000, "100", F(rate_limit_max), NULL,
 	 "requests per window per client on limited endpoints"},
-	{"ARGON2_MEMORY_COST", CT_INT, 1024, 4194304, "65536", F(argon2_memory_cost), NULL,
-	 "Argon2id memory, KiB"},
-	{"ARGON2_TIME_COST", CT_INT, 1, 100, "3", F(argon2_time_cost), NULL,
+	/* Bounds are password_ctx_create's (password.h): <= 1 GiB, t <= 16, p <= 16. */
+	{"ARGON2_MEMORY_COST", CT_INT, 1024, 1048576, "65536", F(argon2_memory_cost), NULL,
+	 "Argon2id memory, KiB (at least 8 x ARGON2_PARALLELISM)"},
+	{"ARGON2_TIME_COST", CT_INT, 1, 16, "3", F(argon2_time_cost), NULL,
 	 "Argon2id passes"},
-	{"ARGON2_PARALLELISM", CT_INT, 1, 64, "4", F(argon2_parallelism), NULL,
+	{"ARGON2_PARALLELISM", CT_INT, 1, 16, "4", F(argon2_parallelism), NULL,
 	 "Argon2id lanes"},
+	{"ARGON2_MAX_CONCURRENT", CT_INT, 1, 256, "4", F(argon2_max_concurrent), NULL,
+	 "Argon2id hashes running at once (memory: this x ARGON2_MEMORY_COST)"},
+	{"SMTP_URL", CT_SECRET, 0, 2048, NULL, F(smtp_url), check_smtp_url,
+	 "smtp[s]://[user[:password]@]host[:port] for mail; unset: DATA_DIR/outbox files"},
+	{"MAIL_FROM", CT_STR, 0, 254, "sotto@localhost", F(mail_from), check_mail_from,
+	 "From address of verification and reset mail"},
+	{"SMTP_TLS", CT_STR, 0, 16, "auto", F(smtp_tls), check_smtp_tls,
+	 "auto (smtps, or STARTTLS except to loopback), starttls or none"},
+	{"SMTP_TIMEOUT_SECONDS", CT_INT, 1, 300, "30", F(smtp_timeout), NULL,
+	 "whole SMTP transfer, seconds"},
+	{"SMTP_CA_FILE", CT_STR, 0, 4096, NULL, F(smtp_ca_file), NULL,
+	 "PEM bundle trusted for SMTP TLS instead of the system's"},
+	{"RATE_LIMIT_TABLE_SIZE", CT_INT, 8, 16777216, "65536", F(rate_limit_table), NULL,
+	 "rate-limit buckets kept in memory (least recently used ones are forgotten)"},
+	{"RATE_LIMIT_REGISTER_IP", CT_STR, 0, 32, NULL, F(rl_register_ip), check_bucket,
+	 "register per IP, capacity/seconds (default RATE_LIMIT_MAX/RATE_LIMIT_WINDOW)"},
+	{"RATE_LIMIT_LOGIN_IP", CT_STR, 0, 32, NULL, F(rl_login_ip), check_bucket,
+	 "login per IP, capacity/seconds"},
+	{"RATE_LIMIT_LOGIN_ACCOUNT", CT_STR, 0, 32, NULL, F(rl_login_account), check_bucket,
+	 "login per account (email), capacity/seconds"},
+	{"RATE_LIMIT_REFRESH_IP", CT_STR, 0, 32, NULL, F(rl_refresh_ip), check_bucket,
+	 "refresh per IP, capacity/seconds"},
+	{"RATE_LIMIT_FORGOT_IP", CT_STR, 0, 32, NULL, F(rl_forgot_ip), check_bucket,
+	 "forgot-password per IP, capacity/seconds"},
+	{"RATE_LIMIT_FORGOT_ACCOUNT", CT_STR, 0, 32, NULL, F(rl_forgot_account), check_bucket,
+	 "forgot-password per email, capacity/seconds"},
+	{"RATE_LIMIT_MFA_IP", CT_STR, 0, 32, NULL, F(rl_mfa_ip), check_bucket,
+	 "MFA enable/verify/disable per IP, capacity/seconds"},
+	{"RATE_LIMIT_MFA_ACCOUNT", CT_STR, 0, 32, NULL, F(rl_mfa_account), check_bucket,
+	 "MFA enable/verify/disable per account, capacity/seconds"},
+	{"RATE_LIMIT_EMAIL_TOKEN_IP", CT_STR, 0, 32, NULL, F(rl_email_ip), check_bucket,
+	 "verify-email and reset-password per IP, capacity/seconds"},
+	{"LOGIN_FREE_FAILURES", CT_INT, 0, 999, "5", F(login_free_failures), NULL,
+	 "failed logins of an account before attempts are slowed down"},
+	{"LOGIN_DELAY_BASE", CT_INT, 1, 3600, "1", F(login_delay_base), NULL,
+	 "first slow-down after the free failures, seconds (doubles per failure)"},
+	{"LOGIN_DELAY_MAX", CT_INT, 1, 86400, "60", F(login_delay_max), NULL,
+	 "longest slow-down, seconds"},
+	{"LOGIN_LOCK_FAILURES", CT_INT, 1, 1000, "20", F(login_lock_failures), NULL,
+	 "failed logins that lock the account for password-only sign-in (> LOGIN_FREE_FAILURES)"},
+	{"LOGIN_LOCK_SECONDS", CT_INT, 1, 604800, "900", F(login_lock_seconds), NULL,
+	 "lock-out duration, seconds"},
+	{"LOGIN_FORGET_SECONDS", CT_INT, 1, 2592000, "3600", F(login_forget_seconds), NULL,
+	 "failures are forgotten this long after the last one, seconds"},
+	{"ACCESS_TOKEN_TTL", CT_INT, 1, 86400, "900", F(access_token_ttl), NULL,
+	 "access token lifetime, seconds (the contract says 900)"},
+	{"REFRESH_TOKEN_TTL", CT_INT, 60, 7776000, "604800", F(refresh_token_ttl), NULL,
+	 "refresh token lifetime, seconds (the contract says 7 days)"},
 	{"TLS_CERT_FILE", CT_STR, 0, 4096, NULL, F(tls_cert_file), NULL,
 	 "PEM certificate chain; with TLS_KEY_FILE enables native TLS (1.2+, 1.3 preferred)"},
 	{"TLS_KEY_FILE", CT_STR, 0, 4096, NULL, F(tls_key_file), NULL,
@@ -89,6 +142,8 @@ static const struct config_row config_table[] = {
 	 "largest WebSocket message accepted, bytes"},
 	{"WS_MAX_QUEUE", CT_INT, 1, 4096, "64", F(ws_max_queue), NULL,
 	 "outbound frames queued per WebSocket before it is closed"},
+	{"QUEUE_RETENTION_DAYS", CT_INT, 1, 3650, "30", F(queue_retention_days), NULL,
+	 "undelivered messages wait in a device's queue this long, days"},
 	{"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,
 	 "largest static file served, bytes"},
 	{"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,
@@ -189,6 +244,60 @@ static int check_proxies(const char *v, char *why, size_t whylen)
 	return netaddr_list_parse(v, &l, why, whylen);
 }
 
+static int check_smtp_url(const char *v, char *why, size_t whylen)
+{
+	if (starts_with(v, "smtp://") || starts_with(v, "smtps://"))
+		return 0;
+	snprintf(why, whylen, "must start with smtp:// or smtps://");
+	return -1;
+}
+
+static int check_mail_from(const char *v, char *why, size_t whylen)
+{
+	const char *at = strchr(v, '@');
+
+	if (at && at != v && at[1] && !strchr(at + 1, '@') && !strpbrk(v, " <>\"\r\n\t,;"))
+		return 0;
+	snprintf(why, whylen, "must be a plain address like sotto@example.org");
+	return -1;
+}
+
+static int check_smtp_tls(const char *v, char *why, size_t whylen)
+{
+	if (!strcmp(v, "auto") || !strcmp(v, "starttls") || !strcmp(v, "none"))
+		return 0;
+	snprintf(why, whylen, "must be auto, starttls or none");
+	return -1;
+}
+
+int config_bucket_parse(const char *v, long *capacity, long *seconds)
+{
+	char *end;
+	long c, p;
+
+	errno = 0;
+	c = strtol(v, &end, 10);
+	if (errno || end == v || *end != '/' || c < 1 || c > 1000000)
+		return -1;
+	v = end + 1;
+	p = strtol(v, &end, 10);
+	if (errno || end == v || *end || p < 1 || p > 86400)
+		return -1;
+	*capacity = c;
+	*seconds = p;
+	return 0;
+}
+
+static int check_bucket(const char *v, char *why, size_t whylen)
+{
+	long c, p;
+
+	if (!config_bucket_parse(v, &c, &p))
+		return 0;
+	snprintf(why, whylen, "must be capacity/seconds, e.g. 10/60 (1..1000000 / 1..86400)");
+	return -1;
+}
+
 static int parse_int(const char *v, long min, long max, long *out)
 {
 	char *end;
@@ -258,6 +367,18 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 	if (!cfg->tls_cert_file != !cfg->tls_key_file) {
 		snprintf(err, errlen, "%s: TLS_CERT_FILE and TLS_KEY_FILE go together",
 			 cfg->tls_cert_file ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
+		goto fail;
+	}
+	if (cfg->login_lock_failures <= cfg->login_free_failures) {
+		snprintf(err, errlen, "LOGIN_LOCK_FAILURES: must be more than LOGIN_FREE_FAILURES");
+		goto fail;
+	}
+	if (cfg->login_delay_max < cfg->login_delay_base) {
+		snprintf(err, errlen, "LOGIN_DELAY_MAX: must be at least LOGIN_DELAY_BASE");
+		goto fail;
+	}
+	if (cfg->argon2_memory_cost < 8 * cfg->argon2_parallelism) {
+		snprintf(err, errlen, "ARGON2_MEMORY_COST: must be at least 8 KiB per lane");
 		goto fail;
 	}
 	return 0;

@@ -28,6 +28,20 @@ struct config {
 	long argon2_memory_cost;   /* KiB */
 	long argon2_time_cost;
 	long argon2_parallelism;
+	long argon2_max_concurrent; /* hashes at once (each takes argon2_memory_cost KiB) */
+	char *smtp_url;            /* secret (may hold a password); NULL = outbox */
+	char *mail_from;
+	char *smtp_tls;            /* auto | starttls | none */
+	long smtp_timeout;         /* seconds */
+	char *smtp_ca_file;
+	long rate_limit_table;     /* buckets kept in memory */
+	/* Per-route buckets "capacity/seconds"; NULL = RATE_LIMIT_MAX/RATE_LIMIT_WINDOW. */
+	char *rl_register_ip, *rl_login_ip, *rl_login_account, *rl_refresh_ip;
+	char *rl_forgot_ip, *rl_forgot_account, *rl_mfa_ip, *rl_mfa_account, *rl_email_ip;
+	long login_free_failures, login_delay_base, login_delay_max;
+	long login_lock_failures, login_lock_seconds, login_forget_seconds;
+	long access_token_ttl;     /* seconds */
+	long refresh_token_ttl;    /* seconds */
 	char *tls_cert_file;
 	char *tls_key_file;
 	long log_level;            /* enum log_level */
@@ -37,6 +51,7 @@ struct config {
 	long body_limit;           /* default per-route JSON body limit, bytes */
 	long ws_max_frame;         /* bytes */
 	long ws_max_queue;         /* outbound frames per WebSocket */
+	long queue_retention_days; /* device queue rows older than this are purged */
 	long static_max_file;      /* largest static file served, bytes */
 	long max_connections;
 };
@@ -53,6 +68,9 @@ void config_free(struct config *cfg);
 /* Copies a secret into sodium_malloc memory (guarded, wiped by config_free). Aborts on OOM.
  * Needs sodium_init() first, as does config_load. */
 char *config_secret_dup(const char *v);
+
+/* Parses "capacity/seconds" (1..1000000 / 1..86400). 0 or -1. */
+int config_bucket_parse(const char *v, long *capacity, long *seconds);
 
 /* Prints the table for `sottod --help`. */
 void config_print_help(FILE *out);

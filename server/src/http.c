@@ -658,8 +658,8 @@ static void http_on_body(struct http_req *req, const void *in, size_t len)
 {
 	char *nb;
 
-	if (req->body_overflow || req->responded)
-		return;
+	if (req->body_overflow || req->responded || !len || !in)
+		return; /* lws may report an empty body chunk with in == NULL */
 	if (req->body_len + len > req->body_limit) {
 		/* Chunked upload past the limit: stop keeping it, answer 413 and close. */
 		req->body_overflow = true;
@@ -711,7 +711,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			http_on_body(conn->req, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (conn->req && !conn->req->responded)
+		/* Only a request that waited for its body: with "Content-Length: 0" lws still
+		 * reports a completion after the request was dispatched at its headers. */
+		if (conn->req && !conn->req->responded && conn->req->body_expected &&
+		    !conn->req->dispatched)
 			http_dispatch(conn->req);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -6,9 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "backend.h"
+#ifdef SOTTO_HAVE_AUTH
+#include "auth.h"
+#endif
 #include "config.h"
 #include "health.h"
 #include "http.h"
@@ -16,6 +20,9 @@
 #include "loop.h"
 #include "metrics.h"
 #include "pool.h"
+#ifdef SOTTO_HAVE_REALTIME
+#include "realtime.h"
+#endif
 #include "router.h"
 #include "secrets.h"
 #include "server.h"
@@ -29,9 +36,42 @@ static const char *main_getenv(const char *name)
 	return getenv(name);
 }
 
+static int main_routes(struct server *srv, struct health *health, void *auth);
+
+/* `sottod --routes`: the route table, one "METHOD PATTERN auth|public" line per method, for
+ * the test that checks docs/api/openapi.yaml describes every route. Nothing is started. */
+static int main_print_routes(void)
+{
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+					    "OPTIONS"};
+	struct server srv = {0};
+	struct health *health;
+	int rc = 1;
+
+	srv.router = router_create();
+	health = health_create(&srv, NULL);
+	if (!main_routes(&srv, health, NULL)) {
+		for (size_t i = 0; i < router_count(srv.router); i++) {
+			const struct route *r = router_get(srv.router, i);
+
+			for (unsigned m = 0; m < 7; m++)
+				if (r->methods & (1u << m))
+					printf("%s %s %s\n", names[m], r->pattern,
+					       r->flags & ROUTE_AUTH ? "auth" : "public");
+		}
+		rc = 0;
+	}
+	health_destroy(health);
+	router_destroy(srv.router);
+	http_fini(&srv);
+	return rc;
+}
+
 static int main_args(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--routes"))
+			return main_print_routes();
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			config_print_help(stdout);
 			return 0;
@@ -75,11 +115,21 @@ static int main_configure(struct config *cfg, struct server *srv, char *err, siz
 	return backend_start(cfg, err, errlen);
 }
 
-static int main_routes(struct server *srv, struct health *health)
+/* auth may be NULL (for --routes): handlers are registered, never called. */
+static int main_routes(struct server *srv, struct health *health, void *auth)
 {
 	if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
 		return -1;
-	/* Later issues register theirs here: auth_routes(srv), users_routes(srv), ... */
+#ifdef SOTTO_HAVE_AUTH
+	if (auth_routes(srv, auth))
+		return -1;
+#else
+	(void)auth;
+#endif
+#ifdef SOTTO_HAVE_REALTIME
+	if (realtime_routes(srv))
+		return -1;
+#endif
 	return 0;
 }
 
@@ -88,6 +138,7 @@ int main(int argc, char **argv)
 	struct config cfg = {0};
 	struct server srv = {0};
 	struct health *health = NULL;
+	void *auth = NULL;
 	struct pool_ops ops;
 	char err[512];
 	int rc = 1;
@@ -95,8 +146,9 @@ int main(int argc, char **argv)
 	if ((rc = main_args(argc, argv)) >= 0)
 		return rc;
 	rc = 1;
-	if (sodium_init() < 0) {
-		fprintf(stderr, "sottod: libsodium failed to initialise\n");
+	/* Both before any thread exists: neither is thread-safe to initialise. */
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "sottod: libsodium or libcurl failed to initialise\n");
 		return 1;
 	}
 	if (main_configure(&cfg, &srv, err, sizeof(err))) {
@@ -104,6 +156,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
+#ifdef SOTTO_HAVE_AUTH
+	auth = auth_create(&srv, err, sizeof(err));
+	if (!auth) {
+		fprintf(stderr, "sottod: %s\n", err);
+		config_free(&cfg);
+		curl_global_cleanup();
+		return EXIT_CONFIG;
+	}
+#endif
 	if (loop_signals_start()) {
 		log_error("server.fail", "reason=signals");
 		goto done;
@@ -125,11 +186,15 @@ int main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto done;
 	}
+#ifdef SOTTO_HAVE_REALTIME
+	if (realtime_create(&srv))
+		goto done;
+#endif
 	health = health_create(&srv, backend_probe);
 	srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
 	if (!srv.statics)
 		log_warn("static.off", "reason=web_root_missing");
-	if (main_routes(&srv, health)) {
+	if (main_routes(&srv, health, auth)) {
 		log_error("server.fail", "reason=routes");
 		goto done;
 	}
@@ -140,14 +205,24 @@ int main(int argc, char **argv)
 done:
 	/* Workers first, while the context lives (they wake it): their completions answer the
 	 * last requests; then the context closes every connection. */
+#ifdef SOTTO_HAVE_REALTIME
+	realtime_stop(&srv);
+#endif
 	pool_destroy(srv.pool);
 	health_destroy(health);
 	loop_destroy(&srv);
+#ifdef SOTTO_HAVE_REALTIME
+	realtime_destroy(&srv);
+#endif
 	static_destroy(srv.statics);
 	router_destroy(srv.router);
 	metrics_destroy(srv.metrics);
 	http_fini(&srv);
+#ifdef SOTTO_HAVE_AUTH
+	auth_destroy(auth);
+#endif
 	log_info("server.exit", "code=%d", rc);
 	config_free(&cfg);
+	curl_global_cleanup();
 	return rc;
 }

@@ -17,6 +17,7 @@ struct metrics;
 struct static_files;
 struct http_state;
 struct ws_state;
+struct realtime;
 
 struct server {
 	const struct config *cfg;
@@ -30,6 +31,7 @@ struct server {
 	struct static_files *statics;
 	struct http_state *http;         /* http.c's own state */
 	struct ws_state *ws;             /* ws.c's own state */
+	struct realtime *rt;             /* messaging and real time (realtime.h) */
 };
 
 #endif

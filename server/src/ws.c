@@ -1,5 +1,7 @@
 /* /ws: upgrade checks (path and Origin), message reassembly with a size cap, and a bounded
- * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern). */
+ * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern). The
+ * protocol on top (session.c and the other real-time files) gets each complete message;
+ * without the store, every message is answered with an error frame "not_implemented". */
 #include "ws.h"
 
 #include <stdbool.h>
@@ -13,6 +15,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#ifdef SOTTO_HAVE_REALTIME
+#include "rt_internal.h"
+#endif
 
 struct ws_frame {
 	struct ws_frame *next;
@@ -20,14 +25,22 @@ struct ws_frame {
 	unsigned char buf[]; /* LWS_PRE + payload */
 };
 
+#define WS_WRITES_PER_TURN 16 /* frames written per writeable callback while not choked */
+
 struct ws_conn {
 	struct lws *wsi;
 	struct server *srv;
 	char *rx;              /* message being reassembled */
 	size_t rx_len;
 	bool rx_binary, closing;
+	bool flush_close;      /* close with close_code once the queue is written */
+	int close_code;
+	const char *close_text; /* static */
 	struct ws_frame *head, *tail;
 	size_t queued;
+#ifdef SOTTO_HAVE_REALTIME
+	struct rtconn sess;
+#endif
 };
 
 size_t ws_session_size(void)
@@ -35,11 +48,41 @@ size_t ws_session_size(void)
 	return sizeof(struct ws_conn);
 }
 
+size_t ws_queued(const struct ws_conn *c)
+{
+	return c->queued;
+}
+
+size_t ws_room(const struct ws_conn *c)
+{
+	size_t max = (size_t)c->srv->cfg->ws_max_queue;
+
+	return c->closing || c->flush_close || c->queued >= max ? 0 : max - c->queued;
+}
+
+void ws_close(struct ws_conn *c, int code, const char *reason)
+{
+	if (c->closing || c->flush_close)
+		return;
+	c->flush_close = true;
+	c->close_code = code;
+	c->close_text = reason;
+	/* A client that does not read cannot hold the socket open by not taking the last
+	 * frames. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+	lws_callback_on_writable(c->wsi);
+}
+
+void ws_rx_pause(struct ws_conn *c, bool pause)
+{
+	lws_rx_flow_control(c->wsi, pause ? 0 : 1);
+}
+
 int ws_send(struct ws_conn *c, const char *text, size_t len)
 {
 	struct ws_frame *f;
 
-	if (c->closing)
+	if (c->closing || c->flush_close)
 		return -1;
 	if (c->queued >= (size_t)c->srv->cfg->ws_max_queue) {
 		c->closing = true;
@@ -64,6 +107,7 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
 	return 0;
 }
 
+#ifndef SOTTO_HAVE_REALTIME
 static void ws_send_error(struct ws_conn *c, json_t *id, const char *code, const char *message)
 {
 	json_t *frame = json_pack("{s:s, s:{s:s, s:s}}", "event", "error", "data", "code", code,
@@ -81,10 +125,15 @@ static void ws_send_error(struct ws_conn *c, json_t *id, const char *code, const
 	ws_send(c, s, strlen(s));
 	free(s);
 }
+#endif
 
-/* One complete text message. The messaging issue replaces this with the event dispatcher. */
+/* One complete text message: to the protocol (conn.c), or the placeholder without it. */
 static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 {
+#ifdef SOTTO_HAVE_REALTIME
+	if (!c->closing && !c->flush_close)
+		conn_message(&c->sess, msg, len);
+#else
 	json_t *root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *id = root ? json_object_get(root, "id") : NULL;
 
@@ -94,6 +143,7 @@ static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 		ws_send_error(c, json_is_string(id) ? id : NULL, "not_implemented",
 			      "The messaging protocol is not available yet.");
 	json_decref(root);
+#endif
 }
 
 static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
@@ -126,23 +176,46 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
 	return 0;
 }
 
+/* Writes queued frames while the socket takes them (a few per turn, so one busy connection
+ * cannot starve the others), then closes if a close was asked for once the queue is out. */
 static int ws_on_writeable(struct ws_conn *c)
 {
-	struct ws_frame *f = c->head;
+	size_t before = c->queued;
 
 	if (c->closing)
 		return -1; /* the close reason was set where we decided to close */
-	if (!f)
-		return 0;
-	if (lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-		return -1;
-	c->head = f->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->queued--;
-	free(f);
-	if (c->head)
+	for (int i = 0; c->head && i < WS_WRITES_PER_TURN; i++) {
+		struct ws_frame *f = c->head;
+
+		if (i && lws_send_pipe_choked(c->wsi))
+			break;
+		if (lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+			return -1;
+		c->head = f->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+		free(f);
+	}
+	if (c->head) {
 		lws_callback_on_writable(c->wsi);
+	} else if (c->flush_close) {
+		unsigned char reason[64];
+		size_t n = strlen(c->close_text);
+
+		if (n > sizeof(reason))
+			n = sizeof(reason);
+		memcpy(reason, c->close_text, n);
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, reason, n);
+		return -1;
+	}
+#ifdef SOTTO_HAVE_REALTIME
+	/* Durable events wait in the store while the queue is busy; room again: fetch them. */
+	if (before > c->queued && c->queued <= (size_t)c->srv->cfg->ws_max_queue / 4)
+		conn_on_room(&c->sess);
+#else
+	(void)before;
+#endif
 	return 0;
 }
 
@@ -159,6 +232,9 @@ static void ws_on_closed(struct ws_conn *c)
 	c->tail = NULL;
 	free(c->rx);
 	c->rx = NULL;
+#ifdef SOTTO_HAVE_REALTIME
+	conn_closed(&c->sess);
+#endif
 	metrics_connection(c->srv->metrics, 0, -1);
 }
 
@@ -229,6 +305,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		c->wsi = wsi;
 		c->srv = srv;
 		metrics_connection(srv->metrics, 0, 1);
+#ifdef SOTTO_HAVE_REALTIME
+		conn_open(srv->rt, &c->sess, c);
+#endif
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		return ws_on_receive(c, in, len);

@@ -1,11 +1,11 @@
-/* The WebSocket endpoint /ws. For now it accepts upgrades from allowed origins, reassembles
- * messages up to WS_MAX_FRAME, and answers each with an error frame "not_implemented": the
- * protocol itself (authenticate, message:send, ...) comes with the messaging issue, which
- * replaces ws_on_message. Outbound frames go through a bounded per-connection queue written
+/* The WebSocket endpoint /ws. It accepts upgrades from allowed origins, reassembles messages
+ * up to WS_MAX_FRAME and hands each to the protocol (session.c; without the store, an error
+ * frame "not_implemented"). Outbound frames go through a bounded per-connection queue written
  * only in the writeable callback. */
 #ifndef SOTTO_WS_H
 #define SOTTO_WS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libwebsockets.h>
@@ -22,5 +22,16 @@ size_t ws_session_size(void);
 /* Queues a text frame (copied). Returns 0, or -1 if the queue is full: the connection is then
  * closed (1008), since a client that does not read must not grow our memory. Loop thread. */
 int ws_send(struct ws_conn *c, const char *text, size_t len);
+
+/* Frames queued, and frames that may still be queued before the limit. Loop thread. */
+size_t ws_queued(const struct ws_conn *c);
+size_t ws_room(const struct ws_conn *c);
+
+/* Writes what is queued, then closes with code and reason (static text); a client that does
+ * not take the last frames is dropped after 5 s. Further ws_send calls fail. Loop thread. */
+void ws_close(struct ws_conn *c, int code, const char *reason);
+
+/* Stops or resumes reading from the socket (while a request must finish first). */
+void ws_rx_pause(struct ws_conn *c, bool pause);
 
 #endif

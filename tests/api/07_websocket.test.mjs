@@ -1,4 +1,5 @@
-// /ws: upgrade, the placeholder error reply, size cap, binary refusal, Origin and path checks.
+// /ws: upgrade, the unauthenticated first-frame rules, size cap, binary refusal, Origin and path
+// checks (the messaging protocol itself: 20_messaging and the other real-time tests).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -67,7 +68,7 @@ function connect(path = '/ws', headers = {}) {
   });
 }
 
-test('/ws upgrades and answers frames with an error event (protocol not yet built)', async () => {
+test('/ws upgrades; a bad token gets an error with the request id, then close 4401', async () => {
   const ws = await connect();
   assert.equal(ws.status, '101');
   assert.match(ws.head, /x-content-type-options: nosniff/i);
@@ -77,9 +78,20 @@ test('/ws upgrades and answers frames with an error event (protocol not yet buil
   const msg = JSON.parse(f.payload.toString());
   assert.equal(msg.event, 'error');
   assert.equal(msg.id, 'r1');
-  assert.equal(msg.data.code, 'not_implemented');
+  assert.equal(msg.data.code, 'unauthenticated');
+  const c = await ws.next();
+  assert.equal(c.opcode, 8);
+  assert.equal(c.payload.readUInt16BE(0), 4401);
+  ws.sock.destroy();
+});
+
+test('a first frame that is not JSON gets invalid_json, then close 4401', async () => {
+  const ws = await connect();
   ws.send('not json');
   assert.equal(JSON.parse((await ws.next()).payload.toString()).data.code, 'invalid_json');
+  const c = await ws.next();
+  assert.equal(c.opcode, 8);
+  assert.equal(c.payload.readUInt16BE(0), 4401);
   ws.sock.destroy();
 });
 

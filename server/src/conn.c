@@ -1,0 +1,283 @@
+/* One WebSocket connection's life: open, authenticate (first frame, within 10 s) and
+ * re-authenticate with a fresh token, the token's expiry, the per-connection rate limit, and
+ * closing with the contract's codes (4401 unauthenticated, 4403 revoked, 4409 replaced).
+ * The session lives inside ws.c's per-connection data; pool jobs find it again by id. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/jwt.h"
+#include "log.h"
+#include "rt_internal.h"
+#include "server.h"
+#include "store/conversations.h"
+#include "store/devices.h"
+#include "ws.h"
+
+static uint32_t conn_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static void conn_deadline_cb(lws_sorted_usec_list_t *sul);
+
+static void conn_schedule(struct rtconn *s, int64_t ms)
+{
+	if (ms < 1)
+		ms = 1;
+	lws_sul_schedule(s->rt->srv->lws, 0, &s->deadline, conn_deadline_cb,
+			 (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn)
+{
+	s->rt = rt;
+	s->conn = conn;
+	s->state = SESSION_NEW;
+	s->rl_milli = RT_RATE_BURST * 1000u;
+	s->rl_stamp = conn_mono_ms();
+	rt_session_add(rt, s);
+	conn_schedule(s, RT_AUTH_TIMEOUT_MS);
+}
+
+void conn_closed(struct rtconn *s)
+{
+	struct realtime *rt = s->rt;
+	bool online = s->online;
+
+	if (!rt)
+		return;
+	lws_sul_cancel(&s->deadline);
+	typing_closed(s);
+	rt_session_remove(rt, s);
+	s->state = SESSION_CLOSING;
+	s->rt = NULL;
+	if (online)
+		presence_offline(rt, s->user_id);
+}
+
+void conn_close(struct rtconn *s, int code, const char *reason)
+{
+	if (s->state == SESSION_CLOSING)
+		return;
+	s->state = SESSION_CLOSING;
+	lws_sul_cancel(&s->deadline);
+	rt_unregister(s->rt, s);
+	log_debug("ws.close", "code=%d session=%llu", code, (unsigned long long)s->id);
+	ws_close(s->conn, code, reason);
+}
+
+void conn_on_room(struct rtconn *s)
+{
+	if (s->state == SESSION_READY)
+		delivery_on_room(s);
+}
+
+bool conn_rate_ok(struct rtconn *s)
+{
+	uint32_t now = conn_mono_ms(), elapsed = now - s->rl_stamp;
+	uint64_t milli;
+
+	if (elapsed > 100000u)
+		elapsed = 100000u;
+	s->rl_stamp = now;
+	milli = (uint64_t)s->rl_milli + (uint64_t)elapsed * RT_RATE_PER_SEC;
+	if (milli > RT_RATE_BURST * 1000u)
+		milli = RT_RATE_BURST * 1000u;
+	s->rl_milli = (uint32_t)milli;
+	if (s->rl_milli >= 1000u) {
+		s->rl_milli -= 1000u;
+		s->strikes = 0;
+		return true;
+	}
+	if (s->strikes < 255)
+		s->strikes++;
+	return false;
+}
+
+void conn_message(struct rtconn *s, const char *msg, size_t len)
+{
+	if (s->rt && s->state != SESSION_CLOSING)
+		wsp_dispatch(s, msg, len);
+}
+
+static void conn_deadline_cb(lws_sorted_usec_list_t *sul)
+{
+	struct rtconn *s = lws_container_of(sul, struct rtconn, deadline);
+	int64_t now = rt_now_ms() / 1000;
+
+	if (s->state == SESSION_NEW || s->state == SESSION_AUTHING) {
+		wsp_error(s, NULL, "unauthenticated", "No valid authenticate within 10 seconds.",
+			  NULL);
+		conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
+	} else if (s->state == SESSION_READY) {
+		if (now < s->token_exp) {
+			conn_schedule(s, (s->token_exp - now) * 1000);
+			return;
+		}
+		wsp_error(s, NULL, "token_expired", "The access token expired; authenticate again.",
+			  NULL);
+		conn_close(s, RT_CLOSE_UNAUTH, "token expired");
+	}
+}
+
+/* --- authenticate ------------------------------------------------------------------- */
+
+struct auth_job {
+	struct wsp_req r;
+	bool first;
+	int64_t exp;
+	enum store_err rc;
+	bool revoked, wrong_user;
+	char (*contacts)[STORE_ID_SIZE];
+	size_t n_contacts;
+};
+
+static void auth_work(void *ctx, void *arg)
+{
+	struct auth_job *j = arg;
+	struct store_device d;
+
+	j->rc = store_device_get(ctx, j->r.device_id, &d);
+	if (j->rc != STORE_OK)
+		return;
+	j->wrong_user = strcmp(d.user_id, j->r.user_id) != 0;
+	j->revoked = d.revoked_at != 0;
+	store_device_free(&d);
+	if (j->first && !j->wrong_user && !j->revoked)
+		j->rc = store_contacts_list(ctx, j->r.user_id, &j->contacts, &j->n_contacts);
+}
+
+/* Fails the first authenticate: an error, then the close code. */
+static void auth_fail(struct rtconn *s, const char *req_id, const char *code, const char *msg,
+		      int close_code)
+{
+	wsp_error(s, req_id, code, msg, NULL);
+	conn_close(s, close_code, close_code == RT_CLOSE_REVOKED ? "device revoked"
+				     : close_code == RT_CLOSE_UNAUTH    ? "unauthenticated"
+									: "try again");
+}
+
+static json_t *auth_ids(const struct rtconn *s)
+{
+	return json_pack("{s:s, s:s}", "userId", s->user_id, "deviceId", s->device_id);
+}
+
+static void auth_done(void *arg)
+{
+	struct auth_job *j = arg;
+	struct rtconn *s = wsp_req_done(&j->r);
+	const char *rid = wsp_req_id(&j->r);
+
+	if (!s)
+		goto out;
+	s->reauthing = 0;
+	if (j->rc == STORE_NOT_FOUND || (j->rc == STORE_OK && j->wrong_user)) {
+		auth_fail(s, rid, "unauthenticated", "Invalid token.", RT_CLOSE_UNAUTH);
+		goto out;
+	}
+	if (j->rc == STORE_OK && j->revoked) {
+		auth_fail(s, rid, "forbidden", "This device was revoked.", RT_CLOSE_REVOKED);
+		goto out;
+	}
+	if (j->rc != STORE_OK) {
+		log_warn("ws.auth", "result=%s", store_strerror(j->rc));
+		if (j->first)
+			auth_fail(s, rid, "unavailable", "Try again shortly.", 1011);
+		else
+			wsp_error(s, rid, "unavailable", "Try again shortly.", NULL);
+		goto out;
+	}
+	if (j->exp > s->token_exp)
+		s->token_exp = j->exp;
+	if (!j->first) {
+		if (s->state != SESSION_READY)
+			goto out;
+		conn_schedule(s, (s->token_exp - rt_now_ms() / 1000) * 1000);
+		wsp_event(s, "authenticated", auth_ids(s));
+		wsp_ack(s, rid, auth_ids(s));
+		goto out;
+	}
+	memcpy(s->user_id, j->r.user_id, RT_ID_SIZE);
+	memcpy(s->device_id, j->r.device_id, RT_ID_SIZE);
+	s->state = SESSION_READY;
+	ws_rx_pause(s->conn, false);
+	rt_register(s->rt, s);
+	conn_schedule(s, (s->token_exp - rt_now_ms() / 1000) * 1000);
+	log_debug("ws.auth", "session=%llu", (unsigned long long)s->id);
+	wsp_event(s, "authenticated", auth_ids(s));
+	wsp_ack(s, rid, auth_ids(s));
+	presence_online(s, j->contacts, j->n_contacts);
+	delivery_start(s);
+out:
+	free(j->contacts);
+	free(j);
+}
+
+void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
+{
+	json_t *tok = json_object_get(data, "token");
+	bool first = s->state == SESSION_NEW;
+	struct auth_job *j;
+	jwt_claims cl;
+	jwt_status st;
+
+	if (s->state == SESSION_AUTHING || s->reauthing) {
+		wsp_error(s, req_id, "rate_limited", "An authenticate is already in progress.", NULL);
+		return;
+	}
+	if (!json_is_string(tok)) {
+		wsp_error(s, req_id, "validation_failed", "authenticate needs a token.",
+			  rtj_details("token", json_object_get(data, "token") ? "wrong_type"
+									       : "missing"));
+		if (first)
+			conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
+		return;
+	}
+	st = jwt_verify(s->rt->jwt_key, s->rt->jwt_key_len, json_string_value(tok),
+			json_string_length(tok), rt_now_ms() / 1000, &cl);
+	if (st != JWT_OK) {
+		bool expired = st == JWT_ERR_EXPIRED;
+
+		wsp_error(s, req_id, expired ? "token_expired" : "unauthenticated",
+			  expired ? "The access token expired." : "Invalid token.", NULL);
+		if (first)
+			conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
+		return;
+	}
+	if (strlen(cl.sub) >= RT_ID_SIZE || strlen(cl.dev) >= RT_ID_SIZE) {
+		auth_fail(s, req_id, "unauthenticated", "Invalid token.", RT_CLOSE_UNAUTH);
+		return;
+	}
+	if (!first && (strcmp(cl.sub, s->user_id) || strcmp(cl.dev, s->device_id))) {
+		auth_fail(s, req_id, "unauthenticated", "The token is for another device.",
+			  RT_CLOSE_UNAUTH);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	wsp_req_init(&j->r, s, req_id);
+	memcpy(j->r.user_id, cl.sub, strlen(cl.sub) + 1);
+	memcpy(j->r.device_id, cl.dev, strlen(cl.dev) + 1);
+	j->first = first;
+	j->exp = cl.exp;
+	if (rt_submit(s->rt, auth_work, auth_done, j)) {
+		wsp_req_done(&j->r);
+		free(j);
+		if (first)
+			auth_fail(s, req_id, "unavailable", "Try again shortly.", 1011);
+		else
+			wsp_error(s, req_id, "unavailable", "Try again shortly.", NULL);
+		return;
+	}
+	if (first) {
+		s->state = SESSION_AUTHING;
+		ws_rx_pause(s->conn, true); /* later frames wait until we know who this is */
+	} else {
+		s->reauthing = 1;
+	}
+}

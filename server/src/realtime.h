@@ -1,0 +1,30 @@
+/* Messaging and real time (issue 5): the key directory, conversations and messages over REST,
+ * and the WebSocket protocol on /ws (authenticate, message:send, queue:ack, receipts, typing,
+ * presence), with fan-out through the bus (bus/bus.h).
+ *
+ * Public part (main.c, ws.c, and the device-revoke handler): create/destroy, route
+ * registration, revoke. Everything runs on the loop thread unless a comment says otherwise.
+ * The internal part, shared by the realtime files only, is in rt_internal.h. */
+#ifndef SOTTO_REALTIME_H
+#define SOTTO_REALTIME_H
+
+struct server;
+
+/* Creates srv->rt (bus, connection registry, retention timer). Needs srv->lws, srv->pool and
+ * srv->cfg. 0, or -1 (logged). */
+int realtime_create(struct server *srv);
+/* Before the pool and the lws context go: stops the timers and refuses new pool work (the
+ * sessions closing during context destruction then skip their store work). */
+void realtime_stop(struct server *srv);
+/* Frees srv->rt. The lws context must be destroyed first (every session closed). */
+void realtime_destroy(struct server *srv);
+
+/* Registers the keys, conversations and messages routes. */
+int realtime_routes(struct server *srv);
+
+/* A device was revoked (its tokens, keys and queue are gone in the store): close its
+ * WebSocket with 4403 on whichever node holds it. Call from the revoke handler's completion,
+ * after the store committed. Loop thread. */
+void realtime_revoke_device(struct server *srv, const char *device_id);
+
+#endif

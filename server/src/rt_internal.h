@@ -1,0 +1,257 @@
+/* Internals shared by the real-time files: the per-connection session, the registry, the
+ * JSON renderers and the helpers for replies and pool jobs. Not for other modules (they use
+ * realtime.h).
+ *
+ * Files: realtime.c (state, registry, bus sink, retention timer), conn.c (connection
+ * life: authenticate, re-authenticate, deadlines, close codes, rate limits), wsproto.c
+ * (frames, request ids, ack/error replies, dispatch), delivery.c (queue drain, live
+ * push, queue:ack), messaging.c (send/edit/delete/read shared by REST and WebSocket),
+ * presence.c, typing.c, rtjson.c (renderers, error mapping), keydir_routes.c,
+ * conversations_routes.c, messages_routes.c. */
+#ifndef SOTTO_RT_INTERNAL_H
+#define SOTTO_RT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "bus/bus.h"
+#include "pool.h"
+#include "store/store.h"
+
+struct server;
+struct ws_conn;
+struct http_req;
+struct ratelimit;
+struct store_message;
+struct store_conversation;
+struct store_public_user;
+struct store_participant;
+
+#define RT_ID_SIZE 37
+#define RT_REQ_ID_MAX 64          /* longest client request id echoed back */
+#define RT_INFLIGHT_MAX 32        /* requests of one connection at the pool at once */
+#define RT_RATE_BURST 200         /* frames at once ... */
+#define RT_RATE_PER_SEC 100       /* ... refilled at this rate */
+#define RT_RATE_STRIKES 50        /* limited frames in a row before the socket is closed */
+#define RT_AUTH_TIMEOUT_MS 10000  /* first authenticate must succeed within this */
+#define RT_TYPING_MS 6000         /* typing stops by itself after the last start */
+#define RT_FETCH_MAX 100          /* queue items per store fetch */
+#define RT_QUEUE_RESERVE 8        /* outbound slots kept free for ephemeral events */
+#define RT_PURGE_INTERVAL_MS (3600LL * 1000)
+
+/* Close codes of the contract. */
+#define RT_CLOSE_UNAUTH 4401
+#define RT_CLOSE_REVOKED 4403
+#define RT_CLOSE_REPLACED 4409
+
+enum session_state {
+	SESSION_NEW = 0,    /* waiting for authenticate */
+	SESSION_AUTHING,    /* first authenticate at the pool; reading paused */
+	SESSION_READY,      /* authenticated */
+	SESSION_CLOSING,    /* flushing, then closing */
+};
+
+struct typing_slot;
+
+/* Per-connection state, embedded in ws.c's per-session data (so it costs no allocation).
+ * Kept small: about 19,000 idle connections must fit in 4 KiB each with lws's own share. */
+struct rtconn {
+	uint64_t id;                        /* serial, never reused: pool jobs find us by it */
+	struct rtconn *next_id, *next_dev, *next_user; /* registry chains */
+	struct ws_conn *conn;
+	struct realtime *rt;
+	lws_sorted_usec_list_t deadline;    /* auth deadline, then token expiry */
+	int64_t token_exp;                  /* unix seconds */
+	int64_t sent_seq;                   /* highest queue seq pushed on this connection */
+	struct typing_slot *typing;         /* allocated only while typing */
+	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
+	uint32_t rl_milli;                  /* rate-limit bucket, thousandths of a frame */
+	uint32_t rl_stamp;                  /* ms (monotonic, wrapping) of its last refill */
+	uint16_t inflight;
+	uint8_t state;                      /* enum session_state */
+	uint8_t strikes;
+	unsigned registered : 1, live : 1, fetching : 1, refetch : 1, drained_sent : 1,
+		want_room : 1, reauthing : 1, online : 1;
+};
+
+/* The real-time state of this node (srv->rt). */
+struct realtime {
+	struct server *srv;
+	const struct bus_ops *bus_ops;
+	struct bus *bus;
+	uint64_t node;
+	uint64_t next_session;
+	struct rtconn **by_id, **by_dev, **by_user; /* RT_BUCKETS chains each */
+	size_t sessions;
+	struct ratelimit *limits;            /* key claims per (caller, target) */
+	lws_sorted_usec_list_t purge;
+	lws_sorted_usec_list_t typing_tick;
+	struct typing_slot *typing_head;     /* slots of every typing connection */
+	const uint8_t *jwt_key;
+	size_t jwt_key_len;
+	bool stopping;
+};
+
+/* --- realtime.c ---------------------------------------------------------------------- */
+int64_t rt_now_ms(void);                       /* wall clock, ms */
+struct rtconn *rt_session(struct realtime *rt, uint64_t id);
+/* Every open session is in the id chain from open to close. */
+void rt_session_add(struct realtime *rt, struct rtconn *s);
+void rt_session_remove(struct realtime *rt, struct rtconn *s);
+/* Puts an authenticated session in the device and user chains, and closes any other
+ * connection of the same device (here 4409, on other nodes through the bus). */
+void rt_register(struct realtime *rt, struct rtconn *s);
+void rt_unregister(struct realtime *rt, struct rtconn *s);
+/* Submits pool work for a session or a route; -1 when the pool refuses it. */
+int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
+
+/* --- conn.c -------------------------------------------------------------------------- */
+void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn);
+void conn_closed(struct rtconn *s);
+void conn_message(struct rtconn *s, const char *msg, size_t len);
+void conn_on_room(struct rtconn *s);       /* the outbound queue has emptied a lot */
+/* Queues the last frames, then closes with code (flushed within a few seconds). */
+void conn_close(struct rtconn *s, int code, const char *reason);
+/* Answers authenticate (wsproto.c dispatches it). data is borrowed. */
+void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id);
+/* Rate limit for one incoming frame: true when allowed. */
+bool conn_rate_ok(struct rtconn *s);
+
+/* --- wsproto.c ----------------------------------------------------------------------- */
+/* Parses and dispatches one frame. */
+void wsp_dispatch(struct rtconn *s, const char *msg, size_t len);
+/* Sends {"event", "data"} (takes the reference to data). */
+void wsp_event(struct rtconn *s, const char *event, json_t *data);
+/* Renders {"event","data"} to text (takes data); caller frees. */
+char *wsp_render(const char *event, json_t *data, size_t *len);
+/* The one reply to a request with an id; without an id, ack sends nothing and error still
+ * sends the error frame (without id). Both take the reference to data/details. */
+void wsp_ack(struct rtconn *s, const char *req_id, json_t *data);
+void wsp_error(struct rtconn *s, const char *req_id, const char *code, const char *message,
+	       json_t *details);
+/* The error for a store result (not_found, forbidden, device_list_mismatch...). */
+void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc,
+		     json_t *details);
+bool wsp_send_raw(struct rtconn *s, const char *frame, size_t len);
+size_t wsp_room(struct rtconn *s);            /* free outbound slots */
+
+/* A WebSocket request on its way through the pool: identifies the session by id, so a
+ * completion after the socket closed finds nothing and only frees. */
+struct wsp_req {
+	struct realtime *rt;
+	uint64_t session;
+	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
+	char req_id[RT_REQ_ID_MAX + 1];
+	bool has_id;
+};
+/* Fills r from s and the request id; counts it in flight. */
+void wsp_req_init(struct wsp_req *r, struct rtconn *s, const char *req_id);
+/* The session again at completion (NULL when it closed); uncounts the request. */
+struct rtconn *wsp_req_done(struct wsp_req *r);
+/* A request id for wsp_ack/wsp_error: NULL when the client gave none. */
+static inline const char *wsp_req_id(const struct wsp_req *r)
+{
+	return r->has_id ? r->req_id : NULL;
+}
+
+/* --- delivery.c ---------------------------------------------------------------------- */
+void delivery_start(struct rtconn *s);        /* after authenticated: drain, then live */
+void delivery_push(struct rtconn *s, int64_t seq, const char *frame, size_t len);
+void delivery_on_room(struct rtconn *s);
+void delivery_ack(struct rtconn *s, json_t *data, const char *req_id);
+/* Sends message:delivered for each first delivery (frees the array). */
+struct store_delivered;
+void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
+		       const bool *skip);
+
+/* --- messaging.c --------------------------------------------------------------------- */
+void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id);
+void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id);
+
+/* --- presence.c ---------------------------------------------------------------------- */
+/* After authenticate: counts the connection, tells contacts when the user came online, and
+ * sends the snapshot to s. contacts: sorted ids (borrowed). */
+void presence_online(struct rtconn *s, char (*contacts)[STORE_ID_SIZE], size_t n);
+/* After close of an authenticated session: uncounts it, tells contacts when the user went
+ * offline. */
+void presence_offline(struct realtime *rt, const char *user_id);
+
+/* --- typing.c ------------------------------------------------------------------------ */
+void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start);
+void typing_closed(struct rtconn *s);         /* stop what s was typing */
+void typing_fini(struct realtime *rt);
+
+/* --- rtjson.c ------------------------------------------------------------------------ */
+/* RFC 3339 UTC with milliseconds ("2026-11-24T08:45:26.123Z"), or JSON null for 0. */
+json_t *rtj_time(int64_t ms);
+json_t *rtj_user(const struct store_public_user *u);
+json_t *rtj_participant(const struct store_participant *p);
+json_t *rtj_conversation(const struct store_conversation *c);
+/* The contract's `message` (envelope only when the store has one for the caller). */
+json_t *rtj_message(const struct store_message *m);
+/* Whether s is a canonical lower-case UUID string. */
+bool rtj_uuid_ok(const char *s);
+/* HTTP status, code and message for a store error. */
+void rtj_store_error(enum store_err rc, int *status, const char **code, const char **message);
+/* Answers an HTTP request with the error for rc (takes details). */
+void rtj_respond_store_error(struct http_req *req, enum store_err rc, json_t *details);
+/* {field, reason} */
+json_t *rtj_details(const char *field, const char *reason);
+/* The authenticated caller of a ROUTE_AUTH request (from issue 3's auth hook). false when
+ * absent (then the handler answers 401). */
+bool rtj_caller(struct http_req *req, char user_id[RT_ID_SIZE], char device_id[RT_ID_SIZE]);
+
+/* A REST request on its way through the pool (rtjson.c): a copy of the caller's identity,
+ * one path parameter and a reference to the JSON body go to the worker, which fills either
+ * out (with status) or an error; the completion answers, then runs `after` on success (for
+ * events to other devices). */
+struct rtjob;
+typedef void (*rtjob_work_fn)(struct store *st, struct rtjob *j);
+struct rtjob {
+	struct http_req *req;
+	struct realtime *rt;
+	rtjob_work_fn work;
+	void (*after)(struct rtjob *j);
+	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
+	char arg[RT_ID_SIZE + 1];          /* the path parameter (cut) */
+	json_t *body;                      /* reference, or NULL */
+	int64_t now;                       /* ms, set as the work starts */
+	int64_t n1, n2;                    /* numeric inputs (limit, offset, ...) */
+	char text[RT_ID_SIZE + 1];         /* a second string input */
+	/* results */
+	int status;
+	json_t *out;
+	enum store_err rc;
+	const char *code, *message;        /* explicit error, static strings */
+	json_t *details;
+	void *extra;
+	void (*extra_free)(void *);
+};
+/* NULL after answering 401 when the request has no caller. param: a route param to copy. */
+struct rtjob *rtjob_new(struct http_req *req, struct realtime *rt, const char *param);
+void rtjob_submit(struct rtjob *j, rtjob_work_fn work);
+void rtjob_free(struct rtjob *j);
+void rtjob_fail(struct rtjob *j, int status, const char *code, const char *message,
+		json_t *details);
+/* An integer query parameter in [min, max], def when absent; *bad set when malformed. */
+int64_t rtj_query_int(struct http_req *req, const char *name, int64_t def, int64_t min,
+		      int64_t max, bool *bad);
+
+/* --- routes ---------------------------------------------------------------------------- */
+int keydir_routes(struct server *srv);
+int conversations_routes(struct server *srv);
+int messages_routes(struct server *srv);
+
+/* --- send/edit/delete/read shared by REST and WebSocket (messaging.c) ----------------- */
+struct msg_env {
+	char device_id[RT_ID_SIZE];
+	int type;                /* enum store_envelope_type */
+	const char *b64;         /* into the request JSON, kept alive by the op */
+	size_t b64_len;
+};
+
+#endif
