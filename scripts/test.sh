@@ -37,6 +37,10 @@ configure_asan() {
 install_test_deps() {
   npm ci --prefix tests --no-audit --no-fund --loglevel=error
   npm ci --prefix core/wasm --no-audit --no-fund --loglevel=error
+  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+}
+build_web() {
+  scripts/build-web.sh "$WASM_BUILD"
 }
 # valgrind and ASan don't mix: the valgrind subset runs in the release tree.
 run_valgrind() {
@@ -71,6 +75,7 @@ run_ctest() {
 
 stage "npm (test tools)" install_test_deps
 stage "build (wasm)" build_wasm
+stage "build (web)" build_web
 stage "build (asan+ubsan)" configure_asan
 stage "build (release)" configure_release
 stage "valgrind subset" run_valgrind

@@ -1,0 +1,159 @@
+// Harness for the web client's end-to-end tests: a real sottod serving web/dist on a free
+// port with a temporary DATA_DIR, and Debian's Chromium driven by playwright-core.
+//   SOTTOD   the sottod binary (default ../../build/bin/sottod)
+//   WEB_DIST the built client (default ../../web/dist)
+//   CHROMIUM the browser (default /usr/bin/chromium)
+//   SOTTO_WEB_ARTIFACTS where screenshots and the report go (default ../../build/web-e2e)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+export const SOTTOD = process.env.SOTTOD ?? path.join(root, 'build/bin/sottod');
+export const WEB_DIST = process.env.WEB_DIST ?? path.join(root, 'web/dist');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = process.env.SOTTO_WEB_ARTIFACTS ?? path.join(root, 'build/web-e2e');
+mkdirSync(path.join(ARTIFACTS, 'screenshots'), { recursive: true });
+
+export function prerequisites() {
+  const missing = [];
+  if (!existsSync(SOTTOD)) missing.push(`sottod (${SOTTOD}; set SOTTOD)`);
+  if (!existsSync(path.join(WEB_DIST, 'index.html'))) missing.push(`the built client (${WEB_DIST}; npm run build --prefix web)`);
+  if (!existsSync(CHROMIUM)) missing.push(`Chromium (${CHROMIUM}; apt-get install chromium)`);
+  return missing;
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(extra = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-web-'));
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PATH: process.env.PATH, HOME: process.env.HOME ?? '/tmp',
+    PORT: String(port), DATA_DIR: dataDir, WEB_ROOT: WEB_DIST, PUBLIC_URL: base, LOG_LEVEL: 'warn',
+    ARGON2_MEMORY_COST: '4096', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1',
+    RATE_LIMIT_MAX: '100000', RATE_LIMIT_WINDOW: '60',
+    ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=0',
+    ...extra,
+  };
+  const child = spawn(SOTTOD, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sottod exited early:\n${log}`);
+    try {
+      if ((await fetch(base + '/healthz')).status === 200) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`sottod did not start:\n${log}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port, base, dataDir, child,
+    get log() { return log; },
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--lang=en-US',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+    ],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh browser profile (its own IndexedDB, cookies, service worker) at the app. */
+export async function newUser(browser, server, { width = 1280, height = 800, isMobile = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, isMobile, hasTouch: isMobile, locale: 'en-US', baseURL: server.base });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto('/');
+  return { context, page };
+}
+
+/** Collects console errors, CSP/Trusted Types violations and dialogs (alert() must never run). */
+export function watch(page) {
+  page.sottoErrors = [];
+  page.sottoDialogs = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.sottoErrors.push(m.text()); });
+  page.on('pageerror', (e) => page.sottoErrors.push(String(e)));
+  page.on('dialog', async (d) => { page.sottoDialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
+  return page;
+}
+
+export function uniq(prefix) {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export async function register(page, { email, username, displayName, password = 'correct horse battery' }) {
+  await page.getByRole('link', { name: 'Create account' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'New chat' }).waitFor({ timeout: 20000 });
+}
+
+export async function startChatWith(page, username) {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByLabel('Search users').fill(username);
+  await page.getByRole('button', { name: new RegExp(`@${username}`) }).click();
+  await page.getByLabel('Message', { exact: true }).waitFor();
+}
+
+export async function openChatWith(page, name) {
+  await page.getByRole('link', { name: `Open chat with ${name}` }).click();
+  await page.getByLabel('Message', { exact: true }).waitFor();
+}
+
+export async function send(page, text) {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+}
+
+/** The list item holding a message with this exact text. */
+export function messageItem(page, text) {
+  return page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: text });
+}
+
+export async function screenshot(page, name) {
+  const file = path.join(ARTIFACTS, 'screenshots', `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,66 @@
+/* The screens: auth pages when signed out, then one pane on a phone and two on a desktop. */
+import { useEffect } from 'react';
+import { useT } from '../i18n';
+import { useSession } from '../state/session';
+import { resolveTheme, useSettings } from '../state/settings';
+import { ForgotPassword, Register, ResetPassword, SignIn, Unlock, VerifyEmail } from './AuthScreens';
+import { Chat } from './Chat';
+import { chatIdOf, useLocation } from './router';
+import { Settings } from './Settings';
+import { Sidebar } from './Sidebar';
+import { cn } from '../ui/cn';
+
+function useThemeAndLanguage() {
+  const theme = useSettings((s) => s.theme);
+  const lang = useSettings((s) => s.language);
+  useEffect(() => {
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => document.documentElement.classList.toggle('dark', resolveTheme(theme, mq.matches) === 'dark');
+    apply();
+    mq.addEventListener('change', apply);
+    return () => mq.removeEventListener('change', apply);
+  }, [theme]);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+}
+
+function Main({ path }: { path: string }) {
+  const t = useT();
+  const chatId = chatIdOf(path);
+  const settings = path === '/settings';
+  const detail = chatId !== null || settings;
+  return (
+    <div className="flex h-full bg-white text-slate-900 dark:bg-slate-900 dark:text-slate-100">
+      <aside className={cn('h-full w-full border-r border-slate-200 dark:border-slate-800 md:block md:w-80 lg:w-96', detail && 'hidden')}>
+        <Sidebar activeId={chatId} />
+      </aside>
+      <main className={cn('h-full min-w-0 flex-1', !detail && 'hidden md:block')}>
+        {settings ? (
+          <Settings />
+        ) : chatId ? (
+          <Chat id={chatId} />
+        ) : (
+          <div className="flex h-full items-center justify-center bg-slate-50 p-8 text-center text-sm text-slate-500 dark:bg-slate-950">{t('selectChat')}</div>
+        )}
+      </main>
+    </div>
+  );
+}
+
+export function App() {
+  useThemeAndLanguage();
+  const status = useSession((s) => s.status);
+  const { path, query } = useLocation();
+
+  if (path === '/verify-email') return <VerifyEmail token={query.get('token')} />;
+  if (path === '/reset-password') return <ResetPassword token={query.get('token')} />;
+  if (status === 'loading') return <div className="h-full bg-slate-50 dark:bg-slate-950" aria-busy="true" />;
+  if (status === 'locked') return <Unlock />;
+  if (status === 'signedOut') {
+    if (path === '/register') return <Register />;
+    if (path === '/forgot-password') return <ForgotPassword />;
+    return <SignIn />;
+  }
+  return <Main path={path} />;
+}

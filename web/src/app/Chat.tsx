@@ -1,0 +1,396 @@
+/* The chat pane: header, the virtualized message list, typing line, safety notices and the
+ * composer (reply and edit included). */
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { getEngine, HeldError } from '../engine/engine';
+import { useLocale, useT } from '../i18n';
+import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
+import { useConversations, type ConversationView } from '../state/conversations';
+import { useMessages } from '../state/messages';
+import { typingIn, usePresence } from '../state/presence';
+import { useSession } from '../state/session';
+import { useTrust } from '../state/trust';
+import type { LocalMessage, MessageStatus } from '../state/types';
+import { Avatar } from '../ui/Avatar';
+import { Button } from '../ui/Button';
+import { cn } from '../ui/cn';
+import { DateSeparator } from '../ui/DateSeparator';
+import { Dialog } from '../ui/Dialog';
+import { MessageText } from '../ui/MessageText';
+import { Qr } from '../ui/Qr';
+import { StatusMark } from '../ui/StatusMark';
+import { errorText } from './errors';
+import { navigate } from './router';
+import { nameOf } from './Sidebar';
+
+const EMPTY: LocalMessage[] = [];
+
+function statusKey(s: MessageStatus) {
+  return ({ pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const)[s];
+}
+
+function Bubble({ m, mine, quoted, peerName, onReply, onEdit }: {
+  m: LocalMessage;
+  mine: boolean;
+  quoted?: LocalMessage;
+  peerName: string;
+  onReply(m: LocalMessage): void;
+  onEdit(m: LocalMessage): void;
+}) {
+  const t = useT();
+  const locale = useLocale();
+  if (m.kind === 'notice') {
+    return (
+      <p className="mx-auto my-2 max-w-sm rounded-lg bg-amber-50 px-3 py-2 text-center text-xs text-amber-900 dark:bg-amber-950 dark:text-amber-200">
+        {t('safetyChanged', { name: peerName })}
+      </p>
+    );
+  }
+  const canAct = !m.deleted && m.kind === 'text' && !m.id.startsWith('local:');
+  return (
+    <div className={cn('group flex py-0.5', mine ? 'justify-end' : 'justify-start')}>
+      <div className={cn('flex max-w-[85%] items-end gap-1 sm:max-w-[70%]', mine && 'flex-row-reverse')}>
+        <div
+          className={cn(
+            'rounded-2xl px-3 py-2 text-sm shadow-sm',
+            mine ? 'rounded-br-md bg-brand text-white dark:bg-emerald-800' : 'rounded-bl-md bg-white text-slate-900 dark:bg-slate-800 dark:text-slate-100',
+            (m.deleted || m.kind === 'undecryptable') && 'italic opacity-70',
+          )}
+        >
+          {quoted && (
+            <div className={cn('mb-1 border-l-2 pl-2 text-xs opacity-80', mine ? 'border-white/60' : 'border-brand')}>
+              <span className="line-clamp-2">{quoted.deleted ? t('deletedMessage') : quoted.body}</span>
+            </div>
+          )}
+          {m.deleted ? t('deletedMessage') : m.kind === 'undecryptable' ? t('undecryptable') : <MessageText text={m.body} />}
+          <span className={cn('ml-2 inline-flex translate-y-0.5 items-center gap-1 whitespace-nowrap text-[11px]', mine ? 'text-white/75' : 'text-slate-500')}>
+            {m.editedAt && !m.deleted && <span>{t('edited')}</span>}
+            <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts, locale)}</time>
+            {mine && <StatusMark status={m.status} label={t(statusKey(m.status))} />}
+          </span>
+        </div>
+        {canAct && (
+          <div className="flex shrink-0 gap-0.5 opacity-0 transition-opacity focus-within:opacity-100 group-hover:opacity-100" role="group" aria-label={t('messageActions')}>
+            <ActionButton label={t('reply')} glyph="↩" onClick={() => onReply(m)} />
+            {mine && <ActionButton label={t('edit')} glyph="✎" onClick={() => onEdit(m)} />}
+            {mine && (
+              <ActionButton
+                label={t('delete')}
+                glyph="×"
+                onClick={() => {
+                  if (confirm(t('deleteConfirm'))) void getEngine().remove(m.id);
+                }}
+              />
+            )}
+          </div>
+        )}
+        {mine && m.status === 'failed' && (
+          <Button size="sm" variant="ghost" onClick={() => void getEngine().retry(m.id)}>
+            {t('retry')}
+          </Button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ActionButton({ label, glyph, onClick }: { label: string; glyph: string; onClick(): void }) {
+  return (
+    <button
+      type="button"
+      aria-label={label}
+      title={label}
+      onClick={onClick}
+      className="rounded-md p-1 text-xs text-slate-500 hover:bg-slate-200 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-brand dark:hover:bg-slate-700"
+    >
+      <span aria-hidden="true">{glyph}</span>
+    </button>
+  );
+}
+
+function MessageList({ conv, onReply, onEdit }: { conv: ConversationView; onReply(m: LocalMessage): void; onEdit(m: LocalMessage): void }) {
+  const t = useT();
+  const locale = useLocale();
+  const me = useSession((s) => s.me?.id ?? '');
+  const messages = useMessages((s) => s.byConv[conv.id] ?? EMPTY);
+  const rows = useMemo(() => withSeparators(messages), [messages]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const v = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (rows[i]?.type === 'day' ? 40 : 52),
+    overscan: 12,
+    getItemKey: (i) => rows[i]?.key ?? i,
+  });
+
+  // Follow the newest message while the reader is at the bottom.
+  useLayoutEffect(() => {
+    if (stick.current && rows.length) v.scrollToIndex(rows.length - 1, { align: 'end' });
+  }, [rows.length, v]);
+  useEffect(() => {
+    stick.current = true;
+  }, [conv.id]);
+
+  const now = Date.now();
+  const words = { today: t('today'), yesterday: t('yesterday') };
+  const render = (r: ChatRow) =>
+    r.type === 'day' ? (
+      <DateSeparator label={dayLabel(r.ts, now, locale, words)} />
+    ) : (
+      <Bubble
+        m={r.message}
+        mine={r.message.senderId === me && r.message.kind !== 'notice'}
+        quoted={r.message.replyTo ? byId.get(r.message.replyTo) : undefined}
+        peerName={nameOf(conv.peer)}
+        onReply={onReply}
+        onEdit={onEdit}
+      />
+    );
+
+  return (
+    <div
+      ref={scrollRef}
+      className="min-h-0 flex-1 overflow-y-auto bg-slate-50 px-3 dark:bg-slate-950"
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }}
+    >
+      {rows.length === 0 ? (
+        <p className="py-16 text-center text-sm text-slate-500">{t('emptyChat')}</p>
+      ) : (
+        <ul aria-label={t('messages')} className="relative w-full" style={{ height: v.getTotalSize() }}>
+          {v.getVirtualItems().map((item) => {
+            const r = rows[item.index];
+            return (
+              <li
+                key={item.key}
+                data-index={item.index}
+                ref={v.measureElement}
+                data-message={r.type === 'message' ? r.message.id : undefined}
+                data-mine={r.type === 'message' && r.message.senderId === me ? 'true' : undefined}
+                className="absolute left-0 top-0 w-full"
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                {render(r)}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function TypingLine({ conv }: { conv: ConversationView }) {
+  const t = useT();
+  // Select the raw map entry (stable between renders), derive the list outside the store.
+  const entry = usePresence((s) => s.typing[conv.id]);
+  const on = entry ? typingIn({ [conv.id]: entry }, conv.id, Date.now()).includes(conv.peer.id) : false;
+  return (
+    <div role="status" aria-live="polite" className="h-5 px-4 text-xs italic text-slate-500">
+      {on ? t('isTyping', { name: nameOf(conv.peer) }) : ''}
+    </div>
+  );
+}
+
+function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; replyTo: LocalMessage | null; editing: LocalMessage | null; clear(): void }) {
+  const t = useT();
+  const [text, setText] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const held = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (editing) setText(editing.body);
+    ref.current?.focus();
+  }, [editing, replyTo]);
+  useEffect(() => {
+    setText('');
+    setErr(null);
+  }, [conv.id]);
+
+  async function send() {
+    const body = text.trim();
+    if (!body || held) return;
+    setText('');
+    setErr(null);
+    const e = getEngine();
+    void e.typing(conv.id, false);
+    try {
+      if (editing) await e.edit(editing.id, body);
+      else await e.send(conv.id, body, replyTo?.id);
+      clear();
+    } catch (x) {
+      setErr(x instanceof HeldError ? t('safetyHeld', { name: nameOf(conv.peer) }) : errorText(x, t));
+    }
+  }
+
+  function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void send();
+    } else if (e.key === 'Escape' && (replyTo || editing)) {
+      clear();
+      setText('');
+    }
+  }
+
+  return (
+    <div className="border-t border-slate-200 bg-white p-2 dark:border-slate-800 dark:bg-slate-900">
+      {(replyTo || editing) && (
+        <div className="mb-2 flex items-center justify-between rounded-lg bg-slate-100 px-3 py-1 text-xs dark:bg-slate-800">
+          <span className="truncate">
+            {editing ? t('editing') : t('replyingTo', { name: replyTo?.senderId === conv.peer.id ? nameOf(conv.peer) : '…' })}
+            {replyTo && <span className="ml-2 text-slate-500">{replyTo.body.slice(0, 60)}</span>}
+          </span>
+          <button
+            type="button"
+            className="ml-2 rounded p-1 hover:bg-slate-200 dark:hover:bg-slate-700"
+            aria-label={editing ? t('cancelEdit') : t('cancelReply')}
+            onClick={() => {
+              clear();
+              setText('');
+            }}
+          >
+            ✕
+          </button>
+        </div>
+      )}
+      {err && <p role="alert" className="mb-1 px-1 text-xs text-red-600">{err}</p>}
+      <form
+        className="flex items-end gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <label htmlFor="composer" className="sr-only">
+          {t('message')}
+        </label>
+        <textarea
+          id="composer"
+          ref={ref}
+          rows={1}
+          value={text}
+          disabled={held}
+          placeholder={t('message')}
+          onChange={(e) => {
+            setText(e.target.value);
+            void getEngine().typing(conv.id, e.target.value.length > 0);
+          }}
+          onKeyDown={onKey}
+          onBlur={() => void getEngine().typing(conv.id, false)}
+          className="max-h-40 min-h-[2.5rem] flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-sm focus:border-brand focus:outline-none focus:ring-2 focus:ring-brand/30 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"
+        />
+        <Button type="submit" disabled={held || !text.trim()}>
+          {t('send')}
+        </Button>
+      </form>
+    </div>
+  );
+}
+
+function SafetyDialog({ conv, open, onOpenChange }: { conv: ConversationView; open: boolean; onOpenChange(o: boolean): void }) {
+  const t = useT();
+  const trust = useTrust((s) => s.byUser[conv.peer.id]);
+  const [sn, setSn] = useState<{ digits: string; qr: string } | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    setSn(null);
+    getEngine().safetyNumber(conv.peer.id).then(setSn, (e) => setErr(errorText(e, t)));
+  }, [open, conv.peer.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const name = nameOf(conv.peer);
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange} title={t('safetyNumberWith', { name })} closeLabel={t('close')}>
+      <div className="space-y-4 overflow-y-auto">
+        <p className="text-sm text-slate-600 dark:text-slate-300">{t('safetyExplain', { name })}</p>
+        {err && <p role="alert" className="text-sm text-red-600">{err}</p>}
+        {sn && (
+          <>
+            <div className="flex justify-center">
+              <Qr text={sn.qr} label={t('safetyQr')} />
+            </div>
+            <p className="grid grid-cols-4 gap-x-4 gap-y-1 text-center font-mono text-base tracking-wider" aria-label={t('safetyNumber')} data-safety-number={sn.digits}>
+              {groupDigits(sn.digits).map((g, i) => (
+                <span key={i}>{g}</span>
+              ))}
+            </p>
+          </>
+        )}
+        <p className="text-sm font-medium">{trust?.verified ? `✓ ${t('verified')}` : t('notVerified')}</p>
+        <Button className="w-full" variant={trust?.verified ? 'secondary' : 'primary'} onClick={() => void getEngine().setVerified(conv.peer.id, !trust?.verified)} disabled={!sn}>
+          {trust?.verified ? t('clearVerified') : t('markVerified')}
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function Chat({ id }: { id: string }) {
+  const t = useT();
+  const conv = useConversations((s) => s.list.find((c) => c.id === id));
+  const messages = useMessages((s) => s.byConv[id] ?? EMPTY);
+  const online = usePresence((s) => (conv ? s.presence[conv.peer.id]?.online ?? false : false));
+  const held = useTrust((s) => (conv ? s.byUser[conv.peer.id]?.held ?? false : false));
+  const me = useSession((s) => s.me?.id);
+  const [replyTo, setReplyTo] = useState<LocalMessage | null>(null);
+  const [editing, setEditing] = useState<LocalMessage | null>(null);
+  const [safety, setSafety] = useState(false);
+
+  useEffect(() => {
+    void getEngine().open(id);
+    setReplyTo(null);
+    setEditing(null);
+    return () => void getEngine().open(null);
+  }, [id, Boolean(conv)]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Seen: whenever their newest message is on screen in a visible tab.
+  const lastTheirs = useMemo(() => [...messages].reverse().find((m) => m.senderId !== me && m.kind === 'text')?.id, [messages, me]);
+  useEffect(() => {
+    const mark = () => {
+      if (document.visibilityState === 'visible' && lastTheirs) void getEngine().markRead(id);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [id, lastTheirs]);
+
+  if (!conv) return <div className="flex h-full items-center justify-center text-sm text-slate-500">…</div>;
+  const name = nameOf(conv.peer);
+  return (
+    <section className="flex h-full flex-col" aria-label={name}>
+      <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-2 py-2 dark:border-slate-800 dark:bg-slate-900">
+        <Button variant="ghost" size="icon" className="md:hidden" aria-label={t('backToChats')} onClick={() => navigate('/')}>
+          <span aria-hidden="true">←</span>
+        </Button>
+        <Avatar id={conv.peer.id} name={name} online={online} onlineLabel={online ? t('online') : t('offline')} />
+        <div className="min-w-0 flex-1">
+          <h2 className="truncate font-semibold">{name}</h2>
+          <p className="truncate text-xs text-slate-500">@{conv.peer.username} · {online ? t('online') : t('offline')}</p>
+        </div>
+        <Button variant="ghost" size="sm" onClick={() => setSafety(true)}>
+          {t('viewSafetyNumber')}
+        </Button>
+      </header>
+      {held && (
+        <div role="alert" className="flex items-center gap-3 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+          <span className="flex-1">{t('safetyHeld', { name })}</span>
+          <Button size="sm" variant="secondary" onClick={() => setSafety(true)}>
+            {t('viewSafetyNumber')}
+          </Button>
+          <Button size="sm" onClick={() => void getEngine().acceptKeys(conv.peer.id)}>
+            {t('accept')}
+          </Button>
+        </div>
+      )}
+      <MessageList conv={conv} onReply={(m) => { setEditing(null); setReplyTo(m); }} onEdit={(m) => { setReplyTo(null); setEditing(m); }} />
+      <TypingLine conv={conv} />
+      <Composer conv={conv} replyTo={replyTo} editing={editing} clear={() => { setReplyTo(null); setEditing(null); }} />
+      <SafetyDialog conv={conv} open={safety} onOpenChange={setSafety} />
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+/* The crypto worker's request/response contract. The worker owns the device's keys, the
+ * ratchet state and the encrypted-at-rest history; the rest of the app holds only what these
+ * types carry (public keys, envelopes, plaintext it is meant to show). */
+import type { Bundle, ClaimedDeviceKeys, Message, PreKey, WireEnvelope } from '../net/types';
+import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
+
+export interface Profile {
+  userId: string;
+  deviceId: string;
+  email: string;
+  username: string;
+}
+
+export interface PeerRef {
+  userId: string;
+  deviceId: string;
+}
+
+/** What to put in one message's payload (the worker encodes it). */
+export interface OutgoingPayload {
+  clientMessageId: string;
+  conversationId: string;
+  contentType: 'text' | 'edit' | 'delete' | 'sync';
+  sentAt: number;
+  body: string;
+  replyTo?: string;
+  editOf?: string;
+}
+
+export interface EncryptTarget extends PeerRef {
+  claimed?: ClaimedDeviceKeys;
+  /** Own other devices get a 'sync' copy of a new text message. */
+  sync?: boolean;
+}
+
+/** What decrypting a queued item did to local history. */
+export type Incoming =
+  | { kind: 'message'; message: LocalMessage }
+  | { kind: 'edited'; message: LocalMessage }
+  | { kind: 'deleted'; message: LocalMessage }
+  | { kind: 'duplicate' }
+  | { kind: 'failed'; message: LocalMessage };
+
+export interface KeyUpkeep {
+  oneTimeKeys?: PreKey[];
+  signedPreKey?: { keyId: number; publicKey: string; signature: string };
+}
+
+export interface Requests {
+  /** Opens the local database. locked: a passphrase is needed before anything else. */
+  open: [void, { profile: Profile | null; locked: boolean; hasAccount: boolean }];
+  unlock: [{ passphrase: string }, { ok: boolean }];
+  setPassphrase: [{ passphrase: string | null }, void];
+  /** A new device: keys generated and saved, then its bundle (with one-time keys). */
+  createDevice: [{ oneTimeKeys: number }, { bundle: Bundle }];
+  bindProfile: [Profile, void];
+  loginProof: [{ email: string }, { proof: string; proofTime: number } | null];
+  missingSessions: [{ peers: PeerRef[] }, PeerRef[]];
+  /** Encrypts one payload per target and commits every new record before returning. */
+  encrypt: [{ targets: EncryptTarget[]; payload: OutgoingPayload }, WireEnvelope[]];
+  decrypt: [{ message: Message; kind: 'new' | 'edited' }, Incoming];
+  markDeleted: [{ id: string }, LocalMessage | null];
+  saveMessage: [LocalMessage, void];
+  /** Replaces a pending message's local id by the server's once sent. */
+  confirmSent: [{ localId: string; id: string; ts: number }, LocalMessage | null];
+  setStatus: [{ conversationId: string; upTo?: string; ids?: string[]; status: MessageStatus; mineOnly: boolean }, string[]];
+  listMessages: [{ conversationId: string }, LocalMessage[]];
+  lastMessages: [void, Record<string, LocalMessage>];
+  unreadCounts: [{ me: string }, Record<string, number>];
+  getMessage: [{ id: string }, LocalMessage | null];
+  search: [{ query: string; limit: number }, LocalMessage[]];
+  getConvMeta: [{ id: string }, ConversationMeta];
+  setConvMeta: [ConversationMeta, void];
+  getTrust: [{ userId: string }, ContactTrust | null];
+  setTrust: [ContactTrust, void];
+  keyUpkeep: [{ serverOneTimeKeys: number; now: number }, KeyUpkeep];
+  safetyNumber: [{ me: string; myKeys: string[]; them: string; theirKeys: string[] }, { digits: string; qr: string }];
+  wipe: [void, void];
+  /** Test and bench helper: stores n synthetic messages in one conversation. */
+  seedMessages: [{ conversationId: string; senderId: string; n: number }, void];
+}
+export type RequestName = keyof Requests;
+
+export interface WorkerRequest<K extends RequestName = RequestName> {
+  id: number;
+  op: K;
+  arg: Requests[K][0];
+}
+export type WorkerResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string; code?: number };

@@ -1,0 +1,469 @@
+/* The crypto worker: the only code that touches libsotto (WebAssembly), the device's keys,
+ * the ratchet state and the local history at rest. Every operation that changes crypto state
+ * commits it (with any plaintext it produced) to IndexedDB before it answers, so the caller
+ * may then send or acknowledge. */
+/// <reference lib="webworker" />
+import createSotto from '@sotto-wasm/libsotto.mjs';
+import wasmUrl from '@sotto-wasm/libsotto.wasm?url';
+import { loadSotto, type Payload, type Sotto } from '@sotto-core/sotto';
+import { fromBase64, toBase64 } from '../lib/bytes';
+import { isLocalId } from '../lib/uuid';
+import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
+import {
+  isWrapped, newDatabaseKey, newWrappedKey, openBytes, openJSON, sealBytes, sealJSON, unwrapKey,
+  type Sealed, type StoredKey,
+} from './atrest';
+import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
+import type { Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
+import { loginProof, rotateSignedPreKeyIfDue, safetyQr } from './sottoExt';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** A message row: ids, order and status in clear (the server knows them), the rest sealed. */
+interface MessageRow {
+  id: string;
+  clientMessageId: string;
+  conversationId: string;
+  senderId: string;
+  ts: number;
+  status: MessageStatus;
+  sealed: Sealed;
+}
+type SealedPart = Pick<LocalMessage, 'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId'>;
+
+const ONE_TIME_KEY_LOW = 25;
+const ONE_TIME_KEY_BATCH = 75;
+
+let db: IDBDatabase | null = null;
+let dbKey: CryptoKey | null = null;
+let sotto: Sotto | null = null;
+let storageKey: Uint8Array | null = null;
+let profile: Profile | null = null;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function wasm(): Promise<Sotto> {
+  if (!sotto) {
+    const bin = new Uint8Array(await (await fetch(wasmUrl)).arrayBuffer());
+    sotto = await loadSotto(createSotto, bin);
+  }
+  return sotto;
+}
+
+function need<T>(v: T | null, what: string): T {
+  if (v === null) throw new Error(`${what} is not available`);
+  return v;
+}
+const theDb = () => need(db, 'the database');
+const theKey = () => need(dbKey, 'the database key (locked?)');
+
+async function kvGetJSON<T>(k: string): Promise<T | null> {
+  const s = await get<Sealed>(theDb(), 'kv', k);
+  return s ? openJSON<T>(theKey(), s) : null;
+}
+async function kvGetBytes(k: string): Promise<Uint8Array | null> {
+  return (await get<Uint8Array>(theDb(), 'kv', k)) ?? null;
+}
+
+async function loadStorageKey(): Promise<Uint8Array | null> {
+  if (storageKey) return storageKey;
+  const s = await get<Sealed>(theDb(), 'kv', 'storageKey');
+  if (!s) return null;
+  storageKey = await openBytes(theKey(), s);
+  return storageKey;
+}
+
+async function account(): Promise<{ s: Sotto; key: Uint8Array; acct: Uint8Array }> {
+  const s = await wasm();
+  const key = need(await loadStorageKey(), 'the device key');
+  const acct = need(await kvGetBytes('account'), 'the device account');
+  return { s, key, acct };
+}
+
+const slot = (userId: string, deviceId: string) => `peer:${userId}:${deviceId}`;
+
+async function rowOf(m: LocalMessage): Promise<MessageRow> {
+  const part: SealedPart = {
+    body: m.body, kind: m.kind, replyTo: m.replyTo, editedAt: m.editedAt, deleted: m.deleted, noticeUserId: m.noticeUserId,
+  };
+  return {
+    id: m.id, clientMessageId: m.clientMessageId, conversationId: m.conversationId, senderId: m.senderId,
+    ts: m.ts, status: m.status, sealed: await sealJSON(theKey(), part),
+  };
+}
+async function messageOf(r: MessageRow): Promise<LocalMessage> {
+  const part = await openJSON<SealedPart>(theKey(), r.sealed);
+  return { id: r.id, clientMessageId: r.clientMessageId, conversationId: r.conversationId, senderId: r.senderId, ts: r.ts, status: r.status, ...part };
+}
+async function getRow(id: string): Promise<MessageRow | undefined> {
+  return get<MessageRow>(theDb(), 'messages', id);
+}
+
+function bodyText(p: Payload): string {
+  return dec.decode(p.body);
+}
+
+/* ------------------------------------------------------------------ operations */
+
+type Handler<K extends RequestName> = (arg: Requests[K][0]) => Promise<Requests[K][1]>;
+type Handlers = { [K in RequestName]: Handler<K> };
+
+const ops: Handlers = {
+  async open() {
+    db ??= await openDatabase();
+    let stored = await get<StoredKey>(db, 'keys', 'db');
+    if (!stored) {
+      stored = await newDatabaseKey();
+      await commit(db, [{ store: 'keys', key: 'db', value: stored }]);
+    }
+    if (!isWrapped(stored)) dbKey = stored;
+    if (!dbKey) return { profile: null, locked: true, hasAccount: true };
+    profile = await kvGetJSON<Profile>('profile');
+    const hasAccount = (await kvGetBytes('account')) !== null;
+    return { profile, locked: false, hasAccount };
+  },
+
+  async unlock({ passphrase }) {
+    const stored = await get<StoredKey>(theDb(), 'keys', 'db');
+    if (!stored || !isWrapped(stored)) return { ok: true };
+    const k = await unwrapKey(passphrase, stored);
+    if (!k) return { ok: false };
+    dbKey = k;
+    return { ok: true };
+  },
+
+  async setPassphrase({ passphrase }) {
+    // A new key either way, and everything re-encrypted under it: the old key (readable by
+    // anyone with the profile directory) then protects nothing.
+    const old = theKey();
+    const next = passphrase ? await newWrappedKey(passphrase) : null;
+    const key = next ? next.key : await newDatabaseKey();
+    const writes: Write[] = [{ store: 'keys', key: 'db', value: next ? next.stored : key }];
+    const d = theDb();
+    const kvKeys = (await request(d.transaction('kv').objectStore('kv').getAllKeys())) as string[];
+    for (const k of kvKeys) {
+      const v = await get<Sealed | Uint8Array>(d, 'kv', k);
+      if (v && !(v instanceof Uint8Array)) {
+        writes.push({ store: 'kv', key: k, value: await sealBytes(key, await openBytes(old, v)) });
+      }
+    }
+    const rows = (await request(d.transaction('messages').objectStore('messages').getAll())) as MessageRow[];
+    for (const r of rows) writes.push({ store: 'messages', value: { ...r, sealed: await sealBytes(key, await openBytes(old, r.sealed)) } });
+    await commit(d, writes);
+    dbKey = key;
+  },
+
+  async createDevice({ oneTimeKeys }) {
+    const s = await wasm();
+    const key = s.newStorageKey();
+    const acct = s.createDevice(key);
+    const pub = s.publicBundle(acct, key, oneTimeKeys);
+    // A new device replaces whatever was here (another account's history included).
+    const d = theDb();
+    const tx = d.transaction(['kv', 'messages'], 'readwrite');
+    tx.objectStore('kv').clear();
+    tx.objectStore('messages').clear();
+    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error); });
+    await commit(d, [
+      { store: 'kv', key: 'storageKey', value: await sealBytes(theKey(), key) },
+      { store: 'kv', key: 'account', value: pub.account },
+    ]);
+    storageKey = key;
+    profile = null;
+    return { bundle: pub.bundle };
+  },
+
+  async bindProfile(p) {
+    await commit(theDb(), [{ store: 'kv', key: 'profile', value: await sealJSON(theKey(), p) }]);
+    profile = p;
+  },
+
+  async loginProof({ email }) {
+    if (!profile || profile.email.toLowerCase() !== email.toLowerCase()) return null;
+    const { s, key, acct } = await account();
+    const proofTime = Math.floor(Date.now() / 1000);
+    return { proof: toBase64(loginProof(s, acct, key, email, proofTime)), proofTime };
+  },
+
+  async missingSessions({ peers }) {
+    const out = [];
+    for (const p of peers) if (!(await kvGetBytes(slot(p.userId, p.deviceId)))) out.push(p);
+    return out;
+  },
+
+  async encrypt({ targets, payload }) {
+    const { s, key, acct } = await account();
+    const writes: Write[] = [];
+    const envelopes = [];
+    for (const t of targets) {
+      const peer = { userId: t.userId, deviceId: t.deviceId };
+      const record = await kvGetBytes(slot(t.userId, t.deviceId));
+      const p: Payload = {
+        clientMessageId: payload.clientMessageId,
+        conversationId: payload.conversationId,
+        contentType: t.sync && payload.contentType === 'text' ? 'sync' : payload.contentType,
+        sentAt: payload.sentAt,
+        body: enc.encode(payload.body),
+        replyTo: payload.replyTo,
+        editOf: payload.editOf,
+      };
+      const r = s.encrypt(acct, key, peer, record, p, t.claimed ?? undefined);
+      writes.push({ store: 'kv', key: slot(t.userId, t.deviceId), value: r.record });
+      envelopes.push({ deviceId: t.deviceId, type: r.envelope.type, ciphertext: toBase64(r.envelope.ciphertext) });
+    }
+    await commit(theDb(), writes); // state committed before the caller sends
+    return envelopes;
+  },
+
+  async decrypt({ message, kind }): Promise<Incoming> {
+    const me = need(profile, 'the profile').userId;
+    const existing = await getRow(message.id);
+    if (kind === 'new' && existing) return { kind: 'duplicate' };
+    const ts = Date.parse(message.sentAt) || Date.now();
+    const failed = async (): Promise<Incoming> => {
+      if (existing) return { kind: 'duplicate' };
+      const m: LocalMessage = {
+        id: message.id, clientMessageId: message.id, conversationId: message.conversationId, senderId: message.senderId,
+        ts, body: '', kind: 'undecryptable', status: message.status,
+      };
+      await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
+      return { kind: 'failed', message: m };
+    };
+    if (!message.envelope) return failed();
+    const { s, key, acct } = await account();
+    const peer = { userId: message.senderId, deviceId: message.senderDeviceId };
+    const record = await kvGetBytes(slot(peer.userId, peer.deviceId));
+    let r;
+    try {
+      r = s.decrypt(acct, key, peer, record, fromBase64(message.envelope.ciphertext));
+    } catch {
+      return failed();
+    }
+    const p = r.payload;
+    const writes: Write[] = [
+      { store: 'kv', key: 'account', value: r.account },
+      { store: 'kv', key: slot(peer.userId, peer.deviceId), value: r.record },
+    ];
+    let out: Incoming;
+    if (p.conversationId !== message.conversationId) {
+      // The payload names another conversation: the server (or a bug) moved it. Keep the
+      // ratchet step, show nothing from it.
+      await commit(theDb(), writes);
+      return failed();
+    }
+    if (p.contentType === 'edit' || kind === 'edited') {
+      const targetId = p.editOf ?? message.id;
+      const row = await getRow(targetId);
+      if (!row || row.senderId !== message.senderId) {
+        await commit(theDb(), writes);
+        return { kind: 'duplicate' };
+      }
+      const m = { ...(await messageOf(row)), body: bodyText(p), editedAt: Date.parse(message.editedAt ?? '') || Date.now() };
+      writes.push({ store: 'messages', value: await rowOf(m) });
+      out = { kind: 'edited', message: m };
+    } else {
+      const m: LocalMessage = {
+        id: message.id,
+        clientMessageId: p.clientMessageId,
+        conversationId: message.conversationId,
+        senderId: message.senderId,
+        ts,
+        body: bodyText(p),
+        kind: 'text',
+        status: message.senderId === me ? message.status : 'delivered',
+        replyTo: p.replyTo,
+      };
+      writes.push({ store: 'messages', value: await rowOf(m) });
+      out = { kind: 'message', message: m };
+    }
+    await commit(theDb(), writes); // plaintext and ratchet state together, before the ack
+    return out;
+  },
+
+  async markDeleted({ id }) {
+    const row = await getRow(id);
+    if (!row) return null;
+    const m: LocalMessage = { ...(await messageOf(row)), body: '', deleted: true, replyTo: undefined };
+    await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
+    return m;
+  },
+
+  async saveMessage(m) {
+    await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
+  },
+
+  async confirmSent({ localId, id, ts }) {
+    const row = await getRow(localId);
+    if (!row) return null;
+    const already = await getRow(id);
+    const status: MessageStatus = already && already.status !== 'pending' ? already.status : 'sent';
+    const next: MessageRow = { ...row, id, ts, status };
+    await commit(theDb(), [
+      { store: 'messages', key: localId, del: true },
+      { store: 'messages', value: next },
+    ]);
+    return messageOf(next);
+  },
+
+  async setStatus({ conversationId, upTo, ids, status, mineOnly }) {
+    const me = profile?.userId;
+    const d = theDb();
+    const rank: Record<MessageStatus, number> = { failed: 0, pending: 1, sent: 2, delivered: 3, read: 4 };
+    const tx = d.transaction('messages', 'readwrite');
+    const store = tx.objectStore('messages');
+    const changed: string[] = [];
+    const range = IDBKeyRange.bound([conversationId, -Infinity], [conversationId, Infinity]);
+    const rows = (await request(store.index('conv').getAll(range))) as MessageRow[];
+    for (const r of rows) {
+      if (mineOnly && r.senderId !== me) continue;
+      if (isLocalId(r.id)) continue;
+      const hit = ids ? ids.includes(r.id) : upTo !== undefined && r.id <= upTo;
+      if (!hit || rank[r.status] >= rank[status]) continue;
+      store.put({ ...r, status });
+      changed.push(r.id);
+    }
+    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error); });
+    return changed;
+  },
+
+  async listMessages({ conversationId }) {
+    const range = IDBKeyRange.bound([conversationId, -Infinity], [conversationId, Infinity]);
+    const rows = (await request(theDb().transaction('messages').objectStore('messages').index('conv').getAll(range))) as MessageRow[];
+    return Promise.all(rows.map(messageOf));
+  },
+
+  async lastMessages() {
+    const out: Record<string, LocalMessage> = {};
+    const store = theDb().transaction('messages').objectStore('messages').index('conv');
+    // Walk conversations backwards by [conversationId, ts]: the first row seen per id is the newest.
+    const rows: MessageRow[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = store.openCursor(null, 'prev');
+      let current = '';
+      req.onsuccess = () => {
+        const c = req.result;
+        if (!c) return resolve();
+        const r = c.value as MessageRow;
+        if (r.conversationId !== current) {
+          current = r.conversationId;
+          rows.push(r);
+          c.continue([r.conversationId, -Infinity]);
+        } else c.continue();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    for (const r of rows) out[r.conversationId] = await messageOf(r);
+    return out;
+  },
+
+  async unreadCounts({ me }) {
+    const out: Record<string, number> = {};
+    const rows = (await request(theDb().transaction('messages').objectStore('messages').getAll())) as MessageRow[];
+    const metas = new Map<string, string>();
+    for (const r of rows) {
+      if (r.senderId === me || isLocalId(r.id)) continue;
+      if (!metas.has(r.conversationId)) metas.set(r.conversationId, (await ops.getConvMeta({ id: r.conversationId })).readUpTo);
+      if (r.id > (metas.get(r.conversationId) ?? '')) out[r.conversationId] = (out[r.conversationId] ?? 0) + 1;
+    }
+    return out;
+  },
+
+  async getMessage({ id }) {
+    const r = await getRow(id);
+    return r ? messageOf(r) : null;
+  },
+
+  async search({ query, limit }) {
+    const q = query.trim().toLocaleLowerCase();
+    if (!q) return [];
+    const rows = (await request(theDb().transaction('messages').objectStore('messages').getAll())) as MessageRow[];
+    const hits: LocalMessage[] = [];
+    for (const r of rows.sort((a, b) => b.ts - a.ts)) {
+      const m = await messageOf(r);
+      if (m.kind === 'text' && !m.deleted && m.body.toLocaleLowerCase().includes(q)) {
+        hits.push(m);
+        if (hits.length >= limit) break;
+      }
+    }
+    return hits;
+  },
+
+  async getConvMeta({ id }) {
+    return (await kvGetJSON<ConversationMeta>(`conv:${id}`)) ?? { id, readUpTo: '' };
+  },
+  async setConvMeta(meta) {
+    await commit(theDb(), [{ store: 'kv', key: `conv:${meta.id}`, value: await sealJSON(theKey(), meta) }]);
+  },
+  async getTrust({ userId }) {
+    return kvGetJSON<ContactTrust>(`trust:${userId}`);
+  },
+  async setTrust(t) {
+    await commit(theDb(), [{ store: 'kv', key: `trust:${t.userId}`, value: await sealJSON(theKey(), t) }]);
+  },
+
+  async keyUpkeep({ serverOneTimeKeys, now }): Promise<KeyUpkeep> {
+    const { s, key } = await account();
+    const out: KeyUpkeep = {};
+    const rotated = rotateSignedPreKeyIfDue(s, need(await kvGetBytes('account'), 'account'), key, Math.floor(now / 1000));
+    if (rotated) {
+      await commit(theDb(), [{ store: 'kv', key: 'account', value: rotated }]);
+      out.signedPreKey = s.publicBundle(rotated, key, 0).bundle.signedPreKey;
+    }
+    if (serverOneTimeKeys < ONE_TIME_KEY_LOW) {
+      const pub = s.publicBundle(need(await kvGetBytes('account'), 'account'), key, ONE_TIME_KEY_BATCH);
+      await commit(theDb(), [{ store: 'kv', key: 'account', value: pub.account }]); // before the upload
+      out.oneTimeKeys = pub.bundle.oneTimePreKeys;
+    }
+    return out;
+  },
+
+  async safetyNumber({ me, myKeys, them, theirKeys }) {
+    const s = await wasm();
+    const a = myKeys.map(fromBase64), b = theirKeys.map(fromBase64);
+    return { digits: s.safetyNumber(me, a, them, b), qr: toBase64(safetyQr(s, me, a, them, b)) };
+  },
+
+  async wipe() {
+    db?.close();
+    db = null;
+    dbKey = null;
+    storageKey?.fill(0);
+    storageKey = null;
+    profile = null;
+    await deleteDatabase();
+  },
+
+  async seedMessages({ conversationId, senderId, n }) {
+    const writes: Write[] = [];
+    const base = Date.now() - n * 60_000;
+    for (let i = 0; i < n; i++) {
+      const hex = (base + i * 60_000).toString(16).padStart(12, '0');
+      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${i.toString(16).padStart(12, '0')}`;
+      const m: LocalMessage = {
+        id, clientMessageId: id, conversationId, senderId, ts: base + i * 60_000,
+        body: `Seeded message number ${i} with a little text to render`, kind: 'text', status: 'read',
+      };
+      writes.push({ store: 'messages', value: await rowOf(m) });
+    }
+    await commit(theDb(), writes);
+  },
+};
+
+/* Requests run one at a time, in order: crypto state is read, changed and written back by
+ * each, so two must never interleave. */
+let queue: Promise<void> = Promise.resolve();
+
+self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
+  const { id, op, arg } = ev.data;
+  queue = queue.then(async () => {
+    let res: WorkerResponse;
+    try {
+      const h = ops[op] as (a: unknown) => Promise<unknown>;
+      res = { id, ok: true, value: await h(arg) };
+    } catch (e) {
+      const err = e as { message?: string; code?: number };
+      res = { id, ok: false, error: err.message ?? String(e), code: err.code };
+    }
+    self.postMessage(res);
+  });
+};

@@ -1,0 +1,142 @@
+/* The wire contract's shapes (shared/spec/api.md, v1), exactly as the server sends them.
+ * Nothing here is trusted for what a message *is*: that lives inside the ciphertext. */
+
+export type Platform = 'web' | 'ios' | 'android' | 'cli';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: string;
+}
+export interface Me extends User {
+  email: string;
+  emailVerified: boolean;
+  mfaEnabled: boolean;
+}
+export interface Device {
+  id: string;
+  name: string;
+  platform: Platform;
+  createdAt: string;
+  lastActiveAt: string | null;
+  active: boolean;
+  current: boolean;
+}
+export interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+  expiresIn: number;
+}
+export interface Session {
+  user: User;
+  device: Device;
+  tokens: Tokens;
+}
+
+export interface PreKey {
+  keyId: number;
+  publicKey: string;
+}
+export interface Bundle {
+  identityKey: string;
+  signingKey: string;
+  identitySignature: string;
+  signedPreKey: { keyId: number; publicKey: string; signature: string };
+  oneTimePreKeys?: PreKey[];
+}
+export interface DeviceKeys {
+  deviceId: string;
+  identityKey: string;
+  signingKey: string;
+  identitySignature: string;
+  signedPreKey: { keyId: number; publicKey: string; signature: string };
+}
+export interface ClaimedDeviceKeys extends DeviceKeys {
+  oneTimePreKey: PreKey | null;
+}
+export interface UserKeys {
+  userId: string;
+  devices: DeviceKeys[];
+}
+
+export interface Participant {
+  user: User;
+  joinedAt: string;
+  accepted: boolean;
+}
+export interface Conversation {
+  id: string;
+  type: 'direct';
+  participants: Participant[];
+  createdAt: string;
+  updatedAt: string;
+  lastMessage?: { id: string; senderId: string; sentAt: string } | null;
+  unreadCount: number;
+}
+
+export type EnvelopeType = 'prekey' | 'message';
+export interface WireEnvelope {
+  deviceId: string;
+  type: EnvelopeType;
+  ciphertext: string;
+}
+export type ServerStatus = 'sent' | 'delivered' | 'read';
+export interface Message {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  senderDeviceId: string;
+  sentAt: string;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+  envelope?: { type: EnvelopeType; ciphertext: string } | null;
+  status: ServerStatus;
+}
+export interface QueuedMessage extends Message {
+  seq: number;
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export interface MfaSetup {
+  secret: string;
+  otpauthUrl: string;
+  qrCode: string;
+  backupCodes: string[];
+}
+
+/** Server → client WebSocket events (api.md, "WebSocket /ws"). */
+export interface ServerEvents {
+  authenticated: { userId: string; deviceId: string };
+  presence: { users: { userId: string; online: boolean; lastSeen: string | null }[] };
+  'message:new': QueuedMessage;
+  'message:edited': QueuedMessage;
+  'message:deleted': { id: string; conversationId: string; deletedAt: string; seq: number };
+  'message:delivered': { messageId: string; conversationId: string; userId: string; deliveredAt: string };
+  'message:read': { messageId: string; conversationId: string; userId: string; readAt: string };
+  'typing:start': { conversationId: string; userId: string };
+  'typing:stop': { conversationId: string; userId: string };
+  'user:online': { userId: string; lastSeen: string | null };
+  'user:offline': { userId: string; lastSeen: string | null };
+  'conversation:new': { conversation: Conversation };
+  'conversation:updated': { conversation: Conversation };
+  'conversation:removed': { conversationId: string };
+  'queue:drained': { lastSeq: number };
+}
+export type ServerEventName = keyof ServerEvents;
+
+/** Client → server requests and what their ack carries. */
+export interface ClientRequests {
+  authenticate: [{ token: string }, { userId: string; deviceId: string }];
+  'message:send': [{ conversationId: string; clientMessageId: string; envelopes: WireEnvelope[] }, Message];
+  'queue:ack': [{ seq: number }, Record<string, never>];
+  'message:read': [{ messageId: string }, Record<string, never>];
+  'typing:start': [{ conversationId: string }, Record<string, never>];
+  'typing:stop': [{ conversationId: string }, Record<string, never>];
+}
+export type ClientRequestName = keyof ClientRequests;

@@ -1,0 +1,74 @@
+/* The conversation list: the server's conversations joined with local previews and unread
+ * counts (computed from local history, which is the only place plaintext lives). */
+import { create } from 'zustand';
+import type { Conversation, User } from '../net/types';
+import type { LocalMessage } from './types';
+
+export interface ConversationView {
+  id: string;
+  peer: User;
+  peerAccepted: boolean;
+  updatedAt: number;
+  last?: LocalMessage;
+  unread: number;
+}
+
+export function activity(c: ConversationView): number {
+  return Math.max(c.updatedAt, c.last?.ts ?? 0);
+}
+
+/** Most recent first; ties by id so the order is stable. */
+export function sortConversations(list: ConversationView[]): ConversationView[] {
+  return list.slice().sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : 1));
+}
+
+export function fromServer(c: Conversation, me: string, prev?: ConversationView): ConversationView | null {
+  const other = c.participants.find((p) => p.user.id !== me) ?? c.participants[0];
+  if (!other) return null;
+  return {
+    id: c.id,
+    peer: other.user,
+    peerAccepted: other.accepted,
+    updatedAt: Math.max(Date.parse(c.updatedAt) || 0, prev?.updatedAt ?? 0),
+    last: prev?.last,
+    unread: prev?.unread ?? 0,
+  };
+}
+
+/** A message arrived or was sent: new preview, unread +1 if it is theirs and not on screen. */
+export function applyMessage(list: ConversationView[], m: LocalMessage, me: string, openId: string | null): ConversationView[] {
+  const i = list.findIndex((c) => c.id === m.conversationId);
+  if (i < 0) return list;
+  const c = list[i];
+  const newer = !c.last || c.last.id === m.id || c.last.clientMessageId === m.clientMessageId || m.ts >= c.last.ts;
+  const counts = m.senderId !== me && m.kind !== 'notice' && openId !== m.conversationId && c.last?.id !== m.id;
+  const next = list.slice();
+  next[i] = { ...c, last: newer ? m : c.last, unread: counts ? c.unread + 1 : c.unread };
+  return sortConversations(next);
+}
+
+interface ConversationsState {
+  list: ConversationView[];
+  loaded: boolean;
+  setList(list: ConversationView[]): void;
+  merge(c: ConversationView): void;
+  remove(id: string): void;
+  message(m: LocalMessage, me: string, openId: string | null): void;
+  markRead(id: string): void;
+  reset(): void;
+}
+
+export const useConversations = create<ConversationsState>()((set) => ({
+  list: [],
+  loaded: false,
+  setList: (list) => set({ list: sortConversations(list), loaded: true }),
+  merge: (c) =>
+    set((s) => {
+      const rest = s.list.filter((x) => x.id !== c.id);
+      return { list: sortConversations([...rest, c]) };
+    }),
+  remove: (id) => set((s) => ({ list: s.list.filter((c) => c.id !== id) })),
+  message: (m, me, openId) => set((s) => ({ list: applyMessage(s.list, m, me, openId) })),
+  markRead: (id) => set((s) => ({ list: s.list.map((c) => (c.id === id && c.unread ? { ...c, unread: 0 } : c)) })),
+  reset: () => set({ list: [], loaded: false }),
+}));

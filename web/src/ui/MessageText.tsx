@@ -1,0 +1,19 @@
+/* Message text as React text nodes (never HTML); only http(s) URLs become links, opened
+ * with rel="noopener noreferrer". */
+import { linkify } from '../lib/format';
+
+export function MessageText({ text }: { text: string }) {
+  return (
+    <span className="whitespace-pre-wrap break-words">
+      {linkify(text).map((p, i) =>
+        p.type === 'link' ? (
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" className="underline underline-offset-2">
+            {p.text}
+          </a>
+        ) : (
+          <span key={i}>{p.text}</span>
+        ),
+      )}
+    </span>
+  );
+}
