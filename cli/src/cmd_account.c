@@ -1,0 +1,333 @@
+/* cmd_account.c: register, login, logout, whoami and devices. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "commands.h"
+#include "keys_maint.h"
+#include "term.h"
+#include "util.h"
+
+#define PW_MAX 1024
+
+/* A value from its option, else a prompt; EXIT_USAGE when neither is possible. */
+static int ask(const char *given, const char *prompt, char *out, size_t cap)
+{
+    if (given != NULL)
+        return str_copy(out, cap, given) == 0 ? 0 : EXIT_USAGE;
+    if (!term_interactive() || term_prompt(prompt, out, cap, 1) != 0 || !out[0]) {
+        fprintf(stderr, "sotto: %s is required (option or prompt)\n", prompt);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int ask_password(const cli_opts *o, char *pw)
+{
+    int rc = -1;
+
+    if (o->password_stdin)
+        rc = term_read_line(pw, PW_MAX);
+    else if (term_interactive())
+        rc = term_prompt("Password: ", pw, PW_MAX, 0);
+    if (rc != 0 || !pw[0]) {
+        fprintf(stderr, "sotto: a password is required (--password-stdin or a terminal)\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static json_t *device_json(const cli_opts *o)
+{
+    char host[64] = "cli";
+
+    if (o->device_name == NULL)
+        gethostname(host, sizeof host - 1);
+    return json_pack("{s:s,s:s}", "name", o->device_name ? o->device_name : host, "platform", "cli");
+}
+
+/* Saves what register/login returned, in one transaction. */
+static int save_session(client *c, const json_t *body, const char *email)
+{
+    const json_t *user = json_object_get(body, "user");
+    const char *uid = json_string_value(json_object_get(user, "id"));
+    const char *uname = json_string_value(json_object_get(user, "username"));
+    const char *did = json_string_value(json_object_get(json_object_get(body, "device"), "id"));
+
+    if (uid == NULL || uname == NULL || did == NULL || ls_begin(c->st) != 0)
+        return EXIT_LOCAL;
+    if (ls_kv_put_str(c->st, "user_id", uid) || ls_kv_put_str(c->st, "device_id", did) ||
+        ls_kv_put_str(c->st, "username", uname) || ls_kv_put_str(c->st, "email", email) ||
+        ls_kv_put_str(c->st, "server", c->server) ||
+        client_save_tokens(c, json_object_get(body, "tokens")) || ls_commit(c->st)) {
+        ls_rollback(c->st);
+        return EXIT_LOCAL;
+    }
+    str_copy(c->pr.user_id, sizeof c->pr.user_id, uid);
+    str_copy(c->pr.device_id, sizeof c->pr.device_id, did);
+    return 0;
+}
+
+static int print_session(const cli_opts *o, const json_t *body, const char *what)
+{
+    const char *uname = json_string_value(json_object_get(json_object_get(body, "user"), "username"));
+    const char *did = json_string_value(json_object_get(json_object_get(body, "device"), "id"));
+
+    if (o->json)
+        return print_json(json_pack("{s:O,s:O}", "user", json_object_get(body, "user"),
+                                    "device", json_object_get(body, "device")));
+    printf("%s as %s (device %s)\n", what, uname ? uname : "?", did ? did : "?");
+    return 0;
+}
+
+/* A new device: fresh keys, saved before they are uploaded. */
+static int new_keys(client *c, json_t **bundle)
+{
+    json_t *otk;
+
+    if (pr_account_create(&c->pr, c->st, 0) != 0 || (otk = keys_new_one_time(c, OTK_INITIAL)) == NULL)
+        return EXIT_LOCAL;
+    c->have_account = 1;
+    *bundle = pr_bundle_json(c->pr.acct, NULL, 0);
+    json_object_set_new(*bundle, "oneTimePreKeys", otk);
+    return 0;
+}
+
+int cmd_register(const cli_opts *o)
+{
+    char email[256], username[128], *pw = sodium_malloc(PW_MAX);
+    json_t *keys = NULL, *body = NULL;
+    http_resp r = {0};
+    client c;
+    int rc;
+
+    if (pw == NULL || (rc = client_open(&c, o, 1)) != 0) {
+        if (pw != NULL)
+            sodium_free(pw);
+        return pw ? rc : EXIT_LOCAL;
+    }
+    if (c.pr.device_id[0]) {
+        fprintf(stderr, "sotto: profile %s already belongs to an account; use another --profile\n",
+                c.profile);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if ((rc = ask(o->email, "Email: ", email, sizeof email)) || (rc = ask(o->username, "Username: ", username, sizeof username)) ||
+        (rc = ask_password(o, pw)) || (rc = new_keys(&c, &keys)))
+        goto done;
+    body = json_pack("{s:s,s:s,s:s,s:o,s:O}", "email", email, "username", username,
+                     "password", pw, "device", device_json(o), "keys", keys);
+    if (o->display_name)
+        json_object_set_new(body, "displayName", json_string(o->display_name));
+    if ((rc = client_api(&c, "POST", "/api/auth/register", body, &r)) != 0)
+        goto done;
+    if (r.status != 201) {
+        rc = client_fail(&r, "registration");
+        goto done;
+    }
+    if ((rc = save_session(&c, r.body, email)) == 0)
+        rc = print_session(o, r.body, "registered");
+done:
+    http_resp_clear(&r);
+    json_decref(keys);
+    json_decref(body); /* jansson frees (without wiping) its copy of the password; the
+                        * serialized request is wiped in http_call */
+    sodium_free(pw);
+    client_close(&c);
+    return rc;
+}
+
+/* Signing in again as this profile's device: a proof by its signing key. */
+static int add_proof(client *c, json_t *device, const char *email)
+{
+    uint8_t sig[SOTTO_SIGBYTES];
+    uint64_t t = now_s();
+    char *b64;
+
+    if (sotto_account_login_proof(c->pr.acct, email, t, sig) != 0 || (b64 = b64_encode(sig, sizeof sig)) == NULL)
+        return EXIT_LOCAL;
+    json_object_set_new(device, "id", json_string(c->pr.device_id));
+    json_object_set_new(device, "proof", json_string(b64));
+    json_object_set_new(device, "proofTime", json_integer((json_int_t)t));
+    free(b64);
+    return 0;
+}
+
+static int login_once(client *c, const cli_opts *o, const char *email, const char *pw,
+                      const char *mfa, http_resp *r)
+{
+    json_t *device = device_json(o), *keys = NULL, *body;
+    int rc;
+
+    if (c->have_account && c->pr.device_id[0])
+        rc = add_proof(c, device, email);
+    else if (c->have_account) /* keys made by an earlier attempt that never completed */
+        rc = (keys = pr_bundle_json(c->pr.acct, NULL, 0)) ? 0 : EXIT_LOCAL;
+    else
+        rc = new_keys(c, &keys);
+    if (rc != 0) {
+        json_decref(device);
+        return rc;
+    }
+    body = json_pack("{s:s,s:s,s:o}", "email", email, "password", pw, "device", device);
+    if (keys != NULL)
+        json_object_set_new(body, "keys", keys);
+    if (mfa != NULL)
+        json_object_set_new(body, "mfaCode", json_string(mfa));
+    rc = client_api(c, "POST", "/api/auth/login", body, r);
+    json_decref(body);
+    return rc;
+}
+
+int cmd_login(const cli_opts *o)
+{
+    char email[256], mfa[32], *pw = sodium_malloc(PW_MAX), *saved = NULL;
+    http_resp r = {0};
+    client c;
+    int rc;
+
+    if (pw == NULL)
+        return EXIT_LOCAL;
+    if ((rc = client_open(&c, o, 1)) != 0) {
+        sodium_free(pw);
+        return rc;
+    }
+    if (o->email == NULL && ls_kv_get_str(c.st, "email", &saved) == 0)
+        str_copy(email, sizeof email, saved);
+    else if ((rc = ask(o->email, "Email: ", email, sizeof email)) != 0)
+        goto done;
+    if ((rc = ask_password(o, pw)) != 0 || (rc = login_once(&c, o, email, pw, o->mfa_code, &r)) != 0)
+        goto done;
+    if (r.status == 401 && !strcmp(http_error_code(&r), "mfa_required") && o->mfa_code == NULL) {
+        http_resp_clear(&r);
+        if ((rc = ask(NULL, "MFA code: ", mfa, sizeof mfa)) != 0 ||
+            (rc = login_once(&c, o, email, pw, mfa, &r)) != 0)
+            goto done;
+    }
+    if (r.status != 200) {
+        rc = client_fail(&r, "login");
+        goto done;
+    }
+    if ((rc = save_session(&c, r.body, email)) == 0) {
+        keys_maintain(&c); /* a device signing in again may be short of one-time keys */
+        rc = print_session(o, r.body, "logged in");
+    }
+done:
+    free(saved);
+    http_resp_clear(&r);
+    sodium_free(pw);
+    client_close(&c);
+    return rc;
+}
+
+int cmd_logout(const cli_opts *o)
+{
+    http_resp r = {0};
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0)
+        goto done;
+    json_t *empty = json_object();
+    if ((rc = client_api(&c, "POST", "/api/auth/logout", empty, &r)) == 0 &&
+        r.status != 200 && r.status != 401)
+        rc = client_fail(&r, "logout");
+    json_decref(empty);
+    if (client_forget_tokens(&c) != 0)
+        rc = EXIT_LOCAL;
+    if (rc == 0)
+        printf("logged out (this device's keys and history stay in %s)\n", c.profile);
+done:
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
+}
+
+int cmd_whoami(const cli_opts *o)
+{
+    http_resp r = {0};
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0 ||
+        (rc = client_api(&c, "GET", "/api/users/me", NULL, &r)) != 0)
+        goto done;
+    if (r.status != 200) {
+        rc = client_fail_session(&r, "whoami");
+        goto done;
+    }
+    if (o->json) {
+        json_object_set_new(r.body, "deviceId", json_string(c.pr.device_id));
+        json_object_set_new(r.body, "server", json_string(c.server));
+        rc = print_json(json_incref(r.body));
+    } else {
+        printf("%s <%s> user %s, device %s, server %s\n",
+               json_string_value(json_object_get(r.body, "username")),
+               json_string_value(json_object_get(r.body, "email")), c.pr.user_id, c.pr.device_id,
+               c.server);
+    }
+done:
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
+}
+
+static int devices_list(client *c, const cli_opts *o)
+{
+    http_resp r = {0};
+    json_t *d;
+    size_t i;
+    int rc;
+
+    if ((rc = client_api(c, "GET", "/api/users/me/devices", NULL, &r)) != 0)
+        return rc;
+    if (r.status != 200) {
+        rc = client_fail(&r, "listing devices");
+    } else if (o->json) {
+        rc = print_json(json_incref(r.body));
+    } else {
+        json_array_foreach(r.body, i, d)
+            printf("%s  %-20s %-8s %s%s\n", json_string_value(json_object_get(d, "id")),
+                   json_string_value(json_object_get(d, "name")),
+                   json_string_value(json_object_get(d, "platform")),
+                   json_is_true(json_object_get(d, "active")) ? "active" : "inactive",
+                   json_is_true(json_object_get(d, "current")) ? " (this device)" : "");
+    }
+    http_resp_clear(&r);
+    return rc;
+}
+
+int cmd_devices(const cli_opts *o)
+{
+    http_resp r = {0};
+    char path[128];
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0)
+        goto done;
+    if (o->npos == 0 || (o->npos == 1 && !strcmp(o->pos[0], "list"))) {
+        rc = devices_list(&c, o);
+        goto done;
+    }
+    if (o->npos != 2 || strcmp(o->pos[0], "revoke") != 0) {
+        fprintf(stderr, "sotto: usage: devices [list] | devices revoke DEVICE_ID\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    snprintf(path, sizeof path, "/api/users/devices/%s", o->pos[1]);
+    if ((rc = client_api(&c, "DELETE", path, NULL, &r)) == 0) {
+        if (r.status / 100 != 2)
+            rc = client_fail(&r, "revoking the device");
+        else
+            printf("revoked device %s\n", o->pos[1]);
+    }
+done:
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* cmd_history.c: the local history with one user; --search decrypts in memory and matches
+ * case-insensitively (the server holds nothing searchable). */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands.h"
+#include "term.h"
+#include "util.h"
+
+typedef struct hist {
+    const cli_opts *o;
+    client *c;
+    json_t *out;
+    const char *peer_name;
+} hist;
+
+static const char *status_name(int s)
+{
+    switch (s) {
+    case LS_MSG_PENDING: return "pending";
+    case LS_MSG_SENT: return "sent";
+    case LS_MSG_DELIVERED: return "delivered";
+    case LS_MSG_READ: return "read";
+    case LS_MSG_REFUSED: return "refused";
+    default: return "received";
+    }
+}
+
+static int one(void *ctx, const ls_message *m)
+{
+    hist *h = ctx;
+    char when[32];
+
+    if (h->o->search != NULL && (m->body == NULL || strcasestr(m->body, h->o->search) == NULL))
+        return 0;
+    if (h->out != NULL) {
+        json_t *j = json_pack("{s:s,s:s?,s:b,s:s,s:I,s:s,s:s?}", "id", m->id, "serverId",
+                              m->server_id[0] ? m->server_id : NULL, "outgoing", m->outgoing,
+                              "status", status_name(m->status), "sentAt",
+                              (json_int_t)m->sent_at_ms, "deviceId", m->sender_device, "text",
+                              m->body);
+        json_array_append_new(h->out, j);
+        return 0;
+    }
+    term_time(m->sent_at_ms, when, sizeof when);
+    if (m->body == NULL)
+        printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, h->peer_name);
+    else
+        printf("[%s] %s: %s%s%s\n", when, m->outgoing ? "you" : h->peer_name, m->body,
+               m->outgoing ? "  " : "", m->outgoing ? status_name(m->status) : "");
+    return 0;
+}
+
+int cmd_history(const cli_opts *o)
+{
+    json_t *user = NULL;
+    hist h = {o, NULL, NULL, o->pos[0]};
+    ls_contact ct;
+    char peer[40];
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0)
+        goto done;
+    h.c = &c;
+    /* Local first, so history works offline. */
+    if (ls_contact_find(c.st, o->pos[0], &ct) == 0) {
+        str_copy(peer, sizeof peer, ct.user_id);
+        ls_contact_clear(&ct);
+    } else if ((rc = client_require_login(&c)) != 0 || (rc = client_user_by_name(&c, o->pos[0], &user)) != 0) {
+        goto done;
+    } else {
+        str_copy(peer, sizeof peer, json_string_value(json_object_get(user, "id")));
+    }
+    if (o->json)
+        h.out = json_array();
+    if (ls_messages_each(c.st, peer, one, &h) != 0)
+        rc = EXIT_LOCAL;
+    else if (h.out != NULL)
+        rc = print_json(json_incref(h.out));
+done:
+    json_decref(h.out);
+    json_decref(user);
+    client_close(&c);
+    return rc;
+}

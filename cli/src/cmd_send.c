@@ -1,0 +1,24 @@
+/* cmd_send.c: send one message (the pipeline lives in outbox.c). */
+#include <stdio.h>
+
+#include "client.h"
+#include "commands.h"
+#include "outbox.h"
+#include "util.h"
+
+int cmd_send(const cli_opts *o)
+{
+    char sid[40];
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
+        (rc = send_text(&c, o->pos[0], o->pos[1], sid)) == 0) {
+        if (o->json)
+            printf("{\"id\":\"%s\"}\n", sid);
+        else
+            printf("sent %s\n", sid);
+    }
+    client_close(&c);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/* cmd_users.c: users search, block and unblock. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "client.h"
+#include "commands.h"
+#include "util.h"
+
+int print_json(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+
+    if (s != NULL)
+        puts(s);
+    free(s);
+    json_decref(v);
+    return s != NULL ? 0 : EXIT_LOCAL;
+}
+
+int cmd_users(const cli_opts *o)
+{
+    http_resp r = {0};
+    char *q = NULL, *path = NULL;
+    json_t *u;
+    size_t i;
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0)
+        goto done;
+    if ((q = curl_easy_escape(NULL, o->pos[1], 0)) == NULL ||
+        asprintf(&path, "/api/users/search?q=%s&limit=%d", q, o->limit > 0 && o->limit <= 100 ? o->limit : 20) < 0) {
+        path = NULL;
+        rc = EXIT_LOCAL;
+        goto done;
+    }
+    if ((rc = client_api(&c, "GET", path, NULL, &r)) != 0)
+        goto done;
+    if (r.status != 200)
+        rc = client_fail(&r, "search");
+    else if (o->json)
+        rc = print_json(json_incref(r.body));
+    else
+        json_array_foreach(json_object_get(r.body, "users"), i, u)
+            printf("%-24s %s\n", json_string_value(json_object_get(u, "username")),
+                   json_is_string(json_object_get(u, "displayName")) ? json_string_value(json_object_get(u, "displayName")) : "");
+done:
+    curl_free(q);
+    free(path);
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
+}
+
+static int block(const cli_opts *o, const char *method, const char *done_msg)
+{
+    http_resp r = {0};
+    json_t *user = NULL;
+    char path[128];
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0 ||
+        (rc = client_user_by_name(&c, o->pos[0], &user)) != 0)
+        goto done;
+    snprintf(path, sizeof path, "/api/users/block/%s", json_string_value(json_object_get(user, "id")));
+    if ((rc = client_api(&c, method, path, NULL, &r)) != 0)
+        goto done;
+    if (r.status / 100 != 2)
+        rc = client_fail(&r, done_msg);
+    else
+        printf("%s %s\n", done_msg, o->pos[0]);
+done:
+    json_decref(user);
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
+}
+
+int cmd_block(const cli_opts *o)
+{
+    return block(o, "POST", "blocked");
+}
+
+int cmd_unblock(const cli_opts *o)
+{
+    return block(o, "DELETE", "unblocked");
+}

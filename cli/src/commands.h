@@ -1,0 +1,27 @@
+/* commands.h: one entry point per subcommand; each returns an EXIT_* code. */
+#ifndef SOTTO_CLI_COMMANDS_H
+#define SOTTO_CLI_COMMANDS_H
+
+#include <jansson.h>
+
+#include "args.h"
+
+int cmd_register(const cli_opts *o);
+int cmd_login(const cli_opts *o);
+int cmd_logout(const cli_opts *o);
+int cmd_whoami(const cli_opts *o);
+int cmd_devices(const cli_opts *o);
+int cmd_users(const cli_opts *o);
+int cmd_block(const cli_opts *o);
+int cmd_unblock(const cli_opts *o);
+int cmd_send(const cli_opts *o);
+int cmd_sync(const cli_opts *o);
+int cmd_watch(const cli_opts *o);
+int cmd_chat(const cli_opts *o);
+int cmd_history(const cli_opts *o);
+int cmd_verify(const cli_opts *o);
+
+/* Prints a JSON value on stdout (one line) and returns 0. */
+int print_json(json_t *v);
+
+#endif

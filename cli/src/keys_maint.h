@@ -1,0 +1,19 @@
+/* keys_maint.h: keeping this device's published keys healthy. */
+#ifndef SOTTO_CLI_KEYS_MAINT_H
+#define SOTTO_CLI_KEYS_MAINT_H
+
+#include "client.h"
+
+#define OTK_LOW 20u     /* replenish below this many on the server */
+#define OTK_BATCH 80u   /* how many to upload then */
+#define OTK_INITIAL 100u
+
+/* Replenishes one-time pre-keys below OTK_LOW, rotates the signed pre-key when it is a
+ * week old and prunes retired ones. New keys are committed locally before they are
+ * uploaded (an upload that fails leaves unused private keys, never missing ones).
+ * Returns 0 or an EXIT_* code; failures are reported but not fatal to callers. */
+int keys_maintain(client *c);
+/* Generates n one-time keys, commits the account and returns their JSON list. */
+json_t *keys_new_one_time(client *c, uint32_t n);
+
+#endif

@@ -1,0 +1,49 @@
+/* main.c: sotto, the command-line client: parse, dispatch, exit with a documented code. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sotto.h>
+
+#include "args.h"
+#include "commands.h"
+#include "net_http.h"
+#include "util.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(const cli_opts *);
+} DISPATCH[] = {
+    {"register", cmd_register}, {"login", cmd_login}, {"logout", cmd_logout},
+    {"whoami", cmd_whoami}, {"devices", cmd_devices}, {"users", cmd_users},
+    {"block", cmd_block}, {"unblock", cmd_unblock}, {"send", cmd_send}, {"sync", cmd_sync},
+    {"watch", cmd_watch}, {"chat", cmd_chat}, {"history", cmd_history},
+    {"verify", cmd_verify},
+};
+
+int main(int argc, char **argv)
+{
+    cli_opts o;
+    char err[256];
+    int rc = EXIT_USAGE;
+
+    umask(077); /* every file we create (the database, its -wal and -shm) is ours alone */
+    if (args_parse(&o, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "sotto: %s\n%s", err, args_usage());
+        return EXIT_USAGE;
+    }
+    if (!strcmp(o.cmd, "help")) {
+        fputs(args_usage(), stdout);
+        return 0;
+    }
+    if (sotto_init() != 0 || http_global_init() != 0) {
+        fprintf(stderr, "sotto: cannot initialise the crypto or network libraries\n");
+        return EXIT_LOCAL;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (size_t i = 0; i < sizeof DISPATCH / sizeof DISPATCH[0]; i++)
+        if (!strcmp(DISPATCH[i].name, o.cmd))
+            rc = DISPATCH[i].fn(&o);
+    http_global_cleanup();
+    return rc;
+}

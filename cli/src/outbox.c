@@ -1,0 +1,278 @@
+/* outbox.c: the send pipeline and the outbox (see outbox.h). */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crash.h"
+#include "trust.h"
+#include "util.h"
+
+#define SEND_ATTEMPTS 4
+
+static int in_list(const json_t *ids, const char *id)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach(ids, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fills bundles for the targets in t[from..n) that lack a session (POST /keys/claim). The
+ * claimed signing key must be the one in the listing we trust-checked. */
+static int claim(client *c, const char *user_id, const json_t *listing, pr_target *t,
+                 size_t from, size_t n)
+{
+    json_t *ids = json_array(), *body, *d;
+    http_resp r;
+    size_t i;
+    int rc;
+
+    for (i = from; i < n; i++)
+        if ((rc = pr_has_session(&c->pr, t[i].user_id, t[i].device_id)) == 0)
+            json_array_append_new(ids, json_string(t[i].device_id));
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        return 0;
+    }
+    body = json_pack("{s:s,s:o}", "userId", user_id, "deviceIds", ids);
+    rc = client_api(c, "POST", "/api/keys/claim", body, &r);
+    json_decref(body);
+    if (rc != 0)
+        return rc;
+    if (r.status != 200) {
+        rc = client_fail(&r, "claiming keys");
+        http_resp_clear(&r);
+        return rc;
+    }
+    json_array_foreach(json_object_get(r.body, "devices"), i, d) {
+        const char *id = json_string_value(json_object_get(d, "deviceId"));
+        const json_t *listed = NULL, *l;
+        size_t k;
+        json_array_foreach(listing, k, l) {
+            const char *lid = json_string_value(json_object_get(l, "deviceId"));
+            if (id != NULL && lid != NULL && strcmp(lid, id) == 0)
+                listed = l;
+        }
+        for (k = from; id != NULL && listed != NULL && k < n; k++) {
+            if (strcmp(t[k].device_id, id) != 0)
+                continue;
+            if (pr_bundle_parse(d, &t[k].bundle) == 0 &&
+                json_equal(json_object_get(d, "signingKey"), json_object_get(listed, "signingKey")))
+                t[k].has_bundle = 1;
+        }
+    }
+    http_resp_clear(&r);
+    return 0;
+}
+
+/* Appends a target for each device of the user (but this one), limited to `only` if given. */
+static int add_targets(client *c, const char *user_id, const json_t *listing, const json_t *only,
+                       pr_target **t, size_t *n)
+{
+    size_t from = *n, i;
+    json_t *d;
+
+    json_array_foreach(listing, i, d) {
+        const char *id = json_string_value(json_object_get(d, "deviceId"));
+        if (id == NULL || strcmp(id, c->pr.device_id) == 0 || (only && !in_list(only, id)))
+            continue;
+        pr_target *p = realloc(*t, (*n + 1) * sizeof **t);
+        if (p == NULL)
+            return EXIT_LOCAL;
+        *t = p;
+        memset(&p[*n], 0, sizeof p[*n]);
+        str_copy(p[*n].user_id, sizeof p[*n].user_id, user_id);
+        str_copy(p[*n].device_id, sizeof p[*n].device_id, id);
+        (*n)++;
+    }
+    return claim(c, user_id, listing, *t, from, *n);
+}
+
+/* Both device lists, trust-checked. peer_name may be NULL (looked up). */
+static int listings(client *c, const char *peer_id, json_t **peer, json_t **self)
+{
+    char name[128];
+    int rc;
+
+    *peer = *self = NULL;
+    client_username(c, peer_id, name, sizeof name);
+    if ((rc = client_device_keys(c, peer_id, peer)) != 0 ||
+        (rc = client_device_keys(c, c->pr.user_id, self)) != 0)
+        return rc;
+    if ((rc = trust_check(c, c->pr.user_id, c->username ? c->username : "you", *self)) != 0)
+        return rc;
+    return trust_check(c, peer_id, name, *peer);
+}
+
+static int targets(client *c, const char *peer_id, const json_t *only, pr_target **t, size_t *n)
+{
+    json_t *peer, *self;
+    int rc;
+
+    *t = NULL;
+    *n = 0;
+    if ((rc = listings(c, peer_id, &peer, &self)) == 0 &&
+        (rc = add_targets(c, peer_id, peer, only, t, n)) == 0)
+        rc = add_targets(c, c->pr.user_id, self, only, t, n);
+    json_decref(peer);
+    json_decref(self);
+    return rc;
+}
+
+static int amend(client *c, const char *client_id, const char *conv, const json_t *details)
+{
+    const json_t *extra = json_object_get(details, "extra");
+    const json_t *missing = json_object_get(details, "missing");
+    const char **ex = calloc(json_array_size(extra) + 1, sizeof *ex);
+    json_t *none = json_array();
+    char peer[40];
+    pr_target *t = NULL;
+    size_t n = 0, i;
+    json_t *v;
+    int rc = EXIT_LOCAL;
+
+    if (ex == NULL || ls_conversation_peer(c->st, conv, peer) != 0)
+        goto done;
+    json_array_foreach(extra, i, v)
+        ex[i] = json_string_value(v) ? json_string_value(v) : "";
+    if ((rc = targets(c, peer, missing ? missing : none, &t, &n)) != 0)
+        goto done;
+    if (pr_outbox_amend(&c->pr, client_id, ex, json_array_size(extra), t, n) != 0) {
+        fprintf(stderr, "sotto: could not encrypt for the new device list\n");
+        rc = EXIT_LOCAL;
+    }
+done:
+    json_decref(none);
+    free(t);
+    free(ex);
+    return rc;
+}
+
+/* POSTs one outbox row until accepted; 0 and server_id on success. */
+static int post(client *c, const char *client_id, char *server_id)
+{
+    for (int attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+        char *conv = NULL, *json = NULL, path[128];
+        http_resp r;
+        int rc;
+
+        if (ls_outbox_get(c->st, client_id, &conv, &json) != 0)
+            return EXIT_LOCAL;
+        json_t *body = json_pack("{s:s,s:o}", "clientMessageId", client_id, "envelopes",
+                                 json_loads(json, 0, NULL));
+        snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+        rc = client_api(c, "POST", path, body, &r);
+        json_decref(body);
+        free(json);
+        if (rc == 0 && (r.status == 200 || r.status == 201)) {
+            const char *id = json_string_value(json_object_get(r.body, "id"));
+            if (crash_point("send-after-post") || id == NULL || pr_send_done(&c->pr, client_id, id) != 0)
+                rc = EXIT_LOCAL;
+            else if (server_id != NULL)
+                str_copy(server_id, 40, id);
+        } else if (rc == 0 && r.status == 409 &&
+                   strcmp(http_error_code(&r), "device_list_mismatch") == 0) {
+            rc = amend(c, client_id, conv, json_object_get(json_object_get(r.body, "error"), "details"));
+            rc = rc == 0 ? -1 : rc; /* -1: post again */
+        } else if (rc == 0) {
+            rc = client_fail(&r, "sending");
+            if (r.status / 100 == 4 && r.status != 401 && r.status != 429)
+                ls_outbox_del(c->st, client_id); /* refused for good: do not retry forever */
+        }
+        http_resp_clear(&r);
+        free(conv);
+        if (rc != -1)
+            return rc;
+    }
+    fprintf(stderr, "sotto: the device list kept changing; the message stays queued\n");
+    return EXIT_NET;
+}
+
+static int flush_one(void *ctx, const char *id)
+{
+    client *c = ctx;
+    int rc = post(c, id, NULL);
+
+    if (rc == 0)
+        fprintf(stderr, "sotto: sent a message queued earlier (%s)\n", id);
+    return rc == EXIT_NET || rc == EXIT_AUTH; /* stop on what will not get better now */
+}
+
+int outbox_flush(client *c)
+{
+    return ls_outbox_each(c->st, flush_one, c) == 0 ? 0 : EXIT_LOCAL;
+}
+
+int conversation_with(client *c, const char *peer_id, char conv[40])
+{
+    json_t *body;
+    http_resp r;
+    int rc;
+
+    if (ls_conversation_for(c->st, peer_id, conv) == 0)
+        return 0;
+    body = json_pack("{s:s}", "participantId", peer_id);
+    rc = client_api(c, "POST", "/api/conversations", body, &r);
+    json_decref(body);
+    if (rc != 0)
+        return rc;
+    const char *id = json_string_value(json_object_get(r.body, "id"));
+    if ((r.status != 200 && r.status != 201) || id == NULL)
+        rc = client_fail(&r, "opening the conversation");
+    else if (str_copy(conv, 40, id) != 0 || ls_conversation_put(c->st, conv, peer_id) != 0)
+        rc = EXIT_LOCAL;
+    http_resp_clear(&r);
+    return rc;
+}
+
+static int held(client *c, const char *peer_id, const char *username)
+{
+    ls_contact ct;
+    int h = 0;
+
+    if (ls_contact_get(c->st, peer_id, &ct) == 0) {
+        h = ct.hold;
+        ls_contact_clear(&ct);
+    }
+    if (h)
+        fprintf(stderr, "sotto: sending to %s is held: their safety number changed since you"
+                        " verified it. Compare it, then run 'sotto verify %s --accept'\n",
+                username, username);
+    return h;
+}
+
+int send_text(client *c, const char *username, const char *text, char *server_id)
+{
+    json_t *user = NULL;
+    pr_target *t = NULL;
+    size_t n = 0;
+    char conv[40], client_id[40];
+    int rc;
+
+    if ((rc = client_user_by_name(c, username, &user)) != 0)
+        return rc;
+    const char *peer = json_string_value(json_object_get(user, "id"));
+    if (held(c, peer, username)) {
+        rc = EXIT_TRUST;
+        goto done;
+    }
+    if ((rc = conversation_with(c, peer, conv)) != 0 || (rc = outbox_flush(c)) != 0 ||
+        (rc = targets(c, peer, NULL, &t, &n)) != 0)
+        goto done;
+    if ((rc = pr_send_prepare(&c->pr, conv, peer, text, t, n, client_id)) != 0) {
+        fprintf(stderr, "sotto: could not encrypt the message (%s)\n",
+                rc < 0 && rc != -1 ? sotto_strerror(rc) : "local error");
+        rc = rc == SOTTO_E_UNTRUSTED ? EXIT_TRUST : EXIT_LOCAL;
+        goto done;
+    }
+    rc = post(c, client_id, server_id);
+done:
+    free(t);
+    json_decref(user);
+    return rc;
+}

@@ -1,0 +1,452 @@
+/* protocol.c: encrypt/decrypt with save-before-acting (see protocol.h). */
+#include "protocol.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crash.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ context */
+
+int pr_ctx_load(pr_ctx *c, ls_store *st)
+{
+    char *v = NULL;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    c->st = st;
+    if ((rc = ls_account_load(st, &c->acct)) != 0)
+        return rc;
+    if (ls_kv_get_str(st, "user_id", &v) == 0) {
+        str_copy(c->user_id, sizeof c->user_id, v);
+        free(v);
+    }
+    if (ls_kv_get_str(st, "device_id", &v) == 0) {
+        str_copy(c->device_id, sizeof c->device_id, v);
+        free(v);
+    }
+    return 0;
+}
+
+void pr_ctx_free(pr_ctx *c)
+{
+    sotto_account_free(c->acct);
+    c->acct = NULL;
+}
+
+int pr_account_create(pr_ctx *c, ls_store *st, uint32_t n_otk)
+{
+    sotto_prekey *tmp = calloc(n_otk ? n_otk : 1, sizeof *tmp);
+    int rc = -1;
+
+    memset(c, 0, sizeof *c);
+    c->st = st;
+    if (tmp == NULL || sotto_account_create(&c->acct, now_s()) != 0 ||
+        sotto_account_generate_one_time_keys(c->acct, n_otk, tmp) != 0 ||
+        ls_account_save(st, c->acct) != 0)
+        goto fail;
+    rc = 0;
+fail:
+    free(tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ bundles as JSON */
+
+static json_t *b64_json(const uint8_t *v, size_t len)
+{
+    char *s = b64_encode(v, len);
+    json_t *j = s ? json_string(s) : NULL;
+
+    free(s);
+    return j;
+}
+
+json_t *pr_bundle_json(const sotto_account *a, const sotto_prekey *otk, size_t n)
+{
+    sotto_bundle b;
+    json_t *keys = json_array();
+
+    sotto_account_bundle(a, &b);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(keys, json_pack("{s:I,s:o}", "keyId", (json_int_t)otk[i].key_id,
+                                              "publicKey", b64_json(otk[i].public_key, 32)));
+    return json_pack("{s:o,s:o,s:o,s:{s:I,s:o,s:o},s:o}",
+                     "identityKey", b64_json(b.identity_key, 32),
+                     "signingKey", b64_json(b.signing_key, 32),
+                     "identitySignature", b64_json(b.identity_signature, 64),
+                     "signedPreKey", "keyId", (json_int_t)b.signed_pre_key_id,
+                     "publicKey", b64_json(b.signed_pre_key, 32),
+                     "signature", b64_json(b.signed_pre_key_signature, 64),
+                     "oneTimePreKeys", keys);
+}
+
+static int b64_field(const json_t *o, const char *k, uint8_t *out, size_t len)
+{
+    return b64_decode_fixed(json_string_value(json_object_get(o, k)), out, len);
+}
+
+int pr_bundle_parse(const json_t *dev, sotto_bundle *b)
+{
+    const json_t *spk = json_object_get(dev, "signedPreKey");
+    const json_t *otk = json_object_get(dev, "oneTimePreKey");
+
+    memset(b, 0, sizeof *b);
+    if (b64_field(dev, "identityKey", b->identity_key, 32) != 0 ||
+        b64_field(dev, "signingKey", b->signing_key, 32) != 0 ||
+        b64_field(dev, "identitySignature", b->identity_signature, 64) != 0 ||
+        !json_is_object(spk) || !json_is_integer(json_object_get(spk, "keyId")) ||
+        b64_field(spk, "publicKey", b->signed_pre_key, 32) != 0 ||
+        b64_field(spk, "signature", b->signed_pre_key_signature, 64) != 0)
+        return -1;
+    b->signed_pre_key_id = (uint32_t)json_integer_value(json_object_get(spk, "keyId"));
+    if (json_is_object(otk)) {
+        if (!json_is_integer(json_object_get(otk, "keyId")) ||
+            b64_field(otk, "publicKey", b->one_time_pre_key.public_key, 32) != 0)
+            return -1;
+        b->one_time_pre_key.key_id = (uint32_t)json_integer_value(json_object_get(otk, "keyId"));
+        b->has_one_time_pre_key = 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+int pr_has_session(pr_ctx *c, const char *user, const char *device)
+{
+    sotto_record *r = NULL;
+    int rc = ls_record_load(c->st, user, device, &r);
+
+    if (rc < 0)
+        return -1;
+    rc = sotto_record_has_session(r);
+    sotto_record_free(r);
+    return rc;
+}
+
+/* The payload for one target: TEXT for the peer, SYNC (a copy) for our own devices. */
+typedef struct payload_bytes {
+    uint8_t *text, *sync;  /* sodium_malloc()ed encodings */
+    size_t text_len, sync_len;
+} payload_bytes;
+
+static void payload_bytes_free(payload_bytes *p)
+{
+    ls_secret_free(p->text);
+    ls_secret_free(p->sync);
+    memset(p, 0, sizeof *p);
+}
+
+static int encode_one(sotto_payload *p, uint8_t type, uint8_t **out, size_t *len)
+{
+    size_t cap;
+
+    p->content_type = type;
+    cap = sotto_payload_encoded_size(p);
+    if (cap == 0 || cap > SOTTO_PLAINTEXT_MAX || (*out = sodium_malloc(cap)) == NULL)
+        return -1;
+    return sotto_payload_encode(p, *out, cap, len) == 0 ? 0 : -1;
+}
+
+static int payload_build(payload_bytes *pb, const char *client_id, const char *conv,
+                         const char *text, uint64_t sent_at_ms)
+{
+    sotto_payload p;
+
+    memset(&p, 0, sizeof p);
+    memset(pb, 0, sizeof *pb);
+    if (uuid_parse(client_id, p.client_message_id) != 0 || uuid_parse(conv, p.conversation_id) != 0)
+        return -1;
+    p.sent_at_ms = sent_at_ms;
+    p.body = (const uint8_t *)text;
+    p.body_len = strlen(text);
+    if (encode_one(&p, SOTTO_CONTENT_TEXT, &pb->text, &pb->text_len) != 0 ||
+        encode_one(&p, SOTTO_CONTENT_SYNC, &pb->sync, &pb->sync_len) != 0) {
+        payload_bytes_free(pb);
+        return -1;
+    }
+    return 0;
+}
+
+/* Encrypts for one target, appending {deviceId, type, ciphertext} to arr; *rec is the
+ * advanced record, to be saved by the caller in its transaction. */
+static int encrypt_one(pr_ctx *c, const pr_target *t, const payload_bytes *pb, json_t *arr,
+                       sotto_record **rec)
+{
+    int own = strcmp(t->user_id, c->user_id) == 0;
+    const uint8_t *pt = own ? pb->sync : pb->text;
+    size_t pt_len = own ? pb->sync_len : pb->text_len, out_len = 0;
+    uint8_t *out = NULL;
+    unsigned type = 0;
+    char *b64 = NULL;
+    int rc = -1;
+
+    if (ls_record_load(c->st, t->user_id, t->device_id, rec) < 0)
+        return -1;
+    if (!sotto_record_has_session(*rec)) {
+        rc = SOTTO_E_NO_SESSION;
+        if (!t->has_bundle || (rc = sotto_record_initiate(*rec, c->acct, &t->bundle)) != 0)
+            goto fail;
+    }
+    rc = -1;
+    size_t cap = sotto_envelope_size(pt_len, 1);
+    if ((out = malloc(cap)) == NULL)
+        goto fail;
+    if ((rc = sotto_record_encrypt(*rec, pt, pt_len, out, cap, &out_len, &type)) != 0)
+        goto fail;
+    rc = -1;
+    if ((b64 = b64_encode(out, out_len)) == NULL)
+        goto fail;
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "deviceId", t->device_id, "type",
+                                         type == SOTTO_ENVELOPE_PREKEY ? "prekey" : "message",
+                                         "ciphertext", b64));
+    rc = 0;
+fail:
+    free(b64);
+    free(out);
+    return rc;
+}
+
+static void records_free(sotto_record **recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sotto_record_free(recs[i]);
+    free(recs);
+}
+
+/* Saves every record of t[0..n) inside the caller's transaction. */
+static int records_save(pr_ctx *c, const pr_target *t, sotto_record **recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ls_record_save(c->st, t[i].user_id, t[i].device_id, recs[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int commit_send(pr_ctx *c, const ls_message *m, const pr_target *t, sotto_record **recs,
+                       size_t n, const char *json)
+{
+    if (ls_begin(c->st) != 0)
+        return -1;
+    if (records_save(c, t, recs, n) != 0 || ls_message_put(c->st, m) != 0 ||
+        ls_outbox_put(c->st, m->id, m->conversation_id, json) != 0 ||
+        crash_point("send-before-commit") || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        return -1;
+    }
+    return 0;
+}
+
+int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *text,
+                    const pr_target *t, size_t n, char client_id[40])
+{
+    sotto_record **recs = calloc(n ? n : 1, sizeof *recs);
+    json_t *arr = json_array();
+    payload_bytes pb = {0};
+    ls_message m;
+    char *json = NULL;
+    int rc = -1;
+
+    memset(&m, 0, sizeof m);
+    uuid_v4(client_id);
+    m.sent_at_ms = now_ms();
+    if (recs == NULL || arr == NULL || payload_build(&pb, client_id, conv, text, m.sent_at_ms) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = encrypt_one(c, &t[i], &pb, arr, &recs[i])) != 0)
+            goto fail;
+    rc = -1;
+    if ((json = json_dumps(arr, JSON_COMPACT)) == NULL)
+        goto fail;
+    str_copy(m.id, sizeof m.id, client_id);
+    str_copy(m.conversation_id, sizeof m.conversation_id, conv);
+    str_copy(m.peer_id, sizeof m.peer_id, peer);
+    str_copy(m.sender_device, sizeof m.sender_device, c->device_id);
+    m.outgoing = 1;
+    m.status = LS_MSG_PENDING;
+    m.body_len = strlen(text);
+    if ((m.body = sodium_malloc(m.body_len + 1)) == NULL)
+        goto fail;
+    memcpy(m.body, text, m.body_len + 1);
+    if (commit_send(c, &m, t, recs, n, json) != 0)
+        goto fail;
+    rc = crash_point("send-after-commit") ? -1 : 0;
+fail:
+    ls_message_clear(&m);
+    free(json);
+    json_decref(arr);
+    records_free(recs, n);
+    payload_bytes_free(&pb);
+    return rc;
+}
+
+/* Drops from arr every envelope whose deviceId is in extra[0..n). */
+static void drop_devices(json_t *arr, const char *const *extra, size_t n)
+{
+    for (size_t i = json_array_size(arr); i-- > 0;) {
+        const char *d = json_string_value(json_object_get(json_array_get(arr, i), "deviceId"));
+        for (size_t k = 0; d != NULL && k < n; k++)
+            if (strcmp(d, extra[k]) == 0) {
+                json_array_remove(arr, i);
+                break;
+            }
+    }
+}
+
+int pr_outbox_amend(pr_ctx *c, const char *client_id, const char *const *extra, size_t n_extra,
+                    const pr_target *add, size_t n_add)
+{
+    sotto_record **recs = calloc(n_add ? n_add : 1, sizeof *recs);
+    char *conv = NULL, *json = NULL, *out = NULL;
+    json_t *arr = NULL;
+    payload_bytes pb = {0};
+    ls_message m;
+    int rc = -1;
+
+    memset(&m, 0, sizeof m);
+    if (recs == NULL || ls_outbox_get(c->st, client_id, &conv, &json) != 0 ||
+        ls_message_get(c->st, client_id, &m) != 0 || m.body == NULL ||
+        (arr = json_loads(json, 0, NULL)) == NULL ||
+        payload_build(&pb, client_id, conv, m.body, m.sent_at_ms) != 0)
+        goto fail;
+    drop_devices(arr, extra, n_extra);
+    for (size_t i = 0; i < n_add; i++)
+        if ((rc = encrypt_one(c, &add[i], &pb, arr, &recs[i])) != 0)
+            goto fail;
+    rc = -1;
+    if ((out = json_dumps(arr, JSON_COMPACT)) == NULL || ls_begin(c->st) != 0)
+        goto fail;
+    if (records_save(c, add, recs, n_add) != 0 || ls_outbox_put(c->st, client_id, conv, out) != 0 ||
+        ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        goto fail;
+    }
+    rc = 0;
+fail:
+    ls_message_clear(&m);
+    payload_bytes_free(&pb);
+    records_free(recs, n_add);
+    json_decref(arr);
+    free(conv);
+    free(json);
+    free(out);
+    return rc;
+}
+
+int pr_send_done(pr_ctx *c, const char *client_id, const char *server_id)
+{
+    if (ls_begin(c->st) != 0)
+        return -1;
+    if (ls_message_sent(c->st, client_id, server_id) != 0 || ls_outbox_del(c->st, client_id) != 0 ||
+        ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ receiving */
+
+/* Checks what the payload claims against what the server says, and fills m. */
+static int payload_accept(pr_ctx *c, const pr_incoming *in, const uint8_t *pt, size_t len,
+                          ls_message *m)
+{
+    sotto_payload p;
+    uint8_t conv[16];
+    int own = strcmp(in->sender_id, c->user_id) == 0;
+
+    if (sotto_payload_decode(&p, pt, len) != 0 || uuid_parse(in->conversation_id, conv) != 0 ||
+        sodium_memcmp(conv, p.conversation_id, 16) != 0)
+        return -1; /* the server may not move a message into another conversation */
+    if (p.content_type != (own ? SOTTO_CONTENT_SYNC : SOTTO_CONTENT_TEXT))
+        return -1; /* edits and deletes: not supported by this client yet */
+    if (memchr(p.body, 0, p.body_len) != NULL || (m->body = sodium_malloc(p.body_len + 1)) == NULL)
+        return -1;
+    memcpy(m->body, p.body, p.body_len);
+    m->body[p.body_len] = '\0';
+    m->body_len = p.body_len;
+    m->sent_at_ms = p.sent_at_ms;
+    m->outgoing = own;
+    m->status = own ? LS_MSG_SENT : LS_MSG_RECEIVED;
+    return 0;
+}
+
+static int commit_receive(pr_ctx *c, const char *sender, const char *device,
+                          const sotto_record *r, const ls_message *m)
+{
+    if (ls_begin(c->st) != 0)
+        return -1;
+    if ((r != NULL && (ls_record_save(c->st, sender, device, r) != 0 ||
+                       ls_account_save(c->st, c->acct) != 0)) ||
+        ls_message_put(c->st, m) != 0 ||
+        ls_conversation_put(c->st, m->conversation_id, m->peer_id) != 0 ||
+        crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        return -1;
+    }
+    return 0;
+}
+
+static int reload_account(pr_ctx *c)
+{
+    sotto_account_free(c->acct);
+    c->acct = NULL;
+    return ls_account_load(c->st, &c->acct);
+}
+
+int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out)
+{
+    sotto_record *r = NULL;
+    uint8_t *ct = NULL, *pt = NULL;
+    size_t ct_len = 0, pt_len = 0;
+    ls_message m;
+    int rc = -1, seen, verdict = PR_STORED;
+
+    memset(&m, 0, sizeof m);
+    if ((seen = ls_message_seen(c->st, in->server_id)) != 0)
+        return seen < 0 ? -1 : PR_DUPLICATE;
+    if (str_copy(m.id, sizeof m.id, in->server_id) != 0 ||
+        str_copy(m.server_id, sizeof m.server_id, in->server_id) != 0 ||
+        str_copy(m.conversation_id, sizeof m.conversation_id, in->conversation_id) != 0 ||
+        str_copy(m.peer_id, sizeof m.peer_id, peer_id) != 0 ||
+        str_copy(m.sender_device, sizeof m.sender_device, in->sender_device) != 0)
+        goto fail;
+    if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
+        goto fail;
+    if (in->ciphertext_b64 == NULL || b64_decode(in->ciphertext_b64, &ct, &ct_len) != 0 ||
+        (pt = sodium_malloc(ct_len ? ct_len : 1)) == NULL ||
+        sotto_record_decrypt(r, c->acct, ct, ct_len, now_s(), pt, ct_len, &pt_len) != 0) {
+        /* Refused: no state changed; remember the id so the item is acked, never shown. */
+        sotto_record_free(r);
+        r = NULL;
+        verdict = PR_REFUSED;
+    } else if (payload_accept(c, in, pt, pt_len, &m) != 0) {
+        /* Authentic but unacceptable: its key is spent, so the new state is kept. */
+        ls_secret_free(m.body);
+        m.body = NULL;
+        verdict = PR_REFUSED;
+    }
+    if (verdict == PR_REFUSED)
+        m.status = LS_MSG_REFUSED, m.outgoing = 0, m.sent_at_ms = now_ms();
+    if (commit_receive(c, in->sender_id, in->sender_device, r, &m) != 0) {
+        reload_account(c); /* the in-memory account may be ahead of the disk */
+        goto fail;
+    }
+    if (crash_point("receive-after-commit"))
+        goto fail;
+    rc = verdict;
+    if (out != NULL) {
+        *out = m;
+        memset(&m, 0, sizeof m);
+    }
+fail:
+    ls_message_clear(&m);
+    sotto_record_free(r);
+    if (pt != NULL)
+        sodium_free(pt);
+    free(ct);
+    return rc;
+}

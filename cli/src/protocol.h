@@ -1,0 +1,78 @@
+/* protocol.h: the message protocol over libsotto and the local store, without any network.
+ *
+ * Sending: pr_send_prepare encrypts one payload per target device (X3DH first where a claimed
+ * bundle is given and there is no session), then commits in ONE transaction the advanced
+ * ratchet records, the outgoing message (sealed text) and the outbox row holding the exact
+ * envelopes. Only then may the caller send them; after a crash it resends the stored
+ * envelopes with the same clientMessageId (pr_outbox_*), never encrypting the same payload
+ * again under a key already used. pr_outbox_amend handles device_list_mismatch: envelopes
+ * for removed devices are dropped, new devices get fresh envelopes, committed before sending.
+ *
+ * Receiving: pr_receive decrypts one envelope and commits the plaintext, the record and the
+ * account (a pre-key message uses up a one-time key) in ONE transaction; only after it
+ * returns may the caller queue:ack. A message already stored (by server id) is reported as a
+ * duplicate without touching any state, so a redelivery after a crash is acked, not shown.
+ */
+#ifndef SOTTO_CLI_PROTOCOL_H
+#define SOTTO_CLI_PROTOCOL_H
+
+#include <jansson.h>
+#include <sotto.h>
+
+#include "localstore.h"
+
+typedef struct pr_ctx {
+    ls_store *st;          /* borrowed */
+    sotto_account *acct;   /* owned: loaded by pr_ctx_load, freed by pr_ctx_free */
+    char user_id[40];
+    char device_id[40];
+} pr_ctx;
+
+/* Loads the account and ids from the store; 1 when the profile has no account yet. */
+int pr_ctx_load(pr_ctx *c, ls_store *st);
+void pr_ctx_free(pr_ctx *c);
+/* Creates a fresh account with `n_otk` one-time keys and saves it (before it is uploaded). */
+int pr_account_create(pr_ctx *c, ls_store *st, uint32_t n_otk);
+
+/* The public bundle in the contract's JSON form, with the one-time keys in otk[0..n). */
+json_t *pr_bundle_json(const sotto_account *a, const sotto_prekey *otk, size_t n);
+/* Parses a device object of GET /keys/users or POST /keys/claim into a bundle. */
+int pr_bundle_parse(const json_t *dev, sotto_bundle *b);
+
+typedef struct pr_target {
+    char user_id[40];
+    char device_id[40];
+    int has_bundle;        /* a claimed bundle: start a session when there is none */
+    sotto_bundle bundle;
+} pr_target;
+
+/* 1 when the record for (user, device) has a session to encrypt with, 0 if not, -1 error. */
+int pr_has_session(pr_ctx *c, const char *user, const char *device);
+
+/* Encrypts `text` for every target (see above). client_id gets the new clientMessageId.
+ * Returns 0, -1 on error, or SOTTO_E_* from libsotto (nothing committed in either case). */
+int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *text,
+                    const pr_target *t, size_t n, char client_id[40]);
+/* device_list_mismatch: drop envelopes for `extra`, encrypt for `add`, commit. */
+int pr_outbox_amend(pr_ctx *c, const char *client_id, const char *const *extra, size_t n_extra,
+                    const pr_target *add, size_t n_add);
+/* The server accepted the message: record its id and empty the outbox row (one transaction). */
+int pr_send_done(pr_ctx *c, const char *client_id, const char *server_id);
+
+typedef struct pr_incoming {
+    const char *server_id;
+    const char *conversation_id;
+    const char *sender_id;
+    const char *sender_device;
+    const char *ciphertext_b64;
+} pr_incoming;
+
+enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2 };
+
+/* Decrypts and stores one incoming message. peer_id is the other participant of the
+ * conversation (needed when the sender is this user's own other device). On PR_STORED,
+ * *out (if given) holds the stored message; the caller clears it. -1 only on local errors
+ * (nothing committed: do not ack). */
+int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out);
+
+#endif

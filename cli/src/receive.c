@@ -1,0 +1,417 @@
+/* receive.c: the /ws session loop, message handling and the chat prompt (see receive.h). */
+#include "receive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keys_maint.h"
+#include "net_ws.h"
+#include "outbox.h"
+#include "term.h"
+#include "trust.h"
+#include "util.h"
+
+typedef struct rx {
+    client *c;
+    ws_conn *ws;
+    enum rx_mode mode;
+    char auth_id[16];
+    int authenticated, drained, outstanding, exit_code, stop;
+    uint64_t deadline_ms, auth_at_ms;
+    /* chat */
+    char peer_id[40], peer_name[128], conv[40];
+    char line[4096];
+    size_t line_len;
+    int typing, raw;
+} rx;
+
+/* Ctrl-C in chat/watch: leave the loop cleanly (the terminal is restored, acks flushed). */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void print_message(rx *x, const ls_message *m, const char *sender_id)
+{
+    char who[128], when[32];
+
+    client_username(x->c, sender_id, who, sizeof who);
+    if (x->c->o->json) {
+        char peer[128];
+        client_username(x->c, m->peer_id, peer, sizeof peer);
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:s}", "id", m->server_id,
+                              "conversationId", m->conversation_id, "from", who, "fromId",
+                              sender_id, "deviceId", m->sender_device, "peer", peer,
+                              "outgoing", m->outgoing, "sentAt", (json_int_t)m->sent_at_ms,
+                              "text", m->body);
+        char *s = json_dumps(j, JSON_COMPACT);
+        if (s != NULL)
+            puts(s);
+        free(s);
+        json_decref(j);
+    } else {
+        term_time(m->sent_at_ms, when, sizeof when);
+        if (m->outgoing) {
+            char peer[128];
+            client_username(x->c, m->peer_id, peer, sizeof peer);
+            printf("[%s] you (other device) -> %s: %s\n", when, peer, m->body);
+        } else {
+            printf("[%s] %s: %s\n", when, who, m->body);
+        }
+    }
+    fflush(stdout);
+}
+
+/* The other participant of a conversation (for copies of our own messages). */
+static int peer_of(rx *x, const char *conv, const char *sender, char peer[40])
+{
+    char path[128];
+    http_resp r;
+    json_t *p;
+    size_t i;
+    int rc = -1;
+
+    if (strcmp(sender, x->c->pr.user_id) != 0)
+        return str_copy(peer, 40, sender);
+    if (ls_conversation_peer(x->c->st, conv, peer) == 0)
+        return 0;
+    snprintf(path, sizeof path, "/api/conversations/%s", conv);
+    if (client_api(x->c, "GET", path, NULL, &r) != 0)
+        return -1;
+    json_array_foreach(json_object_get(r.body, "participants"), i, p) {
+        const char *id = json_string_value(json_object_get(json_object_get(p, "user"), "id"));
+        if (id != NULL && strcmp(id, x->c->pr.user_id) != 0)
+            rc = str_copy(peer, 40, id);
+    }
+    http_resp_clear(&r);
+    return rc;
+}
+
+/* A message from a device we have not accepted yet: re-check that user's device list. */
+static void check_sender_device(rx *x, const char *sender, const char *device)
+{
+    char name[128];
+    json_t *devices = NULL;
+
+    if (trust_knows_device(x->c, sender, device))
+        return;
+    client_username(x->c, sender, name, sizeof name);
+    if (client_device_keys(x->c, sender, &devices) == 0)
+        trust_check(x->c, sender, name, devices);
+    json_decref(devices);
+}
+
+static void send_ack(rx *x, json_int_t seq)
+{
+    char id[16];
+
+    if (ws_send(x->ws, "queue:ack", json_pack("{s:I}", "seq", seq), 1, id) == 0)
+        x->outstanding++;
+}
+
+static void on_message_new(rx *x, json_t *d)
+{
+    const char *id = json_string_value(json_object_get(d, "id"));
+    const char *conv = json_string_value(json_object_get(d, "conversationId"));
+    const char *sender = json_string_value(json_object_get(d, "senderId"));
+    const char *device = json_string_value(json_object_get(d, "senderDeviceId"));
+    const char *ct = json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
+    json_int_t seq = json_integer_value(json_object_get(d, "seq"));
+    char peer[40];
+    ls_message m;
+    int rc;
+
+    if (id == NULL || conv == NULL || sender == NULL || device == NULL) {
+        send_ack(x, seq); /* malformed: nothing we can ever read */
+        return;
+    }
+    if (peer_of(x, conv, sender, peer) != 0) {
+        fprintf(stderr, "sotto: cannot tell whom conversation %s is with; will retry later\n", conv);
+        x->exit_code = EXIT_NET;
+        x->stop = 1;
+        return;
+    }
+    check_sender_device(x, sender, device);
+    pr_incoming in = {id, conv, sender, device, ct};
+    rc = pr_receive(&x->c->pr, &in, peer, &m);
+    if (rc < 0) { /* nothing committed: do not ack, stop */
+        fprintf(stderr, "sotto: could not store a message; it stays queued on the server\n");
+        x->exit_code = EXIT_LOCAL;
+        x->stop = 1;
+        return;
+    }
+    if (rc == PR_STORED) {
+        print_message(x, &m, sender);
+        if (x->mode == RX_CHAT && !m.outgoing && strcmp(peer, x->peer_id) == 0)
+            ws_send(x->ws, "message:read", json_pack("{s:s}", "messageId", id), 0, NULL);
+        ls_message_clear(&m);
+    } else if (rc == PR_REFUSED) {
+        char who[128];
+        client_username(x->c, sender, who, sizeof who);
+        fprintf(stderr, "sotto: !!! REFUSED a message from %s (device %s): it failed to decrypt"
+                        " or authenticate, so it is not shown\n", who, device);
+    }
+    send_ack(x, seq);
+}
+
+static void on_receipt(rx *x, json_t *d, int status)
+{
+    const char *id = json_string_value(json_object_get(d, "messageId"));
+
+    if (id == NULL || ls_message_status(x->c->st, id, status) != 0)
+        return;
+    if (x->mode == RX_CHAT && !x->c->o->json)
+        printf("  (%s %s)\n", status == LS_MSG_READ ? "seen:" : "delivered:", id);
+    else if (x->mode == RX_CHAT)
+        printf("{\"event\":\"%s\",\"messageId\":\"%s\"}\n",
+               status == LS_MSG_READ ? "read" : "delivered", id);
+    fflush(stdout);
+}
+
+static void on_authenticated(rx *x)
+{
+    json_t *mine = NULL;
+
+    x->authenticated = 1;
+    /* Our own device list: announce a device added to the account. */
+    if (client_device_keys(x->c, x->c->pr.user_id, &mine) == 0)
+        trust_check(x->c, x->c->pr.user_id, x->c->username ? x->c->username : "you", mine);
+    json_decref(mine);
+    keys_maintain(x->c);
+    outbox_flush(x->c);
+    if (x->mode == RX_CHAT)
+        fprintf(stderr, "  (connected)\n");
+}
+
+static void on_chat_event(rx *x, const char *ev, json_t *d)
+{
+    const char *user = json_string_value(json_object_get(d, "userId"));
+
+    if (x->mode != RX_CHAT || user == NULL || strcmp(user, x->peer_id) != 0)
+        return;
+    if (!strcmp(ev, "typing:start"))
+        fprintf(stderr, "  %s is typing...\n", x->peer_name);
+    else if (!strcmp(ev, "user:online"))
+        fprintf(stderr, "  %s is online\n", x->peer_name);
+    else if (!strcmp(ev, "user:offline"))
+        fprintf(stderr, "  %s went offline\n", x->peer_name);
+}
+
+static void on_event(void *ctx, const char *ev, json_t *frame)
+{
+    rx *x = ctx;
+    json_t *d = json_object_get(frame, "data");
+    const char *id = json_string_value(json_object_get(frame, "id"));
+
+    if (!strcmp(ev, "ack") || !strcmp(ev, "error")) {
+        if (id != NULL && !strcmp(id, x->auth_id) && !strcmp(ev, "error")) {
+            fprintf(stderr, "sotto: the server refused our session: run 'sotto login'\n");
+            x->exit_code = EXIT_AUTH;
+            x->stop = 1;
+        } else if (id != NULL && strcmp(id, x->auth_id) != 0 && x->outstanding > 0) {
+            x->outstanding--;
+        }
+    } else if (!strcmp(ev, "authenticated")) {
+        on_authenticated(x);
+    } else if (!strcmp(ev, "message:new")) {
+        on_message_new(x, d);
+    } else if (!strcmp(ev, "message:edited") || !strcmp(ev, "message:deleted")) {
+        send_ack(x, json_integer_value(json_object_get(d, "seq"))); /* not supported yet */
+    } else if (!strcmp(ev, "queue:drained")) {
+        x->drained = 1;
+    } else if (!strcmp(ev, "message:delivered")) {
+        on_receipt(x, d, LS_MSG_DELIVERED);
+    } else if (!strcmp(ev, "message:read")) {
+        on_receipt(x, d, LS_MSG_READ);
+    } else {
+        on_chat_event(x, ev, d);
+    }
+}
+
+static void print_safety(rx *x)
+{
+    json_t *mine = NULL, *theirs = NULL;
+    char number[SOTTO_SAFETY_DIGITS + 1];
+    uint8_t qr[SOTTO_SAFETY_QRBYTES];
+
+    if (client_device_keys(x->c, x->c->pr.user_id, &mine) == 0 &&
+        client_device_keys(x->c, x->peer_id, &theirs) == 0 &&
+        trust_safety_number(x->c, x->peer_id, mine, theirs, number, qr) == 0) {
+        printf("safety number with %s (compare it with theirs; 'sotto verify %s' shows a QR):\n",
+               x->peer_name, x->peer_name);
+        term_print_safety_number(number);
+    }
+    json_decref(mine);
+    json_decref(theirs);
+}
+
+static void chat_line(rx *x)
+{
+    char sid[40];
+
+    x->line[x->line_len] = '\0';
+    x->line_len = 0;
+    if (x->typing) {
+        ws_send(x->ws, "typing:stop", json_pack("{s:s}", "conversationId", x->conv), 0, NULL);
+        x->typing = 0;
+    }
+    if (!strcmp(x->line, "/quit")) {
+        x->stop = 1;
+    } else if (!strcmp(x->line, "/verify")) {
+        print_safety(x);
+    } else if (x->line[0] != '\0') {
+        int rc = send_text(x->c, x->peer_name, x->line, sid);
+        if (rc == 0)
+            printf("  (sent: %s)\n", sid);
+        else
+            fprintf(stderr, "  (not sent)\n");
+    }
+    fflush(stdout);
+}
+
+/* Reads what stdin has (non-blocking); a full line is sent, a partial one means typing. */
+static void chat_input(rx *x)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    char ch;
+
+    while (poll(&p, 1, 0) == 1) {
+        ssize_t n = read(STDIN_FILENO, &ch, 1);
+        if (n <= 0) {
+            x->stop = 1; /* end of input */
+            return;
+        }
+        if (ch == '\n' || ch == '\r') {
+            if (x->raw)
+                fputc('\n', stdout);
+            chat_line(x);
+            continue;
+        }
+        if (x->raw && (ch == 0x7f || ch == 0x08)) { /* backspace: one UTF-8 character */
+            while (x->line_len > 0 && (x->line[--x->line_len] & 0xc0) == 0x80)
+                ;
+            fputs("\b \b", stdout);
+            fflush(stdout);
+            continue;
+        }
+        if (x->line_len + 1 < sizeof x->line)
+            x->line[x->line_len++] = ch;
+        if (x->raw) {
+            fputc(ch, stdout);
+            fflush(stdout);
+        }
+        if (!x->typing) {
+            ws_send(x->ws, "typing:start", json_pack("{s:s}", "conversationId", x->conv), 0, NULL);
+            x->typing = 1;
+        }
+    }
+}
+
+/* Access tokens live 15 minutes and the server closes a socket whose token expired:
+ * authenticate again on the same socket with a fresh one well before that. */
+#define REAUTH_MS (10u * 60u * 1000u)
+
+static void reauthenticate(rx *x)
+{
+    x->auth_at_ms = now_ms();
+    if (client_refresh(x->c) != 0) {
+        fprintf(stderr, "sotto: could not renew the session; run 'sotto login'\n");
+        return;
+    }
+    ws_send(x->ws, "authenticate", json_pack("{s:s}", "token", x->c->access), 1, x->auth_id);
+}
+
+static int on_tick(void *ctx)
+{
+    rx *x = ctx;
+
+    if (interrupted)
+        return 1;
+    if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS)
+        reauthenticate(x);
+
+    if (x->mode == RX_CHAT && x->authenticated)
+        chat_input(x);
+    if (x->mode == RX_SYNC && x->drained && x->outstanding == 0)
+        return 1;
+    if (x->deadline_ms && now_ms() > x->deadline_ms) {
+        if (x->mode == RX_SYNC) {
+            fprintf(stderr, "sotto: sync timed out\n");
+            x->exit_code = EXIT_NET;
+        }
+        return 1;
+    }
+    return x->stop;
+}
+
+static int chat_setup(rx *x, const char *username)
+{
+    json_t *user = NULL;
+    int rc;
+
+    if ((rc = client_user_by_name(x->c, username, &user)) != 0)
+        return rc;
+    str_copy(x->peer_id, sizeof x->peer_id, json_string_value(json_object_get(user, "id")));
+    str_copy(x->peer_name, sizeof x->peer_name, username);
+    json_decref(user);
+    if ((rc = conversation_with(x->c, x->peer_id, x->conv)) != 0)
+        return rc;
+    /* On a terminal we read key by key (and echo ourselves), so typing:start goes out with
+     * the first key; a pipe delivers what it has, which works the same. */
+    fprintf(stderr, "chat with %s: type a line and press Enter; /verify, /quit\n", username);
+    return 0;
+}
+
+int rx_run(client *c, enum rx_mode mode, const char *peer_username, int timeout_s)
+{
+    rx x;
+    int rc;
+
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.mode = mode;
+    if (mode == RX_SYNC && timeout_s == 0)
+        timeout_s = 30;
+    if (timeout_s > 0)
+        x.deadline_ms = now_ms() + (uint64_t)timeout_s * 1000u;
+    if (mode == RX_CHAT && (rc = chat_setup(&x, peer_username)) != 0)
+        return rc;
+    /* A fresh access token: the socket is authenticated once, with what we have now. */
+    http_resp r;
+    if ((rc = client_api(c, "GET", "/api/users/me", NULL, &r)) != 0)
+        return rc;
+    if (r.status != 200) {
+        rc = client_fail_session(&r, "checking the session");
+        http_resp_clear(&r);
+        return rc;
+    }
+    http_resp_clear(&r);
+    signal(SIGINT, on_sigint);
+    x.raw = mode == RX_CHAT && term_raw_begin() == 0;
+    if (ws_open(&x.ws, c->server, on_event, on_tick, &x) != 0) {
+        term_raw_end();
+        return EXIT_NET;
+    }
+    x.auth_at_ms = now_ms();
+    ws_send(x.ws, "authenticate", json_pack("{s:s}", "token", c->access), 1, x.auth_id);
+    if (ws_run(x.ws) != 0 && x.exit_code == 0) {
+        int code = ws_close_code(x.ws);
+        fprintf(stderr, "sotto: the connection closed%s\n",
+                code == 4403 ? ": this device was revoked" :
+                code == 4409 ? ": this device connected elsewhere" :
+                code == 4401 ? ": the session expired" : "");
+        x.exit_code = code == 4403 || code == 4401 ? EXIT_AUTH : EXIT_NET;
+    }
+    ws_close(x.ws, 2000);
+    term_raw_end();
+    return x.exit_code;
+}

@@ -1,0 +1,181 @@
+/* trust.c: device-set pinning, safety-number change notices and the verified hold. */
+#include "trust.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* {deviceId: signingKey} of a keys listing. */
+static json_t *device_set(const json_t *devices)
+{
+    json_t *set = json_object(), *d;
+    size_t i;
+
+    json_array_foreach(devices, i, d) {
+        const char *id = json_string_value(json_object_get(d, "deviceId"));
+        const char *sk = json_string_value(json_object_get(d, "signingKey"));
+        if (id != NULL && sk != NULL)
+            json_object_set_new(set, id, json_string(sk));
+    }
+    return set;
+}
+
+/* Prints every difference between the old and the new set; returns how many. */
+static int announce(const char *who, int self, json_t *old, json_t *now)
+{
+    const char *id;
+    json_t *v;
+    int n = 0;
+
+    json_object_foreach(old, id, v) {
+        const json_t *nv = json_object_get(now, id);
+        if (nv == NULL)
+            fprintf(stderr, "sotto: !!! %s: device %s was REMOVED\n", who, id), n++;
+        else if (!json_equal(v, nv))
+            fprintf(stderr, "sotto: !!! %s: device %s CHANGED its keys\n", who, id), n++;
+    }
+    json_object_foreach(now, id, v)
+        if (json_object_get(old, id) == NULL)
+            fprintf(stderr, "sotto: !!! %s: a NEW DEVICE %s was added%s\n", who, id,
+                    self ? " to YOUR account (if it was not you, change your password and"
+                           " revoke it: sotto devices revoke ID)" : ""), n++;
+    if (n > 0 && !self)
+        fprintf(stderr, "sotto: !!! the SAFETY NUMBER with %s HAS CHANGED: compare it again with"
+                        " 'sotto verify %s'\n", who, who);
+    return n;
+}
+
+static int save(client *c, ls_contact *ct, const json_t *set)
+{
+    char *json = json_dumps(set, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc;
+
+    if (json == NULL)
+        return EXIT_LOCAL;
+    free(ct->devices_json);
+    ct->devices_json = json;
+    rc = ls_contact_put(c->st, ct);
+    return rc == 0 ? 0 : EXIT_LOCAL;
+}
+
+int trust_check(client *c, const char *user_id, const char *username, const json_t *devices)
+{
+    int self = strcmp(user_id, c->pr.user_id) == 0;
+    json_t *now = device_set(devices), *old = NULL;
+    ls_contact ct;
+    int rc, found = ls_contact_get(c->st, user_id, &ct);
+
+    if (found < 0) {
+        json_decref(now);
+        return EXIT_LOCAL;
+    }
+    if (found == 1) { /* first sight: trust on first use */
+        memset(&ct, 0, sizeof ct);
+        str_copy(ct.user_id, sizeof ct.user_id, user_id);
+        str_copy(ct.username, sizeof ct.username, username);
+        rc = save(c, &ct, now);
+        goto done;
+    }
+    str_copy(ct.username, sizeof ct.username, username);
+    old = json_loads(ct.devices_json, 0, NULL);
+    if (json_equal(old, now)) {
+        ct.hold = 0; /* back to the accepted set */
+        rc = save(c, &ct, now);
+        goto done;
+    }
+    if (old == NULL)
+        old = json_object();
+    if (!ct.hold)
+        announce(username, self, old, now);
+    if (ct.verified && !self) {
+        ct.hold = 1;
+        rc = save(c, &ct, old);
+        fprintf(stderr, "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
+                        " held until you compare the safety number and run"
+                        " 'sotto verify %s --accept'\n", username, username);
+        rc = rc == 0 ? EXIT_TRUST : rc;
+        goto done;
+    }
+    rc = save(c, &ct, now);
+done:
+    json_decref(old);
+    json_decref(now);
+    ls_contact_clear(&ct);
+    return rc;
+}
+
+int trust_accept(client *c, const char *user_id, const char *username, const json_t *devices,
+                 int verified)
+{
+    json_t *now = device_set(devices);
+    ls_contact ct;
+    int rc, found = ls_contact_get(c->st, user_id, &ct);
+
+    if (found < 0) {
+        json_decref(now);
+        return EXIT_LOCAL;
+    }
+    if (found == 1) {
+        memset(&ct, 0, sizeof ct);
+        str_copy(ct.user_id, sizeof ct.user_id, user_id);
+    }
+    str_copy(ct.username, sizeof ct.username, username);
+    ct.hold = 0;
+    if (verified >= 0)
+        ct.verified = verified;
+    rc = save(c, &ct, now);
+    json_decref(now);
+    ls_contact_clear(&ct);
+    return rc;
+}
+
+int trust_knows_device(client *c, const char *user_id, const char *device_id)
+{
+    ls_contact ct;
+    json_t *set;
+    int known = 0;
+
+    if (ls_contact_get(c->st, user_id, &ct) != 0)
+        return 0;
+    if ((set = json_loads(ct.devices_json, 0, NULL)) != NULL)
+        known = json_object_get(set, device_id) != NULL;
+    json_decref(set);
+    ls_contact_clear(&ct);
+    return known;
+}
+
+/* The signing keys of a listing, n x 32 bytes (malloc()ed). */
+static uint8_t *signing_keys(const json_t *devices, size_t *n)
+{
+    size_t cap = json_array_size(devices), i;
+    uint8_t *keys = malloc(cap ? cap * 32 : 1);
+    json_t *d;
+
+    *n = 0;
+    if (keys == NULL)
+        return NULL;
+    json_array_foreach(devices, i, d)
+        if (b64_decode_fixed(json_string_value(json_object_get(d, "signingKey")),
+                             keys + *n * 32, 32) == 0)
+            (*n)++;
+    return keys;
+}
+
+int trust_safety_number(client *c, const char *user_id, const json_t *my_devices,
+                        const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],
+                        uint8_t qr[SOTTO_SAFETY_QRBYTES])
+{
+    size_t na, nb;
+    uint8_t *ka = signing_keys(my_devices, &na), *kb = signing_keys(their_devices, &nb);
+    int rc = -1;
+
+    if (ka != NULL && kb != NULL &&
+        sotto_safety_number(out, c->pr.user_id, ka, na, user_id, kb, nb) == 0 &&
+        sotto_safety_qr(qr, c->pr.user_id, ka, na, user_id, kb, nb) == 0)
+        rc = 0;
+    free(ka);
+    free(kb);
+    return rc;
+}

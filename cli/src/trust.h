@@ -1,0 +1,28 @@
+/* trust.h: who we believe a contact's devices are, and what happens when that changes.
+ *
+ * For each user we keep the device set we last accepted (deviceId -> signing key). A new,
+ * removed or changed device changes the safety number: it is announced loudly on stderr.
+ * For an unverified contact the new set is then accepted (trust on first use, with the
+ * warning). For a contact marked verified the old set stays and sending is held until the
+ * user runs `sotto verify USER --accept`. A change on one's own account (a device added or
+ * removed) is announced the same way; one's own account is never held.
+ */
+#ifndef SOTTO_CLI_TRUST_H
+#define SOTTO_CLI_TRUST_H
+
+#include "client.h"
+
+/* devices: the array of GET /api/keys/users/:id. Returns 0 (go on), EXIT_TRUST (sending to
+ * this user is held) or EXIT_LOCAL. */
+int trust_check(client *c, const char *user_id, const char *username, const json_t *devices);
+/* Accepts the current set (clears the hold); verified: 1 mark verified, 0 clear, -1 keep. */
+int trust_accept(client *c, const char *user_id, const char *username, const json_t *devices,
+                 int verified);
+/* 1 when the device is in the accepted set of the user. */
+int trust_knows_device(client *c, const char *user_id, const char *device_id);
+/* The 60-digit safety number of us and the user from both device lists. */
+int trust_safety_number(client *c, const char *user_id, const json_t *my_devices,
+                        const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],
+                        uint8_t qr[SOTTO_SAFETY_QRBYTES]);
+
+#endif

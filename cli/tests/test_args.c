@@ -1,0 +1,101 @@
+/* test_args.c: the command line parses into the right fields, wherever options stand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "args.h"
+
+static int parse(cli_opts *o, char **argv)
+{
+    char err[128];
+    int argc = 0;
+
+    while (argv[argc])
+        argc++;
+    return args_parse(o, argc, argv, err, sizeof err);
+}
+
+static void test_send(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *argv[] = {"sotto", "--profile", "/p", "send", "bob", "hello there", "--json", NULL};
+    assert_int_equal(parse(&o, argv), 0);
+    assert_string_equal(o.cmd, "send");
+    assert_string_equal(o.profile, "/p");
+    assert_int_equal(o.npos, 2);
+    assert_string_equal(o.pos[0], "bob");
+    assert_string_equal(o.pos[1], "hello there");
+    assert_int_equal(o.json, 1);
+}
+
+static void test_dash_text(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *argv[] = {"sotto", "send", "bob", "--", "--not-an-option", NULL};
+    assert_int_equal(parse(&o, argv), 0);
+    assert_string_equal(o.pos[1], "--not-an-option");
+}
+
+static void test_register_options(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *argv[] = {"sotto", "register", "--email", "a@b.c", "--username", "al",
+                    "--password-stdin", "--server", "http://x:1", NULL};
+    assert_int_equal(parse(&o, argv), 0);
+    assert_string_equal(o.email, "a@b.c");
+    assert_string_equal(o.username, "al");
+    assert_int_equal(o.password_stdin, 1);
+    assert_string_equal(o.server, "http://x:1");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *a1[] = {"sotto", NULL};
+    char *a2[] = {"sotto", "fly", NULL};
+    char *a3[] = {"sotto", "send", "bob", NULL};
+    char *a4[] = {"sotto", "--bogus", "whoami", NULL};
+    char *a5[] = {"sotto", "users", "list", "x", NULL};
+    char *a6[] = {"sotto", "watch", "--timeout", "-3", NULL};
+    char *a7[] = {"sotto", "login", "--email", NULL};
+    assert_int_equal(parse(&o, a1), -1);
+    assert_int_equal(parse(&o, a2), -1);
+    assert_int_equal(parse(&o, a3), -1);
+    assert_int_equal(parse(&o, a4), -1);
+    assert_int_equal(parse(&o, a5), -1);
+    assert_int_equal(parse(&o, a6), -1);
+    assert_int_equal(parse(&o, a7), -1);
+}
+
+static void test_verify_flags(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *argv[] = {"sotto", "verify", "--mark-verified", "bob", "--accept", NULL};
+    assert_int_equal(parse(&o, argv), 0);
+    assert_int_equal(o.mark_verified, 1);
+    assert_int_equal(o.accept, 1);
+    assert_string_equal(o.pos[0], "bob");
+    char *h[] = {"sotto", "history", "bob", "--search", "lunch", "--limit", "5", NULL};
+    assert_int_equal(parse(&o, h), 0);
+    assert_string_equal(o.search, "lunch");
+    assert_int_equal(o.limit, 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_send), cmocka_unit_test(test_dash_text),
+        cmocka_unit_test(test_register_options), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_verify_flags),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,374 @@
+/* test_protocol.c: two (and three) in-process clients talk through the protocol glue with
+ * no server: the test plays the server by handing over bundles and envelopes. Covers every
+ * save-before-acting crash point, duplicates, a tampered envelope and device-list amends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "crash.h"
+#include "helpers.h"
+#include "profile.h"
+#include "protocol.h"
+#include "util.h"
+
+#define CONV "0190a000-0000-7000-8000-00000000c0de"
+
+typedef struct client {
+    char dir[600];
+    ls_store *st;
+    pr_ctx pr;
+} client;
+
+typedef struct world {
+    char *root;
+    client alice, alice2, bob;
+} world;
+
+static const char *crash_at;
+static int crash_hook(const char *point)
+{
+    return crash_at != NULL && strcmp(point, crash_at) == 0;
+}
+
+static void client_make(world *w, client *c, const char *name, const char *user, const char *dev)
+{
+    snprintf(c->dir, sizeof c->dir, "%s/%s", w->root, name);
+    assert_int_equal(profile_open(c->dir, 1, &c->st), 0);
+    assert_int_equal(pr_account_create(&c->pr, c->st, 5), 0);
+    assert_int_equal(ls_kv_put_str(c->st, "user_id", user), 0);
+    assert_int_equal(ls_kv_put_str(c->st, "device_id", dev), 0);
+    pr_ctx_free(&c->pr);
+    assert_int_equal(pr_ctx_load(&c->pr, c->st), 0);
+}
+
+/* Closes and reopens a client, as a restarted process would. */
+static void client_restart(client *c)
+{
+    pr_ctx_free(&c->pr);
+    ls_close(c->st);
+    assert_int_equal(profile_open(c->dir, 0, &c->st), 0);
+    assert_int_equal(pr_ctx_load(&c->pr, c->st), 0);
+}
+
+static void client_free(client *c)
+{
+    pr_ctx_free(&c->pr);
+    ls_close(c->st);
+}
+
+/* What POST /keys/claim would hand out for c: its bundle with a fresh one-time key. */
+static void claim(client *c, pr_target *t)
+{
+    sotto_prekey otk;
+
+    memset(t, 0, sizeof *t);
+    str_copy(t->user_id, sizeof t->user_id, c->pr.user_id);
+    str_copy(t->device_id, sizeof t->device_id, c->pr.device_id);
+    assert_int_equal(sotto_account_generate_one_time_keys(c->pr.acct, 1, &otk), 0);
+    assert_int_equal(ls_account_save(c->st, c->pr.acct), 0);
+    sotto_account_bundle(c->pr.acct, &t->bundle);
+    t->bundle.has_one_time_pre_key = 1;
+    t->bundle.one_time_pre_key = otk;
+    t->has_bundle = 1;
+}
+
+static void target_known(client *c, pr_target *t)
+{
+    memset(t, 0, sizeof *t);
+    str_copy(t->user_id, sizeof t->user_id, c->pr.user_id);
+    str_copy(t->device_id, sizeof t->device_id, c->pr.device_id);
+}
+
+/* The envelope for device `dev` in an outbox row, as a pr_incoming. */
+static char *outbox_envelope(client *from, const char *client_id, const char *dev)
+{
+    char *conv, *json, *ct = NULL;
+    json_t *arr;
+    size_t i;
+    json_t *e;
+
+    assert_int_equal(ls_outbox_get(from->st, client_id, &conv, &json), 0);
+    arr = json_loads(json, 0, NULL);
+    json_array_foreach(arr, i, e)
+        if (strcmp(json_string_value(json_object_get(e, "deviceId")), dev) == 0)
+            ct = strdup(json_string_value(json_object_get(e, "ciphertext")));
+    json_decref(arr);
+    free(conv);
+    free(json);
+    return ct;
+}
+
+static int deliver(client *from, client *to, const char *client_id, const char *server_id,
+                   const char *peer, ls_message *out)
+{
+    char *ct = outbox_envelope(from, client_id, to->pr.device_id);
+    pr_incoming in = {server_id, CONV, from->pr.user_id, from->pr.device_id, ct};
+    int rc;
+
+    assert_non_null(ct);
+    rc = pr_receive(&to->pr, &in, peer, out);
+    free(ct);
+    return rc;
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+
+    assert_int_equal(sotto_init(), 0);
+    w->root = tmp_dir();
+    client_make(w, &w->alice, "alice", "aaaaaaaa-0000-4000-8000-000000000001",
+                "aaaaaaaa-0000-4000-8000-0000000000d1");
+    client_make(w, &w->alice2, "alice2", "aaaaaaaa-0000-4000-8000-000000000001",
+                "aaaaaaaa-0000-4000-8000-0000000000d2");
+    client_make(w, &w->bob, "bob", "bbbbbbbb-0000-4000-8000-000000000002",
+                "bbbbbbbb-0000-4000-8000-0000000000d1");
+    crash_set_hook(crash_hook);
+    crash_at = NULL;
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    client_free(&w->alice);
+    client_free(&w->alice2);
+    client_free(&w->bob);
+    rm_tree(w->root);
+    free(w->root);
+    free(w);
+    crash_set_hook(NULL);
+    return 0;
+}
+
+static const char *BOB = "bbbbbbbb-0000-4000-8000-000000000002";
+static const char *ALICE = "aaaaaaaa-0000-4000-8000-000000000001";
+
+/* Alice sends to Bob and her other device; both read it; Bob answers; duplicates are acked
+ * without being shown twice. */
+static void test_conversation(void **state)
+{
+    world *w = *state;
+    pr_target t[2];
+    char id[40];
+    ls_message m;
+
+    claim(&w->bob, &t[0]);
+    claim(&w->alice2, &t[1]);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "hello bob", t, 2, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "hello bob");
+    assert_int_equal(m.outgoing, 0);
+    ls_message_clear(&m);
+    assert_int_equal(deliver(&w->alice, &w->alice2, id, "s1", BOB, &m), PR_STORED);
+    assert_string_equal(m.body, "hello bob");
+    assert_int_equal(m.outgoing, 1); /* a copy of her own message */
+    ls_message_clear(&m);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), PR_DUPLICATE);
+    assert_int_equal(pr_send_done(&w->alice.pr, id, "s1"), 0);
+
+    /* Bob answers over the session Alice started (no claim needed). */
+    target_known(&w->alice, &t[0]);
+    assert_int_equal(pr_has_session(&w->bob.pr, ALICE, w->alice.pr.device_id), 1);
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "hi alice", t, 1, id), 0);
+    assert_int_equal(deliver(&w->bob, &w->alice, id, "s2", BOB, &m), PR_STORED);
+    assert_string_equal(m.body, "hi alice");
+    ls_message_clear(&m);
+
+    /* Restarted clients continue their sessions. */
+    client_restart(&w->alice);
+    client_restart(&w->bob);
+    target_known(&w->bob, &t[0]);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "after restart", t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s3", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "after restart");
+    ls_message_clear(&m);
+}
+
+/* Crash after encrypt+commit, before send: the stored envelope is what gets sent later. */
+static void test_crash_after_encrypt(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40], *conv, *json;
+    ls_message m;
+
+    claim(&w->bob, &t);
+    crash_at = "send-after-commit";
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "survives", &t, 1, id), -1);
+    crash_at = NULL;
+    client_restart(&w->alice);
+    assert_int_equal(ls_outbox_get(w->alice.st, id, &conv, &json), 0);
+    free(conv);
+    free(json);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "survives");
+    ls_message_clear(&m);
+    /* The next message uses the next key: Bob decrypts it too. */
+    target_known(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "next", &t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s2", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "next");
+    ls_message_clear(&m);
+}
+
+/* Crash before the commit: nothing was stored or sent; the state on disk is the old one. */
+static void test_crash_before_encrypt_commit(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40], *conv, *json;
+    ls_message m;
+
+    claim(&w->bob, &t);
+    crash_at = "send-before-commit";
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "lost", &t, 1, id), -1);
+    crash_at = NULL;
+    client_restart(&w->alice);
+    assert_int_equal(ls_outbox_get(w->alice.st, id, &conv, &json), 1);
+    assert_int_equal(ls_message_get(w->alice.st, id, &m), 1);
+    assert_int_equal(pr_has_session(&w->alice.pr, BOB, w->bob.pr.device_id), 0);
+}
+
+/* Crash between decrypt and commit: redelivery decrypts; after commit, before ack: shown once. */
+static void test_crash_receive(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40];
+    ls_message m;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "once", &t, 1, id), 0);
+    crash_at = "receive-before-commit";
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), -1);
+    crash_at = NULL;
+    client_restart(&w->bob);
+    assert_int_equal(ls_message_get(w->bob.st, "s1", &m), 1);
+    crash_at = "receive-after-commit";
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), -1);
+    crash_at = NULL;
+    client_restart(&w->bob);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), PR_DUPLICATE);
+    assert_int_equal(ls_message_get(w->bob.st, "s1", &m), 0);
+    assert_string_equal(m.body, "once");
+    ls_message_clear(&m);
+}
+
+/* A flipped byte is refused and stored only as "refused"; the session goes on. */
+static void test_tampered(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40], *ct;
+    uint8_t *raw;
+    size_t len;
+    ls_message m;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "first", &t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), PR_STORED);
+    target_known(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "secret", &t, 1, id), 0);
+    ct = outbox_envelope(&w->alice, id, w->bob.pr.device_id);
+    assert_int_equal(b64_decode(ct, &raw, &len), 0);
+    raw[len - 20] ^= 1;
+    free(ct);
+    ct = b64_encode(raw, len);
+    free(raw);
+    pr_incoming in = {"s2", CONV, ALICE, w->alice.pr.device_id, ct};
+    assert_int_equal(pr_receive(&w->bob.pr, &in, ALICE, NULL), PR_REFUSED);
+    free(ct);
+    assert_int_equal(ls_message_get(w->bob.st, "s2", &m), 0);
+    assert_null(m.body);
+    assert_int_equal(m.status, LS_MSG_REFUSED);
+    ls_message_clear(&m);
+    /* The genuine envelope is still decryptable later (state unchanged by the refusal). */
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s3", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "secret");
+    ls_message_clear(&m);
+}
+
+/* device_list_mismatch: drop a removed device's envelope, add one for a new device. */
+static void test_amend(void **state)
+{
+    world *w = *state;
+    pr_target t, add;
+    char id[40], *ct;
+    ls_message m;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "amended", &t, 1, id), 0);
+    claim(&w->alice2, &add);
+    const char *extra[] = {w->bob.pr.device_id};
+    assert_int_equal(pr_outbox_amend(&w->alice.pr, id, extra, 1, &add, 1), 0);
+    ct = outbox_envelope(&w->alice, id, w->bob.pr.device_id);
+    assert_null(ct);
+    assert_int_equal(deliver(&w->alice, &w->alice2, id, "s1", BOB, &m), PR_STORED);
+    assert_string_equal(m.body, "amended");
+    ls_message_clear(&m);
+    assert_int_equal(pr_send_done(&w->alice.pr, id, "s1"), 0);
+    assert_int_equal(ls_message_get(w->alice.st, id, &m), 0);
+    assert_int_equal(m.status, LS_MSG_SENT);
+    assert_string_equal(m.server_id, "s1");
+    ls_message_clear(&m);
+}
+
+/* No plaintext in any profile file, as text, base64 or hex. */
+static void test_no_plaintext(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40];
+    const char *marker = "PLAINTEXT-MARKER-4e1d";
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, marker, &t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, NULL), PR_STORED);
+    assert_false(dir_leaks(w->alice.dir, marker));
+    assert_false(dir_leaks(w->bob.dir, marker));
+    client_restart(&w->alice);
+    client_restart(&w->bob);
+    assert_false(dir_leaks(w->alice.dir, marker));
+    assert_false(dir_leaks(w->bob.dir, marker));
+}
+
+static void test_bundle_json_roundtrip(void **state)
+{
+    world *w = *state;
+    sotto_prekey otk;
+    sotto_bundle b, mine;
+    json_t *j, *dev;
+
+    assert_int_equal(sotto_account_generate_one_time_keys(w->bob.pr.acct, 1, &otk), 0);
+    j = pr_bundle_json(w->bob.pr.acct, &otk, 1);
+    assert_non_null(j);
+    dev = json_deep_copy(j);
+    json_object_set(dev, "oneTimePreKey", json_array_get(json_object_get(j, "oneTimePreKeys"), 0));
+    assert_int_equal(pr_bundle_parse(dev, &b), 0);
+    sotto_account_bundle(w->bob.pr.acct, &mine);
+    assert_memory_equal(b.signing_key, mine.signing_key, 32);
+    assert_int_equal(b.has_one_time_pre_key, 1);
+    assert_int_equal(b.one_time_pre_key.key_id, otk.key_id);
+    assert_int_equal(sotto_bundle_verify(&b), 0);
+    json_decref(j);
+    json_decref(dev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after_encrypt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_before_encrypt_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_receive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundle_json_roundtrip, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

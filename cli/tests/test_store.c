@@ -1,0 +1,181 @@
+/* test_store.c: the local store seals every sensitive value, binds it to its slot, keeps
+ * transactions atomic, and the profile has the right modes and key handling. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "localstore.h"
+#include "profile.h"
+
+static const char MARKER[] = "MARKER-store-7f3a9c";
+
+static int setup(void **state)
+{
+    assert_int_equal(sotto_init(), 0);
+    *state = tmp_dir();
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    rm_tree(*state);
+    free(*state);
+    return 0;
+}
+
+static void test_profile_modes(void **state)
+{
+    char dir[512], path[600];
+    struct stat sb;
+    ls_store *st = NULL;
+
+    snprintf(dir, sizeof dir, "%s/p/q", (char *)*state);
+    assert_int_equal(profile_open(dir, 0, &st), 1);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    ls_close(st);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    snprintf(path, sizeof path, "%s/profile.key", dir);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, 32);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    ls_close(st);
+}
+
+static void test_passphrase(void **state)
+{
+    char dir[512];
+    ls_store *st = NULL;
+
+    snprintf(dir, sizeof dir, "%s/pp", (char *)*state);
+    setenv("SOTTO_PASSPHRASE", "right horse", 1);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    assert_int_equal(ls_kv_put_str(st, "x", MARKER), 0);
+    ls_close(st);
+    setenv("SOTTO_PASSPHRASE", "wrong horse", 1);
+    assert_int_equal(profile_open(dir, 0, &st), -1);
+    unsetenv("SOTTO_PASSPHRASE");
+    assert_int_equal(profile_open(dir, 0, &st), -1);
+    setenv("SOTTO_PASSPHRASE", "right horse", 1);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    char *v = NULL;
+    assert_int_equal(ls_kv_get_str(st, "x", &v), 0);
+    assert_string_equal(v, MARKER);
+    free(v);
+    ls_close(st);
+    unsetenv("SOTTO_PASSPHRASE");
+    assert_false(dir_leaks(dir, MARKER));
+}
+
+static void test_sealed_and_bound(void **state)
+{
+    char dir[512], db[600];
+    ls_store *st = NULL;
+    sqlite3 *raw;
+    uint8_t *v;
+    size_t len;
+
+    snprintf(dir, sizeof dir, "%s/s", (char *)*state);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    assert_int_equal(ls_kv_put_str(st, "a", MARKER), 0);
+    assert_int_equal(ls_kv_put_str(st, "b", "other"), 0);
+    ls_message m = {.id = "11111111-1111-4111-8111-111111111111", .conversation_id = "c",
+                    .peer_id = "p", .sender_device = "d", .outgoing = 1, .sent_at_ms = 5};
+    char body[] = "MARKER-store-7f3a9c";
+    m.body = body;
+    m.body_len = strlen(MARKER);
+    assert_int_equal(ls_message_put(st, &m), 0);
+    ls_close(st);
+    assert_false(dir_leaks(dir, MARKER));
+
+    /* A sealed value copied into another row must not open there. */
+    snprintf(db, sizeof db, "%s/sotto.db", dir);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "UPDATE kv SET value = (SELECT value FROM kv WHERE name='a')"
+                                       " WHERE name='b'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    assert_int_equal(ls_kv_get(st, "b", &v, &len), -1);
+    assert_int_equal(ls_kv_get(st, "a", &v, &len), 0);
+    assert_memory_equal(v, MARKER, len);
+    ls_secret_free(v);
+    ls_message got;
+    assert_int_equal(ls_message_get(st, m.id, &got), 0);
+    assert_string_equal(got.body, MARKER);
+    ls_message_clear(&got);
+    ls_close(st);
+}
+
+static void test_transactions(void **state)
+{
+    char dir[512];
+    ls_store *st = NULL;
+    uint8_t *v;
+    size_t len;
+
+    snprintf(dir, sizeof dir, "%s/t", (char *)*state);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    assert_int_equal(ls_begin(st), 0);
+    assert_int_equal(ls_kv_put_str(st, "gone", "x"), 0);
+    assert_int_equal(ls_outbox_put(st, "id1", "conv", "[]"), 0);
+    ls_rollback(st);
+    assert_int_equal(ls_kv_get(st, "gone", &v, &len), 1);
+    char *conv, *json;
+    assert_int_equal(ls_outbox_get(st, "id1", &conv, &json), 1);
+    /* An open transaction that is never committed (a crash) leaves nothing either. */
+    assert_int_equal(ls_begin(st), 0);
+    assert_int_equal(ls_kv_put_str(st, "gone", "x"), 0);
+    ls_close(st);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    assert_int_equal(ls_kv_get(st, "gone", &v, &len), 1);
+    assert_int_equal(ls_outbox_put(st, "id2", "conv", "[1]"), 0);
+    assert_int_equal(ls_outbox_get(st, "id2", &conv, &json), 0);
+    assert_string_equal(json, "[1]");
+    free(conv);
+    free(json);
+    ls_close(st);
+}
+
+static void test_contacts_conversations(void **state)
+{
+    char dir[512], peer[40];
+    ls_store *st = NULL;
+    ls_contact c = {.user_id = "u1", .username = "alice", .verified = 1};
+    ls_contact got;
+
+    snprintf(dir, sizeof dir, "%s/c", (char *)*state);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    char devs[] = "{\"d1\":\"key\"}";
+    c.devices_json = devs;
+    assert_int_equal(ls_contact_put(st, &c), 0);
+    assert_int_equal(ls_contact_find(st, "alice", &got), 0);
+    assert_string_equal(got.devices_json, "{\"d1\":\"key\"}");
+    assert_int_equal(got.verified, 1);
+    ls_contact_clear(&got);
+    assert_int_equal(ls_contact_get(st, "nobody", &got), 1);
+    assert_int_equal(ls_conversation_put(st, "conv1", "u1"), 0);
+    assert_int_equal(ls_conversation_peer(st, "conv1", peer), 0);
+    assert_string_equal(peer, "u1");
+    assert_int_equal(ls_conversation_for(st, "u1", peer), 0);
+    assert_string_equal(peer, "conv1");
+    ls_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_profile_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passphrase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_and_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contacts_conversations, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,70 @@
+// E2E 6: two interactive `chat` sessions over piped stdin: messages as they arrive, typing,
+// delivered and seen marks, /verify and /quit.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { assertNoPlaintext, cliPath, marker, send, sync, user, world } from './lib/e2e.mjs';
+
+function chat(w, profile, peer) {
+  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, '--json'],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = { child, out: '', err: '' };
+  child.stdout.on('data', (d) => { c.out += d; });
+  child.stderr.on('data', (d) => { c.err += d; });
+  c.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  c.lines = () => c.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  c.waitFor = async (pred, what, ms = 10000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (pred(c)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${what}\nstdout:\n${c.out}\nstderr:\n${c.err}`);
+  };
+  c.type = (s) => child.stdin.write(s);
+  return c;
+}
+
+describe('interactive chat', () => {
+  let w, a, b;
+  before(async () => {
+    w = await world();
+    a = await user(w, 'a');
+    b = await user(w, 'b');
+    // Typing and presence flow once both have written in the conversation.
+    await send(w, a, b, marker(w, 'open'));
+    await sync(w, b.devices[0]);
+    await send(w, b, a, marker(w, 'open'));
+    await sync(w, a.devices[0]);
+  });
+  after(async () => { await w?.close(); });
+
+  test('messages, typing, delivered and seen marks, /verify, /quit', async () => {
+    const ca = chat(w, a.devices[0], b);
+    const cb = chat(w, b.devices[0], a);
+    await ca.waitFor((c) => c.err.includes('(connected)'), 'a connected');
+    await cb.waitFor((c) => c.err.includes('(connected)'), 'b connected');
+
+    ca.type('typing in progre');
+    await cb.waitFor((c) => c.err.includes('is typing'), 'typing notice');
+    const m = marker(w, 'chat');
+    ca.type(`ss ${m}\n`);
+    await cb.waitFor((c) => c.lines().some((l) => l.text === `typing in progress ${m}`), 'b shows the message');
+    await ca.waitFor((c) => c.lines().some((l) => l.event === 'delivered'), 'delivered mark');
+    await ca.waitFor((c) => c.lines().some((l) => l.event === 'read'), 'seen mark');
+
+    const m2 = marker(w, 'reply');
+    cb.type(`${m2}\n`);
+    await ca.waitFor((c) => c.lines().some((l) => l.text === m2 && l.from === b.name), 'a shows the reply');
+
+    ca.type('/verify\n');
+    await ca.waitFor((c) => /safety number with/.test(c.out), 'safety number');
+    ca.type('/quit\n');
+    cb.child.stdin.end(); // end of input ends the chat too
+    assert.equal(await ca.exited, 0, ca.err);
+    assert.equal(await cb.exited, 0, cb.err);
+    assert.doesNotMatch(ca.err + cb.err, /Sanitizer|runtime error/);
+  });
+
+  test('no plaintext marker on the server or unencrypted in the profiles', () => assertNoPlaintext(w));
+});
