@@ -138,6 +138,10 @@ static int auth_mail(struct auth_state *a, const struct config *c, char *err, si
 				       .tls = auth_mail_tls(c->smtp_tls),
 				       .timeout_s = c->smtp_timeout, .ca_file = c->smtp_ca_file};
 
+		/* Loads lib/sotto_mail_smtp.so and runs curl_global_init: here, on the main
+		 * thread at start, before any worker exists (not thread-safe in older libcurl). */
+		if (mail_smtp_load(c->module_dir, err, errlen))
+			return -1;
 		a->mail = mail_smtp_create(&sc);
 		if (!a->mail)
 			snprintf(err, errlen, "SMTP_URL: not usable with SMTP_TLS=%s (plain SMTP "

@@ -15,7 +15,8 @@
 
 static struct store_config backend_store_config(const struct config *cfg)
 {
-	struct store_config sc = {.database_url = cfg->database_url, .data_dir = cfg->data_dir};
+	struct store_config sc = {.database_url = cfg->database_url, .data_dir = cfg->data_dir,
+				  .module_dir = cfg->module_dir};
 
 	return sc;
 }

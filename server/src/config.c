@@ -132,6 +132,9 @@ static const struct config_row config_table[] = {
 	 "debug, info, warn or error"},
 	{"WEB_ROOT", CT_STR, 0, 4096, "./web/dist", F(web_root), NULL,
 	 "built web client served at / (index.html, /assets/...)"},
+	{"SOTTO_MODULE_DIR", CT_STR, 0, 4096, NULL, F(module_dir), NULL,
+	 "directory of the optional driver modules (sotto_store_pg.so, sotto_mail_smtp.so); "
+	 "unset: ../lib beside sottod"},
 	{"WORKERS", CT_INT, 1, 64, "4", F(workers), NULL,
 	 "worker threads for blocking work (store, Argon2, files)"},
 	{"WORK_QUEUE_MAX", CT_INT, 16, 1000000, "4096", F(queue_max), NULL,

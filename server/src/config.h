@@ -46,6 +46,7 @@ struct config {
 	char *tls_key_file;
 	long log_level;            /* enum log_level */
 	char *web_root;
+	char *module_dir;          /* SOTTO_MODULE_DIR; NULL = ../lib beside the binary */
 	long workers;
 	long queue_max;            /* pool queue bound */
 	long body_limit;           /* default per-route JSON body limit, bytes */

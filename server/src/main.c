@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "backend.h"
@@ -143,12 +143,16 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc = 1;
 
+	/* Everything sottod creates (sotto.db and its -wal and -shm, secrets, outbox, blobs) is
+	 * for its own user only, whatever umask it was started with. */
+	umask(077);
 	if ((rc = main_args(argc, argv)) >= 0)
 		return rc;
 	rc = 1;
-	/* Both before any thread exists: neither is thread-safe to initialise. */
-	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "sottod: libsodium or libcurl failed to initialise\n");
+	/* Before any thread exists: not thread-safe to initialise. (libcurl, for SMTP mail, is
+	 * initialised when auth_create loads its module, still before any thread.) */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sottod: libsodium failed to initialise\n");
 		return 1;
 	}
 	if (main_configure(&cfg, &srv, err, sizeof(err))) {
@@ -161,7 +165,6 @@ int main(int argc, char **argv)
 	if (!auth) {
 		fprintf(stderr, "sottod: %s\n", err);
 		config_free(&cfg);
-		curl_global_cleanup();
 		return EXIT_CONFIG;
 	}
 #endif
@@ -223,6 +226,5 @@ done:
 #endif
 	log_info("server.exit", "code=%d", rc);
 	config_free(&cfg);
-	curl_global_cleanup();
 	return rc;
 }

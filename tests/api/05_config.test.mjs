@@ -61,6 +61,12 @@ test('secrets are generated once in DATA_DIR with mode 0600 and reused', async (
   const first = readFileSync(file, 'utf8');
   assert.match(first, /^JWT_SECRET=[0-9a-f]{64}\nMFA_ENCRYPTION_KEY=[0-9a-f]{64}\n$/);
   assert.ok(!s.log.includes(first.split('\n')[0].split('=')[1]), 'secret never logged');
+  // The SQLite database and its WAL and shared-memory files are private too (umask 077).
+  if (!(await runSottod({}, ['--version'])).stdout.includes('store=none')) {
+    for (const f of ['sotto.db', 'sotto.db-wal', 'sotto.db-shm']) {
+      assert.equal(statSync(path.join(s.dataDir, f)).mode & 0o777, 0o600, f);
+    }
+  }
   // Restart on the same DATA_DIR: same secrets.
   s.child.kill('SIGTERM');
   await s.exited;

@@ -1,11 +1,14 @@
 /* The mail interface: how sottod sends verification and reset mail. Two implementations,
  * chosen once at start from configuration: the outbox (an .eml file per mail in
- * DATA_DIR/outbox, the default) and SMTP through libcurl (when SMTP_URL is set).
+ * DATA_DIR/outbox, the default) and SMTP through libcurl (when SMTP_URL is set). SMTP is a
+ * module, lib/sotto_mail_smtp.so, loaded by mail_smtp_load only when it is configured, so
+ * sottod never links libcurl (and the Kerberos, LDAP, ... it pulls in).
  * Both pass the contract suite in server/tests/mail. */
 #ifndef SOTTO_MAIL_H
 #define SOTTO_MAIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define MAIL_ADDR_MAX 254U      /* RFC 5321 path limit */
 #define MAIL_SUBJECT_MAX 200U   /* bytes of UTF-8 */
@@ -65,10 +68,35 @@ typedef struct mail_smtp_config {
     const char *ca_file;  /* SMTP_CA_FILE: optional PEM bundle to trust instead of the system's */
 } mail_smtp_config;
 
-/* SMTP through libcurl. Validates the configuration (scheme, host, from address, TLS rules)
- * without connecting. Call curl_global_init() once at start-up before any thread exists
- * (sottod's main does it). Strings are copied. NULL on a bad configuration or error. */
+/* Loads the SMTP module (MAIL_SMTP_MODULE_FILE, from module_dir: SOTTO_MODULE_DIR, NULL for
+ * ../lib beside the binary; see module.h for the checks) and runs its init, which calls
+ * curl_global_init once. Call it on the main thread at start-up, before any thread that may
+ * send mail exists: curl_global_init is not thread-safe before libcurl 7.84. Once it has
+ * succeeded, later calls return 0 at once; a failure is not remembered. 0, or -1 with one line
+ * naming SMTP_URL in err. */
+int mail_smtp_load(const char *module_dir, char *err, size_t errlen);
+
+/* SMTP through libcurl (the module). Validates the configuration (scheme, host, from address,
+ * TLS rules) without connecting. Strings are copied. NULL on a bad configuration or error, or
+ * when mail_smtp_load has not succeeded. */
 mail *mail_smtp_create(const mail_smtp_config *cfg);
+
+/* What the SMTP module exports (one symbol, MAIL_SMTP_MODULE_SYMBOL; the rest is hidden). The
+ * first two members are module.h's ABI check: bump MAIL_SMTP_MODULE_ABI whenever this struct,
+ * mail_smtp_config or mail_iface changes. The module and every mail it creates live until exit
+ * (it is never unloaded). */
+#define MAIL_SMTP_MODULE_ABI 1
+#define MAIL_SMTP_MODULE_SYMBOL "sotto_mail_smtp_module"
+#define MAIL_SMTP_MODULE_FILE "sotto_mail_smtp.so"
+struct mail_smtp_module {
+    uint32_t abi;         /* MAIL_SMTP_MODULE_ABI of the build that made the module */
+    uint32_t config_size; /* sizeof(mail_smtp_config) in that build */
+    /* curl_global_init(CURL_GLOBAL_DEFAULT), once, under the module's mutex; later calls
+     * return the first result. Main thread, before any sender exists. 0 or -1. */
+    int (*const init)(void);
+    /* As mail_smtp_create; NULL if init has not succeeded. */
+    mail *(*const create)(const mail_smtp_config *cfg);
+};
 
 /* Shared by both implementations (message.c). Checks the arguments of send (see above) and
  * renders an RFC 5322 message with CRLF line ends: Date, From, To, Subject (RFC 2047

@@ -1,13 +1,21 @@
 /* The SMTP mail implementation over libcurl: smtp:// with STARTTLS, or smtps://, optional
  * AUTH from the URL's userinfo, a fresh easy handle per mail (so workers never share one),
- * bounded by a timeout. The URL holds the password: it is never logged or put in errors. */
+ * bounded by a timeout. The URL holds the password: it is never logged or put in errors.
+ *
+ * Built as the module lib/sotto_mail_smtp.so (with message.c and utf8.c, symbols hidden but
+ * for `sotto_mail_smtp_module`), so only a node with SMTP_URL set maps libcurl; smtp_load.c
+ * loads it. */
 #include "mail.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static pthread_mutex_t smtp_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int smtp_init_rc = 1; /* under smtp_init_lock: 1 until init has run, then 0 or -1 */
 
 typedef struct mail_smtp {
     mail base; /* first member */
@@ -100,7 +108,6 @@ static void smtp_destroy(mail *m)
     }
     free(s->ca_file);
     free(s);
-    curl_global_cleanup();
 }
 
 static const mail_iface smtp_iface = {"smtp", smtp_send, smtp_destroy};
@@ -148,24 +155,47 @@ fail:
     return rc;
 }
 
-mail *mail_smtp_create(const mail_smtp_config *cfg)
+/* curl_global_init is not thread-safe before libcurl 7.84, so it runs here, once, when sottod
+ * loads the module on its main thread at start because SMTP_URL is set; a node without SMTP
+ * never maps libcurl nor pays for its initialisation (and OpenSSL's fuller one). */
+static int smtp_init(void)
+{
+    int rc;
+
+    pthread_mutex_lock(&smtp_init_lock);
+    if (smtp_init_rc == 1)
+        smtp_init_rc = sodium_init() >= 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
+                           ? 0
+                           : -1;
+    rc = smtp_init_rc;
+    pthread_mutex_unlock(&smtp_init_lock);
+    return rc;
+}
+
+static int smtp_ready(void)
+{
+    int rc;
+
+    pthread_mutex_lock(&smtp_init_lock);
+    rc = smtp_init_rc;
+    pthread_mutex_unlock(&smtp_init_lock);
+    return rc == 0;
+}
+
+static mail *smtp_create(const mail_smtp_config *cfg)
 {
     mail_smtp *s = NULL;
     int use_ssl = 0;
 
-    if (cfg == NULL || cfg->url == NULL || mail_addr_check(cfg->from) != 0 ||
+    if (!smtp_ready() || cfg == NULL || cfg->url == NULL || mail_addr_check(cfg->from) != 0 ||
         cfg->timeout_s < 1 || cfg->timeout_s > 300 || strlen(cfg->url) > 2048 ||
         smtp_check_url(cfg->url, cfg->tls, &use_ssl) != 0)
-        return NULL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return NULL;
     if ((s = calloc(1, sizeof *s)) == NULL || (s->url = strdup(cfg->url)) == NULL ||
         (cfg->ca_file && (s->ca_file = strdup(cfg->ca_file)) == NULL)) {
         if (s != NULL) {
             s->base.iface = &smtp_iface;
             smtp_destroy(&s->base);
-        } else {
-            curl_global_cleanup();
         }
         return NULL;
     }
@@ -175,3 +205,12 @@ mail *mail_smtp_create(const mail_smtp_config *cfg)
     s->timeout_s = cfg->timeout_s;
     return &s->base;
 }
+
+/* The module's one exported symbol (the module is built with hidden visibility). */
+extern const struct mail_smtp_module sotto_mail_smtp_module;
+__attribute__((visibility("default"))) const struct mail_smtp_module sotto_mail_smtp_module = {
+    .abi = MAIL_SMTP_MODULE_ABI,
+    .config_size = (uint32_t)sizeof(mail_smtp_config),
+    .init = smtp_init,
+    .create = smtp_create,
+};

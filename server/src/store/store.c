@@ -4,17 +4,15 @@
  */
 #include "store_internal.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "module.h"
 
 #define SQLITE_FILE "sotto.db"
 #define STORE_PG_MODULE "sotto_store_pg.so"
@@ -124,104 +122,33 @@ static enum store_err store_sqlite_path(const char *dir, char **path, char *err,
  *
  * libpq pulls in some twenty libraries (Kerberos, LDAP, SASL, GnuTLS, ...) that an embedded
  * SQLite node never uses, so the PostgreSQL driver lives in lib/sotto_store_pg.so and is
- * loaded here, once, on the first PostgreSQL store_open. It stays loaded until exit.
- *
- * The directory is SOTTO_MODULE_DIR, else ../lib beside the running binary. Code is loaded
- * only from a directory and file that no one but root or our own user can write. */
+ * loaded here through module_load (module.h: directory, permission and ABI checks), once, on
+ * the first PostgreSQL store_open. It stays loaded until exit. */
 
 static pthread_mutex_t store_pg_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct db_driver *store_pg_drv; /* under store_pg_lock; set once, never reset */
 
-/* One line of error text, whatever dlerror or strerror put in it. */
-__attribute__((format(printf, 3, 4))) static void store_seterr(char *err, size_t errlen,
-                                                               const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  for (char *p = err; *p; p++)
-    if (*p == '\n' || *p == '\r')
-      *p = ' ';
-}
-
-/* Where modules live: SOTTO_MODULE_DIR, else <dir of /proc/self/exe>/../lib. */
-static int store_module_dir(char *out, size_t n) {
-  const char *env = getenv("SOTTO_MODULE_DIR");
-  char exe[PATH_MAX];
-  if (env && *env)
-    return snprintf(out, n, "%s", env) < (int)n ? 0 : -1;
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len <= 0 || (size_t)len >= sizeof exe - 1)
-    return -1;
-  exe[len] = '\0';
-  char *slash = strrchr(exe, '/');
-  if (!slash)
-    return -1;
-  *slash = '\0';
-  return snprintf(out, n, "%s/../lib", exe) < (int)n ? 0 : -1;
-}
-
-/* Why we won't load code from this directory or file, or NULL: it must be writable by
- * nobody but root or our own user. */
-static const char *store_module_unsafe(const char *path, bool dir) {
-  struct stat st;
-  if ((dir ? stat(path, &st) : lstat(path, &st)) != 0)
-    return strerror(errno);
-  if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-    return dir ? "not a directory" : "not a regular file";
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return "group- or world-writable, refusing to load code from it";
-  if (st.st_uid != 0 && st.st_uid != geteuid())
-    return "owned by another user, refusing to load code from it";
-  return NULL;
-}
-
-#define STORE_PG_HINT " (set SOTTO_MODULE_DIR to the directory holding " STORE_PG_MODULE ")"
-
-static const struct db_driver *store_pg_load(char *err, size_t errlen) {
-  char where[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + sizeof "/" STORE_PG_MODULE];
-  const char *why;
-  if (store_module_dir(where, sizeof where) != 0) {
-    store_seterr(err, errlen, "postgresql: cannot find the module directory" STORE_PG_HINT);
+static const struct db_driver *store_pg_load(const char *module_dir, char *err, size_t errlen) {
+  const struct db_module *m =
+      module_load(module_dir, STORE_PG_MODULE, DB_MODULE_SYMBOL, DB_MODULE_ABI,
+                  (uint32_t)sizeof(struct db_driver), "postgresql", err, errlen);
+  if (!m)
+    return NULL;
+  if (!m->driver || m->driver->dialect != DB_PG) {
+    module_seterr(err, errlen, "postgresql: module %s is not a PostgreSQL driver",
+                  STORE_PG_MODULE);
     return NULL;
   }
-  if (!realpath(where, dir)) {
-    store_seterr(err, errlen, "postgresql: module directory %s: %s" STORE_PG_HINT, where,
-                 strerror(errno));
-    return NULL;
-  }
-  if ((why = store_module_unsafe(dir, true))) {
-    store_seterr(err, errlen, "postgresql: module directory %s: %s", dir, why);
-    return NULL;
-  }
-  snprintf(path, sizeof path, "%s/%s", dir, STORE_PG_MODULE);
-  if ((why = store_module_unsafe(path, false))) {
-    store_seterr(err, errlen, "postgresql: module %s: %s" STORE_PG_HINT, path, why);
-    return NULL;
-  }
-  /* RTLD_LOCAL: libpq's symbols stay out of the global namespace; RTLD_NOW: a module that
-   * cannot resolve fails here, at start, not at its first query. */
-  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    store_seterr(err, errlen, "postgresql: cannot load module: %s", dlerror());
-    return NULL;
-  }
-  const struct db_module *m = dlsym(h, DB_MODULE_SYMBOL);
-  if (!m || m->abi != DB_MODULE_ABI || m->driver_size != sizeof(struct db_driver) ||
-      !m->driver || m->driver->dialect != DB_PG) {
-    store_seterr(err, errlen, "postgresql: module %s is not from this build of sottod", path);
-    dlclose(h);
-    return NULL;
-  }
-  return m->driver; /* h is never closed: the driver's code must outlive every connection */
+  return m->driver;
 }
 
 /* The PostgreSQL driver, loading its module on first use. Thread-safe (workers open their
  * connections concurrently). NULL with a one-line reason in err when it cannot be loaded. */
-static const struct db_driver *store_pg_driver(char *err, size_t errlen) {
+static const struct db_driver *store_pg_driver(const char *module_dir, char *err,
+                                               size_t errlen) {
   pthread_mutex_lock(&store_pg_lock);
   if (!store_pg_drv)
-    store_pg_drv = store_pg_load(err, errlen);
+    store_pg_drv = store_pg_load(module_dir, err, errlen);
   const struct db_driver *drv = store_pg_drv;
   pthread_mutex_unlock(&store_pg_lock);
   return drv;
@@ -237,7 +164,7 @@ enum store_err store_open(const struct store_config *cfg, struct store **out, ch
     goto fail;
   s = store_xcalloc(1, sizeof *s);
   if (cfg->database_url && *cfg->database_url) {
-    if (!(s->drv = store_pg_driver(err, errlen))) {
+    if (!(s->drv = store_pg_driver(cfg->module_dir, err, errlen))) {
       rc = STORE_INVALID; /* a deployment fault, like a bad DATABASE_URL: exit 2 */
       goto fail;
     }

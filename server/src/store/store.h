@@ -51,6 +51,8 @@ struct store;
 struct store_config {
   const char *database_url; /* NULL or "" → SQLite; postgresql:// or postgres:// → PG */
   const char *data_dir;     /* SQLite: the file is <data_dir>/sotto.db; created if missing */
+  const char *module_dir;   /* SOTTO_MODULE_DIR, where sotto_store_pg.so is; NULL or "" →
+                               ../lib beside the running binary (module.h) */
 };
 
 /* A stable name for an error code ("not_found", ...), for logs. */

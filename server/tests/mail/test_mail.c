@@ -1,15 +1,19 @@
 /* mail.outbox / mail.smtp: one contract suite for every mail implementation. argv[1] picks the
  * implementation; for smtp, argv[2] is a python3 with aiosmtpd and argv[3] smtp_server.py,
  * started here on a free loopback port. Each test sends through the interface and reads what
- * was delivered (the outbox directory, or the files the SMTP server wrote). */
+ * was delivered (the outbox directory, or the files the SMTP server wrote).
+ *
+ * SMTP takes sottod's path: mail_smtp_load dlopens lib/sotto_mail_smtp.so, found from bin/ as
+ * ../lib like sottod does (no SOTTO_MODULE_DIR), and initialises libcurl inside it; this
+ * program does not link libcurl. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "mail.h"
+#include "module.h"
 
 #define FROM "sotto@example.org"
 
@@ -366,6 +371,54 @@ static void test_smtp_config_refused(void **state)
     assert_null(mail_smtp_create(NULL));
 }
 
+/* The shared loader (module.h) refuses code it should not trust, with one line of error, and
+ * a module from another build; loading again is a no-op. */
+static void test_smtp_module_checks(void **state)
+{
+    char exe[PATH_MAX], real[PATH_MAX + 64], dir[128], link[192], err[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    const void *sym;
+    (void)state;
+    assert_true(n > 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    snprintf(real, sizeof real, "%s/../lib/" MAIL_SMTP_MODULE_FILE, exe);
+    snprintf(dir, sizeof dir, "%s/mods", E.tmp);
+    snprintf(link, sizeof link, "%s/" MAIL_SMTP_MODULE_FILE, dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(symlink(real, link), 0);
+    /* A symlink in a private directory: not a regular file. */
+    sym = module_load(dir, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL, MAIL_SMTP_MODULE_ABI,
+                      (uint32_t)sizeof(mail_smtp_config), "SMTP_URL", err, sizeof err);
+    assert_null(sym);
+    assert_non_null(strstr(err, "not a regular file"));
+    /* A world-writable directory. */
+    assert_int_equal(chmod(dir, 0777), 0);
+    sym = module_load(dir, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL, MAIL_SMTP_MODULE_ABI,
+                      (uint32_t)sizeof(mail_smtp_config), "SMTP_URL", err, sizeof err);
+    assert_null(sym);
+    assert_non_null(strstr(err, "world-writable"));
+    assert_int_equal(strncmp(err, "SMTP_URL: ", 10), 0);
+    assert_null(strchr(err, '\n'));
+    /* No such directory: the hint names the variable to set. */
+    sym = module_load("/nonexistent-sotto-mods", MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL,
+                      MAIL_SMTP_MODULE_ABI, (uint32_t)sizeof(mail_smtp_config), "SMTP_URL", err,
+                      sizeof err);
+    assert_null(sym);
+    assert_non_null(strstr(err, MODULE_DIR_ENV));
+    /* The real module, but another ABI or struct size: refused. */
+    sym = module_load(NULL, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL,
+                      MAIL_SMTP_MODULE_ABI + 1, (uint32_t)sizeof(mail_smtp_config), "SMTP_URL",
+                      err, sizeof err);
+    assert_null(sym);
+    assert_non_null(strstr(err, "not from this build"));
+    sym = module_load(NULL, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL, MAIL_SMTP_MODULE_ABI,
+                      (uint32_t)sizeof(mail_smtp_config) + 1, "SMTP_URL", err, sizeof err);
+    assert_null(sym);
+    /* Already loaded by setup: again is a no-op. */
+    assert_int_equal(mail_smtp_load(NULL, err, sizeof err), 0);
+}
+
 /* ---- setup: a scratch directory, and for smtp a real server --------------------------------- */
 
 static int start_server(void)
@@ -417,11 +470,17 @@ static int setup(void **state)
     if (strcmp(E.kind, "outbox") == 0) {
         E.m = mail_outbox_create(E.inbox, FROM);
     } else {
-        char url[128];
+        char url[128], err[512];
         mail_smtp_config cfg = {url, FROM, MAIL_TLS_NONE, 10, NULL};
         if (mkdir(E.inbox, 0700) != 0 || start_server() != 0)
             return -1;
         snprintf(url, sizeof url, "smtp://sotto:s3cret@127.0.0.1:%d", E.port);
+        if (mail_smtp_create(&cfg) != NULL) /* the module is not loaded yet */
+            return -1;
+        if (mail_smtp_load(NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "mail_smtp_load: %s\n", err);
+            return -1;
+        }
         E.m = mail_smtp_create(&cfg);
     }
     return E.m != NULL ? 0 : -1;
@@ -456,9 +515,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_smtp_envelope),
         cmocka_unit_test(test_smtp_failures),
         cmocka_unit_test(test_smtp_config_refused),
+        cmocka_unit_test(test_smtp_module_checks),
     };
     int rc;
-    if (sodium_init() < 0 || argc < 2 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (sodium_init() < 0 || argc < 2)
         return 2;
     E.kind = argv[1];
     if (strcmp(E.kind, "outbox") == 0) {
@@ -470,6 +530,5 @@ int main(int argc, char **argv)
     } else {
         return 2;
     }
-    curl_global_cleanup();
     return rc;
 }
