@@ -10,6 +10,9 @@
 
 #include "bundle.h"
 #include "log.h"
+#ifdef SOTTO_HAVE_REALTIME
+#include "realtime.h"
+#endif
 #include "store/audit.h"
 #include "store/prekeys.h"
 #include "utf8.h"
@@ -51,6 +54,7 @@ void job_free(struct job *j)
 	json_decref(j->details);
 	if (j->extra_free)
 		j->extra_free(j->extra);
+	free(j->devices);
 	sodium_memzero(j->cookie_token, sizeof(j->cookie_token));
 	free(j);
 }
@@ -87,6 +91,9 @@ static void job_done(void *arg)
 		http_add_header(j->req, "cache-control", "no-store");
 		http_respond_json(j->req, j->status ? j->status : 200, j->out);
 		j->out = NULL;
+		j->req = NULL;
+		if (j->after_success && j->status < 400)
+			j->after_success(j);
 	} else {
 		if (j->status >= 500)
 			log_warn("api.fail", "rid=%s status=%d", j->rid, j->status);
@@ -105,6 +112,39 @@ static void job_done(void *arg)
 void job_finish(struct job *j)
 {
 	job_done(j);
+}
+
+void api_tokens_ended(struct job *j, const char *device_id)
+{
+	char (*grown)[STORE_ID_SIZE] = realloc(j->devices, (j->n_devices + 1) * sizeof(*grown));
+
+	if (!grown)
+		abort();
+	j->devices = grown;
+	snprintf(j->devices[j->n_devices++], STORE_ID_SIZE, "%s", device_id);
+	j->after_success = api_after_tokens_ended;
+}
+
+enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id)
+{
+	struct store_device *d = NULL;
+	size_t n = 0;
+	enum store_err rc = store_device_list(s, user_id, STORE_DEVICES_NOT_REVOKED, &d, &n);
+
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		api_tokens_ended(j, d[i].id);
+	store_devices_free(d, n);
+	return rc;
+}
+
+void api_after_tokens_ended(struct job *j)
+{
+#ifdef SOTTO_HAVE_REALTIME
+	for (size_t i = 0; i < j->n_devices; i++)
+		realtime_end_device(j->a->srv, j->devices[i]);
+#else
+	(void)j;
+#endif
 }
 
 const json_t *api_device_input(struct job *j, const json_t *body, const char **name,

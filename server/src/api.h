@@ -61,6 +61,13 @@ struct job {
 	bool heavy;                    /* counted in auth_state's Argon2 admission */
 	void *extra;                   /* per-endpoint state, freed with extra_free */
 	void (*extra_free)(void *);
+	/* The after-success step: what must follow a committed change on the loop thread
+	 * (closing sockets). The work sets it; job_done runs it right after sending a success
+	 * answer (status < 400) and never after an error, so setting it before a commit that
+	 * then fails is harmless. j->req is gone by then. */
+	void (*after_success)(struct job *j);
+	char (*devices)[STORE_ID_SIZE];  /* for api_after_tokens_ended; freed with the job */
+	size_t n_devices;
 };
 
 /* A job for req with the request's IP, user agent, id, caller and a copy of its body.
@@ -75,6 +82,14 @@ void job_submit_heavy(struct job *j, job_work_fn work);
 void job_free(struct job *j);
 /* Answers with the job's result now (loop thread; for checks made before submitting). */
 void job_finish(struct job *j);
+
+/* Work side: these devices' tokens were ended (logout, logout-all, password reset), so
+ * after a success answer their WebSockets close with 4401 (api_after_tokens_ended becomes
+ * the after-success step). api_tokens_ended_user notes every not revoked device of user_id;
+ * call it in the transaction that ends the tokens, or after its commit. */
+void api_tokens_ended(struct job *j, const char *device_id);
+enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id);
+void api_after_tokens_ended(struct job *j);
 
 /* Error results (work side or loop side before submit). */
 void job_error(struct job *j, int status, const char *code, const char *message);

@@ -1,12 +1,15 @@
 /* The authentication hook for ROUTE_AUTH routes: the access token (HS256 JWT) is checked on
- * the loop thread (a MAC, microseconds), then one store read on a worker confirms that its
- * device still exists, belongs to the token's user and is not revoked, so a revoked device's
- * tokens stop at once on every node. The same job records the device's activity (IP, user
- * agent, time), at most once a minute per device. */
+ * the loop thread (a MAC, microseconds), then one store read on a worker (the device row, by
+ * primary key) confirms that its device still exists, belongs to the token's user, is not
+ * revoked, and has not been logged out since the token was issued (tokens_not_before, see
+ * access_token.h), so a revoked or logged-out device's tokens stop at once on every node.
+ * The same job records the device's activity (IP, user agent, time), at most once a minute
+ * per device. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "access_token.h"
 #include "api.h"
 #include "jwt.h"
 #include "log.h"
@@ -17,9 +20,10 @@
 struct hook_job {
 	struct http_req *req;
 	struct auth_identity who;
+	int64_t issued_ms; /* the token's issue time (access_token.h) */
 	char ip[NETADDR_STRLEN];
 	char ua[API_UA_MAX];
-	int result; /* 0 ok, 401 unknown device, 403 revoked, 503 store */
+	int result; /* 0 ok, 401 unknown device or logged out, 403 revoked, 503 store */
 };
 
 static void hook_work(void *ctx, void *arg)
@@ -40,6 +44,8 @@ static void hook_work(void *ctx, void *arg)
 		h->result = 503;
 	else if (d.revoked_at)
 		h->result = 403;
+	else if (h->issued_ms <= d.tokens_not_before)
+		h->result = 401; /* ended by a logout, logout-all or password reset */
 	else if (now - d.last_active_at >= TOUCH_INTERVAL_MS)
 		store_device_touch(ctx, d.id, h->ip, h->ua[0] ? h->ua : NULL, now);
 	store_device_free(&d);
@@ -111,6 +117,7 @@ static void hook_run(struct http_req *req, void *arg)
 	memcpy(h->who.user_id, c.sub, STORE_ID_SIZE);
 	memcpy(h->who.device_id, c.dev, STORE_ID_SIZE);
 	snprintf(h->who.jti, sizeof(h->who.jti), "%s", c.jti);
+	h->issued_ms = access_token_issued_ms(&c);
 	snprintf(h->ip, sizeof(h->ip), "%s", http_client_ip(req));
 	if (http_header(req, "user-agent", h->ua, sizeof(h->ua)) < 0)
 		h->ua[0] = 0;

@@ -1,11 +1,14 @@
 /* One WebSocket connection's life: open, authenticate (first frame, within 10 s) and
  * re-authenticate with a fresh token, the token's expiry, the per-connection rate limit, and
- * closing with the contract's codes (4401 unauthenticated, 4403 revoked, 4409 replaced).
+ * closing with the contract's codes (4401 unauthenticated or session ended by a logout, 4403
+ * revoked, 4409 replaced). A token issued before its device's tokens_not_before (a logout,
+ * access_token.h) fails authenticate and re-authenticate alike.
  * The session lives inside ws.c's per-connection data; pool jobs find it again by id. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "access_token.h"
 #include "auth/jwt.h"
 #include "log.h"
 #include "rt_internal.h"
@@ -126,12 +129,17 @@ static void conn_deadline_cb(lws_sorted_usec_list_t *sul)
 
 /* --- authenticate ------------------------------------------------------------------- */
 
+#define AUTH_RECHECKS 3 /* store re-reads after kicks, then "try again" */
+
 struct auth_job {
 	struct wsp_req r;
 	bool first;
 	int64_t exp;
+	jwt_claims claims;
+	uint64_t epoch;     /* rt->ended_epoch when the store read was submitted */
+	int rechecks;
 	enum store_err rc;
-	bool revoked, wrong_user;
+	bool revoked, wrong_user, ended;
 	char (*contacts)[STORE_ID_SIZE];
 	size_t n_contacts;
 };
@@ -146,9 +154,39 @@ static void auth_work(void *ctx, void *arg)
 		return;
 	j->wrong_user = strcmp(d.user_id, j->r.user_id) != 0;
 	j->revoked = d.revoked_at != 0;
+	/* Logged out (logout, logout-all, password reset) since the token was issued. */
+	j->ended = !access_token_current(&j->claims, d.tokens_not_before);
 	store_device_free(&d);
-	if (j->first && !j->wrong_user && !j->revoked)
+	if (j->first && !j->wrong_user && !j->revoked && !j->ended)
 		j->rc = store_contacts_list(ctx, j->r.user_id, &j->contacts, &j->n_contacts);
+}
+
+static void auth_done(void *arg);
+
+/* A kick that ends a device's tokens or the device may have run on this node after the store
+ * read started, and so before this session was in the registry to be closed: for a read that
+ * said yes, read again (the kick ran after its commit). True when resubmitted; false when
+ * auth_done goes on with j's result (STORE_BUSY when it could not read again). */
+static bool auth_recheck(struct rtconn *s, struct auth_job *j)
+{
+	if (j->rc != STORE_OK || j->wrong_user || j->revoked || j->ended ||
+	    j->epoch == s->rt->ended_epoch)
+		return false;
+	if (j->rechecks++ >= AUTH_RECHECKS) {
+		j->rc = STORE_BUSY;
+		return false;
+	}
+	free(j->contacts);
+	j->contacts = NULL;
+	j->n_contacts = 0;
+	j->epoch = s->rt->ended_epoch;
+	s->inflight++; /* wsp_req_done took it */
+	if (rt_submit(s->rt, auth_work, auth_done, j)) {
+		s->inflight--;
+		j->rc = STORE_BUSY;
+		return false;
+	}
+	return true;
 }
 
 /* Fails the first authenticate: an error, then the close code. */
@@ -174,9 +212,17 @@ static void auth_done(void *arg)
 
 	if (!s)
 		goto out;
+	if (auth_recheck(s, j))
+		return;
 	s->reauthing = 0;
 	if (j->rc == STORE_NOT_FOUND || (j->rc == STORE_OK && j->wrong_user)) {
 		auth_fail(s, rid, "unauthenticated", "Invalid token.", RT_CLOSE_UNAUTH);
+		goto out;
+	}
+	if (j->rc == STORE_OK && !j->revoked && j->ended) {
+		/* A re-authenticate too: the socket's session has ended with it. */
+		auth_fail(s, rid, "unauthenticated", "This session has ended; sign in again.",
+			  RT_CLOSE_UNAUTH);
 		goto out;
 	}
 	if (j->rc == STORE_OK && j->revoked) {
@@ -265,6 +311,8 @@ void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
 	memcpy(j->r.device_id, cl.dev, strlen(cl.dev) + 1);
 	j->first = first;
 	j->exp = cl.exp;
+	j->claims = cl;
+	j->epoch = s->rt->ended_epoch;
 	if (rt_submit(s->rt, auth_work, auth_done, j)) {
 		wsp_req_done(&j->r);
 		free(j);

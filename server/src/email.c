@@ -177,7 +177,9 @@ static int reset_policy(struct store *s, struct job *j, const char *uid, const c
 }
 
 /* Consumes the token, checks the policy against the account, sets the hash and ends every
- * session, all in one transaction: a refused password leaves the token usable. */
+ * session, all in one transaction: a refused password leaves the token usable. Ending the
+ * sessions revokes the refresh tokens and sets every device's tokens_not_before, so access
+ * tokens already issued stop too; after the commit the sockets close with 4401. */
 static void reset_apply(struct store *s, struct job *j, const uint8_t *th, const char *hash,
 			const char *pw)
 {
@@ -198,7 +200,8 @@ static void reset_apply(struct store *s, struct job *j, const uint8_t *th, const
 		return;
 	}
 	if ((rc = store_user_set_password(s, uid, hash, j->now)) != STORE_OK ||
-	    (rc = store_refresh_revoke_user(s, uid, j->now)) != STORE_OK) {
+	    (rc = store_user_end_tokens(s, uid, j->now)) != STORE_OK ||
+	    (rc = api_tokens_ended_user(s, j, uid)) != STORE_OK) {
 		store_rollback(s);
 		job_store_error(j, rc, "reset_apply");
 		return;

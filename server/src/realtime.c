@@ -158,6 +158,8 @@ static void rt_sink_kick(void *arg, const char *device_id, int code, uint64_t ke
 	struct realtime *rt = arg;
 	struct rtconn *s, *next;
 
+	if (code != RT_CLOSE_REPLACED)
+		rt->ended_epoch++;
 	for (s = rt->by_dev[rt_hash(device_id)]; s; s = next) {
 		next = s->next_dev;
 		if (strcmp(s->device_id, device_id))
@@ -166,7 +168,8 @@ static void rt_sink_kick(void *arg, const char *device_id, int code, uint64_t ke
 			continue;
 		rt_unregister(rt, s);
 		conn_close(s, code, code == RT_CLOSE_REVOKED ? "device revoked"
-								: "replaced by a newer connection");
+				    : code == RT_CLOSE_UNAUTH  ? "session ended"
+							       : "replaced by a newer connection");
 	}
 }
 
@@ -288,4 +291,13 @@ void realtime_revoke_device(struct server *srv, const char *device_id)
 	if (!rt || !device_id)
 		return;
 	rt->bus_ops->kick(rt->bus, device_id, RT_CLOSE_REVOKED, 0, 0);
+}
+
+void realtime_end_device(struct server *srv, const char *device_id)
+{
+	struct realtime *rt = srv->rt;
+
+	if (!rt || !device_id)
+		return;
+	rt->bus_ops->kick(rt->bus, device_id, RT_CLOSE_UNAUTH, 0, 0);
 }

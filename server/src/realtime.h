@@ -2,8 +2,8 @@
  * and the WebSocket protocol on /ws (authenticate, message:send, queue:ack, receipts, typing,
  * presence), with fan-out through the bus (bus/bus.h).
  *
- * Public part (main.c, ws.c, and the device-revoke handler): create/destroy, route
- * registration, revoke. Everything runs on the loop thread unless a comment says otherwise.
+ * Public part (main.c, ws.c, and the after-success steps of device revoke, logout, logout-all
+ * and password reset): create/destroy, route registration, closing a device's socket. Everything runs on the loop thread unless a comment says otherwise.
  * The internal part, shared by the realtime files only, is in rt_internal.h. */
 #ifndef SOTTO_REALTIME_H
 #define SOTTO_REALTIME_H
@@ -26,5 +26,11 @@ int realtime_routes(struct server *srv);
  * WebSocket with 4403 on whichever node holds it. Call from the revoke handler's completion,
  * after the store committed. Loop thread. */
 void realtime_revoke_device(struct server *srv, const char *device_id);
+
+/* A device's tokens were ended (logout, logout-all, password reset: its tokens_not_before is
+ * committed): close its WebSocket with 4401 on whichever node holds it. A first authenticate
+ * of the device that is still at the pool checks the store again before it succeeds. Call
+ * from the handler's after-success step (api.h). Loop thread. */
+void realtime_end_device(struct server *srv, const char *device_id);
 
 #endif

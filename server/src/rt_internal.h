@@ -93,6 +93,9 @@ struct realtime {
 	struct typing_slot *typing_head;     /* slots of every typing connection */
 	const uint8_t *jwt_key;
 	size_t jwt_key_len;
+	/* Counts the kicks that end a device's tokens (4401) or the device (4403) here: an
+	 * authenticate whose store read started before one re-reads before it succeeds (conn.c). */
+	uint64_t ended_epoch;
 	bool stopping;
 };
 

@@ -28,7 +28,8 @@ json_t *session_tokens(struct job *j, const char *user_id, const char *device_id
 	char jti[STORE_ID_SIZE];
 	json_t *t;
 
-	store_uuid_v4(jti);
+	/* A UUIDv7 of the issue time: the token's millisecond iat (access_token.h). */
+	store_uuid_v7(jti, j->now);
 	snprintf(c.sub, sizeof(c.sub), "%s", user_id);
 	snprintf(c.dev, sizeof(c.dev), "%s", device_id);
 	snprintf(c.jti, sizeof(c.jti), "%s", jti);
@@ -226,27 +227,43 @@ done:
 	json_decref(body);
 }
 
-/* ---- POST /api/auth/logout, /logout-all ---- */
+/* ---- POST /api/auth/logout, /logout-all ----
+ *
+ * Both end tokens, not devices: the refresh tokens are revoked and the device's (every
+ * device's) tokens_not_before set in one transaction, so access tokens already issued stop
+ * at the next request (auth_hook.c), and once that committed the after-success step closes
+ * the devices' WebSockets with 4401. */
 
 static void logout_work(struct store *s, struct job *j)
 {
-	enum store_err rc = store_refresh_revoke_device(s, j->who.device_id, j->now);
+	enum store_err rc = store_device_end_tokens(s, j->who.device_id, j->now);
 
 	if (rc != STORE_OK) {
-		job_store_error(j, rc, "revoke_device_tokens");
+		job_store_error(j, rc, "end_device_tokens");
 		return;
 	}
 	api_audit(s, j, j->who.user_id, j->who.device_id, "logout", true, NULL);
+	api_tokens_ended(j, j->who.device_id);
 	j->cookie = COOKIE_CLEAR;
 	job_success(j, 200);
 }
 
 static void logout_all_work(struct store *s, struct job *j)
 {
-	enum store_err rc = store_refresh_revoke_user(s, j->who.user_id, j->now);
+	enum store_err rc = store_begin(s);
 
+	/* The devices whose sockets close are read in the same transaction. */
+	if (rc == STORE_OK) {
+		rc = store_user_end_tokens(s, j->who.user_id, j->now);
+		if (rc == STORE_OK)
+			rc = api_tokens_ended_user(s, j, j->who.user_id);
+		if (rc == STORE_OK)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+	}
 	if (rc != STORE_OK) {
-		job_store_error(j, rc, "revoke_user_tokens");
+		job_store_error(j, rc, "end_user_tokens");
 		return;
 	}
 	api_audit(s, j, j->who.user_id, j->who.device_id, "logout_all", true, NULL);

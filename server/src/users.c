@@ -255,15 +255,16 @@ static void devices_get(struct http_req *req, void *arg)
 	job_submit(job_new(req, arg), devices_work);
 }
 
-#ifdef SOTTO_HAVE_REALTIME
-/* The revoked device's WebSocket closes with 4403 (realtime.h), on whichever node holds it. */
-static void revoke_kick(void *arg)
+/* The after-success step of a revocation: the revoked device's WebSocket closes with 4403
+ * (realtime.h), on whichever node holds it. */
+static void revoke_kick(struct job *j)
 {
-	struct job *j = arg;
-
+#ifdef SOTTO_HAVE_REALTIME
 	realtime_revoke_device(j->a->srv, j->arg);
-}
+#else
+	(void)j;
 #endif
+}
 
 static void revoke_work(struct store *s, struct job *j)
 {
@@ -279,11 +280,7 @@ static void revoke_work(struct store *s, struct job *j)
 	}
 	api_audit(s, j, j->who.user_id, j->arg, "device_revoke", true,
 		  strcmp(j->arg, j->who.device_id) ? NULL : "own device");
-#ifdef SOTTO_HAVE_REALTIME
-	/* Set only after the commit; job_free runs it on the loop thread once answered. */
-	j->extra = j;
-	j->extra_free = revoke_kick;
-#endif
+	j->after_success = revoke_kick;
 	job_success(j, 200);
 }
 

@@ -1,6 +1,7 @@
 /* devices.c: devices, their bundles, revocation and activity. */
 #include "store/devices.h"
 
+#include "store/tokens.h"
 #include "store_internal.h"
 
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 
 #define DEVICE_COLS                                                                        \
   "id, user_id, name, platform, identity_key, signing_key, identity_signature, spk_id, "   \
-  "spk_public, spk_signature, revoked_at, last_ip, user_agent, last_active_at, created_at"
+  "spk_public, spk_signature, revoked_at, last_ip, user_agent, last_active_at, created_at, " \
+  "tokens_not_before"
 
 static const char devices_insert[] =
     "INSERT INTO devices (id, user_id, name, platform, identity_key, signing_key, "
@@ -44,6 +46,27 @@ static const char devices_revoke_tokens[] =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL";
 static const char devices_drop_prekeys[] = "DELETE FROM one_time_pre_keys WHERE device_id = $1";
 static const char devices_drop_queue[] = "DELETE FROM device_queue WHERE device_id = $1";
+/* Ending a device's tokens (logout). tokens_not_before never goes down; it rises to now, then
+ * to the creation time of the device's newest refresh token if that is later: in PostgreSQL a
+ * rotation that committed while the revocation waited for its row has inserted a successor
+ * the revocation's snapshot could not see, minted with its own (possibly later) clock, and
+ * this second statement, with a fresh snapshot, does see it. */
+static const char devices_end_tokens[] =
+    "UPDATE devices SET tokens_not_before = "
+    "CASE WHEN tokens_not_before > $2 THEN tokens_not_before ELSE $2 END WHERE id = $1";
+static const char devices_end_tokens_newest[] =
+    "UPDATE devices SET tokens_not_before = "
+    "(SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.device_id = devices.id) "
+    "WHERE id = $1 AND tokens_not_before < "
+    "(SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.device_id = devices.id)";
+static const char devices_end_user_tokens[] =
+    "UPDATE devices SET tokens_not_before = "
+    "CASE WHEN tokens_not_before > $2 THEN tokens_not_before ELSE $2 END WHERE user_id = $1";
+static const char devices_end_user_tokens_newest[] =
+    "UPDATE devices SET tokens_not_before = "
+    "(SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.device_id = devices.id) "
+    "WHERE user_id = $1 AND tokens_not_before < "
+    "(SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.device_id = devices.id)";
 static const char devices_touch[] =
     "UPDATE devices SET last_ip = COALESCE($2, last_ip), "
     "user_agent = COALESCE($3, user_agent), last_active_at = $4 WHERE id = $1";
@@ -96,6 +119,7 @@ static enum store_err device_read(struct store *s, struct db_rows *r, struct sto
   d->user_agent = store_col_strdup(s, r, 12);
   d->last_active_at = s->drv->get_int(r, 13);
   d->created_at = s->drv->get_int(r, 14);
+  d->tokens_not_before = s->drv->get_int(r, 15);
   d->has_bundle = !s->drv->is_null(r, 4);
   return d->has_bundle ? device_read_bundle(s, r, &d->bundle) : STORE_OK;
 }
@@ -306,6 +330,35 @@ enum store_err store_device_revoke(struct store *s, const char *user_id,
     rc = STORE_NOT_FOUND;
   if (rc == STORE_OK)
     rc = device_drop_state(s, device_id, now);
+  return store_finish(s, rc);
+}
+
+enum store_err store_device_end_tokens(struct store *s, const char *device_id, int64_t now) {
+  struct db_param p[] = {db_text(device_id), DB_INT(now)};
+  int64_t changes = 0;
+  enum store_err rc = store_begin(s);
+  if (rc != STORE_OK)
+    return rc;
+  rc = store_refresh_revoke_device(s, device_id, now);
+  if (rc == STORE_OK)
+    rc = store_exec(s, devices_end_tokens, p, 2, &changes);
+  if (rc == STORE_OK && changes == 0)
+    rc = STORE_NOT_FOUND;
+  if (rc == STORE_OK)
+    rc = store_exec(s, devices_end_tokens_newest, p, 1, NULL);
+  return store_finish(s, rc);
+}
+
+enum store_err store_user_end_tokens(struct store *s, const char *user_id, int64_t now) {
+  struct db_param p[] = {db_text(user_id), DB_INT(now)};
+  enum store_err rc = store_begin(s);
+  if (rc != STORE_OK)
+    return rc;
+  rc = store_refresh_revoke_user(s, user_id, now);
+  if (rc == STORE_OK)
+    rc = store_exec(s, devices_end_user_tokens, p, 2, NULL);
+  if (rc == STORE_OK)
+    rc = store_exec(s, devices_end_user_tokens_newest, p, 1, NULL);
   return store_finish(s, rc);
 }
 

@@ -33,6 +33,9 @@ struct store_device {
   int64_t revoked_at;         /* 0 when not revoked */
   char *last_ip, *user_agent; /* NULL when unknown */
   int64_t last_active_at, created_at;
+  /* Unix ms; every token of this device (access and refresh) issued at or before it is void
+   * (logout, logout-all, password reset). 0 when never set. */
+  int64_t tokens_not_before;
 };
 
 /* Free the strings of one device (not the struct) and zero it. NULL is allowed. */
@@ -76,6 +79,16 @@ enum store_err store_device_list(struct store *s, const char *user_id,
  * dropped, in one transaction. STORE_NOT_FOUND when it is not theirs or already revoked. */
 enum store_err store_device_revoke(struct store *s, const char *user_id,
                                    const char *device_id, int64_t now);
+
+/* Logout of one device: its refresh tokens are revoked and its tokens_not_before rises to
+ * now (or to the creation time of its newest refresh token when that is later, see
+ * devices.c), in one transaction (nested in the caller's, if any). Never lowers it.
+ * STORE_NOT_FOUND for an unknown device. */
+enum store_err store_device_end_tokens(struct store *s, const char *device_id, int64_t now);
+
+/* The same for every device of user_id (logout-all, password reset). STORE_OK also when the
+ * user has no device. */
+enum store_err store_user_end_tokens(struct store *s, const char *user_id, int64_t now);
 
 /* Record activity (last IP, user agent, time). ip and user_agent may be NULL (kept). */
 enum store_err store_device_touch(struct store *s, const char *device_id, const char *ip,

@@ -9,11 +9,13 @@ static const char refresh_insert[] =
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, device_id, created_at, "
     "expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
 /* The conditional update is the atomic step: of two requests presenting the same token,
- * exactly one matches; the other sees it rotated. */
+ * exactly one matches; the other sees it rotated. A token created at or before its device's
+ * tokens_not_before is dead even if a racing rotation left it unrevoked (devices.c). */
 static const char refresh_use[] =
     "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL "
-    "AND revoked_at IS NULL AND expires_at > $2 AND device_id IN "
-    "(SELECT id FROM devices WHERE revoked_at IS NULL) "
+    "AND revoked_at IS NULL AND expires_at > $2 AND EXISTS (SELECT 1 FROM devices d "
+    "WHERE d.id = refresh_tokens.device_id AND d.revoked_at IS NULL "
+    "AND d.tokens_not_before < refresh_tokens.created_at) "
     "RETURNING family_id, user_id, device_id";
 static const char refresh_lookup[] =
     "SELECT family_id, user_id, device_id FROM refresh_tokens "

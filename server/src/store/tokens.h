@@ -28,7 +28,8 @@ enum store_err store_refresh_insert(struct store *s, const uint8_t hash[STORE_HA
  *  STORE_OK: *out says whose token it was.
  *  STORE_TOKEN_REUSED: old_hash was already rotated, so it was stolen or replayed: every
  *    token of its family is revoked (committed) and *out names the owner (for the audit).
- *  STORE_NOT_FOUND: unknown, expired, revoked, or its device is revoked. */
+ *  STORE_NOT_FOUND: unknown, expired, revoked, its device is revoked, or it was created at
+ *    or before its device's tokens_not_before (store_device_end_tokens). */
 enum store_err store_refresh_rotate(struct store *s, const uint8_t old_hash[STORE_HASH_SIZE],
                                     const uint8_t new_hash[STORE_HASH_SIZE],
                                     int64_t new_expires_at, int64_t now,

@@ -847,6 +847,185 @@ static void test_refresh_concurrent(void **state) {
   }
 }
 
+static int64_t not_before(const char *device_id) {
+  struct store_device d;
+  assert_int_equal(store_device_get(fx.s, device_id, &d), STORE_OK);
+  int64_t v = d.tokens_not_before;
+  store_device_free(&d);
+  return v;
+}
+
+static void fresh_refresh(const struct account *a, const char *device_id, int64_t created,
+                          uint8_t out[STORE_HASH_SIZE]) {
+  rand_bytes(out, STORE_HASH_SIZE);
+  assert_int_equal(store_refresh_insert(fx.s, out, a->user_id, device_id, NOW + 100000,
+                                        created, NULL),
+                   STORE_OK);
+}
+
+static enum store_err try_rotate(const uint8_t old[STORE_HASH_SIZE], int64_t now) {
+  uint8_t next[STORE_HASH_SIZE];
+  struct store_refresh r;
+  rand_bytes(next, sizeof next);
+  return store_refresh_rotate(fx.s, old, next, NOW + 100000, now, &r);
+}
+
+/* Logout of one device: refresh tokens revoked and tokens_not_before set together; it never
+ * goes down, covers a refresh token created "later" by a racing rotation, and leaves the
+ * user's other devices alone. */
+static void test_device_end_tokens(void **state) {
+  struct account a;
+  char other[STORE_ID_SIZE];
+  uint8_t t1[STORE_HASH_SIZE], t2[STORE_HASH_SIZE], t3[STORE_HASH_SIZE], t4[STORE_HASH_SIZE];
+  struct store_device *devs;
+  size_t n;
+  (void)state;
+  make_account(&a);
+  struct store_new_device nd = {"phone", "ios", NULL, NULL, NULL};
+  assert_int_equal(store_device_create(fx.s, a.user_id, &nd, NOW, other), STORE_OK);
+  assert_int_equal(not_before(a.device_id), 0);
+  fresh_refresh(&a, a.device_id, NOW, t1);
+  fresh_refresh(&a, other, NOW, t2);
+  assert_int_equal(store_device_end_tokens(fx.s, a.device_id, NOW + 10), STORE_OK);
+  assert_int_equal(not_before(a.device_id), NOW + 10);
+  assert_int_equal(not_before(other), 0);
+  assert_int_equal(try_rotate(t1, NOW + 11), STORE_NOT_FOUND);
+  assert_int_equal(try_rotate(t2, NOW + 11), STORE_OK); /* the other device keeps its session */
+  /* Never lowered. */
+  assert_int_equal(store_device_end_tokens(fx.s, a.device_id, NOW + 5), STORE_OK);
+  assert_int_equal(not_before(a.device_id), NOW + 10);
+  /* A refresh token minted with a later clock than the logout's (a rotation that committed
+   * while the logout waited): the cut-off moves up to it, and it cannot rotate. */
+  fresh_refresh(&a, a.device_id, NOW + 50, t3);
+  assert_int_equal(store_device_end_tokens(fx.s, a.device_id, NOW + 30), STORE_OK);
+  assert_int_equal(not_before(a.device_id), NOW + 50);
+  assert_int_equal(try_rotate(t3, NOW + 60), STORE_NOT_FOUND);
+  /* Even unrevoked, a token created at or before the cut-off is dead; one after it lives. */
+  fresh_refresh(&a, a.device_id, NOW + 50, t3);
+  assert_int_equal(try_rotate(t3, NOW + 60), STORE_NOT_FOUND);
+  fresh_refresh(&a, a.device_id, NOW + 51, t4);
+  assert_int_equal(try_rotate(t4, NOW + 60), STORE_OK);
+  /* The value comes back with lists too; unknown devices are not found. */
+  assert_int_equal(store_device_list(fx.s, a.user_id, STORE_DEVICES_ALL, &devs, &n), STORE_OK);
+  assert_int_equal(n, 2);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(devs[i].tokens_not_before, strcmp(devs[i].id, other) ? NOW + 50 : 0);
+  store_devices_free(devs, n);
+  assert_int_equal(store_device_end_tokens(fx.s, "00000000-0000-4000-8000-000000000000", NOW),
+                   STORE_NOT_FOUND);
+}
+
+struct ender {
+  const char *device_id;
+  int64_t now;
+  pthread_barrier_t *start;
+  enum store_err rc;
+};
+
+static void *ender_run(void *arg) {
+  struct ender *e = arg;
+  struct store *s = NULL;
+  char err[256];
+  e->rc = store_open(&fx.cfg, &s, err, sizeof err);
+  pthread_barrier_wait(e->start);
+  while (e->rc == STORE_OK || e->rc == STORE_BUSY)
+    if ((e->rc = store_device_end_tokens(s, e->device_id, e->now)) != STORE_BUSY)
+      break;
+  store_close(s);
+  return NULL;
+}
+
+struct racer {
+  const uint8_t *old_hash;
+  uint8_t new_hash[STORE_HASH_SIZE];
+  int64_t now;
+  pthread_barrier_t *start;
+  enum store_err rc;
+};
+
+static void *racer_run(void *arg) {
+  struct racer *r = arg;
+  struct store *s = NULL;
+  struct store_refresh out;
+  char err[256];
+  r->rc = store_open(&fx.cfg, &s, err, sizeof err);
+  pthread_barrier_wait(r->start);
+  while (r->rc == STORE_OK || r->rc == STORE_BUSY)
+    if ((r->rc = store_refresh_rotate(s, r->old_hash, r->new_hash, r->now + 100000, r->now,
+                                      &out)) != STORE_BUSY)
+      break;
+  store_close(s);
+  return NULL;
+}
+
+/* A refresh racing a logout, the refresh with the later clock: whichever commits first, the
+ * session it mints (its refresh token, and an access token stamped with the same time) must
+ * not outlive the logout. */
+static void test_end_tokens_race(void **state) {
+  struct account a;
+  uint8_t t[STORE_HASH_SIZE];
+  pthread_barrier_t start;
+  pthread_t th[2];
+  (void)state;
+  make_account(&a);
+  for (int round = 0; round < 20; round++) {
+    int64_t at = NOW + 1000 + round * 100;
+    fresh_refresh(&a, a.device_id, at - 50, t);
+    struct ender e = {.device_id = a.device_id, .now = at, .start = &start};
+    struct racer r = {.old_hash = t, .now = at + 5, .start = &start};
+    rand_bytes(r.new_hash, STORE_HASH_SIZE);
+    pthread_barrier_init(&start, NULL, 2);
+    assert_int_equal(pthread_create(&th[0], NULL, ender_run, &e), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, racer_run, &r), 0);
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    pthread_barrier_destroy(&start);
+    assert_int_equal(e.rc, STORE_OK);
+    assert_true(r.rc == STORE_OK || r.rc == STORE_NOT_FOUND);
+    if (r.rc == STORE_OK) /* rotated first: its access token (stamped at+5) is void */
+      assert_true(not_before(a.device_id) >= at + 5);
+    assert_int_equal(try_rotate(r.new_hash, at + 10), STORE_NOT_FOUND);
+  }
+}
+
+/* logout-all and password reset: every device of the user, nobody else's; inside a caller's
+ * transaction that rolls back, nothing happens. */
+static void test_user_end_tokens(void **state) {
+  struct account a, b;
+  char second[STORE_ID_SIZE];
+  uint8_t t1[STORE_HASH_SIZE], t2[STORE_HASH_SIZE], tb[STORE_HASH_SIZE];
+  (void)state;
+  make_account(&a);
+  make_account(&b);
+  struct store_new_device nd = {"tablet", "android", NULL, NULL, NULL};
+  assert_int_equal(store_device_create(fx.s, a.user_id, &nd, NOW, second), STORE_OK);
+  fresh_refresh(&a, a.device_id, NOW, t1);
+  fresh_refresh(&a, second, NOW + 70, t2); /* minted "after" the reset's clock */
+  fresh_refresh(&b, b.device_id, NOW, tb);
+  /* Rolled back with the caller's transaction (a refused password in reset-password). */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_end_tokens(fx.s, a.user_id, NOW + 20), STORE_OK);
+  store_rollback(fx.s);
+  assert_int_equal(not_before(a.device_id), 0);
+  assert_int_equal(not_before(second), 0);
+  /* Committed with it. */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_end_tokens(fx.s, a.user_id, NOW + 20), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(not_before(a.device_id), NOW + 20);
+  assert_int_equal(not_before(second), NOW + 70);
+  assert_int_equal(not_before(b.device_id), 0);
+  assert_int_equal(try_rotate(t1, NOW + 80), STORE_NOT_FOUND);
+  assert_int_equal(try_rotate(t2, NOW + 80), STORE_NOT_FOUND);
+  assert_int_equal(try_rotate(tb, NOW + 80), STORE_OK);
+  /* On its own, and for a user without devices: fine. */
+  assert_int_equal(store_user_end_tokens(fx.s, a.user_id, NOW + 90), STORE_OK);
+  assert_int_equal(not_before(a.device_id), NOW + 90);
+  assert_int_equal(not_before(second), NOW + 90);
+  assert_int_equal(store_user_end_tokens(fx.s, "00000000-0000-4000-8000-000000000000", NOW),
+                   STORE_OK);
+}
+
 static void test_proof_replay(void **state) {
   struct account a;
   uint8_t h[STORE_HASH_SIZE];
@@ -1003,6 +1182,9 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_concurrent_claim),
       cmocka_unit_test(test_refresh_rotation),
       cmocka_unit_test(test_refresh_concurrent),
+      cmocka_unit_test(test_device_end_tokens),
+      cmocka_unit_test(test_user_end_tokens),
+      cmocka_unit_test(test_end_tokens_race),
       cmocka_unit_test(test_proof_replay),
       cmocka_unit_test(test_email_tokens),
       cmocka_unit_test(test_mfa),

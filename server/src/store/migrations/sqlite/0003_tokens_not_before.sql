@@ -1,0 +1,12 @@
+-- 0003_tokens_not_before: ending a device's access tokens before they expire (identical on
+-- both backends).
+--
+-- devices.tokens_not_before (unix ms, 0 = never set): every token of the device issued at or
+-- before this instant is void. POST /api/auth/logout raises it for the device, logout-all and
+-- reset-password for every device of the user, in the same transaction that revokes the
+-- refresh tokens. An access token carries its issue time to the millisecond (its jti is a
+-- UUIDv7; see server/src/access_token.h) and the auth hook, which reads the device row on
+-- every request anyway, refuses it when issued_ms <= tokens_not_before; refresh rotation
+-- refuses a refresh token created at or before it, so a rotation racing a logout cannot
+-- mint a session that outlives it.
+ALTER TABLE devices ADD COLUMN tokens_not_before BIGINT NOT NULL DEFAULT 0;
