@@ -142,6 +142,10 @@ describe('blocks', () => {
     const fromB = (await sendRest(srv, b, a, conv, 'before the block')).body;
     const [a1, b1] = await connectAll(a.devices[0], b.devices[0]);
     await b1.event('presence');
+    // Whichever connected second was announced to the other: that is before the block.
+    await new Promise((r) => setTimeout(r, 200));
+    a1.drop((m) => m.event === 'user:online');
+    b1.drop((m) => m.event === 'user:online');
     assert.equal((await srv.api('POST', `/api/users/block/${b.userId}`, { token: a.token })).status, 200);
     // b cannot send (REST 403, WebSocket forbidden), and a cannot either.
     assert.equal((await sendRest(srv, b, a, conv, 'x')).status, 403);

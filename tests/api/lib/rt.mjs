@@ -47,6 +47,8 @@ export async function wsConnect(srv, token, { authenticate = true } = {}) {
     const m = c.events.find(pred);
     assert.equal(m, undefined, `unexpected event ${JSON.stringify(m)}`);
   };
+  // Forgets buffered events matching pred: what happened before a test's step is not its answer.
+  c.drop = (pred) => { c.events = c.events.filter((e) => !pred(e)); };
   c.send = (obj) => ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
   // Sends {event, data, id} and returns the one reply (ack or error).
   c.request = async (event, data, ms = 5000) => {
