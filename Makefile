@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: all deps build build-asan run test bench clean
+.PHONY: all deps build run test bench clean
 
 all: build
 
@@ -12,14 +12,10 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -G "$(GEN)" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -G "$(GEN)" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_PARTS=all >/dev/null
 	@cmake --build $(BUILD)
 	@scripts/build-wasm.sh build-wasm >/dev/null
 	@scripts/build-web.sh build-wasm
-
-build-asan: deps
-	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) -G "$(GEN)" -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON -DSOTTO_TEST_RNG=ON >/dev/null
-	@cmake --build $(ASAN_BUILD)
 
 run: build
 	@exec $(BUILD)/bin/sottod
@@ -31,4 +27,4 @@ bench: build
 	@bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-wasm web/dist

@@ -31,7 +31,7 @@ build_wasm() {
 }
 configure_asan() {
   cmake -S . -B "$ASAN_BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON \
-    -DSOTTO_TEST_RNG=ON -DSOTTO_WASM_DIR="$ROOT/$WASM_BUILD" >/dev/null
+    -DSOTTO_TEST_RNG=ON -DSOTTO_WASM_DIR="$ROOT/$WASM_BUILD" -DSOTTO_PARTS=all >/dev/null
   cmake --build "$ASAN_BUILD" -j "$JOBS"
 }
 install_test_deps() {
@@ -50,8 +50,7 @@ run_fuzz() {
   scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 }
 configure_release() {
-  [ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G "$GEN" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B "$BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_PARTS=all >/dev/null
   cmake --build "$BUILD" -j "$JOBS"
 }
 
