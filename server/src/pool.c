@@ -105,10 +105,13 @@ static void *pool_thread(void *arg)
 	pthread_mutex_lock(&p->lock);
 	index = p->started++;
 	pthread_mutex_unlock(&p->lock);
-	/* Linux applies a thread id to that thread alone. Failure only costs latency. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_WORKER_NICE);
+	/* The init (a store connection: SQLite parses the schema) runs at the loop's priority:
+	 * pool_create waits for it before sottod serves, and at nice 10 a busy machine would
+	 * starve it and hold up start-up. */
 	if (p->ops.worker_init)
 		ctx = p->ops.worker_init(p->ops.ops_arg, index);
+	/* Linux applies a thread id to that thread alone. Failure only costs latency. */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_WORKER_NICE);
 	pthread_mutex_lock(&p->lock);
 	p->ready++;
 	if (ctx == POOL_INIT_FAILED)
