@@ -14,7 +14,8 @@ static const struct {
     {"register", 0, 0}, {"login", 0, 0}, {"logout", 0, 0}, {"whoami", 0, 0},
     {"devices", 0, 2},  /* devices [list | revoke ID] */
     {"users", 2, 2},    /* users search QUERY */
-    {"chat", 1, 1}, {"send", 2, 2}, {"sync", 0, 0}, {"watch", 0, 0},
+    {"chat", 1, 1}, {"send", 2, 2}, {"edit", 3, 3}, {"delete", 2, 2},
+    {"sync", 0, 0}, {"watch", 0, 0},
     {"history", 1, 1}, {"verify", 1, 1}, {"block", 1, 1}, {"unblock", 1, 1},
     {"help", 0, 1},
 };
@@ -53,6 +54,8 @@ const char *args_usage(void)
            "  devices revoke ID        revoke a device\n"
            "  users search QUERY       find users\n"
            "  send USER TEXT           send one message\n"
+           "  edit USER ID TEXT        replace the text of your message ID (from history --json)\n"
+           "  delete USER ID           delete your message ID for everyone\n"
            "  sync                     fetch and store everything queued, then exit\n"
            "  watch                    print incoming messages as they arrive\n"
            "  chat USER                interactive chat (/verify, /quit)\n"

@@ -35,20 +35,28 @@ static int one(void *ctx, const ls_message *m)
     if (h->o->search != NULL && (m->body == NULL || strcasestr(m->body, h->o->search) == NULL))
         return 0;
     if (h->out != NULL) {
-        json_t *j = json_pack("{s:s,s:s?,s:b,s:s,s:I,s:s,s:s?}", "id", m->id, "serverId",
+        json_t *j = json_pack("{s:s,s:s?,s:b,s:s,s:I,s:s,s:s?,s:b,s:b}", "id", m->id, "serverId",
                               m->server_id[0] ? m->server_id : NULL, "outgoing", m->outgoing,
                               "status", status_name(m->status), "sentAt",
                               (json_int_t)m->sent_at_ms, "deviceId", m->sender_device, "text",
-                              m->body);
+                              m->body, "edited", m->edited_at_ms != 0, "deleted",
+                              m->deleted_at_ms != 0);
+        if (m->edited_at_ms != 0)
+            json_object_set_new(j, "editedAt", json_integer((json_int_t)m->edited_at_ms));
+        if (m->deleted_at_ms != 0)
+            json_object_set_new(j, "deletedAt", json_integer((json_int_t)m->deleted_at_ms));
         json_array_append_new(h->out, j);
         return 0;
     }
     term_time(m->sent_at_ms, when, sizeof when);
-    if (m->body == NULL)
+    if (m->deleted_at_ms != 0)
+        printf("[%s] %s: (deleted)\n", when, m->outgoing ? "you" : h->peer_name);
+    else if (m->body == NULL)
         printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, h->peer_name);
     else
-        printf("[%s] %s: %s%s%s\n", when, m->outgoing ? "you" : h->peer_name, m->body,
-               m->outgoing ? "  " : "", m->outgoing ? status_name(m->status) : "");
+        printf("[%s] %s: %s%s%s%s\n", when, m->outgoing ? "you" : h->peer_name, m->body,
+               m->edited_at_ms != 0 ? "  (edited)" : "", m->outgoing ? "  " : "",
+               m->outgoing ? status_name(m->status) : "");
     return 0;
 }
 

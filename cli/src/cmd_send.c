@@ -22,3 +22,27 @@ int cmd_send(const cli_opts *o)
     client_close(&c);
     return rc;
 }
+
+int cmd_edit(const cli_opts *o)
+{
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
+        (rc = edit_text(&c, o->pos[0], o->pos[1], o->pos[2])) == 0)
+        printf(o->json ? "{\"edited\":\"%s\"}\n" : "edited %s\n", o->pos[1]);
+    client_close(&c);
+    return rc;
+}
+
+int cmd_delete(const cli_opts *o)
+{
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
+        (rc = delete_message(&c, o->pos[0], o->pos[1])) == 0)
+        printf(o->json ? "{\"deleted\":\"%s\"}\n" : "deleted %s\n", o->pos[1]);
+    client_close(&c);
+    return rc;
+}

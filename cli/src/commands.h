@@ -15,6 +15,8 @@ int cmd_users(const cli_opts *o);
 int cmd_block(const cli_opts *o);
 int cmd_unblock(const cli_opts *o);
 int cmd_send(const cli_opts *o);
+int cmd_edit(const cli_opts *o);
+int cmd_delete(const cli_opts *o);
 int cmd_sync(const cli_opts *o);
 int cmd_watch(const cli_opts *o);
 int cmd_chat(const cli_opts *o);

@@ -28,7 +28,8 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " id TEXT NOT NULL UNIQUE, server_id TEXT UNIQUE, conversation_id TEXT NOT NULL,"
     " peer_id TEXT NOT NULL, sender_device TEXT NOT NULL, outgoing INTEGER NOT NULL,"
-    " status INTEGER NOT NULL, sent_at INTEGER NOT NULL, body BLOB);"
+    " status INTEGER NOT NULL, sent_at INTEGER NOT NULL, body BLOB, edited_at INTEGER,"
+    " deleted_at INTEGER);"
     "CREATE INDEX IF NOT EXISTS messages_peer ON messages(peer_id, seq);"
     "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " client_id TEXT NOT NULL UNIQUE, conversation_id TEXT NOT NULL, envelopes BLOB NOT NULL);";
@@ -86,6 +87,21 @@ static int slot_name(char *out, size_t cap, const char *table, const char *a, co
 
 /* ------------------------------------------------------------------ open/close, tx */
 
+/* Profiles made before edits and deletes were applied lack the two time columns. */
+static int migrate(ls_store *s)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT edited_at, deleted_at FROM messages LIMIT 0", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    return sqlite3_exec(s->db, "ALTER TABLE messages ADD COLUMN edited_at INTEGER;"
+                               "ALTER TABLE messages ADD COLUMN deleted_at INTEGER;",
+                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 int ls_open(ls_store **out, const char *path, const uint8_t key[SOTTO_SEAL_KEYBYTES])
 {
     ls_store *s = calloc(1, sizeof *s);
@@ -98,7 +114,7 @@ int ls_open(ls_store **out, const char *path, const uint8_t key[SOTTO_SEAL_KEYBY
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);
-    if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || migrate(s) != 0)
         goto fail;
     *out = s;
     return 0;
@@ -486,6 +502,8 @@ static int message_row(ls_store *s, sqlite3_stmt *st, ls_message *m)
     m->outgoing = sqlite3_column_int(st, 5);
     m->status = sqlite3_column_int(st, 6);
     m->sent_at_ms = (uint64_t)sqlite3_column_int64(st, 7);
+    m->edited_at_ms = (uint64_t)sqlite3_column_int64(st, 9);
+    m->deleted_at_ms = (uint64_t)sqlite3_column_int64(st, 10);
     if (sqlite3_column_type(st, 8) == SQLITE_NULL)
         return 0;
     if (slot_name(slot, sizeof slot, "msg", m->id, NULL) != 0 ||
@@ -494,7 +512,8 @@ static int message_row(ls_store *s, sqlite3_stmt *st, ls_message *m)
     return 0;
 }
 
-#define MSG_COLS "id, server_id, conversation_id, peer_id, sender_device, outgoing, status, sent_at, body"
+#define MSG_COLS "id, server_id, conversation_id, peer_id, sender_device, outgoing, status," \
+                 " sent_at, body, edited_at, deleted_at"
 
 int ls_message_get(ls_store *s, const char *id, ls_message *out)
 {
@@ -523,6 +542,44 @@ int ls_message_sent(ls_store *s, const char *id, const char *server_id)
         return -1;
     }
     return run(st);
+}
+
+int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
+                    uint64_t edited_at_ms)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?"
+                               " AND deleted_at IS NULL");
+    char slot[64];
+
+    if (st == NULL || slot_name(slot, sizeof slot, "msg", id, NULL) != 0 ||
+        bind_sealed(s, st, 1, slot, (const uint8_t *)body, len) != 0 ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)edited_at_ms) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
+int ls_message_wipe(ls_store *s, const char *id, uint64_t deleted_at_ms)
+{
+    /* secure_delete=ON zeroes the freed bytes of the old sealed body in the database file. */
+    sqlite3_stmt *st = prep(s, "UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?");
+
+    if (st == NULL || sqlite3_bind_int64(st, 1, (sqlite3_int64)deleted_at_ms) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
+int ls_checkpoint(ls_store *s)
+{
+    /* Copies the WAL into the database and truncates it, so old page images (holding a
+     * wiped body) do not linger in the -wal file. Outside any transaction. */
+    return sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) ==
+                   SQLITE_OK ? 0 : -1;
 }
 
 int ls_message_status(ls_store *s, const char *server_id, int status)

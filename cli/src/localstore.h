@@ -78,14 +78,24 @@ typedef struct ls_message {
     int outgoing;
     int status;
     uint64_t sent_at_ms;
-    char *body;             /* sodium_malloc()ed, NUL-terminated; NULL when refused */
+    char *body;             /* sodium_malloc()ed, NUL-terminated; NULL when refused or deleted */
     size_t body_len;
+    uint64_t edited_at_ms;  /* 0 unless edited: the sender's (authenticated) edit time */
+    uint64_t deleted_at_ms; /* 0 unless deleted: the body is gone (wiped) */
 } ls_message;
 int ls_message_put(ls_store *s, const ls_message *m);
 /* 1 when a message with that server id is stored. */
 int ls_message_seen(ls_store *s, const char *server_id);
 int ls_message_get(ls_store *s, const char *id, ls_message *out); /* 1 when absent */
 int ls_message_sent(ls_store *s, const char *id, const char *server_id);
+/* Replaces the body of the message with this (local) id and records the edit time; a deleted
+ * message stays deleted. */
+int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
+                    uint64_t edited_at_ms);
+/* Deletes the body of the message with this (local) id (the row stays, marked deleted). */
+int ls_message_wipe(ls_store *s, const char *id, uint64_t deleted_at_ms);
+/* Moves the WAL into the database file and truncates it (after a wipe; not in a transaction). */
+int ls_checkpoint(ls_store *s);
 /* Raises the status of a message by server id (never lowers it). */
 int ls_message_status(ls_store *s, const char *server_id, int status);
 void ls_message_clear(ls_message *m);

@@ -276,3 +276,104 @@ done:
     json_decref(user);
     return rc;
 }
+
+/* Our message `id` (local or server id) in the conversation with `username`. */
+static int own_message(client *c, const char *username, const char *id, char peer[40],
+                       ls_message *m)
+{
+    json_t *user = NULL;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if ((rc = client_user_by_name(c, username, &user)) != 0)
+        return rc;
+    str_copy(peer, 40, json_string_value(json_object_get(user, "id")));
+    json_decref(user);
+    if ((rc = ls_message_get(c->st, id, m)) < 0)
+        return EXIT_LOCAL;
+    if (rc == 1 || strcmp(m->peer_id, peer) != 0 || !m->outgoing || m->server_id[0] == '\0' ||
+        m->deleted_at_ms != 0) {
+        fprintf(stderr, "sotto: %s is not a message you sent to %s (and the server accepted)%s\n",
+                id, username, m->deleted_at_ms ? "; it was deleted" : "");
+        ls_message_clear(m);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int edit_text(client *c, const char *username, const char *id, const char *text)
+{
+    ls_message m;
+    pr_target *t = NULL;
+    size_t n = 0;
+    char peer[40], sid[40], path[128];
+    int rc;
+
+    if ((rc = own_message(c, username, id, peer, &m)) != 0)
+        return rc;
+    if (held(c, peer, username)) {
+        ls_message_clear(&m);
+        return EXIT_TRUST;
+    }
+    for (int attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+        json_t *env = NULL, *body;
+        http_resp r;
+
+        free(t);
+        t = NULL;
+        if ((rc = targets(c, peer, NULL, &t, &n)) != 0)
+            break;
+        /* Encrypted and the advanced records committed before the request (save before
+         * acting); envelopes refused by a 409 are dropped, never sent again. */
+        if ((rc = pr_edit_prepare(&c->pr, m.id, text, t, n, &env, sid)) != 0) {
+            fprintf(stderr, "sotto: could not encrypt the edit\n");
+            rc = rc == SOTTO_E_UNTRUSTED ? EXIT_TRUST : EXIT_LOCAL;
+            break;
+        }
+        body = json_pack("{s:o}", "envelopes", env);
+        snprintf(path, sizeof path, "/api/messages/%s", sid);
+        rc = client_api(c, "PATCH", path, body, &r);
+        json_decref(body);
+        if (rc == 0 && r.status == 200) {
+            rc = ls_message_edit(c->st, m.id, text, strlen(text), now_ms()) == 0 ? 0 : EXIT_LOCAL;
+        } else if (rc == 0 && r.status == 409 &&
+                   strcmp(http_error_code(&r), "device_list_mismatch") == 0) {
+            rc = -1; /* the device list changed: fetch it again and encrypt afresh */
+        } else if (rc == 0) {
+            rc = client_fail(&r, "editing");
+        }
+        http_resp_clear(&r);
+        if (rc != -1)
+            break;
+    }
+    if (rc == -1) {
+        fprintf(stderr, "sotto: the device list kept changing; the edit was not sent\n");
+        rc = EXIT_NET;
+    }
+    free(t);
+    ls_message_clear(&m);
+    return rc;
+}
+
+int delete_message(client *c, const char *username, const char *id)
+{
+    ls_message m;
+    http_resp r;
+    char peer[40], path[128];
+    int rc;
+
+    if ((rc = own_message(c, username, id, peer, &m)) != 0)
+        return rc;
+    snprintf(path, sizeof path, "/api/messages/%s", m.server_id);
+    if ((rc = client_api(c, "DELETE", path, NULL, &r)) == 0) {
+        if (r.status == 200 || r.status == 204) {
+            rc = ls_message_wipe(c->st, m.id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
+            ls_checkpoint(c->st);
+        } else {
+            rc = client_fail(&r, "deleting");
+        }
+        http_resp_clear(&r);
+    }
+    ls_message_clear(&m);
+    return rc;
+}

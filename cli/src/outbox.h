@@ -15,6 +15,12 @@
 /* Returns 0 or an EXIT_* code; server_id (>= 40 bytes, may be NULL) gets the message id. */
 int send_text(client *c, const char *username, const char *text, char *server_id);
 int outbox_flush(client *c);
+/* Edits our message `id` (local or server id, sent to `username`): an EDIT payload encrypted
+ * for every current device (records committed first), PATCH /api/messages/:id, then the local
+ * text. A 409 device_list_mismatch encrypts again for the new list. */
+int edit_text(client *c, const char *username, const char *id, const char *text);
+/* Deletes our message for everyone (DELETE /api/messages/:id), then wipes the local text. */
+int delete_message(client *c, const char *username, const char *id);
 /* The conversation with a user (local mapping, else POST /api/conversations). */
 int conversation_with(client *c, const char *peer_id, char conv[40]);
 

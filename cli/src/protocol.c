@@ -1,6 +1,7 @@
 /* protocol.c: encrypt/decrypt with save-before-acting (see protocol.h). */
 #include "protocol.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -448,5 +449,191 @@ fail:
     if (pt != NULL)
         sodium_free(pt);
     free(ct);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ edits and deletes */
+
+/* The queue may hand us an edit again after a crash between commit and ack; its ciphertext
+ * cannot be decrypted twice, so applied edits are remembered by a hash of the envelope. */
+static int edit_slot(const char *ct_b64, char name[48])
+{
+    uint8_t h[16];
+    char hex[33];
+
+    if (ct_b64 == NULL || crypto_generichash(h, sizeof h, (const uint8_t *)ct_b64,
+                                             strlen(ct_b64), NULL, 0) != 0)
+        return -1;
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(name, 48, "edit:%s", hex);
+    return 0;
+}
+
+/* Checks an authentic edit payload against its target; fills *body on success. */
+static int edit_accept(pr_ctx *c, const pr_incoming *in, const ls_message *target,
+                       const sotto_payload *p)
+{
+    uint8_t conv[16];
+    char edit_of[UUID_STRLEN + 1];
+    const char *author = target->outgoing ? c->user_id : target->peer_id;
+
+    if (uuid_parse(in->conversation_id, conv) != 0 || sodium_memcmp(conv, p->conversation_id, 16) != 0)
+        return -1; /* moved into another conversation */
+    if (p->content_type != SOTTO_CONTENT_EDIT || !p->has_edit_of)
+        return -1;
+    uuid_format(p->edit_of, edit_of);
+    if (strcmp(edit_of, target->server_id) != 0 && strcmp(edit_of, target->id) != 0)
+        return -1; /* the payload edits another message than the server says */
+    if (strcmp(target->server_id, in->server_id) != 0 ||
+        strcmp(target->conversation_id, in->conversation_id) != 0)
+        return -1;
+    if (strcmp(author, in->sender_id) != 0)
+        return -1; /* only the original sender's user may edit (authenticated by the session) */
+    if (target->deleted_at_ms != 0 || target->body == NULL || memchr(p->body, 0, p->body_len) != NULL)
+        return -1;
+    return 0;
+}
+
+int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out)
+{
+    sotto_record *r = NULL;
+    uint8_t *ct = NULL, *pt = NULL;
+    size_t ct_len = 0, pt_len = 0;
+    ls_message target;
+    sotto_payload p;
+    char slot[48], *body = NULL;
+    int rc = -1, have, verdict = PR_STORED;
+    uint8_t *seen = NULL;
+    size_t seen_len;
+
+    memset(&target, 0, sizeof target);
+    if (edit_slot(in->ciphertext_b64, slot) != 0)
+        return PR_REFUSED;
+    if ((have = ls_kv_get(c->st, slot, &seen, &seen_len)) <= 0) {
+        ls_secret_free(seen);
+        return have < 0 ? -1 : PR_DUPLICATE;
+    }
+    if ((have = ls_message_get(c->st, in->server_id, &target)) < 0)
+        return -1;
+    if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
+        goto fail;
+    if (b64_decode(in->ciphertext_b64, &ct, &ct_len) != 0 ||
+        (pt = sodium_malloc(ct_len ? ct_len : 1)) == NULL ||
+        sotto_record_decrypt(r, c->acct, ct, ct_len, now_s(), pt, ct_len, &pt_len) != 0) {
+        rc = PR_REFUSED; /* nothing changed */
+        goto fail;
+    }
+    if (have != 0 || sotto_payload_decode(&p, pt, pt_len) != 0 || edit_accept(c, in, &target, &p) != 0) {
+        verdict = PR_REFUSED; /* authentic but not acceptable: keep the advanced state only */
+    } else if ((body = sodium_malloc(p.body_len + 1)) != NULL) {
+        memcpy(body, p.body, p.body_len);
+        body[p.body_len] = '\0';
+    } else {
+        goto fail;
+    }
+    if (ls_begin(c->st) != 0)
+        goto fail;
+    if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
+        ls_account_save(c->st, c->acct) != 0 ||
+        ls_kv_put(c->st, slot, (const uint8_t *)"1", 1) != 0 ||
+        (verdict == PR_STORED &&
+         ls_message_edit(c->st, target.id, body, p.body_len, p.sent_at_ms ? p.sent_at_ms : now_ms()) != 0) ||
+        crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        reload_account(c);
+        goto fail;
+    }
+    if (crash_point("receive-after-commit"))
+        goto fail;
+    rc = verdict;
+    if (out != NULL && verdict == PR_STORED && ls_message_get(c->st, target.id, out) != 0)
+        memset(out, 0, sizeof *out);
+fail:
+    ls_secret_free(body);
+    ls_message_clear(&target);
+    sotto_record_free(r);
+    if (pt != NULL)
+        sodium_free(pt);
+    free(ct);
+    return rc;
+}
+
+int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64_t deleted_at_ms)
+{
+    ls_message target;
+    int rc;
+
+    memset(&target, 0, sizeof target);
+    if ((rc = ls_message_get(c->st, server_id, &target)) != 0)
+        return rc < 0 ? -1 : PR_DUPLICATE; /* never had it: nothing to delete */
+    if (strcmp(target.server_id, server_id) != 0 || conv == NULL ||
+        strcmp(target.conversation_id, conv) != 0) {
+        ls_message_clear(&target);
+        return PR_REFUSED;
+    }
+    if (target.deleted_at_ms != 0) {
+        ls_message_clear(&target);
+        return PR_DUPLICATE;
+    }
+    rc = ls_message_wipe(c->st, target.id, deleted_at_ms ? deleted_at_ms : now_ms()) == 0 ? PR_STORED : -1;
+    ls_message_clear(&target);
+    if (rc == PR_STORED)
+        ls_checkpoint(c->st); /* best effort: the WAL copy of the old page goes too */
+    return rc;
+}
+
+int pr_edit_prepare(pr_ctx *c, const char *message_id, const char *text, const pr_target *t,
+                    size_t n, json_t **envelopes, char server_id[40])
+{
+    sotto_record **recs = calloc(n ? n : 1, sizeof *recs);
+    json_t *arr = json_array();
+    payload_bytes pb = {0};
+    sotto_payload p;
+    ls_message m;
+    char client_id[UUID_STRLEN + 1];
+    int rc = -1;
+
+    memset(&m, 0, sizeof m);
+    memset(&p, 0, sizeof p);
+    *envelopes = NULL;
+    if (recs == NULL || arr == NULL || ls_message_get(c->st, message_id, &m) != 0)
+        goto fail;
+    rc = 1; /* not an editable message of ours */
+    if (!m.outgoing || m.server_id[0] == '\0' || m.body == NULL || m.deleted_at_ms != 0)
+        goto fail;
+    rc = -1;
+    uuid_v4(client_id);
+    if (uuid_parse(client_id, p.client_message_id) != 0 ||
+        uuid_parse(m.conversation_id, p.conversation_id) != 0 ||
+        uuid_parse(m.server_id, p.edit_of) != 0)
+        goto fail;
+    p.has_edit_of = 1;
+    p.sent_at_ms = now_ms();
+    p.body = (const uint8_t *)text;
+    p.body_len = strlen(text);
+    /* Every device (the contact's and our own) gets the same EDIT payload. */
+    if (encode_one(&p, SOTTO_CONTENT_EDIT, &pb.text, &pb.text_len) != 0 ||
+        encode_one(&p, SOTTO_CONTENT_EDIT, &pb.sync, &pb.sync_len) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = encrypt_one(c, &t[i], &pb, arr, &recs[i])) != 0)
+            goto fail;
+    rc = -1;
+    /* Save before acting: the advanced records are committed before anything is sent. */
+    if (ls_begin(c->st) != 0)
+        goto fail;
+    if (records_save(c, t, recs, n) != 0 || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        goto fail;
+    }
+    str_copy(server_id, 40, m.server_id);
+    *envelopes = arr;
+    arr = NULL;
+    rc = 0;
+fail:
+    ls_message_clear(&m);
+    json_decref(arr);
+    records_free(recs, n);
+    payload_bytes_free(&pb);
     return rc;
 }

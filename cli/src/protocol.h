@@ -75,4 +75,21 @@ enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2 };
  * (nothing committed: do not ack). */
 int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out);
 
+/* message:edited: in->server_id is the edited message's id, in->ciphertext_b64 the new
+ * envelope. Decrypts it and, when the payload is an EDIT of that very message (edit target
+ * and conversation as the server says) by the user who sent it (the authenticated session's
+ * user), replaces the stored text and records the edit time, with the advanced state, in ONE
+ * transaction. PR_STORED (*out, if given, is the edited message), PR_DUPLICATE (this edit was
+ * applied already), PR_REFUSED (not applied; any advanced state is kept), -1 local error. */
+int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out);
+/* message:deleted: wipes the stored text of that message (same conversation required).
+ * PR_STORED, PR_DUPLICATE (unknown or already deleted), PR_REFUSED, -1. */
+int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64_t deleted_at_ms);
+/* Encrypts an EDIT of our message `message_id` (local or server id) for every target and
+ * commits the advanced records; *envelopes gets the JSON array for PATCH /messages/:id and
+ * server_id the message's id. 1: not an editable message of ours; -1 or SOTTO_E_*. The
+ * local text changes only once the server accepted the edit (ls_message_edit). */
+int pr_edit_prepare(pr_ctx *c, const char *message_id, const char *text, const pr_target *t,
+                    size_t n, json_t **envelopes, char server_id[40]);
+
 #endif

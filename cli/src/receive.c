@@ -163,6 +163,81 @@ static void on_message_new(rx *x, json_t *d)
     send_ack(x, seq);
 }
 
+/* message:edited: the new text replaces the stored one if the original sender edited it. */
+static void on_message_edited(rx *x, json_t *d)
+{
+    const char *id = json_string_value(json_object_get(d, "id"));
+    const char *conv = json_string_value(json_object_get(d, "conversationId"));
+    const char *sender = json_string_value(json_object_get(d, "senderId"));
+    const char *device = json_string_value(json_object_get(d, "senderDeviceId"));
+    const char *ct = json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
+    json_int_t seq = json_integer_value(json_object_get(d, "seq"));
+    ls_message m;
+    int rc;
+
+    memset(&m, 0, sizeof m);
+    if (id == NULL || conv == NULL || sender == NULL || device == NULL || ct == NULL) {
+        send_ack(x, seq);
+        return;
+    }
+    check_sender_device(x, sender, device);
+    pr_incoming in = {id, conv, sender, device, ct};
+    rc = pr_receive_edit(&x->c->pr, &in, &m);
+    if (rc < 0) {
+        fprintf(stderr, "sotto: could not store an edit; it stays queued on the server\n");
+        x->exit_code = EXIT_LOCAL;
+        x->stop = 1;
+        return;
+    }
+    if (rc == PR_STORED && m.body != NULL) {
+        char who[128];
+        client_username(x->c, sender, who, sizeof who);
+        if (x->c->o->json) {
+            json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "event", "edited", "id", id,
+                                  "conversationId", conv, "from", who, "editedAt",
+                                  (json_int_t)m.edited_at_ms, "text", m.body);
+            char *s = json_dumps(j, JSON_COMPACT);
+            if (s != NULL)
+                puts(s);
+            free(s);
+            json_decref(j);
+        } else {
+            printf("  %s edited %s: %s (edited)\n", who, id, m.body);
+        }
+        fflush(stdout);
+    } else if (rc == PR_REFUSED) {
+        fprintf(stderr, "sotto: !!! REFUSED an edit of message %s: it failed to decrypt, was not"
+                        " an edit of that message, or did not come from its sender\n", id);
+    }
+    ls_message_clear(&m);
+    send_ack(x, seq);
+}
+
+/* message:deleted: the stored text is wiped; the row stays as "(deleted)". */
+static void on_message_deleted(rx *x, json_t *d)
+{
+    const char *id = json_string_value(json_object_get(d, "id"));
+    const char *conv = json_string_value(json_object_get(d, "conversationId"));
+    json_int_t seq = json_integer_value(json_object_get(d, "seq"));
+    int rc = id != NULL ? pr_receive_delete(&x->c->pr, id, conv, now_ms()) : PR_DUPLICATE;
+
+    if (rc < 0) {
+        fprintf(stderr, "sotto: could not apply a deletion; it stays queued on the server\n");
+        x->exit_code = EXIT_LOCAL;
+        x->stop = 1;
+        return;
+    }
+    if (rc == PR_STORED) {
+        if (x->c->o->json)
+            printf("{\"event\":\"deleted\",\"id\":\"%s\",\"conversationId\":\"%s\"}\n", id,
+                   conv);
+        else
+            printf("  message %s was deleted\n", id);
+        fflush(stdout);
+    }
+    send_ack(x, seq);
+}
+
 static void on_receipt(rx *x, json_t *d, int status)
 {
     const char *id = json_string_value(json_object_get(d, "messageId"));
@@ -224,8 +299,10 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
         on_authenticated(x);
     } else if (!strcmp(ev, "message:new")) {
         on_message_new(x, d);
-    } else if (!strcmp(ev, "message:edited") || !strcmp(ev, "message:deleted")) {
-        send_ack(x, json_integer_value(json_object_get(d, "seq"))); /* not supported yet */
+    } else if (!strcmp(ev, "message:edited")) {
+        on_message_edited(x, d);
+    } else if (!strcmp(ev, "message:deleted")) {
+        on_message_deleted(x, d);
     } else if (!strcmp(ev, "queue:drained")) {
         x->drained = 1;
     } else if (!strcmp(ev, "message:delivered")) {

@@ -98,11 +98,16 @@ int uuid_parse(const char *s, uint8_t out[16])
 }
 
 /* Tests move the client's clock (e.g. a week ahead, to see the signed pre-key rotate)
- * with SOTTO_TEST_CLOCK_OFFSET=<seconds>. It only changes this client's own idea of time. */
+ * with SOTTO_TEST_CLOCK_OFFSET=<seconds>. It only changes this client's own idea of time,
+ * and only in builds with SOTTO_TEST_HOOKS: a release build ignores the variable. */
 static int64_t clock_offset_s(void)
 {
+#ifdef SOTTO_TEST_HOOKS
     const char *e = getenv("SOTTO_TEST_CLOCK_OFFSET");
     return e != NULL ? strtoll(e, NULL, 10) : 0;
+#else
+    return 0;
+#endif
 }
 
 uint64_t now_s(void)

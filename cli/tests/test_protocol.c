@@ -336,6 +336,98 @@ static void test_no_plaintext(void **state)
     assert_false(dir_leaks(w->bob.dir, marker));
 }
 
+/* The envelope for device `dev` in a JSON array of envelopes (an edit's PATCH body). */
+static char *array_envelope(json_t *arr, const char *dev)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(arr, i, e)
+        if (strcmp(json_string_value(json_object_get(e, "deviceId")), dev) == 0)
+            return strdup(json_string_value(json_object_get(e, "ciphertext")));
+    return NULL;
+}
+
+#define S1 "5e5e5e5e-0000-4000-8000-000000000001"
+#define S2 "5e5e5e5e-0000-4000-8000-000000000002"
+
+/* Edits apply on every device once, only as an edit of the very message the server names;
+ * a delete wipes the text. */
+static void test_edit_delete(void **state)
+{
+    world *w = *state;
+    pr_target t[2];
+    char id[40], bid[40], sid[40], *ct;
+    json_t *env = NULL;
+    ls_message m;
+
+    claim(&w->bob, &t[0]);
+    claim(&w->alice2, &t[1]);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "original text", t, 2, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, S1, ALICE, NULL), PR_STORED);
+    assert_int_equal(deliver(&w->alice, &w->alice2, id, S1, BOB, NULL), PR_STORED);
+    /* Not editable before the server accepted it (no server id yet). */
+    assert_int_equal(pr_edit_prepare(&w->alice.pr, id, "x", t, 2, &env, sid), 1);
+    assert_int_equal(pr_send_done(&w->alice.pr, id, S1), 0);
+
+    target_known(&w->bob, &t[0]);
+    target_known(&w->alice2, &t[1]);
+    assert_int_equal(pr_edit_prepare(&w->alice.pr, id, "edited text", t, 2, &env, sid), 0);
+    assert_string_equal(sid, S1);
+    assert_int_equal(ls_message_edit(w->alice.st, id, "edited text", 11, 42), 0);
+
+    ct = array_envelope(env, w->bob.pr.device_id);
+    pr_incoming in = {S1, CONV, ALICE, w->alice.pr.device_id, ct};
+    assert_int_equal(pr_receive_edit(&w->bob.pr, &in, &m), PR_STORED);
+    assert_string_equal(m.body, "edited text");
+    assert_true(m.edited_at_ms > 0);
+    ls_message_clear(&m);
+    assert_int_equal(pr_receive_edit(&w->bob.pr, &in, NULL), PR_DUPLICATE); /* redelivered */
+    free(ct);
+    ct = array_envelope(env, w->alice2.pr.device_id);
+    in.ciphertext_b64 = ct;
+    assert_int_equal(pr_receive_edit(&w->alice2.pr, &in, NULL), PR_STORED); /* her own copy */
+    assert_int_equal(ls_message_get(w->alice2.st, S1, &m), 0);
+    assert_string_equal(m.body, "edited text");
+    ls_message_clear(&m);
+    free(ct);
+    json_decref(env);
+
+    /* Bob cannot edit Alice's message; and an edit of his own message that the server
+     * presents as an edit of hers is refused, her text unchanged. */
+    assert_int_equal(pr_edit_prepare(&w->bob.pr, S1, "hijack", t, 1, &env, sid), 1);
+    target_known(&w->alice, &t[0]);
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "bob's own", t, 1, bid), 0);
+    assert_int_equal(deliver(&w->bob, &w->alice, bid, S2, BOB, NULL), PR_STORED);
+    assert_int_equal(pr_send_done(&w->bob.pr, bid, S2), 0);
+    assert_int_equal(pr_edit_prepare(&w->bob.pr, bid, "hijack", t, 1, &env, sid), 0);
+    ct = array_envelope(env, w->alice.pr.device_id);
+    pr_incoming forged = {S1, CONV, BOB, w->bob.pr.device_id, ct};
+    assert_int_equal(pr_receive_edit(&w->alice.pr, &forged, NULL), PR_REFUSED);
+    assert_int_equal(ls_message_get(w->alice.st, S1, &m), 0);
+    assert_string_equal(m.body, "edited text");
+    ls_message_clear(&m);
+    free(ct);
+    json_decref(env);
+
+    /* Delete: the text is wiped (not in any file), the row says when; idempotent; a delete
+     * naming another conversation is refused. */
+    assert_int_equal(pr_receive_delete(&w->bob.pr, S1, "0190a000-0000-7000-8000-00000000beef", 7),
+                     PR_REFUSED);
+    assert_int_equal(pr_receive_delete(&w->bob.pr, S1, CONV, 77), PR_STORED);
+    assert_int_equal(pr_receive_delete(&w->bob.pr, S1, CONV, 78), PR_DUPLICATE);
+    assert_int_equal(ls_message_get(w->bob.st, S1, &m), 0);
+    assert_null(m.body);
+    assert_int_equal(m.deleted_at_ms, 77);
+    ls_message_clear(&m);
+    assert_int_equal(ls_message_edit(w->bob.st, S1, "back", 4, 99), 0); /* no effect */
+    assert_int_equal(ls_message_get(w->bob.st, S1, &m), 0);
+    assert_null(m.body);
+    ls_message_clear(&m);
+    assert_false(dir_leaks(w->bob.dir, "edited text"));
+    assert_false(dir_leaks(w->bob.dir, "original text"));
+}
+
 static void test_bundle_json_roundtrip(void **state)
 {
     world *w = *state;
@@ -369,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_json_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_delete, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

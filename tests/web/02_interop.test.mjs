@@ -1,0 +1,206 @@
+// Interop: a browser user (the web client in Chromium, libsotto as WebAssembly) and a CLI user
+// (the real `sotto`, libsotto in C) chat with each other through one real sottod. Messages in
+// both directions, delivered and seen marks both ways, the CLI's sync/history decrypting what
+// the browser sent, and finally no plaintext marker on the server's disk or in the CLI profile.
+//   SOTTO_CLI the sotto binary (ctest passes it; default ../../build/bin/sotto)
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import {
+  launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, uniq,
+  startServer,
+} from './lib/harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SOTTO_CLI = process.env.SOTTO_CLI || path.resolve(here, '../../build/bin/sotto');
+const missing = prerequisites();
+if (!existsSync(SOTTO_CLI)) missing.push(`the sotto CLI (${SOTTO_CLI}; set SOTTO_CLI, build the cli part)`);
+
+const MARK = uniq('PLAINMARK');
+const text = (s) => `${s} ${MARK}`;
+const tag = uniq('');
+const W = { email: `web${tag}@example.test`, username: `web${tag}`, displayName: 'Webby' };
+const C = { email: `cli${tag}@example.test`, username: `cli${tag}`, displayName: 'Clio' };
+const PASSWORD = 'correct horse battery';
+let server, chrome, web, profileRoot, profile;
+
+// Runs `sotto` on the CLI user's profile: {code, stdout, stderr}; never rejects on exit codes.
+function cli(args, { input = '', timeoutMs = 60000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SOTTO_CLI, ['--server', server.base, '--profile', profile, ...args], {
+      env: { ...process.env, SOTTO_PROFILE: '' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sotto ${args.join(' ')} hung\n${stderr}`)); }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (/Sanitizer|runtime error:/.test(stderr)) reject(new Error(`sanitizer report from sotto ${args[0]}:\n${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+async function cliOk(args, opts) {
+  const r = await cli(args, opts);
+  assert.equal(r.code, 0, `sotto ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+  return r;
+}
+const jsonLines = (s) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+// An interactive `sotto chat USER --json` with a pipe for stdin; waits for output by predicate.
+function startChat(peer) {
+  const child = spawn(SOTTO_CLI, ['--server', server.base, '--profile', profile, '--json', 'chat', peer], {
+    env: { ...process.env, SOTTO_PROFILE: '' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const c = { child, stdout: '', stderr: '', waiters: [] };
+  const poke = () => { for (const w of [...c.waiters]) w(); };
+  child.stdout.on('data', (d) => { c.stdout += d; poke(); });
+  child.stderr.on('data', (d) => { c.stderr += d; poke(); });
+  c.exited = new Promise((resolve) => child.on('exit', (code) => { c.code = code; poke(); resolve(code); }));
+  c.until = (what, pred, timeoutMs = 20000) => new Promise((resolve, reject) => {
+    const check = () => {
+      const v = pred(c);
+      if (v) { done(); resolve(v); } else if (c.code !== undefined) { done(); reject(new Error(`sotto chat exited ${c.code} waiting for ${what}\n${c.stderr}`)); }
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`sotto chat: no ${what} within ${timeoutMs} ms\nstdout:\n${c.stdout}\nstderr:\n${c.stderr}`)); }, timeoutMs);
+    const done = () => { clearTimeout(timer); c.waiters = c.waiters.filter((w) => w !== check); };
+    c.waiters.push(check);
+    check();
+  });
+  c.line = (s) => child.stdin.write(`${s}\n`);
+  c.events = () => jsonLines(c.stdout);
+  return c;
+}
+
+function statusOf(page, body) {
+  return messageItem(page, body).locator('[data-status]').getAttribute('data-status');
+}
+async function waitStatus(page, body, want, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  let got;
+  while (Date.now() < deadline) {
+    got = await statusOf(page, body).catch(() => null);
+    if (got === want) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`status of "${body}" is ${got}, wanted ${want}`);
+}
+
+describe('a browser user and a CLI user chat with each other', () => {
+  before(async () => {
+    // make test builds all of these; a missing one is a broken build, never a reason to skip.
+    assert.deepEqual(missing, [], `missing: ${missing.join(', ')}`);
+    server = await startServer();
+    chrome = await launchBrowser();
+    profileRoot = mkdtempSync(path.join(os.tmpdir(), 'sotto-interop-cli-'));
+    profile = path.join(profileRoot, 'clio');
+  });
+  after(async () => {
+    await chrome?.close();
+    await server?.stop();
+    if (profileRoot) rmSync(profileRoot, { recursive: true, force: true });
+  });
+
+  test('both register; the CLI finds the browser user', async () => {
+    web = await newUser(chrome.browser, server);
+    await register(web.page, W);
+    await cliOk(['register', '--email', C.email, '--username', C.username, '--display-name', C.displayName, '--password-stdin'],
+      { input: `${PASSWORD}\n` });
+    const who = JSON.parse((await cliOk(['--json', 'whoami'])).stdout);
+    assert.equal(who.username ?? who.user?.username, C.username);
+    const found = (await cliOk(['--json', 'users', 'search', W.username])).stdout;
+    assert.match(found, new RegExp(W.username));
+  });
+
+  test('the CLI sends; the browser shows it, decrypted', async () => {
+    await cliOk(['send', W.username, text('hello from the terminal')]);
+    const row = web.page.getByRole('link', { name: `Open chat with ${C.displayName}` });
+    await row.waitFor({ timeout: 20000 });
+    assert.match(await row.textContent(), /hello from the terminal/); // the preview, decrypted locally
+    await openChatWith(web.page, C.displayName);
+    await messageItem(web.page, text('hello from the terminal')).waitFor({ timeout: 15000 });
+  });
+
+  test('the browser replies while the CLI is offline; sync and history show it decrypted', async () => {
+    await send(web.page, text('hello from the browser'));
+    await waitStatus(web.page, text('hello from the browser'), 'sent');
+    const got = jsonLines((await cliOk(['--json', 'sync'])).stdout);
+    const mine = got.filter((m) => m.text === text('hello from the browser'));
+    assert.equal(mine.length, 1, `sync printed: ${JSON.stringify(got)}`);
+    assert.equal(mine[0].from, W.username);
+    assert.equal(mine[0].outgoing, false);
+    // The browser sees its message delivered once the CLI acknowledged it.
+    await waitStatus(web.page, text('hello from the browser'), 'delivered');
+    const hist = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout);
+    assert.deepEqual(hist.map((m) => m.text), [text('hello from the terminal'), text('hello from the browser')]);
+    // Nothing is delivered twice.
+    assert.deepEqual(jsonLines((await cliOk(['--json', 'sync'])).stdout), []);
+  });
+
+  test('live: sotto chat and the browser, with delivered and seen marks both ways', async () => {
+    const chat = startChat(W.username);
+    try {
+      await chat.until('the connection', (c) => c.stderr.includes('(connected)'));
+      // CLI -> browser: the browser has the chat open, so the CLI sees delivered, then seen.
+      chat.line(text('live from the terminal'));
+      const sid = (await chat.until('the sent id', (c) => c.stdout.match(/\(sent: ([0-9a-f-]{36})\)/)))[1];
+      await messageItem(web.page, text('live from the terminal')).waitFor({ timeout: 15000 });
+      await chat.until('the seen mark', (c) => c.events().some((e) => e.event === 'read' && e.messageId === sid));
+      // Browser -> CLI: printed by the chat as it arrives; the chat's read receipt reaches the browser.
+      await send(web.page, text('live from the browser'));
+      await chat.until('the browser message', (c) => c.events().some((e) => e.text === text('live from the browser')));
+      const m = chat.events().find((e) => e.text === text('live from the browser'));
+      assert.equal(m.from, W.username);
+      await waitStatus(web.page, text('live from the browser'), 'read');
+      await screenshot(web.page, 'interop-browser-with-cli');
+      chat.line('/quit');
+      assert.equal(await chat.exited, 0, chat.stderr);
+      const evs = chat.events();
+      // the CLI saw its message delivered (the browser acked it), then seen (the chat was open)
+      const kinds = evs.filter((e) => e.messageId === sid).map((e) => e.event);
+      assert.deepEqual(kinds, ['delivered', 'read'], `receipt events for ${sid}`);
+    } finally {
+      if (chat.code === undefined) chat.child.kill('SIGKILL');
+    }
+    const hist = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout);
+    const out = hist.find((m) => m.text === text('live from the terminal'));
+    assert.equal(out.status, 'read', 'the CLI stored the seen mark');
+    assert.ok(hist.some((m) => m.text === text('live from the browser') && !m.outgoing));
+  });
+
+  test('no plaintext marker on the server disk or unencrypted in the CLI profile', async () => {
+    await web.context.close();
+    await server.stop({ keepData: true });
+    const forms = [MARK, Buffer.from(MARK).toString('hex'), Buffer.from(MARK).toString('hex').toUpperCase()];
+    for (let k = 0; k < 3; k += 1) {
+      const enc = Buffer.concat([Buffer.alloc(k, 0x20), Buffer.from(MARK)]).toString('base64');
+      forms.push(enc.slice(k === 0 ? 0 : 4, enc.length - 4));
+    }
+    const walk = (d, out = []) => {
+      for (const f of readdirSync(d)) {
+        const p = path.join(d, f);
+        if (statSync(p).isDirectory()) walk(p, out);
+        else out.push(p);
+      }
+      return out;
+    };
+    const files = [...walk(server.dataDir), ...walk(profile)];
+    assert.ok(files.some((f) => f.startsWith(server.dataDir)) && files.some((f) => f.endsWith('sotto.db')));
+    const hits = [];
+    for (const f of files) {
+      const buf = readFileSync(f).toString('latin1');
+      for (const n of forms) if (buf.includes(n)) hits.push(`${f}: ${n}`);
+    }
+    const log = server.log;
+    for (const n of forms) if (log.includes(n)) hits.push(`sottod log: ${n}`);
+    assert.deepEqual(hits, [], `plaintext found:\n${hits.join('\n')}`);
+    rmSync(server.dataDir, { recursive: true, force: true });
+  });
+});
