@@ -434,17 +434,27 @@ void config_free(struct config *cfg)
 
 void config_print_help(FILE *out)
 {
-	fprintf(out, "Usage: sottod [--help] [--version]\n\n"
+	int wname = (int)strlen("VARIABLE"), wdef = (int)strlen("DEFAULT");
+
+	/* Columns as wide as the longest name and default, so every row lines up. */
+	for (size_t i = 0; i < CONFIG_ROWS; i++) {
+		const struct config_row *row = &config_table[i];
+		int ln = (int)strlen(row->env), ld = row->def ? (int)strlen(row->def) : 1;
+
+		wname = ln > wname ? ln : wname;
+		wdef = ld > wdef ? ld : wdef;
+	}
+	fprintf(out, "Usage: sottod [--help] [--version] [--routes]\n\n"
 		     "sottod is configured by environment variables only:\n\n");
-	fprintf(out, "  %-20s %-12s %s\n", "VARIABLE", "DEFAULT", "MEANING");
+	fprintf(out, "  %-*s  %-*s  %s\n", wname, "VARIABLE", wdef, "DEFAULT", "MEANING");
 	for (size_t i = 0; i < CONFIG_ROWS; i++) {
 		const struct config_row *row = &config_table[i];
 		char bounds[48] = "";
 
 		if (row->type == CT_INT)
 			snprintf(bounds, sizeof(bounds), " [%ld..%ld]", row->min, row->max);
-		fprintf(out, "  %-20s %-12s %s%s\n", row->env, row->def ? row->def : "-",
-			row->help, bounds);
+		fprintf(out, "  %-*s  %-*s  %s%s\n", wname, row->env, wdef,
+			row->def ? row->def : "-", row->help, bounds);
 	}
 	fprintf(out, "\nInvalid settings stop sottod with one line naming the variable, exit 2.\n");
 }
