@@ -173,6 +173,9 @@ void delivery_on_room(struct rtconn *s)
 
 /* --- queue:ack ------------------------------------------------------------------------ */
 
+/* How far back ack_work looks for a block check it already made. */
+#define ACK_BLOCK_LOOKBACK 64
+
 struct ack_job {
 	struct wsp_req r;
 	int64_t seq, now;
@@ -192,11 +195,26 @@ static void ack_work(void *ctx, void *arg)
 	j->skip = calloc(j->n, sizeof(*j->skip));
 	if (!j->skip)
 		abort();
-	/* Across a block no receipt flows, even for a message sent before it. */
-	for (size_t i = 0; i < j->n; i++)
+	/* Across a block no receipt flows, even for a message sent before it. One ack usually
+	 * covers many messages of few senders: ask the store once per (sender, user) pair. */
+	for (size_t i = 0; i < j->n; i++) {
+		size_t k = i, stop = i > ACK_BLOCK_LOOKBACK ? i - ACK_BLOCK_LOOKBACK : 0;
+		bool known = false;
+
+		while (k-- > stop)
+			if (!strcmp(j->d[k].sender_id, j->d[i].sender_id) &&
+			    !strcmp(j->d[k].user_id, j->d[i].user_id)) {
+				known = true;
+				break;
+			}
+		if (known) {
+			j->skip[i] = j->skip[k];
+			continue;
+		}
 		if (store_block_between(ctx, j->d[i].sender_id, j->d[i].user_id, &j->skip[i]) !=
 		    STORE_OK)
 			j->skip[i] = true;
+	}
 }
 
 void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,

@@ -22,6 +22,7 @@
 #include "ws.h"
 
 #define DRAIN_US 1500000
+#define WS_RX_BUFFER 1024
 #define DRAIN_TICK_US 20000
 
 static atomic_int loop_stop_requested;
@@ -29,7 +30,10 @@ static struct lws_context *_Atomic loop_ctx;
 
 static struct lws_protocols loop_protocols[] = {
 	{"http", http_callback, 0, 0, 0, NULL, 0},
-	{WS_PROTOCOL_NAME, ws_callback, 0, 4096, 0, NULL, 0},
+	/* rx_buffer_size is allocated per WebSocket connection for its whole life: 1 KiB instead
+	 * of 4 KiB saves 3 KiB on every idle connection (bench/RESULTS-messaging.md). Larger
+	 * frames arrive in several RECEIVE callbacks and ws.c reassembles them. */
+	{WS_PROTOCOL_NAME, ws_callback, 0, WS_RX_BUFFER, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -34,6 +34,7 @@ struct ws_conn {
 	size_t rx_len;
 	bool rx_binary, closing;
 	bool flush_close;      /* close with close_code once the queue is written */
+	size_t rx_discard;     /* bytes of an oversized message read and dropped so far, +1 */
 	int close_code;
 	const char *close_text; /* static */
 	struct ws_frame *head, *tail;
@@ -156,10 +157,27 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
 				 (unsigned char *)"text frames only", 16);
 		return -1;
 	}
-	if (c->rx_len + len + lws_remaining_packet_payload(c->wsi) > max) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"message too large", 17);
-		return -1;
+	/* An oversized message is read to its end and dropped, then the socket is closed with
+	 * 1009: closing with its rest unread would reset the connection, and the client would see
+	 * 1006 instead (likelier with the 1 KiB receive buffer, which reads it in more pieces).
+	 * A sender that never ends the message is cut off after 4 x WS_MAX_FRAME. */
+	if (c->rx_discard || c->rx_len + len + lws_remaining_packet_payload(c->wsi) > max) {
+		if (!c->rx_discard) {
+			free(c->rx);
+			c->rx = NULL;
+			c->rx_len = 0;
+			c->rx_discard = 1;
+		}
+		c->rx_discard += len;
+		if (c->rx_discard > 4 * max) {
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					 (unsigned char *)"message too large", 17);
+			return -1;
+		}
+		/* Later messages are dropped too (ws_on_message: flush_close). */
+		if (lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi))
+			ws_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		return 0;
 	}
 	nb = realloc(c->rx, c->rx_len + len + 1);
 	if (!nb)
