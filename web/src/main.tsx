@@ -19,18 +19,6 @@ createRoot(document.getElementById('root') as HTMLElement).render(
 
 void getEngine().boot();
 
-// Benchmarks and end-to-end tests fill a conversation with local history through this hook;
-// it exists only when the profile opted in (it writes nothing but local, encrypted rows).
-try {
-  if (localStorage.getItem('sotto.bench') === '1') {
-    (window as unknown as { sottoBench: unknown }).sottoBench = {
-      seed: (conversationId: string, n: number) => getEngine().seed(conversationId, n),
-    };
-  }
-} catch {
-  /* storage blocked */
-}
-
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   window.addEventListener('load', () => {
     navigator.serviceWorker.register(scriptURL('/sw.js') as unknown as string, { scope: '/' }).catch(() => undefined);

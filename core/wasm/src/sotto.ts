@@ -72,6 +72,7 @@ export interface PeerDevice {
 const KEY = 32;
 const SIG = 64;
 const BUNDLE_BYTES = 265;
+const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
 const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
 const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync'];
 const E_NO_SESSION = -9;
@@ -180,16 +181,16 @@ export class Sotto {
     }
   }
 
-  /** @internal seals `len` bytes at `p` for `slot`. */
-  seal(h: Heap, p: number, len: number, slot: string, key: Uint8Array): Uint8Array {
+  /** Seals `len` bytes at `p` for `slot`. */
+  private seal(h: Heap, p: number, len: number, slot: string, key: Uint8Array): Uint8Array {
     const s = new TextEncoder().encode(slot);
     const out = h.alloc(len + 41);
     this.check(this.m._sotto_seal(out, p, len, h.put(s), s.length, h.put(key)), 'seal');
     return h.get(out, len + 41);
   }
 
-  /** @internal opens a sealed blob into the heap; returns [pointer, length]. */
-  open(h: Heap, sealed: Uint8Array, slot: string, key: Uint8Array): [number, number] {
+  /** Opens a sealed blob into the heap; returns [pointer, length]. */
+  private open(h: Heap, sealed: Uint8Array, slot: string, key: Uint8Array): [number, number] {
     const s = new TextEncoder().encode(slot);
     if (sealed.length < 41) throw new SottoError('sealed state too short', -1);
     const out = h.alloc(sealed.length - 41);
@@ -316,14 +317,7 @@ export class Sotto {
   safetyNumber(userA: string, keysA: Uint8Array[], userB: string, keysB: Uint8Array[]): string {
     return this.scratch((h) => {
       const str = (s: string) => h.put(new TextEncoder().encode(s + '\0'));
-      const keys = (ks: Uint8Array[]) => {
-        const p = h.alloc(ks.length * KEY);
-        ks.forEach((k, i) => {
-          if (k.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
-          this.m.HEAPU8.set(k, p + i * KEY);
-        });
-        return p;
-      };
+      const keys = (ks: Uint8Array[]) => this.putKeys(h, ks);
       const out = h.alloc(61);
       this.check(
         this.m._sotto_safety_number(out, str(userA), keys(keysA), keysA.length, str(userB), keys(keysB), keysB.length),
@@ -331,6 +325,86 @@ export class Sotto {
       );
       return this.m.UTF8ToString(out);
     });
+  }
+
+  /**
+   * The 97-byte safety-number QR payload (sotto_safety_qr) for the same inputs as
+   * safetyNumber(): what this device shows for the other side to scan.
+   */
+  safetyQr(userA: string, keysA: Uint8Array[], userB: string, keysB: Uint8Array[]): Uint8Array {
+    return this.scratch((h) => {
+      const str = (s: string) => h.put(new TextEncoder().encode(s + '\0'));
+      const out = h.alloc(QR_BYTES);
+      this.check(
+        this.m._sotto_safety_qr(out, str(userA), this.putKeys(h, keysA), keysA.length, str(userB), this.putKeys(h, keysB), keysB.length),
+        'safety QR',
+      );
+      return h.get(out, QR_BYTES);
+    });
+  }
+
+  /** True when a scanned QR payload equals ours (compared in constant time). */
+  safetyQrMatches(ours: Uint8Array, scanned: Uint8Array): boolean {
+    if (ours.length !== QR_BYTES) throw new SottoError(`a safety QR payload is ${QR_BYTES} bytes`, -1);
+    return this.scratch((h) => this.m._sotto_safety_qr_verify(h.put(ours), h.put(scanned), scanned.length) === 0);
+  }
+
+  /**
+   * api.md's device proof for signing in again as this device: Ed25519, under the device's
+   * signing key, over exactly "Sotto-v1-login" || email || unixSeconds (u64 big-endian).
+   * The caller chooses only the email and the time; the signed bytes are fixed here.
+   */
+  loginProof(account: Uint8Array, storageKey: Uint8Array, email: string, unixSeconds: number): Uint8Array {
+    if (!Number.isSafeInteger(unixSeconds) || unixSeconds < 0) throw new SottoError('bad proof time', -1);
+    if (email.includes('\0')) throw new SottoError('bad email', -1);
+    return this.scratch((h) => {
+      const [p, n] = this.open(h, account, 'account', storageKey);
+      const pa = h.alloc(4);
+      this.check(this.m._sotto_account_deserialize(pa, p, n), 'load account');
+      const a = h.u32(pa);
+      try {
+        const sig = h.alloc(SIG);
+        this.check(this.m._sotto_account_login_proof(a, h.put(new TextEncoder().encode(email + '\0')), BigInt(unixSeconds), sig), 'login proof');
+        return h.get(sig, SIG);
+      } finally {
+        this.m._sotto_account_free(a);
+      }
+    });
+  }
+
+  /**
+   * Rotates the signed pre-key once it is a week old (SOTTO_SPK_ROTATION), pruning replaced
+   * keys past their retention. Returns null when not due; otherwise the new signed pre-key
+   * (contract shape, for PUT /api/keys/signed-pre-key) and the new sealed account, which the
+   * caller stores before uploading.
+   */
+  rotateSignedPreKey(
+    account: Uint8Array,
+    storageKey: Uint8Array,
+    now: Date = new Date(),
+  ): { signedPreKey: BundleJSON['signedPreKey']; account: Uint8Array } | null {
+    let due = false;
+    let signedPreKey!: BundleJSON['signedPreKey'];
+    const r = this.scratch((h) => {
+      const [p, n] = this.open(h, account, 'account', storageKey);
+      const pa = h.alloc(4);
+      this.check(this.m._sotto_account_deserialize(pa, p, n), 'load account');
+      const a = h.u32(pa);
+      try {
+        due = this.m._sotto_account_signed_pre_key_due(a, seconds(now)) === 1;
+        if (!due) return null;
+        this.check(this.m._sotto_account_rotate_signed_pre_key(a, seconds(now)), 'rotate signed pre-key');
+        this.m._sotto_account_prune(a, seconds(now));
+        const b = h.alloc(512), bytes = h.alloc(BUNDLE_BYTES);
+        this.m._sotto_account_bundle(a, b);
+        this.m._sotto_bundle_encode(b, bytes);
+        signedPreKey = bundleJSON(h.get(bytes, BUNDLE_BYTES)).signedPreKey;
+        return this.sealAccount(h, a, storageKey);
+      } finally {
+        this.m._sotto_account_free(a);
+      }
+    });
+    return r ? { signedPreKey, account: r } : null;
   }
 
   /** Starts encrypting one attachment: a fresh key, released only by finish(). */
@@ -365,6 +439,16 @@ export class Sotto {
         this.m._sotto_account_free(a);
       }
     });
+  }
+
+  /** n signing keys of 32 bytes each, packed into the heap. */
+  private putKeys(h: Heap, ks: Uint8Array[]): number {
+    const p = h.alloc(ks.length * KEY);
+    ks.forEach((k, i) => {
+      if (k.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
+      this.m.HEAPU8.set(k, p + i * KEY);
+    });
+    return p;
   }
 
   private loadRecord(h: Heap, pr: number, peer: PeerDevice, sealed: Uint8Array | null, key: Uint8Array): number {

@@ -3,6 +3,7 @@
 //   SOTTO_WASM_DIR: scripts/build-wasm.sh output; SOTTO_WRAPPER: the compiled sotto.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -137,4 +138,69 @@ test('attachments stream through and any change is refused', async () => {
   bad[100000] ^= 0x20;
   assert.throws(() => open(bad), SottoError);
   assert.throws(() => open(ct.subarray(0, ct.length - 1)), SottoError);
+});
+
+const ed25519 = (b64) => crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(b64, 'base64').toString('base64url') }, format: 'jwk' });
+
+test('the login proof signs exactly the contract bytes, under the device signing key', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const k = s.newStorageKey();
+  const acct = s.createDevice(k);
+  const { bundle } = s.publicBundle(acct, k, 0);
+  const email = 'alice@example.test', t = 1764000000;
+  const sig = s.loginProof(acct, k, email, t);
+  assert.equal(sig.length, 64);
+  const secs = Buffer.alloc(8);
+  secs.writeBigUInt64BE(BigInt(t));
+  const msg = Buffer.concat([Buffer.from('Sotto-v1-login'), Buffer.from(email), secs]);
+  const pub = ed25519(bundle.signingKey);
+  assert.equal(crypto.verify(null, msg, pub, sig), true);
+  secs.writeBigUInt64BE(BigInt(t + 1));
+  assert.equal(crypto.verify(null, Buffer.concat([Buffer.from('Sotto-v1-login'), Buffer.from(email), secs]), pub, sig), false);
+  // No other bytes can be signed through it, and a wrong storage key opens nothing.
+  assert.throws(() => s.loginProof(acct, k, 'a\0b', t), SottoError);
+  assert.throws(() => s.loginProof(acct, k, email, -1), SottoError);
+  assert.throws(() => s.loginProof(acct, s.newStorageKey(), email, t), SottoError);
+  // The result is a signature only: no key material comes back in any field.
+  assert.ok(sig instanceof Uint8Array && !('account' in sig));
+});
+
+test('the signed pre-key rotates weekly; sessions started on the old one still open', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const day = 86400 * 1000, t0 = new Date('2026-01-01T00:00:00Z');
+  const ka = s.newStorageKey(), kb = s.newStorageKey();
+  const alice = s.createDevice(ka, t0);
+  let bob = s.createDevice(kb, t0);
+  const before = s.publicBundle(bob, kb, 1);
+  bob = before.account;
+  assert.equal(s.rotateSignedPreKey(bob, kb, new Date(t0.getTime() + 6 * day)), null);
+  // Alice starts a session on the old signed pre-key before Bob rotates.
+  const first = s.encrypt(alice, ka, BOB, null, payload('00000000-0000-4000-8000-00000000000a', 'before rotation'), claimedFrom(before.bundle));
+  const rot = s.rotateSignedPreKey(bob, kb, new Date(t0.getTime() + 8 * day));
+  assert.ok(rot);
+  assert.notEqual(rot.signedPreKey.keyId, before.bundle.signedPreKey.keyId);
+  assert.notEqual(rot.signedPreKey.publicKey, before.bundle.signedPreKey.publicKey);
+  assert.deepEqual(s.publicBundle(rot.account, kb, 0).bundle.signedPreKey, rot.signedPreKey);
+  assert.equal(s.rotateSignedPreKey(rot.account, kb, new Date(t0.getTime() + 9 * day)), null); // fresh again
+  bob = rot.account;
+  const got = s.decrypt(bob, kb, ALICE, null, first.envelope.ciphertext, new Date(t0.getTime() + 8 * day));
+  assert.equal(new TextDecoder().decode(got.payload.body), 'before rotation');
+  // A session on the new key works too.
+  const again = s.encrypt(s.createDevice(ka, t0), ka, BOB, null, payload('00000000-0000-4000-8000-00000000000b', 'after'),
+    { ...claimedFrom(before.bundle), signedPreKey: rot.signedPreKey, oneTimePreKey: null });
+  assert.equal(new TextDecoder().decode(s.decrypt(got.account, kb, { ...ALICE, deviceId: 'a9' }, null, again.envelope.ciphertext, new Date(t0.getTime() + 8 * day)).payload.body), 'after');
+});
+
+test('the safety-number QR payload agrees on both sides and tells key sets apart', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = new Uint8Array(32).fill(1), kb = new Uint8Array(32).fill(2);
+  const ours = s.safetyQr(ALICE.userId, [ka], BOB.userId, [kb]);
+  assert.equal(ours.length, 97);
+  const theirs = s.safetyQr(BOB.userId, [kb], ALICE.userId, [ka]);
+  assert.deepEqual(theirs, ours); // ordered inside, so both sides show and expect the same bytes
+  assert.equal(s.safetyQrMatches(ours, theirs), true);
+  const other = s.safetyQr(ALICE.userId, [ka], BOB.userId, [new Uint8Array(32).fill(3)]);
+  assert.equal(s.safetyQrMatches(ours, other), false);
+  assert.equal(s.safetyQrMatches(ours, ours.subarray(0, 96)), false);
+  assert.throws(() => s.safetyQr(ALICE.userId, [new Uint8Array(31)], BOB.userId, [kb]), SottoError);
 });

@@ -110,8 +110,12 @@ export async function newUser(browser, server, { width = 1280, height = 800, isM
 export function watch(page) {
   page.sottoErrors = [];
   page.sottoDialogs = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.sottoErrors.push(m.text()); });
-  page.on('pageerror', (e) => page.sottoErrors.push(String(e)));
+  const error = (text) => {
+    page.sottoErrors.push(text);
+    if (isViolation(text)) runViolations.push(`${page.url()}: ${text}`);
+  };
+  page.on('console', (m) => { if (m.type() === 'error') error(m.text()); });
+  page.on('pageerror', (e) => error(String(e)));
   page.on('dialog', async (d) => { page.sottoDialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
   return page;
 }
@@ -156,4 +160,53 @@ export async function screenshot(page, name) {
   const file = path.join(ARTIFACTS, 'screenshots', `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+const isViolation = (e) => /Content Security Policy|Trusted Type|Refused to (load|execute|apply|connect|create|frame|evaluate)/i.test(e);
+/** Every CSP or Trusted Types violation logged by any watched page of this run. */
+export const runViolations = [];
+/** Every CSP or Trusted Types violation the page logged (script, style, worker, connect...). */
+export function cspViolations(page) {
+  return page.sottoErrors.filter(isViolation);
+}
+
+/**
+ * Test-only: stores n synthetic messages in one conversation of this profile's local database,
+ * in the client's own at-rest format (worker.ts MessageRow: ids, order and status in clear, the
+ * rest AES-GCM under the database key). Nothing of this is in the production bundle: it runs
+ * from the test through page.evaluate, with the same-origin access any page script has. The
+ * sender is this profile's user. Reload afterwards so nothing of the conversation is cached.
+ */
+export async function seedLocalHistory(page, conversationId, n) {
+  return page.evaluate(async ({ conversationId, n }) => {
+    const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const db = await req(indexedDB.open('sotto'));
+    try {
+      const key = await req(db.transaction('keys').objectStore('keys').get('db'));
+      if (!(key instanceof CryptoKey)) throw new Error('no unlocked database key');
+      const open = async (s) => JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: s.iv }, key, s.ct)));
+      const seal = async (v) => {
+        const iv = crypto.getRandomValues(new Uint8Array(12));
+        return { iv, ct: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(JSON.stringify(v))) };
+      };
+      const profile = await open(await req(db.transaction('kv').objectStore('kv').get('profile')));
+      const base = Date.now() - n * 60_000;
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        const ts = base + i * 60_000;
+        const hex = ts.toString(16).padStart(12, '0');
+        const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${i.toString(16).padStart(12, '0')}`;
+        rows.push({
+          id, clientMessageId: id, conversationId, senderId: profile.userId, ts, status: 'read',
+          sealed: await seal({ body: `Seeded message number ${i} with a little text to render`, kind: 'text' }),
+        });
+      }
+      const tx = db.transaction('messages', 'readwrite');
+      for (const r of rows) tx.objectStore('messages').put(r);
+      await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+      return rows.length;
+    } finally {
+      db.close();
+    }
+  }, { conversationId, n });
 }

@@ -29,14 +29,18 @@ function statusKey(s: MessageStatus) {
   return ({ pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const)[s];
 }
 
-function Bubble({ m, mine, quoted, peerName, onReply, onEdit }: {
+interface Actions {
+  onReply(m: LocalMessage): void;
+  onEdit(m: LocalMessage): void;
+  onDelete(m: LocalMessage): void;
+}
+
+function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
   m: LocalMessage;
   mine: boolean;
   quoted?: LocalMessage;
   peerName: string;
-  onReply(m: LocalMessage): void;
-  onEdit(m: LocalMessage): void;
-}) {
+} & Actions) {
   const t = useT();
   const locale = useLocale();
   if (m.kind === 'notice') {
@@ -74,13 +78,7 @@ function Bubble({ m, mine, quoted, peerName, onReply, onEdit }: {
             <ActionButton label={t('reply')} glyph="↩" onClick={() => onReply(m)} />
             {mine && <ActionButton label={t('edit')} glyph="✎" onClick={() => onEdit(m)} />}
             {mine && (
-              <ActionButton
-                label={t('delete')}
-                glyph="×"
-                onClick={() => {
-                  if (confirm(t('deleteConfirm'))) void getEngine().remove(m.id);
-                }}
-              />
+              <ActionButton label={t('delete')} glyph="×" onClick={() => onDelete(m)} />
             )}
           </div>
         )}
@@ -108,7 +106,7 @@ function ActionButton({ label, glyph, onClick }: { label: string; glyph: string;
   );
 }
 
-function MessageList({ conv, onReply, onEdit }: { conv: ConversationView; onReply(m: LocalMessage): void; onEdit(m: LocalMessage): void }) {
+function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationView } & Actions) {
   const t = useT();
   const locale = useLocale();
   const me = useSession((s) => s.me?.id ?? '');
@@ -146,6 +144,7 @@ function MessageList({ conv, onReply, onEdit }: { conv: ConversationView; onRepl
         peerName={nameOf(conv.peer)}
         onReply={onReply}
         onEdit={onEdit}
+        onDelete={onDelete}
       />
     );
 
@@ -203,7 +202,8 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   const held = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
   const ref = useRef<HTMLTextAreaElement>(null);
 
-  useEffect(() => {
+  // Before paint: the composer never shows "Editing" over the previous text.
+  useLayoutEffect(() => {
     if (editing) setText(editing.body);
     ref.current?.focus();
   }, [editing, replyTo]);
@@ -224,7 +224,8 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
       else await e.send(conv.id, body, replyTo?.id);
       clear();
     } catch (x) {
-      setErr(x instanceof HeldError ? t('safetyHeld', { name: nameOf(conv.peer) }) : errorText(x, t));
+      // Held: the banner above says so, and goes away once the new number is accepted.
+      if (!(x instanceof HeldError)) setErr(errorText(x, t));
     }
   }
 
@@ -340,6 +341,7 @@ export function Chat({ id }: { id: string }) {
   const [replyTo, setReplyTo] = useState<LocalMessage | null>(null);
   const [editing, setEditing] = useState<LocalMessage | null>(null);
   const [safety, setSafety] = useState(false);
+  const [deleting, setDeleting] = useState<LocalMessage | null>(null);
 
   useEffect(() => {
     void getEngine().open(id);
@@ -387,10 +389,31 @@ export function Chat({ id }: { id: string }) {
           </Button>
         </div>
       )}
-      <MessageList conv={conv} onReply={(m) => { setEditing(null); setReplyTo(m); }} onEdit={(m) => { setReplyTo(null); setEditing(m); }} />
+      <MessageList
+        conv={conv}
+        onReply={(m) => { setEditing(null); setReplyTo(m); }}
+        onEdit={(m) => { setReplyTo(null); setEditing(m); }}
+        onDelete={setDeleting}
+      />
       <TypingLine conv={conv} />
       <Composer conv={conv} replyTo={replyTo} editing={editing} clear={() => { setReplyTo(null); setEditing(null); }} />
       <SafetyDialog conv={conv} open={safety} onOpenChange={setSafety} />
+      <Dialog open={deleting !== null} onOpenChange={(o) => { if (!o) setDeleting(null); }} title={t('deleteConfirm')} closeLabel={t('close')}>
+        {deleting && <p className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">{deleting.body}</p>}
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setDeleting(null)}>{t('cancel')}</Button>
+          <Button
+            variant="danger"
+            onClick={() => {
+              const m = deleting;
+              setDeleting(null);
+              if (m) void getEngine().remove(m.id);
+            }}
+          >
+            {t('delete')}
+          </Button>
+        </div>
+      </Dialog>
     </section>
   );
 }

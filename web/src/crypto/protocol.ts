@@ -76,8 +76,6 @@ export interface Requests {
   keyUpkeep: [{ serverOneTimeKeys: number; now: number }, KeyUpkeep];
   safetyNumber: [{ me: string; myKeys: string[]; them: string; theirKeys: string[] }, { digits: string; qr: string }];
   wipe: [void, void];
-  /** Test and bench helper: stores n synthetic messages in one conversation. */
-  seedMessages: [{ conversationId: string; senderId: string; n: number }, void];
 }
 export type RequestName = keyof Requests;
 

@@ -15,7 +15,6 @@ import {
 } from './atrest';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
-import { loginProof, rotateSignedPreKeyIfDue, safetyQr } from './sottoExt';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -39,6 +38,7 @@ let dbKey: CryptoKey | null = null;
 let sotto: Sotto | null = null;
 let storageKey: Uint8Array | null = null;
 let profile: Profile | null = null;
+let lastProofTime = 0;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -181,8 +181,12 @@ const ops: Handlers = {
   async loginProof({ email }) {
     if (!profile || profile.email.toLowerCase() !== email.toLowerCase()) return null;
     const { s, key, acct } = await account();
-    const proofTime = Math.floor(Date.now() / 1000);
-    return { proof: toBase64(loginProof(s, acct, key, email, proofTime)), proofTime };
+    // The server remembers every proof and refuses one twice, even after a wrong password or
+    // an MFA prompt; the signature is deterministic, so two attempts in one second would be
+    // the same proof. Each attempt gets a later second.
+    const proofTime = Math.max(Math.floor(Date.now() / 1000), lastProofTime + 1);
+    lastProofTime = proofTime;
+    return { proof: toBase64(s.loginProof(acct, key, email, proofTime)), proofTime };
   },
 
   async missingSessions({ peers }) {
@@ -404,10 +408,10 @@ const ops: Handlers = {
   async keyUpkeep({ serverOneTimeKeys, now }): Promise<KeyUpkeep> {
     const { s, key } = await account();
     const out: KeyUpkeep = {};
-    const rotated = rotateSignedPreKeyIfDue(s, need(await kvGetBytes('account'), 'account'), key, Math.floor(now / 1000));
+    const rotated = s.rotateSignedPreKey(need(await kvGetBytes('account'), 'account'), key, new Date(now));
     if (rotated) {
-      await commit(theDb(), [{ store: 'kv', key: 'account', value: rotated }]);
-      out.signedPreKey = s.publicBundle(rotated, key, 0).bundle.signedPreKey;
+      await commit(theDb(), [{ store: 'kv', key: 'account', value: rotated.account }]); // before the upload
+      out.signedPreKey = rotated.signedPreKey;
     }
     if (serverOneTimeKeys < ONE_TIME_KEY_LOW) {
       const pub = s.publicBundle(need(await kvGetBytes('account'), 'account'), key, ONE_TIME_KEY_BATCH);
@@ -420,7 +424,7 @@ const ops: Handlers = {
   async safetyNumber({ me, myKeys, them, theirKeys }) {
     const s = await wasm();
     const a = myKeys.map(fromBase64), b = theirKeys.map(fromBase64);
-    return { digits: s.safetyNumber(me, a, them, b), qr: toBase64(safetyQr(s, me, a, them, b)) };
+    return { digits: s.safetyNumber(me, a, them, b), qr: toBase64(s.safetyQr(me, a, them, b)) };
   },
 
   async wipe() {
@@ -431,21 +435,6 @@ const ops: Handlers = {
     storageKey = null;
     profile = null;
     await deleteDatabase();
-  },
-
-  async seedMessages({ conversationId, senderId, n }) {
-    const writes: Write[] = [];
-    const base = Date.now() - n * 60_000;
-    for (let i = 0; i < n; i++) {
-      const hex = (base + i * 60_000).toString(16).padStart(12, '0');
-      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${i.toString(16).padStart(12, '0')}`;
-      const m: LocalMessage = {
-        id, clientMessageId: id, conversationId, senderId, ts: base + i * 60_000,
-        body: `Seeded message number ${i} with a little text to render`, kind: 'text', status: 'read',
-      };
-      writes.push({ store: 'messages', value: await rowOf(m) });
-    }
-    await commit(theDb(), writes);
   },
 };
 

@@ -767,12 +767,6 @@ export class Engine {
         await this.socket?.request('queue:ack', { seq: data.seq }).catch(() => undefined);
         if (shown) {
           this.publish('msg', shown);
-          // The server reports presence only at connect time; a live message from a contact
-          // whose state we do not know means they are online now.
-          const me = useSession.getState().me?.id;
-          if (useSession.getState().drained && shown.senderId !== me && !usePresence.getState().presence[shown.senderId]?.online) {
-            this.publish('online', { userId: shown.senderId, online: true, lastSeen: null });
-          }
           if (name === 'message:new') this.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
         }
       } catch (e) {
@@ -793,11 +787,6 @@ export class Engine {
     } catch (e) {
       console.warn('sotto: key upkeep failed; will retry on the next connection', e);
     }
-  }
-
-  /** Test and bench hook (dev builds and e2e): fills a conversation with local messages. */
-  async seed(conversationId: string, n: number): Promise<void> {
-    await this.crypto.call('seedMessages', { conversationId, senderId: this.me(), n });
   }
 }
 

@@ -26,6 +26,13 @@ describe('message reducers', () => {
     expect(next[0].status).toBe('read');
   });
 
+  test('a message not yet sent goes from pending to failed and back (a failed send, a retry)', () => {
+    const pending = [m('local:x', 10, { clientMessageId: 'x', status: 'pending' })];
+    const failed = upsertMessage(pending, m('local:x', 10, { clientMessageId: 'x', status: 'failed' }));
+    expect(failed[0].status).toBe('failed');
+    expect(upsertMessage(failed, m('local:x', 10, { clientMessageId: 'x', status: 'pending' }))[0].status).toBe('pending');
+  });
+
   test('upsert matches our own echo by clientMessageId', () => {
     const list = [m('local:x', 10, { clientMessageId: 'x', status: 'pending' })];
     const next = upsertMessage(list, m('server-id', 11, { clientMessageId: 'x', status: 'sent' }));

@@ -1,7 +1,7 @@
 /* Messages per conversation, in display order. The reducers are pure (tested beside this
  * file); the store only holds their results. */
 import { create } from 'zustand';
-import { compareIds } from '../lib/uuid';
+import { compareIds, isLocalId } from '../lib/uuid';
 import type { LocalMessage, MessageStatus } from './types';
 
 const RANK: Record<MessageStatus, number> = { failed: 0, pending: 1, sent: 2, delivered: 3, read: 4 };
@@ -10,12 +10,14 @@ export function byTime(a: LocalMessage, b: LocalMessage): number {
   return a.ts - b.ts || compareIds(a.id, b.id);
 }
 
-/** Adds or replaces a message (by id, or by clientMessageId for our own echo), keeping order. */
+/** Adds or replaces a message (by id, or by clientMessageId for our own echo), keeping order.
+ * A server-side status (sent, delivered, seen) never goes back: receipts can race the rest. A
+ * message not yet sent moves freely between pending and failed (a failed send, a retry). */
 export function upsertMessage(list: readonly LocalMessage[], m: LocalMessage): LocalMessage[] {
   const i = list.findIndex((x) => x.id === m.id || (x.clientMessageId === m.clientMessageId && x.senderId === m.senderId));
   if (i >= 0) {
     const old = list[i];
-    const status = RANK[old.status] > RANK[m.status] && old.id === m.id ? old.status : m.status;
+    const status = RANK[old.status] > RANK[m.status] && old.id === m.id && !isLocalId(m.id) ? old.status : m.status;
     const next = list.slice();
     next[i] = { ...m, status };
     return old.ts === m.ts ? next : next.sort(byTime);

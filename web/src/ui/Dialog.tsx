@@ -1,4 +1,8 @@
-/* A modal dialog on Radix (focus trap, Escape, labelled by its title). */
+/* A modal dialog on Radix (focus trap, Escape, the rest of the page hidden from assistive
+ * technology, labelled by its title). The backdrop is a plain element, not Radix's Overlay:
+ * Overlay wraps itself in react-remove-scroll, which injects a <style> element that sottod's
+ * CSP (style-src falls back to 'self') refuses. Nothing behind the dialog scrolls anyway: the
+ * app's panes scroll inside a full-height layout, and the backdrop takes the pointer. */
 import * as D from '@radix-ui/react-dialog';
 import type { ReactNode } from 'react';
 
@@ -12,7 +16,7 @@ export function Dialog({ open, onOpenChange, title, children, closeLabel }: {
   return (
     <D.Root open={open} onOpenChange={onOpenChange}>
       <D.Portal>
-        <D.Overlay className="fixed inset-0 z-40 bg-slate-900/50" />
+        <div className="fixed inset-0 z-40 bg-slate-900/50" aria-hidden="true" />
         <D.Content
           aria-describedby={undefined}
           className="fixed left-1/2 top-[10%] z-50 flex max-h-[80vh] w-[calc(100%-2rem)] max-w-md -translate-x-1/2 flex-col rounded-xl bg-white p-4 shadow-xl dark:bg-slate-900 dark:text-slate-100"
