@@ -3,6 +3,7 @@
  * only from the writeable callback (headers and the first body chunk in one write). */
 #include "http.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,8 +34,16 @@ struct http_state {
 };
 
 /* Per-connection session data (lws allocates it; we keep it to one pointer). */
+/* A request answered before its body arrived (413, 415, or an error at the headers) that
+ * must close: the body is read and dropped first, up to this much and for this long, because
+ * closing with unread data makes the kernel reset the connection and the client, still
+ * sending, never sees the answer. */
+#define HTTP_LINGER_MAX (8u * 1024 * 1024)
+#define HTTP_LINGER_SECS 5
+
 struct http_conn {
 	struct http_req *req;
+	size_t linger; /* body bytes still to read and drop before closing; 0: not lingering */
 };
 
 struct http_req {
@@ -58,6 +67,7 @@ struct http_req {
 
 	char *body;
 	size_t body_len, body_limit;
+	size_t body_declared, body_seen; /* Content-Length, and bytes arrived (kept or not) */
 	bool body_expected, body_overflow;
 	bool dispatched;          /* a handler or auth hook may hold the pointer */
 	json_t *json;
@@ -455,6 +465,22 @@ static int http_write_head(struct lws *wsi, struct http_req *req, unsigned char 
 	return 0;
 }
 
+/* Before closing after an early answer, reads what is left of a declared body (bounded in
+ * size and time) so that the client gets the answer, not a reset. True if lingering. */
+static bool http_linger(struct lws *wsi, struct http_conn *conn, const struct http_req *req)
+{
+	size_t left;
+
+	if (!req->body_expected || req->body_seen >= req->body_declared)
+		return false;
+	left = req->body_declared - req->body_seen;
+	if (left > HTTP_LINGER_MAX)
+		return false;
+	conn->linger = left;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, HTTP_LINGER_SECS);
+	return true;
+}
+
 /* Sends the next part of the response; returns -1 to close the connection. */
 static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
 {
@@ -485,6 +511,10 @@ static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
 	}
 	close = req->close_after || req->srv->http->draining;
 	conn->req = NULL;
+	if (close && http_linger(wsi, conn, req)) {
+		http_req_finish(req);
+		return 0;
+	}
 	http_req_finish(req);
 	if (close || lws_http_transaction_completed(wsi))
 		return -1;
@@ -599,6 +629,7 @@ static bool http_precheck_body(struct http_req *req, struct lws *wsi)
 	req->body_limit = rt && rt->body_limit ? rt->body_limit
 					       : (size_t)req->srv->cfg->body_limit;
 	req->body_expected = declared > 0;
+	req->body_declared = declared > SIZE_MAX ? SIZE_MAX : (size_t)declared;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 		/* lws 4.1 does not decode chunked request bodies: ask for a length instead. */
 		req->close_after = true;
@@ -658,6 +689,7 @@ static void http_on_body(struct http_req *req, const void *in, size_t len)
 {
 	char *nb;
 
+	req->body_seen += len;
 	if (req->body_overflow || req->responded || !len || !in)
 		return; /* lws may report an empty body chunk with in == NULL */
 	if (req->body_len + len > req->body_limit) {
@@ -707,10 +739,18 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP:
 		return http_on_request(wsi, conn, in);
 	case LWS_CALLBACK_HTTP_BODY:
+		if (conn->linger) { /* answered already: drop the rest, then close */
+			if (len >= conn->linger)
+				return -1;
+			conn->linger -= len;
+			return 0;
+		}
 		if (conn->req)
 			http_on_body(conn->req, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (conn->linger)
+			return -1;
 		/* Only a request that waited for its body: with "Content-Length: 0" lws still
 		 * reports a completion after the request was dispatched at its headers. */
 		if (conn->req && !conn->req->responded && conn->req->body_expected &&
