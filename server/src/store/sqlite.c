@@ -6,6 +6,12 @@
  * synchronous=NORMAL in WAL survives a killed process (the WAL is written before commit
  * returns) but may lose the last commits on power loss; that is the usual embedded trade-off.
  *
+ * Writers take a process-wide mutex before BEGIN IMMEDIATE and hold it until the transaction
+ * ends. SQLite allows one writer at a time anyway; left to itself, a worker that finds the
+ * write lock taken sleeps in the busy handler (1 ms, then up to 100 ms), so under load the
+ * workers slept more than they worked. A mutex hands the lock over at once. busy_timeout
+ * still covers other processes (the sqlite3 shell, a second sottod by mistake).
+ *
  * Statements are prepared once and cached, keyed by the SQL string's address. Parameters
  * are written $1, $2 (the PostgreSQL way); SQLite treats "$1" as a named parameter, so each
  * name is mapped back to its number when binding.
@@ -13,7 +19,9 @@
 #include "db.h"
 #include "stmt_cache.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +37,21 @@ struct db {
   sqlite3 *conn;
   struct stmt_cache cache;
   struct db_rows rows; /* one cursor suffices: callers never nest queries on one SQL */
+  bool writing;        /* holds sq_write_lock: inside BEGIN IMMEDIATE ... COMMIT/ROLLBACK */
   char err[256];
 };
+
+/* Shared by every connection of this process (see the file comment); file-local. */
+static pthread_mutex_t sq_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Releases the write lock once SQLite is back in autocommit mode, i.e. the transaction is
+ * over (committed, rolled back, or rolled back by SQLite itself after an error). */
+static void sq_write_end(struct db *db) {
+  if (db->writing && sqlite3_get_autocommit(db->conn)) {
+    db->writing = false;
+    pthread_mutex_unlock(&sq_write_lock);
+  }
+}
 
 static void *sq_xcalloc(size_t n, size_t size) {
   void *p = calloc(n, size);
@@ -106,6 +127,10 @@ static void sq_finalize(void *stmt, void *ctx) {
 static void sq_close(struct db *db) {
   if (!db)
     return;
+  if (db->writing) { /* closed mid-transaction: SQLite rolls it back */
+    db->writing = false;
+    pthread_mutex_unlock(&sq_write_lock);
+  }
   stmt_cache_clear(&db->cache, sq_finalize, NULL);
   sqlite3_close(db->conn);
   free(db);
@@ -120,13 +145,27 @@ static int sq_simple(struct db *db, const char *sql) {
   return DB_OK;
 }
 
-static int sq_begin(struct db *db) { return sq_simple(db, "BEGIN IMMEDIATE"); }
-static int sq_commit(struct db *db) { return sq_simple(db, "COMMIT"); }
+static int sq_begin(struct db *db) {
+  int rc;
+  pthread_mutex_lock(&sq_write_lock);
+  db->writing = true;
+  rc = sq_simple(db, "BEGIN IMMEDIATE");
+  sq_write_end(db); /* a failed BEGIN leaves autocommit on: let go at once */
+  return rc;
+}
+
+static int sq_commit(struct db *db) {
+  int rc = sq_simple(db, "COMMIT");
+  sq_write_end(db); /* a failed COMMIT keeps the transaction: the caller rolls back */
+  return rc;
+}
 
 static int sq_rollback(struct db *db) {
-  if (sqlite3_get_autocommit(db->conn))
-    return DB_OK; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
-  return sq_simple(db, "ROLLBACK");
+  int rc = DB_OK;
+  if (!sqlite3_get_autocommit(db->conn)) /* else SQLite already rolled back (SQLITE_FULL...) */
+    rc = sq_simple(db, "ROLLBACK");
+  sq_write_end(db);
+  return rc;
 }
 
 static int sq_script(struct db *db, const char *sql) { return sq_simple(db, sql); }
