@@ -145,6 +145,18 @@ static const struct config_row config_table[] = {
 	 "largest WebSocket message accepted, bytes"},
 	{"WS_MAX_QUEUE", CT_INT, 1, 4096, "64", F(ws_max_queue), NULL,
 	 "outbound frames queued per WebSocket before it is closed"},
+	/* Per-connection limits: rl_milli is a uint32_t (burst x 1000 must fit), strikes a
+	 * saturating uint8_t, inflight a uint16_t (rt_internal.h). */
+	{"WS_RATE_BURST", CT_INT, 1, 1000000, "200", F(ws_rate_burst), NULL,
+	 "frames a WebSocket may send at once (its rate-limit bucket)"},
+	{"WS_RATE_PER_SEC", CT_INT, 1, 1000000, "100", F(ws_rate_per_sec), NULL,
+	 "frames per second refilling that bucket"},
+	{"WS_RATE_STRIKES", CT_INT, 1, 255, "50", F(ws_rate_strikes), NULL,
+	 "rate-limited frames in a row before the WebSocket is closed (1008)"},
+	{"WS_MAX_INFLIGHT", CT_INT, 1, 4096, "32", F(ws_max_inflight), NULL,
+	 "requests of one WebSocket at the workers at once (rate_limited beyond)"},
+	{"RATE_LIMIT_KEY_CLAIM", CT_STR, 0, 32, "30/60", F(rl_key_claim), check_bucket,
+	 "POST /api/keys/claim per (caller, target user), capacity/seconds"},
 	{"QUEUE_RETENTION_DAYS", CT_INT, 1, 3650, "30", F(queue_retention_days), NULL,
 	 "undelivered messages wait in a device's queue this long, days"},
 	{"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,

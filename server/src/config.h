@@ -52,6 +52,11 @@ struct config {
 	long body_limit;           /* default per-route JSON body limit, bytes */
 	long ws_max_frame;         /* bytes */
 	long ws_max_queue;         /* outbound frames per WebSocket */
+	long ws_rate_burst;        /* frames a WebSocket may send at once ... */
+	long ws_rate_per_sec;      /* ... refilled at this rate */
+	long ws_rate_strikes;      /* limited frames in a row before the close (1008) */
+	long ws_max_inflight;      /* requests of one WebSocket at the pool at once */
+	char *rl_key_claim;        /* "capacity/seconds" per (caller, target) */
 	long queue_retention_days; /* device queue rows older than this are purged */
 	long static_max_file;      /* largest static file served, bytes */
 	long max_connections;

@@ -25,14 +25,139 @@ static uint32_t conn_mono_ms(void)
 	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-static void conn_deadline_cb(lws_sorted_usec_list_t *sul);
+/* --- deadlines: a coarse timer wheel --------------------------------------------------
+ * Every connection has one deadline: the authenticate limit, then its token's expiry. lws
+ * 4.1 keeps a thread's timers in one sorted list (linear insert), which made 19,000
+ * connections' deadlines quadratic. Instead the deadlines sit in CONN_WHEEL buckets of
+ * intrusive doubly-linked lists, by due tick (CONN_TICK_MS of the monotonic clock) modulo
+ * CONN_WHEEL: insert and remove are O(1), and one lws timer per realtime context runs every
+ * tick and walks only the bucket(s) now due (entries further out than the wheel's span just
+ * stay there until their own turn). The wheel exists while it holds a deadline. */
+#define CONN_TICK_MS 250u
+#define CONN_WHEEL 256u /* buckets: a power of 2; 64 s at 250 ms */
 
+struct conn_wheel {
+	lws_sorted_usec_list_t sul;    /* the sweep, scheduled while any deadline is set */
+	struct lws_context *lws;
+	struct realtime *rt;
+	struct rtconn *bucket[CONN_WHEEL];
+	struct rtconn *iter;           /* the sweep's next entry (a remove moves it on) */
+	uint32_t cur;                  /* the next tick to sweep; every earlier one is done */
+	size_t count;
+	bool sweeping;
+};
+
+static uint64_t conn_mono_ms64(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint32_t conn_tick_now(void)
+{
+	return (uint32_t)(conn_mono_ms64() / CONN_TICK_MS);
+}
+
+static void conn_deadline_fire(struct rtconn *s);
+static void conn_sweep_cb(lws_sorted_usec_list_t *sul);
+
+static void conn_wheel_free(struct realtime *rt)
+{
+	struct conn_wheel *w = rt->wheel;
+
+	lws_sul_cancel(&w->sul);
+	free(w);
+	rt->wheel = NULL;
+}
+
+static void conn_timer_remove(struct rtconn *s)
+{
+	struct conn_wheel *w = s->rt ? s->rt->wheel : NULL;
+
+	if (!s->timed || !w)
+		return;
+	if (w->iter == s)
+		w->iter = s->tnext;
+	if (s->tprev)
+		s->tprev->tnext = s->tnext;
+	else
+		w->bucket[s->due & (CONN_WHEEL - 1)] = s->tnext;
+	if (s->tnext)
+		s->tnext->tprev = s->tprev;
+	s->tprev = s->tnext = NULL;
+	s->timed = 0;
+	if (--w->count == 0 && !w->sweeping)
+		conn_wheel_free(s->rt);
+}
+
+/* Due in ms from now (at least 1 ms, so never in a tick already swept). */
 static void conn_schedule(struct rtconn *s, int64_t ms)
 {
+	struct realtime *rt = s->rt;
+	struct conn_wheel *w;
+	struct rtconn **head;
+	uint64_t due;
+
+	conn_timer_remove(s);
 	if (ms < 1)
 		ms = 1;
-	lws_sul_schedule(s->rt->srv->lws, 0, &s->deadline, conn_deadline_cb,
-			 (lws_usec_t)ms * LWS_US_PER_MS);
+	if (ms > 365LL * 24 * 3600 * 1000)
+		ms = 365LL * 24 * 3600 * 1000; /* keeps tick differences far inside int32 */
+	if (!rt->wheel) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			abort();
+		w->lws = rt->srv->lws;
+		w->rt = rt;
+		w->cur = conn_tick_now();
+		rt->wheel = w;
+		lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb,
+				 (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
+	}
+	w = rt->wheel;
+	due = conn_mono_ms64() + (uint64_t)ms;
+	s->due = (uint32_t)((due + CONN_TICK_MS - 1) / CONN_TICK_MS);
+	head = &w->bucket[s->due & (CONN_WHEEL - 1)];
+	s->tprev = NULL;
+	s->tnext = *head;
+	if (*head)
+		(*head)->tprev = s;
+	*head = s;
+	s->timed = 1;
+	w->count++;
+}
+
+static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	struct conn_wheel *w = lws_container_of(sul, struct conn_wheel, sul);
+	uint32_t now = conn_tick_now(), n = 0;
+	struct rtconn *s;
+
+	w->sweeping = true;
+	/* Each due tick's bucket once; after a long stall, every bucket once. */
+	while ((int32_t)(now - w->cur) >= 0 && n++ < CONN_WHEEL) {
+		w->iter = w->bucket[w->cur & (CONN_WHEEL - 1)];
+		while ((s = w->iter)) {
+			w->iter = s->tnext;
+			if ((int32_t)(s->due - now) > 0)
+				continue; /* a later round of the wheel */
+			conn_timer_remove(s);
+			conn_deadline_fire(s); /* may close s or schedule it again (later tick) */
+		}
+		w->cur++;
+	}
+	if ((int32_t)(now - w->cur) >= 0)
+		w->cur = now + 1;
+	w->iter = NULL;
+	w->sweeping = false;
+	if (!w->count) {
+		conn_wheel_free(w->rt); /* no deadline left (cancels this timer) */
+		return;
+	}
+	lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb,
+			 (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
 }
 
 void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn)
@@ -53,7 +178,7 @@ void conn_closed(struct rtconn *s)
 
 	if (!rt)
 		return;
-	lws_sul_cancel(&s->deadline);
+	conn_timer_remove(s);
 	typing_closed(s);
 	rt_session_remove(rt, s);
 	s->state = SESSION_CLOSING;
@@ -67,7 +192,7 @@ void conn_close(struct rtconn *s, int code, const char *reason)
 	if (s->state == SESSION_CLOSING)
 		return;
 	s->state = SESSION_CLOSING;
-	lws_sul_cancel(&s->deadline);
+	conn_timer_remove(s);
 	rt_unregister(s->rt, s);
 	log_debug("ws.close", "code=%d session=%llu", code, (unsigned long long)s->id);
 	ws_close(s->conn, code, reason);
@@ -107,9 +232,9 @@ void conn_message(struct rtconn *s, const char *msg, size_t len)
 		wsp_dispatch(s, msg, len);
 }
 
-static void conn_deadline_cb(lws_sorted_usec_list_t *sul)
+/* The deadline of s has come (the sweep took it off the wheel). */
+static void conn_deadline_fire(struct rtconn *s)
 {
-	struct rtconn *s = lws_container_of(sul, struct rtconn, deadline);
 	int64_t now = rt_now_ms() / 1000;
 
 	if (s->state == SESSION_NEW || s->state == SESSION_AUTHING) {

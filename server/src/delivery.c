@@ -177,6 +177,7 @@ void delivery_on_room(struct rtconn *s)
 #define ACK_BLOCK_LOOKBACK 64
 
 struct ack_job {
+	struct rt_batch_item bi; /* in rt->ack_batch (first member) */
 	struct wsp_req r;
 	int64_t seq, now;
 	enum store_err rc;
@@ -236,11 +237,20 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
 	}
 }
 
-static void ack_done(void *arg)
+/* Group commit (rt_batch_add, messaging.c): the acks of many devices run in one transaction,
+ * each in its own savepoint; answers and receipts only after the COMMIT. */
+static void ack_batch_run(struct store *st, struct rt_batch_item *it)
 {
-	struct ack_job *j = arg;
+	ack_work(st, (struct ack_job *)(void *)it);
+}
+
+static void ack_done(struct rt_batch_item *it, enum store_err commit)
+{
+	struct ack_job *j = (struct ack_job *)(void *)it;
 	struct rtconn *s = wsp_req_done(&j->r);
 
+	if (commit != STORE_OK)
+		j->rc = STORE_BUSY; /* the batch did not commit: retryable, no receipts */
 	if (s) {
 		if (j->rc == STORE_INVALID)
 			wsp_error(s, wsp_req_id(&j->r), "validation_failed",
@@ -278,9 +288,5 @@ void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 	wsp_req_init(&j->r, s, req_id);
 	j->seq = json_integer_value(seq);
 	j->now = rt_now_ms();
-	if (rt_submit(s->rt, ack_work, ack_done, j)) {
-		wsp_req_done(&j->r);
-		free(j);
-		wsp_error(s, req_id, "unavailable", "Busy; try again.", NULL);
-	}
+	rt_batch_add(s->rt, &s->rt->ack_batch, ack_batch_run, ack_done, &j->bi);
 }

@@ -1,6 +1,6 @@
 /* The key directory (api.md, Keys): listing a user's active devices' public bundles
  * (claims nothing), claiming one-time pre-keys (atomic in the store; rate-limited per
- * (caller, target)), uploading one-time pre-keys (at most 100 per upload, 200 stored),
+ * (caller, target) by RATE_LIMIT_KEY_CLAIM, 30 a minute by default), uploading one-time pre-keys (at most 100 per upload, 200 stored),
  * their count, and replacing the signed pre-key (signature checked against the device's
  * stored keys). PUT /api/keys/device belongs to the accounts module (keys.c). */
 #include <stdlib.h>
@@ -18,8 +18,6 @@
 #include "store/users.h"
 
 #define KEYS_STORED_MAX 200
-#define KEYS_CLAIM_CAPACITY 30 /* claims of one caller for one target ... */
-#define KEYS_CLAIM_PERIOD 60   /* ... per minute */
 
 static json_t *keys_b64(const uint8_t *bin, size_t len)
 {
@@ -128,7 +126,6 @@ static void keys_claim_work(struct store *st, struct rtjob *j)
 
 static void keys_claim(struct http_req *req, void *arg)
 {
-	static const ratelimit_rule rule = {"key_claim", KEYS_CLAIM_CAPACITY, KEYS_CLAIM_PERIOD};
 	struct realtime *rt = arg;
 	struct rtjob *j = rtjob_new(req, rt, NULL);
 	json_t *uid, *ids, *v;
@@ -161,7 +158,7 @@ static void keys_claim(struct http_req *req, void *arg)
 	snprintf(j->arg, sizeof(j->arg), "%s", json_string_value(uid));
 	snprintf(key, sizeof(key), "%s:%s", j->user_id, j->arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ratelimit_take(rt->limits, &rule, key, strlen(key),
+	if (ratelimit_take(rt->limits, &rt->claim_rule, key, strlen(key),
 			   (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &retry)) {
 		http_respond_rate_limited(req, "rate_limited", retry);
 		goto fail;

@@ -1,14 +1,24 @@
 /* Presence: user:online / user:offline with lastSeen, and the presence snapshot after
  * authenticated. A user is online while any of their devices is connected (counted by the
  * bus across nodes). Only contacts see it: two users who share a conversation both have
- * accepted, neither blocking the other (store_contacts_list). Nothing is stored: lastSeen
- * lives in the bus (in memory), and is null for users not seen since it started. */
+ * accepted, neither blocking the other (store_contacts_list). A change of that relation
+ * while connected (a first reply, a block, an unblock) is told at once (presence_contacts).
+ * Nothing is stored: lastSeen lives in the bus (in memory), and is null for users not seen
+ * since it started. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "rt_internal.h"
 #include "store/conversations.h"
+
+static char *presence_frame(const char *event, const char *user_id, int64_t last_seen,
+			    size_t *len)
+{
+	return wsp_render(event, json_pack("{s:s, s:o}", "userId", user_id, "lastSeen",
+					   rtj_time(last_seen)),
+			  len);
+}
 
 static void presence_tell(struct realtime *rt, const char *event, const char *user_id,
 			  int64_t last_seen, char (*contacts)[STORE_ID_SIZE], size_t n)
@@ -18,9 +28,7 @@ static void presence_tell(struct realtime *rt, const char *event, const char *us
 
 	if (!n)
 		return;
-	f = wsp_render(event, json_pack("{s:s, s:o}", "userId", user_id, "lastSeen",
-					rtj_time(last_seen)),
-		       &len);
+	f = presence_frame(event, user_id, last_seen, &len);
 	for (size_t i = 0; i < n; i++)
 		rt->bus_ops->to_user(rt->bus, contacts[i], NULL, f, len);
 	free(f);
@@ -94,5 +102,30 @@ void presence_offline(struct realtime *rt, const char *user_id)
 		if (!rt->stopping)
 			log_warn("presence.offline", "result=busy");
 		free(j);
+	}
+}
+
+/* A contact change is told as the presence change it looks like, for whichever side is
+ * online (an offline one is already offline to the other, and the next snapshot has its
+ * lastSeen): becoming contacts shows it coming online; a block shows it going offline, the
+ * last presence event across the block, so the blocked side's view is the same as after a
+ * real disconnect. */
+void presence_contacts(struct realtime *rt, const char *a, const char *b, bool contacts)
+{
+	const char *pair[2] = {a, b};
+	int64_t now = rt_now_ms();
+
+	for (int i = 0; i < 2; i++) {
+		bool online;
+		int64_t seen;
+		size_t len;
+		char *f;
+
+		rt->bus_ops->presence_get(rt->bus, pair[i], now, &online, &seen);
+		if (!online)
+			continue;
+		f = presence_frame(contacts ? "user:online" : "user:offline", pair[i], seen, &len);
+		rt->bus_ops->to_user(rt->bus, pair[1 - i], NULL, f, len);
+		free(f);
 	}
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "auth/ratelimit.h"
+#include "config.h"
 #include "http.h"
 #include "log.h"
 #include "rt_internal.h"
@@ -16,7 +17,8 @@
 #include "ws.h"
 
 #define RT_BUCKETS 16384u /* per chain table; ~1 session per bucket at 19,000 connections */
-#define RT_LIMIT_ENTRIES 65536u
+
+struct rt_ws_limits rt_ws_limits = {32, 200, 100, 50}; /* config.c's defaults */
 
 int64_t rt_now_ms(void)
 {
@@ -173,6 +175,26 @@ static void rt_sink_kick(void *arg, const char *device_id, int code, uint64_t ke
 	}
 }
 
+static void rt_sink_contacts(void *arg, const char *a, const char *b, bool contacts)
+{
+	struct realtime *rt = arg;
+
+	/* Becoming contacts needs nothing here: typing asks the store at each start. */
+	if (contacts)
+		return;
+	rt->contacts_epoch++;
+	typing_pair_ended(rt, a, b);
+}
+
+void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts)
+{
+	if (rt->stopping)
+		return;
+	log_debug("contacts.change", "contacts=%d", (int)contacts);
+	rt->bus_ops->contacts(rt->bus, a, b, contacts);
+	presence_contacts(rt, a, b, contacts);
+}
+
 /* --- retention ---------------------------------------------------------------------- */
 
 struct rt_purge_job {
@@ -218,7 +240,10 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 int realtime_create(struct server *srv)
 {
 	struct realtime *rt = calloc(1, sizeof(*rt));
-	struct bus_sink sink = {rt_sink_device, rt_sink_user, rt_sink_kick, rt};
+	struct bus_sink sink = {rt_sink_device, rt_sink_user, rt_sink_kick, rt_sink_contacts,
+				rt};
+	const struct config *cfg = srv->cfg;
+	long claim_cap = 30, claim_period = 60;
 
 	if (!rt)
 		abort();
@@ -230,7 +255,14 @@ int realtime_create(struct server *srv)
 		abort();
 	rt->bus_ops = &bus_inproc; /* REDIS_URL picks the Redis bus once it exists */
 	rt->bus = rt->bus_ops->create(srv->cfg, &sink);
-	rt->limits = ratelimit_create(RT_LIMIT_ENTRIES);
+	rt->limits = ratelimit_create((size_t)cfg->rate_limit_table);
+	if (cfg->rl_key_claim)
+		config_bucket_parse(cfg->rl_key_claim, &claim_cap, &claim_period); /* checked */
+	rt->claim_rule = (ratelimit_rule){"key_claim", (uint32_t)claim_cap, (uint32_t)claim_period};
+	rt_ws_limits = (struct rt_ws_limits){(uint32_t)cfg->ws_max_inflight,
+					     (uint32_t)cfg->ws_rate_burst,
+					     (uint32_t)cfg->ws_rate_per_sec,
+					     (uint32_t)cfg->ws_rate_strikes};
 	if (!rt->bus || !rt->limits) {
 		log_error("realtime.fail", "reason=%s", rt->bus ? "ratelimit" : "bus");
 		if (rt->bus)
@@ -291,6 +323,15 @@ void realtime_revoke_device(struct server *srv, const char *device_id)
 	if (!rt || !device_id)
 		return;
 	rt->bus_ops->kick(rt->bus, device_id, RT_CLOSE_REVOKED, 0, 0);
+}
+
+void realtime_contacts_changed(struct server *srv, const char *a, const char *b, bool contacts)
+{
+	struct realtime *rt = srv->rt;
+
+	if (!rt || !a || !b)
+		return;
+	rt_contacts_changed(rt, a, b, contacts);
 }
 
 void realtime_end_device(struct server *srv, const char *device_id)

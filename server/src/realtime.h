@@ -8,6 +8,8 @@
 #ifndef SOTTO_REALTIME_H
 #define SOTTO_REALTIME_H
 
+#include <stdbool.h>
+
 struct server;
 
 /* Creates srv->rt (bus, connection registry, retention timer). Needs srv->lws, srv->pool and
@@ -32,5 +34,14 @@ void realtime_revoke_device(struct server *srv, const char *device_id);
  * of the device that is still at the pool checks the store again before it succeeds. Call
  * from the handler's after-success step (api.h). Loop thread. */
 void realtime_end_device(struct server *srv, const char *device_id);
+
+/* Users a and b became contacts again (contacts true: an unblock) or stopped being contacts
+ * (false: a block), as the store has committed: the contact rule of presence and typing
+ * (api.md) applies at once, without a reconnect. Whichever of them is online is shown to the
+ * other as user:online, or user:offline across a new block; typing indicators between them
+ * stop. A first reply that makes two users contacts is handled by the send itself. Call from
+ * the handler's after-success step, only when the relation changed. Loop thread. */
+void realtime_contacts_changed(struct server *srv, const char *a, const char *b,
+			       bool contacts);
 
 #endif

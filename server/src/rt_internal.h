@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "auth/ratelimit.h"
 #include "bus/bus.h"
 #include "pool.h"
 #include "store/store.h"
@@ -33,10 +34,20 @@ struct store_participant;
 
 #define RT_ID_SIZE 37
 #define RT_REQ_ID_MAX 64          /* longest client request id echoed back */
-#define RT_INFLIGHT_MAX 32        /* requests of one connection at the pool at once */
-#define RT_RATE_BURST 200         /* frames at once ... */
-#define RT_RATE_PER_SEC 100       /* ... refilled at this rate */
-#define RT_RATE_STRIKES 50        /* limited frames in a row before the socket is closed */
+/* Per-connection limits, from the configuration (config.c: WS_MAX_INFLIGHT, WS_RATE_BURST,
+ * WS_RATE_PER_SEC, WS_RATE_STRIKES). Process-wide like the configuration itself: set by
+ * realtime_create before the first connection opens, and the defaults until then. */
+struct rt_ws_limits {
+	uint32_t max_inflight;    /* requests of one connection at the pool at once */
+	uint32_t rate_burst;      /* frames at once ... */
+	uint32_t rate_per_sec;    /* ... refilled at this rate */
+	uint32_t rate_strikes;    /* limited frames in a row before the socket is closed */
+};
+extern struct rt_ws_limits rt_ws_limits;
+#define RT_INFLIGHT_MAX (rt_ws_limits.max_inflight)
+#define RT_RATE_BURST (rt_ws_limits.rate_burst)
+#define RT_RATE_PER_SEC (rt_ws_limits.rate_per_sec)
+#define RT_RATE_STRIKES (rt_ws_limits.rate_strikes)
 #define RT_AUTH_TIMEOUT_MS 10000  /* first authenticate must succeed within this */
 #define RT_TYPING_MS 6000         /* typing stops by itself after the last start */
 #define RT_FETCH_MAX 100          /* queue items per store fetch */
@@ -56,6 +67,7 @@ enum session_state {
 };
 
 struct typing_slot;
+struct conn_wheel;
 
 /* Per-connection state, embedded in ws.c's per-session data (so it costs no allocation).
  * Kept small: about 19,000 idle connections must fit in 4 KiB each with lws's own share. */
@@ -64,19 +76,43 @@ struct rtconn {
 	struct rtconn *next_id, *next_dev, *next_user; /* registry chains */
 	struct ws_conn *conn;
 	struct realtime *rt;
-	lws_sorted_usec_list_t deadline;    /* auth deadline, then token expiry */
+	struct rtconn *tprev, *tnext;       /* deadline wheel (conn.c): auth, then token expiry */
 	int64_t token_exp;                  /* unix seconds */
 	int64_t sent_seq;                   /* highest queue seq pushed on this connection */
 	struct typing_slot *typing;         /* allocated only while typing */
 	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
 	uint32_t rl_milli;                  /* rate-limit bucket, thousandths of a frame */
 	uint32_t rl_stamp;                  /* ms (monotonic, wrapping) of its last refill */
+	uint32_t due;                       /* wheel tick of the deadline (while timed) */
 	uint16_t inflight;
 	uint8_t state;                      /* enum session_state */
 	uint8_t strikes;
 	unsigned registered : 1, live : 1, fetching : 1, refetch : 1, drained_sent : 1,
-		want_room : 1, reauthing : 1, online : 1;
+		want_room : 1, reauthing : 1, online : 1, timed : 1;
 };
+
+/* Group commit (messaging.c): requests of one kind (message:send, queue:ack) collected on the
+ * loop thread and run by ONE pool job in ONE store transaction, each request in its own
+ * savepoint (a failing request is undone alone), and completed only after the COMMIT.
+ * Requests embed a struct rt_batch_item; the pending ones form a list. */
+struct rt_batch_item {
+	struct rt_batch_item *next;
+};
+/* Worker, inside the batch's transaction: runs one request (its store call nests, so it is a
+ * savepoint) and keeps the request's own result. */
+typedef void (*rt_batch_run_fn)(struct store *st, struct rt_batch_item *it);
+/* Loop thread, after the batch: commit is STORE_OK when the COMMIT succeeded, otherwise
+ * every request of the batch must fail (retryable). Owns the item. */
+typedef void (*rt_batch_done_fn)(struct rt_batch_item *it, enum store_err commit);
+struct rt_batch {
+	rt_batch_run_fn run;
+	rt_batch_done_fn done;
+	struct rt_batch_item *head, *tail;   /* pending, in arrival order */
+	size_t pending;
+	unsigned inflight;                   /* batch jobs at the pool (at most RT_BATCH_JOBS) */
+};
+#define RT_BATCH_MAX 256  /* requests per transaction */
+#define RT_BATCH_JOBS 1   /* batch jobs of one kind at once (one writer; no lock-order cycles) */
 
 /* The real-time state of this node (srv->rt). */
 struct realtime {
@@ -87,15 +123,22 @@ struct realtime {
 	uint64_t next_session;
 	struct rtconn **by_id, **by_dev, **by_user; /* RT_BUCKETS chains each */
 	size_t sessions;
-	struct ratelimit *limits;            /* key claims per (caller, target) */
+	struct ratelimit *limits;            /* key claims per (caller, target) ... */
+	ratelimit_rule claim_rule;           /* ... by this rule (RATE_LIMIT_KEY_CLAIM) */
 	lws_sorted_usec_list_t purge;
 	lws_sorted_usec_list_t typing_tick;
+	struct conn_wheel *wheel;            /* per-connection deadlines (conn.c), while any */
 	struct typing_slot *typing_head;     /* slots of every typing connection */
+	/* Counts the contact relations ended here (blocks): a typing start whose store check
+	 * began before one is dropped (typing.c). */
+	uint64_t contacts_epoch;
 	const uint8_t *jwt_key;
 	size_t jwt_key_len;
 	/* Counts the kicks that end a device's tokens (4401) or the device (4403) here: an
 	 * authenticate whose store read started before one re-reads before it succeeds (conn.c). */
 	uint64_t ended_epoch;
+	struct rt_batch send_batch;          /* message:send, WebSocket and REST (messaging.c) */
+	struct rt_batch ack_batch;           /* queue:ack (delivery.c) */
 	bool stopping;
 };
 
@@ -111,6 +154,11 @@ void rt_register(struct realtime *rt, struct rtconn *s);
 void rt_unregister(struct realtime *rt, struct rtconn *s);
 /* Submits pool work for a session or a route; -1 when the pool refuses it. */
 int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
+/* Users a and b became contacts (contacts true) or stopped being contacts (false), after the
+ * store committed it: every node drops the pair's typing indicators (through the bus), and
+ * each side that is online is shown to the other as coming online or going offline
+ * (presence_contacts). */
+void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts);
 
 /* --- conn.c -------------------------------------------------------------------------- */
 void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn);
@@ -172,6 +220,11 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
 		       const bool *skip);
 
 /* --- messaging.c --------------------------------------------------------------------- */
+/* Queues it in b (run and done set b's callbacks on first use) and starts a batch job when
+ * none of b's is at the pool. Never fails: if the pool refuses the job, each of its requests
+ * is completed with STORE_BUSY. */
+void rt_batch_add(struct realtime *rt, struct rt_batch *b, rt_batch_run_fn run,
+		  rt_batch_done_fn done, struct rt_batch_item *it);
 void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id);
 void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id);
 
@@ -182,10 +235,17 @@ void presence_online(struct rtconn *s, char (*contacts)[STORE_ID_SIZE], size_t n
 /* After close of an authenticated session: uncounts it, tells contacts when the user went
  * offline. */
 void presence_offline(struct realtime *rt, const char *user_id);
+/* A and b just became contacts (contacts true) or stopped being contacts: whichever of them
+ * is online is announced to the other's devices as user:online, or user:offline (which
+ * hides the one who is still online across a new block). */
+void presence_contacts(struct realtime *rt, const char *a, const char *b, bool contacts);
 
 /* --- typing.c ------------------------------------------------------------------------ */
 void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start);
 void typing_closed(struct rtconn *s);         /* stop what s was typing */
+/* A and b are no longer contacts: every typing indicator between them on this node stops
+ * (typing:stop to its watcher, the last event across the block). */
+void typing_pair_ended(struct realtime *rt, const char *a, const char *b);
 void typing_fini(struct realtime *rt);
 
 /* --- rtjson.c ------------------------------------------------------------------------ */

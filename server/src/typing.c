@@ -65,6 +65,7 @@ static void typing_tick(lws_sorted_usec_list_t *sul)
 struct typing_job {
 	struct wsp_req r;
 	bool start, contact;
+	uint64_t epoch; /* rt->contacts_epoch when the store check was submitted */
 	char conv[RT_ID_SIZE], other[RT_ID_SIZE];
 	enum store_err rc;
 };
@@ -91,6 +92,10 @@ static void typing_done(void *arg)
 		wsp_store_error(s, wsp_req_id(&j->r), j->rc, NULL);
 		goto out;
 	}
+	/* A block ended a contact while we asked the store: this answer may predate it. Dropping
+	 * an indicator is harmless; relaying one across a block is not. */
+	if (j->epoch != rt->contacts_epoch)
+		j->contact = false;
 	t = s->typing;
 	/* Another conversation's indicator ends when this one starts or stops. */
 	if (t && strcmp(t->conv, j->conv)) {
@@ -145,6 +150,7 @@ void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start
 		abort();
 	wsp_req_init(&j->r, s, req_id);
 	j->start = start;
+	j->epoch = s->rt->contacts_epoch;
 	memcpy(j->conv, json_string_value(conv), RT_ID_SIZE);
 	if (rt_submit(s->rt, typing_work, typing_done, j)) {
 		wsp_req_done(&j->r);
@@ -167,4 +173,18 @@ void typing_fini(struct realtime *rt)
 {
 	while (rt->typing_head)
 		typing_unlink(rt, rt->typing_head);
+}
+
+void typing_pair_ended(struct realtime *rt, const char *a, const char *b)
+{
+	struct typing_slot *t, *next;
+
+	for (t = rt->typing_head; t; t = next) {
+		next = t->next;
+		if ((strcmp(t->s->user_id, a) || strcmp(t->other, b)) &&
+		    (strcmp(t->s->user_id, b) || strcmp(t->other, a)))
+			continue;
+		typing_publish(rt, "typing:stop", t->conv, t->s->user_id, t->other);
+		typing_unlink(rt, t);
+	}
 }

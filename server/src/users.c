@@ -6,6 +6,7 @@
 #include "api.h"
 #include "server.h"
 #include "store/blocks.h"
+#include "store/conversations.h"
 #ifdef SOTTO_HAVE_REALTIME
 #include "realtime.h"
 #endif
@@ -300,8 +301,38 @@ static void revoke_delete(struct http_req *req, void *arg)
 
 /* ---- blocks ---- */
 
+/* The after-success steps of a block that ended a contact and of an unblock that restored
+ * one: presence and typing follow at once, without a reconnect (realtime.h). */
+static void block_contacts_ended(struct job *j)
+{
+#ifdef SOTTO_HAVE_REALTIME
+	realtime_contacts_changed(j->a->srv, j->who.user_id, j->arg, false);
+#else
+	(void)j;
+#endif
+}
+
+static void block_contacts_restored(struct job *j)
+{
+#ifdef SOTTO_HAVE_REALTIME
+	realtime_contacts_changed(j->a->srv, j->who.user_id, j->arg, true);
+#else
+	(void)j;
+#endif
+}
+
+/* Whether the two are contacts (conversations.h); a failed read says no, which only costs
+ * the live presence update (the next connection's snapshot is right). */
+static bool block_contacts(struct store *s, struct job *j)
+{
+	bool yes = false;
+
+	return store_contacts_check(s, j->who.user_id, j->arg, &yes) == STORE_OK && yes;
+}
+
 static void block_work(struct store *s, struct job *j)
 {
+	bool were = block_contacts(s, j);
 	enum store_err rc = store_block_add(s, j->who.user_id, j->arg, j->now);
 
 	if (rc == STORE_NOT_FOUND)
@@ -310,24 +341,33 @@ static void block_work(struct store *s, struct job *j)
 		job_invalid(j, "userId", "self");
 	else if (rc != STORE_OK)
 		job_store_error(j, rc, "block_add");
-	else
+	else {
+		if (were)
+			j->after_success = block_contacts_ended;
 		job_success(j, 200);
+	}
 }
 
 static void unblock_work(struct store *s, struct job *j)
 {
 	struct store_user u = {0};
 	enum store_err rc = store_user_get(s, j->arg, &u);
+	bool were = false;
 
 	store_user_free(&u);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		were = block_contacts(s, j);
 		rc = store_block_remove(s, j->who.user_id, j->arg);
+	}
 	if (rc == STORE_NOT_FOUND)
 		job_error(j, 404, "not_found", "No such user.");
 	else if (rc != STORE_OK)
 		job_store_error(j, rc, "block_remove");
-	else
+	else {
+		if (!were && block_contacts(s, j))
+			j->after_success = block_contacts_restored;
 		job_success(j, 200);
+	}
 }
 
 static void block_route(struct http_req *req, void *arg)

@@ -1,5 +1,5 @@
 /* The bus contract (bus/bus.h), run against every implementation (today: in-process):
- * publications reach the sink with their arguments, presence counts connections per user and
+ * publications (and contact changes) reach the sink with their arguments, presence counts connections per user and
  * reports the first and the last one, lastSeen is kept after going offline. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,9 @@
 #include "bus/bus.h"
 
 struct sink_log {
-	int device, user, kick;
+	int device, user, kick, contacts;
+	char last_other[40];
+	bool made;
 	char last_id[40], last_except[40], frame[64];
 	int64_t seq;
 	int code;
@@ -53,6 +55,16 @@ static void on_kick(void *arg, const char *device_id, int code, uint64_t keep_no
 	l->keep_session = keep_session;
 }
 
+static void on_contacts(void *arg, const char *a, const char *b, bool contacts)
+{
+	struct sink_log *l = arg;
+
+	l->contacts++;
+	snprintf(l->last_id, sizeof(l->last_id), "%s", a);
+	snprintf(l->last_other, sizeof(l->last_other), "%s", b);
+	l->made = contacts;
+}
+
 static const struct bus_ops *const impls[] = {&bus_inproc};
 
 static void test_publish(void **state)
@@ -60,7 +72,7 @@ static void test_publish(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
 		struct sink_log log = {0};
-		struct bus_sink sink = {on_device, on_user, on_kick, &log};
+		struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
 		struct bus *b = impls[i]->create(NULL, &sink);
 
 		assert_non_null(b);
@@ -78,6 +90,14 @@ static void test_publish(void **state)
 		assert_int_equal(log.kick, 1);
 		assert_int_equal(log.code, 4409);
 		assert_int_equal(log.keep_session, 42);
+		impls[i]->contacts(b, "user-a", "user-b", false);
+		assert_int_equal(log.contacts, 1);
+		assert_string_equal(log.last_id, "user-a");
+		assert_string_equal(log.last_other, "user-b");
+		assert_false(log.made);
+		impls[i]->contacts(b, "user-b", "user-a", true);
+		assert_int_equal(log.contacts, 2);
+		assert_true(log.made);
 		impls[i]->destroy(b);
 	}
 }
@@ -87,7 +107,7 @@ static void test_presence(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
 		struct sink_log log = {0};
-		struct bus_sink sink = {on_device, on_user, on_kick, &log};
+		struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
 		struct bus *b = impls[i]->create(NULL, &sink);
 		bool online;
 		int64_t seen;

@@ -40,6 +40,12 @@ static void test_defaults(void **state)
 	assert_null(cfg.jwt_secret);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.argon2_memory_cost, 65536);
+	/* The per-connection WebSocket limits and the key-claim limit keep their old values. */
+	assert_int_equal(cfg.ws_rate_burst, 200);
+	assert_int_equal(cfg.ws_rate_per_sec, 100);
+	assert_int_equal(cfg.ws_rate_strikes, 50);
+	assert_int_equal(cfg.ws_max_inflight, 32);
+	assert_string_equal(cfg.rl_key_claim, "30/60");
 	config_free(&cfg);
 }
 
@@ -76,6 +82,11 @@ static void test_validators(void **state)
 	expect_error((const char *[]){"TLS_CERT_FILE", "/x.pem", NULL}, "TLS_KEY_FILE:");
 	expect_error((const char *[]){"WORKERS", "0", NULL}, "WORKERS:");
 	expect_error((const char *[]){"ARGON2_MEMORY_COST", "10", NULL}, "ARGON2_MEMORY_COST:");
+	expect_error((const char *[]){"WS_RATE_BURST", "0", NULL}, "WS_RATE_BURST:");
+	expect_error((const char *[]){"WS_RATE_PER_SEC", "1000001", NULL}, "WS_RATE_PER_SEC:");
+	expect_error((const char *[]){"WS_RATE_STRIKES", "256", NULL}, "WS_RATE_STRIKES:");
+	expect_error((const char *[]){"WS_MAX_INFLIGHT", "0", NULL}, "WS_MAX_INFLIGHT:");
+	expect_error((const char *[]){"RATE_LIMIT_KEY_CLAIM", "30", NULL}, "RATE_LIMIT_KEY_CLAIM:");
 }
 
 static void test_values(void **state)

@@ -245,3 +245,80 @@ describe('conversations', () => {
     await Promise.all([a2.close(), b1.close()]);
   });
 });
+
+// Group commit: the sends (and queue:acks) that arrive while a batch is at the pool run in one
+// transaction, each in its own savepoint. A burst of frames on one socket lands in one batch
+// (the first goes alone, the rest wait for it); every request gets its own answer.
+describe('group commit', () => {
+  test('a batch where some sends fail (device-list mismatch): the others commit, each answered', async () => {
+    const a = await userWithDevices(srv, 1);
+    const b = await userWithDevices(srv, 1);
+    const c = await userWithDevices(srv, 1);
+    const conv = await conversation(srv, a, b);
+    const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
+    await b1.event('queue:drained');
+    const bad = new Set([2, 5, 9]);
+    const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => a1.request('message:send', {
+      conversationId: conv, clientMessageId: uuid(),
+      envelopes: envelopes(bad.has(i) ? [b.deviceId, c.deviceId] : [b.deviceId], `g${i}`),
+    })));
+    const ids = [];
+    replies.forEach((r, i) => {
+      if (bad.has(i)) {
+        assert.equal(r.event, 'error', JSON.stringify(r));
+        assert.equal(r.data.code, 'device_list_mismatch');
+        assert.deepEqual(r.data.details, { missing: [], extra: [c.deviceId] });
+      } else {
+        assert.equal(r.event, 'ack', JSON.stringify(r));
+        ids.push(r.data.id);
+      }
+    });
+    assert.equal(new Set(ids).size, 9);
+    // b gets exactly the nine, seqs 1..9 without a gap (the refused ones took no seq).
+    const got = [];
+    for (let i = 0; i < 9; i += 1) got.push((await b1.event('message:new')).data);
+    assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(new Set(got.map((m) => m.id)), new Set(ids));
+    await b1.none(isNew, 200);
+    // Many acks in flight (one batch) are each answered, with one receipt per message.
+    const acks = await Promise.all(got.map((m) => b1.request('queue:ack', { seq: m.seq })));
+    for (const r of acks) assert.equal(r.event, 'ack', JSON.stringify(r));
+    const receipts = new Set();
+    for (let i = 0; i < 9; i += 1) receipts.add((await a1.event('message:delivered')).data.messageId);
+    assert.deepEqual(receipts, new Set(ids));
+    const h = await srv.api('GET', `/api/conversations/${conv}/messages?limit=100`, { token: a.token });
+    assert.deepEqual(new Set(h.body.messages.map((m) => m.id)), new Set(ids));
+    await Promise.all([a1.close(), b1.close()]);
+  });
+
+  test('the same clientMessageId twice in one batch (WebSocket and REST) stores one message', async () => {
+    const a = await userWithDevices(srv, 1);
+    const b = await userWithDevices(srv, 1);
+    const conv = await conversation(srv, a, b);
+    const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
+    await b1.event('queue:drained');
+    const dup = uuid(), dup2 = uuid();
+    const body = (cid, tag) => ({ conversationId: conv, clientMessageId: cid, envelopes: envelopes([b.deviceId], tag) });
+    const [w0, w1, w2, w3, r4, w5] = await Promise.all([
+      a1.request('message:send', body(uuid(), 'first')),
+      a1.request('message:send', body(dup, 'dup')),
+      a1.request('message:send', body(dup, 'dup')),
+      a1.request('message:send', body(dup2, 'dup2')),
+      sendRest(srv, a, b, conv, 'dup2', 0, dup2),
+      a1.request('message:send', body(dup, 'dup')),
+    ]);
+    for (const r of [w0, w1, w2, w3, w5]) assert.equal(r.event, 'ack', JSON.stringify(r));
+    assert.ok(r4.status === 201 || r4.status === 200, JSON.stringify(r4.body));
+    assert.equal(w2.data.id, w1.data.id);
+    assert.equal(w5.data.id, w1.data.id);
+    assert.equal(r4.body.id, w3.data.id);
+    const got = [];
+    for (let i = 0; i < 3; i += 1) got.push((await b1.event('message:new')).data);
+    await b1.none(isNew, 300);
+    assert.deepEqual(new Set(got.map((m) => m.id)), new Set([w0.data.id, w1.data.id, w3.data.id]));
+    assert.deepEqual(got.map((m) => m.seq), [1, 2, 3]);
+    const h = await srv.api('GET', `/api/conversations/${conv}/messages?limit=100`, { token: a.token });
+    assert.equal(h.body.messages.length, 3);
+    await Promise.all([a1.close(), b1.close()]);
+  });
+});

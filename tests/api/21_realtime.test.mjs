@@ -147,6 +147,9 @@ describe('blocks', () => {
     a1.drop((m) => m.event === 'user:online');
     b1.drop((m) => m.event === 'user:online');
     assert.equal((await srv.api('POST', `/api/users/block/${b.userId}`, { token: a.token })).status, 200);
+    // The block itself is the last presence event across it (25_presence covers it in full).
+    assert.equal((await b1.next((m) => m.event === 'user:offline')).data.userId, a.userId);
+    assert.equal((await a1.next((m) => m.event === 'user:offline')).data.userId, b.userId);
     // b cannot send (REST 403, WebSocket forbidden), and a cannot either.
     assert.equal((await sendRest(srv, b, a, conv, 'x')).status, 403);
     assert.equal((await sendRest(srv, a, b, conv, 'x')).status, 403);

@@ -140,6 +140,31 @@ describe('malformed frames', () => {
   });
 });
 
+describe('configured limits', () => {
+  test('WS_RATE_BURST, WS_RATE_STRIKES and RATE_LIMIT_KEY_CLAIM are the settings, not constants', async () => {
+    const small = await startAuthServer({ WS_RATE_BURST: '4', WS_RATE_PER_SEC: '1', WS_RATE_STRIKES: '3', RATE_LIMIT_KEY_CLAIM: '2/60' });
+    try {
+      const u = await userWithDevices(small, 1);
+      const target = await userWithDevices(small, 1);
+      const claim = () => small.api('POST', '/api/keys/claim', { token: u.token, body: { userId: target.userId } });
+      assert.equal((await claim()).status, 200);
+      assert.equal((await claim()).status, 200);
+      assert.equal((await claim()).status, 429);
+      const c = await wsConnect(small, u.token); // authenticate took one frame of the 4
+      const t0 = Date.now();
+      for (let i = 0; i < 20; i += 1) c.send({ event: 'no:such', data: {}, id: `f${i}` });
+      const closed = await c.closed;
+      assert.ok([1008, 1006].includes(closed.code), `closed with ${closed.code}`);
+      const errors = c.events.filter((m) => m.event === 'error');
+      const answered = errors.filter((m) => m.data.code === 'validation_failed').length;
+      // The default (200 at once, 50 strikes) would have answered all 20 and kept the socket.
+      assert.ok(answered <= 3 + Math.ceil((Date.now() - t0) / 1000), `answered ${answered}`);
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
 describe('authentication and close codes', () => {
   test('the first frame must be authenticate: error, then 4401', async () => {
     const c = await wsConnect(srv, null);

@@ -36,6 +36,10 @@ struct bus_sink {
 	 * it is session keep_session of node keep_node (the new connection itself). */
 	void (*kick)(void *arg, const char *device_id, int code, uint64_t keep_node,
 		     uint64_t keep_session);
+	/* Users a and b just became contacts (contacts true: a first reply, an unblock) or
+	 * stopped being contacts (false: a block). Every node gets it once, and drops what it
+	 * holds for the pair (typing indicators between them). */
+	void (*contacts)(void *arg, const char *a, const char *b, bool contacts);
 	void *arg;
 };
 
@@ -61,6 +65,8 @@ struct bus_ops {
 	 * 4409. keep_session 0 keeps none. */
 	void (*const kick)(struct bus *b, const char *device_id, int code, uint64_t keep_node,
 			   uint64_t keep_session);
+	/* The contact relation of users a and b changed: to every node's sink.contacts. */
+	void (*const contacts)(struct bus *b, const char *a, const char *c, bool contacts);
 
 	/* Presence: counts user_id's connections across nodes. delta is +1 on authenticate, -1
 	 * on close. Returns 1 when the user just came online (first connection), -1 when they

@@ -81,6 +81,11 @@ static void inproc_kick(struct bus *b, const char *device_id, int code, uint64_t
 	b->sink.kick(b->sink.arg, device_id, code, keep_node, keep_session);
 }
 
+static void inproc_contacts(struct bus *b, const char *a, const char *c, bool contacts)
+{
+	b->sink.contacts(b->sink.arg, a, c, contacts);
+}
+
 /* Forgets offline users when the table is full (their lastSeen becomes unknown). */
 static void inproc_sweep(struct bus *b)
 {
@@ -159,6 +164,7 @@ const struct bus_ops bus_inproc = {
 	.to_device = inproc_to_device,
 	.to_user = inproc_to_user,
 	.kick = inproc_kick,
+	.contacts = inproc_contacts,
 	.presence_change = inproc_presence_change,
 	.presence_get = inproc_presence_get,
 };

@@ -49,6 +49,9 @@ static const char msg_unhide[] =
 static const char msg_accept[] =
     "UPDATE conversation_participants SET accepted = 1 "
     "WHERE conversation_id = $1 AND user_id = $2 AND accepted = 0";
+static const char msg_accepted[] =
+    "SELECT 1 FROM conversation_participants "
+    "WHERE conversation_id = $1 AND user_id = $2 AND accepted = 1";
 /* The device row is the per-device seq counter: the row lock orders concurrent senders. */
 static const char msg_next_seq[] =
     "UPDATE devices SET next_seq = next_seq + 1 WHERE id = $1 AND revoked_at IS NULL "
@@ -390,15 +393,27 @@ static enum store_err send_insert(struct store *s, const struct store_send *req,
 }
 
 /* Activity, acceptance, and the conversation back in both lists. The conversation row is
- * locked here, before any device row (the one lock order of every send). */
-static enum store_err send_touch(struct store *s, const struct store_send *req, int64_t now) {
+ * locked here, before any device row (the one lock order of every send): two first messages
+ * of a pair serialize on it, so exactly one of them sees the other's acceptance and reports
+ * contact_made (the block check ran earlier in the same transaction). */
+static enum store_err send_touch(struct store *s, const struct store_send *req,
+                                 const char *other, int64_t now,
+                                 struct store_message_result *out) {
   struct db_param bump[] = {db_text(req->conversation_id), DB_INT(now)};
   struct db_param who[] = {db_text(req->conversation_id), db_text(req->sender_id)};
+  struct db_param them[] = {db_text(req->conversation_id), db_text(other)};
+  int64_t accepted_now = 0;
   enum store_err rc = store_exec(s, msg_bump, bump, 2, NULL);
   if (rc == STORE_OK)
     rc = store_exec(s, msg_unhide, who, 1, NULL);
   if (rc == STORE_OK)
-    rc = store_exec(s, msg_accept, who, 2, NULL);
+    rc = store_exec(s, msg_accept, who, 2, &accepted_now);
+  if (rc == STORE_OK && accepted_now == 1) {
+    int yes = db_exists(s->drv, s->db, msg_accepted, them, 2);
+    if (yes < 0)
+      return store_map(yes);
+    out->contact_made = yes == 1;
+  }
   return rc;
 }
 
@@ -430,7 +445,8 @@ static enum store_err send_run(struct store *s, const struct store_send *req, in
   if (rc != STORE_OK || !inserted)
     goto done;
   out->created = true;
-  rc = send_touch(s, req, now);
+  memcpy(out->other_id, other, STORE_ID_SIZE);
+  rc = send_touch(s, req, other, now, out);
   if (rc == STORE_OK)
     rc = queue_fan_out(s, t, nt, out->message.id, "new", now, out);
 done:
@@ -450,6 +466,7 @@ static void result_failed(struct store_message_result *out) {
   out->fanout = NULL;
   out->n_fanout = 0;
   out->created = false;
+  out->contact_made = false;
 }
 
 enum store_err store_message_send(struct store *s, const struct store_send *req, int64_t now,

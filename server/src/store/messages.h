@@ -81,7 +81,8 @@ struct store_fanout {
 
 /* What send, edit and delete return. On STORE_OK: message (as the acting device sees it),
  * created (send: false for an idempotent retry; edit and delete: whether anything changed)
- * and the new queue rows in device-id order (none when nothing changed). On
+ * and the new queue rows in device-id order (none when nothing changed); for a send that
+ * created its message, contact_made (below). On
  * STORE_MISMATCH: missing (target devices without an envelope) and extra (envelopes for
  * devices that are not targets), each sorted by id. */
 struct store_message_result {
@@ -89,6 +90,11 @@ struct store_message_result {
   bool created;
   struct store_fanout *fanout;
   size_t n_fanout;
+  /* Send: this message was its sender's first in the conversation and the other participant
+   * had already sent one, so the two have just become contacts (conversations.h); other_id
+   * names the other participant then. */
+  bool contact_made;
+  char other_id[STORE_ID_SIZE];
   char (*missing)[STORE_ID_SIZE];
   size_t n_missing;
   char (*extra)[STORE_ID_SIZE];

@@ -221,21 +221,78 @@ enum store_err store_ping(struct store *s) {
   return rc == 1 ? STORE_OK : STORE_ERROR;
 }
 
+/* Nesting: the outer level is the database transaction; every inner level is a SAVEPOINT
+ * (s0, s1, ... by depth), so an inner rollback undoes only that level's work and the outer
+ * transaction goes on (group commit runs many requests, each in its own savepoint, in one
+ * transaction). Inner commit is RELEASE. If an inner level cannot be rolled back to its
+ * savepoint (SQLite rolled the whole transaction back after SQLITE_FULL or an I/O error, or
+ * the connection failed), the outer commit is doomed: it rolls back and fails. Callers
+ * propagate an inner failure as before; those that rolled back the outer level on it still
+ * do, and nothing relies on an inner failure poisoning the outer commit any more. */
+#define STORE_SAVEPOINTS 16
+static const char *const store_sp_begin[STORE_SAVEPOINTS] = {
+    "SAVEPOINT s0",  "SAVEPOINT s1",  "SAVEPOINT s2",  "SAVEPOINT s3",
+    "SAVEPOINT s4",  "SAVEPOINT s5",  "SAVEPOINT s6",  "SAVEPOINT s7",
+    "SAVEPOINT s8",  "SAVEPOINT s9",  "SAVEPOINT s10", "SAVEPOINT s11",
+    "SAVEPOINT s12", "SAVEPOINT s13", "SAVEPOINT s14", "SAVEPOINT s15"};
+static const char *const store_sp_release[STORE_SAVEPOINTS] = {
+    "RELEASE SAVEPOINT s0",  "RELEASE SAVEPOINT s1",  "RELEASE SAVEPOINT s2",
+    "RELEASE SAVEPOINT s3",  "RELEASE SAVEPOINT s4",  "RELEASE SAVEPOINT s5",
+    "RELEASE SAVEPOINT s6",  "RELEASE SAVEPOINT s7",  "RELEASE SAVEPOINT s8",
+    "RELEASE SAVEPOINT s9",  "RELEASE SAVEPOINT s10", "RELEASE SAVEPOINT s11",
+    "RELEASE SAVEPOINT s12", "RELEASE SAVEPOINT s13", "RELEASE SAVEPOINT s14",
+    "RELEASE SAVEPOINT s15"};
+static const char *const store_sp_rollback[STORE_SAVEPOINTS] = {
+    "ROLLBACK TO SAVEPOINT s0; RELEASE SAVEPOINT s0",
+    "ROLLBACK TO SAVEPOINT s1; RELEASE SAVEPOINT s1",
+    "ROLLBACK TO SAVEPOINT s2; RELEASE SAVEPOINT s2",
+    "ROLLBACK TO SAVEPOINT s3; RELEASE SAVEPOINT s3",
+    "ROLLBACK TO SAVEPOINT s4; RELEASE SAVEPOINT s4",
+    "ROLLBACK TO SAVEPOINT s5; RELEASE SAVEPOINT s5",
+    "ROLLBACK TO SAVEPOINT s6; RELEASE SAVEPOINT s6",
+    "ROLLBACK TO SAVEPOINT s7; RELEASE SAVEPOINT s7",
+    "ROLLBACK TO SAVEPOINT s8; RELEASE SAVEPOINT s8",
+    "ROLLBACK TO SAVEPOINT s9; RELEASE SAVEPOINT s9",
+    "ROLLBACK TO SAVEPOINT s10; RELEASE SAVEPOINT s10",
+    "ROLLBACK TO SAVEPOINT s11; RELEASE SAVEPOINT s11",
+    "ROLLBACK TO SAVEPOINT s12; RELEASE SAVEPOINT s12",
+    "ROLLBACK TO SAVEPOINT s13; RELEASE SAVEPOINT s13",
+    "ROLLBACK TO SAVEPOINT s14; RELEASE SAVEPOINT s14",
+    "ROLLBACK TO SAVEPOINT s15; RELEASE SAVEPOINT s15"};
+
 enum store_err store_begin(struct store *s) {
-  if (s->depth++ > 0)
+  if (s->depth > 0) {
+    /* Level depth+1 is savepoint s<depth>. */
+    if (s->depth > STORE_SAVEPOINTS || s->doomed)
+      return STORE_ERROR;
+    int rc = s->drv->script(s->db, store_sp_begin[s->depth - 1]);
+    if (rc != DB_OK) {
+      s->doomed = true;
+      return store_map(rc);
+    }
+    s->depth++;
     return STORE_OK;
+  }
   s->doomed = false;
   int rc = s->drv->begin(s->db);
-  if (rc != DB_OK)
-    s->depth = 0;
+  if (rc == DB_OK)
+    s->depth = 1;
   return store_map(rc);
 }
 
 enum store_err store_commit(struct store *s) {
   if (s->depth <= 0)
     return STORE_ERROR;
-  if (--s->depth > 0)
+  if (--s->depth > 0) {
+    if (s->doomed)
+      return STORE_ERROR;
+    int rc = s->drv->script(s->db, store_sp_release[s->depth - 1]);
+    if (rc != DB_OK) {
+      s->doomed = true;
+      return store_map(rc);
+    }
     return STORE_OK;
+  }
   if (s->doomed) {
     s->drv->rollback(s->db);
     return STORE_ERROR;
@@ -250,7 +307,8 @@ void store_rollback(struct store *s) {
   if (s->depth <= 0)
     return;
   if (--s->depth > 0) {
-    s->doomed = true;
+    if (!s->doomed && s->drv->script(s->db, store_sp_rollback[s->depth - 1]) != DB_OK)
+      s->doomed = true;
     return;
   }
   s->drv->rollback(s->db);

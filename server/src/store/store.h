@@ -12,8 +12,8 @@
  *  - times are int64 milliseconds since the Unix epoch, passed in by the caller (`now`), so
  *    tests control the clock;
  *  - ids are 36-character UUID strings in `char[STORE_ID_SIZE]` buffers;
- *  - a function that opens a transaction itself joins an enclosing one (store_begin nests),
- *    so callers can compose several calls atomically;
+ *  - a function that opens a transaction itself joins an enclosing one (store_begin nests,
+ *    inner levels are savepoints), so callers can compose several calls atomically;
  *  - strings returned inside structs are malloc'ed and freed by the struct's _free function;
  *    strings passed in are borrowed;
  *  - out of memory aborts (the server's policy).
@@ -82,8 +82,13 @@ const char *store_backend(const struct store *s);
 /* The last backend error's text (for logs; may quote SQL, never parameters). Borrowed. */
 const char *store_errmsg(const struct store *s);
 
-/* Transactions. store_begin nests: only the outermost begin/commit reach the database.
- * If any level rolls back, the outermost commit rolls back too and returns STORE_ERROR. */
+/* Transactions. store_begin nests: the outermost begin/commit/rollback are the database
+ * transaction; an inner level is a savepoint (begin = SAVEPOINT, commit = RELEASE, rollback =
+ * ROLLBACK TO + RELEASE), so an inner rollback undoes that level's work alone and the outer
+ * transaction may still commit (group commit: one request per savepoint). A caller that must
+ * not commit after an inner failure rolls back itself. Only when an inner level cannot be
+ * rolled back to its savepoint (the backend already ended the transaction) does the outermost
+ * commit roll back and return STORE_ERROR. */
 enum store_err store_begin(struct store *s);
 enum store_err store_commit(struct store *s);
 void store_rollback(struct store *s);

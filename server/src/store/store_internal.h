@@ -11,7 +11,8 @@ struct store {
   const struct db_driver *drv;
   struct db *db;
   int depth;   /* transaction nesting */
-  bool doomed; /* an inner level rolled back: the outer commit must roll back */
+  bool doomed; /* an inner level could not be rolled back to its savepoint: the outer commit
+                  must roll back */
 };
 
 /* Map a driver error to a store error (unique violations become STORE_CONFLICT). */

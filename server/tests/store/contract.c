@@ -305,20 +305,86 @@ static void test_migrate_concurrent(void **state) {
   }
 }
 
+/* An inner level is a savepoint: its rollback undoes its own work only, and the outer
+ * transaction still commits what it did before and after. */
 static void test_nested_rollback(void **state) {
   struct account a;
   struct store_user u;
-  struct store_profile p = {.set_bio = true, .bio = "inner"};
+  struct store_profile outer = {.set_bio = true, .bio = "outer"};
+  struct store_profile inner = {.set_bio = true, .bio = "inner"};
   (void)state;
   make_account(&a);
   assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &outer, NOW), STORE_OK);
   assert_int_equal(store_begin(fx.s), STORE_OK);
-  store_rollback(fx.s);                                 /* an inner failure ... */
-  assert_int_equal(store_commit(fx.s), STORE_ERROR);    /* ... dooms the outer commit */
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &inner, NOW), STORE_OK);
+  store_rollback(fx.s);                             /* an inner failure ... */
+  assert_int_equal(store_commit(fx.s), STORE_OK);   /* ... undoes only its own work */
   assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_null(u.bio);
+  assert_string_equal(u.bio, "outer");
   store_user_free(&u);
+  /* The outermost rollback still undoes everything, inner commits included. */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &inner, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  store_rollback(fx.s);
+  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "outer");
+  store_user_free(&u);
+}
+
+/* Savepoint isolation, as group commit uses it: several requests in one transaction, each in
+ * its own level; one that fails on a constraint (which aborts the whole transaction on
+ * PostgreSQL without a savepoint) is undone alone, the others and the outer work commit. */
+static void test_savepoint_isolation(void **state) {
+  struct account a, b;
+  struct store_user u;
+  struct store_bundle bundle;
+  char uid[STORE_ID_SIZE], did[STORE_ID_SIZE], name[64], email[96];
+  struct store_profile p1 = {.set_bio = true, .bio = "first"};
+  struct store_profile p2 = {.set_bio = true, .bio = "second"};
+  (void)state;
+  make_account(&a);
+  make_account(&b);
+  random_bundle(&bundle);
+  unique(name, sizeof name, "sp");
+  snprintf(email, sizeof email, "%s@example.com", name);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  /* request 1: succeeds */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p1, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  /* request 2: a duplicate identity key, refused by the database (nested register) */
+  struct store_new_user fresh = {email, name, "h", NULL};
+  struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
+  assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
+                   STORE_CONFLICT_KEY);
+  /* request 3: succeeds after the failure, in the same transaction */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p2, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  /* request 4: works, then rolls back by itself */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
+  store_rollback(fx.s);
+  /* savepoints nest too */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
+  store_rollback(fx.s);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "first");
+  store_user_free(&u);
+  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "second");
+  store_user_free(&u);
+  /* the refused registration left nothing behind */
+  struct store_new_device d = {"phone", "ios", NULL, NULL, &bundle};
+  assert_int_equal(store_user_register(fx.s, &fresh, &d, NULL, 0, 10, NOW, uid, did),
+                   STORE_OK);
 }
 
 static void test_uuids(void **state) {
@@ -1170,6 +1236,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_migrations_idempotent),
       cmocka_unit_test(test_migrate_concurrent),
       cmocka_unit_test(test_nested_rollback),
+      cmocka_unit_test(test_savepoint_isolation),
       cmocka_unit_test(test_uuids),
       cmocka_unit_test(test_register_and_lookup),
       cmocka_unit_test(test_register_conflicts),

@@ -1323,16 +1323,32 @@ static void test_contacts(void **state) {
   open_conv(&a, &b, ab);
   open_conv(&a, &c, ac);
   open_conv(&a, &d, ad);
-  /* Only one side has sent: not yet contacts. */
-  send_ok(ab, a.user_id, a.device_id, b.user_id, NULL, NULL);
+  struct store_message_result res;
+  /* Only one side has sent: not yet contacts, and no send says it made them. */
+  send_ok(ab, a.user_id, a.device_id, b.user_id, NULL, &res);
+  assert_false(res.contact_made);
+  assert_string_equal(res.other_id, b.user_id);
+  store_message_result_free(&res);
+  send_ok(ab, a.user_id, a.device_id, b.user_id, NULL, &res);
+  assert_false(res.contact_made);
+  store_message_result_free(&res);
   send_ok(ac, c.user_id, c.device_id, a.user_id, NULL, NULL);
   assert_int_equal(store_contacts_list(fx.s, a.user_id, &ids, &n), STORE_OK);
   assert_int_equal(n, 0);
   assert_null(ids);
   assert_int_equal(store_contacts_check(fx.s, a.user_id, b.user_id, &yes), STORE_OK);
   assert_false(yes);
-  /* Both sides have sent in ab, ac and ad. */
-  send_ok(ab, b.user_id, b.device_id, a.user_id, NULL, NULL);
+  /* Both sides have sent in ab, ac and ad: the first reply says so, later sends do not. */
+  send_ok(ab, b.user_id, b.device_id, a.user_id, NULL, &res);
+  assert_true(res.contact_made);
+  assert_string_equal(res.other_id, a.user_id);
+  store_message_result_free(&res);
+  send_ok(ab, b.user_id, b.device_id, a.user_id, NULL, &res);
+  assert_false(res.contact_made);
+  store_message_result_free(&res);
+  send_ok(ab, a.user_id, a.device_id, b.user_id, NULL, &res);
+  assert_false(res.contact_made);
+  store_message_result_free(&res);
   send_ok(ac, a.user_id, a.device_id, c.user_id, NULL, NULL);
   send_ok(ad, a.user_id, a.device_id, d.user_id, NULL, NULL);
   send_ok(ad, d.user_id, d.device_id, a.user_id, NULL, NULL);
