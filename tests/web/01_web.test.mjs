@@ -99,7 +99,7 @@ describe('web client', () => {
     const row = bob.page.getByRole('link', { name: 'Open chat with Alice' });
     await row.waitFor({ timeout: 15000 });
     await bob.page.locator('[data-unread="1"]').waitFor();
-    assert.match(await row.textContent(), /hello bob/); // preview decrypted locally
+    await row.filter({ hasText: text('hello bob') }).waitFor({ timeout: 15000 }); // preview decrypted locally
     await shot(bob.page, 'desktop-conversation-list');
     await openChatWith(bob.page, 'Alice');
     await messageItem(bob.page, text('hello bob')).waitFor();

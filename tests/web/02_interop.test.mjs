@@ -122,8 +122,10 @@ describe('a browser user and a CLI user chat with each other', () => {
   test('the CLI sends; the browser shows it, decrypted', async () => {
     await cliOk(['send', W.username, text('hello from the terminal')]);
     const row = web.page.getByRole('link', { name: `Open chat with ${C.displayName}` });
-    await row.waitFor({ timeout: 20000 });
-    assert.match(await row.textContent(), /hello from the terminal/); // the preview, decrypted locally
+    // The row can appear (conversation:new) before the message is decrypted: wait for the
+    // preview itself, decrypted locally, rather than reading the row once.
+    await row.filter({ hasText: text('hello from the terminal') }).waitFor({ timeout: 20000 });
+    assert.match(await row.textContent(), /hello from the terminal/);
     await openChatWith(web.page, C.displayName);
     await messageItem(web.page, text('hello from the terminal')).waitFor({ timeout: 15000 });
   });
