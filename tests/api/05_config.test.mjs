@@ -39,6 +39,8 @@ test('bad values exit 2 with one line naming the variable', async () => {
   await expectBad({ JWT_SECRET: 'short' }, 'JWT_SECRET');
   await expectBad({ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_CERT_FILE');
   await expectBad({ WORKERS: '0' }, 'WORKERS');
+  // The Redis bus is not built: a set REDIS_URL is refused, never silently ignored.
+  await expectBad({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'REDIS_URL');
 });
 
 test('with DATABASE_URL set, secrets must be given', async () => {
