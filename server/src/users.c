@@ -117,18 +117,26 @@ static void by_username_work(struct store *s, struct job *j)
 	user_answer(j, store_user_get_by_username(s, j->arg, &u), &u);
 }
 
-static void by_id_get(struct http_req *req, void *arg)
+/* Handlers keyed by one UUID path parameter: a malformed id is simply not found (404, the
+ * same answer as an unknown one); otherwise the id goes to the job and work runs on a worker. */
+static void submit_by_id(struct http_req *req, void *arg, const char *param, const char *missing,
+			 job_work_fn work)
 {
-	const char *id = http_param(req, "id");
+	const char *id = http_param(req, param);
 	struct job *j;
 
 	if (!api_is_uuid(id)) {
-		http_respond_error(req, 404, "not_found", "No such user.", NULL);
+		http_respond_error(req, 404, "not_found", missing, NULL);
 		return;
 	}
 	j = job_new(req, arg);
 	snprintf(j->arg, sizeof(j->arg), "%s", id);
-	job_submit(j, by_id_work);
+	job_submit(j, work);
+}
+
+static void by_id_get(struct http_req *req, void *arg)
+{
+	submit_by_id(req, arg, "id", "No such user.", by_id_work);
 }
 
 static void by_username_get(struct http_req *req, void *arg)
@@ -287,16 +295,7 @@ static void revoke_work(struct store *s, struct job *j)
 
 static void revoke_delete(struct http_req *req, void *arg)
 {
-	const char *id = http_param(req, "deviceId");
-	struct job *j;
-
-	if (!api_is_uuid(id)) {
-		http_respond_error(req, 404, "not_found", "No such device.", NULL);
-		return;
-	}
-	j = job_new(req, arg);
-	snprintf(j->arg, sizeof(j->arg), "%s", id);
-	job_submit(j, revoke_work);
+	submit_by_id(req, arg, "deviceId", "No such device.", revoke_work);
 }
 
 /* ---- blocks ---- */
@@ -372,16 +371,8 @@ static void unblock_work(struct store *s, struct job *j)
 
 static void block_route(struct http_req *req, void *arg)
 {
-	const char *id = http_param(req, "userId");
-	struct job *j;
-
-	if (!api_is_uuid(id)) {
-		http_respond_error(req, 404, "not_found", "No such user.", NULL);
-		return;
-	}
-	j = job_new(req, arg);
-	snprintf(j->arg, sizeof(j->arg), "%s", id);
-	job_submit(j, http_method(req) == HTTP_DELETE ? unblock_work : block_work);
+	submit_by_id(req, arg, "userId", "No such user.",
+		     http_method(req) == HTTP_DELETE ? unblock_work : block_work);
 }
 
 static void blocked_work(struct store *s, struct job *j)
