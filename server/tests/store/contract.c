@@ -29,21 +29,13 @@
 #include "store/store.h"
 #include "store/tokens.h"
 #include "store/users.h"
+#include "fixture.h"
 #include "store_internal.h" /* raw SQL for checks the API does not expose */
 
 #define NOW 1764000000000LL /* a fixed clock: 2025-11-24 */
 #define MAX_PREKEYS 200
 
-static struct {
-  bool pg;
-  char dir[64];       /* SQLite data dir */
-  char base_url[512]; /* PG URL as given */
-  char url[768];      /* PG URL with search_path set to our schema */
-  char schema[40];
-  bool schema_made; /* drop it at the end only if we made it */
-  struct store_config cfg;
-  struct store *s;
-} fx;
+static struct store_fixture fx;
 
 /* ---------- helpers ---------- */
 
@@ -101,95 +93,14 @@ static void fill_prekeys(struct store_prekey *keys, size_t n, uint32_t first) {
 
 /* ---------- set-up ---------- */
 
-static int raw_pg_script(const char *url, const char *sql) {
-  struct db *db;
-  char err[256];
-  if (db_pg_driver.open(url, &db, err, sizeof err) != DB_OK) {
-    fprintf(stderr, "store contract: %s\n", err);
-    return -1;
-  }
-  int rc = db_pg_driver.script(db, sql);
-  if (rc != DB_OK)
-    fprintf(stderr, "store contract: %s\n", db_pg_driver.errmsg(db));
-  db_pg_driver.close(db);
-  return rc == DB_OK ? 0 : -1;
-}
-
-/* Schema names cannot be parameters; this one is made of hex digits only. */
-static int pg_schema_sql(char *out, size_t n, const char *verb) {
-  return snprintf(out, n, "%s SCHEMA %s%s", verb, fx.schema,
-                  !strcmp(verb, "DROP") ? " CASCADE" : "") < (int)n
-             ? 0
-             : -1;
-}
-
-static int setup_pg(void) {
-  const char *url = getenv("SOTTO_TEST_PG_URL");
-  char sql[128], id[STORE_ID_SIZE];
-  if (!url || !*url) {
-    fprintf(stderr, "store contract: SOTTO_TEST_PG_URL is not set; start PostgreSQL with "
-                    "`eval \"$(scripts/pg-test.sh start)\"` (this test never skips)\n");
-    return -1;
-  }
-  store_uuid_v4(id);
-  snprintf(fx.schema, sizeof fx.schema, "sotto_test_%.8s%.4s", id, id + 9);
-  snprintf(fx.base_url, sizeof fx.base_url, "%s", url);
-  snprintf(fx.url, sizeof fx.url, "%s%soptions=-csearch_path%%3D%s", url,
-           strchr(url, '?') ? "&" : "?", fx.schema);
-  if (pg_schema_sql(sql, sizeof sql, "CREATE") || raw_pg_script(url, sql))
-    return -1;
-  fx.schema_made = true;
-  fx.cfg = (struct store_config){.database_url = fx.url};
-  return 0;
-}
-
-static int setup_sqlite(void) {
-  snprintf(fx.dir, sizeof fx.dir, "%s", "/tmp/sotto-store-XXXXXX");
-  if (!mkdtemp(fx.dir))
-    return -1;
-  fx.cfg = (struct store_config){.data_dir = fx.dir};
-  return 0;
-}
-
 static int group_setup(void **state) {
-  char err[256];
   (void)state;
-  if ((fx.pg ? setup_pg() : setup_sqlite()) != 0)
-    return -1;
-  if (store_open(&fx.cfg, &fx.s, err, sizeof err) != STORE_OK) {
-    fprintf(stderr, "store contract: %s\n", err);
-    return -1;
-  }
-  if (store_migrate(fx.s) != STORE_OK) {
-    fprintf(stderr, "store contract: migrate: %s\n", store_errmsg(fx.s));
-    return -1;
-  }
-  return 0;
-}
-
-static void remove_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  char path[512];
-  while (d && (e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-  if (d)
-    closedir(d);
-  rmdir(dir);
+  return fixture_open(&fx, "store contract", "test");
 }
 
 static int group_teardown(void **state) {
-  char sql[128];
   (void)state;
-  store_close(fx.s);
-  fx.s = NULL;
-  if (!fx.pg && fx.dir[0])
-    remove_dir(fx.dir);
-  else if (fx.schema_made && !pg_schema_sql(sql, sizeof sql, "DROP"))
-    raw_pg_script(fx.base_url, sql);
+  fixture_close(&fx);
   return 0;
 }
 
@@ -272,7 +183,7 @@ static void test_migrate_concurrent(void **state) {
   if (fx.pg) {
     snprintf(schema, sizeof schema, "%s_m", fx.schema);
     snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
-    assert_int_equal(raw_pg_script(fx.base_url, sql), 0);
+    assert_int_equal(fixture_pg_script(fx.base_url, sql), 0);
     snprintf(url, sizeof url, "%s%soptions=-csearch_path%%3D%s", fx.base_url,
              strchr(fx.base_url, '?') ? "&" : "?", schema);
     cfg.database_url = url;
@@ -299,9 +210,9 @@ static void test_migrate_concurrent(void **state) {
   store_close(s);
   if (fx.pg) {
     snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", schema);
-    assert_int_equal(raw_pg_script(fx.base_url, sql), 0);
+    assert_int_equal(fixture_pg_script(fx.base_url, sql), 0);
   } else {
-    remove_dir(dir);
+    fixture_remove_dir(dir);
   }
 }
 

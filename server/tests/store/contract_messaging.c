@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "store/blocks.h"
 #include "store/conversations.h"
 #include "store/devices.h"
@@ -35,21 +36,12 @@
 #define DAY_MS (24LL * 3600 * 1000)
 #define MAX_DEVICES 8
 
-static struct {
-  bool pg;
-  char dir[64];
-  char base_url[512];
-  char url[768];
-  char schema[40];
-  bool schema_made;
-  struct store_config cfg;
-  struct store *s;
-  int64_t clock; /* tick(): strictly increasing ms, so UUIDv7 ids sort in send order */
-} fx;
+static struct store_fixture fx;
+static int64_t clock_ms; /* tick(): strictly increasing ms, so UUIDv7 ids sort in send order */
 
 /* ---------- helpers ---------- */
 
-static int64_t tick(void) { return NOW + ++fx.clock; }
+static int64_t tick(void) { return NOW + ++clock_ms; }
 
 static void rand_bytes(void *buf, size_t n) {
   assert_int_equal(getrandom(buf, n, 0), (ssize_t)n);
@@ -186,92 +178,16 @@ static const struct store_participant *participant(const struct store_conversati
   abort(); /* not reached: fail_msg ends the test; says so to the compiler */
 }
 
-/* ---------- set-up (as in contract.c) ---------- */
-
-static int raw_pg_script(const char *url, const char *sql) {
-  struct db *db;
-  char err[256];
-  if (db_pg_driver.open(url, &db, err, sizeof err) != DB_OK) {
-    fprintf(stderr, "store messaging: %s\n", err);
-    return -1;
-  }
-  int rc = db_pg_driver.script(db, sql);
-  if (rc != DB_OK)
-    fprintf(stderr, "store messaging: %s\n", db_pg_driver.errmsg(db));
-  db_pg_driver.close(db);
-  return rc == DB_OK ? 0 : -1;
-}
-
-static int setup_pg(void) {
-  const char *url = getenv("SOTTO_TEST_PG_URL");
-  char sql[128], id[STORE_ID_SIZE];
-  if (!url || !*url) {
-    fprintf(stderr, "store messaging: SOTTO_TEST_PG_URL is not set; start PostgreSQL with "
-                    "`eval \"$(scripts/pg-test.sh start)\"` (this test never skips)\n");
-    return -1;
-  }
-  store_uuid_v4(id);
-  snprintf(fx.schema, sizeof fx.schema, "sotto_msg_%.8s%.4s", id, id + 9);
-  snprintf(fx.base_url, sizeof fx.base_url, "%s", url);
-  snprintf(fx.url, sizeof fx.url, "%s%soptions=-csearch_path%%3D%s", url,
-           strchr(url, '?') ? "&" : "?", fx.schema);
-  snprintf(sql, sizeof sql, "CREATE SCHEMA %s", fx.schema); /* hex digits only */
-  if (raw_pg_script(url, sql))
-    return -1;
-  fx.schema_made = true;
-  fx.cfg = (struct store_config){.database_url = fx.url};
-  return 0;
-}
-
-static int setup_sqlite(void) {
-  snprintf(fx.dir, sizeof fx.dir, "%s", "/tmp/sotto-msg-XXXXXX");
-  if (!mkdtemp(fx.dir))
-    return -1;
-  fx.cfg = (struct store_config){.data_dir = fx.dir};
-  return 0;
-}
+/* ---------- set-up ---------- */
 
 static int group_setup(void **state) {
-  char err[256];
   (void)state;
-  if ((fx.pg ? setup_pg() : setup_sqlite()) != 0)
-    return -1;
-  if (store_open(&fx.cfg, &fx.s, err, sizeof err) != STORE_OK) {
-    fprintf(stderr, "store messaging: %s\n", err);
-    return -1;
-  }
-  if (store_migrate(fx.s) != STORE_OK) {
-    fprintf(stderr, "store messaging: migrate: %s\n", store_errmsg(fx.s));
-    return -1;
-  }
-  return 0;
-}
-
-static void remove_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  char path[512];
-  while (d && (e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-  if (d)
-    closedir(d);
-  rmdir(dir);
+  return fixture_open(&fx, "store messaging", "msg");
 }
 
 static int group_teardown(void **state) {
-  char sql[128];
   (void)state;
-  store_close(fx.s);
-  fx.s = NULL;
-  if (!fx.pg && fx.dir[0])
-    remove_dir(fx.dir);
-  else if (fx.schema_made) {
-    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", fx.schema);
-    raw_pg_script(fx.base_url, sql);
-  }
+  fixture_close(&fx);
   return 0;
 }
 
@@ -406,7 +322,7 @@ static void test_send_fanout(void **state) {
   add_device(&b, false, b_nokeys);
   assert_int_equal(store_device_revoke(fx.s, b.user_id, b_revoked, NOW), STORE_OK);
   open_conv(&a, &b, conv);
-  int64_t at = fx.clock + NOW + 1;
+  int64_t at = clock_ms + NOW + 1;
   send_ok(conv, a.user_id, a.device_id, b.user_id, NULL, &res);
   /* Exactly b's two active devices and a's other device, each at seq 1, sorted by id. */
   assert_int_equal(res.n_fanout, 3);
