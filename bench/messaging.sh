@@ -12,7 +12,7 @@
 #
 # Usage: bench/messaging.sh [path/to/sottod] [path/to/sotto-loadgen]
 #   (defaults build/bin/...; a release build, never a sanitizer build)
-# Knobs: RUNS=3 IDLE_RUNS=$RUNS IDLE=19000 IDLE_PROCS=4 IDLE_CONC=32 ADDRS=4 PAIRS=1000 MSG_PROCS=1 DURATION=10 WARMUP=2
+# Knobs: RUNS=3 IDLE_RUNS=$RUNS MSG_RUNS=$RUNS IDLE=19000 IDLE_HOLD=6 IDLE_PROCS=4 IDLE_CONC=32 ADDRS=4 PAIRS=1000 MSG_PROCS=1 DURATION=10 WARMUP=2
 #        PORT=18700 RELAY_PORT=18701
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,9 @@ SOTTOD=${1:-build/bin/sottod}
 LOADGEN=${2:-build/bin/sotto-loadgen}
 RUNS=${RUNS:-3}
 IDLE_RUNS=${IDLE_RUNS:-$RUNS}   # each idle run ramps up to IDLE connections (up to 240 s)
+MSG_RUNS=${MSG_RUNS:-$RUNS}     # 0 skips the message runs (and the relay)
 IDLE=${IDLE:-19000}
+IDLE_HOLD=${IDLE_HOLD:-6}    # seconds the idle connections are held once ramped up (> 30: keep-alive pings)
 IDLE_PROCS=${IDLE_PROCS:-4}
 IDLE_CONC=${IDLE_CONC:-32}   # connects in progress per generator process while ramping up
 ADDRS=${ADDRS:-4}
@@ -91,15 +93,16 @@ for r in $(seq "$IDLE_RUNS"); do
   before=$(rss_kib "$PID" VmRSS); before_anon=$(rss_kib "$PID" RssAnon)
   rm -f "$WORK/idle.status"
   "$LOADGEN" --mode idle --accounts "$WORK/accounts.txt" --count "$IDLE" --procs "$IDLE_PROCS" \
-    --addrs "$ADDRS" --conc "$IDLE_CONC" --port "$PORT" --hold 6 --ramp-timeout 240 --status "$WORK/idle.status" \
+    --addrs "$ADDRS" --conc "$IDLE_CONC" --port "$PORT" --hold "$IDLE_HOLD" --ramp-timeout 240 --status "$WORK/idle.status" \
     >"$WORK/idle.out" 2>>"$WORK/loadgen.log" & LG=$!
   for _ in $(seq 500); do [ -s "$WORK/idle.status" ] && break; sleep 0.5; done
   sleep 2
   after=$(rss_kib "$PID" VmRSS); after_anon=$(rss_kib "$PID" RssAnon)
   wait "$LG" || true
+  end=$(rss_kib "$PID" VmRSS)
   h=$(awk '/^idle:/ {for (i=1;i<=NF;i++) if ($i ~ /^held=/) {sub("held=","",$i); print $i}}' "$WORK/idle.out")
   h=${h:-0}
-  echo "  idle run $r: $(grep '^ramp:' "$WORK/idle.out"); held $h; RSS $before -> $after KiB (anon $before_anon -> $after_anon)"
+  echo "  idle run $r: $(grep '^ramp:' "$WORK/idle.out"); held $h; RSS $before -> $after KiB (anon $before_anon -> $after_anon), $end KiB after the ${IDLE_HOLD} s hold"
   held+=("$h"); rss_after+=("$after")
   if [ "$h" -gt 0 ]; then
     perconn+=("$(awk -v a="$after" -v b="$before" -v n="$h" 'BEGIN {printf "%.2f", (a-b)/n}')")
@@ -109,6 +112,10 @@ for r in $(seq "$IDLE_RUNS"); do
 done
 
 # --- messages: sottod and the Socket.io relay, flat out, then latency at half rate -----------
+declare -A M
+med() { tr ' ' '\n' <<<"${M[$1]:-}" | { grep . || true; } | median; }
+half=n/a
+if [ "$MSG_RUNS" -gt 0 ]; then
 (cd bench/socketio-relay && PORT=$RELAY_PORT exec node relay.js) >"$WORK/relay.log" 2>&1 & RPID=$!
 for _ in $(seq 250); do grep -q listening "$WORK/relay.log" && break; sleep 0.02; done
 start_sottod
@@ -118,8 +125,7 @@ run_msg() { # target port [rate]
     --procs "$MSG_PROCS" --addrs "$ADDRS" --port "$2" --rate "${3:-0}" \
     --duration "$DURATION" --warmup "$WARMUP" 2>>"$WORK/loadgen.log" | grep '^msg:'
 }
-declare -A M
-for r in $(seq "$RUNS"); do
+for r in $(seq "$MSG_RUNS"); do
   for t in sotto socketio; do
     p=$PORT; [ "$t" = socketio ] && p=$RELAY_PORT
     out=$(run_msg "$t" "$p")
@@ -129,9 +135,8 @@ for r in $(seq "$RUNS"); do
     done
   done
 done
-med() { tr ' ' '\n' <<<"${M[$1]}" | grep . | median; }
 half=$(awk -v x="$(med sotto.committed_per_s)" 'BEGIN {printf "%d", x/2}')
-for r in $(seq "$RUNS"); do
+for r in $(seq "$MSG_RUNS"); do
   for t in sotto socketio; do
     p=$PORT; [ "$t" = socketio ] && p=$RELAY_PORT
     out=$(run_msg "$t" "$p" "$half")
@@ -141,12 +146,13 @@ for r in $(seq "$RUNS"); do
 done
 stop_sottod
 kill "$RPID"; wait "$RPID" 2>/dev/null || true; RPID=
+fi
 
 # --- the table -----------------------------------------------------------------------------
 S_DEL=$(med sotto.delivered_per_s); R_DEL=$(med socketio.delivered_per_s)
-ratio=$(awk -v a="$S_DEL" -v b="$R_DEL" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "n/a"}')
+ratio=$(awk -v a="$S_DEL" -v b="$R_DEL" 'BEGIN {if (b + 0 > 0) printf "%.2f", a/b; else print "n/a"}')
 echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS runs ($IDLE_RUNS for idle connections)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS runs ($IDLE_RUNS for idle connections, $MSG_RUNS for messages)"
 echo
 echo "| measure | sottod | Socket.io relay | target |"
 echo "| --- | --- | --- | --- |"
@@ -163,6 +169,6 @@ echo "| latency p50 / p99 at $half msg/s (half of sottod's rate) | $(med sotto.h
 echo "| start-up to first accepted connection | $(cat "$WORK/startup") ms | | ≤ 20 ms |"
 echo "| idle RSS | $(printf '%s\n' "${idle_rss[@]}" | median | awk '{printf "%.2f MiB", $1/1024}') | | ≤ 8 MiB |"
 echo
-echo "errors (sottod/relay, per run): ${M[sotto.errors]}/ ${M[socketio.errors]}"
+echo "errors (sottod/relay, per run): ${M[sotto.errors]:-}/ ${M[socketio.errors]:-}"
 [ -s "$WORK/loadgen.log" ] && { echo "loadgen stderr (last lines):"; tail -5 "$WORK/loadgen.log"; }
 exit 0

@@ -155,6 +155,11 @@ static const struct config_row config_table[] = {
 	 "rate-limited frames in a row before the WebSocket is closed (1008)"},
 	{"WS_MAX_INFLIGHT", CT_INT, 1, 4096, "32", F(ws_max_inflight), NULL,
 	 "requests of one WebSocket at the workers at once (rate_limited beyond)"},
+	{"WS_PING_INTERVAL", CT_INT, 1, 3600, "30", F(ws_ping_interval), NULL,
+	 "seconds without a frame from a WebSocket client before the server pings it"},
+	{"WS_IDLE_TIMEOUT", CT_INT, 2, 7200, "70", F(ws_idle_timeout), NULL,
+	 "seconds without a frame or pong before the WebSocket is closed (1001; "
+	 "> WS_PING_INTERVAL)"},
 	{"RATE_LIMIT_KEY_CLAIM", CT_STR, 0, 32, "30/60", F(rl_key_claim), check_bucket,
 	 "POST /api/keys/claim per (caller, target user), capacity/seconds"},
 	{"QUEUE_RETENTION_DAYS", CT_INT, 1, 3650, "30", F(queue_retention_days), NULL,
@@ -394,6 +399,10 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 	}
 	if (cfg->login_delay_max < cfg->login_delay_base) {
 		snprintf(err, errlen, "LOGIN_DELAY_MAX: must be at least LOGIN_DELAY_BASE");
+		goto fail;
+	}
+	if (cfg->ws_idle_timeout <= cfg->ws_ping_interval) {
+		snprintf(err, errlen, "WS_IDLE_TIMEOUT: must be more than WS_PING_INTERVAL");
 		goto fail;
 	}
 	if (cfg->argon2_memory_cost < 8 * cfg->argon2_parallelism) {

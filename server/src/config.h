@@ -56,6 +56,8 @@ struct config {
 	long ws_rate_per_sec;      /* ... refilled at this rate */
 	long ws_rate_strikes;      /* limited frames in a row before the close (1008) */
 	long ws_max_inflight;      /* requests of one WebSocket at the pool at once */
+	long ws_ping_interval;     /* s of silence from the client before a ping */
+	long ws_idle_timeout;      /* s without a frame or pong before the close (1001) */
 	char *rl_key_claim;        /* "capacity/seconds" per (caller, target) */
 	long queue_retention_days; /* device queue rows older than this are purged */
 	long static_max_file;      /* largest static file served, bytes */

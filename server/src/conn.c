@@ -1,8 +1,9 @@
 /* One WebSocket connection's life: open, authenticate (first frame, within 10 s) and
- * re-authenticate with a fresh token, the token's expiry, the per-connection rate limit, and
- * closing with the contract's codes (4401 unauthenticated or session ended by a logout, 4403
- * revoked, 4409 replaced). A token issued before its device's tokens_not_before (a logout,
- * access_token.h) fails authenticate and re-authenticate alike.
+ * re-authenticate with a fresh token, the token's expiry, the keep-alive (ping, idle close),
+ * the per-connection rate limit, and closing with the contract's codes (4401 unauthenticated
+ * or session ended by a logout, 4403 revoked, 4409 replaced, 1001 idle). A token issued
+ * before its device's tokens_not_before (a logout, access_token.h) fails authenticate and
+ * re-authenticate alike.
  * The session lives inside ws.c's per-connection data; pool jobs find it again by id. */
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,20 @@ static uint32_t conn_mono_ms(void)
 	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-/* --- deadlines: a coarse timer wheel --------------------------------------------------
- * Every connection has one deadline: the authenticate limit, then its token's expiry. lws
- * 4.1 keeps a thread's timers in one sorted list (linear insert), which made 19,000
- * connections' deadlines quadratic. Instead the deadlines sit in CONN_WHEEL buckets of
- * intrusive doubly-linked lists, by due tick (CONN_TICK_MS of the monotonic clock) modulo
- * CONN_WHEEL: insert and remove are O(1), and one lws timer per realtime context runs every
- * tick and walks only the bucket(s) now due (entries further out than the wheel's span just
- * stay there until their own turn). The wheel exists while it holds a deadline. */
+/* --- timers: a coarse timer wheel ----------------------------------------------------
+ * Every connection has one deadline (the authenticate limit, then its token's expiry) and the
+ * keep-alive (below). lws 4.1 keeps a thread's timers in one sorted list (linear insert), which
+ * made 19,000 connections' timers quadratic. Instead each connection sits once in CONN_WHEEL
+ * buckets of intrusive doubly-linked lists, by the tick (CONN_TICK_MS of the monotonic clock)
+ * of the earlier of the two, modulo CONN_WHEEL: insert and remove are O(1), and one lws timer
+ * per realtime context runs every tick and walks only the bucket(s) now due (entries further
+ * out than the wheel's span just stay there until their own turn). The wheel exists while it
+ * holds a connection. */
 #define CONN_TICK_MS 250u
 #define CONN_WHEEL 256u /* buckets: a power of 2; 64 s at 250 ms */
 
 struct conn_wheel {
-	lws_sorted_usec_list_t sul;    /* the sweep, scheduled while any deadline is set */
+	lws_sorted_usec_list_t sul;    /* the sweep, scheduled while any connection is timed */
 	struct lws_context *lws;
 	struct realtime *rt;
 	struct rtconn *bucket[CONN_WHEEL];
@@ -92,33 +94,45 @@ static void conn_timer_remove(struct rtconn *s)
 		conn_wheel_free(s->rt);
 }
 
-/* Due in ms from now (at least 1 ms, so never in a tick already swept). */
-static void conn_schedule(struct rtconn *s, int64_t ms)
+static struct conn_wheel *conn_wheel_get(struct realtime *rt)
 {
-	struct realtime *rt = s->rt;
+	struct conn_wheel *w = rt->wheel;
+
+	if (w)
+		return w;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->lws = rt->srv->lws;
+	w->rt = rt;
+	w->cur = conn_tick_now();
+	rt->wheel = w;
+	lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb,
+			 (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
+	return w;
+}
+
+/* The tick of the next keep-alive check: a ping is due WS_PING_INTERVAL after the last frame,
+ * the close WS_IDLE_TIMEOUT after it once the ping is out. One tick more, so the silence is
+ * never shorter than the setting (rx_tick rounds down). */
+static uint32_t conn_keepalive_due(const struct rtconn *s)
+{
+	uint32_t secs = s->pinged ? rt_ws_limits.idle_timeout : rt_ws_limits.ping_interval;
+
+	return s->rx_tick + secs * (1000u / CONN_TICK_MS) + 1;
+}
+
+/* (Re)places s in the wheel at the earlier of its deadline and its keep-alive check; both
+ * are after every tick already swept. */
+static void conn_timer_place(struct rtconn *s)
+{
 	struct conn_wheel *w;
 	struct rtconn **head;
-	uint64_t due;
+	uint32_t ka = conn_keepalive_due(s);
 
 	conn_timer_remove(s);
-	if (ms < 1)
-		ms = 1;
-	if (ms > 365LL * 24 * 3600 * 1000)
-		ms = 365LL * 24 * 3600 * 1000; /* keeps tick differences far inside int32 */
-	if (!rt->wheel) {
-		w = calloc(1, sizeof(*w));
-		if (!w)
-			abort();
-		w->lws = rt->srv->lws;
-		w->rt = rt;
-		w->cur = conn_tick_now();
-		rt->wheel = w;
-		lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb,
-				 (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
-	}
-	w = rt->wheel;
-	due = conn_mono_ms64() + (uint64_t)ms;
-	s->due = (uint32_t)((due + CONN_TICK_MS - 1) / CONN_TICK_MS);
+	w = conn_wheel_get(s->rt);
+	s->due = (int32_t)(ka - s->dl_due) < 0 ? ka : s->dl_due;
 	head = &w->bucket[s->due & (CONN_WHEEL - 1)];
 	s->tprev = NULL;
 	s->tnext = *head;
@@ -127,6 +141,69 @@ static void conn_schedule(struct rtconn *s, int64_t ms)
 	*head = s;
 	s->timed = 1;
 	w->count++;
+}
+
+/* Sets the deadline ms from now (at least 1 ms, so never in a tick already swept). */
+static void conn_deadline_set(struct rtconn *s, int64_t ms)
+{
+	if (ms < 1)
+		ms = 1;
+	if (ms > 365LL * 24 * 3600 * 1000)
+		ms = 365LL * 24 * 3600 * 1000; /* keeps tick differences far inside int32 */
+	s->dl_due = (uint32_t)((conn_mono_ms64() + (uint64_t)ms + CONN_TICK_MS - 1) / CONN_TICK_MS);
+}
+
+static void conn_schedule(struct rtconn *s, int64_t ms)
+{
+	conn_deadline_set(s, ms);
+	conn_timer_place(s);
+}
+
+/* --- keep-alive ------------------------------------------------------------------------
+ * The contract's (docs/api/events.md): a ping after WS_PING_INTERVAL (30) s without a frame
+ * from the client, and the close (1001) WS_IDLE_TIMEOUT (70) s after its last frame or pong.
+ * lws 4.1's own keep-alive (retry_and_idle_policy) would re-arm a sorted per-connection timer
+ * on every ping and pong, a walk of the whole timer list each time; loop.c turns it off. Here a
+ * frame only stamps rx_tick (conn_alive, O(1)); the check on the wheel reads the stamp and
+ * moves the entry on. Only a pong after our ping moves it at once (O(1)), so that the next
+ * ping comes WS_PING_INTERVAL after the pong. */
+void conn_alive(struct rtconn *s)
+{
+	if (!s->rt || s->state == SESSION_CLOSING)
+		return;
+	s->rx_tick = conn_tick_now();
+	if (!s->pinged)
+		return;
+	s->pinged = 0;
+	if (s->timed)
+		conn_timer_place(s);
+}
+
+/* The keep-alive check at tick now; true when it closed s. */
+static bool conn_keepalive(struct rtconn *s, uint32_t now)
+{
+	if ((int32_t)(now - conn_keepalive_due(s)) < 0)
+		return false;
+	if (s->pinged) {
+		log_debug("ws.idle", "session=%llu", (unsigned long long)s->id);
+		conn_close(s, 1001, "keep-alive timeout");
+		return true;
+	}
+	s->pinged = 1;
+	ws_ping(s->conn);
+	return false;
+}
+
+/* s is due (the sweep took it off the wheel): its deadline and its keep-alive. */
+static void conn_timer_fire(struct rtconn *s, uint32_t now)
+{
+	if ((int32_t)(now - s->dl_due) >= 0) {
+		conn_deadline_fire(s); /* closes s, or sets a later deadline */
+		if (s->state == SESSION_CLOSING)
+			return;
+	}
+	if (!conn_keepalive(s, now))
+		conn_timer_place(s);
 }
 
 static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
@@ -144,7 +221,7 @@ static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
 			if ((int32_t)(s->due - now) > 0)
 				continue; /* a later round of the wheel */
 			conn_timer_remove(s);
-			conn_deadline_fire(s); /* may close s or schedule it again (later tick) */
+			conn_timer_fire(s, now); /* may close s or place it again (later tick) */
 		}
 		w->cur++;
 	}
@@ -153,7 +230,7 @@ static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
 	w->iter = NULL;
 	w->sweeping = false;
 	if (!w->count) {
-		conn_wheel_free(w->rt); /* no deadline left (cancels this timer) */
+		conn_wheel_free(w->rt); /* nothing timed left (cancels this timer) */
 		return;
 	}
 	lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb,
@@ -167,6 +244,7 @@ void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn)
 	s->state = SESSION_NEW;
 	s->rl_milli = RT_RATE_BURST * 1000u;
 	s->rl_stamp = conn_mono_ms();
+	s->rx_tick = conn_tick_now(); /* the upgrade is the first sign of life */
 	rt_session_add(rt, s);
 	conn_schedule(s, RT_AUTH_TIMEOUT_MS);
 }
@@ -232,7 +310,8 @@ void conn_message(struct rtconn *s, const char *msg, size_t len)
 		wsp_dispatch(s, msg, len);
 }
 
-/* The deadline of s has come (the sweep took it off the wheel). */
+/* The deadline of s has come (the sweep took it off the wheel): closes s, or sets a later
+ * deadline (a re-authenticate extended the token); conn_timer_fire places s again. */
 static void conn_deadline_fire(struct rtconn *s)
 {
 	int64_t now = rt_now_ms() / 1000;
@@ -243,7 +322,7 @@ static void conn_deadline_fire(struct rtconn *s)
 		conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
 	} else if (s->state == SESSION_READY) {
 		if (now < s->token_exp) {
-			conn_schedule(s, (s->token_exp - now) * 1000);
+			conn_deadline_set(s, (s->token_exp - now) * 1000);
 			return;
 		}
 		wsp_error(s, NULL, "token_expired", "The access token expired; authenticate again.",

@@ -41,9 +41,24 @@ static const struct lws_protocol_vhost_options loop_pvo_default = {NULL, NULL, "
 static const struct lws_protocol_vhost_options loop_pvo = {NULL, &loop_pvo_default,
 							   WS_PROTOCOL_NAME, ""};
 
-/* WebSocket keep-alive: ping after 30 s of silence, drop after 70 s without a pong. */
-static const lws_retry_bo_t loop_retry = {.secs_since_valid_ping = 30,
-					  .secs_since_valid_hangup = 70};
+/* WebSocket keep-alive (WS_PING_INTERVAL, WS_IDLE_TIMEOUT). lws 4.1 would keep one sorted
+ * timer per connection for it (lws_sul, re-armed on every ping and pong, each a walk of the
+ * thread's whole timer list: quadratic at 19,000 connections, bench/RESULTS-messaging.md), so
+ * with the real-time part conn.c does it on its timer wheel, and this policy has
+ * secs_since_valid_hangup 0: lws then arms no validity timer at all
+ * (_lws_validity_confirmed_role returns early). The placeholder /ws without it keeps lws's. */
+static lws_retry_bo_t loop_retry;
+
+static void loop_keepalive(const struct config *cfg)
+{
+#ifdef SOTTO_HAVE_REALTIME
+	(void)cfg;
+	memset(&loop_retry, 0, sizeof(loop_retry));
+#else
+	loop_retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_interval;
+	loop_retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_timeout;
+#endif
+}
 
 static void *loop_signal_thread(void *arg)
 {
@@ -130,6 +145,7 @@ int loop_create(struct server *srv, char *err, size_t errlen)
 	 * clients holding half-sent headers can pin (about 5 KiB each) until timeout_secs. */
 	info.max_http_header_pool = 4096;
 	info.fd_limit_per_thread = loop_fd_limit(cfg);
+	loop_keepalive(cfg);
 	info.retry_and_idle_policy = &loop_retry;
 	info.alpn = "http/1.1";          /* responses are written as HTTP/1.1 (http.c) */
 	if (srv->tls) {

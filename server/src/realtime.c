@@ -18,7 +18,7 @@
 
 #define RT_BUCKETS 16384u /* per chain table; ~1 session per bucket at 19,000 connections */
 
-struct rt_ws_limits rt_ws_limits = {32, 200, 100, 50}; /* config.c's defaults */
+struct rt_ws_limits rt_ws_limits = {32, 200, 100, 50, 30, 70}; /* config.c's defaults */
 
 int64_t rt_now_ms(void)
 {
@@ -262,7 +262,9 @@ int realtime_create(struct server *srv)
 	rt_ws_limits = (struct rt_ws_limits){(uint32_t)cfg->ws_max_inflight,
 					     (uint32_t)cfg->ws_rate_burst,
 					     (uint32_t)cfg->ws_rate_per_sec,
-					     (uint32_t)cfg->ws_rate_strikes};
+					     (uint32_t)cfg->ws_rate_strikes,
+					     (uint32_t)cfg->ws_ping_interval,
+					     (uint32_t)cfg->ws_idle_timeout};
 	if (!rt->bus || !rt->limits) {
 		log_error("realtime.fail", "reason=%s", rt->bus ? "ratelimit" : "bus");
 		if (rt->bus)

@@ -3,8 +3,8 @@
  * realtime.h).
  *
  * Files: realtime.c (state, registry, bus sink, retention timer), conn.c (connection
- * life: authenticate, re-authenticate, deadlines, close codes, rate limits), wsproto.c
- * (frames, request ids, ack/error replies, dispatch), delivery.c (queue drain, live
+ * life: authenticate, re-authenticate, deadlines, keep-alive, close codes, rate limits),
+ * wsproto.c (frames, request ids, ack/error replies, dispatch), delivery.c (queue drain, live
  * push, queue:ack), messaging.c (send/edit/delete/read shared by REST and WebSocket),
  * presence.c, typing.c, rtjson.c (renderers, error mapping), keydir_routes.c,
  * conversations_routes.c, messages_routes.c. */
@@ -35,13 +35,16 @@ struct store_participant;
 #define RT_ID_SIZE 37
 #define RT_REQ_ID_MAX 64          /* longest client request id echoed back */
 /* Per-connection limits, from the configuration (config.c: WS_MAX_INFLIGHT, WS_RATE_BURST,
- * WS_RATE_PER_SEC, WS_RATE_STRIKES). Process-wide like the configuration itself: set by
- * realtime_create before the first connection opens, and the defaults until then. */
+ * WS_RATE_PER_SEC, WS_RATE_STRIKES, WS_PING_INTERVAL, WS_IDLE_TIMEOUT). Process-wide like the
+ * configuration itself: set by realtime_create before the first connection opens, and the
+ * defaults until then. */
 struct rt_ws_limits {
 	uint32_t max_inflight;    /* requests of one connection at the pool at once */
 	uint32_t rate_burst;      /* frames at once ... */
 	uint32_t rate_per_sec;    /* ... refilled at this rate */
 	uint32_t rate_strikes;    /* limited frames in a row before the socket is closed */
+	uint32_t ping_interval;   /* s without a frame from the client before we ping it */
+	uint32_t idle_timeout;    /* s without a frame or pong before the socket is closed */
 };
 extern struct rt_ws_limits rt_ws_limits;
 #define RT_INFLIGHT_MAX (rt_ws_limits.max_inflight)
@@ -76,19 +79,21 @@ struct rtconn {
 	struct rtconn *next_id, *next_dev, *next_user; /* registry chains */
 	struct ws_conn *conn;
 	struct realtime *rt;
-	struct rtconn *tprev, *tnext;       /* deadline wheel (conn.c): auth, then token expiry */
+	struct rtconn *tprev, *tnext;       /* timer wheel (conn.c): deadline and keep-alive */
 	int64_t token_exp;                  /* unix seconds */
 	int64_t sent_seq;                   /* highest queue seq pushed on this connection */
 	struct typing_slot *typing;         /* allocated only while typing */
 	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
 	uint32_t rl_milli;                  /* rate-limit bucket, thousandths of a frame */
 	uint32_t rl_stamp;                  /* ms (monotonic, wrapping) of its last refill */
-	uint32_t due;                       /* wheel tick of the deadline (while timed) */
+	uint32_t due;                       /* wheel tick it is due at (while timed) */
+	uint32_t dl_due;                    /* wheel tick of the auth / token deadline */
+	uint32_t rx_tick;                   /* wheel tick of the last frame from the client */
 	uint16_t inflight;
 	uint8_t state;                      /* enum session_state */
 	uint8_t strikes;
 	unsigned registered : 1, live : 1, fetching : 1, refetch : 1, drained_sent : 1,
-		want_room : 1, reauthing : 1, online : 1, timed : 1;
+		want_room : 1, reauthing : 1, online : 1, timed : 1, pinged : 1;
 };
 
 /* Group commit (messaging.c): requests of one kind (message:send, queue:ack) collected on the
@@ -165,6 +170,8 @@ void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn);
 void conn_closed(struct rtconn *s);
 void conn_message(struct rtconn *s, const char *msg, size_t len);
 void conn_on_room(struct rtconn *s);       /* the outbound queue has emptied a lot */
+/* A frame or pong came from the client (keep-alive): O(1), moves no lws timer. */
+void conn_alive(struct rtconn *s);
 /* Queues the last frames, then closes with code (flushed within a few seconds). */
 void conn_close(struct rtconn *s, int code, const char *reason);
 /* Answers authenticate (wsproto.c dispatches it). data is borrowed. */

@@ -34,6 +34,7 @@ struct ws_conn {
 	size_t rx_len;
 	bool rx_binary, closing;
 	bool flush_close;      /* close with close_code once the queue is written */
+	bool ping_due;         /* keep-alive: a ping goes out at the next writeable */
 	size_t rx_discard;     /* bytes of an oversized message read and dropped so far, +1 */
 	int close_code;
 	const char *close_text; /* static */
@@ -71,6 +72,14 @@ void ws_close(struct ws_conn *c, int code, const char *reason)
 	/* A client that does not read cannot hold the socket open by not taking the last
 	 * frames. */
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+	lws_callback_on_writable(c->wsi);
+}
+
+void ws_ping(struct ws_conn *c)
+{
+	if (c->closing || c->flush_close)
+		return;
+	c->ping_due = true;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -194,15 +203,37 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
 	return 0;
 }
 
+/* The keep-alive ping (conn.c) goes first: every frame is written whole (FIN set, and lws
+ * holds back the writeable callback while a partly sent one is pending), so it never lands
+ * inside a message, and it is not a queued frame, so the queue's bound is untouched. It
+ * carries a payload because lws 4.1 hands an empty pong to no callback. */
+#define WS_PING_PAYLOAD "ka"
+
+static int ws_write_ping(struct ws_conn *c)
+{
+	unsigned char buf[LWS_PRE + sizeof(WS_PING_PAYLOAD)];
+	size_t n = sizeof(WS_PING_PAYLOAD) - 1;
+
+	c->ping_due = false;
+	memcpy(buf + LWS_PRE, WS_PING_PAYLOAD, n);
+	return lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 0;
+}
+
 /* Writes queued frames while the socket takes them (a few per turn, so one busy connection
  * cannot starve the others), then closes if a close was asked for once the queue is out. */
 static int ws_on_writeable(struct ws_conn *c)
 {
 	size_t before = c->queued;
+	int i = 0;
 
 	if (c->closing)
 		return -1; /* the close reason was set where we decided to close */
-	for (int i = 0; c->head && i < WS_WRITES_PER_TURN; i++) {
+	if (c->ping_due && !c->flush_close) {
+		if (ws_write_ping(c))
+			return -1;
+		i = 1; /* and a choke check before the first frame */
+	}
+	for (; c->head && i < WS_WRITES_PER_TURN; i++) {
 		struct ws_frame *f = c->head;
 
 		if (i && lws_send_pipe_choked(c->wsi))
@@ -328,7 +359,15 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 #endif
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
+#ifdef SOTTO_HAVE_REALTIME
+		conn_alive(&c->sess);
+#endif
 		return ws_on_receive(c, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+#ifdef SOTTO_HAVE_REALTIME
+		conn_alive(&c->sess);
+#endif
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ws_on_writeable(c);
 	case LWS_CALLBACK_CLOSED:

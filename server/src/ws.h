@@ -31,6 +31,10 @@ size_t ws_room(const struct ws_conn *c);
  * not take the last frames is dropped after 5 s. Further ws_send calls fail. Loop thread. */
 void ws_close(struct ws_conn *c, int code, const char *reason);
 
+/* Keep-alive: a WebSocket ping goes out at the next writeable, ahead of the queued frames
+ * and outside the queue's bound (nothing when closing). Loop thread. */
+void ws_ping(struct ws_conn *c);
+
 /* Stops or resumes reading from the socket (while a request must finish first). */
 void ws_rx_pause(struct ws_conn *c, bool pause);
 

@@ -86,6 +86,9 @@ static void test_validators(void **state)
 	expect_error((const char *[]){"WS_RATE_PER_SEC", "1000001", NULL}, "WS_RATE_PER_SEC:");
 	expect_error((const char *[]){"WS_RATE_STRIKES", "256", NULL}, "WS_RATE_STRIKES:");
 	expect_error((const char *[]){"WS_MAX_INFLIGHT", "0", NULL}, "WS_MAX_INFLIGHT:");
+	expect_error((const char *[]){"WS_PING_INTERVAL", "0", NULL}, "WS_PING_INTERVAL:");
+	expect_error((const char *[]){"WS_IDLE_TIMEOUT", "30", NULL}, "WS_IDLE_TIMEOUT:");
+	expect_error((const char *[]){"WS_PING_INTERVAL", "70", NULL}, "WS_IDLE_TIMEOUT:");
 	expect_error((const char *[]){"RATE_LIMIT_KEY_CLAIM", "30", NULL}, "RATE_LIMIT_KEY_CLAIM:");
 }
 

@@ -10,9 +10,9 @@ import { makeDevice } from './crypto.mjs';
 let reqCounter = 0;
 
 // Opens /ws. With a token, authenticates and waits for `authenticated` (the later presence
-// and queue events stay in the buffer).
-export async function wsConnect(srv, token, { authenticate = true } = {}) {
-  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`);
+// and queue events stay in the buffer). autoPong: false leaves the server's pings unanswered.
+export async function wsConnect(srv, token, { authenticate = true, autoPong = true } = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`, { autoPong });
   const c = {
     ws, events: [], waiters: [],
     closed: new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))),
