@@ -74,11 +74,19 @@ static void backend_worker_fini(void *arg, void *ctx)
 	store_close(ctx);
 }
 
-struct pool_ops backend_pool_ops(const struct config *cfg)
+/* The general workers run below the loop thread's priority. On a small machine Argon2 (whose
+ * lanes run in threads that inherit this nice value) can occupy every core; the loop thread
+ * must still get the CPU at once when a socket is ready, or every client's latency becomes
+ * the hash's. The writer (one thread, group-committed messages and acks, never Argon2) runs
+ * at the loop's priority: it is the messaging hot path. */
+#define BACKEND_WORKER_NICE 10
+
+struct pool_ops backend_pool_ops(const struct config *cfg, bool writer)
 {
 	struct pool_ops ops = {.worker_init = backend_worker_init,
 			       .worker_fini = backend_worker_fini,
-			       .ops_arg = (void *)(uintptr_t)cfg};
+			       .ops_arg = (void *)(uintptr_t)cfg,
+			       .nice = writer ? 0 : BACKEND_WORKER_NICE};
 
 	return ops;
 }
@@ -98,11 +106,12 @@ int backend_start(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-struct pool_ops backend_pool_ops(const struct config *cfg)
+struct pool_ops backend_pool_ops(const struct config *cfg, bool writer)
 {
 	struct pool_ops ops = {0};
 
 	(void)cfg;
+	(void)writer;
 	return ops;
 }
 

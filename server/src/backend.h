@@ -4,6 +4,7 @@
 #ifndef SOTTO_BACKEND_H
 #define SOTTO_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pool.h"
@@ -14,8 +15,9 @@ struct config;
  * reason naming the variable (exit code 2). */
 int backend_start(const struct config *cfg, char *err, size_t errlen);
 
-/* Pool hooks opening/closing each worker's store connection. */
-struct pool_ops backend_pool_ops(const struct config *cfg);
+/* Pool hooks opening/closing each worker's store connection: for the general workers, or
+ * for the writer (server.h) at the loop's priority. */
+struct pool_ops backend_pool_ops(const struct config *cfg, bool writer);
 
 /* The /healthz probe: a store round trip on the worker's connection. */
 int backend_probe(void *worker_ctx);

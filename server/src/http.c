@@ -768,6 +768,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		srv = lws_context_user(lws_get_context(wsi));
 		if (srv && srv->pool)
 			pool_run_completions(srv->pool);
+		if (srv && srv->writer)
+			pool_run_completions(srv->writer);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return http_upgrade_allowed(wsi) ? 0 : 1;

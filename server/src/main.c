@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	struct server srv = {0};
 	struct health *health = NULL;
 	void *auth = NULL;
-	struct pool_ops ops;
+	struct pool_ops ops, wops;
 	char err[512];
 	int rc = 1;
 
@@ -175,16 +175,23 @@ int main(int argc, char **argv)
 	srv.metrics = metrics_create();
 	srv.router = router_create();
 	http_init(&srv);
-	ops = backend_pool_ops(&cfg);
+	ops = backend_pool_ops(&cfg, false);
 	ops.wake = loop_wake;
 	ops.wake_arg = &srv;
+	wops = backend_pool_ops(&cfg, true);
+	wops.wake = loop_wake;
+	wops.wake_arg = &srv;
 	/* The pool wakes the loop through srv.lws, so it needs the context first. */
 	if (loop_create(&srv, err, sizeof(err))) {
 		fprintf(stderr, "sottod: %s\n", err);
 		goto done;
 	}
 	srv.pool = pool_create((int)cfg.workers, (size_t)cfg.queue_max, &ops);
-	if (!srv.pool) {
+	/* The writer's one connection keeps a warm page cache: SQLite empties a connection's
+	 * cache whenever another connection has written, so batches spread over the general
+	 * workers started cold every time. Its queue holds at most one batch of each kind. */
+	srv.writer = srv.pool ? pool_create(1, (size_t)cfg.queue_max, &wops) : NULL;
+	if (!srv.pool || !srv.writer) {
 		fprintf(stderr, "sottod: DATABASE_URL: a worker could not connect to the store\n");
 		rc = EXIT_CONFIG;
 		goto done;
@@ -211,6 +218,7 @@ done:
 #ifdef SOTTO_HAVE_REALTIME
 	realtime_stop(&srv);
 #endif
+	pool_destroy(srv.writer);
 	pool_destroy(srv.pool);
 	health_destroy(health);
 	loop_destroy(&srv);

@@ -385,7 +385,7 @@ static void rt_batch_work(void *ctx, void *arg)
 {
 	struct rt_batch_job *j = arg;
 
-	j->commit = store_begin(ctx);
+	j->commit = store_begin_batch(ctx);
 	if (j->commit != STORE_OK)
 		return;
 	for (struct rt_batch_item *it = j->head; it; it = it->next)
@@ -416,6 +416,8 @@ static void rt_batch_job_done(void *arg)
 	struct rt_batch *b = j->b;
 
 	b->inflight--;
+	if (j->commit == STORE_OK)
+		rt_committed(rt);
 	rt_batch_complete(b, j->head, j->commit);
 	free(j);
 	rt_batch_flush(rt, b); /* what arrived meanwhile */
@@ -442,7 +444,7 @@ static void rt_batch_flush(struct realtime *rt, struct rt_batch *b)
 		last->next = NULL;
 		b->pending -= n;
 		b->inflight++;
-		if (rt_submit(rt, rt_batch_work, rt_batch_job_done, j)) {
+		if (rt_submit_write(rt, rt_batch_work, rt_batch_job_done, j)) {
 			b->inflight--;
 			rt_batch_complete(b, j->head, STORE_BUSY);
 			free(j);

@@ -200,7 +200,7 @@ static void metrics_get(struct http_req *req, void *arg)
 	struct server *srv = arg;
 	char auth[512] = "", xff[4200]; /* larger than any header lws keeps */
 	char *text;
-	size_t len;
+	size_t len, pending;
 	/* A loopback peer that forwards for someone else (a local reverse proxy not listed in
 	 * TRUSTED_PROXIES) must not turn every outside client into "loopback". */
 	int forwarded = http_header(req, "x-forwarded-for", xff, sizeof(xff)) != -1 ||
@@ -216,7 +216,8 @@ static void metrics_get(struct http_req *req, void *arg)
 		return;
 	}
 	sodium_memzero(auth, sizeof(auth));
-	text = metrics_render(srv->metrics, srv->router, pool_pending(srv->pool), &len);
+	pending = pool_pending(srv->pool) + pool_pending(srv->writer);
+	text = metrics_render(srv->metrics, srv->router, pending, &len);
 	http_add_header(req, "cache-control", "no-store");
 	http_respond_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, free);
 }

@@ -11,11 +11,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Workers run below the loop thread's priority. On a small machine Argon2 (whose lanes run
- * in threads that inherit this nice value) can occupy every core; the loop thread must still
- * get the CPU at once when a socket is ready, or every client's latency becomes the hash's. */
-#define POOL_WORKER_NICE 10
-
 struct pool_job {
 	struct pool_job *next;
 	pool_work_fn work;
@@ -111,7 +106,8 @@ static void *pool_thread(void *arg)
 	if (p->ops.worker_init)
 		ctx = p->ops.worker_init(p->ops.ops_arg, index);
 	/* Linux applies a thread id to that thread alone. Failure only costs latency. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_WORKER_NICE);
+	if (p->ops.nice)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->ops.nice);
 	pthread_mutex_lock(&p->lock);
 	p->ready++;
 	if (ctx == POOL_INIT_FAILED)

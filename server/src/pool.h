@@ -26,6 +26,7 @@ struct pool_ops {
 	void (*wake)(void *wake_arg);
 	void *ops_arg;   /* for worker_init/worker_fini */
 	void *wake_arg;  /* for wake */
+	int nice;        /* the workers' nice value once initialised (0: the loop's priority) */
 };
 
 #define POOL_INIT_FAILED ((void *)-1)

@@ -44,6 +44,13 @@ int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *a
 	return pool_submit(rt->srv->pool, work, done, arg);
 }
 
+int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg)
+{
+	if (rt->stopping)
+		return -1;
+	return pool_submit(rt->srv->writer, work, done, arg);
+}
+
 struct rtconn *rt_session(struct realtime *rt, uint64_t id)
 {
 	struct rtconn *s;
@@ -233,6 +240,52 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 		free(j); /* busy: next time */
 	lws_sul_schedule(rt->srv->lws, 0, &rt->purge, rt_purge_tick,
 			 RT_PURGE_INTERVAL_MS * LWS_US_PER_MS);
+}
+
+/* --- checkpoints --------------------------------------------------------------------- */
+
+/* Writer batches between background checkpoints: at up to 256 messages a batch and a few
+ * pages a message, the log stays far below SQLite's own 4,000-page backstop (sqlite.c). */
+#define RT_CHECKPOINT_COMMITS 4
+
+struct rt_checkpoint_job {
+	struct realtime *rt;
+	enum store_err rc;
+};
+
+static void rt_checkpoint_work(void *ctx, void *arg)
+{
+	struct rt_checkpoint_job *j = arg;
+
+	j->rc = store_checkpoint(ctx);
+}
+
+static void rt_checkpoint_done(void *arg)
+{
+	struct rt_checkpoint_job *j = arg;
+
+	if (j->rc != STORE_OK)
+		log_warn("store.checkpoint", "result=%s", store_strerror(j->rc));
+	j->rt->checkpointing = false;
+	free(j);
+}
+
+void rt_committed(struct realtime *rt)
+{
+	struct rt_checkpoint_job *j;
+
+	if (++rt->commits < RT_CHECKPOINT_COMMITS || rt->checkpointing || rt->stopping)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	j->rt = rt;
+	if (rt_submit(rt, rt_checkpoint_work, rt_checkpoint_done, j)) {
+		free(j); /* the pool is full: after the next commit */
+		return;
+	}
+	rt->commits = 0;
+	rt->checkpointing = true;
 }
 
 /* --- public -------------------------------------------------------------------------- */

@@ -25,7 +25,8 @@ struct server {
 	struct netaddr_list proxies;     /* parsed TRUSTED_PROXIES */
 	bool tls;                        /* native TLS on this listener */
 	struct lws_context *lws;
-	struct pool *pool;
+	struct pool *pool;               /* general workers: requests, Argon2, files (nice 10) */
+	struct pool *writer;             /* one thread: group-committed sends and acks (realtime.h) */
 	struct router *router;
 	struct metrics *metrics;
 	struct static_files *statics;

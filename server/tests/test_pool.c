@@ -69,7 +69,7 @@ static void done(void *arg)
 
 static void test_completion(void **state)
 {
-	struct pool_ops ops = {worker_init, worker_fini, wake, NULL, NULL};
+	struct pool_ops ops = {worker_init, worker_fini, wake, NULL, NULL, 0};
 	struct pool *p;
 	int order[64], n = 0;
 

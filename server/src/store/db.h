@@ -103,6 +103,16 @@ struct db_driver {
 
   /* The last error's text, for logs. Borrowed; valid until the next call on db. */
   const char *(*const errmsg)(struct db *db);
+
+  /* Background housekeeping outside any transaction: SQLite copies the write-ahead log back
+   * into the database (a passive checkpoint, which never waits for the writer). NULL when
+   * the backend needs none (PostgreSQL checkpoints by itself). */
+  int (*const checkpoint)(struct db *db);
+
+  /* Rows inserted, updated or deleted on this connection since it opened (statements that
+   * failed count nothing). Lets the store tell whether a nested level wrote anything
+   * (store_begin_batch). NULL where unsupported: the store then always uses savepoints. */
+  int64_t (*const total_changes)(struct db *db);
 };
 
 extern const struct db_driver db_sqlite_driver;
@@ -116,7 +126,7 @@ extern const struct db_driver db_pg_driver;
  * the driver, so a module left over from another build is refused instead of called. The
  * module, its driver and every string it returns live until the process exits (never
  * dlclose'd). */
-#define DB_MODULE_ABI 1
+#define DB_MODULE_ABI 2
 #define DB_MODULE_SYMBOL "sotto_db_module"
 struct db_module {
   uint32_t abi;                   /* DB_MODULE_ABI of the build that made the module */

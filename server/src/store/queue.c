@@ -9,19 +9,24 @@
 #include <string.h>
 
 static const char queue_device[] =
-    "SELECT next_seq - 1, user_id FROM devices WHERE id = $1 AND revoked_at IS NULL";
+    "SELECT next_seq - 1, user_id, acked_seq FROM devices WHERE id = $1 AND revoked_at IS NULL";
 static const char queue_fetch[] =
     "SELECT " MESSAGE_ROW_COLS ", q.envelope_type, q.ciphertext, q.seq, q.event "
     "FROM device_queue q JOIN messages m ON m.id = q.message_id "
     "WHERE q.device_id = $1 AND q.seq > $2 AND q.delivered_at IS NULL "
     "ORDER BY q.seq LIMIT $3";
+/* Every range below starts above the device's acked_seq ($5 / $4): rows at or below it are
+ * delivered already, and without the bound each ack would walk the device's whole history
+ * (delivered rows stay until retention). The bound is only an optimisation: a stale
+ * acked_seq read beside a concurrent ack widens the range, and `delivered_at IS NULL` still
+ * decides. */
 /* First deliveries: messages of the acknowledged rows that were not delivered before and
  * were sent by someone else (the sender's own devices don't make a receipt). The
  * conditional UPDATE reports each message once, however many devices ack it, concurrently
  * or not. PostgreSQL locks the message rows in id order, so two acks never deadlock. */
 #define QUEUE_FIRST_DELIVERIES                                                             \
   "SELECT m.id FROM device_queue q JOIN messages m ON m.id = q.message_id "                \
-  "WHERE q.device_id = $1 AND q.seq <= $2 AND q.delivered_at IS NULL "                     \
+  "WHERE q.device_id = $1 AND q.seq > $5 AND q.seq <= $2 AND q.delivered_at IS NULL "      \
   "AND q.event <> 'deleted' AND m.sender_user_id <> $4 AND m.delivered_at IS NULL"
 static const char queue_deliver_sqlite[] =
     "UPDATE messages SET delivered_at = $3 WHERE delivered_at IS NULL AND id IN ("
@@ -32,7 +37,7 @@ static const char queue_deliver_pg[] =
     "RETURNING id, conversation_id, sender_user_id";
 static const char queue_mark[] =
     "UPDATE device_queue SET delivered_at = $3, ciphertext = NULL "
-    "WHERE device_id = $1 AND seq <= $2 AND delivered_at IS NULL";
+    "WHERE device_id = $1 AND seq > $4 AND seq <= $2 AND delivered_at IS NULL";
 static const char queue_acked[] =
     "UPDATE devices SET acked_seq = $2 WHERE id = $1 AND acked_seq < $2";
 static const char queue_purge[] = "DELETE FROM device_queue WHERE created_at < $1";
@@ -43,15 +48,18 @@ void store_queue_items_free(struct store_queue_item *items, size_t n) {
   free(items);
 }
 
-/* The device's newest seq and owner; STORE_NOT_FOUND when unknown or revoked. */
+/* The device's newest seq, owner and acknowledged seq; STORE_NOT_FOUND when unknown or
+ * revoked. */
 static enum store_err queue_device_load(struct store *s, const char *device_id,
-                                        int64_t *last_seq, char user_id[STORE_ID_SIZE]) {
+                                        int64_t *last_seq, char user_id[STORE_ID_SIZE],
+                                        int64_t *acked_seq) {
   struct db_param p = db_text(device_id);
   struct db_rows *r;
   int rc = s->drv->query(s->db, queue_device, &p, 1, &r);
   if (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
     *last_seq = s->drv->get_int(r, 0);
     store_col_id(s, r, 1, user_id);
+    *acked_seq = s->drv->get_int(r, 2);
   }
   s->drv->done(r);
   return rc == 1 ? STORE_OK : rc == 0 ? STORE_NOT_FOUND : store_map(rc);
@@ -87,6 +95,7 @@ enum store_err store_queue_fetch(struct store *s, const char *device_id, int64_t
                                  size_t max, struct store_queue_item **out, size_t *n,
                                  int64_t *last_seq) {
   char user_id[STORE_ID_SIZE];
+  int64_t acked = 0;
   *out = NULL;
   *n = 0;
   *last_seq = 0;
@@ -94,9 +103,9 @@ enum store_err store_queue_fetch(struct store *s, const char *device_id, int64_t
     return STORE_INVALID;
   /* The newest seq first: a committed next_seq implies its rows are committed too (one
    * transaction), so every row up to *last_seq is visible to the fetch that follows. */
-  enum store_err rc = queue_device_load(s, device_id, last_seq, user_id);
+  enum store_err rc = queue_device_load(s, device_id, last_seq, user_id, &acked);
   if (rc == STORE_OK)
-    rc = queue_rows(s, device_id, after, max, out, n);
+    rc = queue_rows(s, device_id, after > acked ? after : acked, max, out, n);
   if (rc != STORE_OK) {
     store_queue_items_free(*out, *n);
     *out = NULL;
@@ -111,13 +120,14 @@ static int delivered_cmp(const void *a, const void *b) {
 }
 
 static enum store_err queue_deliver(struct store *s, const char *device_id, int64_t seq,
-                                    const char *user_id, int64_t now,
+                                    int64_t acked, const char *user_id, int64_t now,
                                     struct store_delivered **out, size_t *n) {
-  struct db_param p[] = {db_text(device_id), DB_INT(seq), DB_INT(now), db_text(user_id)};
+  struct db_param p[] = {db_text(device_id), DB_INT(seq), DB_INT(now), db_text(user_id),
+                         DB_INT(acked)};
   struct db_rows *r;
   size_t cap = 0;
   const char *sql = store_sql(s, queue_deliver_sqlite, queue_deliver_pg);
-  int rc = s->drv->query(s->db, sql, p, 4, &r);
+  int rc = s->drv->query(s->db, sql, p, 5, &r);
   while (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
     *out = store_xgrow(*out, &cap, *n, sizeof **out);
     struct store_delivered *d = &(*out)[(*n)++];
@@ -137,15 +147,17 @@ static enum store_err queue_deliver(struct store *s, const char *device_id, int6
 static enum store_err queue_ack_run(struct store *s, const char *device_id, int64_t seq,
                                     int64_t now, struct store_delivered **out, size_t *n) {
   char user_id[STORE_ID_SIZE];
-  int64_t last = 0;
-  struct db_param p[] = {db_text(device_id), DB_INT(seq), DB_INT(now)};
-  enum store_err rc = queue_device_load(s, device_id, &last, user_id);
+  int64_t last = 0, acked = 0;
+  enum store_err rc = queue_device_load(s, device_id, &last, user_id, &acked);
+  struct db_param p[] = {db_text(device_id), DB_INT(seq), DB_INT(now), DB_INT(acked)};
   if (rc == STORE_OK && (seq < 0 || seq > last))
     rc = STORE_INVALID;
+  if (rc == STORE_OK && seq <= acked)
+    return STORE_OK; /* nothing new: an old or repeated ack */
   if (rc == STORE_OK) /* message rows first, then queue rows, then the device row */
-    rc = queue_deliver(s, device_id, seq, user_id, now, out, n);
+    rc = queue_deliver(s, device_id, seq, acked, user_id, now, out, n);
   if (rc == STORE_OK)
-    rc = store_exec(s, queue_mark, p, 3, NULL);
+    rc = store_exec(s, queue_mark, p, 4, NULL);
   if (rc == STORE_OK)
     rc = store_exec(s, queue_acked, p, 2, NULL);
   return rc;

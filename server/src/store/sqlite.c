@@ -90,9 +90,17 @@ static int sq_map(int rc) {
 }
 
 static int sq_pragmas(struct db *db) {
+  /* cache_size: 16 MiB at most per connection, grown only as pages are used (the default
+   * 2 MiB holds too little of the message indexes for the writer, whose cache stays warm).
+   * wal_autocheckpoint: a commit that leaves the log above 4,000 pages (16 MiB) copies it
+   * back itself. sottod checkpoints in the background long before (store_checkpoint), so
+   * this is the backstop; SQLite's default of 1,000 put a checkpoint, with its fsyncs,
+   * inside every few group commits. */
   static const char pragmas[] = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=NORMAL;"
-                                "PRAGMA foreign_keys=ON;";
+                                "PRAGMA foreign_keys=ON;"
+                                "PRAGMA cache_size=-16384;"
+                                "PRAGMA wal_autocheckpoint=4000;";
   if (sqlite3_busy_timeout(db->conn, SQLITE_BUSY_MS) != SQLITE_OK)
     return DB_ERR;
   if (sqlite3_exec(db->conn, pragmas, NULL, NULL, NULL) != SQLITE_OK)
@@ -169,6 +177,19 @@ static int sq_rollback(struct db *db) {
 }
 
 static int sq_script(struct db *db, const char *sql) { return sq_simple(db, sql); }
+
+/* PASSIVE copies what it can without waiting for the writer or readers; the log restarts
+ * from its beginning at the next write once everything in it has been copied. */
+static int64_t sq_total_changes(struct db *db) { return sqlite3_total_changes64(db->conn); }
+
+static int sq_checkpoint(struct db *db) {
+  int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    sq_seterr(db, "checkpoint");
+    return sq_map(rc);
+  }
+  return DB_OK;
+}
 
 /* "$7" -> 7; anything else -> 0 (rejected: we only write numbered placeholders). */
 static int sq_param_number(const char *name) {
@@ -325,4 +346,6 @@ const struct db_driver db_sqlite_driver = {
     .get_blob = sq_get_blob,
     .script = sq_script,
     .errmsg = sq_errmsg,
+    .checkpoint = sq_checkpoint,
+    .total_changes = sq_total_changes,
 };

@@ -77,6 +77,11 @@ enum store_err store_migrate(struct store *s);
 /* Cheap round trip for /healthz. */
 enum store_err store_ping(struct store *s);
 
+/* Background housekeeping on this connection, outside any transaction (sottod runs it on a
+ * general worker after the writer's commits): SQLite copies the write-ahead log back into
+ * the database, so commits need not (see sqlite.c). A no-op on PostgreSQL. */
+enum store_err store_checkpoint(struct store *s);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* The last backend error's text (for logs; may quote SQL, never parameters). Borrowed. */
@@ -92,6 +97,14 @@ const char *store_errmsg(const struct store *s);
 enum store_err store_begin(struct store *s);
 enum store_err store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/* The outermost begin of a group commit, whose inner levels are requests that find every
+ * refusal before their first write (message sends, queue acks). On SQLite the inner levels
+ * are then no savepoints at all, only marks: an inner rollback of a level that wrote nothing
+ * costs nothing, and one of a level that did write dooms the batch (its COMMIT rolls back
+ * and returns STORE_ERROR, and the caller answers every request retryably). PostgreSQL keeps
+ * savepoints. STORE_ERROR inside a transaction. */
+enum store_err store_begin_batch(struct store *s);
 
 /* Fresh ids: random (v4) for everything; time-ordered (v7) for messages. `now` in ms. */
 void store_uuid_v4(char out[STORE_ID_SIZE]);

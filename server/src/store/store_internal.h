@@ -13,6 +13,8 @@ struct store {
   int depth;   /* transaction nesting */
   bool doomed; /* an inner level could not be rolled back to its savepoint: the outer commit
                   must roll back */
+  bool light;  /* store_begin_batch on a driver with total_changes: inner levels are marks */
+  int64_t marks[16]; /* light inner levels: total_changes at their begin (STORE_SAVEPOINTS) */
 };
 
 /* Map a driver error to a store error (unique violations become STORE_CONFLICT). */

@@ -245,6 +245,64 @@ static void test_nested_rollback(void **state) {
   store_user_free(&u);
 }
 
+/* store_begin_batch, as group commit uses it: a request refused before it writes is undone
+ * alone, at no cost, and the others commit. A request that fails after writing dooms the
+ * whole batch on SQLite (its levels are no savepoints) and is undone alone on PostgreSQL. */
+static void test_batch_nesting(void **state) {
+  struct account a, b;
+  struct store_user u;
+  struct store_profile p1 = {.set_bio = true, .bio = "first"};
+  struct store_profile p2 = {.set_bio = true, .bio = "second"};
+  char nobody[STORE_ID_SIZE];
+  (void)state;
+  make_account(&a);
+  make_account(&b);
+  store_uuid_v4(nobody);
+  assert_int_equal(store_begin_batch(fx.s), STORE_OK);
+  assert_int_equal(store_begin_batch(fx.s), STORE_ERROR); /* only as the outermost level */
+  assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 1: succeeds */
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p1, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 2: refused, no write */
+  assert_int_equal(store_user_update_profile(fx.s, nobody, &p2, NOW), STORE_NOT_FOUND);
+  store_rollback(fx.s);
+  assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 3: succeeds */
+  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p2, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "first");
+  store_user_free(&u);
+  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "second");
+  store_user_free(&u);
+
+  /* A request that wrote and then failed, beside one that succeeded. */
+  assert_int_equal(store_begin_batch(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
+  store_rollback(fx.s);
+  assert_int_equal(store_commit(fx.s), fx.pg ? STORE_OK : STORE_ERROR);
+  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "first"); /* undone either way */
+  store_user_free(&u);
+  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, fx.pg ? "first" : "second"); /* SQLite: the batch is undone */
+  store_user_free(&u);
+  /* The connection is usable again, in ordinary (savepoint) nesting. */
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
+  store_rollback(fx.s);
+  assert_int_equal(store_commit(fx.s), STORE_OK);
+  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, "first");
+  store_user_free(&u);
+}
+
 /* Savepoint isolation, as group commit uses it: several requests in one transaction, each in
  * its own level; one that fails on a constraint (which aborts the whole transaction on
  * PostgreSQL without a savepoint) is undone alone, the others and the outer work commit. */
@@ -1148,6 +1206,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_migrate_concurrent),
       cmocka_unit_test(test_nested_rollback),
       cmocka_unit_test(test_savepoint_isolation),
+      cmocka_unit_test(test_batch_nesting),
       cmocka_unit_test(test_uuids),
       cmocka_unit_test(test_register_and_lookup),
       cmocka_unit_test(test_register_conflicts),
