@@ -10,6 +10,11 @@
  *                           first encrypt of a 200-byte message
  *   x3dh_responder_setups   decrypting such a pre-key message into a fresh record (identity
  *                           signature, X3DH, the first DH ratchet step, the AEAD)
+ *   x25519_ops              crypto_scalarmult (the baseline: the primitive itself, same run)
+ *   ed25519_verify_ops      crypto_sign_verify_detached of a 33-byte message (baseline)
+ *   x3dh_initiator_ceiling  what the initiator's primitives alone allow: 1 / (2 verifies
+ *                           + 6 X25519), from the two baselines above; the gap to
+ *                           x3dh_initiator_setups is libsotto's own cost
  *   attachment_encrypt      64 KiB chunks, secretstream and the BLAKE2b digest, MiB/s
  *   attachment_decrypt      the same file back, digest checked, MiB/s
  */
@@ -17,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "sotto.h"
 
@@ -82,6 +89,33 @@ static void bench_ratchet(int dh_every_message, int iters)
            iters / t);
     sotto_account_free(a.a); sotto_account_free(b.a);
     sotto_record_free(a.r); sotto_record_free(b.r);
+}
+
+/* The primitives an initiator set-up is made of, timed alone in the same run: a machine
+ * that is slower today is slower for both, and the ratio says what libsotto adds. */
+static void bench_primitives(int iters)
+{
+    uint8_t sk[32], pk[32], q[32], spk[32], ssk[64], sig[64], msg[33] = {0x05};
+    double tx, tv;
+    int bad = 0;
+
+    randombytes_buf(sk, sizeof sk);
+    crypto_scalarmult_base(pk, sk);
+    crypto_sign_keypair(spk, ssk);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, ssk);
+    tx = now_s();
+    for (int i = 0; i < iters; i++)
+        bad |= crypto_scalarmult(q, sk, pk);
+    tx = (now_s() - tx) / iters;
+    tv = now_s();
+    for (int i = 0; i < iters; i++)
+        bad |= crypto_sign_verify_detached(sig, msg, sizeof msg, spk);
+    tv = (now_s() - tv) / iters;
+    if (bad)
+        must(SOTTO_E_AUTH, "primitives");
+    printf("x25519_ops %.0f ops/s\n", 1 / tx);
+    printf("ed25519_verify_ops %.0f ops/s\n", 1 / tv);
+    printf("x3dh_initiator_ceiling %.0f setups/s\n", 1 / (2 * tv + 6 * tx));
 }
 
 /* Initiator set-ups, then the responder's on the envelopes they produced. */
@@ -193,6 +227,7 @@ int main(int argc, char **argv)
     must(sotto_init(), "init");
     bench_ratchet(0, 100000 * scale);
     bench_ratchet(1, 5000 * scale);
+    bench_primitives(2000 * scale);
     bench_x3dh(2000 * scale);
     bench_attachment_encrypt((size_t)256 * (size_t)scale);
     bench_attachment_decrypt(16 * scale);

@@ -12,7 +12,9 @@
  *    warn_unused_result. A failed call leaves every object it was given unchanged.
  *  - Output goes to caller-owned buffers whose size is given by a macro or a _size()
  *    function; objects come from _create()/_deserialize() and go to _free().
- *  - Secrets live in sodium_malloc()ed memory and are wiped before it is released.
+ *  - Secrets are wiped before their memory is released. The account's long-term private
+ *    keys live in guarded, locked sodium_malloc() memory; per-peer state (records,
+ *    sessions, skipped keys) in ordinary heap memory (docs/protocol.md, "Memory").
  * Byte layouts and KDF labels: docs/protocol.md.
  */
 #ifndef SOTTO_H

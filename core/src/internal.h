@@ -40,6 +40,15 @@ void store_u32(uint8_t *p, uint32_t v);
 uint32_t load_u32(const uint8_t *p);
 void store_u64(uint8_t *p, uint64_t v);
 
+/* ------------------------------------------------------------ per-peer memory (memory.c) */
+
+/* Heap memory for records, sessions and skipped keys: zeroed like calloc(n, size), NULL
+ * on failure. Not guarded, locked or kept out of core dumps (only sotto_account is, in
+ * sodium_malloc memory): docs/protocol.md, "Memory". */
+void *secret_alloc(size_t n, size_t size);
+/* Wipes the n * size bytes secret_alloc(n, size) returned, then frees them; NULL is fine. */
+void secret_free(void *p, size_t n, size_t size);
+
 /* ------------------------------------------------------------ randomness and hooks (rng.c) */
 
 void rng_buf(void *buf, size_t n);
@@ -124,7 +133,7 @@ typedef struct ratchet_core {
 typedef struct session {
     ratchet_core c;
     uint32_t n_skipped, cap_skipped;
-    skipped_key *skipped;          /* sodium_malloc, oldest first */
+    skipped_key *skipped;          /* secret_alloc(cap_skipped), oldest first */
 } session;
 
 /* What a parsed envelope says; pointers point into the envelope. */

@@ -87,6 +87,8 @@ int spk_verify(const uint8_t sig[SOTTO_SIGBYTES], const uint8_t ik[KEY], uint32_
     return crypto_sign_verify_detached(sig, msg, sizeof msg, sign_pk) == 0 ? 0 : SOTTO_E_AUTH;
 }
 
+/* The long-term private keys: the one object in guarded, locked memory (memory.c says
+ * why per-peer state is not). There is one per device, allocated once per run. */
 sotto_account *account_alloc(void)
 {
     sotto_account *a = sodium_malloc(sizeof *a);

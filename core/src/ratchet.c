@@ -68,19 +68,15 @@ size_t sotto_envelope_size(size_t len, int prekey)
 
 session *session_alloc(void)
 {
-    session *s = sodium_malloc(sizeof *s);
-    if (s)
-        memset(s, 0, sizeof *s);
-    return s;
+    return secret_alloc(1, sizeof(session));
 }
 
 void session_free(session *s)
 {
     if (s == NULL)
         return;
-    if (s->skipped)
-        sodium_free(s->skipped);
-    sodium_free(s);
+    secret_free(s->skipped, s->cap_skipped, sizeof *s->skipped);
+    secret_free(s, 1, sizeof *s);
 }
 
 static int skipped_reserve(session *s, uint32_t want)
@@ -94,12 +90,11 @@ static int skipped_reserve(session *s, uint32_t want)
         cap *= 2;
     if (cap > SOTTO_MAX_SKIPPED_KEYS + 2 * SOTTO_MAX_SKIP)
         cap = SOTTO_MAX_SKIPPED_KEYS + 2 * SOTTO_MAX_SKIP;
-    if ((p = sodium_malloc(cap * sizeof *p)) == NULL)
+    if ((p = secret_alloc(cap, sizeof *p)) == NULL)
         return SOTTO_E_NOMEM;
     if (s->n_skipped)
         memcpy(p, s->skipped, s->n_skipped * sizeof *p);
-    if (s->skipped)
-        sodium_free(s->skipped);
+    secret_free(s->skipped, s->cap_skipped, sizeof *p);
     s->skipped = p;
     s->cap_skipped = cap;
     return 0;
@@ -399,7 +394,7 @@ int ratchet_decrypt(session *s, const envelope *e, uint64_t now, uint8_t *out, s
 {
     ratchet_core w;
     skipped_key *add = NULL;
-    uint32_t n_add = 0, pn_skip, n_skip;
+    uint32_t n_add = 0, n_alloc = 0, pn_skip, n_skip;
     uint8_t mk[KEY];
     int rc, i;
 
@@ -414,7 +409,8 @@ int ratchet_decrypt(session *s, const envelope *e, uint64_t now, uint8_t *out, s
     if ((rc = count_skips(&w, e, i, &pn_skip, &n_skip)) != 0)
         goto fail;
     rc = SOTTO_E_NOMEM;
-    if (pn_skip + n_skip && (add = sodium_malloc((pn_skip + n_skip) * sizeof *add)) == NULL)
+    n_alloc = pn_skip + n_skip;
+    if (n_alloc && (add = secret_alloc(n_alloc, sizeof *add)) == NULL)
         goto fail;
     if (i < 0) {
         if (pn_skip)
@@ -437,8 +433,7 @@ int ratchet_decrypt(session *s, const envelope *e, uint64_t now, uint8_t *out, s
     s->c = w;
     rc = 0;
 fail:
-    if (add)
-        sodium_free(add);
+    secret_free(add, n_alloc, sizeof *add);
     sodium_memzero(&w, sizeof w);
     sodium_memzero(mk, sizeof mk);
     return rc;

@@ -238,8 +238,9 @@ static int read_session(rbuf *r, session *s)
     n = rb_u32(r);
     if (r->err || c->pending > 1 || c->pending_has_opk > 1 || n > SOTTO_MAX_SKIPPED_KEYS)
         return SOTTO_E_INVALID;
-    if (n && (s->cap_skipped = n, s->skipped = sodium_malloc(n * sizeof *s->skipped)) == NULL)
+    if (n && (s->skipped = secret_alloc(n, sizeof *s->skipped)) == NULL)
         return SOTTO_E_NOMEM;
+    s->cap_skipped = n;
     for (uint32_t i = 0; i < n; i++) {
         rb_bytes(r, s->skipped[i].dh, KEY);
         s->skipped[i].n = rb_u32(r);

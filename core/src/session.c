@@ -11,10 +11,7 @@
 
 sotto_record *record_alloc(void)
 {
-    sotto_record *r = sodium_malloc(sizeof *r);
-    if (r)
-        memset(r, 0, sizeof *r);
-    return r;
+    return secret_alloc(1, sizeof(sotto_record));
 }
 
 int sotto_record_create(sotto_record **out)
@@ -29,7 +26,7 @@ void sotto_record_free(sotto_record *r)
         return;
     for (uint32_t i = 0; i < r->n; i++)
         session_free(r->s[i]);
-    sodium_free(r);
+    secret_free(r, 1, sizeof *r);
 }
 
 int sotto_record_has_session(const sotto_record *r) { return r->n > 0 && r->s[0]->c.has_cks; }
