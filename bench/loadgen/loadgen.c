@@ -700,6 +700,13 @@ static int child_main(int child, size_t offset, size_t count, int out_fd, int in
 	} else {
 		uint64_t t0;
 
+		/* Independent clients: each sender starts at its own phase of the send interval.
+		 * Starting every bucket at zero made all senders cross 1.0 on the same tick, so
+		 * the load arrived in bursts of one message per sender (1,000 at once every
+		 * 1/rate s) and latency measured the burst, not the rate. */
+		for (size_t i = 0; i < nconns; i++)
+			if (conns[i].role == R_SENDER)
+				conns[i].tokens = randombytes_uniform(1000000) / 1e6;
 		sending = true;
 		service_until(NULL, opt.warmup);
 		measuring = true;

@@ -68,6 +68,15 @@ static void *backend_worker_init(void *arg, int index)
 	return s;
 }
 
+static void *backend_writer_init(void *arg, int index)
+{
+	void *s = backend_worker_init(arg, index);
+
+	if (s != POOL_INIT_FAILED && store_tune_writer(s) != STORE_OK)
+		log_warn("store.tune", "result=failed");
+	return s;
+}
+
 static void backend_worker_fini(void *arg, void *ctx)
 {
 	(void)arg;
@@ -83,7 +92,7 @@ static void backend_worker_fini(void *arg, void *ctx)
 
 struct pool_ops backend_pool_ops(const struct config *cfg, bool writer)
 {
-	struct pool_ops ops = {.worker_init = backend_worker_init,
+	struct pool_ops ops = {.worker_init = writer ? backend_writer_init : backend_worker_init,
 			       .worker_fini = backend_worker_fini,
 			       .ops_arg = (void *)(uintptr_t)cfg,
 			       .nice = writer ? 0 : BACKEND_WORKER_NICE};

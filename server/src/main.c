@@ -1,6 +1,7 @@
 /* sottod: reads the configuration, prepares secrets and the store, starts the worker pool and
  * the event loop, and tears everything down in reverse order on SIGTERM/SIGINT.
  * Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad configuration. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,11 @@ int main(int argc, char **argv)
 	/* Everything sottod creates (sotto.db and its -wal and -shm, secrets, outbox, blobs) is
 	 * for its own user only, whatever umask it was started with. */
 	umask(077);
+	/* glibc gives the free top of a thread's heap back to the kernel once it passes 128 KiB;
+	 * the writer's statements free and reallocate that much all the time, so each batch paid
+	 * for madvise calls and fresh page faults (about a seventh of the writer's time). Keep
+	 * up to 4 MiB per arena instead. */
+	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	if ((rc = main_args(argc, argv)) >= 0)
 		return rc;
 	rc = 1;

@@ -90,16 +90,13 @@ static int sq_map(int rc) {
 }
 
 static int sq_pragmas(struct db *db) {
-  /* cache_size: 16 MiB at most per connection, grown only as pages are used (the default
-   * 2 MiB holds too little of the message indexes for the writer, whose cache stays warm).
-   * wal_autocheckpoint: a commit that leaves the log above 4,000 pages (16 MiB) copies it
+  /* wal_autocheckpoint: a commit that leaves the log above 4,000 pages (16 MiB) copies it
    * back itself. sottod checkpoints in the background long before (store_checkpoint), so
    * this is the backstop; SQLite's default of 1,000 put a checkpoint, with its fsyncs,
    * inside every few group commits. */
   static const char pragmas[] = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=NORMAL;"
                                 "PRAGMA foreign_keys=ON;"
-                                "PRAGMA cache_size=-16384;"
                                 "PRAGMA wal_autocheckpoint=4000;";
   if (sqlite3_busy_timeout(db->conn, SQLITE_BUSY_MS) != SQLITE_OK)
     return DB_ERR;

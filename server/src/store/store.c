@@ -221,6 +221,12 @@ enum store_err store_checkpoint(struct store *s) {
   return store_map(s->drv->checkpoint(s->db));
 }
 
+enum store_err store_tune_writer(struct store *s) {
+  if (s->drv->dialect != DB_SQLITE)
+    return STORE_OK;
+  return store_map(s->drv->script(s->db, "PRAGMA cache_size=-16384"));
+}
+
 enum store_err store_ping(struct store *s) {
   static const char sql[] = "SELECT 1";
   int rc = db_exists(s->drv, s->db, sql, NULL, 0);

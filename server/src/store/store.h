@@ -82,6 +82,12 @@ enum store_err store_ping(struct store *s);
  * the database, so commits need not (see sqlite.c). A no-op on PostgreSQL. */
 enum store_err store_checkpoint(struct store *s);
 
+/* For the connection that runs every group commit: SQLite may keep up to 16 MiB of pages
+ * cached (default 2 MiB), grown only as pages are used; its cache stays warm because no
+ * other connection writes meanwhile. Other connections keep the default, whose caches
+ * every write empties anyway. A no-op on PostgreSQL. */
+enum store_err store_tune_writer(struct store *s);
+
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
 /* The last backend error's text (for logs; may quote SQL, never parameters). Borrowed. */
