@@ -43,18 +43,22 @@ awk '
       printf "| %s | %\047d %s | %\047d %s | %.0f%% |\n", f, nat, unit[f], w, unit[f], 100 * w / nat
     }
   }' "$out"
-# The initiator figure against the ceiling measured in the same native run: a ratio per run
-# (both sides see the same machine), then their median.
+# Each primitive-bound figure against its ceiling measured in the same native run: a ratio
+# per run (both sides see the same machine), then their median.
 echo
-awk '
-  $1 == "native" && $2 == "x3dh_initiator_ceiling" { c = $3 }
-  $1 == "native" && $2 == "x3dh_initiator_setups" && c > 0 { r[n++] = 100 * $3 / c; c = 0 }
-  END {
-    if (n == 0) exit
-    for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-    printf "x3dh_initiator_setups / x3dh_initiator_ceiling, per native run:"
-    for (i = 0; i < n; i++) printf " %.0f%%", r[i]
-    printf " (median %.0f%%)\n", n % 2 ? r[(n - 1) / 2] : (r[n / 2 - 1] + r[n / 2]) / 2
-  }' "$out"
+ratio() { # ceiling figure
+  awk -v cn="$1" -v fn="$2" '
+    $1 == "native" && $2 == cn { c = $3 }
+    $1 == "native" && $2 == fn && c > 0 { r[n++] = 100 * $3 / c; c = 0 }
+    END {
+      if (n == 0) exit
+      for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      printf "%s / %s, per native run:", fn, cn
+      for (i = 0; i < n; i++) printf " %.0f%%", r[i]
+      printf " (median %.0f%%)\n", n % 2 ? r[(n - 1) / 2] : (r[n / 2 - 1] + r[n / 2]) / 2
+    }' "$out"
+}
+ratio x3dh_initiator_ceiling x3dh_initiator_setups
+ratio attachment_ceiling attachment_encrypt
 echo
 echo "raw:"; sed 's/^/    /' "$out"
