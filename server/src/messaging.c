@@ -378,6 +378,7 @@ struct rt_batch_job {
 	struct rt_batch *b;
 	rt_batch_run_fn run;        /* b->run, copied: the worker reads nothing of b */
 	struct rt_batch_item *head; /* the batch's requests, detached from the pending list */
+	size_t n;                   /* how many */
 	enum store_err commit;
 };
 
@@ -417,7 +418,7 @@ static void rt_batch_job_done(void *arg)
 
 	b->inflight--;
 	if (j->commit == STORE_OK)
-		rt_committed(rt);
+		rt_committed(rt, j->n);
 	rt_batch_complete(b, j->head, j->commit);
 	free(j);
 	rt_batch_flush(rt, b); /* what arrived meanwhile */
@@ -438,6 +439,7 @@ static void rt_batch_flush(struct realtime *rt, struct rt_batch *b)
 		j->b = b;
 		j->run = b->run;
 		j->head = b->head;
+		j->n = n;
 		b->head = last->next;
 		if (!b->head)
 			b->tail = NULL;

@@ -244,9 +244,11 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 
 /* --- checkpoints --------------------------------------------------------------------- */
 
-/* Writer batches between background checkpoints: at up to 256 messages a batch and a few
- * pages a message, the log stays far below SQLite's own 4,000-page backstop (sqlite.c). */
-#define RT_CHECKPOINT_COMMITS 4
+/* Committed requests (sends and acks) between background checkpoints. Counted in requests,
+ * not batches: the log grows by a few pages per request, and at a moderate rate batches are
+ * small, so a count of batches checkpointed (two fsyncs each) every few milliseconds. At a few
+ * pages a request the log stays below SQLite's own 4,000-page backstop (sqlite.c). */
+#define RT_CHECKPOINT_REQUESTS 1024
 
 struct rt_checkpoint_job {
 	struct realtime *rt;
@@ -270,11 +272,12 @@ static void rt_checkpoint_done(void *arg)
 	free(j);
 }
 
-void rt_committed(struct realtime *rt)
+void rt_committed(struct realtime *rt, size_t n)
 {
 	struct rt_checkpoint_job *j;
 
-	if (++rt->commits < RT_CHECKPOINT_COMMITS || rt->checkpointing || rt->stopping)
+	rt->committed += n;
+	if (rt->committed < RT_CHECKPOINT_REQUESTS || rt->checkpointing || rt->stopping)
 		return;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -284,7 +287,7 @@ void rt_committed(struct realtime *rt)
 		free(j); /* the pool is full: after the next commit */
 		return;
 	}
-	rt->commits = 0;
+	rt->committed = 0;
 	rt->checkpointing = true;
 }
 
