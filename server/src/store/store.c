@@ -241,7 +241,6 @@ enum store_err store_ping(struct store *s) {
  * the connection failed), the outer commit is doomed: it rolls back and fails. Callers
  * propagate an inner failure as before; those that rolled back the outer level on it still
  * do, and nothing relies on an inner failure poisoning the outer commit any more. */
-#define STORE_SAVEPOINTS 16
 static const char *const store_sp_begin[STORE_SAVEPOINTS] = {
     "SAVEPOINT s0",  "SAVEPOINT s1",  "SAVEPOINT s2",  "SAVEPOINT s3",
     "SAVEPOINT s4",  "SAVEPOINT s5",  "SAVEPOINT s6",  "SAVEPOINT s7",

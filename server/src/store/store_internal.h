@@ -7,6 +7,8 @@
 #include "db.h"
 #include "store.h"
 
+#define STORE_SAVEPOINTS 16 /* nesting levels below the outermost (store.c) */
+
 struct store {
   const struct db_driver *drv;
   struct db *db;
@@ -14,7 +16,7 @@ struct store {
   bool doomed; /* an inner level could not be rolled back to its savepoint: the outer commit
                   must roll back */
   bool light;  /* store_begin_batch on a driver with total_changes: inner levels are marks */
-  int64_t marks[16]; /* light inner levels: total_changes at their begin (STORE_SAVEPOINTS) */
+  int64_t marks[STORE_SAVEPOINTS]; /* light inner levels: total_changes at their begin */
 };
 
 /* Map a driver error to a store error (unique violations become STORE_CONFLICT). */

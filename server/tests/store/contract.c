@@ -216,11 +216,18 @@ static void test_migrate_concurrent(void **state) {
   }
 }
 
+/* The user's stored bio is `want`. */
+static void assert_bio(const char *user_id, const char *want) {
+  struct store_user u;
+  assert_int_equal(store_user_get(fx.s, user_id, &u), STORE_OK);
+  assert_string_equal(u.bio, want);
+  store_user_free(&u);
+}
+
 /* An inner level is a savepoint: its rollback undoes its own work only, and the outer
  * transaction still commits what it did before and after. */
 static void test_nested_rollback(void **state) {
   struct account a;
-  struct store_user u;
   struct store_profile outer = {.set_bio = true, .bio = "outer"};
   struct store_profile inner = {.set_bio = true, .bio = "inner"};
   (void)state;
@@ -231,18 +238,14 @@ static void test_nested_rollback(void **state) {
   assert_int_equal(store_user_update_profile(fx.s, a.user_id, &inner, NOW), STORE_OK);
   store_rollback(fx.s);                             /* an inner failure ... */
   assert_int_equal(store_commit(fx.s), STORE_OK);   /* ... undoes only its own work */
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "outer");
-  store_user_free(&u);
+  assert_bio(a.user_id, "outer");
   /* The outermost rollback still undoes everything, inner commits included. */
   assert_int_equal(store_begin(fx.s), STORE_OK);
   assert_int_equal(store_begin(fx.s), STORE_OK);
   assert_int_equal(store_user_update_profile(fx.s, a.user_id, &inner, NOW), STORE_OK);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   store_rollback(fx.s);
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "outer");
-  store_user_free(&u);
+  assert_bio(a.user_id, "outer");
 }
 
 /* store_begin_batch, as group commit uses it: a request refused before it writes is undone
@@ -250,7 +253,6 @@ static void test_nested_rollback(void **state) {
  * whole batch on SQLite (its levels are no savepoints) and is undone alone on PostgreSQL. */
 static void test_batch_nesting(void **state) {
   struct account a, b;
-  struct store_user u;
   struct store_profile p1 = {.set_bio = true, .bio = "first"};
   struct store_profile p2 = {.set_bio = true, .bio = "second"};
   char nobody[STORE_ID_SIZE];
@@ -270,12 +272,8 @@ static void test_batch_nesting(void **state) {
   assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p2, NOW), STORE_OK);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_int_equal(store_commit(fx.s), STORE_OK);
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "first");
-  store_user_free(&u);
-  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "second");
-  store_user_free(&u);
+  assert_bio(a.user_id, "first");
+  assert_bio(b.user_id, "second");
 
   /* A request that wrote and then failed, beside one that succeeded. */
   assert_int_equal(store_begin_batch(fx.s), STORE_OK);
@@ -286,21 +284,30 @@ static void test_batch_nesting(void **state) {
   assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
   store_rollback(fx.s);
   assert_int_equal(store_commit(fx.s), fx.pg ? STORE_OK : STORE_ERROR);
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "first"); /* undone either way */
-  store_user_free(&u);
-  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, fx.pg ? "first" : "second"); /* SQLite: the batch is undone */
-  store_user_free(&u);
+  assert_bio(a.user_id, "first"); /* undone either way */
+  assert_bio(b.user_id, fx.pg ? "first" : "second"); /* SQLite: the batch is undone */
   /* The connection is usable again, in ordinary (savepoint) nesting. */
   assert_int_equal(store_begin(fx.s), STORE_OK);
   assert_int_equal(store_begin(fx.s), STORE_OK);
   assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
   store_rollback(fx.s);
   assert_int_equal(store_commit(fx.s), STORE_OK);
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "first");
-  store_user_free(&u);
+  assert_bio(a.user_id, "first");
+}
+
+/* The writer's tuning and the background checkpoint work on both backends (no-ops on
+ * PostgreSQL), outside a transaction, and leave committed data as it was. */
+static void test_housekeeping(void **state) {
+  struct account a;
+  struct store_profile p = {.set_bio = true, .bio = "kept"};
+  (void)state;
+  make_account(&a);
+  assert_int_equal(store_tune_writer(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
+  assert_int_equal(store_checkpoint(fx.s), STORE_OK);
+  assert_bio(a.user_id, "kept");
+  assert_int_equal(store_checkpoint(fx.s), STORE_OK); /* nothing left to copy */
+  assert_bio(a.user_id, "kept");
 }
 
 /* Savepoint isolation, as group commit uses it: several requests in one transaction, each in
@@ -308,7 +315,6 @@ static void test_batch_nesting(void **state) {
  * PostgreSQL without a savepoint) is undone alone, the others and the outer work commit. */
 static void test_savepoint_isolation(void **state) {
   struct account a, b;
-  struct store_user u;
   struct store_bundle bundle;
   char uid[STORE_ID_SIZE], did[STORE_ID_SIZE], name[64], email[96];
   struct store_profile p1 = {.set_bio = true, .bio = "first"};
@@ -344,12 +350,8 @@ static void test_savepoint_isolation(void **state) {
   store_rollback(fx.s);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_int_equal(store_commit(fx.s), STORE_OK);
-  assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "first");
-  store_user_free(&u);
-  assert_int_equal(store_user_get(fx.s, b.user_id, &u), STORE_OK);
-  assert_string_equal(u.bio, "second");
-  store_user_free(&u);
+  assert_bio(a.user_id, "first");
+  assert_bio(b.user_id, "second");
   /* the refused registration left nothing behind */
   struct store_new_device d = {"phone", "ios", NULL, NULL, &bundle};
   assert_int_equal(store_user_register(fx.s, &fresh, &d, NULL, 0, 10, NOW, uid, did),
@@ -1207,6 +1209,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_nested_rollback),
       cmocka_unit_test(test_savepoint_isolation),
       cmocka_unit_test(test_batch_nesting),
+      cmocka_unit_test(test_housekeeping),
       cmocka_unit_test(test_uuids),
       cmocka_unit_test(test_register_and_lookup),
       cmocka_unit_test(test_register_conflicts),
