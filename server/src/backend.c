@@ -95,7 +95,8 @@ struct pool_ops backend_pool_ops(const struct config *cfg, bool writer)
 	struct pool_ops ops = {.worker_init = writer ? backend_writer_init : backend_worker_init,
 			       .worker_fini = backend_worker_fini,
 			       .ops_arg = (void *)(uintptr_t)cfg,
-			       .nice = writer ? 0 : BACKEND_WORKER_NICE};
+			       .nice = writer ? 0 : BACKEND_WORKER_NICE,
+			       .name = writer ? "sotto-writer" : "sotto-worker"};
 
 	return ops;
 }

@@ -103,6 +103,8 @@ static void *pool_thread(void *arg)
 	/* The init (a store connection: SQLite parses the schema) runs at the loop's priority:
 	 * pool_create waits for it before sottod serves, and at nice 10 a busy machine would
 	 * starve it and hold up start-up. */
+	if (p->ops.name)
+		(void)pthread_setname_np(pthread_self(), p->ops.name);
 	if (p->ops.worker_init)
 		ctx = p->ops.worker_init(p->ops.ops_arg, index);
 	/* Linux applies a thread id to that thread alone. Failure only costs latency. */

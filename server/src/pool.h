@@ -27,6 +27,7 @@ struct pool_ops {
 	void *ops_arg;   /* for worker_init/worker_fini */
 	void *wake_arg;  /* for wake */
 	int nice;        /* the workers' nice value once initialised (0: the loop's priority) */
+	const char *name; /* the workers' thread name, at most 15 bytes (top -H, perf); NULL: none */
 };
 
 #define POOL_INIT_FAILED ((void *)-1)

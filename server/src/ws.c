@@ -26,6 +26,10 @@ struct ws_frame {
 };
 
 #define WS_WRITES_PER_TURN 16 /* frames written per writeable callback while not choked */
+#define WS_CLOSE_TEXT_MAX 123 /* a close frame's payload is at most 125 bytes */
+/* lws 4.1 keeps LWS_WRITE_CLOSE (4) private: lws-write.h leaves its slot in the public enum
+ * and says lws_close_reason() handles it. ws_write_close says why we write it ourselves. */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 struct ws_conn {
 	struct lws *wsi;
@@ -35,7 +39,9 @@ struct ws_conn {
 	bool rx_binary, closing;
 	bool flush_close;      /* close with close_code once the queue is written */
 	bool ping_due;         /* keep-alive: a ping goes out at the next writeable */
-	size_t rx_discard;     /* bytes of an oversized message read and dropped so far, +1 */
+	size_t rx_discard;     /* bytes of a refused message read and dropped so far, +1 */
+	int discard_code;      /* and the close it ends in */
+	const char *discard_text; /* static */
 	int close_code;
 	const char *close_text; /* static */
 	struct ws_frame *head, *tail;
@@ -95,9 +101,9 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
 	if (c->closing || c->flush_close)
 		return -1;
 	if (c->queued >= (size_t)c->srv->cfg->ws_max_queue) {
-		c->closing = true;
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-				 (unsigned char *)"slow reader", 11);
+		c->closing = true; /* now, without writing what is queued */
+		c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+		c->close_text = "slow reader";
 		lws_callback_on_writable(c->wsi);
 		return -1;
 	}
@@ -156,36 +162,39 @@ static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 #endif
 }
 
+/* Starts dropping the message being received: it is read to its end, then the socket is
+ * closed with code (ws_on_receive). */
+static void ws_discard(struct ws_conn *c, int code, const char *text)
+{
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = 0;
+	c->rx_discard = 1;
+	c->discard_code = code;
+	c->discard_text = text;
+}
+
 static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
 {
 	size_t max = (size_t)c->srv->cfg->ws_max_frame;
 	char *nb;
 
-	if (lws_frame_is_binary(c->wsi)) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-				 (unsigned char *)"text frames only", 16);
-		return -1;
-	}
-	/* An oversized message is read to its end and dropped, then the socket is closed with
-	 * 1009: closing with its rest unread would reset the connection, and the client would see
-	 * 1006 instead (likelier with the 1 KiB receive buffer, which reads it in more pieces).
-	 * A sender that never ends the message is cut off after 4 x WS_MAX_FRAME. */
-	if (c->rx_discard || c->rx_len + len + lws_remaining_packet_payload(c->wsi) > max) {
-		if (!c->rx_discard) {
-			free(c->rx);
-			c->rx = NULL;
-			c->rx_len = 0;
-			c->rx_discard = 1;
-		}
+	/* A binary or oversized message is read to its end and dropped, then the socket is
+	 * closed with 1003 or 1009: closing with its rest unread would reset the connection, and
+	 * the client would see 1006 instead (likelier with the 1 KiB receive buffer, which reads
+	 * it in more pieces). A sender that never ends the message is cut off after 4 x
+	 * WS_MAX_FRAME. */
+	if (!c->rx_discard && lws_frame_is_binary(c->wsi))
+		ws_discard(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text frames only");
+	else if (!c->rx_discard && c->rx_len + len + lws_remaining_packet_payload(c->wsi) > max)
+		ws_discard(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+	if (c->rx_discard) {
 		c->rx_discard += len;
-		if (c->rx_discard > 4 * max) {
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-					 (unsigned char *)"message too large", 17);
-			return -1;
-		}
+		if (c->rx_discard > 4 * max)
+			return -1; /* cut off without a close frame */
 		/* Later messages are dropped too (ws_on_message: flush_close). */
 		if (lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi))
-			ws_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+			ws_close(c, c->discard_code, c->discard_text);
 		return 0;
 	}
 	nb = realloc(c->rx, c->rx_len + len + 1);
@@ -219,6 +228,26 @@ static int ws_write_ping(struct ws_conn *c)
 	return lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_PING) < (int)n ? -1 : 0;
 }
 
+/* Writes the close frame (close_code, close_text) and has lws drop the connection: returns
+ * -1 for the writeable callback to return. The frame is written here rather than left to lws
+ * (lws_close_reason, then -1), because Debian's lws 4.1 is built with _DEBUG, and on libuv
+ * its close path then runs a second "repeat test" close that shuts the socket before the
+ * close frame goes out: the client would see 1006. The server closes the TCP connection
+ * first, as RFC 6455 7.1.1 has it. */
+static int ws_write_close(struct ws_conn *c)
+{
+	unsigned char buf[LWS_PRE + 2 + WS_CLOSE_TEXT_MAX];
+	size_t n = strlen(c->close_text);
+
+	if (n > WS_CLOSE_TEXT_MAX)
+		n = WS_CLOSE_TEXT_MAX;
+	buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+	buf[LWS_PRE + 1] = (unsigned char)c->close_code;
+	memcpy(buf + LWS_PRE + 2, c->close_text, n);
+	(void)lws_write(c->wsi, buf + LWS_PRE, 2 + n, WS_WRITE_CLOSE);
+	return -1;
+}
+
 /* Writes queued frames while the socket takes them (a few per turn, so one busy connection
  * cannot starve the others), then closes if a close was asked for once the queue is out. */
 static int ws_on_writeable(struct ws_conn *c)
@@ -227,7 +256,7 @@ static int ws_on_writeable(struct ws_conn *c)
 	int i = 0;
 
 	if (c->closing)
-		return -1; /* the close reason was set where we decided to close */
+		return ws_write_close(c); /* without what is still queued */
 	if (c->ping_due && !c->flush_close) {
 		if (ws_write_ping(c))
 			return -1;
@@ -249,14 +278,7 @@ static int ws_on_writeable(struct ws_conn *c)
 	if (c->head) {
 		lws_callback_on_writable(c->wsi);
 	} else if (c->flush_close) {
-		unsigned char reason[64];
-		size_t n = strlen(c->close_text);
-
-		if (n > sizeof(reason))
-			n = sizeof(reason);
-		memcpy(reason, c->close_text, n);
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, reason, n);
-		return -1;
+		return ws_write_close(c);
 	}
 #ifdef SOTTO_HAVE_REALTIME
 	/* Durable events wait in the store while the queue is busy; room again: fetch them. */

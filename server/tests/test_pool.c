@@ -28,7 +28,12 @@ struct job {
 
 static void *worker_init(void *arg, int index)
 {
+	char name[16] = "";
+
 	(void)arg;
+	/* The pool names its threads before their init runs. */
+	assert_int_equal(pthread_getname_np(pthread_self(), name, sizeof(name)), 0);
+	assert_string_equal(name, "test-pool");
 	atomic_fetch_add(&inits, 1);
 	return (void *)(intptr_t)(index + 100);
 }
@@ -69,7 +74,8 @@ static void done(void *arg)
 
 static void test_completion(void **state)
 {
-	struct pool_ops ops = {worker_init, worker_fini, wake, NULL, NULL, 0};
+	struct pool_ops ops = {.worker_init = worker_init, .worker_fini = worker_fini,
+			       .wake = wake, .name = "test-pool"};
 	struct pool *p;
 	int order[64], n = 0;
 

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { rawRequest, startServer } from './lib/server.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { rawRequest, runSottod, startServer } from './lib/server.mjs';
 
 test('SIGTERM: in-flight request answered, exit 0 within 2 s', async () => {
   const s = await startServer();
@@ -16,6 +19,21 @@ test('SIGTERM: in-flight request answered, exit 0 within 2 s', async () => {
   assert.ok(ms < 2000, `took ${ms} ms`);
   assert.deepEqual(await inflight, [200, { slept: 600 }]);
   await s.stop();
+});
+
+test('a port already taken: exit 1 naming PORT, nothing left running, no sanitizer report', async () => {
+  const taken = net.createServer();
+  await new Promise((r) => taken.listen(0, '127.0.0.1', r));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-api-'));
+  try {
+    const r = await runSottod({ PORT: String(taken.address().port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /PORT: cannot listen on 127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(r.stderr, /Sanitizer|runtime error:/);
+  } finally {
+    taken.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('SIGTERM with idle keep-alive connections still exits 0 quickly', async () => {
