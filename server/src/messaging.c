@@ -380,6 +380,7 @@ struct rt_batch_job {
 	struct rt_batch_item *head; /* the batch's requests, detached from the pending list */
 	size_t n;                   /* how many */
 	enum store_err commit;
+	size_t wal_pages;           /* the log's size after the commit (store_wal_pages) */
 };
 
 static void rt_batch_work(void *ctx, void *arg)
@@ -394,6 +395,7 @@ static void rt_batch_work(void *ctx, void *arg)
 	j->commit = store_commit(ctx); /* on failure store_commit has rolled back */
 	if (j->commit != STORE_OK)
 		log_warn("batch.commit", "result=%s", store_strerror(j->commit));
+	j->wal_pages = store_wal_pages(ctx);
 }
 
 static void rt_batch_complete(struct rt_batch *b, struct rt_batch_item *head,
@@ -418,7 +420,7 @@ static void rt_batch_job_done(void *arg)
 
 	b->inflight--;
 	if (j->commit == STORE_OK)
-		rt_committed(rt, j->n);
+		rt_committed(rt, j->wal_pages);
 	rt_batch_complete(b, j->head, j->commit);
 	free(j);
 	rt_batch_flush(rt, b); /* what arrived meanwhile */

@@ -244,11 +244,11 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 
 /* --- checkpoints --------------------------------------------------------------------- */
 
-/* Committed requests (sends and acks) between background checkpoints. Counted in requests,
- * not batches: the log grows by a few pages per request, and at a moderate rate batches are
- * small, so a count of batches checkpointed (two fsyncs each) every few milliseconds. At a few
- * pages a request the log stays below SQLite's own 4,000-page backstop (sqlite.c). */
-#define RT_CHECKPOINT_REQUESTS 1024
+/* The log's size (pages) past which a general worker copies it back into the database in the
+ * background, so that the writer's commits need not; sqlite.c's backstop is 8 times larger.
+ * Counted in pages, not requests or batches: a request writes a few pages, a batch of many
+ * requests few pages each, and the fsyncs of every checkpoint are paid per checkpoint. */
+#define RT_CHECKPOINT_PAGES 4096
 
 struct rt_checkpoint_job {
 	struct realtime *rt;
@@ -272,12 +272,16 @@ static void rt_checkpoint_done(void *arg)
 	free(j);
 }
 
-void rt_committed(struct realtime *rt, size_t n)
+void rt_committed(struct realtime *rt, size_t wal_pages)
 {
 	struct rt_checkpoint_job *j;
 
-	rt->committed += n;
-	if (rt->committed < RT_CHECKPOINT_REQUESTS || rt->checkpointing || rt->stopping)
+	/* The log restarts from its beginning once a checkpoint has copied all of it; until
+	 * then it only grows, and each checkpoint copies what was committed since the last. */
+	if (wal_pages < rt->checkpoint_at)
+		rt->checkpoint_at = 0;
+	if (wal_pages < rt->checkpoint_at + RT_CHECKPOINT_PAGES || rt->checkpointing ||
+	    rt->stopping)
 		return;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -287,8 +291,8 @@ void rt_committed(struct realtime *rt, size_t n)
 		free(j); /* the pool is full: after the next commit */
 		return;
 	}
-	rt->committed = 0;
 	rt->checkpointing = true;
+	rt->checkpoint_at = wal_pages;
 }
 
 /* --- public -------------------------------------------------------------------------- */

@@ -131,8 +131,8 @@ struct realtime {
 	struct ratelimit *limits;            /* key claims per (caller, target) ... */
 	ratelimit_rule claim_rule;           /* ... by this rule (RATE_LIMIT_KEY_CLAIM) */
 	lws_sorted_usec_list_t purge;
-	size_t committed;                    /* requests committed since the last checkpoint */
 	bool checkpointing;                  /* a checkpoint job is at the pool */
+	size_t checkpoint_at;                /* the log's size when the last one was asked for */
 	lws_sorted_usec_list_t typing_tick;
 	struct conn_wheel *wheel;            /* per-connection deadlines (conn.c), while any */
 	struct typing_slot *typing_head;     /* slots of every typing connection */
@@ -163,9 +163,9 @@ void rt_unregister(struct realtime *rt, struct rtconn *s);
 int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
 /* The same on the writer (server.h): the group-committed batches of messaging.c. */
 int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
-/* The writer committed a batch of n requests: now and then a general worker checkpoints the
- * store. */
-void rt_committed(struct realtime *rt, size_t n);
+/* The writer committed a batch, leaving wal_pages in SQLite's log (store_wal_pages): past a
+ * threshold a general worker checkpoints the store. */
+void rt_committed(struct realtime *rt, size_t wal_pages);
 /* Users a and b became contacts (contacts true) or stopped being contacts (false), after the
  * store committed it: every node drops the pair's typing indicators (through the bus), and
  * each side that is online is shown to the other as coming online or going offline

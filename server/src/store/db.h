@@ -113,6 +113,10 @@ struct db_driver {
    * failed count nothing). Lets the store tell whether a nested level wrote anything
    * (store_begin_batch). NULL where unsupported: the store then always uses savepoints. */
   int64_t (*const total_changes)(struct db *db);
+
+  /* Pages in the write-ahead log after this connection's last commit (0 before any), for
+   * deciding when to checkpoint in the background. NULL where there is no such log. */
+  int64_t (*const wal_pages)(struct db *db);
 };
 
 extern const struct db_driver db_sqlite_driver;
@@ -126,7 +130,7 @@ extern const struct db_driver db_pg_driver;
  * the driver, so a module left over from another build is refused instead of called. The
  * module, its driver and every string it returns live until the process exits (never
  * dlclose'd). */
-#define DB_MODULE_ABI 2
+#define DB_MODULE_ABI 3
 #define DB_MODULE_SYMBOL "sotto_db_module"
 struct db_module {
   uint32_t abi;                   /* DB_MODULE_ABI of the build that made the module */

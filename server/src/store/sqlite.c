@@ -27,6 +27,7 @@
 #include <string.h>
 
 #define SQLITE_BUSY_MS 5000
+#define SQ_WAL_BACKSTOP 32768 /* pages (128 MiB): sq_wal_hook */
 
 struct db_rows {
   struct db *db;
@@ -38,6 +39,7 @@ struct db {
   struct stmt_cache cache;
   struct db_rows rows; /* one cursor suffices: callers never nest queries on one SQL */
   bool writing;        /* holds sq_write_lock: inside BEGIN IMMEDIATE ... COMMIT/ROLLBACK */
+  int wal_pages;       /* pages in the log after this connection's last commit (sq_wal_hook) */
   char err[256];
 };
 
@@ -89,19 +91,30 @@ static int sq_map(int rc) {
   }
 }
 
+/* After every commit, in place of SQLite's autocheckpoint (the same hook): records the log's
+ * size, which sottod watches to checkpoint in the background (store_wal_pages), and only past
+ * SQ_WAL_BACKSTOP pages copies the log back itself. Under a steady load the log cannot restart
+ * from its beginning while commits keep landing behind the background checkpoints, so it
+ * grows to the backstop; what is left for this checkpoint then is what the background ones
+ * have not copied yet, and its two fsyncs stall the committing thread once per backstop
+ * (SQLite's default of 1,000 pages put them inside every few group commits). */
+static int sq_wal_hook(void *arg, sqlite3 *conn, const char *name, int pages) {
+  struct db *db = arg;
+  db->wal_pages = pages;
+  if (pages >= SQ_WAL_BACKSTOP)
+    (void)sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return SQLITE_OK;
+}
+
 static int sq_pragmas(struct db *db) {
-  /* wal_autocheckpoint: a commit that leaves the log above 4,000 pages (16 MiB) copies it
-   * back itself. sottod checkpoints in the background long before (store_checkpoint), so
-   * this is the backstop; SQLite's default of 1,000 put a checkpoint, with its fsyncs,
-   * inside every few group commits. */
   static const char pragmas[] = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=NORMAL;"
-                                "PRAGMA foreign_keys=ON;"
-                                "PRAGMA wal_autocheckpoint=4000;";
+                                "PRAGMA foreign_keys=ON;";
   if (sqlite3_busy_timeout(db->conn, SQLITE_BUSY_MS) != SQLITE_OK)
     return DB_ERR;
   if (sqlite3_exec(db->conn, pragmas, NULL, NULL, NULL) != SQLITE_OK)
     return DB_ERR;
+  sqlite3_wal_hook(db->conn, sq_wal_hook, db);
   return DB_OK;
 }
 
@@ -178,6 +191,8 @@ static int sq_script(struct db *db, const char *sql) { return sq_simple(db, sql)
 /* PASSIVE copies what it can without waiting for the writer or readers; the log restarts
  * from its beginning at the next write once everything in it has been copied. */
 static int64_t sq_total_changes(struct db *db) { return sqlite3_total_changes64(db->conn); }
+
+static int64_t sq_wal_pages(struct db *db) { return db->wal_pages; }
 
 static int sq_checkpoint(struct db *db) {
   int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -345,4 +360,5 @@ const struct db_driver db_sqlite_driver = {
     .errmsg = sq_errmsg,
     .checkpoint = sq_checkpoint,
     .total_changes = sq_total_changes,
+    .wal_pages = sq_wal_pages,
 };

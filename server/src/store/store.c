@@ -221,6 +221,10 @@ enum store_err store_checkpoint(struct store *s) {
   return store_map(s->drv->checkpoint(s->db));
 }
 
+size_t store_wal_pages(struct store *s) {
+  return s->drv->wal_pages ? (size_t)s->drv->wal_pages(s->db) : 0;
+}
+
 enum store_err store_tune_writer(struct store *s) {
   if (s->drv->dialect != DB_SQLITE)
     return STORE_OK;

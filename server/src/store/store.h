@@ -82,6 +82,11 @@ enum store_err store_ping(struct store *s);
  * the database, so commits need not (see sqlite.c). A no-op on PostgreSQL. */
 enum store_err store_checkpoint(struct store *s);
 
+/* Pages in SQLite's write-ahead log after this connection's last commit: sottod checkpoints
+ * in the background (store_checkpoint) once the writer's commits have grown it past a
+ * threshold. 0 on PostgreSQL. */
+size_t store_wal_pages(struct store *s);
+
 /* For the connection that runs every group commit: SQLite may keep up to 16 MiB of pages
  * cached (default 2 MiB), grown only as pages are used; its cache stays warm because no
  * other connection writes meanwhile. Other connections keep the default, whose caches

@@ -310,6 +310,31 @@ static void test_housekeeping(void **state) {
   assert_bio(a.user_id, "kept");
 }
 
+/* The write-ahead log's size after a commit, which sottod watches to checkpoint in the
+ * background: it grows with what a commit wrote, stays put without commits, and the next commit
+ * after a full checkpoint starts the log over. PostgreSQL has none to report. */
+static void test_wal_pages(void **state) {
+  struct account a;
+  struct store_profile p = {.set_bio = true, .bio = "one"};
+  size_t before, after;
+  (void)state;
+  make_account(&a);
+  before = store_wal_pages(fx.s);
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
+  after = store_wal_pages(fx.s);
+  if (fx.pg) {
+    assert_int_equal(before + after, 0);
+    return;
+  }
+  assert_true(after > 0);
+  assert_int_equal(store_checkpoint(fx.s), STORE_OK);
+  assert_int_equal(store_wal_pages(fx.s), after); /* only commits report */
+  p.bio = "two";
+  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
+  assert_true(store_wal_pages(fx.s) < after); /* restarted from the beginning */
+  assert_bio(a.user_id, "two");
+}
+
 /* Savepoint isolation, as group commit uses it: several requests in one transaction, each in
  * its own level; one that fails on a constraint (which aborts the whole transaction on
  * PostgreSQL without a savepoint) is undone alone, the others and the outer work commit. */
@@ -1210,6 +1235,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_savepoint_isolation),
       cmocka_unit_test(test_batch_nesting),
       cmocka_unit_test(test_housekeeping),
+      cmocka_unit_test(test_wal_pages),
       cmocka_unit_test(test_uuids),
       cmocka_unit_test(test_register_and_lookup),
       cmocka_unit_test(test_register_conflicts),
