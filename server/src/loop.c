@@ -32,6 +32,7 @@
 
 #define DRAIN_US 1500000
 #define WS_RX_BUFFER 1024
+#define WS_TX_PACKET 65536
 #define DRAIN_TICK_MS 20
 #define LOOP_CLOSE_TURNS 1000
 
@@ -44,8 +45,10 @@ static struct lws_protocols loop_protocols[] = {
 	{"http", http_callback, 0, 0, 0, NULL, 0},
 	/* rx_buffer_size is allocated per WebSocket connection for its whole life: 1 KiB instead
 	 * of 4 KiB saves 3 KiB on every idle connection (bench/RESULTS-messaging.md). Larger
-	 * frames arrive in several RECEIVE callbacks and ws.c reassembles them. */
-	{WS_PROTOCOL_NAME, ws_callback, 0, WS_RX_BUFFER, 0, NULL, 0},
+	 * frames arrive in several RECEIVE callbacks and ws.c reassembles them. tx_packet_size
+	 * only caps one send() (lws falls back to rx_buffer_size, which would cut every frame
+	 * above 1 KiB into 1 KiB sends, each a further turn of the loop). */
+	{WS_PROTOCOL_NAME, ws_callback, 0, WS_RX_BUFFER, 0, NULL, WS_TX_PACKET},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

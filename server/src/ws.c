@@ -1,5 +1,6 @@
 /* /ws: upgrade checks (path and Origin), message reassembly with a size cap, and a bounded
- * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern). The
+ * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern); a frame
+ * that finds the queue empty is written at once. The
  * protocol on top (session.c and the other real-time files) gets each complete message;
  * without the store, every message is answered with an error frame "not_implemented". */
 #include "ws.h"
@@ -42,7 +43,7 @@ struct ws_conn {
 	size_t rx_discard;     /* bytes of a refused message read and dropped so far, +1 */
 	int discard_code;      /* and the close it ends in */
 	const char *discard_text; /* static */
-	int close_code;
+	int close_code;         /* 0: close without a close frame */
 	const char *close_text; /* static */
 	struct ws_frame *head, *tail;
 	size_t queued;
@@ -113,6 +114,22 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
 	f->next = NULL;
 	f->len = len;
 	memcpy(f->buf + LWS_PRE, text, len);
+	/* Nothing waiting: straight to the socket. lws keeps what the socket does not take (at
+	 * most this frame) and asks for writeable itself; frames after it queue below. Asking
+	 * for writeable for every frame cost two epoll_ctl calls each (libuv's uv_poll_start
+	 * removes the descriptor and adds it again), a sixth of the loop thread under load. */
+	if (!c->head && !c->ping_due && !lws_partial_buffered(c->wsi)) {
+		int n = lws_write(c->wsi, f->buf + LWS_PRE, len, LWS_WRITE_TEXT);
+
+		free(f);
+		if (n < (int)len) { /* the socket is gone: close without a close frame */
+			c->closing = true;
+			c->close_code = 0;
+			lws_callback_on_writable(c->wsi);
+			return -1;
+		}
+		return 0;
+	}
 	if (c->tail)
 		c->tail->next = f;
 	else
@@ -237,8 +254,11 @@ static int ws_write_ping(struct ws_conn *c)
 static int ws_write_close(struct ws_conn *c)
 {
 	unsigned char buf[LWS_PRE + 2 + WS_CLOSE_TEXT_MAX];
-	size_t n = strlen(c->close_text);
+	size_t n;
 
+	if (!c->close_code)
+		return -1; /* no frame (the socket failed) */
+	n = strlen(c->close_text);
 	if (n > WS_CLOSE_TEXT_MAX)
 		n = WS_CLOSE_TEXT_MAX;
 	buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
