@@ -53,9 +53,15 @@ static const char msg_accepted[] =
     "SELECT 1 FROM conversation_participants "
     "WHERE conversation_id = $1 AND user_id = $2 AND accepted = 1";
 /* The device row is the per-device seq counter: the row lock orders concurrent senders. */
-static const char msg_next_seq[] =
+static const char msg_next_seq_pg[] =
     "UPDATE devices SET next_seq = next_seq + 1 WHERE id = $1 AND revoked_at IS NULL "
     "RETURNING next_seq - 1";
+/* SQLite: the one writer holds the whole database, so read, then bump (UPDATE ... RETURNING
+ * would buffer its one row in a temporary b-tree, opened and freed for every queue row). */
+static const char msg_next_seq_sqlite[] =
+    "SELECT next_seq FROM devices WHERE id = $1 AND revoked_at IS NULL";
+static const char msg_bump_seq_sqlite[] =
+    "UPDATE devices SET next_seq = next_seq + 1 WHERE id = $1";
 static const char msg_queue_insert[] =
     "INSERT INTO device_queue (device_id, seq, message_id, event, envelope_type, ciphertext, "
     "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -301,13 +307,16 @@ static enum store_err targets_for(struct store *s, const char *user_id, const ch
 static enum store_err queue_take_seq(struct store *s, const char *device_id, int64_t *seq) {
   struct db_param p = db_text(device_id);
   struct db_rows *r;
-  int rc = s->drv->query(s->db, msg_next_seq, &p, 1, &r);
+  int rc = s->drv->query(s->db, store_sql(s, msg_next_seq_sqlite, msg_next_seq_pg), &p, 1, &r);
   if (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
     *seq = s->drv->get_int(r, 0);
     if (s->drv->next(r) < 0) /* run the statement to its end before the next one */
       rc = DB_ERR;
   }
   s->drv->done(r);
+  if (rc == 1 && s->drv->dialect == DB_SQLITE &&
+      s->drv->exec(s->db, msg_bump_seq_sqlite, &p, 1, NULL) != DB_OK)
+    rc = DB_ERR;
   return rc == 1 ? STORE_OK : rc == 0 ? STORE_BUSY : store_map(rc);
 }
 

@@ -25,16 +25,21 @@ static const char queue_fetch[] =
  * conditional UPDATE reports each message once, however many devices ack it, concurrently
  * or not. PostgreSQL locks the message rows in id order, so two acks never deadlock. */
 #define QUEUE_FIRST_DELIVERIES                                                             \
-  "SELECT m.id FROM device_queue q JOIN messages m ON m.id = q.message_id "                \
+  "FROM device_queue q JOIN messages m ON m.id = q.message_id "                            \
   "WHERE q.device_id = $1 AND q.seq > $5 AND q.seq <= $2 AND q.delivered_at IS NULL "      \
   "AND q.event <> 'deleted' AND m.sender_user_id <> $4 AND m.delivered_at IS NULL"
-static const char queue_deliver_sqlite[] =
-    "UPDATE messages SET delivered_at = $3 WHERE delivered_at IS NULL AND id IN ("
-    QUEUE_FIRST_DELIVERIES ") RETURNING id, conversation_id, sender_user_id";
 static const char queue_deliver_pg[] =
     "UPDATE messages SET delivered_at = $3 WHERE delivered_at IS NULL AND id IN ("
-    QUEUE_FIRST_DELIVERIES " ORDER BY m.id FOR UPDATE OF m) "
+    "SELECT m.id " QUEUE_FIRST_DELIVERIES " ORDER BY m.id FOR UPDATE OF m) "
     "RETURNING id, conversation_id, sender_user_id";
+/* SQLite: the one writer holds the whole database, so it reads the first deliveries and then
+ * marks them one by one. UPDATE ... RETURNING would buffer its rows in a temporary b-tree,
+ * opened and freed on every ack (a tenth of the writer's time, with the same in
+ * messages.c's queue_take_seq). */
+static const char queue_first_sqlite[] =
+    "SELECT m.id, m.conversation_id, m.sender_user_id " QUEUE_FIRST_DELIVERIES;
+static const char queue_delivered_sqlite[] =
+    "UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL";
 static const char queue_mark[] =
     "UPDATE device_queue SET delivered_at = $3, ciphertext = NULL "
     "WHERE device_id = $1 AND seq > $4 AND seq <= $2 AND delivered_at IS NULL";
@@ -126,7 +131,7 @@ static enum store_err queue_deliver(struct store *s, const char *device_id, int6
                          DB_INT(acked)};
   struct db_rows *r;
   size_t cap = 0;
-  const char *sql = store_sql(s, queue_deliver_sqlite, queue_deliver_pg);
+  const char *sql = store_sql(s, queue_first_sqlite, queue_deliver_pg);
   int rc = s->drv->query(s->db, sql, p, 5, &r);
   while (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
     *out = store_xgrow(*out, &cap, *n, sizeof **out);
@@ -139,6 +144,10 @@ static enum store_err queue_deliver(struct store *s, const char *device_id, int6
     rc = DB_OK;
   }
   s->drv->done(r);
+  for (size_t i = 0; rc == DB_OK && s->drv->dialect == DB_SQLITE && i < *n; i++) {
+    struct db_param u[] = {db_text((*out)[i].message_id), DB_INT(now)};
+    rc = s->drv->exec(s->db, queue_delivered_sqlite, u, 2, NULL);
+  }
   if (*n > 1)
     qsort(*out, *n, sizeof **out, delivered_cmp);
   return store_map(rc);
