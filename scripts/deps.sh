@@ -9,7 +9,7 @@ APT_PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # C libraries (server, core, cli)
-  libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
   libssl-dev libcurl4-openssl-dev libqrencode-dev libhiredis-dev libcmocka-dev
   # services and tools the tests and benchmarks run
   postgresql sqlite3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2

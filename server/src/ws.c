@@ -116,8 +116,8 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
 	memcpy(f->buf + LWS_PRE, text, len);
 	/* Nothing waiting: straight to the socket. lws keeps what the socket does not take (at
 	 * most this frame) and asks for writeable itself; frames after it queue below. Asking
-	 * for writeable for every frame cost two epoll_ctl calls each (libuv's uv_poll_start
-	 * removes the descriptor and adds it again), a sixth of the loop thread under load. */
+	 * for writeable for every frame cost two epoll_ctl calls each (events on, then off) and
+	 * a further turn of the loop before the write. */
 	if (!c->head && !c->ping_due && !lws_partial_buffered(c->wsi)) {
 		int n = lws_write(c->wsi, f->buf + LWS_PRE, len, LWS_WRITE_TEXT);
 
@@ -247,10 +247,11 @@ static int ws_write_ping(struct ws_conn *c)
 
 /* Writes the close frame (close_code, close_text) and has lws drop the connection: returns
  * -1 for the writeable callback to return. The frame is written here rather than left to lws
- * (lws_close_reason, then -1), because Debian's lws 4.1 is built with _DEBUG, and on libuv
- * its close path then runs a second "repeat test" close that shuts the socket before the
- * close frame goes out: the client would see 1006. The server closes the TCP connection
- * first, as RFC 6455 7.1.1 has it. */
+ * (lws_close_reason, then -1, which sends it on a later writeable turn): on an event-library
+ * loop that path lost the frame in lws 4.1 (on libuv, Debian's _DEBUG build runs a second
+ * "repeat test" close that shuts the socket first), and the client saw 1006. Written here, it
+ * goes out whatever loop lws runs on. The server closes the TCP connection first, as RFC 6455
+ * 7.1.1 has it. */
 static int ws_write_close(struct ws_conn *c)
 {
 	unsigned char buf[LWS_PRE + 2 + WS_CLOSE_TEXT_MAX];
