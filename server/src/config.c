@@ -137,8 +137,9 @@ static const struct config_row config_table[] = {
 	 "unset: ../lib beside sottod"},
 	{"WORKERS", CT_INT, 1, 64, "4", F(workers), NULL,
 	 "worker threads for blocking work (store, Argon2, files)"},
-	{"WORK_QUEUE_MAX", CT_INT, 16, 1000000, "4096", F(queue_max), NULL,
-	 "jobs waiting for a worker before requests get 503"},
+	{"WORK_QUEUE_MAX", CT_INT, 16, 1000000, "65536", F(queue_max), NULL,
+	 "jobs waiting for a worker before requests get 503 (the default lets every allowed "
+	 "connection authenticate and fetch its queue at once)"},
 	{"BODY_LIMIT", CT_INT, 1024, 67108864, "65536", F(body_limit), NULL,
 	 "default request body limit, bytes (routes may set their own)"},
 	{"WS_MAX_FRAME", CT_INT, 1024, 67108864, "262144", F(ws_max_frame), NULL,
