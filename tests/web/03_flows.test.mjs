@@ -135,7 +135,8 @@ async function mailLink(to, pathPart, notIn = []) {
   const dir = path.join(server.dataDir, 'outbox');
   return until(`a mail to ${to} with ${pathPart}`, () => {
     let files = [];
-    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse(); } catch { return null; }
+    // .tmp-*.eml: a mail sottod is still writing (it renames it when done).
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml') && !f.startsWith('.')).sort().reverse(); } catch { return null; }
     for (const f of files) {
       const raw = readFileSync(path.join(dir, f), 'latin1');
       const split = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');

@@ -116,11 +116,13 @@ export async function login(srv, u, extra = {}) {
   });
 }
 
-// The mails in DATA_DIR/outbox (decoded text bodies, oldest first).
+// The mails in DATA_DIR/outbox (decoded text bodies, oldest first). sottod writes each mail
+// as .tmp-<name>.eml and renames it: those are mails being written, not yet sent.
 export function outbox(srv) {
   const dir = path.join(srv.dataDir, 'outbox');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => parseMail(readFileSync(path.join(dir, f), 'utf8')));
+  return readdirSync(dir).filter((f) => f.endsWith('.eml') && !f.startsWith('.')).sort()
+    .map((f) => parseMail(readFileSync(path.join(dir, f), 'utf8')));
 }
 
 export function parseMail(text) {
