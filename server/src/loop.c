@@ -6,12 +6,13 @@
  * libuv's uv_poll_start removes a descriptor from epoll and adds it back on every change of
  * events (each writeable request), which took /healthz from 106,000 to 70,000 requests/s;
  * libev modifies it in place (90,000), and keeps its watchers inside lws's connection instead
- * of a separate allocation each. Its lws plugin's timer needs the heartbeat below. The
- * protocol list is the HTTP
- * handler (protocols[0], which also gets the cross-thread wake-ups) and the WebSocket
- * protocol, which is the vhost default so browsers sending no subprotocol reach it, then an
- * all-zero terminator (lws 4.1 has no LWS_PROTOCOL_LIST_TERM). Signals are taken by a
- * sigwait() thread rather than a handler, so nothing async-signal-unsafe ever runs. */
+ * of a separate allocation each. Its lws plugin's timer needs the heartbeat below.
+ *
+ * The protocol list is the HTTP handler (protocols[0], which also gets the cross-thread
+ * wake-ups) and the WebSocket protocol, which is the vhost default so browsers sending no
+ * subprotocol reach it, then an all-zero terminator (lws 4.1 has no LWS_PROTOCOL_LIST_TERM).
+ * Signals are taken by a sigwait() thread rather than a handler, so nothing
+ * async-signal-unsafe ever runs. */
 #include "loop.h"
 
 #include <pthread.h>
