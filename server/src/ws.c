@@ -37,13 +37,11 @@ struct ws_conn {
 	struct server *srv;
 	char *rx;              /* message being reassembled */
 	size_t rx_len;
-	bool rx_binary, closing;
+	bool closing;
 	bool flush_close;      /* close with close_code once the queue is written */
 	bool ping_due;         /* keep-alive: a ping goes out at the next writeable */
 	size_t rx_discard;     /* bytes of a refused message read and dropped so far, +1 */
-	int discard_code;      /* and the close it ends in */
-	const char *discard_text; /* static */
-	int close_code;         /* 0: close without a close frame */
+	int close_code;         /* 0: close without a close frame; set by ws_discard too */
 	const char *close_text; /* static */
 	struct ws_frame *head, *tail;
 	size_t queued;
@@ -180,15 +178,17 @@ static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 }
 
 /* Starts dropping the message being received: it is read to its end, then the socket is
- * closed with code (ws_on_receive). */
+ * closed with code (ws_on_receive), unless a close is under way already. */
 static void ws_discard(struct ws_conn *c, int code, const char *text)
 {
 	free(c->rx);
 	c->rx = NULL;
 	c->rx_len = 0;
 	c->rx_discard = 1;
-	c->discard_code = code;
-	c->discard_text = text;
+	if (!c->closing && !c->flush_close) {
+		c->close_code = code;
+		c->close_text = text;
+	}
 }
 
 static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
@@ -211,7 +211,7 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
 			return -1; /* cut off without a close frame */
 		/* Later messages are dropped too (ws_on_message: flush_close). */
 		if (lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi))
-			ws_close(c, c->discard_code, c->discard_text);
+			ws_close(c, c->close_code, c->close_text);
 		return 0;
 	}
 	nb = realloc(c->rx, c->rx_len + len + 1);
