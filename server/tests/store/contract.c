@@ -224,6 +224,16 @@ static void assert_bio(const char *user_id, const char *want) {
   store_user_free(&u);
 }
 
+/* One nesting level that updates user_id's profile, then commits it (keep) or rolls it back. */
+static void level_update(const char *user_id, const struct store_profile *p, bool keep) {
+  assert_int_equal(store_begin(fx.s), STORE_OK);
+  assert_int_equal(store_user_update_profile(fx.s, user_id, p, NOW), STORE_OK);
+  if (keep)
+    assert_int_equal(store_commit(fx.s), STORE_OK);
+  else
+    store_rollback(fx.s);
+}
+
 /* An inner level is a savepoint: its rollback undoes its own work only, and the outer
  * transaction still commits what it did before and after. */
 static void test_nested_rollback(void **state) {
@@ -241,9 +251,7 @@ static void test_nested_rollback(void **state) {
   assert_bio(a.user_id, "outer");
   /* The outermost rollback still undoes everything, inner commits included. */
   assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &inner, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
+  level_update(a.user_id, &inner, true);
   store_rollback(fx.s);
   assert_bio(a.user_id, "outer");
 }
@@ -262,35 +270,25 @@ static void test_batch_nesting(void **state) {
   store_uuid_v4(nobody);
   assert_int_equal(store_begin_batch(fx.s), STORE_OK);
   assert_int_equal(store_begin_batch(fx.s), STORE_ERROR); /* only as the outermost level */
-  assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 1: succeeds */
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p1, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
+  level_update(a.user_id, &p1, true);                    /* request 1: succeeds */
   assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 2: refused, no write */
   assert_int_equal(store_user_update_profile(fx.s, nobody, &p2, NOW), STORE_NOT_FOUND);
   store_rollback(fx.s);
-  assert_int_equal(store_begin(fx.s), STORE_OK);          /* request 3: succeeds */
-  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p2, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
+  level_update(b.user_id, &p2, true);                     /* request 3: succeeds */
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_bio(a.user_id, "first");
   assert_bio(b.user_id, "second");
 
   /* A request that wrote and then failed, beside one that succeeded. */
   assert_int_equal(store_begin_batch(fx.s), STORE_OK);
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
-  store_rollback(fx.s);
+  level_update(b.user_id, &p1, true);
+  level_update(a.user_id, &p2, false);
   assert_int_equal(store_commit(fx.s), fx.pg ? STORE_OK : STORE_ERROR);
   assert_bio(a.user_id, "first"); /* undone either way */
   assert_bio(b.user_id, fx.pg ? "first" : "second"); /* SQLite: the batch is undone */
   /* The connection is usable again, in ordinary (savepoint) nesting. */
   assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p2, NOW), STORE_OK);
-  store_rollback(fx.s);
+  level_update(a.user_id, &p2, false);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_bio(a.user_id, "first");
 }
@@ -352,27 +350,19 @@ static void test_savepoint_isolation(void **state) {
   snprintf(email, sizeof email, "%s@example.com", name);
   assert_int_equal(store_begin(fx.s), STORE_OK);
   /* request 1: succeeds */
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p1, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
+  level_update(a.user_id, &p1, true);
   /* request 2: a duplicate identity key, refused by the database (nested register) */
   struct store_new_user fresh = {email, name, "h", NULL};
   struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
   assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
                    STORE_CONFLICT_KEY);
   /* request 3: succeeds after the failure, in the same transaction */
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p2, NOW), STORE_OK);
-  assert_int_equal(store_commit(fx.s), STORE_OK);
+  level_update(b.user_id, &p2, true);
   /* request 4: works, then rolls back by itself */
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
-  store_rollback(fx.s);
+  level_update(b.user_id, &p1, false);
   /* savepoints nest too */
   assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_begin(fx.s), STORE_OK);
-  assert_int_equal(store_user_update_profile(fx.s, b.user_id, &p1, NOW), STORE_OK);
-  store_rollback(fx.s);
+  level_update(b.user_id, &p1, false);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_int_equal(store_commit(fx.s), STORE_OK);
   assert_bio(a.user_id, "first");
