@@ -12,6 +12,12 @@
  * The parent forks --procs children, each with its slice of the accounts file (written by
  * provision.mjs: "<index> <userId> <deviceId> <token> <conversationId|->"), and adds up what
  * they report through a pipe. Every run is bounded in time (--duration, --hold, --ramp-timeout).
+ *
+ * Each child runs lws on a libev (epoll) loop of its own, like sottod (server/src/loop.c), and
+ * caps its descriptor limit at what it uses. On lws's own poll() loop, with its descriptor
+ * lookup falling back to a scan above the limit, this generator spent 70% of its time in
+ * poll() and took 83% of a core to drive 2,000 connections at 3,500 messages/s: the
+ * instrument competed with the server it measured for the machine's two cores.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <sodium.h>
 
@@ -92,7 +99,9 @@ static struct stats st;
 static bool measuring, sending, stopping;
 static uint32_t run_tag;
 static size_t next_connect, pending_connects;
-static lws_sorted_usec_list_t tick_sul;
+static struct ev_loop *evl;
+static ev_timer tick_timer;
+static lws_sorted_usec_list_t heartbeat_sul;
 static uint64_t last_tick_us;
 static double per_sender_rate, burst;
 
@@ -568,7 +577,7 @@ static void connect_one(struct conn *c, int child)
 static int ctl_fd = -1;
 static bool go;
 
-static void tick_cb(lws_sorted_usec_list_t *sul)
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	uint64_t now = now_us();
 	double dt = (double)(now - last_tick_us) / 1e6;
@@ -594,16 +603,39 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 			want_write(c);
 		}
 	}
-	lws_sul_schedule(ctx, 0, sul, tick_cb, sending ? 1000 : 5000);
+	(void)revents;
+	w->repeat = sending ? 0.001 : 0.005;
+	ev_timer_again(loop, w);
 }
 
+/* lws 4.1's libev plugin cannot move its armed timer earlier (server/src/loop.c): this lws
+ * timer keeps it at most 100 ms ahead, so lws's own timeouts fire at most that late. */
+static void heartbeat_cb(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(ctx, 0, sul, heartbeat_cb, 100000);
+}
+
+/* Turns the loop until done() or the time is up; the tick wakes it at least every 5 ms. */
 static void service_until(bool (*done)(void), double secs)
 {
 	uint64_t end = now_us() + (uint64_t)(secs * 1e6);
 
 	while (now_us() < end && !(done && done()))
-		if (lws_service(ctx, 0) < 0)
-			break;
+		ev_run(evl, EVRUN_ONCE);
+}
+
+/* lws maps a descriptor to its connection through a table only while the process cannot
+ * open more descriptors than fd_limit_per_thread; above that it scans on every event. */
+static unsigned fd_limit(size_t n)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)n + 64;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > want) {
+		rl.rlim_cur = want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return (unsigned)want;
 }
 
 static bool all_settled(void)
@@ -679,8 +711,15 @@ static int child_main(int child, size_t offset, size_t count, int out_fd, int in
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.fd_limit_per_thread = (unsigned)nconns + 64;
+	info.fd_limit_per_thread = fd_limit(nconns);
 	info.timeout_secs = 30;
+	evl = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+	if (!evl) {
+		fprintf(stderr, "loadgen: cannot create the event loop (libev, epoll)\n");
+		return 2;
+	}
+	info.foreign_loops = (void *[]){evl};
+	info.options |= LWS_SERVER_OPTION_LIBEV;
 	ctx = lws_create_context(&info);
 	if (!ctx) {
 		fprintf(stderr, "loadgen: lws_create_context failed\n");
@@ -688,7 +727,9 @@ static int child_main(int child, size_t offset, size_t count, int out_fd, int in
 	}
 	(void)child;
 	last_tick_us = now_us();
-	lws_sul_schedule(ctx, 0, &tick_sul, tick_cb, 1000);
+	lws_sul_schedule(ctx, 0, &heartbeat_sul, heartbeat_cb, 100000);
+	ev_timer_init(&tick_timer, tick_cb, 0.001, 0.001);
+	ev_timer_start(evl, &tick_timer);
 
 	/* Ramp: every connection open and ready (queue drained), or the time is up. */
 	service_until(all_settled, opt.ramp_timeout);
@@ -722,7 +763,10 @@ static int child_main(int child, size_t offset, size_t count, int out_fd, int in
 	if (opt.first_error[0])
 		fprintf(stderr, "loadgen[%d]: %" PRIu64 " errors, first: %s\n", child, st.errors,
 			opt.first_error);
+	ev_timer_stop(evl, &tick_timer);
+	lws_sul_cancel(&heartbeat_sul);
 	lws_context_destroy(ctx);
+	ev_loop_destroy(evl);
 	return 0;
 }
 
