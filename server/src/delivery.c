@@ -177,7 +177,7 @@ void delivery_on_room(struct rtconn *s)
 #define ACK_BLOCK_LOOKBACK 64
 
 struct ack_job {
-	struct rt_batch_item bi; /* in rt->ack_batch (first member) */
+	struct rt_batch_item bi; /* in rt->batch (first member) */
 	struct wsp_req r;
 	int64_t seq, now;
 	enum store_err rc;
@@ -237,8 +237,8 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
 	}
 }
 
-/* Group commit (rt_batch_add, messaging.c): the acks of many devices run in one transaction,
- * each in its own savepoint; answers and receipts only after the COMMIT. */
+/* Group commit with the sends (batch.c): each ack in its own savepoint; answers and receipts
+ * only after the COMMIT. */
 static void ack_batch_run(struct store *st, struct rt_batch_item *it)
 {
 	ack_work(st, (struct ack_job *)(void *)it);
@@ -288,5 +288,5 @@ void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 	wsp_req_init(&j->r, s, req_id);
 	j->seq = json_integer_value(seq);
 	j->now = rt_now_ms();
-	rt_batch_add(s->rt, &s->rt->ack_batch, ack_batch_run, ack_done, &j->bi);
+	rt_batch_add(s->rt, &j->bi, ack_batch_run, ack_done);
 }

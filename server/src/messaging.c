@@ -5,13 +5,11 @@
  * fan-out frames reuse the request's own base64 ciphertext: nothing is encoded twice. A send
  * that makes its two users contacts (the store says so) starts their presence at once.
  *
- * Sends are group-committed (rt_batch_add, below): the loop collects them while the previous
- * batch is at the pool, and one job runs up to RT_BATCH_MAX of them in one transaction, each
- * in a savepoint (store_message_send nests), so a refused send (device-list mismatch,
- * forbidden, conflict) is undone alone and answered with its own error. Nothing is answered
- * or fanned out before the COMMIT; if the COMMIT fails, every send of the batch gets
- * `unavailable` (retryable; nothing of it was stored). delivery.c batches queue:ack the same
- * way. */
+ * Sends are group-committed with queue acknowledgements (batch.c): each runs in its own
+ * savepoint (store_message_send nests), so a refused send (device-list mismatch, forbidden,
+ * conflict) is undone alone and answered with its own error. Nothing is answered or fanned
+ * out before the COMMIT; if the COMMIT fails, every send of the batch gets `unavailable`
+ * (retryable; nothing of it was stored). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +24,7 @@
 #define MSG_B64_MAX (((STORE_ENVELOPE_MAX + 2) / 3) * 4)
 
 struct msg_op {
-	struct rt_batch_item bi;       /* sends: in rt->send_batch (first member) */
+	struct rt_batch_item bi;       /* sends: in rt->batch (first member) */
 	struct realtime *rt;
 	enum msg_kind kind;
 	char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
@@ -371,106 +369,6 @@ out:
 	msg_op_free(op);
 }
 
-/* --- group commit ------------------------------------------------------------------------ */
-
-struct rt_batch_job {
-	struct realtime *rt;
-	struct rt_batch *b;
-	rt_batch_run_fn run;        /* b->run, copied: the worker reads nothing of b */
-	struct rt_batch_item *head; /* the batch's requests, detached from the pending list */
-	size_t n;                   /* how many */
-	enum store_err commit;
-	size_t wal_pages;           /* the log's size after the commit (store_wal_pages) */
-};
-
-static void rt_batch_work(void *ctx, void *arg)
-{
-	struct rt_batch_job *j = arg;
-
-	j->commit = store_begin_batch(ctx);
-	if (j->commit != STORE_OK)
-		return;
-	for (struct rt_batch_item *it = j->head; it; it = it->next)
-		j->run(ctx, it);
-	j->commit = store_commit(ctx); /* on failure store_commit has rolled back */
-	if (j->commit != STORE_OK)
-		log_warn("batch.commit", "result=%s", store_strerror(j->commit));
-	j->wal_pages = store_wal_pages(ctx);
-}
-
-static void rt_batch_complete(struct rt_batch *b, struct rt_batch_item *head,
-			      enum store_err commit)
-{
-	while (head) {
-		struct rt_batch_item *next = head->next;
-
-		head->next = NULL;
-		b->done(head, commit);
-		head = next;
-	}
-}
-
-static void rt_batch_flush(struct realtime *rt, struct rt_batch *b);
-
-static void rt_batch_job_done(void *arg)
-{
-	struct rt_batch_job *j = arg;
-	struct realtime *rt = j->rt;
-	struct rt_batch *b = j->b;
-
-	b->inflight--;
-	if (j->commit == STORE_OK)
-		rt_committed(rt, j->wal_pages);
-	rt_batch_complete(b, j->head, j->commit);
-	free(j);
-	rt_batch_flush(rt, b); /* what arrived meanwhile */
-}
-
-static void rt_batch_flush(struct realtime *rt, struct rt_batch *b)
-{
-	while (b->head && b->inflight < RT_BATCH_JOBS) {
-		struct rt_batch_job *j = calloc(1, sizeof(*j));
-		struct rt_batch_item *last = b->head;
-		size_t n = 1;
-
-		if (!j)
-			abort();
-		while (n < RT_BATCH_MAX && last->next)
-			last = last->next, n++;
-		j->rt = rt;
-		j->b = b;
-		j->run = b->run;
-		j->head = b->head;
-		j->n = n;
-		b->head = last->next;
-		if (!b->head)
-			b->tail = NULL;
-		last->next = NULL;
-		b->pending -= n;
-		b->inflight++;
-		if (rt_submit_write(rt, rt_batch_work, rt_batch_job_done, j)) {
-			b->inflight--;
-			rt_batch_complete(b, j->head, STORE_BUSY);
-			free(j);
-		}
-	}
-}
-
-void rt_batch_add(struct realtime *rt, struct rt_batch *b, rt_batch_run_fn run,
-		  rt_batch_done_fn done, struct rt_batch_item *it)
-{
-	b->run = run;
-	b->done = done;
-	it->next = NULL;
-	if (b->tail)
-		b->tail->next = it;
-	else
-		b->head = it;
-	b->tail = it;
-	b->pending++;
-	rt_batch_flush(rt, b);
-}
-
 static void msg_batch_run(struct store *st, struct rt_batch_item *it)
 {
 	msg_work(st, (struct msg_op *)(void *)it);
@@ -495,7 +393,7 @@ void msg_op_submit_http(struct msg_op *op, struct http_req *req)
 	op->now = rt_now_ms();
 	if (op->kind == MSG_SEND) {
 		/* Answered from msg_done after the batch (a client gone meanwhile is fine). */
-		rt_batch_add(op->rt, &op->rt->send_batch, msg_batch_run, msg_batch_done, &op->bi);
+		rt_batch_add(op->rt, &op->bi, msg_batch_run, msg_batch_done);
 		return;
 	}
 	if (http_submit(req, msg_work, msg_done, op))
@@ -508,7 +406,7 @@ static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *re
 	op->now = rt_now_ms();
 	wsp_req_init(&op->r, s, req_id);
 	if (op->kind == MSG_SEND) {
-		rt_batch_add(s->rt, &s->rt->send_batch, msg_batch_run, msg_batch_done, &op->bi);
+		rt_batch_add(s->rt, &op->bi, msg_batch_run, msg_batch_done);
 		return;
 	}
 	if (rt_submit(s->rt, msg_work, msg_done, op)) {

@@ -96,28 +96,28 @@ struct rtconn {
 		want_room : 1, reauthing : 1, online : 1, timed : 1, pinged : 1;
 };
 
-/* Group commit (messaging.c): requests of one kind (message:send, queue:ack) collected on the
- * loop thread and run by ONE pool job in ONE store transaction, each request in its own
- * savepoint (a failing request is undone alone), and completed only after the COMMIT.
- * Requests embed a struct rt_batch_item; the pending ones form a list. */
-struct rt_batch_item {
-	struct rt_batch_item *next;
-};
+/* Group commit (batch.c): message sends and queue acks collected on the loop thread and run
+ * by ONE pool job in ONE store transaction, each request in its own savepoint (a failing
+ * request is undone alone), and completed only after the COMMIT. Requests embed a struct
+ * rt_batch_item; the pending ones form a list. */
+struct rt_batch_item;
 /* Worker, inside the batch's transaction: runs one request (its store call nests, so it is a
  * savepoint) and keeps the request's own result. */
 typedef void (*rt_batch_run_fn)(struct store *st, struct rt_batch_item *it);
 /* Loop thread, after the batch: commit is STORE_OK when the COMMIT succeeded, otherwise
  * every request of the batch must fail (retryable). Owns the item. */
 typedef void (*rt_batch_done_fn)(struct rt_batch_item *it, enum store_err commit);
-struct rt_batch {
+struct rt_batch_item {
+	struct rt_batch_item *next;
 	rt_batch_run_fn run;
 	rt_batch_done_fn done;
+};
+struct rt_batch {
 	struct rt_batch_item *head, *tail;   /* pending, in arrival order */
-	size_t pending;
 	unsigned inflight;                   /* batch jobs at the pool (at most RT_BATCH_JOBS) */
 };
 #define RT_BATCH_MAX 256  /* requests per transaction */
-#define RT_BATCH_JOBS 1   /* batch jobs of one kind at once (one writer; no lock-order cycles) */
+#define RT_BATCH_JOBS 1   /* batch jobs at once (one writer; no lock-order cycles) */
 
 /* The real-time state of this node (srv->rt). */
 struct realtime {
@@ -144,8 +144,7 @@ struct realtime {
 	/* Counts the kicks that end a device's tokens (4401) or the device (4403) here: an
 	 * authenticate whose store read started before one re-reads before it succeeds (conn.c). */
 	uint64_t ended_epoch;
-	struct rt_batch send_batch;          /* message:send, WebSocket and REST (messaging.c) */
-	struct rt_batch ack_batch;           /* queue:ack (delivery.c) */
+	struct rt_batch batch;               /* message:send (WebSocket and REST) and queue:ack */
 	bool stopping;
 };
 
@@ -161,7 +160,7 @@ void rt_register(struct realtime *rt, struct rtconn *s);
 void rt_unregister(struct realtime *rt, struct rtconn *s);
 /* Submits pool work for a session or a route; -1 when the pool refuses it. */
 int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
-/* The same on the writer (server.h): the group-committed batches of messaging.c. */
+/* The same on the writer (server.h): the group-committed batches of batch.c. */
 int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
 /* The writer committed a batch, leaving wal_pages in SQLite's log (store_wal_pages): past a
  * threshold a general worker checkpoints the store. */
@@ -233,12 +232,14 @@ struct store_delivered;
 void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
 		       const bool *skip);
 
+/* --- batch.c ------------------------------------------------------------------------- */
+/* Queues it in rt->batch, to be run by run and completed by done, and starts a batch job
+ * when none is at the pool. Never fails: if the pool refuses the job, each of its requests is
+ * completed with STORE_BUSY. */
+void rt_batch_add(struct realtime *rt, struct rt_batch_item *it, rt_batch_run_fn run,
+		  rt_batch_done_fn done);
+
 /* --- messaging.c --------------------------------------------------------------------- */
-/* Queues it in b (run and done set b's callbacks on first use) and starts a batch job when
- * none of b's is at the pool. Never fails: if the pool refuses the job, each of its requests
- * is completed with STORE_BUSY. */
-void rt_batch_add(struct realtime *rt, struct rt_batch *b, rt_batch_run_fn run,
-		  rt_batch_done_fn done, struct rt_batch_item *it);
 void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id);
 void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id);
 

@@ -291,6 +291,51 @@ describe('group commit', () => {
     await Promise.all([a1.close(), b1.close()]);
   });
 
+  // Sends and acks share the batch: a refused request of either kind is undone alone.
+  test('sends and queue:acks in one batch: each answered, a refused one undone alone', async () => {
+    const a = await userWithDevices(srv, 1);
+    const b = await userWithDevices(srv, 1);
+    const c = await userWithDevices(srv, 1);
+    const conv = await conversation(srv, a, b);
+    const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
+    await Promise.all([a1.event('queue:drained'), b1.event('queue:drained')]);
+    const sent = [];
+    for (const tag of ['x1', 'x2']) {
+      const r = await a1.request('message:send', { conversationId: conv, clientMessageId: uuid(), envelopes: envelopes([b.deviceId], tag) });
+      assert.equal(r.event, 'ack', JSON.stringify(r));
+      sent.push(r.data.id);
+    }
+    const queued = [(await b1.event('message:new')).data, (await b1.event('message:new')).data];
+    assert.deepEqual(queued.map((m) => m.seq), [1, 2]);
+    const send = (to, tag) => b1.request('message:send', { conversationId: conv, clientMessageId: uuid(), envelopes: envelopes(to, tag) });
+    const [s1, k1, sBad, kBad, s2, k2] = await Promise.all([
+      send([a.deviceId], 'y1'),
+      b1.request('queue:ack', { seq: 1 }),
+      send([a.deviceId, c.deviceId], 'bad'),
+      b1.request('queue:ack', { seq: 99 }),
+      send([a.deviceId], 'y2'),
+      b1.request('queue:ack', { seq: 2 }),
+    ]);
+    for (const r of [s1, s2]) assert.equal(r.event, 'ack', JSON.stringify(r));
+    assert.equal(sBad.event, 'error');
+    assert.equal(sBad.data.code, 'device_list_mismatch');
+    assert.deepEqual(sBad.data.details, { missing: [], extra: [c.deviceId] });
+    assert.deepEqual([k1.event, k1.data], ['ack', { seq: 1 }]);
+    assert.equal(kBad.event, 'error');
+    assert.equal(kBad.data.code, 'validation_failed');
+    assert.deepEqual([k2.event, k2.data], ['ack', { seq: 2 }]);
+    // a: the two committed sends at seqs 1 and 2 (the refused one took none), and one
+    // receipt for each of its own messages.
+    const got = [(await a1.event('message:new')).data, (await a1.event('message:new')).data];
+    assert.deepEqual(got.map((m) => m.seq), [1, 2]);
+    assert.deepEqual(new Set(got.map((m) => m.id)), new Set([s1.data.id, s2.data.id]));
+    await a1.none(isNew, 200);
+    const receipts = new Set();
+    for (let i = 0; i < 2; i += 1) receipts.add((await a1.event('message:delivered')).data.messageId);
+    assert.deepEqual(receipts, new Set(sent));
+    await Promise.all([a1.close(), b1.close()]);
+  });
+
   test('the same clientMessageId twice in one batch (WebSocket and REST) stores one message', async () => {
     const a = await userWithDevices(srv, 1);
     const b = await userWithDevices(srv, 1);
