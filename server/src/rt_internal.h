@@ -132,6 +132,7 @@ struct realtime {
 	ratelimit_rule claim_rule;           /* ... by this rule (RATE_LIMIT_KEY_CLAIM) */
 	lws_sorted_usec_list_t purge;
 	bool checkpointing;                  /* a checkpoint job is at the pool */
+	bool restart_wanted;                 /* the writer should checkpoint before its next batch */
 	size_t checkpoint_at;                /* the log's size when the last one was asked for */
 	lws_sorted_usec_list_t typing_tick;
 	struct conn_wheel *wheel;            /* per-connection deadlines (conn.c), while any */
@@ -165,6 +166,9 @@ int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, v
 /* The writer committed a batch, leaving wal_pages in SQLite's log (store_wal_pages): past a
  * threshold a general worker checkpoints the store. */
 void rt_committed(struct realtime *rt, size_t wal_pages);
+/* True once after a background checkpoint finished: the next batch job checkpoints on the
+ * writer first, so that its transaction restarts SQLite's log. */
+bool rt_take_restart(struct realtime *rt);
 /* Users a and b became contacts (contacts true) or stopped being contacts (false), after the
  * store committed it: every node drops the pair's typing indicators (through the bus), and
  * each side that is online is shown to the other as coming online or going offline
