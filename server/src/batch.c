@@ -1,8 +1,8 @@
 /* Group commit of the real-time writes. The loop thread collects message sends (messaging.c)
  * and queue acknowledgements (delivery.c) in one pending list while a batch is at the pool;
  * one writer job then runs up to RT_BATCH_MAX of them, in arrival order, in ONE store
- * transaction, each in its own savepoint (their store calls nest), so a refused request is
- * undone alone and keeps its own error. Nothing is answered or fanned out before the COMMIT;
+ * transaction, each in its own nesting level (store_begin_batch: a savepoint on PostgreSQL, a
+ * mark on SQLite), so a refused request is undone alone and keeps its own error. Nothing is answered or fanned out before the COMMIT;
  * if the COMMIT fails, every request of the batch completes as not stored (retryable).
  *
  * Sends and acks share the batch: what arrives together costs one COMMIT instead of two, and

@@ -237,8 +237,8 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
 	}
 }
 
-/* Group commit with the sends (batch.c): each ack in its own savepoint; answers and receipts
- * only after the COMMIT. */
+/* Group commit with the sends (batch.c): each ack in its own nesting level; answers and
+ * receipts only after the COMMIT. */
 static void ack_batch_run(struct store *st, struct rt_batch_item *it)
 {
 	ack_work(st, (struct ack_job *)(void *)it);

@@ -6,7 +6,7 @@
  * that makes its two users contacts (the store says so) starts their presence at once.
  *
  * Sends are group-committed with queue acknowledgements (batch.c): each runs in its own
- * savepoint (store_message_send nests), so a refused send (device-list mismatch, forbidden,
+ * nesting level (store_message_send nests), so a refused send (device-list mismatch, forbidden,
  * conflict) is undone alone and answered with its own error. Nothing is answered or fanned
  * out before the COMMIT; if the COMMIT fails, every send of the batch gets `unavailable`
  * (retryable; nothing of it was stored). */

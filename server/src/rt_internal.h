@@ -97,12 +97,12 @@ struct rtconn {
 };
 
 /* Group commit (batch.c): message sends and queue acks collected on the loop thread and run
- * by ONE pool job in ONE store transaction, each request in its own savepoint (a failing
+ * by ONE pool job in ONE store transaction, each request in its own nesting level (a failing
  * request is undone alone), and completed only after the COMMIT. Requests embed a struct
  * rt_batch_item; the pending ones form a list. */
 struct rt_batch_item;
-/* Worker, inside the batch's transaction: runs one request (its store call nests, so it is a
- * savepoint) and keeps the request's own result. */
+/* Worker, inside the batch's transaction: runs one request (its store call nests: a savepoint
+ * on PostgreSQL, a mark on SQLite) and keeps the request's own result. */
 typedef void (*rt_batch_run_fn)(struct store *st, struct rt_batch_item *it);
 /* Loop thread, after the batch: commit is STORE_OK when the COMMIT succeeded, otherwise
  * every request of the batch must fail (retryable). Owns the item. */
