@@ -247,16 +247,23 @@ describe('conversations', () => {
 });
 
 // Group commit: the sends (and queue:acks) that arrive while a batch is at the pool run in one
-// transaction, each in its own savepoint. A burst of frames on one socket lands in one batch
-// (the first goes alone, the rest wait for it); every request gets its own answer.
+// transaction, each in its own nesting level. A burst of frames on one socket lands in one
+// batch (the first goes alone, the rest wait for it); every request gets its own answer.
 describe('group commit', () => {
-  test('a batch where some sends fail (device-list mismatch): the others commit, each answered', async () => {
+  // a and b (one device each) in their conversation, both connected with their queues
+  // drained; c is a third user, whose device makes a device list wrong.
+  async function pairOnline() {
     const a = await userWithDevices(srv, 1);
     const b = await userWithDevices(srv, 1);
     const c = await userWithDevices(srv, 1);
     const conv = await conversation(srv, a, b);
     const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
-    await b1.event('queue:drained');
+    await Promise.all([a1.event('queue:drained'), b1.event('queue:drained')]);
+    return { a, b, c, conv, a1, b1 };
+  }
+
+  test('a batch where some sends fail (device-list mismatch): the others commit, each answered', async () => {
+    const { a, b, c, conv, a1, b1 } = await pairOnline();
     const bad = new Set([2, 5, 9]);
     const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => a1.request('message:send', {
       conversationId: conv, clientMessageId: uuid(),
@@ -293,12 +300,7 @@ describe('group commit', () => {
 
   // Sends and acks share the batch: a refused request of either kind is undone alone.
   test('sends and queue:acks in one batch: each answered, a refused one undone alone', async () => {
-    const a = await userWithDevices(srv, 1);
-    const b = await userWithDevices(srv, 1);
-    const c = await userWithDevices(srv, 1);
-    const conv = await conversation(srv, a, b);
-    const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
-    await Promise.all([a1.event('queue:drained'), b1.event('queue:drained')]);
+    const { a, b, c, conv, a1, b1 } = await pairOnline();
     const sent = [];
     for (const tag of ['x1', 'x2']) {
       const r = await a1.request('message:send', { conversationId: conv, clientMessageId: uuid(), envelopes: envelopes([b.deviceId], tag) });
@@ -337,11 +339,7 @@ describe('group commit', () => {
   });
 
   test('the same clientMessageId twice in one batch (WebSocket and REST) stores one message', async () => {
-    const a = await userWithDevices(srv, 1);
-    const b = await userWithDevices(srv, 1);
-    const conv = await conversation(srv, a, b);
-    const [a1, b1] = await Promise.all([wsConnect(srv, a.token), wsConnect(srv, b.token)]);
-    await b1.event('queue:drained');
+    const { a, b, conv, a1, b1 } = await pairOnline();
     const dup = uuid(), dup2 = uuid();
     const body = (cid, tag) => ({ conversationId: conv, clientMessageId: cid, envelopes: envelopes([b.deviceId], tag) });
     const [w0, w1, w2, w3, r4, w5] = await Promise.all([
