@@ -595,6 +595,51 @@ int ls_message_status(ls_store *s, const char *server_id, int status)
     return run(st);
 }
 
+int ls_message_read_upto(ls_store *s, const char *conv_id, const char *upto)
+{
+    /* Server ids are UUIDv7 in one spelling, so text order is the server's message order. */
+    sqlite3_stmt *st = prep(s, "UPDATE messages SET status = MAX(status, 3) WHERE"
+                               " conversation_id = ? AND outgoing = 1 AND server_id <= ?");
+
+    if (st == NULL || bind_texts(st, 2, (const char *const[]){conv_id, upto}) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
+int ls_unsettled_each(ls_store *s, ls_unsettled_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = prep(s, "SELECT conversation_id, MIN(server_id) FROM messages"
+                               " WHERE outgoing = 1 AND server_id IS NOT NULL AND status < 3"
+                               " AND deleted_at IS NULL"
+                               " GROUP BY conversation_id ORDER BY MAX(seq) DESC LIMIT ?");
+    char (*rows)[2][40] = NULL;
+    size_t n = 0;
+    int rc = -1, step;
+
+    if (st == NULL || sqlite3_bind_int(st, 1, LS_UNSETTLED_MAX) != SQLITE_OK ||
+        (rows = calloc(LS_UNSETTLED_MAX, sizeof *rows)) == NULL)
+        goto done;
+    /* Collected first: fn changes the rows this walks. */
+    while (n < LS_UNSETTLED_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        str_copy(rows[n][0], 40, (const char *)sqlite3_column_text(st, 0));
+        str_copy(rows[n++][1], 40, (const char *)sqlite3_column_text(st, 1));
+    }
+    if (n < LS_UNSETTLED_MAX && step != SQLITE_DONE)
+        goto done;
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fn(ctx, rows[i][0], rows[i][1]) != 0 ? 1 : 0;
+    rc = rc == 1 ? 0 : rc;
+done:
+    sqlite3_finalize(st);
+    free(rows);
+    return rc;
+}
+
 int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *ctx)
 {
     sqlite3_stmt *st = prep(s, "SELECT " MSG_COLS " FROM messages WHERE peer_id = ? ORDER BY"

@@ -99,6 +99,15 @@ int ls_checkpoint(ls_store *s);
 /* Raises the status of a message by server id (never lowers it). */
 int ls_message_status(ls_store *s, const char *server_id, int status);
 void ls_message_clear(ls_message *m);
+/* Raises every outgoing message of the conversation up to server id upto, inclusive, to
+ * read: a read receipt is a cursor over the reader's conversation. */
+int ls_message_read_upto(ls_store *s, const char *conv_id, const char *upto);
+/* Conversations whose accepted, not deleted outgoing messages are not all read yet, the most recently
+ * active first, at most LS_UNSETTLED_MAX: fn gets the conversation id and the oldest such
+ * message's server id, and returns non-zero to stop. */
+#define LS_UNSETTLED_MAX 32
+typedef int (*ls_unsettled_fn)(void *ctx, const char *conv_id, const char *oldest_server_id);
+int ls_unsettled_each(ls_store *s, ls_unsettled_fn fn, void *ctx);
 /* Calls fn for each message with the peer, oldest first; fn returns non-zero to stop. */
 typedef int (*ls_message_fn)(void *ctx, const ls_message *m);
 int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *ctx);

@@ -13,6 +13,7 @@
 #include "keys_maint.h"
 #include "net_ws.h"
 #include "outbox.h"
+#include "receipts.h"
 #include "term.h"
 #include "trust.h"
 #include "util.h"
@@ -238,11 +239,19 @@ static void on_message_deleted(rx *x, json_t *d)
     send_ack(x, seq);
 }
 
+/* message:delivered marks one message; message:read is the reader's cursor and covers every
+ * earlier message too. A read by one of our own devices (our cursor over the peer's
+ * messages) says nothing about what we sent. */
 static void on_receipt(rx *x, json_t *d, int status)
 {
     const char *id = json_string_value(json_object_get(d, "messageId"));
+    const char *conv = json_string_value(json_object_get(d, "conversationId"));
+    const char *user = json_string_value(json_object_get(d, "userId"));
 
-    if (id == NULL || ls_message_status(x->c->st, id, status) != 0)
+    if (id == NULL || conv == NULL || user == NULL || !strcmp(user, x->c->pr.user_id))
+        return;
+    if (status == LS_MSG_READ ? ls_message_read_upto(x->c->st, conv, id) != 0
+                              : ls_message_status(x->c->st, id, status) != 0)
         return;
     if (x->mode == RX_CHAT && !x->c->o->json)
         printf("  (%s %s)\n", status == LS_MSG_READ ? "seen:" : "delivered:", id);
@@ -305,6 +314,7 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
         on_message_deleted(x, d);
     } else if (!strcmp(ev, "queue:drained")) {
         x->drained = 1;
+        (void)receipts_catch_up(x->c); /* what was acknowledged or read while we were away */
     } else if (!strcmp(ev, "message:delivered")) {
         on_receipt(x, d, LS_MSG_DELIVERED);
     } else if (!strcmp(ev, "message:read")) {

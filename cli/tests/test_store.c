@@ -168,6 +168,57 @@ static void test_contacts_conversations(void **state)
     ls_close(st);
 }
 
+static int collect_unsettled(void *ctx, const char *conv, const char *oldest)
+{
+    char *out = ctx;
+
+    snprintf(out + strlen(out), 256 - strlen(out), "%s<%s;", conv, oldest);
+    return 0;
+}
+
+/* Statuses only rise; a read cursor covers its conversation's earlier outgoing messages and
+ * nothing later, nothing incoming, nothing in another conversation. */
+static void test_status_cursor(void **state)
+{
+    static const struct { const char *id, *server, *conv; int out; } rows[] = {
+        {"l1", "01a20000-0000-7000-8000-000000000001", "c1", 1},
+        {"l2", "01a20000-0000-7000-8000-000000000002", "c1", 0},
+        {"l3", "01a20000-0000-7000-8000-000000000003", "c1", 1},
+        {"l4", "01a20000-0000-7000-8000-000000000004", "c1", 1},
+        {"l5", "01a20000-0000-7000-8000-000000000000", "c2", 1}, /* before the cursor */
+        {"l6", "", "c1", 1}, /* not accepted by the server yet */
+    };
+    char dir[512], seen[256] = "";
+    ls_store *st = NULL;
+    ls_message m;
+
+    snprintf(dir, sizeof dir, "%s/r", (char *)*state);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ls_message r = {.outgoing = rows[i].out, .sender_device = "d", .peer_id = "p",
+                        .status = rows[i].out ? (rows[i].server[0] ? LS_MSG_SENT : LS_MSG_PENDING)
+                                              : LS_MSG_RECEIVED};
+        snprintf(r.id, sizeof r.id, "%s", rows[i].id);
+        snprintf(r.server_id, sizeof r.server_id, "%s", rows[i].server);
+        snprintf(r.conversation_id, sizeof r.conversation_id, "%s", rows[i].conv);
+        assert_int_equal(ls_message_put(st, &r), 0);
+    }
+    assert_int_equal(ls_message_status(st, rows[3].server, LS_MSG_DELIVERED), 0);
+    assert_int_equal(ls_message_read_upto(st, "c1", rows[2].server), 0);
+    assert_int_equal(ls_message_status(st, rows[2].server, LS_MSG_DELIVERED), 0); /* no lowering */
+    static const int want[] = {LS_MSG_READ, LS_MSG_RECEIVED, LS_MSG_READ, LS_MSG_DELIVERED,
+                               LS_MSG_SENT, LS_MSG_PENDING};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_int_equal(ls_message_get(st, rows[i].id, &m), 0);
+        assert_int_equal(m.status, want[i]);
+        ls_message_clear(&m);
+    }
+    assert_int_equal(ls_unsettled_each(st, collect_unsettled, seen), 0);
+    assert_string_equal(seen, "c2<01a20000-0000-7000-8000-000000000000;"
+                              "c1<01a20000-0000-7000-8000-000000000004;");
+    ls_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +227,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sealed_and_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contacts_conversations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_cursor, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
