@@ -1,7 +1,8 @@
 // Interop: a browser user (the web client in Chromium, libsotto as WebAssembly) and a CLI user
 // (the real `sotto`, libsotto in C) chat with each other through one real sottod. Messages in
-// both directions, delivered and seen marks both ways, the CLI's sync/history decrypting what
-// the browser sent, and finally no plaintext marker on the server's disk or in the CLI profile.
+// both directions, delivered and seen marks both ways (also those sent while the tab was
+// closed), the CLI's sync/history decrypting what the browser sent, and finally no plaintext
+// marker on the server's disk or in the CLI profile.
 //   SOTTO_CLI the sotto binary (ctest passes it; default ../../build/bin/sotto)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
   launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, uniq,
-  startServer,
+  startServer, watch,
 } from './lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -175,6 +176,27 @@ describe('a browser user and a CLI user chat with each other', () => {
     const out = hist.find((m) => m.text === text('live from the terminal'));
     assert.equal(out.status, 'read', 'the CLI stored the seen mark');
     assert.ok(hist.some((m) => m.text === text('live from the browser') && !m.outgoing));
+  });
+
+  test('receipts sent while the browser was closed show when it comes back', async () => {
+    await send(web.page, text('sent, then the tab closed'));
+    await waitStatus(web.page, text('sent, then the tab closed'), 'sent');
+    await web.page.close();
+    // The CLI's chat fetches it from its queue (acked: delivered) and shows it (read): both
+    // receipts go to a browser that is not there.
+    const chat = startChat(W.username);
+    try {
+      await chat.until('the queued message', (c) => c.events().some((e) => e.text === text('sent, then the tab closed')));
+      chat.line('/quit');
+      assert.equal(await chat.exited, 0, chat.stderr);
+    } finally {
+      if (chat.code === undefined) chat.child.kill('SIGKILL');
+    }
+    web.page = watch(await web.context.newPage());
+    await web.page.goto('/');
+    await openChatWith(web.page, C.displayName);
+    await waitStatus(web.page, text('sent, then the tab closed'), 'read');
+    await waitStatus(web.page, text('live from the browser'), 'read');
   });
 
   test('no plaintext marker on the server disk or unencrypted in the CLI profile', async () => {

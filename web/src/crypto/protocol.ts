@@ -64,6 +64,9 @@ export interface Requests {
   /** Replaces a pending message's local id by the server's once sent. */
   confirmSent: [{ localId: string; id: string; ts: number }, LocalMessage | null];
   setStatus: [{ conversationId: string; upTo?: string; ids?: string[]; status: MessageStatus; mineOnly: boolean }, string[]];
+  /** Conversations whose sent messages are not all read yet, most recently active first (at
+   *  most `max`), each with the oldest such message's id. */
+  unsettled: [{ me: string; max: number }, { conversationId: string; oldest: string }[]];
   listMessages: [{ conversationId: string }, LocalMessage[]];
   lastMessages: [void, Record<string, LocalMessage>];
   unreadCounts: [{ me: string }, Record<string, number>];

@@ -330,6 +330,22 @@ const ops: Handlers = {
     return changed;
   },
 
+  async unsettled({ me, max }) {
+    const rows = (await request(theDb().transaction('messages').objectStore('messages').getAll())) as MessageRow[];
+    const open = new Map<string, { oldest: string; last: number }>();
+    for (const r of rows) {
+      if (r.senderId !== me || isLocalId(r.id) || (r.status !== 'sent' && r.status !== 'delivered')) continue;
+      const o = open.get(r.conversationId);
+      if (!o) open.set(r.conversationId, { oldest: r.id, last: r.ts });
+      else {
+        if (r.id < o.oldest) o.oldest = r.id;
+        o.last = Math.max(o.last, r.ts);
+      }
+    }
+    return [...open].sort((a, b) => b[1].last - a[1].last).slice(0, max)
+      .map(([conversationId, o]) => ({ conversationId, oldest: o.oldest }));
+  },
+
   async listMessages({ conversationId }) {
     const range = IDBKeyRange.bound([conversationId, -Infinity], [conversationId, Infinity]);
     const rows = (await request(theDb().transaction('messages').objectStore('messages').index('conv').getAll(range))) as MessageRow[];

@@ -28,6 +28,9 @@ export class HeldError extends Error {
 
 const ONE_TIME_KEYS_AT_START = 100;
 const KEYS_TTL_MS = 30_000;
+/** Status catch-up after a drain: conversations asked about, and pages of 100 per conversation. */
+const STATUS_CATCH_UP_CONVERSATIONS = 32;
+const STATUS_CATCH_UP_PAGES = 5;
 
 /** Leader-only operations that followers reach over the channel. */
 interface RemoteOps {
@@ -741,7 +744,7 @@ export class Engine {
         break;
       case 'queue:drained':
         useSession.getState().set({ drained: true });
-        void this.inbound.then(() => this.keyUpkeep());
+        void this.inbound.then(() => this.keyUpkeep()).then(() => this.statusCatchUp());
         break;
     }
   }
@@ -777,6 +780,34 @@ export class Engine {
   }
 
   /* ------------------------------------------------------------------ keys kept healthy */
+
+  /**
+   * message:delivered and message:read reach only the devices online at the time; the REST
+   * history carries every message's current status. After each drain, the recent history of
+   * the conversations whose sent messages are not all read yet raises their local statuses.
+   */
+  private async statusCatchUp(): Promise<void> {
+    const me = useSession.getState().me?.id;
+    if (!me) return;
+    try {
+      const open = await this.crypto.call('unsettled', { me, max: STATUS_CATCH_UP_CONVERSATIONS });
+      for (const { conversationId, oldest } of open) {
+        let before: string | undefined;
+        for (let page = 0; page < STATUS_CATCH_UP_PAGES; page += 1) {
+          const { messages, hasMore } = await this.api.messages(conversationId, before);
+          const mine = messages.filter((m) => m.senderId === me);
+          const delivered = mine.filter((m) => m.status === 'delivered').map((m) => m.id);
+          const readUpTo = mine.filter((m) => m.status === 'read').map((m) => m.id).sort().pop();
+          if (delivered.length) await this.statusChange(conversationId, { ids: delivered }, 'delivered');
+          if (readUpTo) await this.statusChange(conversationId, { upTo: readUpTo }, 'read');
+          before = messages.at(-1)?.id; // newest first: the page's oldest
+          if (!hasMore || !before || before <= oldest) break;
+        }
+      }
+    } catch (e) {
+      console.warn('sotto: could not bring message statuses up to date; will retry on the next connection', e);
+    }
+  }
 
   private async keyUpkeep(): Promise<void> {
     try {
