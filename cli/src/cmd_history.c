@@ -30,7 +30,6 @@ static const char *status_name(int s)
 static int one(void *ctx, const ls_message *m)
 {
     hist *h = ctx;
-    char when[32];
 
     if (h->o->search != NULL && (m->body == NULL || strcasestr(m->body, h->o->search) == NULL))
         return 0;
@@ -48,16 +47,23 @@ static int one(void *ctx, const ls_message *m)
         json_array_append_new(h->out, j);
         return 0;
     }
+    history_print_line(m, h->peer_name);
+    return 0;
+}
+
+void history_print_line(const ls_message *m, const char *peer_name)
+{
+    char when[32];
+
     term_time(m->sent_at_ms, when, sizeof when);
     if (m->deleted_at_ms != 0)
-        printf("[%s] %s: (deleted)\n", when, m->outgoing ? "you" : h->peer_name);
+        printf("[%s] %s: (deleted)\n", when, m->outgoing ? "you" : peer_name);
     else if (m->body == NULL)
-        printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, h->peer_name);
+        printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, peer_name);
     else
-        printf("[%s] %s: %s%s%s%s\n", when, m->outgoing ? "you" : h->peer_name, m->body,
+        printf("[%s] %s: %s%s%s%s\n", when, m->outgoing ? "you" : peer_name, m->body,
                m->edited_at_ms != 0 ? "  (edited)" : "", m->outgoing ? "  " : "",
                m->outgoing ? status_name(m->status) : "");
-    return 0;
 }
 
 int cmd_history(const cli_opts *o)

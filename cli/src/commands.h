@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "args.h"
+#include "localstore.h"
 
 int cmd_register(const cli_opts *o);
 int cmd_login(const cli_opts *o);
@@ -22,6 +23,9 @@ int cmd_watch(const cli_opts *o);
 int cmd_chat(const cli_opts *o);
 int cmd_history(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
+
+/* One stored message as `history` prints it (chat shows the recent ones the same way). */
+void history_print_line(const ls_message *m, const char *peer_name);
 
 /* Prints a JSON value on stdout (one line) and returns 0. */
 int print_json(json_t *v);

@@ -640,15 +640,12 @@ done:
     return rc;
 }
 
-int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *ctx)
+/* Runs a bound message query, calling fn per row until it returns non-zero. Finalizes it. */
+static int each_message(ls_store *s, sqlite3_stmt *st, ls_message_fn fn, void *ctx)
 {
-    sqlite3_stmt *st = prep(s, "SELECT " MSG_COLS " FROM messages WHERE peer_id = ? ORDER BY"
-                               " sent_at, seq");
     ls_message m;
     int rc = -1, step;
 
-    if (st == NULL || bind_texts(st, 1, &peer_id) != 0)
-        goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (message_row(s, st, &m) != 0)
             goto done;
@@ -661,6 +658,38 @@ int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *c
 done:
     sqlite3_finalize(st);
     return rc;
+}
+
+int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = prep(s, "SELECT " MSG_COLS " FROM messages WHERE peer_id = ? ORDER BY"
+                               " sent_at, seq");
+
+    if (st == NULL || bind_texts(st, 1, &peer_id) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return each_message(s, st, fn, ctx);
+}
+
+int ls_messages_recent(ls_store *s, const char *peer_id, int n, ls_message_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = prep(s, "SELECT " MSG_COLS " FROM (SELECT * FROM messages WHERE"
+                               " peer_id = ? ORDER BY sent_at DESC, seq DESC LIMIT ?)"
+                               " ORDER BY sent_at, seq");
+
+    if (st == NULL || bind_texts(st, 1, &peer_id) != 0 || sqlite3_bind_int(st, 2, n) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return each_message(s, st, fn, ctx);
+}
+
+int ls_last_incoming(ls_store *s, const char *peer_id, char server_id[40])
+{
+    return one_text(s, "SELECT server_id FROM messages WHERE peer_id = ? AND outgoing = 0"
+                       " AND server_id IS NOT NULL ORDER BY server_id DESC LIMIT 1",
+                    peer_id, server_id, 40);
 }
 
 /* ------------------------------------------------------------------ outbox */

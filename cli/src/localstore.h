@@ -111,6 +111,10 @@ int ls_unsettled_each(ls_store *s, ls_unsettled_fn fn, void *ctx);
 /* Calls fn for each message with the peer, oldest first; fn returns non-zero to stop. */
 typedef int (*ls_message_fn)(void *ctx, const ls_message *m);
 int ls_messages_each(ls_store *s, const char *peer_id, ls_message_fn fn, void *ctx);
+/* The same for the last n messages only (still oldest first). */
+int ls_messages_recent(ls_store *s, const char *peer_id, int n, ls_message_fn fn, void *ctx);
+/* The server id of the newest message received from the peer; 1 when there is none. */
+int ls_last_incoming(ls_store *s, const char *peer_id, char server_id[40]);
 
 /* Outbox: the envelopes (JSON array text) of a message encrypted but not yet accepted. */
 int ls_outbox_put(ls_store *s, const char *client_id, const char *conv_id, const char *json);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "keys_maint.h"
 #include "net_ws.h"
 #include "outbox.h"
@@ -261,6 +262,16 @@ static void on_receipt(rx *x, json_t *d, int status)
     fflush(stdout);
 }
 
+/* Chat, once connected: the peer's newest stored message (and so every earlier one) is read,
+ * since the chat has shown the recent ones (chat_setup). */
+static void chat_mark_read(rx *x)
+{
+    char id[40];
+
+    if (ls_last_incoming(x->c->st, x->peer_id, id) == 0)
+        ws_send(x->ws, "message:read", json_pack("{s:s}", "messageId", id), 0, NULL);
+}
+
 static void on_authenticated(rx *x)
 {
     json_t *mine = NULL;
@@ -315,6 +326,8 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
     } else if (!strcmp(ev, "queue:drained")) {
         x->drained = 1;
         (void)receipts_catch_up(x->c); /* what was acknowledged or read while we were away */
+        if (x->mode == RX_CHAT && !x->c->o->json)
+            chat_mark_read(x);
     } else if (!strcmp(ev, "message:delivered")) {
         on_receipt(x, d, LS_MSG_DELIVERED);
     } else if (!strcmp(ev, "message:read")) {
@@ -440,6 +453,16 @@ static int on_tick(void *ctx)
     return x->stop;
 }
 
+/* A chat on a terminal opens on the last CHAT_CONTEXT messages (chat_mark_read then marks
+ * them read). */
+#define CHAT_CONTEXT 10
+
+static int chat_context_line(void *ctx, const ls_message *m)
+{
+    history_print_line(m, ((rx *)ctx)->peer_name);
+    return 0;
+}
+
 static int chat_setup(rx *x, const char *username)
 {
     json_t *user = NULL;
@@ -454,6 +477,10 @@ static int chat_setup(rx *x, const char *username)
         return rc;
     /* On a terminal we read key by key (and echo ourselves), so typing:start goes out with
      * the first key; a pipe delivers what it has, which works the same. */
+    if (!x->c->o->json && ls_messages_recent(x->c->st, x->peer_id, CHAT_CONTEXT,
+                                             chat_context_line, x) != 0)
+        return EXIT_LOCAL;
+    fflush(stdout);
     fprintf(stderr, "chat with %s: type a line and press Enter; /verify, /quit\n", username);
     return 0;
 }

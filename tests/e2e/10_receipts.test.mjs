@@ -1,33 +1,46 @@
 // E2E 10: receipts that happen while the sender is away. `send` leaves no socket open, so
 // message:delivered and message:read reach nobody; the sender's next session asks the REST
 // history for the statuses of what it sent (cli/src/receipts.c). A read receipt is a cursor:
-// it covers every earlier message, and nothing after it.
+// it covers every earlier message, and nothing after it. A chat on a terminal opens on the
+// recent messages and so reads them.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { addDevice, assertNoPlaintext, cliPath, history, marker, send, sync, user, world } from './lib/e2e.mjs';
 
-// The recipient reads live: an interactive chat marks what it shows as read.
-async function readLive(w, profile, peer, expectText) {
-  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, '--json'],
+// An interactive chat (`--json` or as a person sees it), ended with /quit.
+function openChat(w, profile, peer, json = true) {
+  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
     { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  const c = { out: '', err: '' };
+  child.stdout.on('data', (d) => { c.out += d; });
+  child.stderr.on('data', (d) => { c.err += d; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  return {
-    async shown() {
-      const end = Date.now() + 10000;
-      while (!out.includes(expectText)) {
-        if (Date.now() > end) throw new Error(`chat never showed the message\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async quit() {
-      child.stdin.end('/quit\n');
-      assert.equal(await exited, 0, err);
-    },
+  c.waitOut = async (text) => {
+    const end = Date.now() + 10000;
+    while (!c.out.includes(text)) {
+      if (Date.now() > end) throw new Error(`chat never showed ${text}\n${c.out}\n${c.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
+  c.quit = async () => {
+    child.stdin.end('/quit\n');
+    assert.equal(await exited, 0, c.err);
+  };
+  return c;
+}
+
+// Syncs dev until the texts have the wanted statuses (a receipt may still be on its way
+// into the server's next commit), then asserts them.
+async function expectStatuses(w, dev, peer, texts, want) {
+  let got;
+  for (let i = 0; i < 20; i += 1) {
+    await sync(w, dev);
+    got = await statuses(w, dev, peer, texts);
+    if (JSON.stringify(got) === JSON.stringify(want)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(got, want, `on ${dev}`);
 }
 
 const statuses = async (w, dev, peer, texts) => {
@@ -57,27 +70,28 @@ describe('receipts missed while away', () => {
 
     // b reads the fourth message live: its read cursor covers the three before it too.
     const fourth = marker(w, 'r4');
-    const chat = await readLive(w, b.devices[0], a, fourth);
+    const chat = openChat(w, b.devices[0], a);
     await send(w, a, b, fourth);
-    await chat.shown();
+    await chat.waitOut(fourth);
     await chat.quit();
     const fifth = marker(w, 'r5'); // sent after the read, never fetched by b
     await send(w, a, b, fifth);
 
-    // The chat has quit, but its read may still be on its way into the server's next commit.
     const all = [...first, fourth, fifth];
-    for (const dev of a.devices) {
-      let got;
-      for (let i = 0; i < 20; i += 1) {
-        await sync(w, dev);
-        got = await statuses(w, dev, b, all);
-        if (got[3] === 'read') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(got, ['read', 'read', 'read', 'read', 'sent'], `on ${dev}`);
-    }
+    for (const dev of a.devices) await expectStatuses(w, dev, b, all, ['read', 'read', 'read', 'read', 'sent']);
     // b's own history is not touched by its cursor.
     assert.ok((await history(w, b.devices[0], a)).every((m) => m.status === 'received'));
+  });
+
+  test('a chat opens on the recent messages and marks them read', async () => {
+    const texts = [marker(w, 'c1'), marker(w, 'c2')];
+    for (const m of texts) await send(w, a, b, m);
+    await sync(w, b.devices[0]); // stored and printed by sync, which reads nothing
+    await expectStatuses(w, a.devices[0], b, texts, ['delivered', 'delivered']);
+    const chat = openChat(w, b.devices[0], a, false);
+    for (const m of texts) await chat.waitOut(`${a.name}: ${m}`);
+    await expectStatuses(w, a.devices[0], b, texts, ['read', 'read']);
+    await chat.quit();
   });
 
   test('no plaintext marker on the server or unencrypted in the profiles', () => assertNoPlaintext(w));
