@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "sotto.h"
+
 #include "util.h"
 
 #define SALT_BYTES crypto_pwhash_SALTBYTES
@@ -83,10 +85,16 @@ static int write_new(const char *path, const uint8_t *v, size_t len)
 
 static int derive(uint8_t key[32], const char *pass, const uint8_t salt[SALT_BYTES])
 {
-    /* Interactive limits: a CLI start must stay well under a second. */
-    return crypto_pwhash(key, 32, pass, strlen(pass), salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                         crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
+    /* libsotto's defaults, the same as the web client's lock: libsodium's interactive limits
+     * (a CLI start must stay well under a second). */
+    return sotto_passphrase_key(key, pass, strlen(pass), salt, SOTTO_PASSPHRASE_OPSLIMIT,
+                                SOTTO_PASSPHRASE_MEMLIMIT_KIB) == 0 ? 0 : -1;
 }
+/* Profiles made when this called crypto_pwhash with the interactive limits must still open. */
+_Static_assert(SOTTO_PASSPHRASE_OPSLIMIT == crypto_pwhash_OPSLIMIT_INTERACTIVE &&
+                   SOTTO_PASSPHRASE_MEMLIMIT_KIB * 1024ull == crypto_pwhash_MEMLIMIT_INTERACTIVE &&
+                   SOTTO_PASSPHRASE_SALTBYTES == SALT_BYTES,
+               "the passphrase key changed: old CLI profiles would not open");
 
 /* The profile key from key file or passphrase; creates one when create is set. */
 static int load_key(const char *dir, int create, uint8_t key[32])

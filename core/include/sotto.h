@@ -195,6 +195,28 @@ SOTTO_EXPORT int sotto_seal_open(uint8_t *out, const uint8_t *in, size_t len,
                                  const uint8_t *slot, size_t slot_len,
                                  const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
 
+/* A sealing key from a passphrase, for state at rest behind something a person types:
+ * Argon2id (v1.3, one lane) through libsodium's crypto_pwhash, 32 bytes. The cost goes into
+ * the caller's stored record beside the salt, so it can be raised later; outside
+ * [SOTTO_PASSPHRASE_OPSLIMIT_MIN, _MAX] passes or [SOTTO_PASSPHRASE_MEMLIMIT_KIB_MIN, _MAX] KiB
+ * (a tampered record asking for 16 GiB, say) the call refuses with SOTTO_E_INVALID. The
+ * defaults are libsodium's "interactive" limits, the ones the CLI's passphrase uses. */
+#define SOTTO_PASSPHRASE_SALTBYTES 16u
+#define SOTTO_PASSPHRASE_OPSLIMIT 2u
+#define SOTTO_PASSPHRASE_MEMLIMIT_KIB 65536u
+#define SOTTO_PASSPHRASE_OPSLIMIT_MIN 1u
+#define SOTTO_PASSPHRASE_OPSLIMIT_MAX 16u
+#define SOTTO_PASSPHRASE_MEMLIMIT_KIB_MIN 8192u
+#define SOTTO_PASSPHRASE_MEMLIMIT_KIB_MAX 1048576u
+SOTTO_EXPORT size_t sotto_passphrase_saltbytes(void);
+SOTTO_EXPORT uint32_t sotto_passphrase_opslimit(void);
+SOTTO_EXPORT uint32_t sotto_passphrase_memlimit_kib(void);
+/* SOTTO_E_NOMEM when the memory cannot be had. */
+SOTTO_EXPORT int sotto_passphrase_key(uint8_t key[SOTTO_SEAL_KEYBYTES], const char *passphrase,
+                                      size_t passphrase_len,
+                                      const uint8_t salt[SOTTO_PASSPHRASE_SALTBYTES],
+                                      uint32_t opslimit, uint32_t memlimit_kib) SOTTO_WUR;
+
 /* ---------------------------------------------------------------- payload */
 
 enum sotto_content_type {

@@ -3,7 +3,8 @@
  * XChaCha20-Poly1305(key, nonce, ad = "Sotto-v1-seal" || slot, state). The slot names
  * where the blob lives ("account", or the peer's user and device ids), so a stored blob
  * cannot be moved into another slot (for instance to roll one peer's ratchet back with
- * another's) without failing to open.
+ * another's) without failing to open. sotto_passphrase_key makes such a key from a passphrase
+ * (Argon2id), for state behind something a person types.
  */
 #include <string.h>
 
@@ -55,5 +56,29 @@ int sotto_seal_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *
                                                    len - 1 - NONCE_BYTES, ad, sizeof ad, in + 1,
                                                    key) != 0)
         return SOTTO_E_AUTH;
+    return 0;
+}
+
+size_t sotto_passphrase_saltbytes(void) { return SOTTO_PASSPHRASE_SALTBYTES; }
+uint32_t sotto_passphrase_opslimit(void) { return SOTTO_PASSPHRASE_OPSLIMIT; }
+uint32_t sotto_passphrase_memlimit_kib(void) { return SOTTO_PASSPHRASE_MEMLIMIT_KIB; }
+
+int sotto_passphrase_key(uint8_t key[SOTTO_SEAL_KEYBYTES], const char *passphrase,
+                         size_t passphrase_len, const uint8_t salt[SOTTO_PASSPHRASE_SALTBYTES],
+                         uint32_t opslimit, uint32_t memlimit_kib)
+{
+    if ((passphrase == NULL && passphrase_len) || opslimit < SOTTO_PASSPHRASE_OPSLIMIT_MIN ||
+        opslimit > SOTTO_PASSPHRASE_OPSLIMIT_MAX ||
+        memlimit_kib < SOTTO_PASSPHRASE_MEMLIMIT_KIB_MIN ||
+        memlimit_kib > SOTTO_PASSPHRASE_MEMLIMIT_KIB_MAX ||
+        passphrase_len > crypto_pwhash_PASSWD_MAX)
+        return SOTTO_E_INVALID;
+    /* crypto_pwhash fails only for bounds checked above, or when it cannot allocate. */
+    if (crypto_pwhash(key, SOTTO_SEAL_KEYBYTES, passphrase != NULL ? passphrase : "",
+                      passphrase_len, salt, opslimit, (size_t)memlimit_kib * 1024u,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        sodium_memzero(key, SOTTO_SEAL_KEYBYTES);
+        return SOTTO_E_NOMEM;
+    }
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * test_kat.c: known-answer tests for every primitive the protocol rests on:
  * HKDF-SHA256 (RFC 5869 A.1-A.3, through libsotto's own HKDF), X25519 (RFC 7748 6.1),
- * Ed25519 (RFC 8032 7.1, tests 1-3) and XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha A.3.1).
+ * Ed25519 (RFC 8032 7.1, tests 1-3) and XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha A.3.1);
+ * and the passphrase key (Argon2id) against the reference implementation.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -136,6 +137,43 @@ static void xchacha20poly1305_draft(void **state)
     assert_memory_equal(back, pt_s, sizeof pt_s - 1);
 }
 
+/* sotto_passphrase_key against Argon2id from the reference implementation (libargon2,
+ * argon2id_hash_raw with one lane and a 32-byte output), computed once outside this test:
+ * RFC 9106's vectors use a secret and associated data, which crypto_pwhash has no room for. */
+static void passphrase_argon2id(void **state)
+{
+    static const struct {
+        uint32_t ops, mem_kib;
+        const char *pass, *salt, *key;
+    } v[] = {
+        {2, 65536, "correct horse battery staple", "000102030405060708090a0b0c0d0e0f",
+         "c05ce4c4dd7e0e45ee6011cc59d068ade47df1b01fc0cf9cd4678bdf68a5b7b0"},
+        {1, 8192, "c\xc3\xa2u m\xe1\xba\xadt kh\xe1\xba\xa9u", "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+         "59071de426d04e144c70fbabc021202fe51e45fd4053be5ada5736fc7075bf34"},
+        {3, 16384, "", "000102030405060708090a0b0c0d0e0f",
+         "f3f1ab0f545795121025ed24a89948fe53b0a38ad86c2d80c49ada0a77f33e0d"},
+    };
+    uint8_t salt[16], key[32], expect[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        unhex(salt, sizeof salt, v[i].salt);
+        unhex(expect, sizeof expect, v[i].key);
+        assert_int_equal(sotto_passphrase_key(key, v[i].pass, strlen(v[i].pass), salt, v[i].ops,
+                                              v[i].mem_kib), 0);
+        assert_memory_equal(key, expect, 32);
+    }
+    /* The defaults are the first vector's cost. */
+    assert_int_equal(sotto_passphrase_opslimit(), 2);
+    assert_int_equal(sotto_passphrase_memlimit_kib(), 65536);
+    assert_int_equal(sotto_passphrase_saltbytes(), 16);
+    /* A cost outside the bounds (a tampered record) is refused before any work. */
+    assert_int_equal(sotto_passphrase_key(key, "x", 1, salt, 0, 65536), SOTTO_E_INVALID);
+    assert_int_equal(sotto_passphrase_key(key, "x", 1, salt, 17, 65536), SOTTO_E_INVALID);
+    assert_int_equal(sotto_passphrase_key(key, "x", 1, salt, 2, 8191), SOTTO_E_INVALID);
+    assert_int_equal(sotto_passphrase_key(key, "x", 1, salt, 2, 1048577), SOTTO_E_INVALID);
+    assert_int_equal(sotto_passphrase_key(key, NULL, 1, salt, 2, 65536), SOTTO_E_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +181,7 @@ int main(void)
         cmocka_unit_test(x25519_rfc7748),
         cmocka_unit_test(ed25519_rfc8032),
         cmocka_unit_test(xchacha20poly1305_draft),
+        cmocka_unit_test(passphrase_argon2id),
     };
     if (sotto_init() != 0)
         return 1;

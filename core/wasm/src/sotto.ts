@@ -70,6 +70,10 @@ export interface PeerDevice {
 }
 
 const KEY = 32;
+/** sotto_passphrase_key's salt size and default cost (SOTTO_PASSPHRASE_* in sotto.h). */
+export const PASSPHRASE_SALT = 16;
+export const PASSPHRASE_OPS = 2;
+export const PASSPHRASE_MEM_KIB = 65536;
 const SIG = 64;
 const BUNDLE_BYTES = 265;
 const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
@@ -203,6 +207,26 @@ export class Sotto {
     return this.scratch((h) => {
       const k = h.alloc(KEY);
       this.m._sotto_seal_keygen(k);
+      return h.get(k, KEY);
+    });
+  }
+
+  /**
+   * A 32-byte key from a passphrase (Argon2id v1.3, one lane; sotto_passphrase_key): what a
+   * passphrase lock wraps its storage key with. Store `salt`, `ops` and `memKiB` beside what
+   * it protects. A cost outside libsotto's bounds throws; the passphrase copy in the heap is
+   * wiped afterwards.
+   */
+  passphraseKey(passphrase: string, salt: Uint8Array, ops: number = PASSPHRASE_OPS, memKiB: number = PASSPHRASE_MEM_KIB): Uint8Array {
+    if (salt.length !== PASSPHRASE_SALT) throw new SottoError(`the salt must be ${PASSPHRASE_SALT} bytes`, -1);
+    return this.scratch((h) => {
+      const p = new TextEncoder().encode(passphrase);
+      const k = h.alloc(KEY);
+      try {
+        this.check(this.m._sotto_passphrase_key(k, h.put(p), p.length, h.put(salt), ops >>> 0, memKiB >>> 0), 'passphrase key');
+      } finally {
+        p.fill(0);
+      }
       return h.get(k, KEY);
     });
   }

@@ -204,3 +204,21 @@ test('the safety-number QR payload agrees on both sides and tells key sets apart
   assert.equal(s.safetyQrMatches(ours, ours.subarray(0, 96)), false);
   assert.throws(() => s.safetyQr(ALICE.userId, [new Uint8Array(31)], BOB.userId, [kb]), SottoError);
 });
+
+test('the passphrase key is Argon2id: the reference implementation\'s vector, and the bounds', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  // libargon2's argon2id_hash_raw(2, 65536, 1, ...), as in core/tests/test_kat.c.
+  const salt = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const key = s.passphraseKey('correct horse battery staple', salt);
+  assert.equal(Buffer.from(key).toString('hex'), 'c05ce4c4dd7e0e45ee6011cc59d068ade47df1b01fc0cf9cd4678bdf68a5b7b0');
+  const vi = s.passphraseKey('câu mật khẩu', new Uint8Array(16).fill(0x5a), 1, 8192);
+  assert.equal(Buffer.from(vi).toString('hex'), '59071de426d04e144c70fbabc021202fe51e45fd4053be5ada5736fc7075bf34');
+  // The wrapper's defaults are libsotto's.
+  assert.equal(s.m._sotto_passphrase_opslimit(), 2);
+  assert.equal(s.m._sotto_passphrase_memlimit_kib(), 65536);
+  assert.equal(s.m._sotto_passphrase_saltbytes(), 16);
+  // A tampered cost or salt is refused, not run.
+  assert.throws(() => s.passphraseKey('x', salt, 2, 1048577), (e) => e instanceof SottoError && e.code === -1);
+  assert.throws(() => s.passphraseKey('x', salt, 0, 65536), SottoError);
+  assert.throws(() => s.passphraseKey('x', new Uint8Array(15)), SottoError);
+});
