@@ -2,8 +2,8 @@
 // Chromium: edit, delete and reply; reconnecting after a network drop; the safety-number
 // change notice (and, for a verified contact, sending held until accepted); one-time pre-key
 // replenishment; the verify-email and reset-password pages from the mail outbox; MFA set-up
-// and the MFA step at sign-in; revoking a device; signing out with a wipe. The scenarios run
-// in order against one server and build on each other.
+// and the MFA step at sign-in; revoking a device; the passphrase lock; signing out with a wipe.
+// The scenarios run in order against one server and build on each other.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -432,6 +432,57 @@ describe('web client flows', () => {
     await signedIn(page);
     const t = await tokenOf(page);
     assert.equal((await api(t, 'GET', '/api/users/me')).body.mfaEnabled, true);
+  });
+
+  test('a passphrase lock: typed twice, Argon2id on disk, asked for on every start, then removed', async () => {
+    const L = { email: `lena${tag}@example.test`, username: `lena${tag}`, displayName: 'Lena' };
+    const lena = await user();
+    const page = lena.page;
+    await register(page, L);
+    await startChatWith(page, A.username);
+    await send(page, 'written before the lock');
+    await waitStatus(page, 'written before the lock', ['sent', 'delivered', 'read']);
+
+    await openSettings(page);
+    const turnOn = page.getByRole('button', { name: 'Turn on lock' });
+    await page.getByLabel('Passphrase', { exact: true }).fill('a long passphrase');
+    await page.getByLabel('Passphrase again').fill('a long passphrasf');
+    await page.getByText('The two passphrases differ.').waitFor();
+    assert.equal(await turnOn.isDisabled(), true, 'a mistyped passphrase cannot be set');
+    await page.getByLabel('Passphrase again').fill('a long passphrase');
+    await turnOn.click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 20000 });
+    // What IndexedDB now holds for the database key: a wrapped record, Argon2id at libsotto's cost.
+    const rec = await page.evaluate(async () => {
+      const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      const db = await req(indexedDB.open('sotto'));
+      try {
+        const v = await req(db.transaction('keys').objectStore('keys').get('db'));
+        return { isKey: v instanceof CryptoKey, kdf: v.kdf, ops: v.ops, memKiB: v.memKiB, salt: v.salt?.length };
+      } finally {
+        db.close();
+      }
+    });
+    assert.deepEqual(rec, { isKey: false, kdf: 'argon2id', ops: 2, memKiB: 65536, salt: 16 });
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sotto is locked' }).waitFor({ timeout: 15000 });
+    await page.getByLabel('Passphrase').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText('Wrong passphrase.').waitFor({ timeout: 15000 });
+    await page.getByLabel('Passphrase').fill('a long passphrase');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await signedIn(page);
+    await openChatWith(page, A.displayName);
+    await messageItem(page, 'written before the lock').waitFor({ timeout: 15000 });
+
+    await openSettings(page);
+    await page.getByRole('button', { name: 'Turn off lock' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 20000 });
+    await page.reload();
+    await signedIn(page);
+    assert.equal(await page.getByRole('heading', { name: 'Sotto is locked' }).count(), 0);
+    await lena.context.close();
   });
 
   test('signing out with a wipe leaves no local data', async () => {

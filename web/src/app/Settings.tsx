@@ -167,19 +167,40 @@ function Mfa() {
 function Lock() {
   const t = useT();
   const [p, setP] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<string | null>(null);
+  // A typo in a passphrase nobody can recover would lock the history away: type it twice.
+  const mismatch = again.length > 0 && again !== p;
   async function set(passphrase: string | null) {
-    await getEngine().crypto.call('setPassphrase', { passphrase });
-    setP('');
-    setMsg(t('saved'));
+    setBusy(true);
+    setMsg(null);
+    try {
+      await getEngine().crypto.call('setPassphrase', { passphrase });
+      setP('');
+      setAgain('');
+      setMsg(t('saved'));
+    } catch {
+      setMsg(t('lockFailed'));
+    } finally {
+      setBusy(false);
+    }
   }
   return (
     <Section title={t('lock')}>
       <p className="text-sm text-slate-500">{t('lockHint')}</p>
       <Field label={t('passphrase')} type="password" autoComplete="new-password" value={p} onChange={(e) => setP(e.target.value)} />
+      <Field
+        label={t('passphraseAgain')}
+        type="password"
+        autoComplete="new-password"
+        value={again}
+        onChange={(e) => setAgain(e.target.value)}
+        error={mismatch ? t('passphraseMismatch') : null}
+      />
       <div className="flex flex-wrap items-center gap-2">
-        <Button size="sm" disabled={p.length < 8} onClick={() => void set(p)}>{t('setLock')}</Button>
-        <Button size="sm" variant="secondary" onClick={() => void set(null)}>{t('removeLock')}</Button>
+        <Button size="sm" disabled={busy || p.length < 8 || again !== p} onClick={() => void set(p)}>{t('setLock')}</Button>
+        <Button size="sm" variant="secondary" disabled={busy} onClick={() => void set(null)}>{t('removeLock')}</Button>
         {msg && <span role="status" className="text-sm text-slate-500">{msg}</span>}
       </div>
     </Section>

@@ -1,20 +1,29 @@
 /* Encryption at rest for the local database: AES-256-GCM under a non-extractable WebCrypto
- * key kept in IndexedDB, or, with a passphrase lock, a key unwrapped from PBKDF2 each time
- * the app is unlocked (then nothing on disk decrypts the history without the passphrase). */
+ * key kept in IndexedDB, or, with a passphrase lock, a key unwrapped each time the app is
+ * unlocked (then nothing on disk decrypts the history without the passphrase). The
+ * wrapping key comes from Argon2id in libsotto (sotto_passphrase_key, the CLI's KDF too);
+ * records made before that used PBKDF2-SHA-256 and are re-wrapped at their next unlock. */
 
 export interface Sealed {
   iv: Uint8Array<ArrayBuffer>;
   ct: ArrayBuffer;
 }
+/** The database key wrapped under a passphrase. `kdf` absent: PBKDF2 with `iterations`. */
 export interface Wrapped {
+  kdf?: 'argon2id';
   salt: Uint8Array<ArrayBuffer>;
-  iterations: number;
+  ops?: number;
+  memKiB?: number;
+  iterations?: number;
   iv: Uint8Array<ArrayBuffer>;
   wrapped: ArrayBuffer;
 }
+/** Argon2id through libsotto: (passphrase, 16-byte salt, passes, KiB) -> 32 bytes. */
+export type PassphraseKdf = (passphrase: string, salt: Uint8Array, ops: number, memKiB: number) => Uint8Array;
+export const ARGON2_OPS = 2;
+export const ARGON2_MEM_KIB = 65536;
 export type StoredKey = CryptoKey | Wrapped;
 
-export const PBKDF2_ITERATIONS = 600_000;
 const enc = new TextEncoder();
 /** WebCrypto wants ArrayBuffer-backed views; ours always are (never shared memory). */
 const ab = (u: Uint8Array) => u as Uint8Array<ArrayBuffer>;
@@ -43,10 +52,23 @@ export async function openJSON<T>(key: CryptoKey, s: Sealed): Promise<T> {
   return JSON.parse(dec.decode(await openBytes(key, s))) as T;
 }
 
-async function kek(passphrase: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<CryptoKey> {
+async function aesKey(raw: Uint8Array, usages: KeyUsage[]): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', ab(raw), 'AES-GCM', false, usages);
+}
+
+/** The key-encryption key of a record: Argon2id, or PBKDF2 for a record from before it. */
+async function kek(passphrase: string, w: Omit<Wrapped, 'iv' | 'wrapped'>, kdf: PassphraseKdf): Promise<CryptoKey> {
+  if (w.kdf === 'argon2id') {
+    const raw = kdf(passphrase, w.salt, w.ops ?? ARGON2_OPS, w.memKiB ?? ARGON2_MEM_KIB);
+    try {
+      return await aesKey(raw, ['encrypt', 'decrypt']);
+    } finally {
+      raw.fill(0);
+    }
+  }
   const base = await crypto.subtle.importKey('raw', enc.encode(passphrase), 'PBKDF2', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
-    { name: 'PBKDF2', salt, iterations, hash: 'SHA-256' },
+    { name: 'PBKDF2', salt: w.salt, iterations: w.iterations ?? 0, hash: 'SHA-256' },
     base,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -54,28 +76,36 @@ async function kek(passphrase: string, salt: Uint8Array<ArrayBuffer>, iterations
   );
 }
 
-/** A new database key protected by a passphrase: the raw key exists only inside this call. */
-export async function newWrappedKey(passphrase: string): Promise<{ key: CryptoKey; stored: Wrapped }> {
-  const raw = crypto.getRandomValues(new Uint8Array(32));
-  const salt = crypto.getRandomValues(new Uint8Array(16));
+/** `raw` wrapped under the passphrase with Argon2id and fresh salt and nonce. */
+async function wrapRaw(passphrase: string, raw: Uint8Array, kdf: PassphraseKdf): Promise<Wrapped> {
+  const params = { kdf: 'argon2id' as const, salt: crypto.getRandomValues(new Uint8Array(16)), ops: ARGON2_OPS, memKiB: ARGON2_MEM_KIB };
   const iv = crypto.getRandomValues(new Uint8Array(12));
+  const k = await kek(passphrase, params, kdf);
+  return { ...params, iv, wrapped: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, k, ab(raw)) };
+}
+
+/** A new database key protected by a passphrase: the raw key exists only inside this call. */
+export async function newWrappedKey(passphrase: string, kdf: PassphraseKdf): Promise<{ key: CryptoKey; stored: Wrapped }> {
+  const raw = crypto.getRandomValues(new Uint8Array(32));
   try {
-    const k = await kek(passphrase, salt, PBKDF2_ITERATIONS);
-    const wrapped = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, k, raw);
-    const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return { key, stored: { salt, iterations: PBKDF2_ITERATIONS, iv, wrapped } };
+    const stored = await wrapRaw(passphrase, raw, kdf);
+    return { key: await aesKey(raw, ['encrypt', 'decrypt']), stored };
   } finally {
     raw.fill(0);
   }
 }
 
-/** The database key from its passphrase, or null when the passphrase is wrong. */
-export async function unwrapKey(passphrase: string, w: Wrapped): Promise<CryptoKey | null> {
+/**
+ * The database key from its passphrase, or null when the passphrase is wrong. A PBKDF2
+ * record also comes back re-wrapped with Argon2id (`upgraded`), for the caller to store.
+ */
+export async function unwrapKey(passphrase: string, w: Wrapped, kdf: PassphraseKdf): Promise<{ key: CryptoKey; upgraded?: Wrapped } | null> {
   let raw: Uint8Array | null = null;
   try {
-    const k = await kek(passphrase, w.salt, w.iterations);
+    const k = await kek(passphrase, w, kdf);
     raw = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: w.iv }, k, w.wrapped));
-    return await crypto.subtle.importKey('raw', ab(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    const key = await aesKey(raw, ['encrypt', 'decrypt']);
+    return w.kdf === 'argon2id' ? { key } : { key, upgraded: await wrapRaw(passphrase, raw, kdf) };
   } catch {
     return null;
   } finally {

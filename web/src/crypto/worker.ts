@@ -11,7 +11,7 @@ import { isLocalId } from '../lib/uuid';
 import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
 import {
   isWrapped, newDatabaseKey, newWrappedKey, openBytes, openJSON, sealBytes, sealJSON, unwrapKey,
-  type Sealed, type StoredKey,
+  type PassphraseKdf, type Sealed, type StoredKey,
 } from './atrest';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
@@ -48,6 +48,12 @@ async function wasm(): Promise<Sotto> {
     sotto = await loadSotto(createSotto, bin);
   }
   return sotto;
+}
+
+/** Argon2id from libsotto, for the passphrase lock (atrest.ts). */
+async function passphraseKdf(): Promise<PassphraseKdf> {
+  const s = await wasm();
+  return (passphrase, salt, ops, memKiB) => s.passphraseKey(passphrase, salt, ops, memKiB);
 }
 
 function need<T>(v: T | null, what: string): T {
@@ -126,9 +132,11 @@ const ops: Handlers = {
   async unlock({ passphrase }) {
     const stored = await get<StoredKey>(theDb(), 'keys', 'db');
     if (!stored || !isWrapped(stored)) return { ok: true };
-    const k = await unwrapKey(passphrase, stored);
+    const k = await unwrapKey(passphrase, stored, await passphraseKdf());
     if (!k) return { ok: false };
-    dbKey = k;
+    // A record from before Argon2id: the same database key, wrapped again with it.
+    if (k.upgraded) await commit(theDb(), [{ store: 'keys', key: 'db', value: k.upgraded }]);
+    dbKey = k.key;
     return { ok: true };
   },
 
@@ -136,7 +144,7 @@ const ops: Handlers = {
     // A new key either way, and everything re-encrypted under it: the old key (readable by
     // anyone with the profile directory) then protects nothing.
     const old = theKey();
-    const next = passphrase ? await newWrappedKey(passphrase) : null;
+    const next = passphrase ? await newWrappedKey(passphrase, await passphraseKdf()) : null;
     const key = next ? next.key : await newDatabaseKey();
     const writes: Write[] = [{ store: 'keys', key: 'db', value: next ? next.stored : key }];
     const d = theDb();
