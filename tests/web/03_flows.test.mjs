@@ -1,9 +1,10 @@
 // End-to-end tests of the web client's other flows, against a real sottod in Debian's
 // Chromium: edit, delete and reply; reconnecting after a network drop; the safety-number
-// change notice (and, for a verified contact, sending held until accepted); one-time pre-key
-// replenishment; the verify-email and reset-password pages from the mail outbox; MFA set-up
-// and the MFA step at sign-in; revoking a device; the passphrase lock; signing out with a wipe.
-// The scenarios run in order against one server and build on each other.
+// change notice (and, for a verified contact, sending held until accepted); what one device
+// read is not unread on another that was away; one-time pre-key replenishment; the
+// verify-email and reset-password pages from the mail outbox; MFA set-up and the MFA step at
+// sign-in; revoking a device; the passphrase lock; signing out with a wipe. The scenarios run
+// in order against one server and build on each other.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   cspViolations, launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, runViolations, screenshot,
-  send, startChatWith, startServer, uniq,
+  send, startChatWith, startServer, uniq, watch,
 } from './lib/harness.mjs';
 
 const missing = prerequisites();
@@ -286,6 +287,30 @@ describe('web client flows', () => {
     await messageItem(bob2.page, 'after bob added a device').waitFor({ timeout: 15000 });
     await send(alice.page, 'and the next one just goes');
     await messageItem(bob2.page, 'and the next one just goes').waitFor({ timeout: 15000 });
+  });
+
+  test('what one device read is not unread on another that was away', async () => {
+    await bob2.page.close(); // Bob's second device goes away
+    await send(alice.page, 'read on the first device 1');
+    await send(alice.page, 'read on the first device 2');
+    // Bob's first device has the chat open: it shows them, and so reads them.
+    await messageItem(bob.page, 'read on the first device 2').waitFor({ timeout: 15000 });
+    const t = await tokenOf(bob.page);
+    await until('the server counting them read', async () => {
+      const list = (await api(t, 'GET', '/api/conversations')).body.conversations;
+      const c = list.find((x) => x.participants.some((p) => p.user.username === A.username));
+      return c && c.lastMessage && c.unreadCount === 0;
+    });
+
+    bob2.page = trackToken(watch(await bob2.context.newPage()));
+    await bob2.page.goto('/');
+    await signedIn(bob2.page);
+    const row = bob2.page.getByRole('link', { name: 'Open chat with Alice' });
+    // The queue brings both messages (the preview shows the last); neither counts as unread.
+    await row.filter({ hasText: 'read on the first device 2' }).waitFor({ timeout: 20000 });
+    await until('no unread badge on the second device', async () => (await row.locator('[data-unread]').count()) === 0);
+    await bob2.page.waitForTimeout(500);
+    assert.equal(await row.locator('[data-unread]').count(), 0, 'the badge came back');
   });
 
   test('an unverified contact adding a device shows the notice without holding', async () => {

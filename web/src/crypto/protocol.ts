@@ -70,6 +70,9 @@ export interface Requests {
   listMessages: [{ conversationId: string }, LocalMessage[]];
   lastMessages: [void, Record<string, LocalMessage>];
   unreadCounts: [{ me: string }, Record<string, number>];
+  /** Moves read cursors forward where the server counts fewer unread messages than this
+   *  device (read on another device meanwhile): `unread` and `lastId` are the server's. */
+  reconcileUnread: [{ me: string; conversations: { id: string; unread: number; lastId: string }[] }, string[]];
   getMessage: [{ id: string }, LocalMessage | null];
   search: [{ query: string; limit: number }, LocalMessage[]];
   getConvMeta: [{ id: string }, ConversationMeta];

@@ -105,6 +105,23 @@ async function getRow(id: string): Promise<MessageRow | undefined> {
   return get<MessageRow>(theDb(), 'messages', id);
 }
 
+function byConversation(rows: MessageRow[]): Map<string, MessageRow[]> {
+  const out = new Map<string, MessageRow[]>();
+  for (const r of rows) out.set(r.conversationId, [...(out.get(r.conversationId) ?? []), r]);
+  return out;
+}
+
+/** Ids of the other participant's messages after `after` (and up to `upTo`), oldest first;
+ *  deleted ones do not count (the server's unread count leaves them out too). */
+async function unreadOf(rows: MessageRow[], me: string, after: string, upTo?: string): Promise<string[]> {
+  const out: string[] = [];
+  const candidates = rows
+    .filter((r) => r.senderId !== me && !isLocalId(r.id) && r.id > after && (upTo === undefined || r.id <= upTo))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const r of candidates) if (!(await messageOf(r)).deleted) out.push(r.id);
+  return out;
+}
+
 function bodyText(p: Payload): string {
   return dec.decode(p.body);
 }
@@ -387,13 +404,25 @@ const ops: Handlers = {
   async unreadCounts({ me }) {
     const out: Record<string, number> = {};
     const rows = (await request(theDb().transaction('messages').objectStore('messages').getAll())) as MessageRow[];
-    const metas = new Map<string, string>();
-    for (const r of rows) {
-      if (r.senderId === me || isLocalId(r.id)) continue;
-      if (!metas.has(r.conversationId)) metas.set(r.conversationId, (await ops.getConvMeta({ id: r.conversationId })).readUpTo);
-      if (r.id > (metas.get(r.conversationId) ?? '')) out[r.conversationId] = (out[r.conversationId] ?? 0) + 1;
+    for (const [conversationId, list] of byConversation(rows)) {
+      const n = (await unreadOf(list, me, (await ops.getConvMeta({ id: conversationId })).readUpTo)).length;
+      if (n) out[conversationId] = n;
     }
     return out;
+  },
+
+  async reconcileUnread({ me, conversations }) {
+    const changed: string[] = [];
+    for (const c of conversations) {
+      const range = IDBKeyRange.bound([c.id, -Infinity], [c.id, Infinity]);
+      const rows = (await request(theDb().transaction('messages').objectStore('messages').index('conv').getAll(range))) as MessageRow[];
+      const unread = await unreadOf(rows, me, (await ops.getConvMeta({ id: c.id })).readUpTo, c.lastId);
+      if (unread.length <= c.unread) continue;
+      // The newest `c.unread` of them stay unread; the cursor moves to the one before.
+      await ops.setConvMeta({ id: c.id, readUpTo: unread[unread.length - c.unread - 1] });
+      changed.push(c.id);
+    }
+    return changed;
   },
 
   async getMessage({ id }) {

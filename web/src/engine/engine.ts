@@ -744,7 +744,7 @@ export class Engine {
         break;
       case 'queue:drained':
         useSession.getState().set({ drained: true });
-        void this.inbound.then(() => this.keyUpkeep()).then(() => this.statusCatchUp());
+        void this.inbound.then(() => this.keyUpkeep()).then(() => this.statusCatchUp()).then(() => this.unreadCatchUp());
         break;
     }
   }
@@ -806,6 +806,27 @@ export class Engine {
       }
     } catch (e) {
       console.warn('sotto: could not bring message statuses up to date; will retry on the next connection', e);
+    }
+  }
+
+  /**
+   * Our other devices' reads reach this one live only (message:read with our own userId).
+   * After a drain, where the server counts fewer unread messages than local history, the
+   * local read cursor moves up to match, and every tab recounts.
+   */
+  private async unreadCatchUp(): Promise<void> {
+    const me = useSession.getState().me?.id;
+    if (!me) return;
+    try {
+      const [local, { conversations }] = await Promise.all([this.crypto.call('unreadCounts', { me }), this.api.conversations()]);
+      const behind = conversations
+        .filter((c) => c.lastMessage && (local[c.id] ?? 0) > c.unreadCount)
+        .map((c) => ({ id: c.id, unread: c.unreadCount, lastId: c.lastMessage!.id }));
+      if (behind.length && (await this.crypto.call('reconcileUnread', { me, conversations: behind })).length) {
+        this.publish('conversations', null);
+      }
+    } catch (e) {
+      console.warn('sotto: could not bring unread counts up to date; will retry on the next connection', e);
     }
   }
 
