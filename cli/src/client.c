@@ -1,5 +1,6 @@
 /* client.c: profile + tokens + REST with one token refresh (see client.h). */
 #include "client.h"
+#include "term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,9 +137,12 @@ int client_api(client *c, const char *method, const char *path, json_t *body, ht
 int client_fail(const http_resp *r, const char *what)
 {
     const char *msg = http_error_message(r);
+    char s1[256], s2[64];
 
-    fprintf(stderr, "sotto: %s failed: %s%s%s (HTTP %ld)\n", what, msg[0] ? msg : "error",
-            http_error_code(r)[0] ? " / " : "", http_error_code(r), r->status);
+    /* The server's words: shown, never obeyed by the terminal. */
+    fprintf(stderr, "sotto: %s failed: %s%s%s (HTTP %ld)\n", what,
+            term_safe(s1, sizeof s1, msg[0] ? msg : "error"), http_error_code(r)[0] ? " / " : "",
+            term_safe(s2, sizeof s2, http_error_code(r)), r->status);
     if (r->status == 401) {
         fprintf(stderr, "sotto: run 'sotto login' to sign in again\n");
         return EXIT_AUTH;

@@ -80,7 +80,9 @@ static int print_session(const cli_opts *o, const json_t *body, const char *what
     if (o->json)
         return print_json(json_pack("{s:O,s:O}", "user", json_object_get(body, "user"),
                                     "device", json_object_get(body, "device")));
-    printf("%s as %s (device %s)\n", what, uname ? uname : "?", did ? did : "?");
+    char s1[128], s2[64];
+    printf("%s as %s (device %s)\n", what, term_safe(s1, sizeof s1, uname ? uname : "?"),
+           term_safe(s2, sizeof s2, did ? did : "?"));
     return 0;
 }
 
@@ -265,10 +267,11 @@ int cmd_whoami(const cli_opts *o)
         json_object_set_new(r.body, "server", json_string(c.server));
         rc = print_json(json_incref(r.body));
     } else {
+        char s1[128], s2[300];
         printf("%s <%s> user %s, device %s, server %s\n",
-               json_string_value(json_object_get(r.body, "username")),
-               json_string_value(json_object_get(r.body, "email")), c.pr.user_id, c.pr.device_id,
-               c.server);
+               term_safe(s1, sizeof s1, json_string_value(json_object_get(r.body, "username"))),
+               term_safe(s2, sizeof s2, json_string_value(json_object_get(r.body, "email"))),
+               c.pr.user_id, c.pr.device_id, c.server);
     }
 done:
     http_resp_clear(&r);
@@ -290,12 +293,15 @@ static int devices_list(client *c, const cli_opts *o)
     } else if (o->json) {
         rc = print_json(json_incref(r.body));
     } else {
-        json_array_foreach(r.body, i, d)
-            printf("%s  %-20s %-8s %s%s\n", json_string_value(json_object_get(d, "id")),
-                   json_string_value(json_object_get(d, "name")),
-                   json_string_value(json_object_get(d, "platform")),
+        json_array_foreach(r.body, i, d) {
+            char s1[64], s2[404], s3[32];
+            printf("%s  %-20s %-8s %s%s\n",
+                   term_safe(s1, sizeof s1, json_string_value(json_object_get(d, "id"))),
+                   term_safe(s2, sizeof s2, json_string_value(json_object_get(d, "name"))),
+                   term_safe(s3, sizeof s3, json_string_value(json_object_get(d, "platform"))),
                    json_is_true(json_object_get(d, "active")) ? "active" : "inactive",
                    json_is_true(json_object_get(d, "current")) ? " (this device)" : "");
+        }
     }
     http_resp_clear(&r);
     return rc;

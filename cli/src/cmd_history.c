@@ -55,15 +55,20 @@ void history_print_line(const ls_message *m, const char *peer_name)
 {
     char when[32];
 
+    char who[128];
+
     term_time(m->sent_at_ms, when, sizeof when);
-    if (m->deleted_at_ms != 0)
-        printf("[%s] %s: (deleted)\n", when, m->outgoing ? "you" : peer_name);
-    else if (m->body == NULL)
-        printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, peer_name);
-    else
-        printf("[%s] %s: %s%s%s%s\n", when, m->outgoing ? "you" : peer_name, m->body,
-               m->edited_at_ms != 0 ? "  (edited)" : "", m->outgoing ? "  " : "",
+    term_safe(who, sizeof who, m->outgoing ? "you" : peer_name);
+    if (m->deleted_at_ms != 0) {
+        printf("[%s] %s: (deleted)\n", when, who);
+    } else if (m->body == NULL) {
+        printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, who);
+    } else {
+        printf("[%s] %s: ", when, who);
+        term_print(stdout, m->body, 1);
+        printf("%s%s%s\n", m->edited_at_ms != 0 ? "  (edited)" : "", m->outgoing ? "  " : "",
                m->outgoing ? status_name(m->status) : "");
+    }
 }
 
 int cmd_history(const cli_opts *o)

@@ -4,6 +4,7 @@
 #include "client.h"
 #include "commands.h"
 #include "outbox.h"
+#include "term.h"
 #include "util.h"
 
 int cmd_send(const cli_opts *o)
@@ -14,10 +15,11 @@ int cmd_send(const cli_opts *o)
 
     if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
         (rc = send_text(&c, o->pos[0], o->pos[1], sid)) == 0) {
+        char safe[64];
         if (o->json)
-            printf("{\"id\":\"%s\"}\n", sid);
+            rc = print_json(json_pack("{s:s}", "id", sid)); /* the server's id: quoted by jansson */
         else
-            printf("sent %s\n", sid);
+            printf("sent %s\n", term_safe(safe, sizeof safe, sid));
     }
     client_close(&c);
     return rc;

@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "term.h"
 #include "util.h"
 
 int print_json(json_t *v)
@@ -44,9 +45,11 @@ int cmd_users(const cli_opts *o)
     else if (o->json)
         rc = print_json(json_incref(r.body));
     else
-        json_array_foreach(json_object_get(r.body, "users"), i, u)
-            printf("%-24s %s\n", json_string_value(json_object_get(u, "username")),
-                   json_is_string(json_object_get(u, "displayName")) ? json_string_value(json_object_get(u, "displayName")) : "");
+        json_array_foreach(json_object_get(r.body, "users"), i, u) {
+            char s1[128], s2[404];
+            printf("%-24s %s\n", term_safe(s1, sizeof s1, json_string_value(json_object_get(u, "username"))),
+                   term_safe(s2, sizeof s2, json_string_value(json_object_get(u, "displayName"))));
+        }
 done:
     curl_free(q);
     free(path);

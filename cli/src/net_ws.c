@@ -8,6 +8,7 @@
 
 #include <libwebsockets.h>
 
+#include "term.h"
 #include "util.h"
 
 #define RX_MAX (1u << 20)
@@ -110,10 +111,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (len >= 2)
             w->close_code = ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1];
         break;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        fprintf(stderr, "sotto: websocket: %s\n", in ? (const char *)in : "connection failed");
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        char s1[256];
+        fprintf(stderr, "sotto: websocket: %s\n",
+                term_safe(s1, sizeof s1, in ? (const char *)in : "connection failed"));
         on_closed(w, wsi);
         break;
+    }
     case LWS_CALLBACK_CLIENT_CLOSED:
         on_closed(w, wsi);
         break;

@@ -55,20 +55,19 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id)
                               sender_id, "deviceId", m->sender_device, "peer", peer,
                               "outgoing", m->outgoing, "sentAt", (json_int_t)m->sent_at_ms,
                               "text", m->body);
-        char *s = json_dumps(j, JSON_COMPACT);
-        if (s != NULL)
-            puts(s);
-        free(s);
-        json_decref(j);
+        print_json(j);
     } else {
+        char safe[128];
         term_time(m->sent_at_ms, when, sizeof when);
         if (m->outgoing) {
             char peer[128];
             client_username(x->c, m->peer_id, peer, sizeof peer);
-            printf("[%s] you (other device) -> %s: %s\n", when, peer, m->body);
+            printf("[%s] you (other device) -> %s: ", when, term_safe(safe, sizeof safe, peer));
         } else {
-            printf("[%s] %s: %s\n", when, who, m->body);
+            printf("[%s] %s: ", when, term_safe(safe, sizeof safe, who));
         }
+        term_print(stdout, m->body, 1);
+        putchar('\n');
     }
     fflush(stdout);
 }
@@ -137,7 +136,9 @@ static void on_message_new(rx *x, json_t *d)
         return;
     }
     if (peer_of(x, conv, sender, peer) != 0) {
-        fprintf(stderr, "sotto: cannot tell whom conversation %s is with; will retry later\n", conv);
+        char s1[64];
+        fprintf(stderr, "sotto: cannot tell whom conversation %s is with; will retry later\n",
+                term_safe(s1, sizeof s1, conv));
         x->exit_code = EXIT_NET;
         x->stop = 1;
         return;
@@ -157,10 +158,11 @@ static void on_message_new(rx *x, json_t *d)
             ws_send(x->ws, "message:read", json_pack("{s:s}", "messageId", id), 0, NULL);
         ls_message_clear(&m);
     } else if (rc == PR_REFUSED) {
-        char who[128];
+        char who[128], s1[128], s2[64];
         client_username(x->c, sender, who, sizeof who);
         fprintf(stderr, "sotto: !!! REFUSED a message from %s (device %s): it failed to decrypt"
-                        " or authenticate, so it is not shown\n", who, device);
+                        " or authenticate, so it is not shown\n", term_safe(s1, sizeof s1, who),
+                term_safe(s2, sizeof s2, device));
     }
     send_ack(x, seq);
 }
@@ -198,18 +200,19 @@ static void on_message_edited(rx *x, json_t *d)
             json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "event", "edited", "id", id,
                                   "conversationId", conv, "from", who, "editedAt",
                                   (json_int_t)m.edited_at_ms, "text", m.body);
-            char *s = json_dumps(j, JSON_COMPACT);
-            if (s != NULL)
-                puts(s);
-            free(s);
-            json_decref(j);
+            print_json(j);
         } else {
-            printf("  %s edited %s: %s (edited)\n", who, id, m.body);
+            char s1[128], s2[64];
+            printf("  %s edited %s: ", term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, id));
+            term_print(stdout, m.body, 1);
+            puts(" (edited)");
         }
         fflush(stdout);
     } else if (rc == PR_REFUSED) {
+        char s1[64];
         fprintf(stderr, "sotto: !!! REFUSED an edit of message %s: it failed to decrypt, was not"
-                        " an edit of that message, or did not come from its sender\n", id);
+                        " an edit of that message, or did not come from its sender\n",
+                term_safe(s1, sizeof s1, id));
     }
     ls_message_clear(&m);
     send_ack(x, seq);
@@ -230,11 +233,11 @@ static void on_message_deleted(rx *x, json_t *d)
         return;
     }
     if (rc == PR_STORED) {
+        char s1[64];
         if (x->c->o->json)
-            printf("{\"event\":\"deleted\",\"id\":\"%s\",\"conversationId\":\"%s\"}\n", id,
-                   conv);
+            print_json(json_pack("{s:s,s:s,s:s}", "event", "deleted", "id", id, "conversationId", conv));
         else
-            printf("  message %s was deleted\n", id);
+            printf("  message %s was deleted\n", term_safe(s1, sizeof s1, id));
         fflush(stdout);
     }
     send_ack(x, seq);
@@ -254,11 +257,13 @@ static void on_receipt(rx *x, json_t *d, int status)
     if (status == LS_MSG_READ ? ls_message_read_upto(x->c->st, conv, id) != 0
                               : ls_message_status(x->c->st, id, status) != 0)
         return;
+    char s1[64];
     if (x->mode == RX_CHAT && !x->c->o->json)
-        printf("  (%s %s)\n", status == LS_MSG_READ ? "seen:" : "delivered:", id);
+        printf("  (%s %s)\n", status == LS_MSG_READ ? "seen:" : "delivered:",
+               term_safe(s1, sizeof s1, id));
     else if (x->mode == RX_CHAT)
-        printf("{\"event\":\"%s\",\"messageId\":\"%s\"}\n",
-               status == LS_MSG_READ ? "read" : "delivered", id);
+        print_json(json_pack("{s:s,s:s}", "event", status == LS_MSG_READ ? "read" : "delivered",
+                             "messageId", id));
     fflush(stdout);
 }
 
@@ -356,7 +361,7 @@ static void print_safety(rx *x)
 
 static void chat_line(rx *x)
 {
-    char sid[40];
+    char sid[40], safe[64];
 
     x->line[x->line_len] = '\0';
     x->line_len = 0;
@@ -371,7 +376,7 @@ static void chat_line(rx *x)
     } else if (x->line[0] != '\0') {
         int rc = send_text(x->c, x->peer_name, x->line, sid);
         if (rc == 0)
-            printf("  (sent: %s)\n", sid);
+            printf("  (sent: %s)\n", term_safe(safe, sizeof safe, sid));
         else
             fprintf(stderr, "  (not sent)\n");
     }

@@ -1,8 +1,10 @@
-/* term.h: talking to a person at a terminal: prompts, secrets without echo, QR codes. */
+/* term.h: talking to a person at a terminal: prompts, secrets without echo, QR codes, and
+ * text from others made safe to show. */
 #ifndef SOTTO_CLI_TERM_H
 #define SOTTO_CLI_TERM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* 1 when stdin is a terminal. */
@@ -21,6 +23,17 @@ void term_raw_end(void);
 int term_qr(const uint8_t *data, size_t len);
 /* A 60-digit safety number as 3 lines of 4 groups of 5 digits. */
 void term_print_safety_number(const char *digits);
+/* Text from others (a message, a name, a server's error) as it may reach a terminal: control
+ * characters (C0 but tab, DEL, C1), the bidirectional embedding, override and isolate
+ * controls and invalid UTF-8 are written as U+FFFD, so such text cannot move the cursor,
+ * clear the screen, set the clipboard or reorder what is shown. multiline: a newline stays
+ * one and the next line is indented, so a message cannot fake a line of its own; otherwise a
+ * newline is U+FFFD too. */
+void term_print(FILE *f, const char *s, int multiline);
+/* The same (single line) into buf, always terminated; cut at a character boundary when it
+ * does not fit. Returns buf, so it can stand as a printf argument. */
+const char *term_safe(char *buf, size_t cap, const char *s);
+
 /* "2026-01-02 10:11:12" in local time from milliseconds. */
 void term_time(uint64_t ms, char *out, size_t cap);
 

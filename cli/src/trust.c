@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "term.h"
 #include "util.h"
 
 /* {deviceId: signingKey} of a keys listing. */
@@ -23,22 +24,27 @@ static json_t *device_set(const json_t *devices)
 }
 
 /* Prints every difference between the old and the new set; returns how many. */
-static int announce(const char *who, int self, json_t *old, json_t *now)
+static int announce(const char *name, int self, json_t *old, json_t *now)
 {
+    char who[128], sid[64];
     const char *id;
     json_t *v;
     int n = 0;
 
+    term_safe(who, sizeof who, name); /* a username and device ids from the server */
     json_object_foreach(old, id, v) {
         const json_t *nv = json_object_get(now, id);
         if (nv == NULL)
-            fprintf(stderr, "sotto: !!! %s: device %s was REMOVED\n", who, id), n++;
+            fprintf(stderr, "sotto: !!! %s: device %s was REMOVED\n", who,
+                    term_safe(sid, sizeof sid, id)), n++;
         else if (!json_equal(v, nv))
-            fprintf(stderr, "sotto: !!! %s: device %s CHANGED its keys\n", who, id), n++;
+            fprintf(stderr, "sotto: !!! %s: device %s CHANGED its keys\n", who,
+                    term_safe(sid, sizeof sid, id)), n++;
     }
     json_object_foreach(now, id, v)
         if (json_object_get(old, id) == NULL)
-            fprintf(stderr, "sotto: !!! %s: a NEW DEVICE %s was added%s\n", who, id,
+            fprintf(stderr, "sotto: !!! %s: a NEW DEVICE %s was added%s\n", who,
+                    term_safe(sid, sizeof sid, id),
                     self ? " to YOUR account (if it was not you, change your password and"
                            " revoke it: sotto devices revoke ID)" : ""), n++;
     if (n > 0 && !self)
@@ -91,10 +97,12 @@ int trust_check(client *c, const char *user_id, const char *username, const json
         announce(username, self, old, now);
     if (ct.verified && !self) {
         ct.hold = 1;
+        char who[128];
         rc = save(c, &ct, old);
+        term_safe(who, sizeof who, username);
         fprintf(stderr, "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
                         " held until you compare the safety number and run"
-                        " 'sotto verify %s --accept'\n", username, username);
+                        " 'sotto verify %s --accept'\n", who, who);
         rc = rc == 0 ? EXIT_TRUST : rc;
         goto done;
     }
