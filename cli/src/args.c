@@ -17,6 +17,7 @@ static const struct {
     {"chat", 1, 1}, {"send", 2, 2}, {"edit", 3, 3}, {"delete", 2, 2},
     {"sync", 0, 0}, {"watch", 0, 0},
     {"history", 1, 1}, {"verify", 1, 1}, {"block", 1, 1}, {"unblock", 1, 1},
+    {"conversations", 0, 0},
     {"help", 0, 1},
 };
 
@@ -59,6 +60,7 @@ const char *args_usage(void)
            "  sync                     fetch and store everything queued, then exit\n"
            "  watch                    print incoming messages as they arrive\n"
            "  chat USER                interactive chat (/verify, /quit)\n"
+           "  conversations            your conversations: unread counts, last message (--limit N)\n"
            "  history USER             local history (--search TEXT)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
            "  block USER | unblock USER\n"

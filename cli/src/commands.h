@@ -22,6 +22,7 @@ int cmd_sync(const cli_opts *o);
 int cmd_watch(const cli_opts *o);
 int cmd_chat(const cli_opts *o);
 int cmd_history(const cli_opts *o);
+int cmd_conversations(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
 
 /* One stored message as `history` prints it (chat shows the recent ones the same way). */

@@ -19,7 +19,7 @@ static const struct {
     {"block", cmd_block}, {"unblock", cmd_unblock}, {"send", cmd_send},
     {"edit", cmd_edit}, {"delete", cmd_delete}, {"sync", cmd_sync},
     {"watch", cmd_watch}, {"chat", cmd_chat}, {"history", cmd_history},
-    {"verify", cmd_verify},
+    {"verify", cmd_verify}, {"conversations", cmd_conversations},
 };
 
 int main(int argc, char **argv)

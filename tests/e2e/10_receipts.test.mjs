@@ -2,11 +2,11 @@
 // message:delivered and message:read reach nobody; the sender's next session asks the REST
 // history for the statuses of what it sent (cli/src/receipts.c). A read receipt is a cursor:
 // it covers every earlier message, and nothing after it. A chat on a terminal opens on the
-// recent messages and so reads them.
+// recent messages and so reads them; `conversations` lists the unread counts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { addDevice, assertNoPlaintext, cliPath, history, marker, send, sync, user, world } from './lib/e2e.mjs';
+import { addDevice, assertNoPlaintext, cliPath, history, marker, ok, send, sync, user, world } from './lib/e2e.mjs';
 
 // An interactive chat (`--json` or as a person sees it), ended with /quit.
 function openChat(w, profile, peer, json = true) {
@@ -91,6 +91,31 @@ describe('receipts missed while away', () => {
     const chat = openChat(w, b.devices[0], a, false);
     for (const m of texts) await chat.waitOut(`${a.name}: ${m}`);
     await expectStatuses(w, a.devices[0], b, texts, ['read', 'read']);
+    await chat.quit();
+  });
+
+  test('the conversation list: unread counts, and the last message as this device has it', async () => {
+    const texts = [marker(w, 'l1'), marker(w, 'l2')];
+    for (const m of texts) await send(w, a, b, m);
+    const list = async (dev) => JSON.parse((await ok(w, dev, ['--json', 'conversations'])).stdout);
+    let [entry] = await list(b.devices[0]);
+    assert.equal(entry.peer.username, a.name);
+    assert.equal(entry.unread, 2);
+    assert.equal(entry.lastMessage.text, null, 'not fetched yet: nothing to show');
+    await sync(w, b.devices[0]);
+    [entry] = await list(b.devices[0]);
+    assert.equal(entry.lastMessage.text, texts[1]);
+    const human = (await ok(w, b.devices[0], ['conversations'])).stdout;
+    assert.match(human, new RegExp(`^${a.name}\\s+2 unread\\s+\\[[^\\]]+\\] ${a.name}: ${texts[1]}$`, 'm'));
+    const [mine] = await list(a.devices[0]);
+    assert.equal(mine.peer.username, b.name);
+    assert.equal(mine.unread, 0);
+    assert.equal(mine.lastMessage.text, texts[1]);
+    // Opening the chat reads them.
+    const chat = openChat(w, b.devices[0], a, false);
+    await chat.waitOut(texts[1]);
+    for (let i = 0; i < 50 && (await list(b.devices[0]))[0].unread !== 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await list(b.devices[0]))[0].unread, 0);
     await chat.quit();
   });
 
