@@ -88,9 +88,13 @@ describe('crash recovery', () => {
     const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', b.devices[0], 'watch', '--json'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     const shown = [];
+    let partial = ''; // a read can end mid-line (and, without the decoder, mid-character)
     await new Promise((resolve) => {
+      child.stdout.setEncoding('utf8');
       child.stdout.on('data', (d) => {
-        for (const l of d.toString().split('\n').filter((x) => x.trim())) shown.push(JSON.parse(l).text);
+        const lines = (partial + d).split('\n');
+        partial = lines.pop();
+        for (const l of lines.filter((x) => x.trim())) shown.push(JSON.parse(l).text);
         if (shown.length >= 2) { child.kill('SIGKILL'); resolve(); }
       });
       child.on('exit', resolve);

@@ -9,7 +9,9 @@ function chat(w, profile, peer) {
   const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, '--json'],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   const c = { child, out: '', err: '' };
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { c.out += d; });
+  child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { c.err += d; });
   c.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   c.lines = () => c.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));

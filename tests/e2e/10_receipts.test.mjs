@@ -13,7 +13,9 @@ function openChat(w, profile, peer, json = true) {
   const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   const c = { out: '', err: '' };
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { c.out += d; });
+  child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { c.err += d; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   c.waitOut = async (text) => {

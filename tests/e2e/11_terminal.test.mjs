@@ -40,15 +40,18 @@ describe('hostile text on a terminal', () => {
   test('a live chat and a human sync show the same inert text', async () => {
     const second = `${marker(w, 'esc2')}${ESC}[31mred`;
     const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', b.devices[0], 'chat', a.name], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8'); // whole characters, even split across reads
     child.stdout.on('data', (d) => { out += d; });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d) => { err += d; });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await send(w, a, b, second);
-    const end = Date.now() + 10000;
+    const end = Date.now() + 20000;
     while (!out.includes(`${R}[31mred`) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     child.stdin.end('/quit\n');
-    assert.equal(await exited, 0);
-    assert.ok(out.includes(`${R}[31mred`), out);
+    assert.equal(await exited, 0, `chat: ${err}`);
+    assert.ok(out.includes(`${R}[31mred`), `stdout:\n${out}\nstderr:\n${err}`);
     assert.doesNotMatch(out, CONTROL);
 
     await send(w, a, b, second);

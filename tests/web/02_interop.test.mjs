@@ -36,7 +36,9 @@ function cli(args, { input = '', timeoutMs = 60000 } = {}) {
       env: { ...process.env, SOTTO_PROFILE: '' }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8'); // whole characters, even split across reads
     child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sotto ${args.join(' ')} hung\n${stderr}`)); }, timeoutMs);
     child.on('exit', (code) => {
@@ -62,7 +64,9 @@ function startChat(peer) {
   });
   const c = { child, stdout: '', stderr: '', waiters: [] };
   const poke = () => { for (const w of [...c.waiters]) w(); };
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { c.stdout += d; poke(); });
+  child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { c.stderr += d; poke(); });
   c.exited = new Promise((resolve) => child.on('exit', (code) => { c.code = code; poke(); resolve(code); }));
   c.until = (what, pred, timeoutMs = 20000) => new Promise((resolve, reject) => {

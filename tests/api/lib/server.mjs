@@ -43,7 +43,9 @@ export function runSottod(env, args = [], timeoutMs = 10000) {
     const t0 = process.hrtime.bigint();
     const child = spawn(sottodPath(), args, { env: { ...cleanEnv(), ...env } });
     let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8'); // whole characters, even split across reads
     child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('sottod hung')); }, timeoutMs);
     child.on('exit', (code, signal) => {
@@ -62,7 +64,9 @@ export async function startServer(extraEnv = {}) {
   };
   const child = spawn(sottodPath(), [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { log += d; });
+  child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

@@ -38,7 +38,9 @@ export function run(w, profile, args, { input, env = {}, timeoutMs = 60000 } = {
       env: { ...process.env, SOTTO_PROFILE: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8'); // whole characters, even split across reads
     child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sotto ${args.join(' ')} hung\n${stderr}`)); }, timeoutMs);
     child.on('exit', (code, signal) => {

@@ -54,7 +54,9 @@ export async function startServer(extra = {}) {
   };
   const child = spawn(SOTTOD, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { log += d; });
+  child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + 15000;
