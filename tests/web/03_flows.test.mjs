@@ -228,6 +228,21 @@ describe('web client flows', () => {
     assert.deepEqual(cspViolations(alice.page), []);
   });
 
+  test('a right-to-left override in a message stays inside it', async () => {
+    // U+202E reverses what follows it up to the end of its paragraph: unless the text is
+    // isolated, it drags the bubble's time and status marks into the reversed run.
+    await send(bob.page, '\u202Egnp.exe is harmless');
+    const item = messageItem(alice.page, 'gnp.exe is harmless');
+    await item.waitFor({ timeout: 15000 });
+    const text = await item.getByText('gnp.exe is harmless').boundingBox();
+    const time = await item.locator('time').boundingBox();
+    assert.ok(time.x >= text.x + text.width - 1, `the time (x ${time.x}) stays after the text (ends at ${text.x + text.width})`);
+    const mine = messageItem(bob.page, 'gnp.exe is harmless');
+    const mineText = await mine.getByText('gnp.exe is harmless').boundingBox();
+    const mark = await mine.locator('[data-status]').boundingBox();
+    assert.ok(mark.x >= mineText.x + mineText.width - 1, 'the status mark stays after the text');
+  });
+
   test('reconnects after a network drop; messages sent meanwhile arrive', async () => {
     await bob.context.setOffline(true);
     await bob.page.getByText('Offline: reconnecting…').waitFor({ timeout: 15000 });

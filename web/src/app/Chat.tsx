@@ -63,7 +63,7 @@ function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
         >
           {quoted && (
             <div className={cn('mb-1 border-l-2 pl-2 text-xs opacity-80', mine ? 'border-white/60' : 'border-brand')}>
-              <span className="line-clamp-2">{quoted.deleted ? t('deletedMessage') : quoted.body}</span>
+              <span dir="auto" className="line-clamp-2">{quoted.deleted ? t('deletedMessage') : quoted.body}</span>
             </div>
           )}
           {m.deleted ? t('deletedMessage') : m.kind === 'undecryptable' ? t('undecryptable') : <MessageText text={m.body} />}
@@ -399,7 +399,7 @@ export function Chat({ id }: { id: string }) {
       <Composer conv={conv} replyTo={replyTo} editing={editing} clear={() => { setReplyTo(null); setEditing(null); }} />
       <SafetyDialog conv={conv} open={safety} onOpenChange={setSafety} />
       <Dialog open={deleting !== null} onOpenChange={(o) => { if (!o) setDeleting(null); }} title={t('deleteConfirm')} closeLabel={t('close')}>
-        {deleting && <p className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">{deleting.body}</p>}
+        {deleting && <p dir="auto" className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">{deleting.body}</p>}
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={() => setDeleting(null)}>{t('cancel')}</Button>
           <Button

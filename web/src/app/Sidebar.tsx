@@ -60,7 +60,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
             {c.last && <span className="shrink-0 text-xs text-slate-500">{formatTime(c.last.ts, locale)}</span>}
           </span>
           <span className="flex items-center justify-between gap-2">
-            <span className="truncate text-sm text-slate-500 dark:text-slate-400" data-preview>
+            <span dir="auto" className="truncate text-sm text-slate-500 dark:text-slate-400" data-preview>
               {preview(c.last, words)}
             </span>
             {c.unread > 0 && (
@@ -91,7 +91,7 @@ function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick(m: Local
                 <span>{c ? nameOf(c.peer) : ''}</span>
                 <span>{formatTime(m.ts, locale)}</span>
               </span>
-              <span className="line-clamp-2 text-sm text-slate-800 dark:text-slate-200">{m.body}</span>
+              <span dir="auto" className="line-clamp-2 text-sm text-slate-800 dark:text-slate-200">{m.body}</span>
             </button>
           </li>
         );
