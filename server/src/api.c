@@ -274,11 +274,23 @@ void api_invalid(struct http_req *req, const char *field, const char *reason)
 			   json_pack("{s:s, s:s}", "field", field, "reason", reason));
 }
 
+/* Control characters (C0, DEL, C1) and the bidirectional embedding, override and isolate
+ * controls (U+202A-U+202E, U+2066-U+2069): a name or a bio is shown beside other text, and
+ * an override in it reorders that text ("Bob\u202Egpj.exe"). Right-to-left scripts need
+ * none of them. s is valid UTF-8 (checked first), so a lead byte has its continuations. */
 static bool api_has_control(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
 			return true;
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			return true;
+		if (u[i] == 0xe2 && ((u[i + 1] == 0x80 && u[i + 2] >= 0xaa && u[i + 2] <= 0xae) ||
+				     (u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)))
+			return true;
+	}
 	return false;
 }
 

@@ -57,6 +57,15 @@ test('NUL bytes, invalid UTF-8 and bad JSON: 400, nothing stored', async () => {
   assert.equal(r.status, 400);
   r = await srv.api('PATCH', '/api/users/me', { token: u.token, body: { bio: 'ok\u0007bell' } });
   assert.equal(r.status, 400, 'control characters refused');
+  // C1 controls and the bidi overrides and isolates that would reorder text shown beside a
+  // name; right-to-left names themselves are fine.
+  for (const bad of ['Bob\u202Egpj.exe', 'a\u2066b\u2069', 'csi\u009b31m', 'x\u202Ay']) {
+    r = await srv.api('PATCH', '/api/users/me', { token: u.token, body: { displayName: bad } });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+    assert.equal(r.body.error.details.reason, 'invalid_characters');
+  }
+  r = await srv.api('PATCH', '/api/users/me', { token: u.token, body: { displayName: 'שלום עולם \u200F ok' } });
+  assert.equal(r.status, 200, 'a right-to-left name with a mark is fine');
   assert.equal((await srv.api('GET', '/api/users/me', { token: u.token })).body.bio, null);
   r = await rawPost('/api/auth/login', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]));
   assert.equal(r.body.error.code, 'invalid_json');
