@@ -326,6 +326,18 @@ describe('web client flows', () => {
     await until('no unread badge on the second device', async () => (await row.locator('[data-unread]').count()) === 0);
     await bob2.page.waitForTimeout(500);
     assert.equal(await row.locator('[data-unread]').count(), 0, 'the badge came back');
+    assert.equal(await bob2.page.title(), 'Sotto');
+
+    // Live, both present and neither looking: the second device counts a new message (also in
+    // the tab title); the first device opening the chat reads it and clears both.
+    await openSettings(bob.page);
+    await send(alice.page, 'read on the first device 3');
+    await row.locator('[data-unread="1"]').waitFor({ timeout: 15000 });
+    await until('the count in the title', async () => (await bob2.page.title()) === '(1) Sotto');
+    await openChatWith(bob.page, 'Alice');
+    await messageItem(bob.page, 'read on the first device 3').waitFor({ timeout: 15000 });
+    await until('the badge cleared by the other device\'s read', async () => (await row.locator('[data-unread]').count()) === 0);
+    await until('the title cleared', async () => (await bob2.page.title()) === 'Sotto');
   });
 
   test('an unverified contact adding a device shows the notice without holding', async () => {

@@ -1,6 +1,7 @@
 /* The screens: auth pages when signed out, then one pane on a phone and two on a desktop. */
 import { useEffect } from 'react';
 import { useT } from '../i18n';
+import { useConversations } from '../state/conversations';
 import { useSession } from '../state/session';
 import { resolveTheme, useSettings } from '../state/settings';
 import { ForgotPassword, Register, ResetPassword, SignIn, Unlock, VerifyEmail } from './AuthScreens';
@@ -23,6 +24,20 @@ function useThemeAndLanguage() {
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
+}
+
+type BadgingNavigator = Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> };
+
+/** How many messages wait unread, in the tab's title ("(3) Sotto") and, for the installed
+ *  app, on its icon: a count only, never a name or a word of a message. */
+function useUnreadBadge() {
+  const unread = useConversations((s) => s.list.reduce((n, c) => n + c.unread, 0));
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Sotto` : 'Sotto';
+    const nav = navigator as BadgingNavigator;
+    const done = unread > 0 ? nav.setAppBadge?.(unread) : nav.clearAppBadge?.();
+    done?.catch(() => {}); // not installed, or not allowed: the title still says it
+  }, [unread]);
 }
 
 function Main({ path }: { path: string }) {
@@ -50,6 +65,7 @@ function Main({ path }: { path: string }) {
 
 export function App() {
   useThemeAndLanguage();
+  useUnreadBadge();
   const status = useSession((s) => s.status);
   const { path, query } = useLocation();
 
