@@ -9,7 +9,7 @@
 
 typedef struct catch_up {
     client *c;
-    int updated, failed;
+    int failed;
 } catch_up;
 
 /* Applies one page: the newest message the peer has read moves the read cursor, and every
@@ -72,17 +72,13 @@ static int conversation(void *ctx, const char *conv, const char *oldest_unsettle
         if (!more || !before[0] || strcmp(before, oldest_unsettled) <= 0)
             break;
     }
-    k->updated++;
     return 0;
 }
 
-int receipts_catch_up(client *c)
+void receipts_catch_up(client *c)
 {
-    catch_up k = {c, 0, 0};
+    catch_up k = {c, 0};
 
-    if (ls_unsettled_each(c->st, conversation, &k) != 0)
-        return -1;
-    if (k.failed)
+    if (ls_unsettled_each(c->st, conversation, &k) != 0 || k.failed)
         fprintf(stderr, "sotto: could not bring every message status up to date\n");
-    return k.failed ? -1 : k.updated;
 }

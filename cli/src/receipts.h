@@ -14,8 +14,7 @@
 #define RECEIPTS_MAX_PAGES 5
 
 /* Brings the statuses of this device's outgoing messages up to the server's. Best effort:
- * a failure leaves them as they were and is reported once on stderr. Returns how many
- * conversations it brought up to date, or -1 when any could not be. */
-int receipts_catch_up(client *c);
+ * a failure leaves them as they were and is reported once on stderr. */
+void receipts_catch_up(client *c);
 
 #endif

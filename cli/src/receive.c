@@ -330,7 +330,7 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
         on_message_deleted(x, d);
     } else if (!strcmp(ev, "queue:drained")) {
         x->drained = 1;
-        (void)receipts_catch_up(x->c); /* what was acknowledged or read while we were away */
+        receipts_catch_up(x->c); /* what was acknowledged or read while we were away */
         if (x->mode == RX_CHAT && !x->c->o->json)
             chat_mark_read(x);
     } else if (!strcmp(ev, "message:delivered")) {

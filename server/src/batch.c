@@ -2,8 +2,9 @@
  * and queue acknowledgements (delivery.c) in one pending list while a batch is at the pool;
  * one writer job then runs up to RT_BATCH_MAX of them, in arrival order, in ONE store
  * transaction, each in its own nesting level (store_begin_batch: a savepoint on PostgreSQL, a
- * mark on SQLite), so a refused request is undone alone and keeps its own error. Nothing is answered or fanned out before the COMMIT;
- * if the COMMIT fails, every request of the batch completes as not stored (retryable).
+ * mark on SQLite), so a refused request is undone alone and keeps its own error. Nothing is
+ * answered or fanned out before the COMMIT; if the COMMIT fails, every request of the batch
+ * completes as not stored (retryable).
  *
  * Sends and acks share the batch: what arrives together costs one COMMIT instead of two, and
  * the pages both kinds touch (a device's row, the newest leaves of the queue) go to the log
@@ -100,6 +101,7 @@ static void rt_batch_flush(struct realtime *rt)
 		b->inflight++;
 		if (rt_submit_write(rt, rt_batch_work, rt_batch_job_done, j)) {
 			b->inflight--;
+			rt->restart_wanted |= j->restart; /* still owed to the next batch */
 			rt_batch_complete(j->head, STORE_BUSY);
 			free(j);
 		}

@@ -1,31 +1,8 @@
 // E2E 6: two interactive `chat` sessions over piped stdin: messages as they arrive, typing,
 // delivered and seen marks, /verify and /quit.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { assertNoPlaintext, cliPath, marker, send, sync, user, world } from './lib/e2e.mjs';
-
-function chat(w, profile, peer) {
-  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, '--json'],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
-  const c = { child, out: '', err: '' };
-  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
-  child.stdout.on('data', (d) => { c.out += d; });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => { c.err += d; });
-  c.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  c.lines = () => c.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  c.waitFor = async (pred, what, ms = 10000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (pred(c)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timed out waiting for ${what}\nstdout:\n${c.out}\nstderr:\n${c.err}`);
-  };
-  c.type = (s) => child.stdin.write(s);
-  return c;
-}
+import { assertNoPlaintext, chat, marker, send, sync, user, world } from './lib/e2e.mjs';
 
 describe('interactive chat', () => {
   let w, a, b;

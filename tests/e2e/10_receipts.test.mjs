@@ -4,33 +4,8 @@
 // it covers every earlier message, and nothing after it. A chat on a terminal opens on the
 // recent messages and so reads them; `conversations` lists the unread counts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { addDevice, assertNoPlaintext, cliPath, history, marker, ok, send, sync, user, world } from './lib/e2e.mjs';
-
-// An interactive chat (`--json` or as a person sees it), ended with /quit.
-function openChat(w, profile, peer, json = true) {
-  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
-  const c = { out: '', err: '' };
-  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
-  child.stdout.on('data', (d) => { c.out += d; });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => { c.err += d; });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  c.waitOut = async (text) => {
-    const end = Date.now() + 10000;
-    while (!c.out.includes(text)) {
-      if (Date.now() > end) throw new Error(`chat never showed ${text}\n${c.out}\n${c.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  c.quit = async () => {
-    child.stdin.end('/quit\n');
-    assert.equal(await exited, 0, c.err);
-  };
-  return c;
-}
+import { addDevice, assertNoPlaintext, chat, history, marker, ok, send, sync, user, world } from './lib/e2e.mjs';
 
 // Syncs dev until the texts have the wanted statuses (a receipt may still be on its way
 // into the server's next commit), then asserts them.
@@ -72,10 +47,10 @@ describe('receipts missed while away', () => {
 
     // b reads the fourth message live: its read cursor covers the three before it too.
     const fourth = marker(w, 'r4');
-    const chat = openChat(w, b.devices[0], a);
+    const reader = chat(w, b.devices[0], a);
     await send(w, a, b, fourth);
-    await chat.waitOut(fourth);
-    await chat.quit();
+    await reader.waitOut(fourth);
+    await reader.quit();
     const fifth = marker(w, 'r5'); // sent after the read, never fetched by b
     await send(w, a, b, fifth);
 
@@ -90,10 +65,10 @@ describe('receipts missed while away', () => {
     for (const m of texts) await send(w, a, b, m);
     await sync(w, b.devices[0]); // stored and printed by sync, which reads nothing
     await expectStatuses(w, a.devices[0], b, texts, ['delivered', 'delivered']);
-    const chat = openChat(w, b.devices[0], a, false);
-    for (const m of texts) await chat.waitOut(`${a.name}: ${m}`);
+    const reader = chat(w, b.devices[0], a, { json: false });
+    for (const m of texts) await reader.waitOut(`${a.name}: ${m}`);
     await expectStatuses(w, a.devices[0], b, texts, ['read', 'read']);
-    await chat.quit();
+    await reader.quit();
   });
 
   test('the conversation list: unread counts, and the last message as this device has it', async () => {
@@ -114,11 +89,11 @@ describe('receipts missed while away', () => {
     assert.equal(mine.unread, 0);
     assert.equal(mine.lastMessage.text, texts[1]);
     // Opening the chat reads them.
-    const chat = openChat(w, b.devices[0], a, false);
-    await chat.waitOut(texts[1]);
+    const reader = chat(w, b.devices[0], a, { json: false });
+    await reader.waitOut(texts[1]);
     for (let i = 0; i < 50 && (await list(b.devices[0]))[0].unread !== 0; i += 1) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await list(b.devices[0]))[0].unread, 0);
-    await chat.quit();
+    await reader.quit();
   });
 
   test('no plaintext marker on the server or unencrypted in the profiles', () => assertNoPlaintext(w));

@@ -3,9 +3,8 @@
 // and a line dressed as another sender's arrives intact in --json, and as inert text on the
 // screen: sync, history and chat show U+FFFD for each control and indent the fake line.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { assertNoPlaintext, cliPath, history, marker, ok, send, sync, user, world } from './lib/e2e.mjs';
+import { assertNoPlaintext, chat, history, marker, ok, send, sync, user, world } from './lib/e2e.mjs';
 
 const ESC = '\x1b';
 const R = '\ufffd';
@@ -39,20 +38,11 @@ describe('hostile text on a terminal', () => {
 
   test('a live chat and a human sync show the same inert text', async () => {
     const second = `${marker(w, 'esc2')}${ESC}[31mred`;
-    const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', b.devices[0], 'chat', a.name], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.setEncoding('utf8'); // whole characters, even split across reads
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d) => { err += d; });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const reader = chat(w, b.devices[0], a, { json: false });
     await send(w, a, b, second);
-    const end = Date.now() + 20000;
-    while (!out.includes(`${R}[31mred`) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    child.stdin.end('/quit\n');
-    assert.equal(await exited, 0, `chat: ${err}`);
-    assert.ok(out.includes(`${R}[31mred`), `stdout:\n${out}\nstderr:\n${err}`);
-    assert.doesNotMatch(out, CONTROL);
+    await reader.waitOut(`${R}[31mred`, 20000);
+    await reader.quit();
+    assert.doesNotMatch(reader.out, CONTROL);
 
     await send(w, a, b, second);
     const plain = (await ok(w, b.devices[0], ['sync'])).stdout;

@@ -208,16 +208,16 @@ static int sq_sync_db(struct db *db) {
 /* PASSIVE copies what it can without waiting for the writer or readers, and the log restarts
  * from its beginning at the next write transaction that finds all of it copied. A round run
  * beside a committing writer never gets there: what was committed while it copied and
- * synced is left. So rounds repeat while the last one had more than SQ_CHECKPOINT_TAIL pages
- * to copy, each copying what was committed during the one before (up to
+ * synced is left. So rounds repeat while more than SQ_CHECKPOINT_TAIL pages were committed
+ * during the last one, each copying what came in during the one before (up to
  * SQ_CHECKPOINT_ROUNDS), and each syncs what it wrote. realtime.c then has the writer run
  * this between two batches, when no commit can overtake it: it copies the small rest, and the
  * next transaction restarts the log. */
 static int sq_checkpoint(struct db *db) {
   int before = 0;
   for (int round = 0; round < SQ_CHECKPOINT_ROUNDS; round++) {
-    int log = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    int log = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, NULL);
     if (rc == SQLITE_OK)
       rc = sq_sync_db(db);
     if (rc != SQLITE_OK) {

@@ -53,6 +53,36 @@ export function run(w, profile, args, { input, env = {}, timeoutMs = 60000 } = {
   });
 }
 
+// An interactive `sotto chat` with piped stdin, --json unless json is false: what it printed
+// (out, err, lines() for the JSON ones), waitFor/waitOut for something to show, type() for
+// input, quit() to end it with /quit and check its exit code.
+export function chat(w, profile, peer, { json = true } = {}) {
+  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = { child, out: '', err: '' };
+  child.stdout.setEncoding('utf8'); // whole characters, even split across reads
+  child.stdout.on('data', (d) => { c.out += d; });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { c.err += d; });
+  c.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  c.lines = () => c.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  c.waitFor = async (pred, what, ms = 10000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (pred(c)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${what}\nstdout:\n${c.out}\nstderr:\n${c.err}`);
+  };
+  c.waitOut = (text, ms) => c.waitFor((x) => x.out.includes(text), JSON.stringify(text), ms);
+  c.type = (s) => child.stdin.write(s);
+  c.quit = async () => {
+    child.stdin.end('/quit\n');
+    assert.equal(await c.exited, 0, c.err);
+  };
+  return c;
+}
+
 // Like run, but the command must succeed.
 export async function ok(w, profile, args, opts) {
   const r = await run(w, profile, args, opts);

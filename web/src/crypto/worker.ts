@@ -107,7 +107,11 @@ async function getRow(id: string): Promise<MessageRow | undefined> {
 
 function byConversation(rows: MessageRow[]): Map<string, MessageRow[]> {
   const out = new Map<string, MessageRow[]>();
-  for (const r of rows) out.set(r.conversationId, [...(out.get(r.conversationId) ?? []), r]);
+  for (const r of rows) {
+    const list = out.get(r.conversationId);
+    if (list) list.push(r);
+    else out.set(r.conversationId, [r]);
+  }
   return out;
 }
 
