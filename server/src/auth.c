@@ -155,8 +155,9 @@ static int auth_mail(struct auth_state *a, const struct config *c, char *err, si
 	return a->mail ? 0 : -1;
 }
 
-/* PUBLIC_URL without a trailing slash (default http://localhost:PORT) and its origin. */
-static void auth_public_url(struct auth_state *a, const struct config *c)
+/* PUBLIC_URL without a trailing slash (default http://localhost:<port listened on>) and
+ * its origin. */
+static void auth_public_url(struct auth_state *a, const struct config *c, int port)
 {
 	const char *host;
 	size_t n;
@@ -164,7 +165,7 @@ static void auth_public_url(struct auth_state *a, const struct config *c)
 	if (c->public_url)
 		snprintf(a->public_url, sizeof(a->public_url), "%s", c->public_url);
 	else
-		snprintf(a->public_url, sizeof(a->public_url), "http://localhost:%ld", c->port);
+		snprintf(a->public_url, sizeof(a->public_url), "http://localhost:%d", port);
 	n = strlen(a->public_url);
 	while (n > 0 && a->public_url[n - 1] == '/')
 		a->public_url[--n] = 0;
@@ -205,7 +206,6 @@ struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
 	if (!a->heavy_wait)
 		abort();
 	a->refresh_ttl = c->refresh_token_ttl;
-	auth_public_url(a, c);
 	if (auth_derive_keys(a, c, err, errlen) || auth_limits(a, c, err, errlen) ||
 	    auth_mail(a, c, err, errlen) || auth_passwords(a, c, err, errlen))
 		goto fail;
@@ -261,6 +261,8 @@ bool auth_origin_allowed(const struct auth_state *a, const char *origin)
 
 int auth_routes(struct server *srv, struct auth_state *a)
 {
+	if (a) /* NULL for `sottod --routes` */
+		auth_public_url(a, srv->cfg, srv->port); /* the port is known once listening */
 	if (auth_hook_install(srv, a) || register_routes(srv, a) || login_routes(srv, a) ||
 	    session_routes(srv, a) || email_routes(srv, a) || mfa_routes(srv, a) ||
 	    users_routes(srv, a) || keys_routes(srv, a))

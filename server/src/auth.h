@@ -75,7 +75,8 @@ int64_t auth_mono_ms(void);
 /* Whether origin may use the refresh cookie: PUBLIC_URL's origin or one in CORS_ORIGINS. */
 bool auth_origin_allowed(const struct auth_state *a, const char *origin);
 
-/* Registers every auth, users and keys route. */
+/* Registers every auth, users and keys route. Call once listening: the default PUBLIC_URL
+ * names the port (srv->port). */
 int auth_routes(struct server *srv, struct auth_state *a);
 
 #endif

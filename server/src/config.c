@@ -43,8 +43,8 @@ static int check_smtp_tls(const char *v, char *why, size_t whylen);
 static int check_bucket(const char *v, char *why, size_t whylen);
 
 static const struct config_row config_table[] = {
-	{"PORT", CT_INT, 1, 65535, "8080", F(port), NULL,
-	 "TCP port to listen on"},
+	{"PORT", CT_INT, 0, 65535, "8080", F(port), NULL,
+	 "TCP port to listen on (0: a free port, printed in the server.start line)"},
 	{"BIND", CT_STR, 0, 64, "127.0.0.1", F(bind), check_bind,
 	 "address to listen on (0.0.0.0 or :: to expose beyond this host)"},
 	{"DATA_DIR", CT_STR, 1, 1024, "./data", F(data_dir), NULL,

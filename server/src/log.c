@@ -38,23 +38,19 @@ static size_t log_timestamp(char *buf, size_t len)
 	return n;
 }
 
-void log_emit(enum log_level level, const char *event, const char *fmt, ...)
+__attribute__((format(printf, 3, 0)))
+static void log_vemit(enum log_level level, const char *event, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	size_t n, start;
-	va_list ap;
 	int m;
 
-	if (!log_enabled(level))
-		return;
 	n = (size_t)snprintf(line, sizeof(line), "ts=");
 	n += log_timestamp(line + n, sizeof(line) - n);
 	m = snprintf(line + n, sizeof(line) - n, " level=%s event=%s ", level_names[level], event);
 	n += (size_t)m;
 	start = n;
-	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		m = 0;
 	n = n + (size_t)m >= sizeof(line) - 1 ? sizeof(line) - 2 : n + (size_t)m;
@@ -64,6 +60,26 @@ void log_emit(enum log_level level, const char *event, const char *fmt, ...)
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0)
 		return; /* nowhere left to report it */
+}
+
+void log_emit(enum log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vemit(level, event, fmt, ap);
+	va_end(ap);
+}
+
+void log_notice(const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_INFO, event, fmt, ap);
+	va_end(ap);
 }
 
 const char *log_quote(char *buf, size_t buflen, const char *s)

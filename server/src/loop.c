@@ -160,10 +160,11 @@ static void loop_heartbeat_cb(lws_sorted_usec_list_t *sul)
 
 /* lws on a libev loop of ours (epoll). */
 static struct lws_context *loop_create_context(struct lws_context_creation_info *info,
-					       char *err, size_t errlen)
+					       int *port, char *err, size_t errlen)
 {
 	void *loops[1];
 	struct lws_context *ctx;
+	struct lws_vhost *vh = NULL;
 
 	loop_ev = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
 	if (!loop_ev) {
@@ -177,7 +178,7 @@ static struct lws_context *loop_create_context(struct lws_context_creation_info 
 	info->options |= LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	ctx = lws_create_context(info);
 	info->foreign_loops = NULL;
-	if (ctx && !lws_create_vhost(ctx, info)) {
+	if (ctx && !(vh = lws_create_vhost(ctx, info))) {
 		lws_context_destroy(ctx);
 		ctx = NULL;
 	}
@@ -186,6 +187,7 @@ static struct lws_context *loop_create_context(struct lws_context_creation_info 
 		loop_ev = NULL;
 		return NULL;
 	}
+	*port = lws_get_vhost_listen_port(vh);
 	lws_sul_schedule(ctx, 0, &loop_heartbeat, loop_heartbeat_cb, LOOP_HEARTBEAT_US);
 	return ctx;
 }
@@ -227,7 +229,7 @@ int loop_create(struct server *srv, char *err, size_t errlen)
 				       SSL_OP_CIPHER_SERVER_PREFERENCE;
 	}
 	err[0] = '\0';
-	srv->lws = loop_create_context(&info, err, errlen);
+	srv->lws = loop_create_context(&info, &srv->port, err, errlen);
 	if (!srv->lws) {
 		if (!err[0])
 			snprintf(err, errlen,

@@ -12,7 +12,7 @@ struct server;
 int loop_signals_start(void);
 
 /* Creates the lws context listening on BIND:PORT (TLS if configured). 0, or -1 with a
- * one-line reason in err. Sets srv->lws. */
+ * one-line reason in err. Sets srv->lws and srv->port (the kernel's choice for PORT=0). */
 int loop_create(struct server *srv, char *err, size_t errlen);
 
 /* Serves until a stop signal, then stops accepting, lets in-flight requests finish (at most

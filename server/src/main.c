@@ -214,8 +214,10 @@ int main(int argc, char **argv)
 		log_error("server.fail", "reason=routes");
 		goto done;
 	}
-	log_info("server.start", "port=%ld bind=%s tls=%s workers=%ld version=%s", cfg.port,
-		 cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
+	/* With PORT=0 nothing else tells a supervisor which port the kernel chose. */
+	if (cfg.port == 0 || log_enabled(LOG_INFO))
+		log_notice("server.start", "port=%d bind=%s tls=%s workers=%ld version=%s",
+			   srv.port, cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
 	loop_run(&srv);
 	rc = 0;
 done:

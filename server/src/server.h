@@ -24,6 +24,7 @@ struct server {
 	struct cors_list cors;           /* parsed CORS_ORIGINS */
 	struct netaddr_list proxies;     /* parsed TRUSTED_PROXIES */
 	bool tls;                        /* native TLS on this listener */
+	int port;                        /* listened on: PORT, or the kernel's choice for 0 */
 	struct lws_context *lws;
 	struct pool *pool;               /* general workers: requests, Argon2, files (nice 10) */
 	struct pool *writer;             /* one thread: group-committed sends and acks (realtime.h) */

@@ -32,6 +32,7 @@ async function expectBad(env, variable) {
 test('bad values exit 2 with one line naming the variable', async () => {
   await expectBad({ PORT: 'abc' }, 'PORT');
   await expectBad({ PORT: '70000' }, 'PORT');
+  await expectBad({ PORT: '-1' }, 'PORT');
   await expectBad({ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL');
   await expectBad({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
   await expectBad({ CORS_ORIGINS: '*' }, 'CORS_ORIGINS');
@@ -88,6 +89,20 @@ test('a secrets file readable by others is refused (exit 2)', async () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^sottod: DATA_DIR: .*0600/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('PORT=0: the kernel picks a free port, named in server.start at every LOG_LEVEL', async () => {
+  const a = await startServer({ PORT: '0', LOG_LEVEL: 'error' });
+  const b = await startServer({ PORT: '0', LOG_LEVEL: 'error' });
+  try {
+    for (const s of [a, b]) {
+      const lines = s.log.trim().split('\n');
+      assert.equal(lines.length, 1, s.log); // that line only: LOG_LEVEL=error still holds
+      assert.match(lines[0], new RegExp(`level=info event=server\\.start port=${s.port} `));
+      assert.equal((await fetch(s.url('/healthz'))).status, 200);
+    }
+    assert.notEqual(a.port, b.port);
+  } finally { await a.stop(); await b.stop(); }
 });
 
 test('given secrets are used and no file is written', async () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
-import { freePort, sottodPath } from './lib/server.mjs';
+import { sottodPath } from './lib/server.mjs';
 
 let dir, port, child;
 
@@ -16,10 +16,15 @@ before(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'],
   { stdio: 'ignore' });
-  port = await freePort();
-  child = spawn(sottodPath(), [], { env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: path.join(dir, 'data'),
-    TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem'), LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  child = spawn(sottodPath(), [], { env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: path.join(dir, 'data'),
+    TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem'), LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { log += d; });
   for (let i = 0; i < 200; i++) {
+    port ??= Number(/event=server\.start port=(\d+)/.exec(log)?.[1]) || undefined;
+    if (!port) { await new Promise((r) => setTimeout(r, 25)); continue; }
     const ok = await new Promise((r) => {
       const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => { s.destroy(); r(true); });
       s.on('error', () => r(false));

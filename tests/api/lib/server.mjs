@@ -16,18 +16,6 @@ export function sottodPath() {
   return p;
 }
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function cleanEnv() {
   // Only what the test sets reaches sottod, so the caller's environment cannot change results.
   const env = {};
@@ -55,11 +43,18 @@ export function runSottod(env, args = [], timeoutMs = 10000) {
   });
 }
 
+// The port sottod printed in its server.start line (PORT=0: the kernel's choice), once it has.
+function listenedPort(log) {
+  const m = /event=server\.start port=(\d+)/.exec(log);
+  return m ? Number(m[1]) : null;
+}
+
+// PORT=0 unless extraEnv names one: the kernel picks a port nobody holds, so tests running in
+// parallel never race for one between choosing it and binding it.
 export async function startServer(extraEnv = {}) {
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-api-'));
   const env = {
-    ...cleanEnv(), PORT: String(port), DATA_DIR: dataDir, WEB_ROOT: FIXTURE_WEB,
+    ...cleanEnv(), PORT: '0', DATA_DIR: dataDir, WEB_ROOT: FIXTURE_WEB,
     LOG_LEVEL: 'warn', WORKERS: '2', ...extraEnv,
   };
   const child = spawn(sottodPath(), [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,11 +64,10 @@ export async function startServer(extraEnv = {}) {
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const base = `http://127.0.0.1:${port}`;
   const server = {
-    port, base, dataDir, child, exited,
+    port: null, base: null, dataDir, child, exited,
     get log() { return log; },
-    url: (p) => base + p,
+    url: (p) => server.base + p,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const res = await exited;
@@ -88,10 +82,14 @@ export async function startServer(extraEnv = {}) {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sottod exited early: ${log}`);
-    try {
-      const r = await fetch(base + '/healthz');
-      if (r.status === 200) break;
-    } catch { /* not listening yet */ }
+    server.port ??= listenedPort(log);
+    if (server.port) {
+      server.base = `http://127.0.0.1:${server.port}`;
+      try {
+        const r = await fetch(server.base + '/healthz');
+        if (r.status === 200) break;
+      } catch { /* not answering yet */ }
+    }
     if (Date.now() > deadline) { await server.stop('SIGKILL'); throw new Error(`sottod did not start: ${log}`); }
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -28,7 +28,7 @@ export function prerequisites() {
   return missing;
 }
 
-export async function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.unref();
@@ -40,8 +40,20 @@ export async function freePort() {
   });
 }
 
+// PUBLIC_URL must name the port before sottod starts, so the port is chosen here (the API
+// tests use PORT=0 instead). Another test may take it between the choice and sottod's bind:
+// then sottod exits naming PORT, and the next port is tried.
 export async function startServer(extra = {}) {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(await freePort(), extra);
+    } catch (e) {
+      if (attempt >= 3 || !/PORT: cannot listen/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startOnce(port, extra) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-web-'));
   const base = `http://127.0.0.1:${port}`;
   const env = {
@@ -58,16 +70,21 @@ export async function startServer(extra = {}) {
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close': after the exit and the last of its output.
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const early = () => { rmSync(dataDir, { recursive: true, force: true }); return new Error(`sottod exited early:\n${log}`); };
   const deadline = Date.now() + 15000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`sottod exited early:\n${log}`);
+    if (child.exitCode !== null) { await exited; throw early(); }
     try {
       if ((await fetch(base + '/healthz')).status === 200) break;
     } catch { /* not yet */ }
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`sottod did not start:\n${log}`); }
     await new Promise((r) => setTimeout(r, 50));
   }
+  // An answer from a sottod that won the port from ours: ours has exited by now.
+  await new Promise((r) => setTimeout(r, 50));
+  if (child.exitCode !== null) { await exited; throw early(); }
   return {
     port, base, dataDir, child,
     get log() { return log; },
