@@ -23,6 +23,7 @@ static const char *status_name(int s)
     case LS_MSG_DELIVERED: return "delivered";
     case LS_MSG_READ: return "read";
     case LS_MSG_REFUSED: return "refused";
+    case LS_MSG_FAILED: return "failed";
     default: return "received";
     }
 }

@@ -25,6 +25,17 @@ int cmd_send(const cli_opts *o)
     return rc;
 }
 
+/* "edited ID" or {"edited":"ID"}: the id as given, quoted by jansson. */
+static int done_line(const cli_opts *o, const char *what, const char *id)
+{
+    char safe[128];
+
+    if (o->json)
+        return print_json(json_pack("{s:s}", what, id));
+    printf("%s %s\n", what, term_safe(safe, sizeof safe, id));
+    return 0;
+}
+
 int cmd_edit(const cli_opts *o)
 {
     client c;
@@ -32,7 +43,7 @@ int cmd_edit(const cli_opts *o)
 
     if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
         (rc = edit_text(&c, o->pos[0], o->pos[1], o->pos[2])) == 0)
-        printf(o->json ? "{\"edited\":\"%s\"}\n" : "edited %s\n", o->pos[1]);
+        rc = done_line(o, "edited", o->pos[1]);
     client_close(&c);
     return rc;
 }
@@ -44,7 +55,7 @@ int cmd_delete(const cli_opts *o)
 
     if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
         (rc = delete_message(&c, o->pos[0], o->pos[1])) == 0)
-        printf(o->json ? "{\"deleted\":\"%s\"}\n" : "deleted %s\n", o->pos[1]);
+        rc = done_line(o, "deleted", o->pos[1]);
     client_close(&c);
     return rc;
 }

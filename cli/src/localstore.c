@@ -544,6 +544,18 @@ int ls_message_sent(ls_store *s, const char *id, const char *server_id)
     return run(st);
 }
 
+int ls_message_failed(ls_store *s, const char *id)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE messages SET status = 12 WHERE id = ? AND outgoing = 1"
+                               " AND server_id IS NULL");
+
+    if (st == NULL || bind_texts(st, 1, (const char *const[]){id}) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
 int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
                     uint64_t edited_at_ms)
 {

@@ -67,8 +67,11 @@ int ls_conversation_peer(ls_store *s, const char *conv_id, char *peer);
 int ls_conversation_for(ls_store *s, const char *peer_id, char *conv_id);
 
 /* History. */
+/* Outgoing: pending, sent, delivered, read in order, or failed (refused by the server for
+ * good, e.g. by a block: never sent, never retried). Incoming: received, or refused (it
+ * failed to decrypt). */
 enum { LS_MSG_PENDING = 0, LS_MSG_SENT = 1, LS_MSG_DELIVERED = 2, LS_MSG_READ = 3,
-       LS_MSG_RECEIVED = 10, LS_MSG_REFUSED = 11 };
+       LS_MSG_RECEIVED = 10, LS_MSG_REFUSED = 11, LS_MSG_FAILED = 12 };
 typedef struct ls_message {
     char id[40];            /* client message id (ours) or server id (received) */
     char server_id[40];     /* "" until the server accepted it */
@@ -88,6 +91,8 @@ int ls_message_put(ls_store *s, const ls_message *m);
 int ls_message_seen(ls_store *s, const char *server_id);
 int ls_message_get(ls_store *s, const char *id, ls_message *out); /* 1 when absent */
 int ls_message_sent(ls_store *s, const char *id, const char *server_id);
+/* Marks our message with this (local) id failed, if the server has not accepted it. */
+int ls_message_failed(ls_store *s, const char *id);
 /* Replaces the body of the message with this (local) id and records the edit time; a deleted
  * message stays deleted. */
 int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,

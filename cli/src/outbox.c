@@ -181,8 +181,10 @@ static int post(client *c, const char *client_id, char *server_id)
             rc = rc == 0 ? -1 : rc; /* -1: post again */
         } else if (rc == 0) {
             rc = client_fail(&r, "sending");
-            if (r.status / 100 == 4 && r.status != 401 && r.status != 429)
-                ls_outbox_del(c->st, client_id); /* refused for good: do not retry forever */
+            /* Refused for good (a block, a conversation left): never retried, shown failed. */
+            if (r.status / 100 == 4 && r.status != 401 && r.status != 429 &&
+                (ls_outbox_del(c->st, client_id) != 0 || ls_message_failed(c->st, client_id) != 0))
+                rc = EXIT_LOCAL;
         }
         http_resp_clear(&r);
         free(conv);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { totp } from '../api/lib/crypto.mjs';
 import { registerUser } from '../api/lib/api.mjs';
-import { addDevice, assertNoPlaintext, marker, ok, run, send, sync, user, world } from './lib/e2e.mjs';
+import { addDevice, assertNoPlaintext, history, marker, ok, run, send, sync, user, world } from './lib/e2e.mjs';
 
 const USAGE = 1, NET = 2, AUTH = 3, NOTFOUND = 5, REFUSED = 7;
 
@@ -44,14 +44,18 @@ describe('account commands', () => {
     assert.deepEqual((await sync(w, b.devices[0])).map((x) => x.text), [m]);
   });
 
-  test('block and unblock', async () => {
+  test('block and unblock; a message refused by the block shows failed and is never resent', async () => {
     await ok(w, b.devices[0], ['block', a.name]);
-    const r = await run(w, a.devices[0], ['send', b.name, marker(w, 'blocked')]);
+    const refused = marker(w, 'blocked');
+    const r = await run(w, a.devices[0], ['send', b.name, refused]);
     assert.equal(r.code, REFUSED, r.stderr);
+    const status = async () => (await history(w, a.devices[0], b)).find((x) => x.text === refused)?.status;
+    assert.equal(await status(), 'failed'); // not "pending" forever
     await ok(w, b.devices[0], ['unblock', a.name]);
     const m = marker(w, 'unblocked');
-    await send(w, a, b, m);
+    await send(w, a, b, m); // flushes the outbox first: the refused one must not go out now
     assert.deepEqual((await sync(w, b.devices[0])).map((x) => x.text), [m]);
+    assert.equal(await status(), 'failed');
   });
 
   test('logout, then login again as the same device (proof), sessions intact', async () => {
