@@ -59,7 +59,7 @@ const char *args_usage(void)
            "  delete USER ID           delete your message ID for everyone\n"
            "  sync                     fetch and store everything queued, then exit\n"
            "  watch                    print incoming messages as they arrive\n"
-           "  chat USER                interactive chat (/verify, /quit)\n"
+           "  chat USER                interactive chat (/help, /verify, /quit)\n"
            "  conversations            your conversations: unread counts, last message (--limit N)\n"
            "  history USER             local history (--search TEXT)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"

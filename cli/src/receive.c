@@ -30,6 +30,7 @@ typedef struct rx {
     char peer_id[40], peer_name[128], conv[40];
     char line[4096];
     size_t line_len;
+    int line_over; /* the line outgrew `line`: it is refused whole, never cut */
     int typing, raw;
 } rx;
 
@@ -359,27 +360,48 @@ static void print_safety(rx *x)
     json_decref(theirs);
 }
 
-static void chat_line(rx *x)
+#define CHAT_HELP "  /verify  the safety number with %s\n" \
+                  "  /quit    leave (Ctrl-D too)\n" \
+                  "  //text   send a line that begins with '/'\n"
+
+static void chat_send(rx *x, const char *text)
 {
     char sid[40], safe[64];
 
+    if (send_text(x->c, x->peer_name, text, sid) == 0)
+        printf("  (sent: %s)\n", term_safe(safe, sizeof safe, sid));
+    else
+        fprintf(stderr, "  (not sent)\n");
+}
+
+/* A line typed in chat: a command, or text to send. A mistyped command is never sent. */
+static void chat_line(rx *x)
+{
+    int over = x->line_over;
+
     x->line[x->line_len] = '\0';
     x->line_len = 0;
+    x->line_over = 0;
     if (x->typing) {
         ws_send(x->ws, "typing:stop", json_pack("{s:s}", "conversationId", x->conv), 0, NULL);
         x->typing = 0;
     }
-    if (!strcmp(x->line, "/quit")) {
+    if (over)
+        fprintf(stderr, "  (not sent: a chat line holds at most %zu bytes; 'sotto send' takes"
+                        " longer text)\n", sizeof x->line - 1);
+    else if (!strcmp(x->line, "/quit"))
         x->stop = 1;
-    } else if (!strcmp(x->line, "/verify")) {
+    else if (!strcmp(x->line, "/verify"))
         print_safety(x);
-    } else if (x->line[0] != '\0') {
-        int rc = send_text(x->c, x->peer_name, x->line, sid);
-        if (rc == 0)
-            printf("  (sent: %s)\n", term_safe(safe, sizeof safe, sid));
-        else
-            fprintf(stderr, "  (not sent)\n");
-    }
+    else if (!strcmp(x->line, "/help"))
+        printf(CHAT_HELP, x->peer_name);
+    else if (x->line[0] == '/' && x->line[1] == '/')
+        chat_send(x, x->line + 1);
+    else if (x->line[0] == '/')
+        fprintf(stderr, "  (not sent: no command %s; /help lists them)\n",
+                strtok(x->line, " \t")); /* our own keyboard input: printed as typed */
+    else if (x->line[0] != '\0')
+        chat_send(x, x->line);
     fflush(stdout);
 }
 
@@ -410,6 +432,8 @@ static void chat_input(rx *x)
         }
         if (x->line_len + 1 < sizeof x->line)
             x->line[x->line_len++] = ch;
+        else
+            x->line_over = 1;
         if (x->raw) {
             fputc(ch, stdout);
             fflush(stdout);
@@ -486,7 +510,7 @@ static int chat_setup(rx *x, const char *username)
                                              chat_context_line, x) != 0)
         return EXIT_LOCAL;
     fflush(stdout);
-    fprintf(stderr, "chat with %s: type a line and press Enter; /verify, /quit\n", username);
+    fprintf(stderr, "chat with %s: type a line and press Enter; /help, /verify, /quit\n", username);
     return 0;
 }
 
