@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crash.h"
+#include "term.h"
 #include "trust.h"
 #include "util.h"
 
@@ -248,6 +249,26 @@ static int held(client *c, const char *peer_id, const char *username)
     return h;
 }
 
+/* A message's text: valid UTF-8, not blank, at most TEXT_MAX_CHARS characters (the same rule
+ * as the web client's; docs/protocol.md). The server cannot check it: it never sees it. */
+#define TEXT_MAX_CHARS 10000
+
+static int text_ok(const char *text)
+{
+    long n = term_utf8_chars(text);
+
+    if (n < 0)
+        fprintf(stderr, "sotto: the text is not valid UTF-8 (is the terminal's locale UTF-8?)\n");
+    else if (text[strspn(text, " \t\r\n")] == '\0')
+        fprintf(stderr, "sotto: nothing to send: the text is blank\n");
+    else if (n > TEXT_MAX_CHARS)
+        fprintf(stderr, "sotto: the text has %ld characters; a message holds at most %d\n", n,
+                TEXT_MAX_CHARS);
+    else
+        return 0;
+    return EXIT_USAGE;
+}
+
 int send_text(client *c, const char *username, const char *text, char *server_id)
 {
     json_t *user = NULL;
@@ -256,6 +277,8 @@ int send_text(client *c, const char *username, const char *text, char *server_id
     char conv[40], client_id[40];
     int rc;
 
+    if ((rc = text_ok(text)) != 0)
+        return rc;
     if ((rc = client_user_by_name(c, username, &user)) != 0)
         return rc;
     const char *peer = json_string_value(json_object_get(user, "id"));
@@ -311,7 +334,7 @@ int edit_text(client *c, const char *username, const char *id, const char *text)
     char peer[40], sid[40], path[128];
     int rc;
 
-    if ((rc = own_message(c, username, id, peer, &m)) != 0)
+    if ((rc = text_ok(text)) != 0 || (rc = own_message(c, username, id, peer, &m)) != 0)
         return rc;
     if (held(c, peer, username)) {
         ls_message_clear(&m);

@@ -153,6 +153,22 @@ static size_t utf8_next(const unsigned char *s, long *cp)
     return n;
 }
 
+long term_utf8_chars(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long count = 0;
+
+    while (*p) {
+        long cp;
+
+        p += utf8_next(p, &cp);
+        if (cp < 0)
+            return -1;
+        count++;
+    }
+    return count;
+}
+
 /* What may not reach a terminal as it is. */
 static int unsafe(long cp)
 {

@@ -34,6 +34,9 @@ void term_print(FILE *f, const char *s, int multiline);
  * does not fit. Returns buf, so it can stand as a printf argument. */
 const char *term_safe(char *buf, size_t cap, const char *s);
 
+/* The characters (code points) in s, or -1 if s is not valid UTF-8 (RFC 3629). */
+long term_utf8_chars(const char *s);
+
 /* "2026-01-02 10:11:12" in local time from milliseconds. */
 void term_time(uint64_t ms, char *out, size_t cap);
 

@@ -68,6 +68,19 @@ static void multiline_messages(void **state)
     free(out);
 }
 
+static void counting_characters(void **state)
+{
+    (void)state;
+    assert_int_equal(term_utf8_chars(""), 0);
+    assert_int_equal(term_utf8_chars("abc"), 3);
+    assert_int_equal(term_utf8_chars("câu 你好 🙂"), 8); /* 1-, 2-, 3- and 4-byte characters */
+    assert_int_equal(term_utf8_chars("ok\xff"), -1);
+    assert_int_equal(term_utf8_chars("\xc0\xaf"), -1);    /* overlong '/' */
+    assert_int_equal(term_utf8_chars("\xed\xa0\x80"), -1); /* a surrogate */
+    assert_int_equal(term_utf8_chars("\xf4\x90\x80\x80"), -1); /* above U+10FFFF */
+    assert_int_equal(term_utf8_chars("\xe2\x82"), -1);   /* cut short */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -75,6 +88,7 @@ int main(void)
         cmocka_unit_test(ordinary_text_passes),
         cmocka_unit_test(cut_at_a_character),
         cmocka_unit_test(multiline_messages),
+        cmocka_unit_test(counting_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

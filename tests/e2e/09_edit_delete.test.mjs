@@ -80,5 +80,21 @@ describe('edits and deletes', () => {
     assert.equal(e.code, 1);
   });
 
+  test('blank or over 10,000 characters: refused before anything is stored or sent', async () => {
+    const count = async () => (await history(w, a.devices[0], b)).length;
+    const n0 = await count();
+    for (const text of ['', ' \n\t ', 'x'.repeat(10001), 'é'.repeat(10001)]) {
+      const r = await run(w, a.devices[0], ['send', b.name, text]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /nothing to send|at most 10000/);
+    }
+    const sent = JSON.parse((await ok(w, a.devices[0], ['--json', 'send', b.name, 'é'.repeat(10000)])).stdout);
+    assert.equal(await count(), n0 + 1); // only the one that fits, in 20,000 bytes
+    const r = await run(w, a.devices[0], ['edit', b.name, sent.id, 'y'.repeat(10001)]);
+    assert.equal(r.code, 1, r.stderr);
+    const got = (await sync(w, b.devices[0])).filter((m) => m.text !== undefined);
+    assert.deepEqual(got.map((m) => m.text.length), [10000]);
+  });
+
   test('no plaintext marker (original, edited or deleted) on the server or in the profiles', () => assertNoPlaintext(w));
 });

@@ -243,6 +243,24 @@ describe('web client flows', () => {
     assert.ok(mark.x >= mineText.x + mineText.width - 1, 'the status mark stays after the text');
   });
 
+  test('over 10,000 characters: counted, not sent, and the text is kept to shorten', async () => {
+    const box = bob.page.getByLabel('Message', { exact: true });
+    const sendButton = bob.page.getByRole('button', { name: 'Send', exact: true });
+    const long = `${'🙂'.repeat(5000)}${'x'.repeat(5001)}`; // 10,001 characters, 15,001 UTF-16 units
+    await box.fill(long);
+    await bob.page.getByText('10001 / 10000').waitFor();
+    assert.equal(await sendButton.isDisabled(), true);
+    await box.press('Enter');
+    await bob.page.getByRole('alert').filter({ hasText: 'Too long to send: 10001 characters, at most 10000.' }).waitFor();
+    assert.equal(await box.inputValue(), long, 'the text stays in the composer');
+    await box.press('Backspace'); // 10,000 now: it goes
+    assert.equal(await sendButton.isDisabled(), false);
+    await box.press('Enter');
+    const item = messageItem(alice.page, 'x'.repeat(5000));
+    await item.waitFor({ timeout: 15000 });
+    assert.equal([...(await item.getByText('x'.repeat(5000)).textContent())].length, 10000);
+  });
+
   test('reconnects after a network drop; messages sent meanwhile arrive', async () => {
     await bob.context.setOffline(true);
     await bob.page.getByText('Offline: reconnecting…').waitFor({ timeout: 15000 });

@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEve
 import { getEngine, HeldError } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
 import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
+import { textChars, TEXT_MAX_CHARS } from '../lib/text';
 import { useConversations, type ConversationView } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { typingIn, usePresence } from '../state/presence';
@@ -201,6 +202,8 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   const [err, setErr] = useState<string | null>(null);
   const held = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const chars = useMemo(() => textChars(text.trim()), [text]);
+  const over = chars > TEXT_MAX_CHARS;
 
   // Before paint: the composer never shows "Editing" over the previous text.
   useLayoutEffect(() => {
@@ -215,6 +218,10 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   async function send() {
     const body = text.trim();
     if (!body || held) return;
+    if (over) { // Enter with too much text: say so, and keep the text to shorten
+      setErr(t('tooLong', { n: chars, max: TEXT_MAX_CHARS }));
+      return;
+    }
     setText('');
     setErr(null);
     const e = getEngine();
@@ -286,7 +293,12 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
           onBlur={() => void getEngine().typing(conv.id, false)}
           className="max-h-40 min-h-[2.5rem] flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-sm focus:border-brand focus:outline-none focus:ring-2 focus:ring-brand/30 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"
         />
-        <Button type="submit" disabled={held || !text.trim()}>
+        {chars > TEXT_MAX_CHARS - 1000 && (
+          <span className={cn('self-center text-xs tabular-nums', over ? 'font-semibold text-red-600' : 'text-slate-500')}>
+            {t('charCount', { n: chars, max: TEXT_MAX_CHARS })}
+          </span>
+        )}
+        <Button type="submit" disabled={held || !text.trim() || over}>
           {t('send')}
         </Button>
       </form>

@@ -10,6 +10,7 @@ import type { EncryptTarget, OutgoingPayload, PeerRef, Profile } from '../crypto
 import { ApiError, createApi, type Api, type TokenSource } from '../net/api';
 import { Socket, SocketError } from '../net/socket';
 import type { ClaimedDeviceKeys, Conversation, Message, ServerEventName, ServerEvents, WireEnvelope } from '../net/types';
+import { checkText } from '../lib/text';
 import { uuid } from '../lib/uuid';
 import { fromServer, useConversations } from '../state/conversations';
 import { useMessages } from '../state/messages';
@@ -355,7 +356,8 @@ export class Engine {
     return this.channel.call<RemoteOps[K][1]>(op, arg);
   }
 
-  send(conversationId: string, body: string, replyTo?: string): Promise<void> {
+  async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
+    checkText(body); // a rejected promise, like every other failure to send
     if (this.role === 'follower') return this.remote('send', { conversationId, body, replyTo });
     return this.doSend(conversationId, body, replyTo);
   }
@@ -363,7 +365,8 @@ export class Engine {
     if (this.role === 'follower') return this.remote('retry', { id });
     return this.doRetry(id);
   }
-  edit(id: string, body: string): Promise<void> {
+  async edit(id: string, body: string): Promise<void> {
+    checkText(body);
     if (this.role === 'follower') return this.remote('edit', { id, body });
     return this.doEdit(id, body);
   }

@@ -79,6 +79,8 @@ export const en = {
   edited: 'edited',
   deletedMessage: 'This message was deleted.',
   undecryptable: 'This message could not be decrypted.',
+  tooLong: 'Too long to send: {n} characters, at most {max}.',
+  charCount: '{n} / {max}',
   replyingTo: 'Replying to {name}',
   editing: 'Editing message',
   cancelReply: 'Cancel reply',

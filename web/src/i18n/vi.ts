@@ -81,6 +81,8 @@ export const vi: Strings = {
   edited: 'đã sửa',
   deletedMessage: 'Tin nhắn này đã bị xóa.',
   undecryptable: 'Không thể giải mã tin nhắn này.',
+  tooLong: 'Quá dài để gửi: {n} ký tự, tối đa {max}.',
+  charCount: '{n} / {max}',
   replyingTo: 'Trả lời {name}',
   editing: 'Đang sửa tin nhắn',
   cancelReply: 'Hủy trả lời',
