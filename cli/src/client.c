@@ -134,6 +134,14 @@ int client_api(client *c, const char *method, const char *path, json_t *body, ht
     return 0;
 }
 
+int client_revoked(const http_resp *r)
+{
+    const json_t *d = json_object_get(json_object_get(r->body, "error"), "details");
+    const char *reason = json_string_value(json_object_get(d, "reason"));
+
+    return r->status == 403 && reason != NULL && strcmp(reason, "device_revoked") == 0;
+}
+
 int client_fail(const http_resp *r, const char *what)
 {
     const char *msg = http_error_message(r);
@@ -147,11 +155,16 @@ int client_fail(const http_resp *r, const char *what)
         fprintf(stderr, "sotto: run 'sotto login' to sign in again\n");
         return EXIT_AUTH;
     }
+    if (r->status == 403 && client_revoked(r)) {
+        fprintf(stderr, "sotto: this device was revoked; to use the account here again, sign in"
+                        " as a new device with a new profile: sotto --profile DIR login\n");
+        return EXIT_AUTH;
+    }
     if (r->status == 404)
         return EXIT_NOTFOUND;
     if (r->status >= 500 || r->status == 0)
         return EXIT_NET;
-    return EXIT_REFUSED; /* 403 included: blocked, not the owner */
+    return EXIT_REFUSED; /* other 403s included: blocked, not the owner */
 }
 
 int client_fail_session(const http_resp *r, const char *what)

@@ -31,7 +31,10 @@ int client_require_login(client *c);
 int client_api(client *c, const char *method, const char *path, json_t *body, http_resp *r);
 /* Exchanges the refresh token for new tokens (saved). 0 or -1. */
 int client_refresh(client *c);
-/* Prints the server's error for `what` and returns the matching EXIT_* code. */
+/* Whether the server refused because this device is revoked (403, reason device_revoked). */
+int client_revoked(const http_resp *r);
+/* Prints the server's error for `what` and returns the matching EXIT_* code (EXIT_AUTH for a
+ * revoked device). */
 int client_fail(const http_resp *r, const char *what);
 /* The same for a request that checks our own session: 403 there means this device was
  * revoked, an authentication problem (EXIT_AUTH), not a refused action. */

@@ -238,6 +238,13 @@ void job_error(struct job *j, int status, const char *code, const char *message)
 	j->out = NULL;
 }
 
+void job_device_revoked(struct job *j)
+{
+	job_error(j, 403, "forbidden", "This device has been revoked.");
+	json_decref(j->details);
+	j->details = json_pack("{s:s}", "reason", "device_revoked");
+}
+
 void job_invalid(struct job *j, const char *field, const char *reason)
 {
 	job_error(j, 400, "validation_failed", "A field is missing or not valid.");

@@ -65,7 +65,8 @@ static void hook_done(void *arg)
 		http_auth_accept(h->req, who, free);
 		break;
 	case 403:
-		http_respond_error(h->req, 403, "forbidden", "This device has been revoked.", NULL);
+		http_respond_error(h->req, 403, "forbidden", "This device has been revoked.",
+				   json_pack("{s:s}", "reason", "device_revoked"));
 		break;
 	case 401:
 		http_respond_error(h->req, 401, "unauthenticated", "Authentication required.",

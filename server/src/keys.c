@@ -27,7 +27,7 @@ static void keys_error(struct job *j, enum store_err rc)
 		job_invalid(j, "oneTimePreKeys", "too_many_stored");
 		break;
 	case STORE_NOT_FOUND:
-		job_error(j, 403, "forbidden", "This device has been revoked.");
+		job_device_revoked(j);
 		break;
 	default:
 		job_store_error(j, rc, "keys_device");

@@ -160,7 +160,7 @@ static int login_existing_device(struct job *j, struct login *l)
 		return -1;
 	}
 	if (l->dev.revoked_at) {
-		job_error(j, 403, "forbidden", "This device has been revoked.");
+		job_device_revoked(j);
 		return -1;
 	}
 	if (l->proof_status == BUNDLE_ERR_SIGNATURE) {

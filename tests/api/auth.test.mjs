@@ -238,6 +238,7 @@ describe('device proof', () => {
     const r = await asDevice(v.device.proof(v.email), v.deviceId, v);
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'forbidden');
+    assert.deepEqual(r.body.error.details, { reason: 'device_revoked' });
   });
 });
 

@@ -159,6 +159,7 @@ describe('logout and revocation', () => {
     const after1 = await me(otherTok);
     assert.equal(after1.status, 403);
     assert.equal(after1.body.error.code, 'forbidden');
+    assert.deepEqual(after1.body.error.details, { reason: 'device_revoked' }); // not "blocked", say
     expect401(await refresh({ refreshToken: other.body.tokens.refreshToken }));
     const list = await srv.api('GET', '/api/users/me/devices', { token: u.token });
     assert.ok(!list.body.some((d) => d.id === other.body.device.id));

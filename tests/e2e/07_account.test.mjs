@@ -38,6 +38,9 @@ describe('account commands', () => {
     await ok(w, b.devices[0], ['devices', 'revoke', other]);
     const r = await run(w, b.devices[1], ['sync']);
     assert.equal(r.code, AUTH, r.stderr);
+    const s = await run(w, b.devices[1], ['send', a.name, marker(w, 'fromrevoked')]); // REST, not the socket
+    assert.equal(s.code, AUTH, s.stderr);
+    assert.match(s.stderr, /this device was revoked/);
     // Sending to b now targets only the remaining device (the server's list changed).
     const m = marker(w, 'afterrevoke');
     await send(w, a, b, m);
