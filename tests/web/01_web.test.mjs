@@ -172,6 +172,7 @@ describe('web client', () => {
 
   test('the phone layout works at 360×740', async () => {
     const carol = await newUser(chrome.browser, server, { width: 360, height: 740, isMobile: true });
+    await carol.page.getByRole('button', { name: 'Sign in' }).waitFor(); // not the blank first paint
     await shot(carol.page, 'phone-sign-in');
     await register(carol.page, C);
     await startChatWith(carol.page, A.username);

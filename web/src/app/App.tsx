@@ -1,5 +1,5 @@
 /* The screens: auth pages when signed out, then one pane on a phone and two on a desktop. */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useT } from '../i18n';
 import { useConversations } from '../state/conversations';
 import { useSession } from '../state/session';
@@ -63,6 +63,27 @@ function Main({ path }: { path: string }) {
   );
 }
 
+/* While the engine opens its worker, keys and local history: nothing for the first 300 ms
+ * (most starts end sooner, and a flash is worse than a pause), then the name and a word. */
+function Opening() {
+  const t = useT();
+  const [late, setLate] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setLate(true), 300);
+    return () => clearTimeout(timer);
+  }, []);
+  return (
+    <div className="flex h-full flex-col items-center justify-center gap-2 bg-slate-50 text-slate-500 dark:bg-slate-950" aria-busy="true">
+      {late && (
+        <>
+          <img src="/icons/icon.svg" alt="Sotto" width={56} height={56} className="rounded-2xl" />
+          <p role="status" className="text-sm">{t('opening')}</p>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function App() {
   useThemeAndLanguage();
   useUnreadBadge();
@@ -71,7 +92,7 @@ export function App() {
 
   if (path === '/verify-email') return <VerifyEmail token={query.get('token')} />;
   if (path === '/reset-password') return <ResetPassword token={query.get('token')} />;
-  if (status === 'loading') return <div className="h-full bg-slate-50 dark:bg-slate-950" aria-busy="true" />;
+  if (status === 'loading') return <Opening />;
   if (status === 'locked') return <Unlock />;
   if (status === 'signedOut') {
     if (path === '/register') return <Register />;

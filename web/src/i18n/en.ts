@@ -81,6 +81,7 @@ export const en = {
   undecryptable: 'This message could not be decrypted.',
   tooLong: 'Too long to send: {n} characters, at most {max}.',
   charCount: '{n} / {max}',
+  opening: 'Opening your messages…',
   replyingTo: 'Replying to {name}',
   editing: 'Editing message',
   cancelReply: 'Cancel reply',

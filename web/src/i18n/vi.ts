@@ -83,6 +83,7 @@ export const vi: Strings = {
   undecryptable: 'Không thể giải mã tin nhắn này.',
   tooLong: 'Quá dài để gửi: {n} ký tự, tối đa {max}.',
   charCount: '{n} / {max}',
+  opening: 'Đang mở tin nhắn của bạn…',
   replyingTo: 'Trả lời {name}',
   editing: 'Đang sửa tin nhắn',
   cancelReply: 'Hủy trả lời',
