@@ -97,7 +97,7 @@ static int set_opt(cli_opts *o, int c, const char *arg)
     case O_MARK: o->mark_verified = 1; break;
     case O_ACCEPT: o->accept = 1; break;
     case O_TIMEOUT: return positive_int(arg, &o->timeout_s);
-    case O_LIMIT: return positive_int(arg, &o->limit);
+    case O_LIMIT: return positive_int(arg, &o->limit) != 0 || o->limit == 0 ? -1 : 0;
     default: return -1;
     }
     return 0;
@@ -122,6 +122,19 @@ static int check_positionals(cli_opts *o, char *err, size_t errlen)
     return -1;
 }
 
+/* Why getopt_long's result c (with optarg) was refused, naming the option as typed. */
+static void opt_error(int c, char **argv, char *err, size_t errlen)
+{
+    if (c == '?')
+        snprintf(err, errlen, "bad option '%s'", argv[optind - 1]);
+    else if (c == ':')
+        snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+    else
+        for (const struct option *l = LONGOPTS; l->name != NULL; l++)
+            if (l->val == c)
+                snprintf(err, errlen, "bad value '%s' for --%s", optarg, l->name);
+}
+
 int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     int c;
@@ -136,7 +149,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         }
         if (c == '?' || c == ':' || set_opt(o, c, optarg) != 0) {
-            snprintf(err, errlen, "bad option '%s'", argv[optind - 1]);
+            opt_error(c, argv, err, errlen);
             return -1;
         }
     }
@@ -173,7 +186,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
             return 0;
         }
         if (c == '?' || c == ':' || set_opt(o, c, optarg) != 0) {
-            snprintf(err, errlen, "bad option '%s'", argv[optind - 1]);
+            opt_error(c, argv, err, errlen);
             return -1;
         }
     }

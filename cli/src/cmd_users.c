@@ -44,6 +44,8 @@ int cmd_users(const cli_opts *o)
         rc = client_fail(&r, "search");
     else if (o->json)
         rc = print_json(json_incref(r.body));
+    else if (json_array_size(json_object_get(r.body, "users")) == 0)
+        fprintf(stderr, "(no users match)\n");
     else
         json_array_foreach(json_object_get(r.body, "users"), i, u) {
             char s1[128], s2[404];

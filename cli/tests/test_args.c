@@ -75,6 +75,28 @@ static void test_errors(void **state)
     assert_int_equal(parse(&o, a7), -1);
 }
 
+static void expect_error(char **argv, const char *want)
+{
+    cli_opts o;
+    char err[128];
+    int argc = 0;
+
+    while (argv[argc])
+        argc++;
+    assert_int_equal(args_parse(&o, argc, argv, err, sizeof err), -1);
+    assert_string_equal(err, want);
+}
+
+/* The message names the option and what was wrong with it, not the value as an option. */
+static void test_error_words(void **state)
+{
+    (void)state;
+    expect_error((char *[]){"sotto", "conversations", "--limit", "0", NULL}, "bad value '0' for --limit");
+    expect_error((char *[]){"sotto", "watch", "--timeout", "x", NULL}, "bad value 'x' for --timeout");
+    expect_error((char *[]){"sotto", "login", "--email", NULL}, "option '--email' needs a value");
+    expect_error((char *[]){"sotto", "--bogus", "whoami", NULL}, "bad option '--bogus'");
+}
+
 static void test_verify_flags(void **state)
 {
     (void)state;
@@ -94,7 +116,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send), cmocka_unit_test(test_dash_text),
-        cmocka_unit_test(test_register_options), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_register_options), cmocka_unit_test(test_errors), cmocka_unit_test(test_error_words),
         cmocka_unit_test(test_verify_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
