@@ -188,6 +188,12 @@ describe('web client', () => {
     const box = await carol.page.getByLabel('Message', { exact: true }).boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 360, 'composer fits the screen');
     await shot(carol.page, 'phone-chat');
+    // The header leaves the name its room: the safety number is an icon, blocking is in its dialog.
+    assert.equal(await carol.page.getByRole('button', { name: 'Block Alice' }).count(), 0);
+    await carol.page.getByRole('button', { name: 'View safety number' }).click();
+    const safety = carol.page.getByRole('dialog', { name: 'Safety number with Alice' });
+    await safety.getByRole('button', { name: 'Block Alice' }).waitFor();
+    await safety.getByRole('button', { name: 'Close' }).click();
     await carol.page.getByRole('button', { name: 'Back to chats' }).click();
     await carol.page.getByRole('navigation', { name: 'Chats' }).waitFor();
     await shot(carol.page, 'phone-conversation-list');

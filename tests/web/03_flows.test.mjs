@@ -261,6 +261,33 @@ describe('web client flows', () => {
     assert.equal([...(await item.getByText('x'.repeat(5000)).textContent())].length, 10000);
   });
 
+  test('blocking from the chat: nothing crosses either way, Settings lists it, unblocking restores', async () => {
+    await openChatWith(bob.page, 'Alice');
+    await bob.page.getByRole('button', { name: 'Block Alice' }).click();
+    const dialog = bob.page.getByRole('dialog', { name: 'Block Alice?' });
+    await dialog.getByRole('button', { name: 'Block', exact: true }).click();
+    await bob.page.getByText('You blocked Alice. Nothing can be sent either way.').waitFor();
+    assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+    // Presence stops across the block (the server's user:offline to each side).
+    await alice.page.getByText(`@${B.username} · Offline`).waitFor({ timeout: 10000 });
+
+    await openChatWith(alice.page, 'Bob');
+    await send(alice.page, 'sent across the block');
+    await waitStatus(alice.page, 'sent across the block', 'failed');
+
+    await openSettings(bob.page);
+    const list = bob.page.getByRole('list', { name: 'Blocked users' });
+    await list.getByText(`@${A.username}`).waitFor();
+    await list.getByRole('button', { name: `Unblock @${A.username}` }).click();
+    await bob.page.getByText('You have not blocked anyone.').waitFor();
+
+    await send(alice.page, 'after the unblock');
+    await openChatWith(bob.page, 'Alice');
+    await messageItem(bob.page, 'after the unblock').waitFor({ timeout: 15000 });
+    assert.equal(await messageItem(bob.page, 'sent across the block').count(), 0, 'the blocked one never arrives');
+    assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), false);
+  });
+
   test('reconnects after a network drop; messages sent meanwhile arrive', async () => {
     await bob.context.setOffline(true);
     await bob.page.getByText('Offline: reconnecting…').waitFor({ timeout: 15000 });

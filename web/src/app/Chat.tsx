@@ -20,6 +20,7 @@ import { Dialog } from '../ui/Dialog';
 import { MessageText } from '../ui/MessageText';
 import { Qr } from '../ui/Qr';
 import { StatusMark } from '../ui/StatusMark';
+import { useIsBlocked, useSetBlocked } from './blocking';
 import { errorText } from './errors';
 import { navigate } from './router';
 import { nameOf } from './Sidebar';
@@ -200,7 +201,9 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   const t = useT();
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
-  const held = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
+  const heldByTrust = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
+  const blocked = useIsBlocked(conv.peer.id);
+  const held = heldByTrust || blocked; // nothing to send across a block either
   const ref = useRef<HTMLTextAreaElement>(null);
   const chars = useMemo(() => textChars(text.trim()), [text]);
   const over = chars > TEXT_MAX_CHARS;
@@ -306,7 +309,7 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   );
 }
 
-function SafetyDialog({ conv, open, onOpenChange }: { conv: ConversationView; open: boolean; onOpenChange(o: boolean): void }) {
+function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: ConversationView; open: boolean; onOpenChange(o: boolean): void; onBlock?: () => void }) {
   const t = useT();
   const trust = useTrust((s) => s.byUser[conv.peer.id]);
   const [sn, setSn] = useState<{ digits: string; qr: string } | null>(null);
@@ -338,6 +341,11 @@ function SafetyDialog({ conv, open, onOpenChange }: { conv: ConversationView; op
         <Button className="w-full" variant={trust?.verified ? 'secondary' : 'primary'} onClick={() => void getEngine().setVerified(conv.peer.id, !trust?.verified)} disabled={!sn}>
           {trust?.verified ? t('clearVerified') : t('markVerified')}
         </Button>
+        {onBlock && (
+          <Button className="w-full" variant="ghost" onClick={onBlock}>
+            <span className="text-red-600 dark:text-red-400">{t('block')} {name}</span>
+          </Button>
+        )}
       </div>
     </Dialog>
   );
@@ -354,6 +362,9 @@ export function Chat({ id }: { id: string }) {
   const [editing, setEditing] = useState<LocalMessage | null>(null);
   const [safety, setSafety] = useState(false);
   const [deleting, setDeleting] = useState<LocalMessage | null>(null);
+  const [blocking, setBlocking] = useState(false);
+  const blocked = useIsBlocked(conv?.peer.id ?? '');
+  const setBlocked = useSetBlocked();
 
   useEffect(() => {
     void getEngine().open(id);
@@ -386,10 +397,29 @@ export function Chat({ id }: { id: string }) {
           <h2 className="truncate font-semibold">{name}</h2>
           <p className="truncate text-xs text-slate-500">@{conv.peer.username} · {online ? t('online') : t('offline')}</p>
         </div>
-        <Button variant="ghost" size="sm" onClick={() => setSafety(true)}>
-          {t('viewSafetyNumber')}
+        {/* On a phone the name needs the room: the safety number is an icon there, and
+            blocking is offered inside its dialog. */}
+        <Button variant="ghost" size="sm" onClick={() => setSafety(true)} aria-label={t('viewSafetyNumber')}>
+          <span className="hidden md:inline">{t('viewSafetyNumber')}</span>
+          <svg aria-hidden="true" viewBox="0 0 24 24" className="h-5 w-5 md:hidden" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+            <path d="M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6l7-3z" />
+            <path d="M9 12l2 2 4-4" />
+          </svg>
         </Button>
+        {!blocked && (
+          <Button variant="ghost" size="sm" className="hidden md:inline-flex" onClick={() => setBlocking(true)} aria-label={`${t('block')} ${name}`}>
+            {t('block')}
+          </Button>
+        )}
       </header>
+      {blocked && (
+        <div role="status" className="flex items-center gap-3 bg-slate-100 px-4 py-2 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200">
+          <span className="flex-1">{t('youBlocked', { name })}</span>
+          <Button size="sm" variant="secondary" disabled={setBlocked.isPending} onClick={() => setBlocked.mutate({ userId: conv.peer.id, blocked: false })}>
+            {t('unblock')}
+          </Button>
+        </div>
+      )}
       {held && (
         <div role="alert" className="flex items-center gap-3 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
           <span className="flex-1">{t('safetyHeld', { name })}</span>
@@ -409,7 +439,27 @@ export function Chat({ id }: { id: string }) {
       />
       <TypingLine conv={conv} />
       <Composer conv={conv} replyTo={replyTo} editing={editing} clear={() => { setReplyTo(null); setEditing(null); }} />
-      <SafetyDialog conv={conv} open={safety} onOpenChange={setSafety} />
+      <SafetyDialog
+        conv={conv}
+        open={safety}
+        onOpenChange={setSafety}
+        onBlock={blocked ? undefined : () => { setSafety(false); setBlocking(true); }}
+      />
+      <Dialog open={blocking} onOpenChange={setBlocking} title={t('blockConfirm', { name })} closeLabel={t('close')}>
+        <p className="mb-4 text-sm text-slate-600 dark:text-slate-300">{t('blockExplain')}</p>
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setBlocking(false)}>{t('cancel')}</Button>
+          <Button
+            variant="danger"
+            onClick={() => {
+              setBlocking(false);
+              setBlocked.mutate({ userId: conv.peer.id, blocked: true });
+            }}
+          >
+            {t('block')}
+          </Button>
+        </div>
+      </Dialog>
       <Dialog open={deleting !== null} onOpenChange={(o) => { if (!o) setDeleting(null); }} title={t('deleteConfirm')} closeLabel={t('close')}>
         {deleting && <p dir="auto" className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">{deleting.body}</p>}
         <div className="flex justify-end gap-2">

@@ -1,4 +1,4 @@
-/* Settings: profile, devices, two-factor set-up, passphrase lock, language, theme, sign out. */
+/* Settings: profile, devices, blocked users, two-factor set-up, passphrase lock, language, theme, sign out. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { getEngine } from '../engine/engine';
@@ -8,6 +8,7 @@ import { useSession } from '../state/session';
 import { useSettings, type Language, type Theme } from '../state/settings';
 import { Button } from '../ui/Button';
 import { Field } from '../ui/Field';
+import { useBlockedUsers, useSetBlocked } from './blocking';
 import { errorText } from './errors';
 import { navigate } from './router';
 
@@ -79,6 +80,31 @@ function Devices() {
                 {t('revoke')}
               </Button>
             )}
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+function Blocked() {
+  const t = useT();
+  const q = useBlockedUsers();
+  const setBlocked = useSetBlocked();
+  return (
+    <Section title={t('blockedUsers')}>
+      {q.isError && <p role="alert" className="text-sm text-red-600">{errorText(q.error, t)}</p>}
+      {q.data?.length === 0 && <p className="text-sm text-slate-500">{t('noneBlocked')}</p>}
+      <ul className="divide-y divide-slate-200 dark:divide-slate-800" aria-label={t('blockedUsers')}>
+        {(q.data ?? []).map((u) => (
+          <li key={u.id} className="flex items-center justify-between gap-3 py-2">
+            <span className="min-w-0">
+              <span dir="auto" className="block truncate text-sm font-medium">{u.displayName?.trim() || u.username}</span>
+              <span className="block truncate text-xs text-slate-500">@{u.username}</span>
+            </span>
+            <Button size="sm" variant="secondary" disabled={setBlocked.isPending} onClick={() => setBlocked.mutate({ userId: u.id, blocked: false })} aria-label={`${t('unblock')} @${u.username}`}>
+              {t('unblock')}
+            </Button>
           </li>
         ))}
       </ul>
@@ -269,6 +295,7 @@ export function Settings() {
           <Profile />
           <Appearance />
           <Devices />
+          <Blocked />
           <Mfa />
           <Lock />
           <SignOut />

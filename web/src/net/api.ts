@@ -106,6 +106,9 @@ export function createApi(tokens: TokenSource, base = '') {
     searchUsers: (query: string, limit = 20) => call<{ users: User[]; total: number }>('GET', `/api/users/search?${q({ q: query, limit })}`),
     devices: () => call<Device[]>('GET', '/api/users/me/devices'),
     revokeDevice: (id: string) => call<unknown>('DELETE', `/api/users/devices/${encodeURIComponent(id)}`),
+    blocked: () => call<User[]>('GET', '/api/users/blocked'),
+    block: (userId: string) => call<unknown>('POST', `/api/users/block/${encodeURIComponent(userId)}`),
+    unblock: (userId: string) => call<unknown>('DELETE', `/api/users/block/${encodeURIComponent(userId)}`),
 
     userKeys: (userId: string) => call<UserKeys>('GET', `/api/keys/users/${encodeURIComponent(userId)}`),
     claim: (userId: string, deviceIds: string[]) =>
