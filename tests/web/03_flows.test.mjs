@@ -288,6 +288,41 @@ describe('web client flows', () => {
     assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), false);
   });
 
+  test('notifications: on in Settings, a message arriving elsewhere names the sender and nothing more', async () => {
+    await alice.context.grantPermissions(['notifications'], { origin: server.base });
+    // Headless Chromium shows nothing: record what would be shown, through either path.
+    await alice.page.evaluate(() => {
+      window.sottoNotes = [];
+      const record = (title, o = {}) => window.sottoNotes.push({ title, body: o.body, tag: o.tag, data: o.data });
+      ServiceWorkerRegistration.prototype.showNotification = function (title, o) { record(title, o); return Promise.resolve(); };
+      const Real = window.Notification;
+      function Recorded(title, o) { record(title, o); }
+      Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+      Recorded.requestPermission = () => Real.requestPermission();
+      window.Notification = Recorded;
+    });
+    const notes = () => alice.page.evaluate(() => window.sottoNotes);
+    await openSettings(alice.page);
+    const box = alice.page.getByLabel('Notify me of new messages while I look elsewhere');
+    await box.check();
+    assert.equal(await box.isChecked(), true);
+
+    const secret = 'the secret plan is at nine';
+    await send(bob.page, secret);
+    await until('a notification', async () => (await notes()).length === 1);
+    const [note] = await notes();
+    assert.equal(note.title, 'Sotto');
+    assert.equal(note.body, 'New message from Bob');
+    assert.match(note.tag, /^sotto:[0-9a-f-]{36}$/);
+    assert.doesNotMatch(JSON.stringify(note), /secret|nine/, 'never a word of the message');
+
+    await box.uncheck();
+    await send(bob.page, 'while notifications are off');
+    await alice.page.getByRole('navigation', { name: 'Chats' }).getByText('while notifications are off').waitFor({ timeout: 15000 });
+    assert.equal((await notes()).length, 1);
+    await openChatWith(alice.page, 'Bob');
+  });
+
   test('reconnects after a network drop; messages sent meanwhile arrive', async () => {
     await bob.context.setOffline(true);
     await bob.page.getByText('Offline: reconnecting…').waitFor({ timeout: 15000 });

@@ -47,3 +47,19 @@ self.addEventListener('fetch', (event) => {
     );
   }
 });
+
+// A click on a message notification (engine/notify.ts): bring a Sotto window forward on that
+// conversation, or open one. The id is checked, so a notification cannot steer anywhere else.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const id = event.notification.data && event.notification.data.conversationId;
+  const path = typeof id === 'string' && /^[0-9a-fA-F-]{36}$/.test(id) ? `/c/${id}` : '/';
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
+      const win = wins.find((w) => new URL(w.url).origin === self.location.origin);
+      if (!win) return self.clients.openWindow(path);
+      win.postMessage({ type: 'sotto:open', path });
+      return win.focus();
+    }),
+  );
+});

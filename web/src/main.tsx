@@ -3,6 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
+import { chatIdOf, navigate } from './app/router';
 import { getEngine } from './engine/engine';
 import { scriptURL } from './lib/trusted';
 import './index.css';
@@ -18,6 +19,14 @@ createRoot(document.getElementById('root') as HTMLElement).render(
 );
 
 void getEngine().boot();
+
+// A notification click (public/sw.js) asks for a conversation: only an in-app chat path is taken.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.addEventListener('message', (e: MessageEvent) => {
+    const d = e.data as { type?: unknown; path?: unknown } | null;
+    if (d?.type === 'sotto:open' && typeof d.path === 'string' && (d.path === '/' || chatIdOf(d.path))) navigate(d.path);
+  });
+}
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   window.addEventListener('load', () => {

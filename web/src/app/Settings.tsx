@@ -1,7 +1,9 @@
-/* Settings: profile, devices, blocked users, two-factor set-up, passphrase lock, language, theme, sign out. */
+/* Settings: profile, language and theme, notifications, devices, blocked users, two-factor set-up,
+ * passphrase lock, sign out. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { getEngine } from '../engine/engine';
+import { askPermission } from '../engine/notify';
 import { useLocale, useT } from '../i18n';
 import type { MfaSetup } from '../net/types';
 import { useSession } from '../state/session';
@@ -58,7 +60,8 @@ function Devices() {
   const t = useT();
   const locale = useLocale();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['devices'], queryFn: () => getEngine().api.devices() });
+  // Fresh each time Settings opens: a device added a moment ago must show (security-relevant).
+  const q = useQuery({ queryKey: ['devices'], queryFn: () => getEngine().api.devices(), staleTime: 0 });
   const revoke = useMutation({
     mutationFn: (id: string) => getEngine().api.revokeDevice(id),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['devices'] }),
@@ -258,6 +261,30 @@ function Appearance() {
   );
 }
 
+function Notifications() {
+  const t = useT();
+  const { notify, setNotify } = useSettings();
+  const [denied, setDenied] = useState(false);
+  async function toggle(on: boolean) {
+    setDenied(false);
+    if (on && !(await askPermission())) {
+      setDenied(true);
+      return;
+    }
+    setNotify(on);
+  }
+  return (
+    <Section title={t('notifications')}>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={notify} onChange={(e) => void toggle(e.target.checked)} />
+        {t('notifyNew')}
+      </label>
+      <p className="text-xs text-slate-500">{t('notifyPrivacy')}</p>
+      {denied && <p role="alert" className="text-sm text-red-600">{t('notifyDenied')}</p>}
+    </Section>
+  );
+}
+
 function SignOut() {
   const t = useT();
   const [wipe, setWipe] = useState(false);
@@ -294,6 +321,7 @@ export function Settings() {
         <div className="mx-auto max-w-xl space-y-4">
           <Profile />
           <Appearance />
+          <Notifications />
           <Devices />
           <Blocked />
           <Mfa />

@@ -7,7 +7,7 @@ import { getEngine } from '../engine/engine';
 const KEY = ['blocked'];
 
 export function useBlockedUsers() {
-  return useQuery({ queryKey: KEY, queryFn: () => getEngine().api.blocked() });
+  return useQuery({ queryKey: KEY, queryFn: () => getEngine().api.blocked(), staleTime: 0 });
 }
 
 export function useIsBlocked(userId: string): boolean {

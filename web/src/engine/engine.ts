@@ -10,15 +10,18 @@ import type { EncryptTarget, OutgoingPayload, PeerRef, Profile } from '../crypto
 import { ApiError, createApi, type Api, type TokenSource } from '../net/api';
 import { Socket, SocketError } from '../net/socket';
 import type { ClaimedDeviceKeys, Conversation, Message, ServerEventName, ServerEvents, WireEnvelope } from '../net/types';
+import { translate } from '../i18n';
 import { checkText } from '../lib/text';
 import { uuid } from '../lib/uuid';
 import { fromServer, useConversations } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
+import { useSettings } from '../state/settings';
 import { nextTrust, compareKeys, useTrust } from '../state/trust';
 import type { LocalMessage, MessageStatus } from '../state/types';
 import { electLeader, TabChannel } from './channel';
+import { showIncoming, watching } from './notify';
 
 export class HeldError extends Error {
   constructor(readonly userId: string) {
@@ -773,13 +776,27 @@ export class Engine {
         await this.socket?.request('queue:ack', { seq: data.seq }).catch(() => undefined);
         if (shown) {
           this.publish('msg', shown);
-          if (name === 'message:new') this.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
+          if (name === 'message:new') {
+            this.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
+            this.notifyIncoming(shown);
+          }
         }
       } catch (e) {
         // Not acknowledged: the server sends it again on the next connection.
         console.warn('sotto: could not store an incoming item', e);
       }
     });
+  }
+
+  /** A text from someone else while the user looks elsewhere: a notification naming the sender. */
+  private notifyIncoming(m: LocalMessage): void {
+    const me = useSession.getState().me?.id;
+    if (!useSettings.getState().notify || m.kind !== 'text' || !me || m.senderId === me) return;
+    if (watching(this.openConversation, m.conversationId)) return;
+    const peer = useConversations.getState().list.find((c) => c.id === m.conversationId)?.peer;
+    const name = peer ? peer.displayName?.trim() || peer.username : '…';
+    const body = translate(useSettings.getState().language, 'notifyBody', { name });
+    showIncoming(m.conversationId, body).catch(() => undefined); // best effort
   }
 
   /* ------------------------------------------------------------------ keys kept healthy */

@@ -1,4 +1,4 @@
-/* Language and theme: not secret, kept in localStorage so the first paint is right. */
+/* Language, theme and notifications: not secret, kept in localStorage so the first paint is right. */
 import { create } from 'zustand';
 
 export type Language = 'en' | 'vi';
@@ -29,8 +29,11 @@ function load<T extends string>(key: string, allowed: readonly T[], fallback: T)
 interface SettingsState {
   language: Language;
   theme: Theme;
+  /** Notify of messages arriving while the user looks elsewhere (the sender's name only). */
+  notify: boolean;
   setLanguage(l: Language): void;
   setTheme(t: Theme): void;
+  setNotify(on: boolean): void;
 }
 
 const nav = typeof navigator !== 'undefined' ? navigator.languages ?? [navigator.language] : ['en'];
@@ -45,5 +48,10 @@ export const useSettings = create<SettingsState>()((set) => ({
   setTheme: (theme) => {
     localStorage.setItem('sotto.theme', theme);
     set({ theme });
+  },
+  notify: typeof localStorage !== 'undefined' ? load<'on' | 'off'>('sotto.notify', ['on', 'off'], 'off') === 'on' : false,
+  setNotify: (on) => {
+    localStorage.setItem('sotto.notify', on ? 'on' : 'off');
+    set({ notify: on });
   },
 }));
