@@ -16,7 +16,7 @@ static const struct {
     {"users", 2, 2},    /* users search QUERY */
     {"chat", 1, 1}, {"send", 2, 2}, {"edit", 3, 3}, {"delete", 2, 2},
     {"sync", 0, 0}, {"watch", 0, 0},
-    {"history", 1, 1}, {"verify", 1, 1}, {"block", 1, 1}, {"unblock", 1, 1},
+    {"history", 1, 1}, {"verify", 1, 1}, {"block", 1, 1}, {"unblock", 1, 1}, {"blocked", 0, 0},
     {"conversations", 0, 0},
     {"help", 0, 1},
 };
@@ -54,7 +54,7 @@ const char *args_usage(void)
            "  devices [list]           this account's devices\n"
            "  devices revoke ID        revoke a device\n"
            "  users search QUERY       find users\n"
-           "  send USER TEXT           send one message\n"
+           "  send USER TEXT           send one message (TEXT - reads it from stdin)\n"
            "  edit USER ID TEXT        replace the text of your message ID (from history --json)\n"
            "  delete USER ID           delete your message ID for everyone\n"
            "  sync                     fetch and store everything queued, then exit\n"
@@ -63,7 +63,7 @@ const char *args_usage(void)
            "  conversations            your conversations: unread counts, last message (--limit N)\n"
            "  history USER             local history (--search TEXT)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
-           "  block USER | unblock USER\n"
+           "  block USER | unblock USER | blocked (the list)\n"
            "options:\n"
            "  --server URL (default " DEFAULT_SERVER ")  --profile DIR  --json\n"
            "  --email E --username U --display-name N --password-stdin --mfa-code C\n"

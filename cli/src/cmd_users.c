@@ -21,12 +21,25 @@ int print_json(json_t *v)
     return s != NULL ? 0 : EXIT_LOCAL;
 }
 
+/* One line a user (username, display name; others' words made safe), or `none` on stderr. */
+static void print_users(const json_t *users, const char *none)
+{
+    const json_t *u;
+    size_t i;
+
+    if (json_array_size(users) == 0)
+        fprintf(stderr, "%s\n", none);
+    json_array_foreach(users, i, u) {
+        char s1[128], s2[404];
+        printf("%-24s %s\n", term_safe(s1, sizeof s1, json_string_value(json_object_get(u, "username"))),
+               term_safe(s2, sizeof s2, json_string_value(json_object_get(u, "displayName"))));
+    }
+}
+
 int cmd_users(const cli_opts *o)
 {
     http_resp r = {0};
     char *q = NULL, *path = NULL;
-    json_t *u;
-    size_t i;
     client c;
     int rc;
 
@@ -44,14 +57,8 @@ int cmd_users(const cli_opts *o)
         rc = client_fail(&r, "search");
     else if (o->json)
         rc = print_json(json_incref(r.body));
-    else if (json_array_size(json_object_get(r.body, "users")) == 0)
-        fprintf(stderr, "(no users match)\n");
     else
-        json_array_foreach(json_object_get(r.body, "users"), i, u) {
-            char s1[128], s2[404];
-            printf("%-24s %s\n", term_safe(s1, sizeof s1, json_string_value(json_object_get(u, "username"))),
-                   term_safe(s2, sizeof s2, json_string_value(json_object_get(u, "displayName"))));
-        }
+        print_users(json_object_get(r.body, "users"), "(no users match)");
 done:
     curl_free(q);
     free(path);
@@ -93,4 +100,24 @@ int cmd_block(const cli_opts *o)
 int cmd_unblock(const cli_opts *o)
 {
     return block(o, "DELETE", "unblocked");
+}
+
+int cmd_blocked(const cli_opts *o)
+{
+    http_resp r = {0};
+    client c;
+    int rc;
+
+    if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
+        (rc = client_api(&c, "GET", "/api/users/blocked", NULL, &r)) == 0) {
+        if (r.status != 200 || !json_is_array(r.body))
+            rc = client_fail(&r, "listing blocked users");
+        else if (o->json)
+            rc = print_json(json_incref(r.body));
+        else
+            print_users(r.body, "(you have not blocked anyone)");
+    }
+    http_resp_clear(&r);
+    client_close(&c);
+    return rc;
 }

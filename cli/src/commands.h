@@ -15,6 +15,7 @@ int cmd_devices(const cli_opts *o);
 int cmd_users(const cli_opts *o);
 int cmd_block(const cli_opts *o);
 int cmd_unblock(const cli_opts *o);
+int cmd_blocked(const cli_opts *o);
 int cmd_send(const cli_opts *o);
 int cmd_edit(const cli_opts *o);
 int cmd_delete(const cli_opts *o);

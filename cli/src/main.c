@@ -16,7 +16,7 @@ static const struct {
 } DISPATCH[] = {
     {"register", cmd_register}, {"login", cmd_login}, {"logout", cmd_logout},
     {"whoami", cmd_whoami}, {"devices", cmd_devices}, {"users", cmd_users},
-    {"block", cmd_block}, {"unblock", cmd_unblock}, {"send", cmd_send},
+    {"block", cmd_block}, {"unblock", cmd_unblock}, {"blocked", cmd_blocked}, {"send", cmd_send},
     {"edit", cmd_edit}, {"delete", cmd_delete}, {"sync", cmd_sync},
     {"watch", cmd_watch}, {"chat", cmd_chat}, {"history", cmd_history},
     {"verify", cmd_verify}, {"conversations", cmd_conversations},

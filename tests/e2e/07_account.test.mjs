@@ -49,12 +49,15 @@ describe('account commands', () => {
 
   test('block and unblock; a message refused by the block shows failed and is never resent', async () => {
     await ok(w, b.devices[0], ['block', a.name]);
+    assert.deepEqual((await json(b.devices[0], ['blocked'])).map((u) => u.username), [a.name]);
     const refused = marker(w, 'blocked');
     const r = await run(w, a.devices[0], ['send', b.name, refused]);
     assert.equal(r.code, REFUSED, r.stderr);
     const status = async () => (await history(w, a.devices[0], b)).find((x) => x.text === refused)?.status;
     assert.equal(await status(), 'failed'); // not "pending" forever
     await ok(w, b.devices[0], ['unblock', a.name]);
+    assert.deepEqual(await json(b.devices[0], ['blocked']), []);
+    assert.match((await ok(w, b.devices[0], ['blocked'])).stderr, /have not blocked anyone/);
     const m = marker(w, 'unblocked');
     await send(w, a, b, m); // flushes the outbox first: the refused one must not go out now
     assert.deepEqual((await sync(w, b.devices[0])).map((x) => x.text), [m]);

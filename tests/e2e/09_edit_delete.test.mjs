@@ -96,5 +96,15 @@ describe('edits and deletes', () => {
     assert.deepEqual(got.map((m) => m.text.length), [10000]);
   });
 
+  test("'send USER -' takes the text from stdin, multi-line, without its final newline", async () => {
+    const m = marker(w, 'stdin');
+    await ok(w, a.devices[0], ['send', b.name, '-'], { input: `${m} first line\nsecond line\n` });
+    const got = (await sync(w, b.devices[0])).filter((x) => x.text !== undefined);
+    assert.deepEqual(got.map((x) => x.text), [`${m} first line\nsecond line`]);
+    const big = await run(w, a.devices[0], ['send', b.name, '-'], { input: 'x'.repeat(40003) });
+    assert.equal(big.code, 1, big.stderr);
+    assert.match(big.stderr, /too long/);
+  });
+
   test('no plaintext marker (original, edited or deleted) on the server or in the profiles', () => assertNoPlaintext(w));
 });
