@@ -10,6 +10,10 @@ export function errorText(e: unknown, t: (k: StringKey) => string): string {
       case 'conflict': return t('errTaken');
       case 'rate_limited':
       case 'account_locked': return t('errRateLimited');
+      case 'forbidden':
+        return e.details?.reason === 'device_revoked' ? t('errRevoked') : t('errForbidden');
+      case 'not_found': return t('errNotFound');
+      case 'unavailable': return t('errUnavailable');
       case 'validation_failed': {
         const d = e.details as { field?: string; reason?: string } | undefined;
         return t('errValidation') + (d?.field ? `${d.field}${d.reason ? ` (${d.reason})` : ''}` : e.message);
