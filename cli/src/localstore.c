@@ -178,6 +178,18 @@ static int run(sqlite3_stmt *st)
     return rc;
 }
 
+/* Prepares sql, binds the n text arguments and runs it (no rows). */
+static int run_texts(ls_store *s, const char *sql, int n, const char *const *v)
+{
+    sqlite3_stmt *st = prep(s, sql);
+
+    if (st == NULL || bind_texts(st, n, v) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
 /* Seals data for slot and binds it at idx. */
 static int bind_sealed(const ls_store *s, sqlite3_stmt *st, int idx, const char *slot,
                        const uint8_t *v, size_t len)
@@ -252,13 +264,7 @@ int ls_kv_get_str(ls_store *s, const char *name, char **v)
 
 int ls_kv_del(ls_store *s, const char *name)
 {
-    sqlite3_stmt *st = prep(s, "DELETE FROM kv WHERE name = ?");
-
-    if (st == NULL || bind_texts(st, 1, &name) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "DELETE FROM kv WHERE name = ?", 1, &name);
 }
 
 /* ------------------------------------------------------------------ account, records */
@@ -414,13 +420,8 @@ int ls_contact_put(ls_store *s, const ls_contact *c)
 
 int ls_conversation_put(ls_store *s, const char *conv_id, const char *peer_id)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO conversations(id, peer_id) VALUES(?, ?)");
-
-    if (st == NULL || bind_texts(st, 2, (const char *const[]){conv_id, peer_id}) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "INSERT OR REPLACE INTO conversations(id, peer_id) VALUES(?, ?)", 2,
+                     (const char *const[]){conv_id, peer_id});
 }
 
 static int one_text(ls_store *s, const char *sql, const char *arg, char *out, size_t cap)
@@ -534,26 +535,14 @@ done:
 
 int ls_message_sent(ls_store *s, const char *id, const char *server_id)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE messages SET server_id = ?, status = MAX(status, 1)"
-                               " WHERE id = ?");
-
-    if (st == NULL || bind_texts(st, 2, (const char *const[]){server_id, id}) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "UPDATE messages SET server_id = ?, status = MAX(status, 1) WHERE id = ?",
+                     2, (const char *const[]){server_id, id});
 }
 
 int ls_message_failed(ls_store *s, const char *id)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE messages SET status = 12 WHERE id = ? AND outgoing = 1"
-                               " AND server_id IS NULL");
-
-    if (st == NULL || bind_texts(st, 1, (const char *const[]){id}) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "UPDATE messages SET status = 12 WHERE id = ? AND outgoing = 1"
+                        " AND server_id IS NULL", 1, &id);
 }
 
 int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
@@ -610,14 +599,9 @@ int ls_message_status(ls_store *s, const char *server_id, int status)
 int ls_message_read_upto(ls_store *s, const char *conv_id, const char *upto)
 {
     /* Server ids are UUIDv7 in one spelling, so text order is the server's message order. */
-    sqlite3_stmt *st = prep(s, "UPDATE messages SET status = MAX(status, 3) WHERE"
-                               " conversation_id = ? AND outgoing = 1 AND server_id <= ?");
-
-    if (st == NULL || bind_texts(st, 2, (const char *const[]){conv_id, upto}) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "UPDATE messages SET status = MAX(status, 3) WHERE"
+                        " conversation_id = ? AND outgoing = 1 AND server_id <= ?",
+                     2, (const char *const[]){conv_id, upto});
 }
 
 int ls_unsettled_each(ls_store *s, ls_unsettled_fn fn, void *ctx)
@@ -756,13 +740,7 @@ done:
 
 int ls_outbox_del(ls_store *s, const char *client_id)
 {
-    sqlite3_stmt *st = prep(s, "DELETE FROM outbox WHERE client_id = ?");
-
-    if (st == NULL || bind_texts(st, 1, &client_id) != 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    return run(st);
+    return run_texts(s, "DELETE FROM outbox WHERE client_id = ?", 1, &client_id);
 }
 
 int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx)

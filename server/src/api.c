@@ -238,11 +238,23 @@ void job_error(struct job *j, int status, const char *code, const char *message)
 	j->out = NULL;
 }
 
+static const char api_revoked_message[] = "This device has been revoked.";
+
+static json_t *api_revoked_details(void)
+{
+	return json_pack("{s:s}", "reason", "device_revoked");
+}
+
 void job_device_revoked(struct job *j)
 {
-	job_error(j, 403, "forbidden", "This device has been revoked.");
+	job_error(j, 403, "forbidden", api_revoked_message);
 	json_decref(j->details);
-	j->details = json_pack("{s:s}", "reason", "device_revoked");
+	j->details = api_revoked_details();
+}
+
+void api_respond_device_revoked(struct http_req *req)
+{
+	http_respond_error(req, 403, "forbidden", api_revoked_message, api_revoked_details());
 }
 
 void job_invalid(struct job *j, const char *field, const char *reason)

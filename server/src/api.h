@@ -96,6 +96,8 @@ void job_error(struct job *j, int status, const char *code, const char *message)
 /* 403 forbidden with details {"reason": "device_revoked"}: the caller's device is revoked, so
  * a client knows to stop and sign in again as a new device (not "blocked", say). */
 void job_device_revoked(struct job *j);
+/* The same answer straight from the loop (the auth hook, before any job exists). */
+void api_respond_device_revoked(struct http_req *req);
 void job_invalid(struct job *j, const char *field, const char *reason);
 /* Maps a store error that the endpoint did not expect: 503 for busy, 500 otherwise. */
 void job_store_error(struct job *j, enum store_err rc, const char *what);

@@ -65,8 +65,7 @@ static void hook_done(void *arg)
 		http_auth_accept(h->req, who, free);
 		break;
 	case 403:
-		http_respond_error(h->req, 403, "forbidden", "This device has been revoked.",
-				   json_pack("{s:s}", "reason", "device_revoked"));
+		api_respond_device_revoked(h->req);
 		break;
 	case 401:
 		http_respond_error(h->req, 401, "unauthenticated", "Authentication required.",

@@ -18,11 +18,17 @@ describe('interactive chat', () => {
   });
   after(async () => { await w?.close(); });
 
-  test('messages, typing, delivered and seen marks, /verify, /quit', async () => {
+  // a's chat with b and b's with a, both connected.
+  async function connectedChats() {
     const ca = chat(w, a.devices[0], b);
     const cb = chat(w, b.devices[0], a);
     await ca.waitFor((c) => c.err.includes('(connected)'), 'a connected');
     await cb.waitFor((c) => c.err.includes('(connected)'), 'b connected');
+    return [ca, cb];
+  }
+
+  test('messages, typing, delivered and seen marks, /verify, /quit', async () => {
+    const [ca, cb] = await connectedChats();
 
     ca.type('typing in progre');
     await cb.waitFor((c) => c.err.includes('is typing'), 'typing notice');
@@ -46,10 +52,7 @@ describe('interactive chat', () => {
   });
 
   test('a mistyped command is never sent, // sends a leading slash, an overlong line is refused whole', async () => {
-    const ca = chat(w, a.devices[0], b);
-    const cb = chat(w, b.devices[0], a);
-    await ca.waitFor((c) => c.err.includes('(connected)'), 'a connected');
-    await cb.waitFor((c) => c.err.includes('(connected)'), 'b connected');
+    const [ca, cb] = await connectedChats();
     ca.type('/help\n');
     await ca.waitOut('//text');
     ca.type('/bogus and some words\n');
