@@ -1,7 +1,9 @@
 /*
  * fuzz_state.c: the saved-state parsers. The first input byte picks the account or the
  * record parser; whatever loads must serialize back to exactly the input (the format
- * has one encoding), and a loaded record must take an envelope without crashing.
+ * has one encoding), and a loaded record must take an envelope without crashing. State of
+ * the previous version (1) loads and is written as the current one: that output must then
+ * round-trip.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@ static void same_bytes(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
         fixture_fail(what);
 }
 
+static int old_version(const uint8_t *data, size_t size) { return size > 4 && data[4] == 1; }
+
 static void account(const uint8_t *data, size_t size)
 {
     sotto_account *a;
@@ -24,9 +28,16 @@ static void account(const uint8_t *data, size_t size)
     if (sotto_account_deserialize(&a, data, size) != 0)
         return;
     b = fixture_account_bytes(a, &n);
-    same_bytes(b, n, data, size, "account state does not round-trip");
-    free(b);
     sotto_account_free(a);
+    if (old_version(data, size)) {
+        if (old_version(b, n) || sotto_account_deserialize(&a, b, n) != 0)
+            fixture_fail("upgraded account state does not load");
+        sotto_account_free(a);
+        account(b, n);
+    } else {
+        same_bytes(b, n, data, size, "account state does not round-trip");
+    }
+    free(b);
 }
 
 static void record(const uint8_t *data, size_t size)
@@ -42,7 +53,15 @@ static void record(const uint8_t *data, size_t size)
     if (sotto_record_deserialize(&r, data, size) != 0)
         return;
     b = fixture_record_bytes(r, &n);
-    same_bytes(b, n, data, size, "record state does not round-trip");
+    if (old_version(data, size)) {
+        sotto_record *r2;
+        if (old_version(b, n) || sotto_record_deserialize(&r2, b, n) != 0)
+            fixture_fail("upgraded record state does not load");
+        sotto_record_free(r2);
+        record(b, n);
+    } else {
+        same_bytes(b, n, data, size, "record state does not round-trip");
+    }
     free(b);
     /* A loaded record must be safe to use: decrypt the fixture's next envelope with it. */
     if (sotto_account_deserialize(&a, f->bob_account, f->bob_account_len) != 0)

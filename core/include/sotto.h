@@ -48,7 +48,8 @@ typedef enum sotto_error {
     SOTTO_E_UNTRUSTED = -8, /* the peer's identity differs from the one pinned */
     SOTTO_E_NO_SESSION = -9,/* no session can take this message */
     SOTTO_E_NO_KEY = -10,   /* the pre-key it names is gone (used, expired, unknown) */
-    SOTTO_E_STATE = -11     /* call out of order (e.g. attachment after final) */
+    SOTTO_E_STATE = -11,    /* call out of order (e.g. attachment after final) */
+    SOTTO_E_KEY_MISMATCH = -12 /* the peer's signing key is not the one the caller listed */
 } sotto_error;
 
 /* Protocol constants (docs/protocol.md says why each has its value). */
@@ -61,8 +62,16 @@ typedef enum sotto_error {
 #define SOTTO_ARCHIVED_SESSIONS 40u    /* per peer device */
 #define SOTTO_SKIPPED_KEY_TTL (30u * 86400u)
 #define SOTTO_SPK_ROTATION (7u * 86400u)
-#define SOTTO_SPK_RETENTION (30u * 86400u)
+#define SOTTO_QUEUE_RETENTION (30u * 86400u) /* the server keeps an undelivered envelope */
+#define SOTTO_PENDING_MAX_AGE (7u * 86400u)   /* a session nobody answered sends this long */
+/* A replaced signed pre-key (and its replay-cache entries) is kept long enough for a pre-key
+ * message from a bundle fetched just before the rotation: pending age + queue retention. */
+#define SOTTO_SPK_RETENTION (SOTTO_PENDING_MAX_AGE + SOTTO_QUEUE_RETENTION)
 #define SOTTO_ONE_TIME_KEYS_MAX 1000u  /* kept locally; the server stores 200 */
+/* A one-time key the server no longer holds was claimed: its pre-key message can still be
+ * on its way for as long as a replaced signed pre-key is kept. */
+#define SOTTO_ONE_TIME_KEY_GRACE SOTTO_SPK_RETENTION
+#define SOTTO_REPLAY_CACHE_MAX 16384u  /* (SPK id, EK) pairs remembered, see sotto_record_decrypt */
 #define SOTTO_PAD_BLOCK 160u
 #define SOTTO_PLAINTEXT_MAX 65279u     /* padded to 65,280; envelopes stay under 64 KiB */
 #define SOTTO_ENVELOPE_PREKEY 1u
@@ -123,15 +132,30 @@ SOTTO_EXPORT int sotto_account_create(sotto_account **out, uint64_t now) SOTTO_W
 SOTTO_EXPORT void sotto_account_free(sotto_account *a);
 /* The public bundle without one-time keys (those come from generate_one_time_keys). */
 SOTTO_EXPORT void sotto_account_bundle(const sotto_account *a, sotto_bundle *out);
-/* Adds `count` one-time pre-keys and writes their public halves to out[0..count). */
+/* Adds `count` one-time pre-keys and writes their public halves to out[0..count). Never
+ * fails for want of room while count <= SOTTO_ONE_TIME_KEYS_MAX: when the local store would
+ * exceed the cap, keys the server no longer holds go first (oldest claim first; see
+ * sync_one_time_keys), then the oldest keys (lowest id). SOTTO_E_BOUNDS only for
+ * count > SOTTO_ONE_TIME_KEYS_MAX or when the id counter is exhausted. */
 SOTTO_EXPORT int sotto_account_generate_one_time_keys(sotto_account *a, uint32_t count,
                                                       sotto_prekey *out) SOTTO_WUR;
 SOTTO_EXPORT uint32_t sotto_account_one_time_key_count(const sotto_account *a);
-/* 1 when the current signed pre-key is older than SOTTO_SPK_ROTATION. */
+/* Tells the account which one-time key ids the server still holds (ids[0..n), any order).
+ * A local key missing from the list was claimed: it is marked with `now` (once) and wiped
+ * SOTTO_ONE_TIME_KEY_GRACE later, by this call or by sotto_account_prune; a listed key is
+ * unmarked. Ids that are not ours are ignored. */
+SOTTO_EXPORT int sotto_account_sync_one_time_keys(sotto_account *a, const uint32_t *ids,
+                                                  size_t n, uint64_t now) SOTTO_WUR;
+/* 1 when the current signed pre-key is older than SOTTO_SPK_ROTATION, or when it holds half
+ * of the replay cache (a flood of pre-key messages: rotate early, see sotto_record_decrypt). */
 SOTTO_EXPORT int sotto_account_signed_pre_key_due(const sotto_account *a, uint64_t now);
 /* New signed pre-key; the replaced private key stays for SOTTO_SPK_RETENTION. */
 SOTTO_EXPORT int sotto_account_rotate_signed_pre_key(sotto_account *a, uint64_t now) SOTTO_WUR;
-/* Wipes replaced signed pre-keys past retention and their replay-cache entries. */
+/* The whole schedule in one call: rotates when due (*rotated = 1: upload the new signed
+ * pre-key from sotto_account_bundle) and prunes. rotated may be NULL. */
+SOTTO_EXPORT int sotto_account_maintain(sotto_account *a, uint64_t now, int *rotated) SOTTO_WUR;
+/* Wipes replaced signed pre-keys past retention with their replay-cache entries, and
+ * claimed one-time keys past their grace. */
 SOTTO_EXPORT void sotto_account_prune(sotto_account *a, uint64_t now);
 /* Ed25519 over "Sotto-v1-login" || email || seconds (u64 BE): api.md's device proof. */
 SOTTO_EXPORT int sotto_account_login_proof(const sotto_account *a, const char *email,
@@ -146,20 +170,50 @@ typedef struct sotto_record sotto_record;
 
 SOTTO_EXPORT int sotto_record_create(sotto_record **out) SOTTO_WUR;
 SOTTO_EXPORT void sotto_record_free(sotto_record *r);
-/* 1 if the record has a session to encrypt with. */
+/* 1 if the record has a session to encrypt with (sotto_record_has_session_at also
+ * applies SOTTO_PENDING_MAX_AGE: 0 when the current session is a pre-key session nobody
+ * answered for that long, so the caller claims a new bundle and initiates again). */
 SOTTO_EXPORT int sotto_record_has_session(const sotto_record *r);
-/* Verifies the bundle, pins (or checks) the peer's keys, runs X3DH and makes the new
- * session current; earlier sessions are archived. */
+SOTTO_EXPORT int sotto_record_has_session_at(const sotto_record *r, uint64_t now);
+/* Verifies the bundle, checks that its signing key is `expected_signing_key` (the one the
+ * server's device list gives for that exact (user, device): SOTTO_E_KEY_MISMATCH if not),
+ * pins (or checks) the peer's keys, runs X3DH and makes the new session current, pending
+ * since `now`; earlier sessions are archived. On failure nothing changes. */
+SOTTO_EXPORT int sotto_record_initiate_expected(sotto_record *r, const sotto_account *a,
+                                                const sotto_bundle *peer,
+                                                const uint8_t expected_signing_key[32],
+                                                uint64_t now) SOTTO_WUR;
+/* Deprecated: initiate_expected without the listed-key check; the pending age counts from
+ * the first sotto_record_encrypt_at. */
 SOTTO_EXPORT int sotto_record_initiate(sotto_record *r, const sotto_account *a,
                                        const sotto_bundle *peer) SOTTO_WUR;
 /* Encrypts one padded plaintext. Writes *type (SOTTO_ENVELOPE_*) and exactly
- * sotto_envelope_size(len, *type == PREKEY) bytes to out. */
+ * sotto_envelope_size(len, *type == PREKEY) bytes to out. _at refuses with
+ * SOTTO_E_NO_SESSION a pending session older than SOTTO_PENDING_MAX_AGE; the plain call
+ * (deprecated) does not know the time and never does. */
+SOTTO_EXPORT int sotto_record_encrypt_at(sotto_record *r, const uint8_t *pt, size_t pt_len,
+                                         uint64_t now, uint8_t *out, size_t out_cap,
+                                         size_t *out_len, unsigned *type) SOTTO_WUR;
 SOTTO_EXPORT int sotto_record_encrypt(sotto_record *r, const uint8_t *pt, size_t pt_len,
                                       uint8_t *out, size_t out_cap, size_t *out_len,
                                       unsigned *type) SOTTO_WUR;
 /* Decrypts an envelope from this peer device. A pre-key envelope may consume a one-time
  * pre-key and add a replay-cache entry in `a`; store `a` and `r` together afterwards.
- * On failure neither `a` nor `r` changes. out_cap >= in_len suffices. */
+ * On failure neither `a` nor `r` changes. out_cap >= in_len suffices.
+ * `expected_signing_key`: the signing key the server's device list gives for the device
+ * the envelope came from. A pre-key envelope signed by another key, or a record pinned to
+ * another key, is refused with SOTTO_E_KEY_MISMATCH before anything else.
+ * A pre-key message is refused (SOTTO_E_REPLAY) if its (SPK id, EK) pair was accepted
+ * before, for as long as that signed pre-key exists: the cache never forgets an entry of a
+ * key it still holds. When it is full, the oldest replaced signed pre-key holding entries is
+ * wiped with them to make room; if only the one in use holds entries, the message is
+ * refused (SOTTO_E_BOUNDS) until the signed pre-key is rotated (signed_pre_key_due says so). */
+SOTTO_EXPORT int sotto_record_decrypt_expected(sotto_record *r, sotto_account *a,
+                                               const uint8_t *in, size_t in_len, uint64_t now,
+                                               const uint8_t expected_signing_key[32],
+                                               uint8_t *out, size_t out_cap,
+                                               size_t *out_len) SOTTO_WUR;
+/* Deprecated: decrypt_expected without the listed-key check. */
 SOTTO_EXPORT int sotto_record_decrypt(sotto_record *r, sotto_account *a, const uint8_t *in,
                                       size_t in_len, uint64_t now, uint8_t *out,
                                       size_t out_cap, size_t *out_len) SOTTO_WUR;

@@ -24,6 +24,7 @@ const char *sotto_strerror(int err)
     case SOTTO_E_NO_SESSION: return "no session";
     case SOTTO_E_NO_KEY: return "pre-key not available";
     case SOTTO_E_STATE: return "call out of order";
+    case SOTTO_E_KEY_MISMATCH: return "peer key differs from the listed one";
     default: return "unknown error";
     }
 }

@@ -18,7 +18,7 @@
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define PREKEY_FIELDS (3u * KEY + SOTTO_SIGBYTES + 4u + 1u + 4u) /* IK SK sig EK spk opk */
 #define SPK_SLOTS 8u
-#define REPLAY_CACHE_MAX 16384u
+#define REPLAY_CACHE_MAX SOTTO_REPLAY_CACHE_MAX
 
 /* ------------------------------------------------------------ byte buffers (wire.c) */
 
@@ -76,7 +76,11 @@ typedef struct spk_slot {
     uint64_t created, replaced; /* replaced == 0: current */
 } spk_slot;
 
-typedef struct opk_slot { uint32_t id; uint8_t pk[KEY], sk[KEY]; } opk_slot;
+typedef struct opk_slot {
+    uint32_t id;
+    uint8_t pk[KEY], sk[KEY];
+    uint64_t claimed; /* when the server was first seen without it; 0: it holds it */
+} opk_slot;
 typedef struct replay_entry { uint32_t spk_id; uint8_t ek_hash[16]; } replay_entry;
 
 struct sotto_account {
@@ -88,7 +92,7 @@ struct sotto_account {
     spk_slot spk[SPK_SLOTS];
     uint32_t n_opk;
     opk_slot opk[SOTTO_ONE_TIME_KEYS_MAX];
-    uint32_t n_replay;              /* oldest first */
+    uint32_t n_replay;              /* oldest first; never evicted while their SPK exists */
     replay_entry replay[REPLAY_CACHE_MAX];
 };
 
@@ -105,7 +109,13 @@ spk_slot *account_find_spk(sotto_account *a, uint32_t id);
 int account_find_opk(const sotto_account *a, uint32_t id);
 void account_remove_opk(sotto_account *a, int index);
 int account_replay_seen(const sotto_account *a, uint32_t spk_id, const uint8_t ek[KEY]);
-void account_replay_add(sotto_account *a, uint32_t spk_id, const uint8_t ek[KEY]);
+/* Room for one more replay entry for spk_id: 0 (there is room), or 1 with *wipe set to
+ * the index of the replaced signed pre-key whose wiping (with its entries) makes room, or
+ * SOTTO_E_BOUNDS. Changes nothing; account_replay_add(a, spk_id, ek, wipe) commits. */
+int account_replay_room(const sotto_account *a, uint32_t spk_id, uint32_t *wipe);
+void account_replay_add(sotto_account *a, uint32_t spk_id, const uint8_t ek[KEY], int room,
+                        uint32_t wipe);
+uint32_t account_replay_count(const sotto_account *a, uint32_t spk_id);
 
 /* ------------------------------------------------------------ ratchet (ratchet.c) */
 
@@ -128,6 +138,7 @@ typedef struct ratchet_core {
     uint8_t pending_has_opk;
     uint32_t pending_opk_id;
     uint8_t pending_sig[SOTTO_SIGBYTES];
+    uint64_t pending_since;        /* when the session was initiated; 0: not known yet */
 } ratchet_core;
 
 typedef struct session {

@@ -146,15 +146,35 @@ void sotto_account_bundle(const sotto_account *a, sotto_bundle *b)
     memcpy(b->signed_pre_key_signature, a->spk[0].sig, SOTTO_SIGBYTES);
 }
 
+/* The one-time key to give up for a new one: the earliest claimed (the server handed it out
+ * longest ago), else the oldest (lowest id; ids only grow). Never fails on a non-empty store. */
+static uint32_t opk_victim(const sotto_account *a)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < a->n_opk; i++) {
+        const opk_slot *x = &a->opk[i], *b = &a->opk[best];
+        if (x->claimed && (!b->claimed || x->claimed < b->claimed ||
+                           (x->claimed == b->claimed && x->id < b->id)))
+            best = i;
+        else if (!x->claimed && !b->claimed && x->id < b->id)
+            best = i;
+    }
+    return best;
+}
+
 int sotto_account_generate_one_time_keys(sotto_account *a, uint32_t count, sotto_prekey *out)
 {
-    if (count > SOTTO_ONE_TIME_KEYS_MAX - a->n_opk)
+    if (count > SOTTO_ONE_TIME_KEYS_MAX)
         return SOTTO_E_BOUNDS;
     if (count > UINT32_MAX - a->next_opk_id)
         return SOTTO_E_BOUNDS; /* ids are never reused */
+    /* Make room first: replenishment must never fail for good at the cap. */
+    while (a->n_opk > SOTTO_ONE_TIME_KEYS_MAX - count)
+        account_remove_opk(a, (int)opk_victim(a));
     for (uint32_t i = 0; i < count; i++) {
         opk_slot *s = &a->opk[a->n_opk++];
         s->id = a->next_opk_id++;
+        s->claimed = 0;
         x25519_keypair(s->pk, s->sk);
         out[i].key_id = s->id;
         memcpy(out[i].public_key, s->pk, KEY);
@@ -164,8 +184,35 @@ int sotto_account_generate_one_time_keys(sotto_account *a, uint32_t count, sotto
 
 uint32_t sotto_account_one_time_key_count(const sotto_account *a) { return a->n_opk; }
 
+static void opk_expire(sotto_account *a, uint64_t now)
+{
+    for (uint32_t i = a->n_opk; i-- > 0;)
+        if (a->opk[i].claimed && now >= a->opk[i].claimed &&
+            now - a->opk[i].claimed >= SOTTO_ONE_TIME_KEY_GRACE)
+            account_remove_opk(a, (int)i);
+}
+
+int sotto_account_sync_one_time_keys(sotto_account *a, const uint32_t *ids, size_t n, uint64_t now)
+{
+    if (n && ids == NULL)
+        return SOTTO_E_INVALID;
+    for (uint32_t i = 0; i < a->n_opk; i++) {
+        int held = 0;
+        for (size_t j = 0; j < n && !held; j++)
+            held = ids[j] == a->opk[i].id;
+        if (held)
+            a->opk[i].claimed = 0;
+        else if (!a->opk[i].claimed)
+            a->opk[i].claimed = now ? now : 1;
+    }
+    opk_expire(a, now);
+    return 0;
+}
+
 int sotto_account_signed_pre_key_due(const sotto_account *a, uint64_t now)
 {
+    if (account_replay_count(a, a->spk[0].id) >= REPLAY_CACHE_MAX / 2)
+        return 1; /* flooded: a new key gets room in the replay cache */
     return now >= a->spk[0].created && now - a->spk[0].created >= SOTTO_SPK_ROTATION;
 }
 
@@ -207,6 +254,18 @@ void sotto_account_prune(sotto_account *a, uint64_t now)
     for (uint32_t i = a->n_spk; i-- > 1;)
         if (now >= a->spk[i].replaced && now - a->spk[i].replaced >= SOTTO_SPK_RETENTION)
             spk_wipe(a, i);
+    opk_expire(a, now);
+}
+
+int sotto_account_maintain(sotto_account *a, uint64_t now, int *rotated)
+{
+    int rc = 0, due = sotto_account_signed_pre_key_due(a, now);
+    if (due)
+        rc = sotto_account_rotate_signed_pre_key(a, now);
+    if (rotated)
+        *rotated = due && rc == 0;
+    sotto_account_prune(a, now);
+    return rc;
 }
 
 spk_slot *account_find_spk(sotto_account *a, uint32_t id)
@@ -250,12 +309,36 @@ int account_replay_seen(const sotto_account *a, uint32_t spk_id, const uint8_t e
     return 0;
 }
 
-void account_replay_add(sotto_account *a, uint32_t spk_id, const uint8_t ek[KEY])
+uint32_t account_replay_count(const sotto_account *a, uint32_t spk_id)
 {
-    if (a->n_replay == REPLAY_CACHE_MAX) { /* full: forget the oldest (rare; see protocol.md) */
-        memmove(a->replay, a->replay + 1, (REPLAY_CACHE_MAX - 1) * sizeof a->replay[0]);
-        a->n_replay--;
-    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->n_replay; i++)
+        n += a->replay[i].spk_id == spk_id;
+    return n;
+}
+
+/* Replay protection must not weaken with time or flooding, so an entry is never forgotten
+ * while its signed pre-key can still accept: room comes only from wiping a whole replaced
+ * signed pre-key (the oldest holding entries, never the one in use), after which its pairs
+ * fail for want of the key. If only the key in use holds entries, refuse: the caller
+ * rotates (signed_pre_key_due says so) and the flood moves to a key that can be wiped. */
+int account_replay_room(const sotto_account *a, uint32_t spk_id, uint32_t *wipe)
+{
+    if (a->n_replay < REPLAY_CACHE_MAX)
+        return 0;
+    for (uint32_t i = a->n_spk; i-- > 1;)
+        if (a->spk[i].id != spk_id && account_replay_count(a, a->spk[i].id) > 0) {
+            *wipe = i;
+            return 1;
+        }
+    return SOTTO_E_BOUNDS;
+}
+
+void account_replay_add(sotto_account *a, uint32_t spk_id, const uint8_t ek[KEY], int room,
+                        uint32_t wipe)
+{
+    if (room == 1)
+        spk_wipe(a, wipe);
     a->replay[a->n_replay].spk_id = spk_id;
     ek_hash(a->replay[a->n_replay].ek_hash, ek);
     a->n_replay++;

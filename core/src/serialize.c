@@ -9,7 +9,9 @@
 
 static const uint8_t magic_account[4] = {'S', 'O', 'T', 'A'};
 static const uint8_t magic_record[4] = {'S', 'O', 'T', 'R'};
-#define STATE_VERSION 1u
+/* Version 2 (this one) added the one-time keys' claim times and the sessions' pending-since
+ * times; version 1 still loads (those times 0: unknown) and is written back as version 2. */
+#define STATE_VERSION 2u
 
 /* ------------------------------------------------------------ account */
 
@@ -38,6 +40,7 @@ static void write_account(wbuf *w, const sotto_account *a)
         wb_u32(w, a->opk[i].id);
         wb_bytes(w, a->opk[i].pk, KEY);
         wb_bytes(w, a->opk[i].sk, KEY);
+        wb_u64(w, a->opk[i].claimed);
     }
     wb_u32(w, a->n_replay);
     for (uint32_t i = 0; i < a->n_replay; i++) {
@@ -74,13 +77,14 @@ static int x25519_pair_ok(const uint8_t pk[KEY], const uint8_t sk[KEY])
 
 static int read_account(rbuf *r, sotto_account *a)
 {
-    uint8_t m[4], seed_pk[KEY], seed_sk[crypto_sign_SECRETKEYBYTES];
+    uint8_t m[4], seed_pk[KEY], seed_sk[crypto_sign_SECRETKEYBYTES], version;
     int ok;
 
     rb_bytes(r, m, 4);
     if (r->err || memcmp(m, magic_account, 4) != 0)
         return SOTTO_E_INVALID;
-    if (rb_u8(r) != STATE_VERSION)
+    version = rb_u8(r);
+    if (version != 1 && version != STATE_VERSION)
         return SOTTO_E_VERSION;
     rb_bytes(r, a->ik_pk, KEY);
     rb_bytes(r, a->ik_sk, KEY);
@@ -110,6 +114,7 @@ static int read_account(rbuf *r, sotto_account *a)
         a->opk[i].id = rb_u32(r);
         rb_bytes(r, a->opk[i].pk, KEY);
         rb_bytes(r, a->opk[i].sk, KEY);
+        a->opk[i].claimed = version >= 2 ? rb_u64(r) : 0;
     }
     a->n_replay = rb_u32(r);
     if (r->err || a->n_replay > REPLAY_CACHE_MAX)
@@ -169,6 +174,7 @@ static void write_session(wbuf *w, const session *s)
     wb_u8(w, c->pending_has_opk);
     wb_u32(w, c->pending_opk_id);
     wb_bytes(w, c->pending_sig, SOTTO_SIGBYTES);
+    wb_u64(w, c->pending_since);
     wb_u32(w, s->n_skipped);
     for (uint32_t i = 0; i < s->n_skipped; i++) {
         wb_bytes(w, s->skipped[i].dh, KEY);
@@ -207,7 +213,7 @@ int sotto_record_serialize(const sotto_record *r, uint8_t *out, size_t cap, size
     return 0;
 }
 
-static int read_session(rbuf *r, session *s)
+static int read_session(rbuf *r, session *s, unsigned version)
 {
     ratchet_core *c = &s->c;
     uint32_t n;
@@ -235,6 +241,7 @@ static int read_session(rbuf *r, session *s)
     c->pending_has_opk = rb_u8(r);
     c->pending_opk_id = rb_u32(r);
     rb_bytes(r, c->pending_sig, SOTTO_SIGBYTES);
+    c->pending_since = version >= 2 ? rb_u64(r) : 0;
     n = rb_u32(r);
     if (r->err || c->pending > 1 || c->pending_has_opk > 1 || n > SOTTO_MAX_SKIPPED_KEYS)
         return SOTTO_E_INVALID;
@@ -253,14 +260,15 @@ static int read_session(rbuf *r, session *s)
 
 static int read_record(rbuf *r, sotto_record *rec)
 {
-    uint8_t m[4];
+    uint8_t m[4], version;
     uint32_t n;
     int rc;
 
     rb_bytes(r, m, 4);
     if (r->err || memcmp(m, magic_record, 4) != 0)
         return SOTTO_E_INVALID;
-    if (rb_u8(r) != STATE_VERSION)
+    version = rb_u8(r);
+    if (version != 1 && version != STATE_VERSION)
         return SOTTO_E_VERSION;
     rec->pinned = rb_u8(r);
     rb_bytes(r, rec->peer_ik, KEY);
@@ -272,7 +280,7 @@ static int read_record(rbuf *r, sotto_record *rec)
         if ((rec->s[i] = session_alloc()) == NULL)
             return SOTTO_E_NOMEM;
         rec->n = i + 1; /* freed with the record on failure */
-        if ((rc = read_session(r, rec->s[i])) != 0)
+        if ((rc = read_session(r, rec->s[i], version)) != 0)
             return rc;
     }
     return r->off == r->len ? 0 : SOTTO_E_INVALID;

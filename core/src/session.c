@@ -31,6 +31,28 @@ void sotto_record_free(sotto_record *r)
 
 int sotto_record_has_session(const sotto_record *r) { return r->n > 0 && r->s[0]->c.has_cks; }
 
+/* A pre-key session nobody answered stops sending after SOTTO_PENDING_MAX_AGE: its signed
+ * pre-key may be gone at the peer by the time a later message arrives, and the one-time key
+ * it claimed has been given up (docs/protocol.md, "Key lifecycle"). */
+static int pending_expired(const ratchet_core *c, uint64_t now)
+{
+    return c->pending && c->pending_since && now >= c->pending_since &&
+           now - c->pending_since >= SOTTO_PENDING_MAX_AGE;
+}
+
+int sotto_record_has_session_at(const sotto_record *r, uint64_t now)
+{
+    return sotto_record_has_session(r) && !pending_expired(&r->s[0]->c, now);
+}
+
+/* The caller's listed key for the peer device; NULL (the deprecated calls) checks nothing. */
+static int check_expected(const uint8_t sk[KEY], const uint8_t *expected)
+{
+    if (expected && sodium_memcmp(sk, expected, KEY) != 0)
+        return SOTTO_E_KEY_MISMATCH;
+    return 0;
+}
+
 int sotto_record_peer_keys(const sotto_record *r, uint8_t identity_key[32], uint8_t signing_key[32])
 {
     if (!r->pinned)
@@ -75,12 +97,16 @@ static void pin(sotto_record *r, const uint8_t ik[KEY], const uint8_t sk[KEY])
     r->pinned = 1;
 }
 
-int sotto_record_initiate(sotto_record *r, const sotto_account *a, const sotto_bundle *peer)
+static int initiate(sotto_record *r, const sotto_account *a, const sotto_bundle *peer,
+                    const uint8_t *expected, uint64_t now)
 {
     uint8_t ek_pk[KEY], ek_sk[KEY], sk[KEY];
     session *s = NULL;
     int rc;
 
+    if ((rc = check_expected(peer->signing_key, expected)) != 0 ||
+        (r->pinned && (rc = check_expected(r->peer_sk, expected)) != 0))
+        return rc;
     if ((rc = sotto_bundle_verify(peer)) != 0 ||
         (rc = check_pin(r, peer->identity_key, peer->signing_key)) != 0)
         return rc;
@@ -102,6 +128,7 @@ int sotto_record_initiate(sotto_record *r, const sotto_account *a, const sotto_b
     s->c.pending_has_opk = peer->has_one_time_pre_key ? 1 : 0;
     s->c.pending_opk_id = peer->has_one_time_pre_key ? peer->one_time_pre_key.key_id : 0;
     memcpy(s->c.pending_sig, a->id_sig, SOTTO_SIGBYTES);
+    s->c.pending_since = now;
     pin(r, peer->identity_key, peer->signing_key);
     record_push(r, s);
     s = NULL;
@@ -113,12 +140,38 @@ fail:
     return rc;
 }
 
+int sotto_record_initiate_expected(sotto_record *r, const sotto_account *a,
+                                   const sotto_bundle *peer, const uint8_t expected_signing_key[32],
+                                   uint64_t now)
+{
+    if (expected_signing_key == NULL)
+        return SOTTO_E_INVALID;
+    return initiate(r, a, peer, expected_signing_key, now);
+}
+
+int sotto_record_initiate(sotto_record *r, const sotto_account *a, const sotto_bundle *peer)
+{
+    return initiate(r, a, peer, NULL, 0);
+}
+
 int sotto_record_encrypt(sotto_record *r, const uint8_t *pt, size_t pt_len, uint8_t *out,
                          size_t out_cap, size_t *out_len, unsigned *type)
 {
     if (r->n == 0)
         return SOTTO_E_NO_SESSION;
     return ratchet_encrypt(r->s[0], pt, pt_len, out, out_cap, out_len, type);
+}
+
+int sotto_record_encrypt_at(sotto_record *r, const uint8_t *pt, size_t pt_len, uint64_t now,
+                            uint8_t *out, size_t out_cap, size_t *out_len, unsigned *type)
+{
+    int rc;
+    if (r->n == 0 || pending_expired(&r->s[0]->c, now))
+        return SOTTO_E_NO_SESSION;
+    if ((rc = ratchet_encrypt(r->s[0], pt, pt_len, out, out_cap, out_len, type)) == 0 &&
+        r->s[0]->c.pending && r->s[0]->c.pending_since == 0)
+        r->s[0]->c.pending_since = now ? now : 1; /* initiated without a time: count from here */
+    return rc;
 }
 
 /* Tries every session, current first; the one that decrypts becomes current. The error
@@ -154,12 +207,15 @@ static int accept_prekey(sotto_record *r, sotto_account *a, const envelope *e, u
     uint8_t sk[KEY];
     spk_slot *spk;
     session *s = NULL;
-    int opk = -1, rc;
+    uint32_t wipe = 0;
+    int opk = -1, room, rc;
 
     if (account_replay_seen(a, e->spk_id, e->ek))
         return SOTTO_E_REPLAY;
     if ((spk = account_find_spk(a, e->spk_id)) == NULL)
         return SOTTO_E_NO_KEY;
+    if ((room = account_replay_room(a, e->spk_id, &wipe)) < 0)
+        return room; /* the cache never forgets a pair its key could accept again */
     if (e->has_opk && (opk = account_find_opk(a, e->opk_id)) < 0)
         return SOTTO_E_NO_KEY; /* used already (a replay), or never ours */
     if ((s = session_alloc()) == NULL)
@@ -174,7 +230,7 @@ static int accept_prekey(sotto_record *r, sotto_account *a, const envelope *e, u
     /* Commit: the one-time key is used up, the (spk, EK) pair is remembered. */
     if (opk >= 0)
         account_remove_opk(a, opk);
-    account_replay_add(a, e->spk_id, e->ek);
+    account_replay_add(a, e->spk_id, e->ek, room, wipe);
     pin(r, e->ik, e->sk);
     record_push(r, s);
     s = NULL;
@@ -185,10 +241,12 @@ fail:
 }
 
 static int decrypt_prekey(sotto_record *r, sotto_account *a, const envelope *e, uint64_t now,
-                          uint8_t *out, size_t cap, size_t *out_len)
+                          const uint8_t *expected, uint8_t *out, size_t cap, size_t *out_len)
 {
     int rc, i;
 
+    if ((rc = check_expected(e->sk, expected)) != 0)
+        return rc;
     if (x25519_is_low_order(e->ik) || x25519_is_low_order(e->ek))
         return SOTTO_E_INVALID;
     if ((rc = verify_identity(e->sig, e->ik, e->sk)) != 0 || (rc = check_pin(r, e->ik, e->sk)) != 0)
@@ -205,17 +263,36 @@ static int decrypt_prekey(sotto_record *r, sotto_account *a, const envelope *e, 
     return accept_prekey(r, a, e, now, out, cap, out_len);
 }
 
-int sotto_record_decrypt(sotto_record *r, sotto_account *a, const uint8_t *in, size_t in_len,
-                         uint64_t now, uint8_t *out, size_t out_cap, size_t *out_len)
+static int decrypt(sotto_record *r, sotto_account *a, const uint8_t *in, size_t in_len,
+                   uint64_t now, const uint8_t *expected, uint8_t *out, size_t out_cap,
+                   size_t *out_len)
 {
     envelope e;
     int rc;
 
     if ((rc = envelope_parse(&e, in, in_len)) != 0)
         return rc;
+    if (r->pinned && (rc = check_expected(r->peer_sk, expected)) != 0)
+        return rc; /* the record is another device's than the list says */
     if (e.type == SOTTO_ENVELOPE_PREKEY)
-        return decrypt_prekey(r, a, &e, now, out, out_cap, out_len);
+        return decrypt_prekey(r, a, &e, now, expected, out, out_cap, out_len);
     if (r->n == 0)
         return SOTTO_E_NO_SESSION;
     return decrypt_any(r, &e, now, out, out_cap, out_len);
+}
+
+int sotto_record_decrypt_expected(sotto_record *r, sotto_account *a, const uint8_t *in,
+                                  size_t in_len, uint64_t now,
+                                  const uint8_t expected_signing_key[32], uint8_t *out,
+                                  size_t out_cap, size_t *out_len)
+{
+    if (expected_signing_key == NULL)
+        return SOTTO_E_INVALID;
+    return decrypt(r, a, in, in_len, now, expected_signing_key, out, out_cap, out_len);
+}
+
+int sotto_record_decrypt(sotto_record *r, sotto_account *a, const uint8_t *in, size_t in_len,
+                         uint64_t now, uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    return decrypt(r, a, in, in_len, now, NULL, out, out_cap, out_len);
 }

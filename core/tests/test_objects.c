@@ -221,12 +221,12 @@ static void signed_pre_key_rotation(void **state)
     /* a message made from the old bundle still works within retention */
     assert_int_equal(sotto_record_initiate(a.peer, a.acct, &old_bundle), 0);
     send_text(&a, "queued", m);
-    sotto_account_prune(b.acct, T0 + 36 * 86400);
+    sotto_account_prune(b.acct, T0 + 43 * 86400);
     recv_text(&b, m, "queued");
-    /* after 30 days the replaced private key is wiped */
+    /* after 37 days (pending age + queue retention) the replaced private key is wiped */
     sotto_record_free(b.peer);
     assert_int_equal(sotto_record_create(&b.peer), 0);
-    sotto_account_prune(b.acct, T0 + 37 * 86400);
+    sotto_account_prune(b.acct, T0 + 44 * 86400);
     assert_int_equal(sotto_record_decrypt(b.peer, b.acct, m->b, m->len, T0, out, sizeof out, &n),
                      SOTTO_E_NO_KEY);
     assert_int_equal(sotto_account_login_proof(a.acct, "a@example.org", T0, sig), 0);
