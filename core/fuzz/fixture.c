@@ -81,6 +81,9 @@ static void build(fixture *f)
     recv(ba, bob, env, len);
     send(ba, "hello alice", env, &len);
     recv(ab, alice, env, len);
+    /* bob already has alice's new chain, so env[0] takes the fast path (next N) */
+    send(ab, "zero", env, &len);
+    recv(ba, bob, env, len);
     f->bob_account = fixture_account_bytes(bob, &f->bob_account_len);
     f->bob_record = fixture_record_bytes(ba, &f->bob_record_len);
     sotto_account_bundle(bob, &b);

@@ -21,7 +21,8 @@ typedef struct fixture {
     uint8_t *bob_account, *bob_record; /* bob has talked with alice: both chains exist */
     size_t bob_account_len, bob_record_len;
     uint8_t bob_bundle[SOTTO_BUNDLE_BYTES];
-    /* envelopes alice sent bob after that state was saved: in order, and one skipped */
+    /* envelopes alice sent bob after that state was saved, on a chain bob already has:
+     * env[0] is its next message (decrypt's fast path), env[2] skips env[1] */
     uint8_t env[3][512];
     size_t env_len[3];
     /* a pre-key envelope from a third device (carol) to bob, not yet received */

@@ -60,12 +60,17 @@ int main(int argc, char **argv)
 {
     const fixture *f;
     static const uint8_t account_tag = 0, record_tag = 1;
+    static uint8_t bad[512];
     if (argc != 2) {
         fprintf(stderr, "usage: %s DIR\n", argv[0]);
         return 2;
     }
     f = fixture_get();
     put(argv[1], "envelope", "in-order", f->env[0], f->env_len[0], NULL, 0);
+    /* the next N on a live chain with a bad tag: a refusal on the fast path */
+    memcpy(bad, f->env[0], f->env_len[0]);
+    bad[f->env_len[0] - 1] ^= 0x01;
+    put(argv[1], "envelope", "next-bad-tag", bad, f->env_len[0], NULL, 0);
     put(argv[1], "envelope", "skips-one", f->env[2], f->env_len[2], NULL, 0);
     put(argv[1], "envelope", "prekey-other-device", f->prekey, f->prekey_len, NULL, 0);
     put(argv[1], "prekey", "carol", f->prekey + 2, f->prekey_len - 2, NULL, 0);
