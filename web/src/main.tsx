@@ -30,6 +30,6 @@ if ('serviceWorker' in navigator) {
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   window.addEventListener('load', () => {
-    navigator.serviceWorker.register(scriptURL('/sw.js') as unknown as string, { scope: '/' }).catch(() => undefined);
+    navigator.serviceWorker.register(scriptURL('/sw.js'), { scope: '/' }).catch(() => undefined);
   });
 }

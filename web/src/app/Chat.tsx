@@ -32,9 +32,9 @@ function statusKey(s: MessageStatus) {
 }
 
 interface Actions {
-  onReply(m: LocalMessage): void;
-  onEdit(m: LocalMessage): void;
-  onDelete(m: LocalMessage): void;
+  onReply: (m: LocalMessage) => void;
+  onEdit: (m: LocalMessage) => void;
+  onDelete: (m: LocalMessage) => void;
 }
 
 function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
@@ -94,7 +94,7 @@ function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
   );
 }
 
-function ActionButton({ label, glyph, onClick }: { label: string; glyph: string; onClick(): void }) {
+function ActionButton({ label, glyph, onClick }: { label: string; glyph: string; onClick: () => void }) {
   return (
     <button
       type="button"
@@ -197,7 +197,7 @@ function TypingLine({ conv }: { conv: ConversationView }) {
   );
 }
 
-function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; replyTo: LocalMessage | null; editing: LocalMessage | null; clear(): void }) {
+function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; replyTo: LocalMessage | null; editing: LocalMessage | null; clear: () => void }) {
   const t = useT();
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
@@ -309,7 +309,7 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   );
 }
 
-function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: ConversationView; open: boolean; onOpenChange(o: boolean): void; onBlock?: () => void }) {
+function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: ConversationView; open: boolean; onOpenChange: (o: boolean) => void; onBlock?: () => void }) {
   const t = useT();
   const trust = useTrust((s) => s.byUser[conv.peer.id]);
   const [sn, setSn] = useState<{ digits: string; qr: string } | null>(null);

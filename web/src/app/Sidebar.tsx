@@ -75,7 +75,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
   );
 }
 
-function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick(m: LocalMessage): void }) {
+function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick: (m: LocalMessage) => void }) {
   const t = useT();
   const locale = useLocale();
   const convs = useConversations((s) => s.list);

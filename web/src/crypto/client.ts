@@ -18,7 +18,7 @@ export interface CryptoClient {
 export function startCryptoWorker(): CryptoClient {
   // Vite bundles the worker (?worker&url); the Trusted Types policy lets only a
   // same-origin script URL reach the Worker constructor.
-  const worker = new Worker(scriptURL(workerUrl) as unknown as URL, { type: 'module', name: 'sotto-crypto' });
+  const worker = new Worker(scriptURL(workerUrl), { type: 'module', name: 'sotto-crypto' });
   let next = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   worker.onmessage = (ev: MessageEvent<WorkerResponse>) => {

@@ -19,7 +19,7 @@ export function openDatabase(name = DB_NAME): Promise<IDBDatabase> {
       m.createIndex('cmid', 'clientMessageId');
     };
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error('could not open the database'));
     req.onblocked = () => reject(new Error('database blocked by another tab'));
   });
 }
@@ -28,7 +28,7 @@ export function deleteDatabase(name = DB_NAME): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = indexedDB.deleteDatabase(name);
     req.onsuccess = () => resolve();
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error('could not delete the database'));
     req.onblocked = () => resolve();
   });
 }
@@ -36,14 +36,14 @@ export function deleteDatabase(name = DB_NAME): Promise<void> {
 export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
+    r.onerror = () => reject(r.error ?? new Error('request failed'));
   });
 }
 
 export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
+    tx.onerror = () => reject(tx.error ?? new Error('transaction failed'));
     tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
   });
 }

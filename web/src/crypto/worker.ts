@@ -192,7 +192,7 @@ const ops: Handlers = {
     const tx = d.transaction(['kv', 'messages'], 'readwrite');
     tx.objectStore('kv').clear();
     tx.objectStore('messages').clear();
-    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error); });
+    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error ?? new Error('transaction failed')); });
     await commit(d, [
       { store: 'kv', key: 'storageKey', value: await sealBytes(theKey(), key) },
       { store: 'kv', key: 'account', value: pub.account },
@@ -355,7 +355,7 @@ const ops: Handlers = {
       store.put({ ...r, status });
       changed.push(r.id);
     }
-    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error); });
+    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error ?? new Error('transaction failed')); });
     return changed;
   },
 
@@ -399,7 +399,7 @@ const ops: Handlers = {
           c.continue([r.conversationId, -Infinity]);
         } else c.continue();
       };
-      req.onerror = () => reject(req.error);
+      req.onerror = () => reject(req.error ?? new Error('request failed'));
     });
     for (const r of rows) out[r.conversationId] = await messageOf(r);
     return out;

@@ -179,14 +179,14 @@ export class Engine {
   /* ------------------------------------------------------------------ auth */
 
   async register(f: { email: string; username: string; displayName: string; password: string }): Promise<void> {
-    await this.needLeader();
+    this.needLeader();
     const { bundle } = await this.crypto.call('createDevice', { oneTimeKeys: ONE_TIME_KEYS_AT_START });
     const s = await this.api.register({ email: f.email, username: f.username, password: f.password, displayName: f.displayName || undefined, keys: bundle });
     await this.signedIn(s.user.id, s.device.id, f.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
   }
 
   async login(f: { email: string; password: string; mfaCode?: string }): Promise<void> {
-    await this.needLeader();
+    this.needLeader();
     const opened = await this.crypto.call('open', undefined);
     const same = opened.profile && opened.profile.email.toLowerCase() === f.email.toLowerCase();
     if (same && opened.profile) {
@@ -250,7 +250,7 @@ export class Engine {
     useSession.getState().set({ status: 'signedOut', me: null, deviceId: wipe ? null : useSession.getState().deviceId, drained: false });
   }
 
-  private async needLeader(): Promise<void> {
+  private needLeader(): void {
     if (this.role !== 'leader') throw new Error('Sign in from the first Sotto tab, or close the others.');
   }
 
@@ -311,7 +311,7 @@ export class Engine {
       this.crypto.call('unreadCounts', { me }),
     ]);
     const prev = new Map(useConversations.getState().list.map((c) => [c.id, c]));
-    let server: Conversation[] | null = null;
+    let server: Conversation[] | null;
     try {
       server = (await this.api.conversations()).conversations;
     } catch {

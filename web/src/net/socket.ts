@@ -51,7 +51,7 @@ export class Socket {
 
   start(): void {
     this.stopped = false;
-    this.open();
+    void this.open();
   }
 
   stop(): void {
@@ -67,7 +67,7 @@ export class Socket {
     if (this.state === 'open') return;
     if (this.timer) clearTimeout(this.timer);
     this.attempt = 0;
-    this.open();
+    void this.open();
   }
 
   isOpen(): boolean {
@@ -161,7 +161,7 @@ export class Socket {
             return;
           }
         }
-        this.open();
+        await this.open();
       };
       this.timer = setTimeout(() => void again(), ev.code === 4401 ? 0 : backoffMs(this.attempt++));
     };

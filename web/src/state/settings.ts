@@ -31,9 +31,9 @@ interface SettingsState {
   theme: Theme;
   /** Notify of messages arriving while the user looks elsewhere (the sender's name only). */
   notify: boolean;
-  setLanguage(l: Language): void;
-  setTheme(t: Theme): void;
-  setNotify(on: boolean): void;
+  setLanguage: (l: Language) => void;
+  setTheme: (t: Theme) => void;
+  setNotify: (on: boolean) => void;
 }
 
 const nav = typeof navigator !== 'undefined' ? navigator.languages ?? [navigator.language] : ['en'];

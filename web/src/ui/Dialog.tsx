@@ -8,7 +8,7 @@ import type { ReactNode } from 'react';
 
 export function Dialog({ open, onOpenChange, title, children, closeLabel }: {
   open: boolean;
-  onOpenChange(o: boolean): void;
+  onOpenChange: (o: boolean) => void;
   title: string;
   children: ReactNode;
   closeLabel: string;
