@@ -6,7 +6,9 @@ import { gzipSync } from 'node:zlib';
 
 const dir = path.resolve(process.argv[2] ?? 'dist/assets');
 const BUDGET = 250 * 1024;
-let js = 0, wasm = 0, css = 0;
+let js = 0,
+  wasm = 0,
+  css = 0;
 const rows = [];
 for (const f of readdirSync(dir).sort()) {
   const buf = readFileSync(path.join(dir, f));

@@ -56,7 +56,9 @@ function Main({ path }: { path: string }) {
         ) : chatId ? (
           <Chat id={chatId} />
         ) : (
-          <div className="flex h-full items-center justify-center bg-slate-50 p-8 text-center text-sm text-slate-500 dark:bg-slate-950">{t('selectChat')}</div>
+          <div className="flex h-full items-center justify-center bg-slate-50 p-8 text-center text-sm text-slate-500 dark:bg-slate-950">
+            {t('selectChat')}
+          </div>
         )}
       </main>
     </div>
@@ -77,7 +79,9 @@ function Opening() {
       {late && (
         <>
           <img src="/icons/icon.svg" alt="Sotto" width={56} height={56} className="rounded-2xl" />
-          <p role="status" className="text-sm">{t('opening')}</p>
+          <p role="status" className="text-sm">
+            {t('opening')}
+          </p>
         </>
       )}
     </div>

@@ -75,13 +75,36 @@ export function SignIn() {
       <form onSubmit={submit} className="space-y-4" noValidate>
         {mfa === null ? (
           <>
-            <Field label={t('email')} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
-            <Field label={t('password')} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+            <Field
+              label={t('email')}
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              autoFocus
+            />
+            <Field
+              label={t('password')}
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
           </>
         ) : (
           <>
             <p className="text-sm text-slate-600 dark:text-slate-300">{t('mfaPrompt')}</p>
-            <Field label={t('mfaCode')} inputMode="numeric" autoComplete="one-time-code" required value={mfa} onChange={(e) => setMfa(e.target.value)} autoFocus />
+            <Field
+              label={t('mfaCode')}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              required
+              value={mfa}
+              onChange={(e) => setMfa(e.target.value)}
+              autoFocus
+            />
           </>
         )}
         <ErrorLine text={err} />
@@ -111,7 +134,10 @@ export function Register() {
   const [f, setF] = useState({ email: '', username: '', displayName: '', password: '' });
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
-  const bind = (k: keyof typeof f) => ({ value: f[k], onChange: (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value }) });
+  const bind = (k: keyof typeof f) => ({
+    value: f[k],
+    onChange: (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value }),
+  });
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -203,7 +229,15 @@ export function ResetPassword({ token }: { token: string | null }) {
         </div>
       ) : (
         <form onSubmit={submit} className="space-y-4" noValidate>
-          <Field label={t('newPassword')} type="password" autoComplete="new-password" hint={t('passwordHint')} value={pw} onChange={(e) => setPw(e.target.value)} autoFocus />
+          <Field
+            label={t('newPassword')}
+            type="password"
+            autoComplete="new-password"
+            hint={t('passwordHint')}
+            value={pw}
+            onChange={(e) => setPw(e.target.value)}
+            autoFocus
+          />
           <ErrorLine text={err} />
           <Button type="submit" className="w-full">
             {t('resetPassword')}
@@ -220,7 +254,9 @@ export function ForgotPassword() {
   const [sent, setSent] = useState(false);
   async function submit(e: FormEvent) {
     e.preventDefault();
-    await getEngine().api.forgotPassword(email.trim()).catch(() => undefined);
+    await getEngine()
+      .api.forgotPassword(email.trim())
+      .catch(() => undefined);
     setSent(true);
   }
   return (

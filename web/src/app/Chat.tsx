@@ -28,7 +28,9 @@ import { nameOf } from './Sidebar';
 const EMPTY: LocalMessage[] = [];
 
 function statusKey(s: MessageStatus) {
-  return ({ pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const)[s];
+  return (
+    { pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const
+  )[s];
 }
 
 interface Actions {
@@ -37,7 +39,15 @@ interface Actions {
   onDelete: (m: LocalMessage) => void;
 }
 
-function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
+function Bubble({
+  m,
+  mine,
+  quoted,
+  peerName,
+  onReply,
+  onEdit,
+  onDelete,
+}: {
   m: LocalMessage;
   mine: boolean;
   quoted?: LocalMessage;
@@ -59,29 +69,40 @@ function Bubble({ m, mine, quoted, peerName, onReply, onEdit, onDelete }: {
         <div
           className={cn(
             'rounded-2xl px-3 py-2 text-sm shadow-sm',
-            mine ? 'rounded-br-md bg-brand text-white dark:bg-emerald-800' : 'rounded-bl-md bg-white text-slate-900 dark:bg-slate-800 dark:text-slate-100',
+            mine
+              ? 'rounded-br-md bg-brand text-white dark:bg-emerald-800'
+              : 'rounded-bl-md bg-white text-slate-900 dark:bg-slate-800 dark:text-slate-100',
             (m.deleted || m.kind === 'undecryptable') && 'italic opacity-70',
           )}
         >
           {quoted && (
             <div className={cn('mb-1 border-l-2 pl-2 text-xs opacity-80', mine ? 'border-white/60' : 'border-brand')}>
-              <span dir="auto" className="line-clamp-2">{quoted.deleted ? t('deletedMessage') : quoted.body}</span>
+              <span dir="auto" className="line-clamp-2">
+                {quoted.deleted ? t('deletedMessage') : quoted.body}
+              </span>
             </div>
           )}
           {m.deleted ? t('deletedMessage') : m.kind === 'undecryptable' ? t('undecryptable') : <MessageText text={m.body} />}
-          <span className={cn('ml-2 inline-flex translate-y-0.5 items-center gap-1 whitespace-nowrap text-[11px]', mine ? 'text-white/75' : 'text-slate-500')}>
+          <span
+            className={cn(
+              'ml-2 inline-flex translate-y-0.5 items-center gap-1 whitespace-nowrap text-[11px]',
+              mine ? 'text-white/75' : 'text-slate-500',
+            )}
+          >
             {m.editedAt && !m.deleted && <span>{t('edited')}</span>}
             <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts, locale)}</time>
             {mine && <StatusMark status={m.status} label={t(statusKey(m.status))} />}
           </span>
         </div>
         {canAct && (
-          <div className="flex shrink-0 gap-0.5 opacity-0 transition-opacity focus-within:opacity-100 group-hover:opacity-100" role="group" aria-label={t('messageActions')}>
+          <div
+            className="flex shrink-0 gap-0.5 opacity-0 transition-opacity focus-within:opacity-100 group-hover:opacity-100"
+            role="group"
+            aria-label={t('messageActions')}
+          >
             <ActionButton label={t('reply')} glyph="↩" onClick={() => onReply(m)} />
             {mine && <ActionButton label={t('edit')} glyph="✎" onClick={() => onEdit(m)} />}
-            {mine && (
-              <ActionButton label={t('delete')} glyph="×" onClick={() => onDelete(m)} />
-            )}
+            {mine && <ActionButton label={t('delete')} glyph="×" onClick={() => onDelete(m)} />}
           </div>
         )}
         {mine && m.status === 'failed' && (
@@ -197,7 +218,17 @@ function TypingLine({ conv }: { conv: ConversationView }) {
   );
 }
 
-function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; replyTo: LocalMessage | null; editing: LocalMessage | null; clear: () => void }) {
+function Composer({
+  conv,
+  replyTo,
+  editing,
+  clear,
+}: {
+  conv: ConversationView;
+  replyTo: LocalMessage | null;
+  editing: LocalMessage | null;
+  clear: () => void;
+}) {
   const t = useT();
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
@@ -221,7 +252,8 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   async function send() {
     const body = text.trim();
     if (!body || held) return;
-    if (over) { // Enter with too much text: say so, and keep the text to shorten
+    if (over) {
+      // Enter with too much text: say so, and keep the text to shorten
       setErr(t('tooLong', { n: chars, max: TEXT_MAX_CHARS }));
       return;
     }
@@ -270,7 +302,11 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
           </button>
         </div>
       )}
-      {err && <p role="alert" className="mb-1 px-1 text-xs text-red-600">{err}</p>}
+      {err && (
+        <p role="alert" className="mb-1 px-1 text-xs text-red-600">
+          {err}
+        </p>
+      )}
       <form
         className="flex items-end gap-2"
         onSubmit={(e) => {
@@ -309,7 +345,17 @@ function Composer({ conv, replyTo, editing, clear }: { conv: ConversationView; r
   );
 }
 
-function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: ConversationView; open: boolean; onOpenChange: (o: boolean) => void; onBlock?: () => void }) {
+function SafetyDialog({
+  conv,
+  open,
+  onOpenChange,
+  onBlock,
+}: {
+  conv: ConversationView;
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  onBlock?: () => void;
+}) {
   const t = useT();
   const trust = useTrust((s) => s.byUser[conv.peer.id]);
   const [sn, setSn] = useState<{ digits: string; qr: string } | null>(null);
@@ -317,20 +363,30 @@ function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: Conversatio
   useEffect(() => {
     if (!open) return;
     setSn(null);
-    getEngine().safetyNumber(conv.peer.id).then(setSn, (e) => setErr(errorText(e, t)));
+    getEngine()
+      .safetyNumber(conv.peer.id)
+      .then(setSn, (e) => setErr(errorText(e, t)));
   }, [open, conv.peer.id]); // eslint-disable-line react-hooks/exhaustive-deps
   const name = nameOf(conv.peer);
   return (
     <Dialog open={open} onOpenChange={onOpenChange} title={t('safetyNumberWith', { name })} closeLabel={t('close')}>
       <div className="space-y-4 overflow-y-auto">
         <p className="text-sm text-slate-600 dark:text-slate-300">{t('safetyExplain', { name })}</p>
-        {err && <p role="alert" className="text-sm text-red-600">{err}</p>}
+        {err && (
+          <p role="alert" className="text-sm text-red-600">
+            {err}
+          </p>
+        )}
         {sn && (
           <>
             <div className="flex justify-center">
               <Qr text={sn.qr} label={t('safetyQr')} />
             </div>
-            <p className="grid grid-cols-4 gap-x-4 gap-y-1 text-center font-mono text-base tracking-wider" aria-label={t('safetyNumber')} data-safety-number={sn.digits}>
+            <p
+              className="grid grid-cols-4 gap-x-4 gap-y-1 text-center font-mono text-base tracking-wider"
+              aria-label={t('safetyNumber')}
+              data-safety-number={sn.digits}
+            >
               {groupDigits(sn.digits).map((g, i) => (
                 <span key={i}>{g}</span>
               ))}
@@ -338,12 +394,19 @@ function SafetyDialog({ conv, open, onOpenChange, onBlock }: { conv: Conversatio
           </>
         )}
         <p className="text-sm font-medium">{trust?.verified ? `✓ ${t('verified')}` : t('notVerified')}</p>
-        <Button className="w-full" variant={trust?.verified ? 'secondary' : 'primary'} onClick={() => void getEngine().setVerified(conv.peer.id, !trust?.verified)} disabled={!sn}>
+        <Button
+          className="w-full"
+          variant={trust?.verified ? 'secondary' : 'primary'}
+          onClick={() => void getEngine().setVerified(conv.peer.id, !trust?.verified)}
+          disabled={!sn}
+        >
           {trust?.verified ? t('clearVerified') : t('markVerified')}
         </Button>
         {onBlock && (
           <Button className="w-full" variant="ghost" onClick={onBlock}>
-            <span className="text-red-600 dark:text-red-400">{t('block')} {name}</span>
+            <span className="text-red-600 dark:text-red-400">
+              {t('block')} {name}
+            </span>
           </Button>
         )}
       </div>
@@ -355,8 +418,8 @@ export function Chat({ id }: { id: string }) {
   const t = useT();
   const conv = useConversations((s) => s.list.find((c) => c.id === id));
   const messages = useMessages((s) => s.byConv[id] ?? EMPTY);
-  const online = usePresence((s) => (conv ? s.presence[conv.peer.id]?.online ?? false : false));
-  const held = useTrust((s) => (conv ? s.byUser[conv.peer.id]?.held ?? false : false));
+  const online = usePresence((s) => (conv ? (s.presence[conv.peer.id]?.online ?? false) : false));
+  const held = useTrust((s) => (conv ? (s.byUser[conv.peer.id]?.held ?? false) : false));
   const me = useSession((s) => s.me?.id);
   const [replyTo, setReplyTo] = useState<LocalMessage | null>(null);
   const [editing, setEditing] = useState<LocalMessage | null>(null);
@@ -395,33 +458,61 @@ export function Chat({ id }: { id: string }) {
         <Avatar id={conv.peer.id} name={name} online={online} onlineLabel={online ? t('online') : t('offline')} />
         <div className="min-w-0 flex-1">
           <h2 className="truncate font-semibold">{name}</h2>
-          <p className="truncate text-xs text-slate-500">@{conv.peer.username} · {online ? t('online') : t('offline')}</p>
+          <p className="truncate text-xs text-slate-500">
+            @{conv.peer.username} · {online ? t('online') : t('offline')}
+          </p>
         </div>
         {/* On a phone the name needs the room: the safety number is an icon there, and
             blocking is offered inside its dialog. */}
         <Button variant="ghost" size="sm" onClick={() => setSafety(true)} aria-label={t('viewSafetyNumber')}>
           <span className="hidden md:inline">{t('viewSafetyNumber')}</span>
-          <svg aria-hidden="true" viewBox="0 0 24 24" className="h-5 w-5 md:hidden" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <svg
+            aria-hidden="true"
+            viewBox="0 0 24 24"
+            className="h-5 w-5 md:hidden"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinecap="round"
+            strokeLinejoin="round"
+          >
             <path d="M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6l7-3z" />
             <path d="M9 12l2 2 4-4" />
           </svg>
         </Button>
         {!blocked && (
-          <Button variant="ghost" size="sm" className="hidden md:inline-flex" onClick={() => setBlocking(true)} aria-label={`${t('block')} ${name}`}>
+          <Button
+            variant="ghost"
+            size="sm"
+            className="hidden md:inline-flex"
+            onClick={() => setBlocking(true)}
+            aria-label={`${t('block')} ${name}`}
+          >
             {t('block')}
           </Button>
         )}
       </header>
       {blocked && (
-        <div role="status" className="flex items-center gap-3 bg-slate-100 px-4 py-2 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200">
+        <div
+          role="status"
+          className="flex items-center gap-3 bg-slate-100 px-4 py-2 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200"
+        >
           <span className="flex-1">{t('youBlocked', { name })}</span>
-          <Button size="sm" variant="secondary" disabled={setBlocked.isPending} onClick={() => setBlocked.mutate({ userId: conv.peer.id, blocked: false })}>
+          <Button
+            size="sm"
+            variant="secondary"
+            disabled={setBlocked.isPending}
+            onClick={() => setBlocked.mutate({ userId: conv.peer.id, blocked: false })}
+          >
             {t('unblock')}
           </Button>
         </div>
       )}
       {held && (
-        <div role="alert" className="flex items-center gap-3 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+        <div
+          role="alert"
+          className="flex items-center gap-3 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+        >
           <span className="flex-1">{t('safetyHeld', { name })}</span>
           <Button size="sm" variant="secondary" onClick={() => setSafety(true)}>
             {t('viewSafetyNumber')}
@@ -433,22 +524,45 @@ export function Chat({ id }: { id: string }) {
       )}
       <MessageList
         conv={conv}
-        onReply={(m) => { setEditing(null); setReplyTo(m); }}
-        onEdit={(m) => { setReplyTo(null); setEditing(m); }}
+        onReply={(m) => {
+          setEditing(null);
+          setReplyTo(m);
+        }}
+        onEdit={(m) => {
+          setReplyTo(null);
+          setEditing(m);
+        }}
         onDelete={setDeleting}
       />
       <TypingLine conv={conv} />
-      <Composer conv={conv} replyTo={replyTo} editing={editing} clear={() => { setReplyTo(null); setEditing(null); }} />
+      <Composer
+        conv={conv}
+        replyTo={replyTo}
+        editing={editing}
+        clear={() => {
+          setReplyTo(null);
+          setEditing(null);
+        }}
+      />
       <SafetyDialog
         conv={conv}
         open={safety}
         onOpenChange={setSafety}
-        onBlock={blocked ? undefined : () => { setSafety(false); setBlocking(true); }}
+        onBlock={
+          blocked
+            ? undefined
+            : () => {
+                setSafety(false);
+                setBlocking(true);
+              }
+        }
       />
       <Dialog open={blocking} onOpenChange={setBlocking} title={t('blockConfirm', { name })} closeLabel={t('close')}>
         <p className="mb-4 text-sm text-slate-600 dark:text-slate-300">{t('blockExplain')}</p>
         <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={() => setBlocking(false)}>{t('cancel')}</Button>
+          <Button variant="secondary" onClick={() => setBlocking(false)}>
+            {t('cancel')}
+          </Button>
           <Button
             variant="danger"
             onClick={() => {
@@ -460,10 +574,23 @@ export function Chat({ id }: { id: string }) {
           </Button>
         </div>
       </Dialog>
-      <Dialog open={deleting !== null} onOpenChange={(o) => { if (!o) setDeleting(null); }} title={t('deleteConfirm')} closeLabel={t('close')}>
-        {deleting && <p dir="auto" className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">{deleting.body}</p>}
+      <Dialog
+        open={deleting !== null}
+        onOpenChange={(o) => {
+          if (!o) setDeleting(null);
+        }}
+        title={t('deleteConfirm')}
+        closeLabel={t('close')}
+      >
+        {deleting && (
+          <p dir="auto" className="mb-4 line-clamp-3 text-sm text-slate-600 dark:text-slate-300">
+            {deleting.body}
+          </p>
+        )}
         <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={() => setDeleting(null)}>{t('cancel')}</Button>
+          <Button variant="secondary" onClick={() => setDeleting(null)}>
+            {t('cancel')}
+          </Button>
           <Button
             variant="danger"
             onClick={() => {

@@ -16,7 +16,10 @@ import { navigate } from './router';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
-    <section className="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900" aria-labelledby={`s-${title}`}>
+    <section
+      className="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
+      aria-labelledby={`s-${title}`}
+    >
       <h2 id={`s-${title}`} className="mb-3 font-semibold">
         {title}
       </h2>
@@ -43,13 +46,21 @@ function Profile() {
   }
   return (
     <Section title={t('profile')}>
-      <p className="text-sm text-slate-500">@{me?.username} · {me?.email}</p>
+      <p className="text-sm text-slate-500">
+        @{me?.username} · {me?.email}
+      </p>
       <form onSubmit={save} className="space-y-3">
         <Field label={t('displayName')} value={name} onChange={(e) => setName(e.target.value)} />
         <Field label={t('bio')} value={bio} onChange={(e) => setBio(e.target.value)} />
         <div className="flex items-center gap-3">
-          <Button type="submit" size="sm">{t('save')}</Button>
-          {msg && <span role="status" className="text-sm text-slate-500">{msg}</span>}
+          <Button type="submit" size="sm">
+            {t('save')}
+          </Button>
+          {msg && (
+            <span role="status" className="text-sm text-slate-500">
+              {msg}
+            </span>
+          )}
         </div>
       </form>
     </Section>
@@ -68,23 +79,35 @@ function Devices() {
   });
   return (
     <Section title={t('devices')}>
-      {q.isError && <p role="alert" className="text-sm text-red-600">{errorText(q.error, t)}</p>}
+      {q.isError && (
+        <p role="alert" className="text-sm text-red-600">
+          {errorText(q.error, t)}
+        </p>
+      )}
       <ul className="divide-y divide-slate-200 dark:divide-slate-800" aria-label={t('devices')}>
-        {(q.data ?? []).filter((d) => d.active || d.current).map((d) => (
-          <li key={d.id} className="flex items-center justify-between gap-3 py-2">
-            <span className="min-w-0">
-              <span className="block truncate text-sm font-medium">{d.name} <span className="text-slate-500">({d.platform})</span></span>
-              <span className="block text-xs text-slate-500">
-                {d.current ? t('thisDevice') : d.lastActiveAt ? t('lastActive', { when: new Date(d.lastActiveAt).toLocaleString(locale) }) : ''}
+        {(q.data ?? [])
+          .filter((d) => d.active || d.current)
+          .map((d) => (
+            <li key={d.id} className="flex items-center justify-between gap-3 py-2">
+              <span className="min-w-0">
+                <span className="block truncate text-sm font-medium">
+                  {d.name} <span className="text-slate-500">({d.platform})</span>
+                </span>
+                <span className="block text-xs text-slate-500">
+                  {d.current
+                    ? t('thisDevice')
+                    : d.lastActiveAt
+                      ? t('lastActive', { when: new Date(d.lastActiveAt).toLocaleString(locale) })
+                      : ''}
+                </span>
               </span>
-            </span>
-            {!d.current && (
-              <Button size="sm" variant="danger" onClick={() => revoke.mutate(d.id)} aria-label={`${t('revoke')} ${d.name}`}>
-                {t('revoke')}
-              </Button>
-            )}
-          </li>
-        ))}
+              {!d.current && (
+                <Button size="sm" variant="danger" onClick={() => revoke.mutate(d.id)} aria-label={`${t('revoke')} ${d.name}`}>
+                  {t('revoke')}
+                </Button>
+              )}
+            </li>
+          ))}
       </ul>
     </Section>
   );
@@ -96,16 +119,28 @@ function Blocked() {
   const setBlocked = useSetBlocked();
   return (
     <Section title={t('blockedUsers')}>
-      {q.isError && <p role="alert" className="text-sm text-red-600">{errorText(q.error, t)}</p>}
+      {q.isError && (
+        <p role="alert" className="text-sm text-red-600">
+          {errorText(q.error, t)}
+        </p>
+      )}
       {q.data?.length === 0 && <p className="text-sm text-slate-500">{t('noneBlocked')}</p>}
       <ul className="divide-y divide-slate-200 dark:divide-slate-800" aria-label={t('blockedUsers')}>
         {(q.data ?? []).map((u) => (
           <li key={u.id} className="flex items-center justify-between gap-3 py-2">
             <span className="min-w-0">
-              <span dir="auto" className="block truncate text-sm font-medium">{u.displayName?.trim() || u.username}</span>
+              <span dir="auto" className="block truncate text-sm font-medium">
+                {u.displayName?.trim() || u.username}
+              </span>
               <span className="block truncate text-xs text-slate-500">@{u.username}</span>
             </span>
-            <Button size="sm" variant="secondary" disabled={setBlocked.isPending} onClick={() => setBlocked.mutate({ userId: u.id, blocked: false })} aria-label={`${t('unblock')} @${u.username}`}>
+            <Button
+              size="sm"
+              variant="secondary"
+              disabled={setBlocked.isPending}
+              onClick={() => setBlocked.mutate({ userId: u.id, blocked: false })}
+              aria-label={`${t('unblock')} @${u.username}`}
+            >
               {t('unblock')}
             </Button>
           </li>
@@ -161,11 +196,23 @@ function Mfa() {
   return (
     <Section title={t('mfa')}>
       <p className="text-sm">{me?.mfaEnabled ? t('mfaOn') : t('mfaOff')}</p>
-      {err && <p role="alert" className="text-sm text-red-600">{err}</p>}
+      {err && (
+        <p role="alert" className="text-sm text-red-600">
+          {err}
+        </p>
+      )}
       {!me?.mfaEnabled && !setup && (
         <form onSubmit={start} className="space-y-3">
-          <Field label={t('confirmPassword')} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-          <Button type="submit" size="sm">{t('mfaEnable')}</Button>
+          <Field
+            label={t('confirmPassword')}
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <Button type="submit" size="sm">
+            {t('mfaEnable')}
+          </Button>
         </form>
       )}
       {setup && (
@@ -176,17 +223,29 @@ function Mfa() {
           <p className="break-all font-mono text-xs text-slate-500">{setup.secret}</p>
           <p className="text-sm font-medium">{t('mfaBackupCodes')}</p>
           <ul className="grid grid-cols-2 gap-1 font-mono text-sm" aria-label={t('mfaBackupCodes')}>
-            {setup.backupCodes.map((c) => <li key={c}>{c}</li>)}
+            {setup.backupCodes.map((c) => (
+              <li key={c}>{c}</li>
+            ))}
           </ul>
-          <Field label={t('mfaCode')} inputMode="numeric" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} />
-          <Button type="submit" size="sm">{t('verify')}</Button>
+          <Field
+            label={t('mfaCode')}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
+          <Button type="submit" size="sm">
+            {t('verify')}
+          </Button>
         </form>
       )}
       {me?.mfaEnabled && (
         <form onSubmit={disable} className="space-y-3">
           <Field label={t('confirmPassword')} type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
           <Field label={t('mfaCode')} inputMode="numeric" value={code} onChange={(e) => setCode(e.target.value)} />
-          <Button type="submit" size="sm" variant="danger">{t('mfaDisable')}</Button>
+          <Button type="submit" size="sm" variant="danger">
+            {t('mfaDisable')}
+          </Button>
         </form>
       )}
     </Section>
@@ -228,9 +287,17 @@ function Lock() {
         error={mismatch ? t('passphraseMismatch') : null}
       />
       <div className="flex flex-wrap items-center gap-2">
-        <Button size="sm" disabled={busy || p.length < 8 || again !== p} onClick={() => void set(p)}>{t('setLock')}</Button>
-        <Button size="sm" variant="secondary" disabled={busy} onClick={() => void set(null)}>{t('removeLock')}</Button>
-        {msg && <span role="status" className="text-sm text-slate-500">{msg}</span>}
+        <Button size="sm" disabled={busy || p.length < 8 || again !== p} onClick={() => void set(p)}>
+          {t('setLock')}
+        </Button>
+        <Button size="sm" variant="secondary" disabled={busy} onClick={() => void set(null)}>
+          {t('removeLock')}
+        </Button>
+        {msg && (
+          <span role="status" className="text-sm text-slate-500">
+            {msg}
+          </span>
+        )}
       </div>
     </Section>
   );
@@ -280,7 +347,11 @@ function Notifications() {
         {t('notifyNew')}
       </label>
       <p className="text-xs text-slate-500">{t('notifyPrivacy')}</p>
-      {denied && <p role="alert" className="text-sm text-red-600">{t('notifyDenied')}</p>}
+      {denied && (
+        <p role="alert" className="text-sm text-red-600">
+          {t('notifyDenied')}
+        </p>
+      )}
     </Section>
   );
 }
@@ -297,7 +368,9 @@ function SignOut() {
       <Button
         variant="danger"
         onClick={() => {
-          void getEngine().signOut(wipe).then(() => navigate('/', true));
+          void getEngine()
+            .signOut(wipe)
+            .then(() => navigate('/', true));
         }}
       >
         {t('signOut')}

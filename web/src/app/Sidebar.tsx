@@ -64,7 +64,11 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
               {preview(c.last, words)}
             </span>
             {c.unread > 0 && (
-              <span className="shrink-0 rounded-full bg-brand px-2 py-0.5 text-xs font-semibold text-white dark:bg-brand-dark dark:text-slate-900" aria-label={t('unread', { n: c.unread })} data-unread={c.unread}>
+              <span
+                className="shrink-0 rounded-full bg-brand px-2 py-0.5 text-xs font-semibold text-white dark:bg-brand-dark dark:text-slate-900"
+                aria-label={t('unread', { n: c.unread })}
+                data-unread={c.unread}
+              >
                 {c.unread}
               </span>
             )}
@@ -86,12 +90,18 @@ function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick: (m: Loc
         const c = convs.find((x) => x.id === m.conversationId);
         return (
           <li key={m.id}>
-            <button type="button" onClick={() => onPick(m)} className="block w-full px-4 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800">
+            <button
+              type="button"
+              onClick={() => onPick(m)}
+              className="block w-full px-4 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800"
+            >
               <span className="flex justify-between text-xs text-slate-500">
                 <span>{c ? nameOf(c.peer) : ''}</span>
                 <span>{formatTime(m.ts, locale)}</span>
               </span>
-              <span dir="auto" className="line-clamp-2 text-sm text-slate-800 dark:text-slate-200">{m.body}</span>
+              <span dir="auto" className="line-clamp-2 text-sm text-slate-800 dark:text-slate-200">
+                {m.body}
+              </span>
             </button>
           </li>
         );
@@ -146,12 +156,29 @@ export function NewChat() {
         <label className="sr-only" htmlFor="user-search">
           {t('searchUsers')}
         </label>
-        <input id="user-search" type="search" className={inputClass} placeholder={t('searchUsersHint')} value={q} onChange={(e) => setQ(e.target.value)} autoFocus autoComplete="off" />
-        {err && <p role="alert" className="mt-2 text-sm text-red-600">{err}</p>}
+        <input
+          id="user-search"
+          type="search"
+          className={inputClass}
+          placeholder={t('searchUsersHint')}
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          autoFocus
+          autoComplete="off"
+        />
+        {err && (
+          <p role="alert" className="mt-2 text-sm text-red-600">
+            {err}
+          </p>
+        )}
         <ul className="mt-3 max-h-80 overflow-y-auto" aria-label={t('searchResults')}>
           {users.map((u) => (
             <li key={u.id}>
-              <button type="button" onClick={() => void pick(u)} className="flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800">
+              <button
+                type="button"
+                onClick={() => void pick(u)}
+                className="flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800"
+              >
                 <Avatar id={u.id} name={nameOf(u)} size="sm" />
                 <span className="min-w-0">
                   <span className="block truncate font-medium">{nameOf(u)}</span>
@@ -199,7 +226,14 @@ export function Sidebar({ activeId }: { activeId: string | null }) {
         <label htmlFor="msg-search" className="sr-only">
           {t('searchMessages')}
         </label>
-        <input id="msg-search" type="search" className={inputClass} placeholder={t('searchMessages')} value={query} onChange={(e) => setQuery(e.target.value)} />
+        <input
+          id="msg-search"
+          type="search"
+          className={inputClass}
+          placeholder={t('searchMessages')}
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
       </div>
       <div className="min-h-0 flex-1 overflow-y-auto">
         {hits ? (

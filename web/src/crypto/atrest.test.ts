@@ -25,13 +25,18 @@ async function legacyRecord(passphrase: string, raw: Uint8Array): Promise<Wrappe
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const base = await crypto.subtle.importKey('raw', bytes(passphrase), 'PBKDF2', false, ['deriveKey']);
-  const k = await crypto.subtle.deriveKey({ name: 'PBKDF2', salt, iterations: 1000, hash: 'SHA-256' }, base,
-    { name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+  const k = await crypto.subtle.deriveKey(
+    { name: 'PBKDF2', salt, iterations: 1000, hash: 'SHA-256' },
+    base,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt'],
+  );
   return { salt, iterations: 1000, iv, wrapped: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, k, raw as Uint8Array<ArrayBuffer>) };
 }
 
 describe('the passphrase lock', () => {
-  test('a new lock is Argon2id at libsotto\'s cost and opens only with its passphrase', async () => {
+  test("a new lock is Argon2id at libsotto's cost and opens only with its passphrase", async () => {
     calls.length = 0;
     const { key, stored } = await newWrappedKey('correct horse', kdf);
     expect(stored).toMatchObject({ kdf: 'argon2id', ops: ARGON2_OPS, memKiB: ARGON2_MEM_KIB });

@@ -99,7 +99,11 @@ export async function newWrappedKey(passphrase: string, kdf: PassphraseKdf): Pro
  * The database key from its passphrase, or null when the passphrase is wrong. A PBKDF2
  * record also comes back re-wrapped with Argon2id (`upgraded`), for the caller to store.
  */
-export async function unwrapKey(passphrase: string, w: Wrapped, kdf: PassphraseKdf): Promise<{ key: CryptoKey; upgraded?: Wrapped } | null> {
+export async function unwrapKey(
+  passphrase: string,
+  w: Wrapped,
+  kdf: PassphraseKdf,
+): Promise<{ key: CryptoKey; upgraded?: Wrapped } | null> {
   let raw: Uint8Array | null = null;
   try {
     const k = await kek(passphrase, w, kdf);

@@ -5,7 +5,10 @@ import workerUrl from './worker.ts?worker&url';
 import type { RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
 
 export class CryptoError extends Error {
-  constructor(message: string, readonly code?: number) {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
     super(message);
     this.name = 'CryptoError';
   }

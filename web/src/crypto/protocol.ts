@@ -90,6 +90,4 @@ export interface WorkerRequest<K extends RequestName = RequestName> {
   op: K;
   arg: Requests[K][0];
 }
-export type WorkerResponse =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string; code?: number };
+export type WorkerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; code?: number };

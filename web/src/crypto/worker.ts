@@ -10,8 +10,17 @@ import { fromBase64, toBase64 } from '../lib/bytes';
 import { isLocalId } from '../lib/uuid';
 import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
 import {
-  isWrapped, newDatabaseKey, newWrappedKey, openBytes, openJSON, sealBytes, sealJSON, unwrapKey,
-  type PassphraseKdf, type Sealed, type StoredKey,
+  isWrapped,
+  newDatabaseKey,
+  newWrappedKey,
+  openBytes,
+  openJSON,
+  sealBytes,
+  sealJSON,
+  unwrapKey,
+  type PassphraseKdf,
+  type Sealed,
+  type StoredKey,
 } from './atrest';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
@@ -90,16 +99,34 @@ const slot = (userId: string, deviceId: string) => `peer:${userId}:${deviceId}`;
 
 async function rowOf(m: LocalMessage): Promise<MessageRow> {
   const part: SealedPart = {
-    body: m.body, kind: m.kind, replyTo: m.replyTo, editedAt: m.editedAt, deleted: m.deleted, noticeUserId: m.noticeUserId,
+    body: m.body,
+    kind: m.kind,
+    replyTo: m.replyTo,
+    editedAt: m.editedAt,
+    deleted: m.deleted,
+    noticeUserId: m.noticeUserId,
   };
   return {
-    id: m.id, clientMessageId: m.clientMessageId, conversationId: m.conversationId, senderId: m.senderId,
-    ts: m.ts, status: m.status, sealed: await sealJSON(theKey(), part),
+    id: m.id,
+    clientMessageId: m.clientMessageId,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    ts: m.ts,
+    status: m.status,
+    sealed: await sealJSON(theKey(), part),
   };
 }
 async function messageOf(r: MessageRow): Promise<LocalMessage> {
   const part = await openJSON<SealedPart>(theKey(), r.sealed);
-  return { id: r.id, clientMessageId: r.clientMessageId, conversationId: r.conversationId, senderId: r.senderId, ts: r.ts, status: r.status, ...part };
+  return {
+    id: r.id,
+    clientMessageId: r.clientMessageId,
+    conversationId: r.conversationId,
+    senderId: r.senderId,
+    ts: r.ts,
+    status: r.status,
+    ...part,
+  };
 }
 async function getRow(id: string): Promise<MessageRow | undefined> {
   return get<MessageRow>(theDb(), 'messages', id);
@@ -192,7 +219,10 @@ const ops: Handlers = {
     const tx = d.transaction(['kv', 'messages'], 'readwrite');
     tx.objectStore('kv').clear();
     tx.objectStore('messages').clear();
-    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error ?? new Error('transaction failed')); });
+    await new Promise<void>((res, rej) => {
+      tx.oncomplete = () => res();
+      tx.onerror = () => rej(tx.error ?? new Error('transaction failed'));
+    });
     await commit(d, [
       { store: 'kv', key: 'storageKey', value: await sealBytes(theKey(), key) },
       { store: 'kv', key: 'account', value: pub.account },
@@ -256,8 +286,14 @@ const ops: Handlers = {
     const failed = async (): Promise<Incoming> => {
       if (existing) return { kind: 'duplicate' };
       const m: LocalMessage = {
-        id: message.id, clientMessageId: message.id, conversationId: message.conversationId, senderId: message.senderId,
-        ts, body: '', kind: 'undecryptable', status: message.status,
+        id: message.id,
+        clientMessageId: message.id,
+        conversationId: message.conversationId,
+        senderId: message.senderId,
+        ts,
+        body: '',
+        kind: 'undecryptable',
+        status: message.status,
       };
       await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
       return { kind: 'failed', message: m };
@@ -355,7 +391,10 @@ const ops: Handlers = {
       store.put({ ...r, status });
       changed.push(r.id);
     }
-    await new Promise<void>((res, rej) => { tx.oncomplete = () => res(); tx.onerror = () => rej(tx.error ?? new Error('transaction failed')); });
+    await new Promise<void>((res, rej) => {
+      tx.oncomplete = () => res();
+      tx.onerror = () => rej(tx.error ?? new Error('transaction failed'));
+    });
     return changed;
   },
 
@@ -371,7 +410,9 @@ const ops: Handlers = {
         o.last = Math.max(o.last, r.ts);
       }
     }
-    return [...open].sort((a, b) => b[1].last - a[1].last).slice(0, max)
+    return [...open]
+      .sort((a, b) => b[1].last - a[1].last)
+      .slice(0, max)
       .map(([conversationId, o]) => ({ conversationId, oldest: o.oldest }));
   },
 
@@ -480,7 +521,8 @@ const ops: Handlers = {
 
   async safetyNumber({ me, myKeys, them, theirKeys }) {
     const s = await wasm();
-    const a = myKeys.map(fromBase64), b = theirKeys.map(fromBase64);
+    const a = myKeys.map(fromBase64),
+      b = theirKeys.map(fromBase64);
     return { digits: s.safetyNumber(me, a, them, b), qr: toBase64(s.safetyQr(me, a, them, b)) };
   },
 

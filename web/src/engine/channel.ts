@@ -10,7 +10,10 @@ type Frame =
   | { t: 'event'; name: string; data: Json };
 
 export class RemoteError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }

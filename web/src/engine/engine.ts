@@ -137,7 +137,8 @@ export class Engine {
     } else if (!navigator.onLine) {
       // Offline: local history still works; the socket reconnects when the network is back.
       useSession.getState().set({
-        status: 'signedIn', deviceId: profile.deviceId,
+        status: 'signedIn',
+        deviceId: profile.deviceId,
         me: { id: profile.userId, username: profile.username, displayName: null, avatarUrl: null, bio: null, createdAt: '' },
       });
       await this.loadConversations();
@@ -181,7 +182,13 @@ export class Engine {
   async register(f: { email: string; username: string; displayName: string; password: string }): Promise<void> {
     this.needLeader();
     const { bundle } = await this.crypto.call('createDevice', { oneTimeKeys: ONE_TIME_KEYS_AT_START });
-    const s = await this.api.register({ email: f.email, username: f.username, password: f.password, displayName: f.displayName || undefined, keys: bundle });
+    const s = await this.api.register({
+      email: f.email,
+      username: f.username,
+      password: f.password,
+      displayName: f.displayName || undefined,
+      keys: bundle,
+    });
     await this.signedIn(s.user.id, s.device.id, f.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
   }
 
@@ -193,7 +200,12 @@ export class Engine {
       const proof = await this.crypto.call('loginProof', { email: f.email });
       if (proof) {
         try {
-          const s = await this.api.login({ email: f.email, password: f.password, mfaCode: f.mfaCode, device: { id: opened.profile.deviceId, ...proof } });
+          const s = await this.api.login({
+            email: f.email,
+            password: f.password,
+            mfaCode: f.mfaCode,
+            device: { id: opened.profile.deviceId, ...proof },
+          });
           await this.signedIn(s.user.id, s.device.id, opened.profile.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
           return;
         } catch (e) {
@@ -211,7 +223,14 @@ export class Engine {
     await this.signedIn(s.user.id, s.device.id, f.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
   }
 
-  private async signedIn(userId: string, deviceId: string, email: string, username: string, token: string, expiresIn: number): Promise<void> {
+  private async signedIn(
+    userId: string,
+    deviceId: string,
+    email: string,
+    username: string,
+    token: string,
+    expiresIn: number,
+  ): Promise<void> {
     const profile = { userId, deviceId, email, username };
     await this.crypto.call('bindProfile', profile);
     this.profile = profile;
@@ -278,7 +297,11 @@ export class Engine {
     this.refreshing ??= (async () => {
       try {
         const res = await fetch('/api/auth/refresh', {
-          method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: '{}', cache: 'no-store',
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+          cache: 'no-store',
         });
         if (!res.ok) {
           this.accessToken = null;
@@ -306,10 +329,7 @@ export class Engine {
 
   async loadConversations(): Promise<void> {
     const me = this.me();
-    const [previews, unread] = await Promise.all([
-      this.crypto.call('lastMessages', undefined),
-      this.crypto.call('unreadCounts', { me }),
-    ]);
+    const [previews, unread] = await Promise.all([this.crypto.call('lastMessages', undefined), this.crypto.call('unreadCounts', { me })]);
     const prev = new Map(useConversations.getState().list.map((c) => [c.id, c]));
     let server: Conversation[] | null;
     try {
@@ -397,18 +417,38 @@ export class Engine {
   private async serveRemote(op: RemoteName, arg: unknown): Promise<unknown> {
     const a = arg as never;
     switch (op) {
-      case 'token': return this.accessToken ?? (await this.refreshToken());
-      case 'refresh': return this.refreshToken();
-      case 'snapshot': return this.snapshot();
-      case 'send': { const x = a as RemoteOps['send'][0]; return this.doSend(x.conversationId, x.body, x.replyTo); }
-      case 'retry': return this.doRetry((a as RemoteOps['retry'][0]).id);
-      case 'edit': { const x = a as RemoteOps['edit'][0]; return this.doEdit(x.id, x.body); }
-      case 'remove': return this.doRemove((a as RemoteOps['remove'][0]).id);
-      case 'markRead': return this.doMarkRead((a as RemoteOps['markRead'][0]).conversationId);
-      case 'typing': { const x = a as RemoteOps['typing'][0]; return this.doTyping(x.conversationId, x.on); }
-      case 'acceptKeys': return this.doAcceptKeys((a as RemoteOps['acceptKeys'][0]).userId);
-      case 'setVerified': { const x = a as RemoteOps['setVerified'][0]; return this.doSetVerified(x.userId, x.verified); }
-      case 'signedOut': return this.signOut((a as RemoteOps['signedOut'][0]).wipe);
+      case 'token':
+        return this.accessToken ?? (await this.refreshToken());
+      case 'refresh':
+        return this.refreshToken();
+      case 'snapshot':
+        return this.snapshot();
+      case 'send': {
+        const x = a as RemoteOps['send'][0];
+        return this.doSend(x.conversationId, x.body, x.replyTo);
+      }
+      case 'retry':
+        return this.doRetry((a as RemoteOps['retry'][0]).id);
+      case 'edit': {
+        const x = a as RemoteOps['edit'][0];
+        return this.doEdit(x.id, x.body);
+      }
+      case 'remove':
+        return this.doRemove((a as RemoteOps['remove'][0]).id);
+      case 'markRead':
+        return this.doMarkRead((a as RemoteOps['markRead'][0]).conversationId);
+      case 'typing': {
+        const x = a as RemoteOps['typing'][0];
+        return this.doTyping(x.conversationId, x.on);
+      }
+      case 'acceptKeys':
+        return this.doAcceptKeys((a as RemoteOps['acceptKeys'][0]).userId);
+      case 'setVerified': {
+        const x = a as RemoteOps['setVerified'][0];
+        return this.doSetVerified(x.userId, x.verified);
+      }
+      case 'signedOut':
+        return this.signOut((a as RemoteOps['signedOut'][0]).wipe);
     }
   }
 
@@ -461,13 +501,32 @@ export class Engine {
         useMessages.getState().status(conversationId, ids, status);
         break;
       }
-      case 'read': useConversations.getState().markRead((data as { conversationId: string }).conversationId); break;
-      case 'presence': usePresence.getState().snapshot((data as ServerEvents['presence']).users); break;
-      case 'online': { const d = data as { userId: string; online: boolean; lastSeen: string | null }; usePresence.getState().online(d.userId, d.online, d.lastSeen); break; }
-      case 'typing': { const d = data as { conversationId: string; userId: string; on: boolean }; if (d.on) usePresence.getState().typingStart(d.conversationId, d.userId); else usePresence.getState().typingStop(d.conversationId, d.userId); break; }
-      case 'socket': useSession.getState().set({ socket: data as Snapshot['socket'] }); break;
-      case 'conversations': void this.loadConversations(); break;
-      case 'trust': useTrust.getState().put(data as import('../state/types').ContactTrust); break;
+      case 'read':
+        useConversations.getState().markRead((data as { conversationId: string }).conversationId);
+        break;
+      case 'presence':
+        usePresence.getState().snapshot((data as ServerEvents['presence']).users);
+        break;
+      case 'online': {
+        const d = data as { userId: string; online: boolean; lastSeen: string | null };
+        usePresence.getState().online(d.userId, d.online, d.lastSeen);
+        break;
+      }
+      case 'typing': {
+        const d = data as { conversationId: string; userId: string; on: boolean };
+        if (d.on) usePresence.getState().typingStart(d.conversationId, d.userId);
+        else usePresence.getState().typingStop(d.conversationId, d.userId);
+        break;
+      }
+      case 'socket':
+        useSession.getState().set({ socket: data as Snapshot['socket'] });
+        break;
+      case 'conversations':
+        void this.loadConversations();
+        break;
+      case 'trust':
+        useTrust.getState().put(data as import('../state/types').ContactTrust);
+        break;
     }
   }
 
@@ -505,8 +564,15 @@ export class Engine {
     if (check === 'changed') {
       const id = uuid();
       const notice: LocalMessage = {
-        id: `notice:${id}`, clientMessageId: id, conversationId, senderId: userId, ts: Date.now(), body: '', kind: 'notice',
-        status: 'read', noticeUserId: userId,
+        id: `notice:${id}`,
+        clientMessageId: id,
+        conversationId,
+        senderId: userId,
+        ts: Date.now(),
+        body: '',
+        kind: 'notice',
+        status: 'read',
+        noticeUserId: userId,
       };
       await this.crypto.call('saveMessage', notice);
       this.publish('msg', notice);
@@ -520,7 +586,11 @@ export class Engine {
     const profile = this.profile;
     if (!profile) throw new Error('no device');
     const [theirs, mine] = await Promise.all([this.devicesOf(peer, fresh), this.devicesOf(me, fresh)]);
-    await this.checkTrust(conversationId, peer, theirs.map((d) => d.signingKey));
+    await this.checkTrust(
+      conversationId,
+      peer,
+      theirs.map((d) => d.signingKey),
+    );
     const out: EncryptTarget[] = theirs.map((d) => ({ userId: peer, deviceId: d.deviceId }));
     for (const d of mine) if (d.deviceId !== profile.deviceId) out.push({ userId: me, deviceId: d.deviceId, sync: true });
     // Claim one-time keys for devices without a session, one request per user.
@@ -528,7 +598,10 @@ export class Engine {
     const byUser = new Map<string, PeerRef[]>();
     for (const m of missing) byUser.set(m.userId, [...(byUser.get(m.userId) ?? []), m]);
     for (const [userId, devs] of byUser) {
-      const claimed = await this.api.claim(userId, devs.map((d) => d.deviceId));
+      const claimed = await this.api.claim(
+        userId,
+        devs.map((d) => d.deviceId),
+      );
       for (const c of claimed.devices) {
         const t = out.find((x) => x.userId === userId && x.deviceId === c.deviceId);
         if (t) t.claimed = c;
@@ -563,8 +636,15 @@ export class Engine {
   private async doSend(conversationId: string, body: string, replyTo?: string): Promise<void> {
     const cmid = uuid();
     const local: LocalMessage = {
-      id: `local:${cmid}`, clientMessageId: cmid, conversationId, senderId: this.me(), ts: Date.now(), body, kind: 'text',
-      status: 'pending', replyTo,
+      id: `local:${cmid}`,
+      clientMessageId: cmid,
+      conversationId,
+      senderId: this.me(),
+      ts: Date.now(),
+      body,
+      kind: 'text',
+      status: 'pending',
+      replyTo,
     };
     await this.crypto.call('saveMessage', local);
     this.publish('msg', local);
@@ -582,8 +662,12 @@ export class Engine {
 
   private async deliver(local: LocalMessage): Promise<void> {
     const payload: OutgoingPayload = {
-      clientMessageId: local.clientMessageId, conversationId: local.conversationId, contentType: 'text', sentAt: local.ts,
-      body: local.body, replyTo: local.replyTo,
+      clientMessageId: local.clientMessageId,
+      conversationId: local.conversationId,
+      contentType: 'text',
+      sentAt: local.ts,
+      body: local.body,
+      replyTo: local.replyTo,
     };
     try {
       const msg = await this.post(local.conversationId, payload);
@@ -608,7 +692,12 @@ export class Engine {
     const m = await this.crypto.call('getMessage', { id });
     if (!m || m.senderId !== this.me() || m.deleted) return;
     const payload: OutgoingPayload = {
-      clientMessageId: uuid(), conversationId: m.conversationId, contentType: 'edit', sentAt: Date.now(), body, editOf: id,
+      clientMessageId: uuid(),
+      conversationId: m.conversationId,
+      contentType: 'edit',
+      sentAt: Date.now(),
+      body,
+      editOf: id,
     };
     let envelopes: WireEnvelope[] = await this.encryptAll(m.conversationId, payload, false);
     try {
@@ -680,7 +769,10 @@ export class Engine {
     const me = this.me();
     const [mine, theirs] = await Promise.all([this.api.userKeys(me), this.api.userKeys(userId)]);
     return this.crypto.call('safetyNumber', {
-      me, myKeys: mine.devices.map((d) => d.signingKey), them: userId, theirKeys: theirs.devices.map((d) => d.signingKey),
+      me,
+      myKeys: mine.devices.map((d) => d.signingKey),
+      them: userId,
+      theirKeys: theirs.devices.map((d) => d.signingKey),
     });
   }
 
@@ -690,19 +782,23 @@ export class Engine {
     if (this.socket || this.started) return;
     this.started = true;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.socket = new Socket(`${proto}//${location.host}/ws`, { get: () => this.getToken(), refresh: () => this.refreshToken() }, {
-      onEvent: (name, data) => this.onServerEvent(name, data),
-      onState: (s) => {
-        if (s !== 'open') useSession.getState().set({ drained: false });
-        this.publish('socket', s);
+    this.socket = new Socket(
+      `${proto}//${location.host}/ws`,
+      { get: () => this.getToken(), refresh: () => this.refreshToken() },
+      {
+        onEvent: (name, data) => this.onServerEvent(name, data),
+        onState: (s) => {
+          if (s !== 'open') useSession.getState().set({ drained: false });
+          this.publish('socket', s);
+        },
+        onEnded: (why) => {
+          this.started = false;
+          useSession.getState().set({ notice: why });
+          void this.endLocal(why === 'revoked');
+          this.channel.emit('signedOut', { wipe: false });
+        },
       },
-      onEnded: (why) => {
-        this.started = false;
-        useSession.getState().set({ notice: why });
-        void this.endLocal(why === 'revoked');
-        this.channel.emit('signedOut', { wipe: false });
-      },
-    });
+    );
     this.socket.start();
   }
 
@@ -711,7 +807,9 @@ export class Engine {
       case 'authenticated':
         void this.loadConversations();
         break;
-      case 'presence': this.publish('presence', data); break;
+      case 'presence':
+        this.publish('presence', data);
+        break;
       case 'user:online':
       case 'user:offline': {
         const d = data as ServerEvents['user:online'];
@@ -737,7 +835,9 @@ export class Engine {
       case 'message:read': {
         const d = data as ServerEvents['message:read'];
         if (d.userId === useSession.getState().me?.id) {
-          void this.crypto.call('setConvMeta', { id: d.conversationId, readUpTo: d.messageId }).then(() => this.publish('read', { conversationId: d.conversationId }));
+          void this.crypto
+            .call('setConvMeta', { id: d.conversationId, readUpTo: d.messageId })
+            .then(() => this.publish('read', { conversationId: d.conversationId }));
         } else {
           void this.statusChange(d.conversationId, { upTo: d.messageId }, 'read');
         }
@@ -750,19 +850,30 @@ export class Engine {
         break;
       case 'queue:drained':
         useSession.getState().set({ drained: true });
-        void this.inbound.then(() => this.keyUpkeep()).then(() => this.statusCatchUp()).then(() => this.unreadCatchUp());
+        void this.inbound
+          .then(() => this.keyUpkeep())
+          .then(() => this.statusCatchUp())
+          .then(() => this.unreadCatchUp());
         break;
     }
   }
 
-  private async statusChange(conversationId: string, sel: { ids?: string[]; upTo?: string }, status: MessageStatus, single?: string): Promise<void> {
+  private async statusChange(
+    conversationId: string,
+    sel: { ids?: string[]; upTo?: string },
+    status: MessageStatus,
+    single?: string,
+  ): Promise<void> {
     const ids = await this.crypto.call('setStatus', { conversationId, ...sel, status, mineOnly: true });
     if (ids.length) this.publish('status', { conversationId, ids, status });
     else if (single) this.lateStatus.set(single, status); // the send's ack has not come back yet
   }
 
   /** Queue items one at a time, in seq order: decrypt and commit, then ack, then show. */
-  private enqueue(name: 'message:new' | 'message:edited' | 'message:deleted', data: ServerEvents['message:new'] | ServerEvents['message:deleted']): void {
+  private enqueue(
+    name: 'message:new' | 'message:edited' | 'message:deleted',
+    data: ServerEvents['message:new'] | ServerEvents['message:deleted'],
+  ): void {
     this.inbound = this.inbound.then(async () => {
       try {
         let shown: LocalMessage | null = null;
@@ -817,7 +928,11 @@ export class Engine {
           const { messages, hasMore } = await this.api.messages(conversationId, before);
           const mine = messages.filter((m) => m.senderId === me);
           const delivered = mine.filter((m) => m.status === 'delivered').map((m) => m.id);
-          const readUpTo = mine.filter((m) => m.status === 'read').map((m) => m.id).sort().pop();
+          const readUpTo = mine
+            .filter((m) => m.status === 'read')
+            .map((m) => m.id)
+            .sort()
+            .pop();
           if (delivered.length) await this.statusChange(conversationId, { ids: delivered }, 'delivered');
           if (readUpTo) await this.statusChange(conversationId, { upTo: readUpTo }, 'read');
           before = messages.at(-1)?.id; // newest first: the page's oldest

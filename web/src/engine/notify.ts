@@ -5,8 +5,9 @@
 
 /** Whether the user is looking at this conversation now (then nothing is shown). */
 export function watching(openConversation: string | null, conversationId: string): boolean {
-  return typeof document !== 'undefined' && document.visibilityState === 'visible' && document.hasFocus() &&
-    openConversation === conversationId;
+  return (
+    typeof document !== 'undefined' && document.visibilityState === 'visible' && document.hasFocus() && openConversation === conversationId
+  );
 }
 
 export async function showIncoming(conversationId: string, body: string): Promise<void> {

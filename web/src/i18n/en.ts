@@ -97,7 +97,8 @@ export const en = {
   block: 'Block',
   unblock: 'Unblock',
   blockConfirm: 'Block {name}?',
-  blockExplain: 'Neither of you will be able to message the other, and neither will see the other online or typing. They are not notified, but what they send you will fail. You can unblock at any time.',
+  blockExplain:
+    'Neither of you will be able to message the other, and neither will see the other online or typing. They are not notified, but what they send you will fail. You can unblock at any time.',
   youBlocked: 'You blocked {name}. Nothing can be sent either way.',
   blockedUsers: 'Blocked users',
   noneBlocked: 'You have not blocked anyone.',

@@ -14,9 +14,18 @@ test('placeholders are filled as text', () => {
 });
 
 test('the accessible names the tests rely on', () => {
-  for (const [k, v] of [['email', 'Email'], ['password', 'Password'], ['signIn', 'Sign in'], ['createAccount', 'Create account'],
-    ['username', 'Username'], ['displayName', 'Display name'], ['newChat', 'New chat'], ['searchUsers', 'Search users'],
-    ['message', 'Message'], ['send', 'Send']] as const) {
+  for (const [k, v] of [
+    ['email', 'Email'],
+    ['password', 'Password'],
+    ['signIn', 'Sign in'],
+    ['createAccount', 'Create account'],
+    ['username', 'Username'],
+    ['displayName', 'Display name'],
+    ['newChat', 'New chat'],
+    ['searchUsers', 'Search users'],
+    ['message', 'Message'],
+    ['send', 'Send'],
+  ] as const) {
     expect(en[k]).toBe(v);
   }
 });

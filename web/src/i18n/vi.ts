@@ -99,7 +99,8 @@ export const vi: Strings = {
   block: 'Chặn',
   unblock: 'Bỏ chặn',
   blockConfirm: 'Chặn {name}?',
-  blockExplain: 'Hai bên sẽ không thể nhắn tin cho nhau và không thấy trạng thái trực tuyến hay đang nhập của nhau. Họ không được thông báo, nhưng tin họ gửi cho bạn sẽ thất bại. Bạn có thể bỏ chặn bất cứ lúc nào.',
+  blockExplain:
+    'Hai bên sẽ không thể nhắn tin cho nhau và không thấy trạng thái trực tuyến hay đang nhập của nhau. Họ không được thông báo, nhưng tin họ gửi cho bạn sẽ thất bại. Bạn có thể bỏ chặn bất cứ lúc nào.',
   youBlocked: 'Bạn đã chặn {name}. Không thể gửi tin theo cả hai chiều.',
   blockedUsers: 'Người bị chặn',
   noneBlocked: 'Bạn chưa chặn ai.',

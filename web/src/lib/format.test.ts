@@ -3,7 +3,15 @@ import type { LocalMessage } from '../state/types';
 import { dayLabel, groupDigits, linkify, preview, withSeparators } from './format';
 
 const m = (id: string, ts: number, extra: Partial<LocalMessage> = {}): LocalMessage => ({
-  id, clientMessageId: id, conversationId: 'c', senderId: 's', ts, body: `b${id}`, kind: 'text', status: 'sent', ...extra,
+  id,
+  clientMessageId: id,
+  conversationId: 'c',
+  senderId: 's',
+  ts,
+  body: `b${id}`,
+  kind: 'text',
+  status: 'sent',
+  ...extra,
 });
 const words = { today: 'Today', yesterday: 'Yesterday' };
 

@@ -11,8 +11,9 @@ export function textChars(s: string): number {
 
 export class TextRuleError extends Error {
   constructor(readonly chars: number) {
-    super(chars === 0 ? 'nothing to send: the text is blank'
-      : `a message holds at most ${TEXT_MAX_CHARS} characters; this one has ${chars}`);
+    super(
+      chars === 0 ? 'nothing to send: the text is blank' : `a message holds at most ${TEXT_MAX_CHARS} characters; this one has ${chars}`,
+    );
     this.name = 'TextRuleError';
   }
 }

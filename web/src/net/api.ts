@@ -1,8 +1,20 @@
 /* REST client for the wire contract. The access token lives only in memory (TokenSource); a
  * 401 with an expired token triggers one refresh through the HttpOnly cookie and one retry. */
 import type {
-  ApiErrorBody, Bundle, ClaimedDeviceKeys, Conversation, Device, Me, Message, MfaSetup, PreKey, Session,
-  Tokens, User, UserKeys, WireEnvelope,
+  ApiErrorBody,
+  Bundle,
+  ClaimedDeviceKeys,
+  Conversation,
+  Device,
+  Me,
+  Message,
+  MfaSetup,
+  PreKey,
+  Session,
+  Tokens,
+  User,
+  UserKeys,
+  WireEnvelope,
 } from './types';
 
 export class ApiError extends Error {
@@ -35,8 +47,26 @@ export const WEB_DEVICE = { platform: 'web' as const };
 
 export function deviceName(): string {
   const ua = typeof navigator !== 'undefined' ? navigator.userAgent : '';
-  const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrom/.test(ua) ? 'Chromium' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
-  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
+  const browser = /Firefox\//.test(ua)
+    ? 'Firefox'
+    : /Edg\//.test(ua)
+      ? 'Edge'
+      : /Chrom/.test(ua)
+        ? 'Chromium'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'Browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : '';
   return os ? `${browser} on ${os}` : browser;
 }
 
@@ -73,7 +103,13 @@ export function createApi(tokens: TokenSource, base = '') {
         /* not JSON */
       }
       const ra = Number(res.headers.get('Retry-After'));
-      throw new ApiError(res.status, body?.error.code ?? 'http_error', body?.error.message ?? res.statusText, body?.error.details, Number.isFinite(ra) ? ra : undefined);
+      throw new ApiError(
+        res.status,
+        body?.error.code ?? 'http_error',
+        body?.error.message ?? res.statusText,
+        body?.error.details,
+        Number.isFinite(ra) ? ra : undefined,
+      );
     }
     if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
@@ -88,7 +124,13 @@ export function createApi(tokens: TokenSource, base = '') {
   return {
     register: (b: { email: string; username: string; password: string; displayName?: string; keys: Bundle }) =>
       call<Session>('POST', '/api/auth/register', { auth: false, body: { ...b, device: { name: deviceName(), ...WEB_DEVICE } } }),
-    login: (b: { email: string; password: string; mfaCode?: string; device: { id?: string; proof?: string; proofTime?: number }; keys?: Bundle }) =>
+    login: (b: {
+      email: string;
+      password: string;
+      mfaCode?: string;
+      device: { id?: string; proof?: string; proofTime?: number };
+      keys?: Bundle;
+    }) =>
       call<Session>('POST', '/api/auth/login', { auth: false, body: { ...b, device: { name: deviceName(), ...WEB_DEVICE, ...b.device } } }),
     refresh: () => call<{ tokens: Tokens }>('POST', '/api/auth/refresh', { auth: false, body: {} }),
     logout: () => call<{ success: boolean }>('POST', '/api/auth/logout'),
@@ -103,7 +145,8 @@ export function createApi(tokens: TokenSource, base = '') {
     me: () => call<Me>('GET', '/api/users/me'),
     updateMe: (b: { displayName?: string; bio?: string }) => call<Me>('PATCH', '/api/users/me', { body: b }),
     user: (id: string) => call<User>('GET', `/api/users/${encodeURIComponent(id)}`),
-    searchUsers: (query: string, limit = 20) => call<{ users: User[]; total: number }>('GET', `/api/users/search?${q({ q: query, limit })}`),
+    searchUsers: (query: string, limit = 20) =>
+      call<{ users: User[]; total: number }>('GET', `/api/users/search?${q({ q: query, limit })}`),
     devices: () => call<Device[]>('GET', '/api/users/me/devices'),
     revokeDevice: (id: string) => call<unknown>('DELETE', `/api/users/devices/${encodeURIComponent(id)}`),
     blocked: () => call<User[]>('GET', '/api/users/blocked'),
@@ -116,16 +159,22 @@ export function createApi(tokens: TokenSource, base = '') {
     putDeviceKeys: (b: Bundle) => call<unknown>('PUT', '/api/keys/device', { body: b }),
     uploadOneTimeKeys: (keys: PreKey[]) => call<unknown>('POST', '/api/keys/one-time-keys', { body: { keys } }),
     oneTimeKeyCount: () => call<{ count: number }>('GET', '/api/keys/one-time-keys/count'),
-    putSignedPreKey: (k: { keyId: number; publicKey: string; signature: string }) => call<unknown>('PUT', '/api/keys/signed-pre-key', { body: k }),
+    putSignedPreKey: (k: { keyId: number; publicKey: string; signature: string }) =>
+      call<unknown>('PUT', '/api/keys/signed-pre-key', { body: k }),
 
-    conversations: () => call<{ conversations: Conversation[]; total: number }>('GET', `/api/conversations?${q({ limit: 100, offset: 0 })}`),
+    conversations: () =>
+      call<{ conversations: Conversation[]; total: number }>('GET', `/api/conversations?${q({ limit: 100, offset: 0 })}`),
     createConversation: (participantId: string) => call<Conversation>('POST', '/api/conversations', { body: { participantId } }),
     conversation: (id: string) => call<Conversation>('GET', `/api/conversations/${encodeURIComponent(id)}`),
     messages: (id: string, before?: string, limit = 100) =>
-      call<{ messages: Message[]; hasMore: boolean }>('GET', `/api/conversations/${encodeURIComponent(id)}/messages?${q({ limit, before })}`),
+      call<{ messages: Message[]; hasMore: boolean }>(
+        'GET',
+        `/api/conversations/${encodeURIComponent(id)}/messages?${q({ limit, before })}`,
+      ),
     sendMessage: (conversationId: string, b: { clientMessageId: string; envelopes: WireEnvelope[] }) =>
       call<Message>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, { body: b }),
-    editMessage: (id: string, envelopes: WireEnvelope[]) => call<Message>('PATCH', `/api/messages/${encodeURIComponent(id)}`, { body: { envelopes } }),
+    editMessage: (id: string, envelopes: WireEnvelope[]) =>
+      call<Message>('PATCH', `/api/messages/${encodeURIComponent(id)}`, { body: { envelopes } }),
     deleteMessage: (id: string) => call<{ success: boolean }>('DELETE', `/api/messages/${encodeURIComponent(id)}`),
     readMessage: (id: string) => call<unknown>('POST', `/api/messages/${encodeURIComponent(id)}/read`),
   };

@@ -12,7 +12,11 @@ export interface SocketHandlers {
 }
 
 export class SocketError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'SocketError';
   }
@@ -91,7 +95,8 @@ export class Socket {
   /** Re-authenticates the open socket with a fresh token (before the old one expires). */
   async reauthenticate(): Promise<void> {
     const t = await this.token.get();
-    if (t && this.ws && this.state === 'open') this.ws.send(JSON.stringify({ event: 'authenticate', id: String(this.nextId++), data: { token: t } }));
+    if (t && this.ws && this.state === 'open')
+      this.ws.send(JSON.stringify({ event: 'authenticate', id: String(this.nextId++), data: { token: t } }));
   }
 
   private async open(): Promise<void> {

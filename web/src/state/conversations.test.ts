@@ -5,10 +5,22 @@ import type { LocalMessage } from './types';
 
 const user = (id: string) => ({ id, username: id, displayName: null, avatarUrl: null, bio: null, createdAt: '' });
 const view = (id: string, updatedAt: number, extra: Partial<ConversationView> = {}): ConversationView => ({
-  id, peer: user(`p-${id}`), peerAccepted: true, updatedAt, unread: 0, ...extra,
+  id,
+  peer: user(`p-${id}`),
+  peerAccepted: true,
+  updatedAt,
+  unread: 0,
+  ...extra,
 });
 const msg = (conversationId: string, senderId: string, ts: number, id = `m${ts}`): LocalMessage => ({
-  id, clientMessageId: `c${id}`, conversationId, senderId, ts, body: 'hi', kind: 'text', status: 'sent',
+  id,
+  clientMessageId: `c${id}`,
+  conversationId,
+  senderId,
+  ts,
+  body: 'hi',
+  kind: 'text',
+  status: 'sent',
 });
 
 describe('conversation list', () => {
@@ -19,8 +31,15 @@ describe('conversation list', () => {
 
   test('fromServer picks the other participant and keeps local preview and unread', () => {
     const c: Conversation = {
-      id: 'k', type: 'direct', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z', unreadCount: 3,
-      participants: [{ user: user('me'), joinedAt: '', accepted: true }, { user: user('bob'), joinedAt: '', accepted: false }],
+      id: 'k',
+      type: 'direct',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-02T00:00:00.000Z',
+      unreadCount: 3,
+      participants: [
+        { user: user('me'), joinedAt: '', accepted: true },
+        { user: user('bob'), joinedAt: '', accepted: false },
+      ],
     };
     const prev = view('k', 0, { unread: 2, last: msg('k', 'bob', 1) });
     const v = fromServer(c, 'me', prev);

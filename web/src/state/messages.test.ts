@@ -3,7 +3,15 @@ import { byTime, confirmMessage, raiseStatus, upsertMessage, useMessages } from 
 import type { LocalMessage } from './types';
 
 const m = (id: string, ts: number, extra: Partial<LocalMessage> = {}): LocalMessage => ({
-  id, clientMessageId: `c-${id}`, conversationId: 'conv', senderId: 'me', ts, body: id, kind: 'text', status: 'sent', ...extra,
+  id,
+  clientMessageId: `c-${id}`,
+  conversationId: 'conv',
+  senderId: 'me',
+  ts,
+  body: id,
+  kind: 'text',
+  status: 'sent',
+  ...extra,
 });
 
 describe('message reducers', () => {

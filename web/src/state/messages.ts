@@ -61,8 +61,7 @@ interface MessagesState {
 export const useMessages = create<MessagesState>()((set) => ({
   byConv: {},
   loaded: {},
-  setAll: (id, list) =>
-    set((s) => ({ byConv: { ...s.byConv, [id]: list.slice().sort(byTime) }, loaded: { ...s.loaded, [id]: true } })),
+  setAll: (id, list) => set((s) => ({ byConv: { ...s.byConv, [id]: list.slice().sort(byTime) }, loaded: { ...s.loaded, [id]: true } })),
   upsert: (m) => set((s) => ({ byConv: { ...s.byConv, [m.conversationId]: upsertMessage(s.byConv[m.conversationId] ?? [], m) } })),
   confirm: (localId, m) =>
     set((s) => ({ byConv: { ...s.byConv, [m.conversationId]: confirmMessage(s.byConv[m.conversationId] ?? [], localId, m) } })),

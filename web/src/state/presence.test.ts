@@ -3,7 +3,10 @@ import { applySnapshot, expireTyping, setOnline, startTyping, stopTyping, typing
 
 describe('presence', () => {
   test('snapshot then online/offline events', () => {
-    let p = applySnapshot([{ userId: 'a', online: true, lastSeen: null }, { userId: 'b', online: false, lastSeen: 'x' }]);
+    let p = applySnapshot([
+      { userId: 'a', online: true, lastSeen: null },
+      { userId: 'b', online: false, lastSeen: 'x' },
+    ]);
     expect(p.a.online).toBe(true);
     p = setOnline(p, 'a', false, '2026-01-01T00:00:00.000Z');
     expect(p.a).toEqual({ online: false, lastSeen: '2026-01-01T00:00:00.000Z' });

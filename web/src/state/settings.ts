@@ -36,7 +36,7 @@ interface SettingsState {
   setNotify: (on: boolean) => void;
 }
 
-const nav = typeof navigator !== 'undefined' ? navigator.languages ?? [navigator.language] : ['en'];
+const nav = typeof navigator !== 'undefined' ? (navigator.languages ?? [navigator.language]) : ['en'];
 
 export const useSettings = create<SettingsState>()((set) => ({
   language: typeof localStorage !== 'undefined' ? load<Language>('sotto.lang', ['en', 'vi'], browserLanguage(nav)) : 'en',

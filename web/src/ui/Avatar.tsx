@@ -15,7 +15,19 @@ export function initials(name: string): string {
   return s.toUpperCase();
 }
 
-export function Avatar({ id, name, online, size = 'md', onlineLabel }: { id: string; name: string; online?: boolean; size?: 'sm' | 'md'; onlineLabel?: string }) {
+export function Avatar({
+  id,
+  name,
+  online,
+  size = 'md',
+  onlineLabel,
+}: {
+  id: string;
+  name: string;
+  online?: boolean;
+  size?: 'sm' | 'md';
+  onlineLabel?: string;
+}) {
   return (
     <span className="relative inline-flex shrink-0" aria-hidden={onlineLabel ? undefined : true}>
       <span

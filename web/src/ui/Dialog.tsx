@@ -6,7 +6,13 @@
 import * as D from '@radix-ui/react-dialog';
 import type { ReactNode } from 'react';
 
-export function Dialog({ open, onOpenChange, title, children, closeLabel }: {
+export function Dialog({
+  open,
+  onOpenChange,
+  title,
+  children,
+  closeLabel,
+}: {
   open: boolean;
   onOpenChange: (o: boolean) => void;
   title: string;
@@ -23,7 +29,10 @@ export function Dialog({ open, onOpenChange, title, children, closeLabel }: {
         >
           <div className="mb-3 flex items-center justify-between">
             <D.Title className="text-lg font-semibold">{title}</D.Title>
-            <D.Close className="rounded-md p-1 text-slate-500 hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-brand dark:hover:bg-slate-800" aria-label={closeLabel}>
+            <D.Close
+              className="rounded-md p-1 text-slate-500 hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-brand dark:hover:bg-slate-800"
+              aria-label={closeLabel}
+            >
               ✕
             </D.Close>
           </div>

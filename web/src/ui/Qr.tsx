@@ -14,7 +14,15 @@ export function Qr({ text, label, size = 192 }: { text: string; label: string; s
   }, [text]);
   const m = cells.n + 8;
   return (
-    <svg role="img" aria-label={label} viewBox={`0 0 ${m} ${m}`} width={size} height={size} className="rounded-lg bg-white" shapeRendering="crispEdges">
+    <svg
+      role="img"
+      aria-label={label}
+      viewBox={`0 0 ${m} ${m}`}
+      width={size}
+      height={size}
+      className="rounded-lg bg-white"
+      shapeRendering="crispEdges"
+    >
       <rect width={m} height={m} fill="#fff" />
       <path d={cells.dark.map(([x, y]) => `M${x + 4} ${y + 4}h1v1h-1z`).join('')} fill="#111" />
     </svg>

@@ -10,7 +10,10 @@ export function StatusMark({ status, label }: { status: MessageStatus; label: st
       aria-label={label}
       title={label}
       data-status={status}
-      className={cn('text-[11px] leading-none', status === 'read' ? 'text-sky-300 dark:text-sky-400' : status === 'failed' ? 'text-red-300' : 'opacity-80')}
+      className={cn(
+        'text-[11px] leading-none',
+        status === 'read' ? 'text-sky-300 dark:text-sky-400' : status === 'failed' ? 'text-red-300' : 'opacity-80',
+      )}
     >
       {glyph}
     </span>
