@@ -515,30 +515,31 @@ static void one_time_keys_claimed_grace_and_eviction(void **state)
     for (int i = 0; i < 4; i++)
         party_new(&c[i]);
     assert_int_equal(sotto_account_generate_one_time_keys(b.acct, SOTTO_ONE_TIME_KEYS_MAX, pk), 0);
-    /* the server hands out the first 100 (claimed), holds the other 900 */
-    for (uint32_t i = 0; i < 900; i++)
-        held[i] = pk[100 + i].key_id;
+    /* the server hands out keys 500..599 (claimed), holds the other 900 */
+    for (uint32_t i = 0, j = 0; i < SOTTO_ONE_TIME_KEYS_MAX; i++)
+        if (i < 500 || i >= 600)
+            held[j++] = pk[i].key_id;
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, held, 900, T0), 0);
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, held, 900, T0 + 5), 0); /* marked once */
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, NULL, 3, T0), SOTTO_E_INVALID);
-    prekey_with_otk(&c[0], &b, &pk[10], &m[0]);  /* claimed, evicted below */
-    prekey_with_otk(&c[1], &b, &pk[60], &m[1]);  /* claimed, kept within grace */
-    prekey_with_otk(&c[2], &b, &pk[70], &m[2]);  /* claimed, arrives after grace */
-    prekey_with_otk(&c[3], &b, &pk[500], &m[3]); /* held: never evicted before claimed ones */
-    /* 50 new keys at the cap: the claimed ones go first (all marked at T0: lowest id first) */
+    prekey_with_otk(&c[0], &b, &pk[510], &m[0]); /* claimed, evicted below */
+    prekey_with_otk(&c[1], &b, &pk[560], &m[1]); /* claimed, kept within grace */
+    prekey_with_otk(&c[2], &b, &pk[570], &m[2]); /* claimed, arrives after grace */
+    prekey_with_otk(&c[3], &b, &pk[0], &m[3]);   /* held (and oldest): kept before claimed ones */
+    /* 50 new keys at the cap: claimed ones go first (all marked at T0: lowest id first) */
     assert_int_equal(sotto_account_generate_one_time_keys(b.acct, 50, more), 0);
     assert_int_equal(sotto_account_one_time_key_count(b.acct), SOTTO_ONE_TIME_KEYS_MAX);
-    assert_true(account_find_opk(b.acct, pk[49].key_id) < 0);
-    assert_true(account_find_opk(b.acct, pk[50].key_id) >= 0);
-    assert_true(account_find_opk(b.acct, pk[100].key_id) >= 0);
+    assert_true(account_find_opk(b.acct, pk[549].key_id) < 0);
+    assert_true(account_find_opk(b.acct, pk[550].key_id) >= 0);
+    assert_true(account_find_opk(b.acct, pk[0].key_id) >= 0);
     assert_int_equal(deliver_fresh(&b, &m[0]), SOTTO_E_NO_KEY);
     assert_int_equal(deliver_fresh(&b, &m[1]), 0);
     /* grace: claimed keys are kept until SOTTO_ONE_TIME_KEY_GRACE after their claim was seen */
     sotto_account_prune(b.acct, T0 + SOTTO_ONE_TIME_KEY_GRACE - 1);
-    assert_true(account_find_opk(b.acct, pk[70].key_id) >= 0);
+    assert_true(account_find_opk(b.acct, pk[570].key_id) >= 0);
     restart(&b); /* the claim time is saved */
     sotto_account_prune(b.acct, T0 + SOTTO_ONE_TIME_KEY_GRACE);
-    assert_true(account_find_opk(b.acct, pk[70].key_id) < 0);
+    assert_true(account_find_opk(b.acct, pk[570].key_id) < 0);
     assert_int_equal(sotto_account_one_time_key_count(b.acct), SOTTO_ONE_TIME_KEYS_MAX - 50);
     assert_int_equal(deliver_fresh(&b, &m[2]), SOTTO_E_NO_KEY);
     assert_int_equal(deliver_fresh(&b, &m[3]), 0);
