@@ -192,6 +192,21 @@ bool conn_rate_ok(struct rtconn *s);
 /* --- wsproto.c ----------------------------------------------------------------------- */
 /* Parses and dispatches one frame. */
 void wsp_dispatch(struct rtconn *s, const char *msg, size_t len);
+/* One frame's envelope, as wsp_dispatch checks it before anything depends on the
+ * connection (pure; the fuzz target server/fuzz/fuzz_wsproto.c drives it). */
+struct wsp_frame {
+	json_t *root;                 /* the parsed frame, or NULL */
+	const char *rid;              /* request id (1..RT_REQ_ID_MAX), or NULL */
+	const char *name;             /* event name (on 0; also when only data was bad) */
+	json_t *data;                 /* an object (on 0): root's "data" or own */
+	json_t *own;                  /* the empty data of a frame without one */
+	const char *code, *message;   /* on -1: the error to reject the frame with */
+	json_t *details;              /* on -1: {field, reason} or NULL */
+};
+/* 0 when msg[0..len) is {"event": string, "data"?: object, "id"?: 1..64 chars}; -1 with the
+ * error otherwise (rid is set when the id was good). Free with wsp_frame_free either way. */
+int wsp_parse(const char *msg, size_t len, struct wsp_frame *f);
+void wsp_frame_free(struct wsp_frame *f);
 /* Sends {"event", "data"} (takes the reference to data). */
 void wsp_event(struct rtconn *s, const char *event, json_t *data);
 /* Renders {"event","data"} to text (takes data); caller frees. */

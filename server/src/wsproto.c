@@ -123,11 +123,61 @@ static void wsp_reject(struct rtconn *s, const char *req_id, const char *code, c
 		conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
 }
 
+int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
+{
+	json_t *id, *ev;
+
+	memset(f, 0, sizeof(*f));
+	f->root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!f->root || !json_is_object(f->root)) {
+		f->code = "invalid_json", f->message = "Frames are JSON objects.";
+		return -1;
+	}
+	id = json_object_get(f->root, "id");
+	if (id) {
+		if (!json_is_string(id) || !json_string_length(id) ||
+		    json_string_length(id) > RT_REQ_ID_MAX) {
+			f->code = "validation_failed";
+			f->message = "id is a string of 1 to 64 characters.";
+			f->details = rtj_details("id", json_is_string(id) ? "out_of_range"
+									 : "wrong_type");
+			return -1;
+		}
+		f->rid = json_string_value(id);
+	}
+	ev = json_object_get(f->root, "event");
+	if (!json_is_string(ev)) {
+		f->code = "validation_failed", f->message = "event is a string.";
+		f->details = rtj_details("event", ev ? "wrong_type" : "missing");
+		return -1;
+	}
+	f->name = json_string_value(ev);
+	f->data = json_object_get(f->root, "data");
+	if (f->data && !json_is_object(f->data)) {
+		f->data = NULL;
+		f->code = "validation_failed", f->message = "data is an object.";
+		f->details = rtj_details("data", "wrong_type");
+		return -1;
+	}
+	if (!f->data)
+		f->data = f->own = json_object();
+	return 0;
+}
+
+void wsp_frame_free(struct wsp_frame *f)
+{
+	json_decref(f->details);
+	json_decref(f->own);
+	json_decref(f->root);
+	memset(f, 0, sizeof(*f));
+}
+
 void wsp_dispatch(struct rtconn *s, const char *msg, size_t len)
 {
-	json_t *root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *id, *ev, *data, *own = NULL;
-	const char *rid = NULL, *name;
+	struct wsp_frame f;
+	bool bad = wsp_parse(msg, len, &f) != 0;
+	json_t *root = f.root, *data = f.data;
+	const char *rid = f.rid, *name = f.name;
 
 	if (!conn_rate_ok(s)) {
 		if (s->strikes >= RT_RATE_STRIKES)
@@ -141,36 +191,11 @@ void wsp_dispatch(struct rtconn *s, const char *msg, size_t len)
 				  "rate_limited", "Too many frames; slow down.", NULL);
 		goto out;
 	}
-	if (!root || !json_is_object(root)) {
-		wsp_reject(s, NULL, "invalid_json", "Frames are JSON objects.", NULL);
+	if (bad) {
+		wsp_reject(s, rid, f.code, f.message, f.details);
+		f.details = NULL;
 		goto out;
 	}
-	id = json_object_get(root, "id");
-	if (id) {
-		if (!json_is_string(id) || !json_string_length(id) ||
-		    json_string_length(id) > RT_REQ_ID_MAX) {
-			wsp_reject(s, NULL, "validation_failed",
-				   "id is a string of 1 to 64 characters.",
-				   rtj_details("id", json_is_string(id) ? "out_of_range" : "wrong_type"));
-			goto out;
-		}
-		rid = json_string_value(id);
-	}
-	ev = json_object_get(root, "event");
-	if (!json_is_string(ev)) {
-		wsp_reject(s, rid, "validation_failed", "event is a string.",
-			   rtj_details("event", ev ? "wrong_type" : "missing"));
-		goto out;
-	}
-	name = json_string_value(ev);
-	data = json_object_get(root, "data");
-	if (data && !json_is_object(data)) {
-		wsp_reject(s, rid, "validation_failed", "data is an object.",
-			   rtj_details("data", "wrong_type"));
-		goto out;
-	}
-	if (!data)
-		data = own = json_object();
 	if (s->state == SESSION_NEW) {
 		if (strcmp(name, "authenticate"))
 			wsp_reject(s, rid, "unauthenticated", "Authenticate first.", NULL);
@@ -202,6 +227,5 @@ void wsp_dispatch(struct rtconn *s, const char *msg, size_t len)
 		wsp_error(s, rid, "validation_failed", "Unknown event.",
 			  rtj_details("event", "unknown_event"));
 out:
-	json_decref(own);
-	json_decref(root);
+	wsp_frame_free(&f);
 }
