@@ -26,12 +26,20 @@ int b64_decode(const char *s, size_t len, b64_variant v, uint8_t *out, size_t ou
                size_t *out_len)
 {
     size_t n = 0;
+    unsigned char high = 0;
 
     *out_len = 0;
     if (s == NULL || out == NULL)
         return -1;
+    /* libsodium 1.0.18 decodes every byte from 0x80 up as '/' (or '_'): it reads a char,
+     * signed, and its constant-time comparisons only look at the low 8 bits. So those bytes
+     * are refused here, without a branch on the data (tokens are secrets). Found by
+     * server/fuzz/fuzz_text.c (regressions/text/b64-high-bit-bytes). */
+    for (size_t i = 0; i < len; i++)
+        high |= (unsigned char)s[i];
     /* b64_end NULL: libsodium fails on any character it cannot consume (NUL included). */
-    if (sodium_base642bin(out, out_max, s, len, NULL, &n, NULL, b64_sodium_variant(v)) != 0) {
+    if ((high & 0x80) != 0 ||
+        sodium_base642bin(out, out_max, s, len, NULL, &n, NULL, b64_sodium_variant(v)) != 0) {
         sodium_memzero(out, out_max);
         return -1;
     }

@@ -44,6 +44,9 @@ static void test_base64_strict(void **state)
         assert_int_equal(b64_decode(bad[i], strlen(bad[i]), B64_STANDARD, bin, sizeof bin, &n), -1);
     /* Embedded NUL: "Zm\0v" with its real length. */
     assert_int_equal(b64_decode("Zm\0v", 4, B64_STANDARD, bin, sizeof bin, &n), -1);
+    /* Bytes from 0x80 up (libsodium 1.0.18 reads them as '/' and '_'). */
+    assert_int_equal(b64_decode("ab\xe2\x82", 4, B64_STANDARD, bin, sizeof bin, &n), -1);
+    assert_int_equal(b64_decode("Zm9\xff", 4, B64_URL, bin, sizeof bin, &n), -1);
     /* URL variant: no padding, '-' and '_' allowed, '+' refused. */
     assert_int_equal(b64_decode("Zg", 2, B64_URL, bin, sizeof bin, &n), 0);
     assert_int_equal(b64_decode("Zg==", 4, B64_URL, bin, sizeof bin, &n), -1);
