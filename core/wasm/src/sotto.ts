@@ -80,6 +80,15 @@ const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
 const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
 const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync'];
 const E_NO_SESSION = -9;
+/** SOTTO_E_KEY_MISMATCH: the peer's signing key is not the one the device list gives. */
+export const E_KEY_MISMATCH = -12;
+
+/** What the caller verified about the peer device (the server's device list), and when. */
+export interface PeerCheck {
+  /** The device's `signingKey` from GET /api/keys/users/:userId (32 bytes). */
+  expectedSigningKey: Uint8Array;
+  now?: Date;
+}
 
 function b64(bytes: Uint8Array): string {
   let s = '';
@@ -265,6 +274,9 @@ export class Sotto {
    * Encrypts a payload to one peer device. Without a record yet, `claimed` (the peer's
    * bundle from /api/keys/claim) starts a session after verifying both signatures.
    * Returns the envelope to send and the new sealed record to store first.
+   * With `check` (use it): the bundle's and the record's signing key must be the listed one
+   * (SottoError code E_KEY_MISMATCH otherwise), and a session nobody answered for 7 days
+   * counts as none (code E_NO_SESSION without `claimed`: claim a new bundle).
    */
   encrypt(
     account: Uint8Array,
@@ -273,7 +285,9 @@ export class Sotto {
     record: Uint8Array | null,
     payload: Payload,
     claimed?: ClaimedBundleJSON,
+    check?: PeerCheck,
   ): { envelope: Envelope; record: Uint8Array } {
+    if (check && check.expectedSigningKey.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
     return this.scratch((h) => {
       const [ap, al] = this.open(h, account, 'account', storageKey);
       const pa = h.alloc(4), pr = h.alloc(4);
@@ -282,16 +296,26 @@ export class Sotto {
       let r = 0;
       try {
         r = this.loadRecord(h, pr, peer, record, storageKey);
-        if (!this.m._sotto_record_has_session(r)) {
+        const now = seconds(check?.now ?? new Date());
+        const has = check ? this.m._sotto_record_has_session_at(r, now) : this.m._sotto_record_has_session(r);
+        if (!has) {
           if (!claimed) throw new SottoError('no session with this device: pass its claimed bundle', E_NO_SESSION);
           const b = h.alloc(512);
           this.check(this.m._sotto_bundle_decode(b, h.put(claimedBytes(claimed)), BUNDLE_BYTES), 'bundle');
-          this.check(this.m._sotto_record_initiate(r, a, b), 'start session');
+          if (check) {
+            this.check(this.m._sotto_record_initiate_expected(r, a, b, h.put(check.expectedSigningKey), now), 'start session');
+          } else {
+            this.check(this.m._sotto_record_initiate(r, a, b), 'start session');
+          }
         }
         const pt = this.encodePayload(h, payload);
         const cap = this.m._sotto_envelope_max();
         const out = h.alloc(cap), len = h.alloc(4), type = h.alloc(4);
-        this.check(this.m._sotto_record_encrypt(r, pt.p, pt.len, out, cap, len, type), 'encrypt');
+        if (check) {
+          this.check(this.m._sotto_record_encrypt_at(r, pt.p, pt.len, now, out, cap, len, type), 'encrypt');
+        } else {
+          this.check(this.m._sotto_record_encrypt(r, pt.p, pt.len, out, cap, len, type), 'encrypt');
+        }
         const envelope: Envelope = { type: h.u32(type) === 1 ? 'prekey' : 'message', ciphertext: h.get(out, h.u32(len)) };
         return { envelope, record: this.sealRecord(h, r, peer, storageKey) };
       } finally {
@@ -304,7 +328,9 @@ export class Sotto {
   /**
    * Decrypts an envelope from one peer device. Returns the payload the sender
    * authenticated and the new sealed account and record: store both before showing it.
-   * On any failure nothing changes (and nothing is returned).
+   * On any failure nothing changes (and nothing is returned). With `expectedSigningKey`
+   * (use it: the sending device's `signingKey` from the device list), a pre-key message
+   * signed by another key or a record pinned to another is refused (code E_KEY_MISMATCH).
    */
   decrypt(
     account: Uint8Array,
@@ -313,7 +339,9 @@ export class Sotto {
     record: Uint8Array | null,
     envelope: Uint8Array,
     now: Date = new Date(),
+    expectedSigningKey?: Uint8Array,
   ): { payload: Payload; account: Uint8Array; record: Uint8Array } {
+    if (expectedSigningKey && expectedSigningKey.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
     return this.scratch((h) => {
       const [ap, al] = this.open(h, account, 'account', storageKey);
       const pa = h.alloc(4), pr = h.alloc(4);
@@ -324,7 +352,10 @@ export class Sotto {
         r = this.loadRecord(h, pr, peer, record, storageKey);
         const out = h.alloc(envelope.length), len = h.alloc(4);
         this.check(
-          this.m._sotto_record_decrypt(r, a, h.put(envelope), envelope.length, seconds(now), out, envelope.length, len),
+          expectedSigningKey
+            ? this.m._sotto_record_decrypt_expected(r, a, h.put(envelope), envelope.length, seconds(now),
+                h.put(expectedSigningKey), out, envelope.length, len)
+            : this.m._sotto_record_decrypt(r, a, h.put(envelope), envelope.length, seconds(now), out, envelope.length, len),
           'decrypt',
         );
         const payload = this.decodePayload(h, out, h.u32(len));
