@@ -36,10 +36,15 @@ int main(int argc, char **argv)
 	double t0, t1;
 	pid_t pid;
 	int port, status;
+	char *end;
+	long p;
 
 	if (argc != 3)
 		return fprintf(stderr, "usage: %s <sottod> <port>\n", argv[0]), 2;
-	port = atoi(argv[2]);
+	p = strtol(argv[2], &end, 10);
+	if (end == argv[2] || *end != '\0' || p < 1 || p > 65535)
+		return fprintf(stderr, "%s: bad port %s\n", argv[0], argv[2]), 2;
+	port = (int)p;
 	t0 = now_ms();
 	pid = fork();
 	if (pid == 0) {

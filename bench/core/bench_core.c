@@ -254,9 +254,16 @@ static void bench_attachment_decrypt(int rounds)
 
 int main(int argc, char **argv)
 {
-    int scale = argc > 1 ? atoi(argv[1]) : 1; /* 1: a quick run; more: steadier figures */
-    if (scale < 1)
-        scale = 1;
+    int scale = 1; /* 1: a quick run; more: steadier figures */
+    if (argc > 1) {
+        char *end;
+        long v = strtol(argv[1], &end, 10);
+        if (end == argv[1] || *end != '\0' || v > 10000) {
+            fprintf(stderr, "usage: %s [scale: 1 to 10000]\n", argv[0]);
+            return 2;
+        }
+        scale = v < 1 ? 1 : (int)v;
+    }
     must(sotto_init(), "init");
     bench_ratchet(0, 100000 * scale);
     bench_ratchet(1, 5000 * scale);

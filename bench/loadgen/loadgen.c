@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -678,9 +679,12 @@ static void write_all(int fd, const void *p, size_t n)
 	}
 }
 
+static long opt_long(const char *name, const char *s, long lo, long hi);
+
 static int child_main(int child, size_t offset, size_t count, int out_fd, int in_fd)
 {
 	struct lws_context_creation_info info;
+	const char *lws_log;
 	size_t n;
 
 	ctl_fd = in_fd;
@@ -707,7 +711,9 @@ static int child_main(int child, size_t offset, size_t count, int out_fd, int in
 			per_sender_rate = RATE_CAP;
 		burst = opt.rate > 0 ? 2.0 : 10.0;
 	}
-	lws_set_log_level(getenv("LOADGEN_LWS_LOG") ? atoi(getenv("LOADGEN_LWS_LOG")) : LLL_ERR, NULL);
+	lws_log = getenv("LOADGEN_LWS_LOG");
+	lws_set_log_level(lws_log ? (int)opt_long("LOADGEN_LWS_LOG", lws_log, 0, INT_MAX) : LLL_ERR,
+			  NULL);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
@@ -842,6 +848,36 @@ static void usage(void)
 	exit(2);
 }
 
+/* A whole-number option value in [lo, hi], else the usage message. */
+static long opt_long(const char *name, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno || v < lo || v > hi) {
+		fprintf(stderr, "loadgen: %s must be a whole number from %ld to %ld\n", name, lo, hi);
+		usage();
+	}
+	return v;
+}
+
+/* A decimal option value in [lo, hi] (never NaN), else the usage message. */
+static double opt_double(const char *name, const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "loadgen: %s must be a number from %g to %g\n", name, lo, hi);
+		usage();
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -866,16 +902,16 @@ int main(int argc, char **argv)
 		case 'o': opt.offset = strtoul(optarg, NULL, 10); break;
 		case 't': opt.target = strcmp(optarg, "socketio") ? T_SOTTO : T_SOCKETIO; break;
 		case 'H': opt.host = optarg; break;
-		case 'p': opt.port = atoi(optarg); break;
-		case 'P': opt.procs = atoi(optarg); break;
-		case 'A': opt.naddr = atoi(optarg); break;
-		case 'c': opt.conc = atoi(optarg); break;
-		case 'r': opt.rate = atof(optarg); break;
-		case 'd': opt.duration = atof(optarg); break;
-		case 'w': opt.warmup = atof(optarg); break;
-		case 'W': opt.window = atoi(optarg); break;
-		case 'h': opt.hold = atof(optarg); break;
-		case 'R': opt.ramp_timeout = atof(optarg); break;
+		case 'p': opt.port = (int)opt_long("--port", optarg, 1, 65535); break;
+		case 'P': opt.procs = (int)opt_long("--procs", optarg, 1, 4096); break;
+		case 'A': opt.naddr = (int)opt_long("--addrs", optarg, 0, 250); break;
+		case 'c': opt.conc = (int)opt_long("--conc", optarg, 1, INT_MAX); break;
+		case 'r': opt.rate = opt_double("--rate", optarg, 0, 1e9); break;
+		case 'd': opt.duration = opt_double("--duration", optarg, 0, 3600); break;
+		case 'w': opt.warmup = opt_double("--warmup", optarg, 0, 3600); break;
+		case 'W': opt.window = (int)opt_long("--window", optarg, 1, INT_MAX); break;
+		case 'h': opt.hold = opt_double("--hold", optarg, 0, 3600); break;
+		case 'R': opt.ramp_timeout = opt_double("--ramp-timeout", optarg, 0, 3600); break;
 		case 's': opt.status = optarg; break;
 		case 'x': opt.path = optarg; break;
 		default: usage();

@@ -398,8 +398,8 @@ static void chat_line(rx *x)
     else if (x->line[0] == '/' && x->line[1] == '/')
         chat_send(x, x->line + 1);
     else if (x->line[0] == '/')
-        fprintf(stderr, "  (not sent: no command %s; /help lists them)\n",
-                strtok(x->line, " \t")); /* our own keyboard input: printed as typed */
+        fprintf(stderr, "  (not sent: no command %.*s; /help lists them)\n",
+                (int)strcspn(x->line, " \t"), x->line); /* our own input: printed as typed */
     else if (x->line[0] != '\0')
         chat_send(x, x->line);
     fflush(stdout);

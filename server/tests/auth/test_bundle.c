@@ -150,13 +150,13 @@ static void test_base64_strictness(void **state)
     json_t *j;
     (void)state;
     /* URL-safe alphabet, missing padding, embedded NUL, whitespace, a huge string. */
-    strcpy(s, b64(cl.ik, 32));
+    snprintf(s, sizeof s, "%s", b64(cl.ik, 32));
     s[strlen(s) - 1] = '\0';
     j = make_bundle(0);
     json_object_set_new(j, "identityKey", json_string(s));
     expect(j, BUNDLE_ERR_VALIDATION, "identityKey", "bad_base64");
     j = make_bundle(0);
-    strcpy(s, b64(cl.ik, 32));
+    snprintf(s, sizeof s, "%s", b64(cl.ik, 32));
     json_object_set_new(j, "identityKey", json_stringn(s, strlen(s) + 1)); /* trailing NUL */
     expect(j, BUNDLE_ERR_VALIDATION, "identityKey", "bad_base64");
     j = make_bundle(0);

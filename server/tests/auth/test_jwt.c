@@ -29,9 +29,9 @@ static jwt_claims claims_make(void)
 {
     jwt_claims c;
     memset(&c, 0, sizeof c);
-    strcpy(c.sub, "u1");
-    strcpy(c.dev, "d1");
-    strcpy(c.jti, "t1");
+    snprintf(c.sub, sizeof c.sub, "u1");
+    snprintf(c.dev, sizeof c.dev, "d1");
+    snprintf(c.jti, sizeof c.jti, "t1");
     c.iat = T0;
     c.exp = T0 + JWT_ACCESS_TTL_SECONDS;
     return c;
@@ -93,9 +93,9 @@ static void test_roundtrip_uuid_claims(void **state)
     jwt_claims c = claims_make(), out;
     char *tok = NULL;
     (void)state;
-    strcpy(c.sub, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f5");
-    strcpy(c.dev, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f6");
-    strcpy(c.jti, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f7");
+    snprintf(c.sub, sizeof c.sub, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f5");
+    snprintf(c.dev, sizeof c.dev, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f6");
+    snprintf(c.jti, sizeof c.jti, "0192f0a4-3b6e-7c1d-9e2f-a0b1c2d3e4f7");
     assert_int_equal(jwt_sign(key, KEY_LEN, &c, &tok), JWT_OK);
     assert_int_equal(verify_str(tok, T0, &out), JWT_OK);
     assert_memory_equal(&c, &out, sizeof c);
@@ -237,7 +237,7 @@ static void test_bad_arguments(void **state)
     c.exp = c.iat;
     assert_int_equal(jwt_sign(key, KEY_LEN, &c, &tok), JWT_ERR_ARG);
     c = claims_make();
-    strcpy(c.sub, "has space");
+    snprintf(c.sub, sizeof c.sub, "has space");
     assert_int_equal(jwt_sign(key, KEY_LEN, &c, &tok), JWT_ERR_ARG);
     c = claims_make();
     c.jti[0] = '\0';

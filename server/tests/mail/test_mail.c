@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
@@ -424,8 +426,9 @@ static void test_smtp_module_checks(void **state)
 static int start_server(void)
 {
     int out[2], in[2];
-    char buf[32] = {0};
+    char buf[32] = {0}, *end;
     ssize_t n = 0, r;
+    long port;
     if (pipe(out) || pipe(in))
         return -1;
     E.server = fork();
@@ -445,8 +448,12 @@ static int start_server(void)
     while (n < (ssize_t)sizeof buf - 1 && (r = read(out[0], buf + n, 1)) == 1 && buf[n] != '\n')
         n++;
     close(out[0]);
-    E.port = atoi(buf); /* our own helper's output */
-    return E.port > 0 ? 0 : -1;
+    /* Our own helper's output: the port, then a newline. */
+    port = strtol(buf, &end, 10);
+    if (end == buf || (*end != '\0' && *end != '\n') || port <= 0 || port > 65535)
+        return -1;
+    E.port = (int)port;
+    return 0;
 }
 
 static void stop_server(void)
@@ -486,14 +493,19 @@ static int setup(void **state)
     return E.m != NULL ? 0 : -1;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
 static int teardown(void **state)
 {
-    char cmd[160];
     (void)state;
     mail_destroy(E.m);
     stop_server();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    /* `rm -rf E.tmp` without a shell: children first, symlinks never followed. */
+    return nftw(E.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 int main(int argc, char **argv)
