@@ -4,37 +4,37 @@
  *
  * Save before acting: a queued item is acknowledged only after the worker has committed its
  * plaintext and ratchet state; an envelope is sent only after the worker has committed the
- * session state that produced it. */
+ * session state that produced it.
+ *
+ * The flows live beside this file, one module each: auth.ts (sign-in), tokens.ts, send.ts,
+ * receive.ts, receipts.ts (statuses, read receipts, typing), keys.ts, trust.ts, sync.ts (catch-up
+ * after a drain), conversations.ts, events.ts (what every tab applies). This file holds the
+ * session's life cycle and the leader/follower plumbing. */
 import { startCryptoWorker, type CryptoClient } from '../crypto/client';
-import type { EncryptTarget, OutgoingPayload, PeerRef, Profile } from '../crypto/protocol';
-import { ApiError, createApi, type Api, type TokenSource } from '../net/api';
-import { Socket, SocketError } from '../net/socket';
-import type { ClaimedDeviceKeys, Conversation, Message, ServerEventName, ServerEvents, WireEnvelope } from '../net/types';
-import { translate } from '../i18n';
+import type { Profile } from '../crypto/protocol';
+import { createApi, type Api, type TokenSource } from '../net/api';
+import { Socket } from '../net/socket';
 import { checkText } from '../lib/text';
-import { uuid } from '../lib/uuid';
-import { fromServer, useConversations } from '../state/conversations';
+import { useConversations } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
-import { useSettings } from '../state/settings';
-import { nextTrust, compareKeys, useTrust } from '../state/trust';
-import type { LocalMessage, MessageStatus } from '../state/types';
+import { useTrust } from '../state/trust';
+import type { LocalMessage } from '../state/types';
+import { Auth, type LoginForm, type RegisterForm } from './auth';
 import { electLeader, TabChannel } from './channel';
-import { showIncoming, watching } from './notify';
+import type { EngineContext } from './context';
+import * as conversations from './conversations';
+import { applyEvent, type TabEventName, type TabEvents } from './events';
+import { DeviceDirectory } from './keys';
+import { Receipts } from './receipts';
+import { Receiver } from './receive';
+import { Sender } from './send';
+import { afterDrain } from './sync';
+import { TokenKeeper } from './tokens';
+import * as trust from './trust';
 
-export class HeldError extends Error {
-  constructor(readonly userId: string) {
-    super('sending is held until the new safety number is accepted');
-    this.name = 'HeldError';
-  }
-}
-
-const ONE_TIME_KEYS_AT_START = 100;
-const KEYS_TTL_MS = 30_000;
-/** Status catch-up after a drain: conversations asked about, and pages of 100 per conversation. */
-const STATUS_CATCH_UP_CONVERSATIONS = 32;
-const STATUS_CATCH_UP_PAGES = 5;
+export { HeldError } from './trust';
 
 /** Leader-only operations that followers reach over the channel. */
 interface RemoteOps {
@@ -65,24 +65,41 @@ export class Engine {
   readonly api: Api;
   private channel = new TabChannel();
   private role: 'leader' | 'follower' = 'follower';
-  private accessToken: string | null = null;
-  private refreshing: Promise<string | null> | null = null;
-  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private tokens = new TokenKeeper(async () => {
+    await this.socket?.reauthenticate();
+  });
   private socket: Socket | null = null;
   private profile: Profile | null = null;
-  private inbound: Promise<void> = Promise.resolve();
-  private keysCache = new Map<string, { at: number; devices: ClaimedDeviceKeys[] | { deviceId: string; signingKey: string }[] }>();
-  private lateStatus = new Map<string, MessageStatus>();
   private openConversation: string | null = null;
-  private typingSent = new Map<string, number>();
-  private pendingBundleEmail: string | null = null;
-  private pendingBundle: import('../net/types').Bundle | null = null;
   private started = false;
+  private readonly ctx: EngineContext;
+  private readonly directory: DeviceDirectory;
+  private readonly receipts: Receipts;
+  private readonly sender: Sender;
+  private readonly receiver: Receiver;
+  private readonly auth: Auth;
 
   constructor() {
     this.crypto = startCryptoWorker();
     const tokens: TokenSource = { get: () => this.getToken(), refresh: () => this.refreshToken() };
     this.api = createApi(tokens);
+    this.ctx = {
+      crypto: this.crypto,
+      api: this.api,
+      socket: () => this.socket,
+      profile: () => this.profile,
+      me: () => this.me(),
+      openConversation: () => this.openConversation,
+      publish: (name, data) => this.publish(name, data),
+    };
+    this.directory = new DeviceDirectory(this.api);
+    this.receipts = new Receipts(this.ctx);
+    this.sender = new Sender(this.ctx, this.directory, this.receipts);
+    this.receiver = new Receiver(this.ctx, this.receipts, {
+      loadConversations: () => this.loadConversations(),
+      drained: () => void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id),
+    });
+    this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));
     this.channel.onEvent((name, data) => this.onTabEvent(name, data));
     setInterval(() => usePresence.getState().expire(), 1000);
   }
@@ -173,68 +190,26 @@ export class Engine {
     const opened = await this.crypto.call('open', undefined);
     this.profile = opened.profile;
     if (!opened.profile || useSession.getState().status !== 'signedIn') return;
-    this.accessToken = null;
+    this.tokens.clear();
     if (await this.refreshToken()) await this.enter();
   }
 
   /* ------------------------------------------------------------------ auth */
 
-  async register(f: { email: string; username: string; displayName: string; password: string }): Promise<void> {
+  async register(f: RegisterForm): Promise<void> {
     this.needLeader();
-    const { bundle } = await this.crypto.call('createDevice', { oneTimeKeys: ONE_TIME_KEYS_AT_START });
-    const s = await this.api.register({
-      email: f.email,
-      username: f.username,
-      password: f.password,
-      displayName: f.displayName || undefined,
-      keys: bundle,
-    });
-    await this.signedIn(s.user.id, s.device.id, f.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
+    await this.auth.register(f);
   }
 
-  async login(f: { email: string; password: string; mfaCode?: string }): Promise<void> {
+  async login(f: LoginForm): Promise<void> {
     this.needLeader();
-    const opened = await this.crypto.call('open', undefined);
-    const same = opened.profile && opened.profile.email.toLowerCase() === f.email.toLowerCase();
-    if (same && opened.profile) {
-      const proof = await this.crypto.call('loginProof', { email: f.email });
-      if (proof) {
-        try {
-          const s = await this.api.login({
-            email: f.email,
-            password: f.password,
-            mfaCode: f.mfaCode,
-            device: { id: opened.profile.deviceId, ...proof },
-          });
-          await this.signedIn(s.user.id, s.device.id, opened.profile.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
-          return;
-        } catch (e) {
-          // Wrong password or MFA: say so. A revoked or unknown device: become a new one.
-          if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
-        }
-      }
-    }
-    if (!this.pendingBundle || this.pendingBundleEmail !== f.email) {
-      this.pendingBundle = (await this.crypto.call('createDevice', { oneTimeKeys: ONE_TIME_KEYS_AT_START })).bundle;
-      this.pendingBundleEmail = f.email;
-    }
-    const s = await this.api.login({ email: f.email, password: f.password, mfaCode: f.mfaCode, device: {}, keys: this.pendingBundle });
-    this.pendingBundle = null;
-    await this.signedIn(s.user.id, s.device.id, f.email, s.user.username, s.tokens.accessToken, s.tokens.expiresIn);
+    await this.auth.login(f);
   }
 
-  private async signedIn(
-    userId: string,
-    deviceId: string,
-    email: string,
-    username: string,
-    token: string,
-    expiresIn: number,
-  ): Promise<void> {
-    const profile = { userId, deviceId, email, username };
+  private async signedIn(profile: Profile, token: string, expiresIn: number): Promise<void> {
     await this.crypto.call('bindProfile', profile);
     this.profile = profile;
-    this.setToken(token, expiresIn);
+    this.tokens.set(token, expiresIn);
     await this.enter();
   }
 
@@ -255,8 +230,7 @@ export class Engine {
   private async endLocal(wipe: boolean): Promise<void> {
     this.socket?.stop();
     this.socket = null;
-    this.accessToken = null;
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.tokens.clear();
     if (wipe) {
       await this.crypto.call('wipe', undefined);
       await this.crypto.call('open', undefined);
@@ -275,51 +249,18 @@ export class Engine {
 
   /* ------------------------------------------------------------------ tokens */
 
-  private setToken(token: string, expiresIn: number): void {
-    this.accessToken = token;
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    const ms = Math.max(30, expiresIn - 60) * 1000;
-    this.refreshTimer = setTimeout(() => {
-      void this.refreshToken().then(async (t) => {
-        if (t) await this.socket?.reauthenticate();
-      });
-    }, ms);
-  }
-
   async getToken(): Promise<string | null> {
     if (this.role === 'follower') return this.channel.call<string | null>('token', null).catch(() => null);
-    return this.accessToken;
+    return this.tokens.current();
   }
 
   /** One refresh at a time, and only in the leading tab (a second would trip reuse detection). */
   async refreshToken(): Promise<string | null> {
     if (this.role === 'follower') return this.channel.call<string | null>('refresh', null).catch(() => null);
-    this.refreshing ??= (async () => {
-      try {
-        const res = await fetch('/api/auth/refresh', {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: { 'Content-Type': 'application/json' },
-          body: '{}',
-          cache: 'no-store',
-        });
-        if (!res.ok) {
-          this.accessToken = null;
-          return null;
-        }
-        const { tokens } = (await res.json()) as { tokens: { accessToken: string; expiresIn: number } };
-        this.setToken(tokens.accessToken, tokens.expiresIn);
-        return tokens.accessToken;
-      } catch {
-        return null; // network: keep what we have
-      } finally {
-        this.refreshing = null;
-      }
-    })();
-    return this.refreshing;
+    return this.tokens.refresh();
   }
 
-  /* ------------------------------------------------------------------ conversations */
+  /* ------------------------------------------------------------------ conversations (any tab) */
 
   me(): string {
     const me = useSession.getState().me;
@@ -327,50 +268,28 @@ export class Engine {
     return me.id;
   }
 
-  async loadConversations(): Promise<void> {
-    const me = this.me();
-    const [previews, unread] = await Promise.all([this.crypto.call('lastMessages', undefined), this.crypto.call('unreadCounts', { me })]);
-    const prev = new Map(useConversations.getState().list.map((c) => [c.id, c]));
-    let server: Conversation[] | null;
-    try {
-      server = (await this.api.conversations()).conversations;
-    } catch {
-      server = null; // offline: keep what the store has
-    }
-    if (!server) {
-      if (prev.size) return;
-      useConversations.getState().setList([]);
-      return;
-    }
-    const list = server
-      .map((c) => fromServer(c, me, prev.get(c.id)))
-      .filter((c): c is NonNullable<typeof c> => c !== null)
-      .map((c) => ({ ...c, last: previews[c.id] ?? c.last, unread: unread[c.id] ?? 0 }));
-    useConversations.getState().setList(list);
+  loadConversations(): Promise<void> {
+    return conversations.loadConversations(this.ctx);
   }
 
-  async startChat(userId: string): Promise<string> {
-    const c = await this.api.createConversation(userId);
-    const v = fromServer(c, this.me(), undefined);
-    if (v) useConversations.getState().merge(v);
-    return c.id;
+  startChat(userId: string): Promise<string> {
+    return conversations.startChat(this.ctx, userId);
   }
 
   /** Loads a conversation's local history into the store (any tab). */
   async open(conversationId: string | null): Promise<void> {
     this.openConversation = conversationId;
     if (!conversationId) return;
-    const list = await this.crypto.call('listMessages', { conversationId });
-    useMessages.getState().setAll(conversationId, list);
-    const peer = useConversations.getState().list.find((c) => c.id === conversationId)?.peer.id;
-    if (peer) {
-      const t = await this.crypto.call('getTrust', { userId: peer });
-      if (t) useTrust.getState().put(t);
-    }
+    await conversations.loadHistory(this.ctx, conversationId);
   }
 
   search(query: string): Promise<LocalMessage[]> {
-    return this.crypto.call('search', { query, limit: 50 });
+    return conversations.search(this.ctx, query);
+  }
+
+  /** Digits and QR payload for this user and a contact, from both key sets as they are now. */
+  safetyNumber(userId: string): Promise<{ digits: string; qr: string }> {
+    return trust.safetyNumber(this.ctx, userId);
   }
 
   /* ------------------------------------------------------------------ commands (leader does them) */
@@ -382,73 +301,72 @@ export class Engine {
   async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
     checkText(body); // a rejected promise, like every other failure to send
     if (this.role === 'follower') return this.remote('send', { conversationId, body, replyTo });
-    return this.doSend(conversationId, body, replyTo);
+    return this.sender.send(conversationId, body, replyTo);
   }
   retry(id: string): Promise<void> {
     if (this.role === 'follower') return this.remote('retry', { id });
-    return this.doRetry(id);
+    return this.sender.retry(id);
   }
   async edit(id: string, body: string): Promise<void> {
     checkText(body);
     if (this.role === 'follower') return this.remote('edit', { id, body });
-    return this.doEdit(id, body);
+    return this.sender.edit(id, body);
   }
   remove(id: string): Promise<void> {
     if (this.role === 'follower') return this.remote('remove', { id });
-    return this.doRemove(id);
+    return this.sender.remove(id);
   }
   markRead(conversationId: string): Promise<void> {
     if (this.role === 'follower') return this.remote('markRead', { conversationId });
-    return this.doMarkRead(conversationId);
+    return this.receipts.markRead(conversationId);
   }
   typing(conversationId: string, on: boolean): Promise<void> {
     if (this.role === 'follower') return this.remote('typing', { conversationId, on });
-    return this.doTyping(conversationId, on);
+    return this.receipts.typing(conversationId, on);
   }
   acceptKeys(userId: string): Promise<void> {
     if (this.role === 'follower') return this.remote('acceptKeys', { userId });
-    return this.doAcceptKeys(userId);
+    return trust.acceptKeys(this.ctx, userId);
   }
   setVerified(userId: string, verified: boolean): Promise<void> {
     if (this.role === 'follower') return this.remote('setVerified', { userId, verified });
-    return this.doSetVerified(userId, verified);
+    return trust.setVerified(this.ctx, this.directory, userId, verified);
   }
 
   private async serveRemote(op: RemoteName, arg: unknown): Promise<unknown> {
-    const a = arg as never;
     switch (op) {
       case 'token':
-        return this.accessToken ?? (await this.refreshToken());
+        return this.tokens.current() ?? (await this.refreshToken());
       case 'refresh':
         return this.refreshToken();
       case 'snapshot':
         return this.snapshot();
       case 'send': {
-        const x = a as RemoteOps['send'][0];
-        return this.doSend(x.conversationId, x.body, x.replyTo);
+        const x = arg as RemoteOps['send'][0];
+        return this.sender.send(x.conversationId, x.body, x.replyTo);
       }
       case 'retry':
-        return this.doRetry((a as RemoteOps['retry'][0]).id);
+        return this.sender.retry((arg as RemoteOps['retry'][0]).id);
       case 'edit': {
-        const x = a as RemoteOps['edit'][0];
-        return this.doEdit(x.id, x.body);
+        const x = arg as RemoteOps['edit'][0];
+        return this.sender.edit(x.id, x.body);
       }
       case 'remove':
-        return this.doRemove((a as RemoteOps['remove'][0]).id);
+        return this.sender.remove((arg as RemoteOps['remove'][0]).id);
       case 'markRead':
-        return this.doMarkRead((a as RemoteOps['markRead'][0]).conversationId);
+        return this.receipts.markRead((arg as RemoteOps['markRead'][0]).conversationId);
       case 'typing': {
-        const x = a as RemoteOps['typing'][0];
-        return this.doTyping(x.conversationId, x.on);
+        const x = arg as RemoteOps['typing'][0];
+        return this.receipts.typing(x.conversationId, x.on);
       }
       case 'acceptKeys':
-        return this.doAcceptKeys((a as RemoteOps['acceptKeys'][0]).userId);
+        return trust.acceptKeys(this.ctx, (arg as RemoteOps['acceptKeys'][0]).userId);
       case 'setVerified': {
-        const x = a as RemoteOps['setVerified'][0];
-        return this.doSetVerified(x.userId, x.verified);
+        const x = arg as RemoteOps['setVerified'][0];
+        return trust.setVerified(this.ctx, this.directory, x.userId, x.verified);
       }
       case 'signedOut':
-        return this.signOut((a as RemoteOps['signedOut'][0]).wipe);
+        return this.signOut((arg as RemoteOps['signedOut'][0]).wipe);
     }
   }
 
@@ -458,7 +376,7 @@ export class Engine {
   }
 
   /** Every tab applies what the leader did (the leader applies it directly, then emits). */
-  private publish(name: string, data: unknown): void {
+  private publish<N extends TabEventName>(name: N, data: TabEvents[N]): void {
     this.applyEvent(name, data);
     if (this.role === 'leader') this.channel.emit(name, data);
   }
@@ -481,302 +399,13 @@ export class Engine {
   }
 
   private applyEvent(name: string, data: unknown): void {
-    const me = useSession.getState().me?.id ?? '';
-    switch (name) {
-      case 'msg': {
-        const m = data as LocalMessage;
-        useMessages.getState().upsert(m);
-        useConversations.getState().message(m, me, this.visibleConversation());
-        if (!useConversations.getState().list.some((c) => c.id === m.conversationId)) void this.loadConversations();
-        break;
-      }
-      case 'confirm': {
-        const { localId, message } = data as { localId: string; message: LocalMessage };
-        useMessages.getState().confirm(localId, message);
-        useConversations.getState().message(message, me, this.visibleConversation());
-        break;
-      }
-      case 'status': {
-        const { conversationId, ids, status } = data as { conversationId: string; ids: string[]; status: MessageStatus };
-        useMessages.getState().status(conversationId, ids, status);
-        break;
-      }
-      case 'read':
-        useConversations.getState().markRead((data as { conversationId: string }).conversationId);
-        break;
-      case 'presence':
-        usePresence.getState().snapshot((data as ServerEvents['presence']).users);
-        break;
-      case 'online': {
-        const d = data as { userId: string; online: boolean; lastSeen: string | null };
-        usePresence.getState().online(d.userId, d.online, d.lastSeen);
-        break;
-      }
-      case 'typing': {
-        const d = data as { conversationId: string; userId: string; on: boolean };
-        if (d.on) usePresence.getState().typingStart(d.conversationId, d.userId);
-        else usePresence.getState().typingStop(d.conversationId, d.userId);
-        break;
-      }
-      case 'socket':
-        useSession.getState().set({ socket: data as Snapshot['socket'] });
-        break;
-      case 'conversations':
-        void this.loadConversations();
-        break;
-      case 'trust':
-        useTrust.getState().put(data as import('../state/types').ContactTrust);
-        break;
-    }
-  }
-
-  private visibleConversation(): string | null {
-    return typeof document !== 'undefined' && document.visibilityState === 'visible' ? this.openConversation : null;
-  }
-
-  /* ------------------------------------------------------------------ sending */
-
-  private peerOf(conversationId: string): string {
-    const c = useConversations.getState().list.find((x) => x.id === conversationId);
-    if (!c) throw new Error('unknown conversation');
-    return c.peer.id;
-  }
-
-  private async devicesOf(userId: string, fresh = false): Promise<{ deviceId: string; signingKey: string }[]> {
-    const hit = this.keysCache.get(userId);
-    if (!fresh && hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.devices;
-    const keys = await this.api.userKeys(userId);
-    this.keysCache.set(userId, { at: Date.now(), devices: keys.devices });
-    return keys.devices;
-  }
-
-  /** Checks the peer's key set against what this device accepted; a change adds a notice. */
-  private async checkTrust(conversationId: string, userId: string, keys: string[]): Promise<void> {
-    const known = await this.crypto.call('getTrust', { userId });
-    const check = compareKeys(known, keys);
-    if (check === 'same') {
-      if (known?.held) throw new HeldError(userId);
-      return;
-    }
-    const t = nextTrust(userId, known, keys);
-    await this.crypto.call('setTrust', t);
-    this.publish('trust', t);
-    if (check === 'changed') {
-      const id = uuid();
-      const notice: LocalMessage = {
-        id: `notice:${id}`,
-        clientMessageId: id,
-        conversationId,
-        senderId: userId,
-        ts: Date.now(),
-        body: '',
-        kind: 'notice',
-        status: 'read',
-        noticeUserId: userId,
-      };
-      await this.crypto.call('saveMessage', notice);
-      this.publish('msg', notice);
-    }
-    if (t.held) throw new HeldError(userId);
-  }
-
-  private async targets(conversationId: string, fresh: boolean): Promise<EncryptTarget[]> {
-    const peer = this.peerOf(conversationId);
-    const me = this.me();
-    const profile = this.profile;
-    if (!profile) throw new Error('no device');
-    const [theirs, mine] = await Promise.all([this.devicesOf(peer, fresh), this.devicesOf(me, fresh)]);
-    await this.checkTrust(
-      conversationId,
-      peer,
-      theirs.map((d) => d.signingKey),
-    );
-    const out: EncryptTarget[] = theirs.map((d) => ({ userId: peer, deviceId: d.deviceId }));
-    for (const d of mine) if (d.deviceId !== profile.deviceId) out.push({ userId: me, deviceId: d.deviceId, sync: true });
-    // Claim one-time keys for devices without a session, one request per user.
-    const missing = await this.crypto.call('missingSessions', { peers: out.map(({ userId, deviceId }) => ({ userId, deviceId })) });
-    const byUser = new Map<string, PeerRef[]>();
-    for (const m of missing) byUser.set(m.userId, [...(byUser.get(m.userId) ?? []), m]);
-    for (const [userId, devs] of byUser) {
-      const claimed = await this.api.claim(
-        userId,
-        devs.map((d) => d.deviceId),
-      );
-      for (const c of claimed.devices) {
-        const t = out.find((x) => x.userId === userId && x.deviceId === c.deviceId);
-        if (t) t.claimed = c;
-      }
-    }
-    return out.filter((t) => !missing.some((m) => m.userId === t.userId && m.deviceId === t.deviceId) || t.claimed);
-  }
-
-  private async encryptAll(conversationId: string, payload: OutgoingPayload, fresh: boolean): Promise<WireEnvelope[]> {
-    const targets = await this.targets(conversationId, fresh);
-    return this.crypto.call('encrypt', { targets, payload });
-  }
-
-  /** Envelopes out over the socket (REST when it is down); a stale device list is refreshed once. */
-  private async post(conversationId: string, payload: OutgoingPayload): Promise<Message> {
-    for (let attempt = 0; ; attempt++) {
-      const envelopes = await this.encryptAll(conversationId, payload, attempt > 0);
-      try {
-        if (this.socket?.isOpen()) {
-          return await this.socket.request('message:send', { conversationId, clientMessageId: payload.clientMessageId, envelopes });
-        }
-        return await this.api.sendMessage(conversationId, { clientMessageId: payload.clientMessageId, envelopes });
-      } catch (e) {
-        const code = e instanceof ApiError || e instanceof SocketError ? e.code : '';
-        if (code === 'device_list_mismatch' && attempt < 2) continue;
-        if (e instanceof SocketError && e.code === 'offline' && attempt < 2) continue;
-        throw e;
-      }
-    }
-  }
-
-  private async doSend(conversationId: string, body: string, replyTo?: string): Promise<void> {
-    const cmid = uuid();
-    const local: LocalMessage = {
-      id: `local:${cmid}`,
-      clientMessageId: cmid,
-      conversationId,
-      senderId: this.me(),
-      ts: Date.now(),
-      body,
-      kind: 'text',
-      status: 'pending',
-      replyTo,
-    };
-    await this.crypto.call('saveMessage', local);
-    this.publish('msg', local);
-    await this.deliver(local);
-  }
-
-  private async doRetry(id: string): Promise<void> {
-    const m = await this.crypto.call('getMessage', { id });
-    if (!m || m.status !== 'failed') return;
-    const again = { ...m, status: 'pending' as const };
-    await this.crypto.call('saveMessage', again);
-    this.publish('msg', again);
-    await this.deliver(again);
-  }
-
-  private async deliver(local: LocalMessage): Promise<void> {
-    const payload: OutgoingPayload = {
-      clientMessageId: local.clientMessageId,
-      conversationId: local.conversationId,
-      contentType: 'text',
-      sentAt: local.ts,
-      body: local.body,
-      replyTo: local.replyTo,
-    };
-    try {
-      const msg = await this.post(local.conversationId, payload);
-      const confirmed = await this.crypto.call('confirmSent', { localId: local.id, id: msg.id, ts: Date.parse(msg.sentAt) || local.ts });
-      if (confirmed) {
-        this.publish('confirm', { localId: local.id, message: confirmed });
-        const late = this.lateStatus.get(msg.id);
-        if (late) {
-          this.lateStatus.delete(msg.id);
-          await this.statusChange(local.conversationId, { ids: [msg.id] }, late);
-        }
-      }
-    } catch (e) {
-      const failed = { ...local, status: 'failed' as const };
-      await this.crypto.call('saveMessage', failed);
-      this.publish('msg', failed);
-      throw e;
-    }
-  }
-
-  private async doEdit(id: string, body: string): Promise<void> {
-    const m = await this.crypto.call('getMessage', { id });
-    if (!m || m.senderId !== this.me() || m.deleted) return;
-    const payload: OutgoingPayload = {
-      clientMessageId: uuid(),
-      conversationId: m.conversationId,
-      contentType: 'edit',
-      sentAt: Date.now(),
-      body,
-      editOf: id,
-    };
-    let envelopes: WireEnvelope[] = await this.encryptAll(m.conversationId, payload, false);
-    try {
-      await this.api.editMessage(id, envelopes);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.code !== 'device_list_mismatch') throw e;
-      envelopes = await this.encryptAll(m.conversationId, payload, true);
-      await this.api.editMessage(id, envelopes);
-    }
-    const edited = { ...m, body, editedAt: Date.now() };
-    await this.crypto.call('saveMessage', edited);
-    this.publish('msg', edited);
-  }
-
-  private async doRemove(id: string): Promise<void> {
-    const m = await this.crypto.call('getMessage', { id });
-    if (!m) return;
-    if (m.senderId === this.me() && !id.startsWith('local:')) await this.api.deleteMessage(id);
-    const gone = await this.crypto.call('markDeleted', { id });
-    if (gone) this.publish('msg', gone);
-  }
-
-  private async doMarkRead(conversationId: string): Promise<void> {
-    const me = this.me();
-    const list = useMessages.getState().byConv[conversationId] ?? [];
-    const last = [...list].reverse().find((m) => m.senderId !== me && m.kind !== 'notice' && !m.id.includes(':'));
-    if (!last) return;
-    const meta = await this.crypto.call('getConvMeta', { id: conversationId });
-    if (meta.readUpTo >= last.id) {
-      this.publish('read', { conversationId });
-      return;
-    }
-    await this.crypto.call('setConvMeta', { id: conversationId, readUpTo: last.id });
-    this.publish('read', { conversationId });
-    try {
-      if (this.socket?.isOpen()) await this.socket.request('message:read', { messageId: last.id });
-      else await this.api.readMessage(last.id);
-    } catch {
-      /* the next open sends it again */
-    }
-  }
-
-  private async doTyping(conversationId: string, on: boolean): Promise<void> {
-    if (!this.socket?.isOpen()) return;
-    const last = this.typingSent.get(conversationId) ?? 0;
-    if (on && Date.now() - last < 3000) return;
-    if (!on && last === 0) return;
-    this.typingSent.set(conversationId, on ? Date.now() : 0);
-    await this.socket.request(on ? 'typing:start' : 'typing:stop', { conversationId }).catch(() => undefined);
-  }
-
-  private async doAcceptKeys(userId: string): Promise<void> {
-    const t = await this.crypto.call('getTrust', { userId });
-    if (!t) return;
-    const next = { ...t, held: false, verified: false };
-    await this.crypto.call('setTrust', next);
-    this.publish('trust', next);
-  }
-
-  private async doSetVerified(userId: string, verified: boolean): Promise<void> {
-    const keys = (await this.devicesOf(userId, true)).map((d) => d.signingKey);
-    const t = { userId, keys: [...keys].sort(), verified, held: false };
-    await this.crypto.call('setTrust', t);
-    this.publish('trust', t);
-  }
-
-  /** Digits and QR payload for this user and a contact, from both key sets as they are now. */
-  async safetyNumber(userId: string): Promise<{ digits: string; qr: string }> {
-    const me = this.me();
-    const [mine, theirs] = await Promise.all([this.api.userKeys(me), this.api.userKeys(userId)]);
-    return this.crypto.call('safetyNumber', {
-      me,
-      myKeys: mine.devices.map((d) => d.signingKey),
-      them: userId,
-      theirKeys: theirs.devices.map((d) => d.signingKey),
+    applyEvent(name, data, {
+      visibleConversation: () => (typeof document !== 'undefined' && document.visibilityState === 'visible' ? this.openConversation : null),
+      loadConversations: () => this.loadConversations(),
     });
   }
 
-  /* ------------------------------------------------------------------ receiving (leader) */
+  /* ------------------------------------------------------------------ the socket (leader) */
 
   private startSocket(): void {
     if (this.socket || this.started) return;
@@ -786,7 +415,7 @@ export class Engine {
       `${proto}//${location.host}/ws`,
       { get: () => this.getToken(), refresh: () => this.refreshToken() },
       {
-        onEvent: (name, data) => this.onServerEvent(name, data),
+        onEvent: (name, data) => this.receiver.onServerEvent(name, data),
         onState: (s) => {
           if (s !== 'open') useSession.getState().set({ drained: false });
           this.publish('socket', s);
@@ -800,180 +429,6 @@ export class Engine {
       },
     );
     this.socket.start();
-  }
-
-  private onServerEvent<K extends ServerEventName>(name: K, data: ServerEvents[K]): void {
-    switch (name) {
-      case 'authenticated':
-        void this.loadConversations();
-        break;
-      case 'presence':
-        this.publish('presence', data);
-        break;
-      case 'user:online':
-      case 'user:offline': {
-        const d = data as ServerEvents['user:online'];
-        this.publish('online', { userId: d.userId, online: name === 'user:online', lastSeen: d.lastSeen });
-        break;
-      }
-      case 'typing:start':
-      case 'typing:stop': {
-        const d = data as ServerEvents['typing:start'];
-        this.publish('typing', { ...d, on: name === 'typing:start' });
-        break;
-      }
-      case 'message:new':
-      case 'message:edited':
-      case 'message:deleted':
-        this.enqueue(name, data as ServerEvents['message:new']);
-        break;
-      case 'message:delivered': {
-        const d = data as ServerEvents['message:delivered'];
-        void this.statusChange(d.conversationId, { ids: [d.messageId] }, 'delivered', d.messageId);
-        break;
-      }
-      case 'message:read': {
-        const d = data as ServerEvents['message:read'];
-        if (d.userId === useSession.getState().me?.id) {
-          void this.crypto
-            .call('setConvMeta', { id: d.conversationId, readUpTo: d.messageId })
-            .then(() => this.publish('read', { conversationId: d.conversationId }));
-        } else {
-          void this.statusChange(d.conversationId, { upTo: d.messageId }, 'read');
-        }
-        break;
-      }
-      case 'conversation:new':
-      case 'conversation:updated':
-      case 'conversation:removed':
-        this.publish('conversations', null);
-        break;
-      case 'queue:drained':
-        useSession.getState().set({ drained: true });
-        void this.inbound
-          .then(() => this.keyUpkeep())
-          .then(() => this.statusCatchUp())
-          .then(() => this.unreadCatchUp());
-        break;
-    }
-  }
-
-  private async statusChange(
-    conversationId: string,
-    sel: { ids?: string[]; upTo?: string },
-    status: MessageStatus,
-    single?: string,
-  ): Promise<void> {
-    const ids = await this.crypto.call('setStatus', { conversationId, ...sel, status, mineOnly: true });
-    if (ids.length) this.publish('status', { conversationId, ids, status });
-    else if (single) this.lateStatus.set(single, status); // the send's ack has not come back yet
-  }
-
-  /** Queue items one at a time, in seq order: decrypt and commit, then ack, then show. */
-  private enqueue(
-    name: 'message:new' | 'message:edited' | 'message:deleted',
-    data: ServerEvents['message:new'] | ServerEvents['message:deleted'],
-  ): void {
-    this.inbound = this.inbound.then(async () => {
-      try {
-        let shown: LocalMessage | null = null;
-        if (name === 'message:deleted') {
-          shown = await this.crypto.call('markDeleted', { id: (data as ServerEvents['message:deleted']).id });
-        } else {
-          const r = await this.crypto.call('decrypt', { message: data as Message, kind: name === 'message:new' ? 'new' : 'edited' });
-          if (r.kind !== 'duplicate') shown = r.message;
-        }
-        // Committed: now the server may forget it.
-        await this.socket?.request('queue:ack', { seq: data.seq }).catch(() => undefined);
-        if (shown) {
-          this.publish('msg', shown);
-          if (name === 'message:new') {
-            this.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
-            this.notifyIncoming(shown);
-          }
-        }
-      } catch (e) {
-        // Not acknowledged: the server sends it again on the next connection.
-        console.warn('sotto: could not store an incoming item', e);
-      }
-    });
-  }
-
-  /** A text from someone else while the user looks elsewhere: a notification naming the sender. */
-  private notifyIncoming(m: LocalMessage): void {
-    const me = useSession.getState().me?.id;
-    if (!useSettings.getState().notify || m.kind !== 'text' || !me || m.senderId === me) return;
-    if (watching(this.openConversation, m.conversationId)) return;
-    const peer = useConversations.getState().list.find((c) => c.id === m.conversationId)?.peer;
-    const name = peer ? peer.displayName?.trim() || peer.username : '…';
-    const body = translate(useSettings.getState().language, 'notifyBody', { name });
-    showIncoming(m.conversationId, body).catch(() => undefined); // best effort
-  }
-
-  /* ------------------------------------------------------------------ keys kept healthy */
-
-  /**
-   * message:delivered and message:read reach only the devices online at the time; the REST
-   * history carries every message's current status. After each drain, the recent history of
-   * the conversations whose sent messages are not all read yet raises their local statuses.
-   */
-  private async statusCatchUp(): Promise<void> {
-    const me = useSession.getState().me?.id;
-    if (!me) return;
-    try {
-      const open = await this.crypto.call('unsettled', { me, max: STATUS_CATCH_UP_CONVERSATIONS });
-      for (const { conversationId, oldest } of open) {
-        let before: string | undefined;
-        for (let page = 0; page < STATUS_CATCH_UP_PAGES; page += 1) {
-          const { messages, hasMore } = await this.api.messages(conversationId, before);
-          const mine = messages.filter((m) => m.senderId === me);
-          const delivered = mine.filter((m) => m.status === 'delivered').map((m) => m.id);
-          const readUpTo = mine
-            .filter((m) => m.status === 'read')
-            .map((m) => m.id)
-            .sort()
-            .pop();
-          if (delivered.length) await this.statusChange(conversationId, { ids: delivered }, 'delivered');
-          if (readUpTo) await this.statusChange(conversationId, { upTo: readUpTo }, 'read');
-          before = messages.at(-1)?.id; // newest first: the page's oldest
-          if (!hasMore || !before || before <= oldest) break;
-        }
-      }
-    } catch (e) {
-      console.warn('sotto: could not bring message statuses up to date; will retry on the next connection', e);
-    }
-  }
-
-  /**
-   * Our other devices' reads reach this one live only (message:read with our own userId).
-   * After a drain, where the server counts fewer unread messages than local history, the
-   * local read cursor moves up to match, and every tab recounts.
-   */
-  private async unreadCatchUp(): Promise<void> {
-    const me = useSession.getState().me?.id;
-    if (!me) return;
-    try {
-      const [local, { conversations }] = await Promise.all([this.crypto.call('unreadCounts', { me }), this.api.conversations()]);
-      const behind = conversations
-        .filter((c) => c.lastMessage && (local[c.id] ?? 0) > c.unreadCount)
-        .map((c) => ({ id: c.id, unread: c.unreadCount, lastId: c.lastMessage!.id }));
-      if (behind.length && (await this.crypto.call('reconcileUnread', { me, conversations: behind })).length) {
-        this.publish('conversations', null);
-      }
-    } catch (e) {
-      console.warn('sotto: could not bring unread counts up to date; will retry on the next connection', e);
-    }
-  }
-
-  private async keyUpkeep(): Promise<void> {
-    try {
-      const { count } = await this.api.oneTimeKeyCount();
-      const up = await this.crypto.call('keyUpkeep', { serverOneTimeKeys: count, now: Date.now() });
-      if (up.signedPreKey) await this.api.putSignedPreKey(up.signedPreKey);
-      if (up.oneTimeKeys?.length) await this.api.uploadOneTimeKeys(up.oneTimeKeys);
-    } catch (e) {
-      console.warn('sotto: key upkeep failed; will retry on the next connection', e);
-    }
   }
 }
 

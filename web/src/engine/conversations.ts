@@ -1,0 +1,60 @@
+/* The conversation list and one conversation's local history: the server's list joined with the
+ * worker's previews and unread counts (plaintext lives only in local history), a new chat, and
+ * search over local history. Any tab may do these: they only read. */
+import type { Conversation } from '../net/types';
+import { fromServer, useConversations } from '../state/conversations';
+import { useMessages } from '../state/messages';
+import { useTrust } from '../state/trust';
+import type { LocalMessage } from '../state/types';
+import type { EngineContext } from './context';
+
+type Ctx = Pick<EngineContext, 'crypto' | 'api' | 'me'>;
+
+/** Results of a local search. */
+export const SEARCH_LIMIT = 50;
+
+/** Reloads the list; offline, keeps what the store has. */
+export async function loadConversations(ctx: Ctx): Promise<void> {
+  const me = ctx.me();
+  const [previews, unread] = await Promise.all([ctx.crypto.call('lastMessages', undefined), ctx.crypto.call('unreadCounts', { me })]);
+  const prev = new Map(useConversations.getState().list.map((c) => [c.id, c]));
+  let server: Conversation[] | null;
+  try {
+    server = (await ctx.api.conversations()).conversations;
+  } catch {
+    server = null; // offline: keep what the store has
+  }
+  if (!server) {
+    if (prev.size) return;
+    useConversations.getState().setList([]);
+    return;
+  }
+  const list = server
+    .map((c) => fromServer(c, me, prev.get(c.id)))
+    .filter((c): c is NonNullable<typeof c> => c !== null)
+    .map((c) => ({ ...c, last: previews[c.id] ?? c.last, unread: unread[c.id] ?? 0 }));
+  useConversations.getState().setList(list);
+}
+
+/** Opens (or finds) the direct conversation with a user; returns its id. */
+export async function startChat(ctx: Ctx, userId: string): Promise<string> {
+  const c = await ctx.api.createConversation(userId);
+  const v = fromServer(c, ctx.me(), undefined);
+  if (v) useConversations.getState().merge(v);
+  return c.id;
+}
+
+/** Loads a conversation's local history, and the peer's trust, into the stores. */
+export async function loadHistory(ctx: Pick<EngineContext, 'crypto'>, conversationId: string): Promise<void> {
+  const list = await ctx.crypto.call('listMessages', { conversationId });
+  useMessages.getState().setAll(conversationId, list);
+  const peer = useConversations.getState().list.find((c) => c.id === conversationId)?.peer.id;
+  if (peer) {
+    const t = await ctx.crypto.call('getTrust', { userId: peer });
+    if (t) useTrust.getState().put(t);
+  }
+}
+
+export function search(ctx: Pick<EngineContext, 'crypto'>, query: string): Promise<LocalMessage[]> {
+  return ctx.crypto.call('search', { query, limit: SEARCH_LIMIT });
+}

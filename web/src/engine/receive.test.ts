@@ -1,0 +1,153 @@
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import type { Incoming } from '../crypto/protocol';
+import type { QueuedMessage } from '../net/types';
+import { useSession } from '../state/session';
+import { useSettings } from '../state/settings';
+import { fakeContext, fakeCrypto, fakeSocket, ME, message, PEER, resetStores, settle, type CryptoHandlers } from './fakes';
+import { Receiver } from './receive';
+
+beforeEach(() => {
+  resetStores();
+  useSettings.setState({ notify: false });
+});
+
+const queued = (id: string, seq: number): QueuedMessage => ({
+  id,
+  seq,
+  conversationId: 'c1',
+  senderId: PEER,
+  senderDeviceId: 'p1',
+  sentAt: '2024-05-01T10:00:00Z',
+  envelope: { type: 'message', ciphertext: 'x' },
+  status: 'sent',
+});
+
+function setup(handlers: CryptoHandlers = {}) {
+  const order: string[] = [];
+  const crypto = fakeCrypto({
+    decrypt: async ({ message: m }): Promise<Incoming> => {
+      await new Promise((r) => setTimeout(r, m.id === 'm1' ? 5 : 0)); // the first is slower
+      order.push(`commit ${m.id}`);
+      return { kind: 'message', message: message(m.id, { senderId: m.senderId }) };
+    },
+    markDeleted: ({ id }) => message(id, { deleted: true }),
+    setConvMeta: () => undefined,
+    ...handlers,
+  });
+  const socket = fakeSocket({
+    'queue:ack': (d) => {
+      order.push(`ack ${d.seq}`);
+      return {};
+    },
+  });
+  const ctx = fakeContext({ crypto, socket });
+  const statusChange = vi.fn(async () => undefined);
+  const hooks = { loadConversations: vi.fn(async () => undefined), drained: vi.fn(), show: vi.fn(async () => undefined) };
+  const rx = new Receiver(ctx, { statusChange }, hooks);
+  return { rx, ctx, crypto, socket, order, statusChange, hooks };
+}
+
+describe('the queue', () => {
+  test('items are handled one at a time in order: committed, then acknowledged, then shown', async () => {
+    const s = setup();
+    s.rx.onServerEvent('message:new', queued('m1', 1));
+    s.rx.onServerEvent('message:new', queued('m2', 2));
+    s.rx.onServerEvent('message:deleted', { id: 'm0', conversationId: 'c1', deletedAt: '', seq: 3 });
+    await s.rx.idle();
+    expect(s.order).toEqual(['commit m1', 'ack 1', 'commit m2', 'ack 2', 'ack 3']);
+    expect(s.ctx.events('msg').map((m) => m.id)).toEqual(['m1', 'm2', 'm0']);
+    // A new message ends the sender's typing indicator.
+    expect(s.ctx.events('typing')).toEqual([
+      { conversationId: 'c1', userId: PEER, on: false },
+      { conversationId: 'c1', userId: PEER, on: false },
+    ]);
+  });
+
+  test('a duplicate is acknowledged but not shown again', async () => {
+    const s = setup({ decrypt: () => ({ kind: 'duplicate' }) });
+    s.rx.onServerEvent('message:new', queued('m1', 7));
+    await s.rx.idle();
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 7 } }]);
+    expect(s.ctx.events('msg')).toEqual([]);
+  });
+
+  test('an item that could not be stored is not acknowledged, and the queue goes on', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    let n = 0;
+    const s = setup({
+      decrypt: ({ message: m }) => {
+        if (n++ === 0) throw new Error('disk full');
+        return { kind: 'message', message: message(m.id) };
+      },
+    });
+    s.rx.onServerEvent('message:new', queued('m1', 1));
+    s.rx.onServerEvent('message:edited', queued('m2', 2));
+    await s.rx.idle();
+    expect(s.socket.sent.map((x) => x.data)).toEqual([{ seq: 2 }]);
+    expect(s.crypto.calls[1]?.arg).toMatchObject({ kind: 'edited' });
+    warn.mockRestore();
+  });
+});
+
+describe('other events', () => {
+  test('a delivery receipt raises the status, remembering the id in case the send ack is late', () => {
+    const s = setup();
+    s.rx.onServerEvent('message:delivered', { messageId: 'm9', conversationId: 'c1', userId: PEER, deliveredAt: '' });
+    expect(s.statusChange).toHaveBeenCalledWith('c1', { ids: ['m9'] }, 'delivered', 'm9');
+  });
+
+  test('a read by the peer raises statuses up to it; a read on another device of this user moves the local cursor', async () => {
+    const s = setup();
+    s.rx.onServerEvent('message:read', { messageId: 'm9', conversationId: 'c1', userId: PEER, readAt: '' });
+    expect(s.statusChange).toHaveBeenCalledWith('c1', { upTo: 'm9' }, 'read');
+    s.rx.onServerEvent('message:read', { messageId: 'm10', conversationId: 'c1', userId: ME, readAt: '' });
+    await settle();
+    expect(s.crypto.calls.at(-1)).toEqual({ op: 'setConvMeta', arg: { id: 'c1', readUpTo: 'm10' } });
+    expect(s.ctx.events('read')).toEqual([{ conversationId: 'c1' }]);
+    expect(s.statusChange).toHaveBeenCalledTimes(1);
+  });
+
+  test('presence, typing and conversation changes go to every tab', () => {
+    const s = setup();
+    s.rx.onServerEvent('user:offline', { userId: PEER, lastSeen: 'then' });
+    s.rx.onServerEvent('typing:start', { conversationId: 'c1', userId: PEER });
+    s.rx.onServerEvent('conversation:updated', { conversation: {} as never });
+    expect(s.ctx.published).toEqual([
+      ['online', { userId: PEER, online: false, lastSeen: 'then' }],
+      ['typing', { conversationId: 'c1', userId: PEER, on: true }],
+      ['conversations', null],
+    ]);
+  });
+
+  test('authenticated reloads the conversation list; a drain marks the session drained and starts the catch-up', () => {
+    const s = setup();
+    s.rx.onServerEvent('authenticated', { userId: ME, deviceId: 'd' });
+    expect(s.hooks.loadConversations).toHaveBeenCalled();
+    s.rx.onServerEvent('queue:drained', { lastSeq: 3 });
+    expect(useSession.getState().drained).toBe(true);
+    expect(s.hooks.drained).toHaveBeenCalled();
+  });
+});
+
+describe('notifications', () => {
+  test('with notifications on, a text from the peer names the sender and never the text', async () => {
+    useSettings.setState({ notify: true });
+    const s = setup();
+    s.rx.onServerEvent('message:new', queued('m1', 1));
+    await s.rx.idle();
+    expect(s.hooks.show).toHaveBeenCalledTimes(1);
+    const [conv, body] = s.hooks.show.mock.calls[0] as unknown as [string, string];
+    expect(conv).toBe('c1');
+    expect(body).toContain('peer');
+    expect(body).not.toContain('text m1');
+  });
+
+  test('nothing when notifications are off, or for this user own messages from another device', async () => {
+    const s = setup({ decrypt: ({ message: m }) => ({ kind: 'message', message: message(m.id, { senderId: ME }) }) });
+    s.rx.onServerEvent('message:new', queued('m1', 1));
+    useSettings.setState({ notify: true });
+    s.rx.onServerEvent('message:new', queued('m2', 2));
+    await s.rx.idle();
+    expect(s.hooks.show).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,195 @@
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import type { EncryptTarget } from '../crypto/protocol';
+import { ApiError } from '../net/api';
+import { SocketError } from '../net/socket';
+import type { Message, WireEnvelope } from '../net/types';
+import type { ContactTrust, LocalMessage } from '../state/types';
+import { fakeContext, fakeCrypto, fakeSocket, ME, message, MY_DEVICE, PEER, resetStores, type CryptoHandlers } from './fakes';
+import { DeviceDirectory } from './keys';
+import { Receipts } from './receipts';
+import { Sender } from './send';
+import { HeldError } from './trust';
+
+beforeEach(resetStores);
+
+const serverMessage = (id: string): Message => ({
+  id,
+  conversationId: 'c1',
+  senderId: ME,
+  senderDeviceId: MY_DEVICE,
+  sentAt: '2024-05-01T10:00:00.000Z',
+  status: 'sent',
+});
+
+/** A world where PEER has devices p1 (and p2 once the list is stale) and ME has this device and m2. */
+function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; socket?: ReturnType<typeof fakeSocket> | null } = {}) {
+  const stored = new Map<string, LocalMessage>();
+  const encrypted: EncryptTarget[][] = [];
+  let peerDevices = ['p1'];
+  const crypto = fakeCrypto({
+    saveMessage: (m) => void stored.set(m.id, m),
+    getMessage: ({ id }) => stored.get(id) ?? null,
+    getTrust: () =>
+      opts.trust === undefined ? { userId: PEER, keys: peerDevices.map((d) => `sk-${d}`), verified: false, held: false } : opts.trust,
+    setTrust: () => undefined,
+    missingSessions: () => [],
+    encrypt: ({ targets }) => {
+      encrypted.push(targets);
+      return targets.map((t): WireEnvelope => ({ deviceId: t.deviceId, type: 'message', ciphertext: 'x' }));
+    },
+    confirmSent: ({ localId, id, ts }) => {
+      const m = stored.get(localId);
+      if (!m) return null;
+      const sent = { ...m, id, ts, status: 'sent' as const };
+      stored.delete(localId);
+      stored.set(id, sent);
+      return sent;
+    },
+    markDeleted: ({ id }) => {
+      const m = stored.get(id);
+      return m ? { ...m, deleted: true, body: '' } : null;
+    },
+    setStatus: () => [],
+    ...opts.handlers,
+  });
+  const userKeys = vi.fn(async (userId: string) => ({
+    userId,
+    devices: (userId === PEER ? peerDevices : [MY_DEVICE, 'm2']).map((d) => ({ deviceId: d, signingKey: `sk-${d}` })) as never,
+  }));
+  const api = {
+    userKeys,
+    claim: vi.fn(),
+    sendMessage: vi.fn(async (_c: string, _b: unknown) => serverMessage('0190-srv')),
+    editMessage: vi.fn(async () => serverMessage('0190-srv')),
+    deleteMessage: vi.fn(async () => ({ success: true })),
+  };
+  const socket = opts.socket === undefined ? null : opts.socket;
+  const ctx = fakeContext({ crypto, api, socket });
+  const receipts = new Receipts(ctx);
+  const sender = new Sender(ctx, new DeviceDirectory(api), receipts);
+  return { ctx, crypto, api, sender, stored, encrypted, receipts, setPeerDevices: (d: string[]) => (peerDevices = d) };
+}
+
+describe('sending a text', () => {
+  test('saved as pending before it is encrypted, sent over the socket, then confirmed with the server id', async () => {
+    const socket = fakeSocket({ 'message:send': () => serverMessage('0190-srv') });
+    const w = world({ socket });
+    await w.sender.send('c1', 'hello', 'reply-id');
+    const ops = w.crypto.ops();
+    expect(ops.indexOf('saveMessage')).toBeLessThan(ops.indexOf('encrypt'));
+    const [first, confirm] = [w.ctx.events('msg')[0], w.ctx.events('confirm')[0]];
+    expect(first).toMatchObject({ status: 'pending', body: 'hello', replyTo: 'reply-id', senderId: ME, kind: 'text' });
+    expect(first?.id).toBe(`local:${first?.clientMessageId}`);
+    expect(confirm).toMatchObject({ localId: first?.id, message: { id: '0190-srv', ts: Date.parse('2024-05-01T10:00:00.000Z') } });
+    expect(socket.sent[0]).toMatchObject({ name: 'message:send', data: { conversationId: 'c1', clientMessageId: first?.clientMessageId } });
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+  });
+
+  test('encrypted to every peer device and to this user other devices as sync copies, never to this device', async () => {
+    const w = world();
+    await w.sender.send('c1', 'hi');
+    expect(w.encrypted[0]).toEqual([
+      { userId: PEER, deviceId: 'p1' },
+      { userId: ME, deviceId: 'm2', sync: true },
+    ]);
+    expect(w.api.sendMessage).toHaveBeenCalledTimes(1); // no socket: REST
+  });
+
+  test('a stale device list is fetched again and the message re-encrypted to the new list', async () => {
+    const w = world({ trust: null });
+    w.api.sendMessage.mockImplementationOnce(async () => {
+      w.setPeerDevices(['p1', 'p2']);
+      throw new ApiError(409, 'device_list_mismatch', 'stale');
+    });
+    await w.sender.send('c1', 'hi');
+    expect(w.encrypted).toHaveLength(2);
+    expect(w.encrypted[1]?.filter((t) => t.userId === PEER).map((t) => t.deviceId)).toEqual(['p1', 'p2']);
+    expect(w.ctx.events('confirm')).toHaveLength(1);
+  });
+
+  test('a socket that drops mid-send falls back to another try', async () => {
+    const socket = fakeSocket({
+      'message:send': () => {
+        socket.open = false;
+        throw new SocketError('offline', 'connection closed');
+      },
+    });
+    const w = world({ socket });
+    await w.sender.send('c1', 'hi');
+    expect(w.api.sendMessage).toHaveBeenCalledTimes(1);
+    expect(w.ctx.events('confirm')).toHaveLength(1);
+  });
+
+  test('a send that fails for good is kept as failed and the error reaches the caller', async () => {
+    const w = world();
+    w.api.sendMessage.mockRejectedValue(new ApiError(403, 'forbidden', 'blocked'));
+    await expect(w.sender.send('c1', 'hi')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(w.ctx.events('msg').map((m) => m.status)).toEqual(['pending', 'failed']);
+    expect([...w.stored.values()][0]?.status).toBe('failed');
+  });
+
+  test('gives up after three stale device lists', async () => {
+    const w = world();
+    w.api.sendMessage.mockRejectedValue(new ApiError(409, 'device_list_mismatch', 'stale'));
+    await expect(w.sender.send('c1', 'hi')).rejects.toBeInstanceOf(ApiError);
+    expect(w.api.sendMessage).toHaveBeenCalledTimes(3);
+  });
+
+  test('nothing leaves while the contact is held after a key change', async () => {
+    const w = world({ trust: { userId: PEER, keys: ['sk-p1'], verified: false, held: true } });
+    await expect(w.sender.send('c1', 'hi')).rejects.toBeInstanceOf(HeldError);
+    expect(w.crypto.ops()).not.toContain('encrypt');
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+    expect(w.ctx.events('msg').at(-1)?.status).toBe('failed');
+  });
+
+  test('a delivery receipt that came before the ack is applied at confirmation', async () => {
+    const w = world({ handlers: { setStatus: (a) => (a.ids ?? []).filter((id) => w.stored.has(id)) } });
+    await w.receipts.statusChange('c1', { ids: ['0190-srv'] }, 'delivered', '0190-srv'); // not stored yet: kept
+    expect(w.ctx.events('status')).toEqual([]);
+    await w.sender.send('c1', 'hi');
+    expect(w.ctx.events('status')).toEqual([{ conversationId: 'c1', ids: ['0190-srv'], status: 'delivered' }]);
+  });
+});
+
+describe('retry, edit, remove', () => {
+  test('retry sends a failed message again and leaves any other alone', async () => {
+    const w = world();
+    w.stored.set('local:a', message('local:a', { senderId: ME, status: 'failed' }));
+    w.stored.set('local:b', message('local:b', { senderId: ME, status: 'pending' }));
+    await w.sender.retry('local:b');
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+    await w.sender.retry('local:a');
+    expect(w.ctx.events('msg')[0]?.status).toBe('pending');
+    expect(w.api.sendMessage).toHaveBeenCalledTimes(1);
+  });
+
+  test('an edit is encrypted as an edit of the original and saved with the new text', async () => {
+    const w = world();
+    w.stored.set('0190-a', message('0190-a', { senderId: ME }));
+    await w.sender.edit('0190-a', 'better');
+    const enc = w.crypto.calls.find((c) => c.op === 'encrypt')?.arg as { payload: { contentType: string; editOf: string; body: string } };
+    expect(enc.payload).toMatchObject({ contentType: 'edit', editOf: '0190-a', body: 'better' });
+    expect(w.api.editMessage).toHaveBeenCalledWith('0190-a', expect.any(Array));
+    expect(w.stored.get('0190-a')?.body).toBe('better');
+  });
+
+  test('only this user own messages are edited', async () => {
+    const w = world();
+    w.stored.set('0190-a', message('0190-a', { senderId: PEER }));
+    await w.sender.edit('0190-a', 'mine now?');
+    expect(w.api.editMessage).not.toHaveBeenCalled();
+  });
+
+  test('removing deletes on the server only a sent message of this user', async () => {
+    const w = world();
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
+    w.stored.set('0190-theirs', message('0190-theirs', { senderId: PEER }));
+    w.stored.set('local:x', message('local:x', { senderId: ME, status: 'failed' }));
+    await w.sender.remove('0190-mine');
+    await w.sender.remove('0190-theirs');
+    await w.sender.remove('local:x');
+    expect(w.api.deleteMessage.mock.calls).toEqual([['0190-mine']]);
+    expect(w.ctx.events('msg').map((m) => m.deleted)).toEqual([true, true, true]);
+  });
+});

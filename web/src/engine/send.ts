@@ -1,0 +1,160 @@
+/* Sending: a new text is saved as pending before anything else, then encrypted to every device
+ * of the peer and to this user's other devices (one-time keys claimed where there is no session
+ * yet), and posted over the socket (REST when it is down). A stale device list is fetched again
+ * and the message re-encrypted, up to twice. Edits and deletions follow the same path. */
+import type { EncryptTarget, OutgoingPayload } from '../crypto/protocol';
+import { ApiError } from '../net/api';
+import { SocketError } from '../net/socket';
+import type { Message, WireEnvelope } from '../net/types';
+import { uuid } from '../lib/uuid';
+import { useConversations } from '../state/conversations';
+import type { LocalMessage } from '../state/types';
+import type { EngineContext } from './context';
+import { withClaimedKeys, type DeviceDirectory } from './keys';
+import type { Receipts } from './receipts';
+import { checkTrust } from './trust';
+
+export class Sender {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly directory: DeviceDirectory,
+    private readonly receipts: Pick<Receipts, 'confirmed'>,
+  ) {}
+
+  async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
+    const cmid = uuid();
+    const local: LocalMessage = {
+      id: `local:${cmid}`,
+      clientMessageId: cmid,
+      conversationId,
+      senderId: this.ctx.me(),
+      ts: Date.now(),
+      body,
+      kind: 'text',
+      status: 'pending',
+      replyTo,
+    };
+    await this.ctx.crypto.call('saveMessage', local);
+    this.ctx.publish('msg', local);
+    await this.deliver(local);
+  }
+
+  /** Sends a failed message again (nothing happens to any other). */
+  async retry(id: string): Promise<void> {
+    const m = await this.ctx.crypto.call('getMessage', { id });
+    if (!m || m.status !== 'failed') return;
+    const again = { ...m, status: 'pending' as const };
+    await this.ctx.crypto.call('saveMessage', again);
+    this.ctx.publish('msg', again);
+    await this.deliver(again);
+  }
+
+  async edit(id: string, body: string): Promise<void> {
+    const m = await this.ctx.crypto.call('getMessage', { id });
+    if (!m || m.senderId !== this.ctx.me() || m.deleted) return;
+    const payload: OutgoingPayload = {
+      clientMessageId: uuid(),
+      conversationId: m.conversationId,
+      contentType: 'edit',
+      sentAt: Date.now(),
+      body,
+      editOf: id,
+    };
+    let envelopes: WireEnvelope[] = await this.encryptAll(m.conversationId, payload, false);
+    try {
+      await this.ctx.api.editMessage(id, envelopes);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'device_list_mismatch') throw e;
+      envelopes = await this.encryptAll(m.conversationId, payload, true);
+      await this.ctx.api.editMessage(id, envelopes);
+    }
+    const edited = { ...m, body, editedAt: Date.now() };
+    await this.ctx.crypto.call('saveMessage', edited);
+    this.ctx.publish('msg', edited);
+  }
+
+  /** Deletes for everyone when it is this user's sent message, else only locally. */
+  async remove(id: string): Promise<void> {
+    const m = await this.ctx.crypto.call('getMessage', { id });
+    if (!m) return;
+    if (m.senderId === this.ctx.me() && !id.startsWith('local:')) await this.ctx.api.deleteMessage(id);
+    const gone = await this.ctx.crypto.call('markDeleted', { id });
+    if (gone) this.ctx.publish('msg', gone);
+  }
+
+  private async deliver(local: LocalMessage): Promise<void> {
+    const payload: OutgoingPayload = {
+      clientMessageId: local.clientMessageId,
+      conversationId: local.conversationId,
+      contentType: 'text',
+      sentAt: local.ts,
+      body: local.body,
+      replyTo: local.replyTo,
+    };
+    try {
+      const msg = await this.post(local.conversationId, payload);
+      const confirmed = await this.ctx.crypto.call('confirmSent', {
+        localId: local.id,
+        id: msg.id,
+        ts: Date.parse(msg.sentAt) || local.ts,
+      });
+      if (confirmed) {
+        this.ctx.publish('confirm', { localId: local.id, message: confirmed });
+        await this.receipts.confirmed(local.conversationId, msg.id);
+      }
+    } catch (e) {
+      const failed = { ...local, status: 'failed' as const };
+      await this.ctx.crypto.call('saveMessage', failed);
+      this.ctx.publish('msg', failed);
+      throw e;
+    }
+  }
+
+  /** Envelopes out over the socket (REST when it is down); a stale device list is refreshed once. */
+  private async post(conversationId: string, payload: OutgoingPayload): Promise<Message> {
+    for (let attempt = 0; ; attempt++) {
+      const envelopes = await this.encryptAll(conversationId, payload, attempt > 0);
+      try {
+        const socket = this.ctx.socket();
+        if (socket?.isOpen()) {
+          return await socket.request('message:send', { conversationId, clientMessageId: payload.clientMessageId, envelopes });
+        }
+        return await this.ctx.api.sendMessage(conversationId, { clientMessageId: payload.clientMessageId, envelopes });
+      } catch (e) {
+        const code = e instanceof ApiError || e instanceof SocketError ? e.code : '';
+        if (code === 'device_list_mismatch' && attempt < 2) continue;
+        if (e instanceof SocketError && e.code === 'offline' && attempt < 2) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async encryptAll(conversationId: string, payload: OutgoingPayload, fresh: boolean): Promise<WireEnvelope[]> {
+    const targets = await this.targets(conversationId, fresh);
+    return this.ctx.crypto.call('encrypt', { targets, payload });
+  }
+
+  /** Every device of the peer (after the trust check) and this user's other devices, as sync copies. */
+  private async targets(conversationId: string, fresh: boolean): Promise<EncryptTarget[]> {
+    const peer = peerOf(conversationId);
+    const me = this.ctx.me();
+    const profile = this.ctx.profile();
+    if (!profile) throw new Error('no device');
+    const [theirs, mine] = await Promise.all([this.directory.devicesOf(peer, fresh), this.directory.devicesOf(me, fresh)]);
+    await checkTrust(
+      this.ctx,
+      conversationId,
+      peer,
+      theirs.map((d) => d.signingKey),
+    );
+    const out: EncryptTarget[] = theirs.map((d) => ({ userId: peer, deviceId: d.deviceId }));
+    for (const d of mine) if (d.deviceId !== profile.deviceId) out.push({ userId: me, deviceId: d.deviceId, sync: true });
+    return withClaimedKeys(this.ctx.crypto, this.ctx.api, out);
+  }
+}
+
+function peerOf(conversationId: string): string {
+  const c = useConversations.getState().list.find((x) => x.id === conversationId);
+  if (!c) throw new Error('unknown conversation');
+  return c.peer.id;
+}
