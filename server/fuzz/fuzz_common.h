@@ -17,17 +17,17 @@
 #define FUZZ_NOW 1764000000 /* unix seconds: 2025-11-24 */
 
 /* A broken property: print it and abort, which libFuzzer reports with the input. */
-#define FUZZ_FAIL(...)                                                                     \
-    do {                                                                                   \
-        fprintf(stderr, "fuzz finding (%s:%d): ", __FILE__, __LINE__);                     \
-        fprintf(stderr, __VA_ARGS__);                                                      \
-        fputc('\n', stderr);                                                               \
-        abort();                                                                           \
+#define FUZZ_FAIL(...)                                                 \
+    do {                                                               \
+        fprintf(stderr, "fuzz finding (%s:%d): ", __FILE__, __LINE__); \
+        fprintf(stderr, __VA_ARGS__);                                  \
+        fputc('\n', stderr);                                           \
+        abort();                                                       \
     } while (0)
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            FUZZ_FAIL("%s", #cond);                                                        \
+#define FUZZ_CHECK(cond)            \
+    do {                            \
+        if (!(cond))                \
+            FUZZ_FAIL("%s", #cond); \
     } while (0)
 
 /* Input bytes, taken from the front; zeros once they run out. */

@@ -223,8 +223,8 @@ static int connect_server(void)
 
 /* Reads what is there until EOF or the deadline, or (idle_ms > 0) until nothing more came
  * for idle_ms after the last byte. Returns bytes read; *eof when the server closed. */
-static size_t drain(int fd, int64_t deadline, int idle_ms, bool *eof, char *keep,
-                    size_t keep_len, size_t *kept)
+static size_t drain(int fd, int64_t deadline, int idle_ms, bool *eof, char *keep, size_t keep_len,
+                    size_t *kept)
 {
     char buf[16384];
     size_t total = 0;
@@ -289,7 +289,8 @@ static void check_alive(void)
             return;
         if (kept == 0)
             FUZZ_FAIL("the server did not answer GET /healthz within %d ms after this "
-                      "input: its loop is wedged or it stopped serving", HEALTH_BOUND_MS);
+                      "input: its loop is wedged or it stopped serving",
+                      HEALTH_BOUND_MS);
         if (attempt == 2)
             FUZZ_FAIL("GET /healthz answered '%.20s' three times after this input", head);
         usleep(50000); /* 503 busy: the input's work may still hold the workers */
@@ -332,8 +333,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     close(fd);
     if (verbose)
         fprintf(stderr, "http_raw: %zu bytes in, %s, %s, answer '%.*s'%s\n", size,
-                plan.one_write ? "one write" : "cut", plan.half_close_at_once ? "half-closed"
-                : "kept open", (int)strcspn(head, "\r\n"), head, eof ? "" : " (not closed)");
+                plan.one_write ? "one write" : "cut",
+                plan.half_close_at_once ? "half-closed" : "kept open", (int)strcspn(head, "\r\n"),
+                head, eof ? "" : " (not closed)");
     check_alive();
     return 0;
 }

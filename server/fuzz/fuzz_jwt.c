@@ -73,8 +73,7 @@ static void check_verified(jwt_status st, const jwt_claims *c, const char *tok, 
     /* What verifies re-signs, and the new token verifies to the same claims. */
     char *re = NULL;
     FUZZ_CHECK(jwt_sign(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, c, &re) == JWT_OK);
-    FUZZ_CHECK(jwt_verify(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, re, strlen(re), FUZZ_NOW, &again) ==
-               st);
+    FUZZ_CHECK(jwt_verify(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, re, strlen(re), FUZZ_NOW, &again) == st);
     FUZZ_CHECK(memcmp(&again, c, sizeof again) == 0);
     free(re);
 }

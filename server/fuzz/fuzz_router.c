@@ -36,8 +36,8 @@ static void route_noop(struct http_req *req, void *arg)
 }
 
 /* The pattern with each :param segment replaced by its value: must give the path back. */
-static void check_found(const struct route *rt, const struct route_params *p,
-                        const char *path, unsigned method)
+static void check_found(const struct route *rt, const struct route_params *p, const char *path,
+                        unsigned method)
 {
     char rebuilt[8192];
     size_t o = 0;
@@ -78,8 +78,7 @@ static void check_found(const struct route *rt, const struct route_params *p,
         FUZZ_FAIL("pattern %s matched %s, rebuilt as %s", rt->pattern, path, rebuilt);
 }
 
-static void match(const struct router *r, unsigned method, const char *path,
-                  size_t scratchlen)
+static void match(const struct router *r, unsigned method, const char *path, size_t scratchlen)
 {
     char *scratch = malloc(scratchlen ? scratchlen : 1);
     struct route_params p;
@@ -107,11 +106,8 @@ static void match(const struct router *r, unsigned method, const char *path,
                 FUZZ_CHECK(buf[i] == 'Z');
         }
         break;
-    case ROUTER_NOT_FOUND:
-        FUZZ_CHECK(rt == NULL && p.n == 0 && allow == 0);
-        break;
-    default:
-        FUZZ_FAIL("unknown router result");
+    case ROUTER_NOT_FOUND: FUZZ_CHECK(rt == NULL && p.n == 0 && allow == 0); break;
+    default: FUZZ_FAIL("unknown router result");
     }
     free(scratch);
 }
@@ -157,8 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     match(real, method, path, scratchlen);
 
     struct router *r = router_create();
-    struct route route = {.methods = (fuzz_u8(&in) & 0x7fu) | HTTP_POST,
-                          .pattern = pattern, .handler = route_noop};
+    struct route route = {
+        .methods = (fuzz_u8(&in) & 0x7fu) | HTTP_POST, .pattern = pattern, .handler = route_noop};
     int idx = router_add(r, &route);
     if (idx >= 0) {
         FUZZ_CHECK(idx == 0 && pattern[0] == '/');

@@ -173,8 +173,7 @@ static void b64_checks(const uint8_t *p, size_t n)
                 uint8_t one[4096];
                 FUZZ_CHECK(b64_decode_exact((const char *)p, n, (b64_variant)v, one, got) == 0);
                 FUZZ_CHECK(memcmp(one, out, got) == 0);
-                FUZZ_CHECK(b64_decode_exact((const char *)p, n, (b64_variant)v, one,
-                                            got - 1) != 0);
+                FUZZ_CHECK(b64_decode_exact((const char *)p, n, (b64_variant)v, one, got - 1) != 0);
             }
         }
         size_t bn = n < 3000 ? n : 3000;

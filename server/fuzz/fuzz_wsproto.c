@@ -56,8 +56,7 @@ static void check_reply(const char *event, json_t *body, const char *rid)
     }
 }
 
-static void check_error(const char *rid, const char *code, const char *message,
-                        json_t *details)
+static void check_error(const char *rid, const char *code, const char *message, json_t *details)
 {
     json_t *d = json_pack("{s:s, s:s}", "code", code, "message", message);
 

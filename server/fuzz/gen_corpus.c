@@ -71,9 +71,9 @@ static void jwt_seeds(void)
     static const char json_types[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}\0"
                                      "{\"sub\":7,\"dev\":\"d\",\"jti\":\"j\",\"iat\":1.5,"
                                      "\"exp\":\"2\"}";
-    static const unsigned char claims[] = {5, 'a', 'l', 'i', 'c', 'e', 3, 'd', 'e', 'v', 4,
-                                           'j', 't', 'i', '1', 0, 0, 7, 208, 0, 0, 3, 132,
-                                           0, 0, 0, 0, 9, 42};
+    static const unsigned char claims[] = {5, 'a', 'l', 'i', 'c', 'e', 3, 'd', 'e', 'v',
+                                           4, 'j', 't', 'i', '1', 0,   0, 7,   208, 0,
+                                           0, 3,   132, 0,   0,   0,   0, 9,   42};
 
     put_mode("jwt", "valid", 0, ok, strlen(ok));
     put_mode("jwt", "expired", 0, old, strlen(old));
@@ -119,8 +119,8 @@ static void wsproto_seeds(void)
                             "\"ciphertext\":\"====\"}]}}"},
     };
 
-    snprintf(buf, sizeof buf, "{\"event\":\"authenticate\",\"id\":\"r1\",\"data\":{\"token\":\"%s\"}}",
-             tok);
+    snprintf(buf, sizeof buf,
+             "{\"event\":\"authenticate\",\"id\":\"r1\",\"data\":{\"token\":\"%s\"}}", tok);
     put_str("wsproto", "authenticate", buf);
     put_str("wsproto", "authenticate-no-token", "{\"event\":\"authenticate\",\"data\":{}}");
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++)
@@ -139,7 +139,8 @@ static void router_seeds(void)
     } seeds[] = {
 #define S(n, b) {n, b, sizeof b - 1}
         S("healthz", "\0/healthz\0\0/healthz\0\x01"),
-        S("user-by-id", "\0/api/users/0199aaaa-0000-7000-8000-000000000001\0\0/api/users/:id\0\x01"),
+        S("user-by-id",
+          "\0/api/users/0199aaaa-0000-7000-8000-000000000001\0\0/api/users/:id\0\x01"),
         S("messages-read", "\x02/api/messages/m1/read\0\0/api/messages/:id/read\0\x04"),
         S("conversation-messages", "\0/api/conversations/c1/messages\0\x05/:a/:b/:c\0\x01"),
         S("method-not-allowed", "\x05/api/auth/login\0\0/api/auth/login\0\x04"),
@@ -161,13 +162,23 @@ static void netaddr_seeds(void)
         size_t len;
     } seeds[] = {
 #define S(n, b) {n, b, sizeof b - 1}
-        S("proxy-chain", "10.0.0.0/8, 127.0.0.1\0" "127.0.0.1\0" "203.0.113.9, 10.1.2.3"),
-        S("ipv6", "fd00::/8,::1\0::1\0" "2001:db8::1 , fd00::2,,"),
+        S("proxy-chain", "10.0.0.0/8, 127.0.0.1\0"
+                         "127.0.0.1\0"
+                         "203.0.113.9, 10.1.2.3"),
+        S("ipv6", "fd00::/8,::1\0::1\0"
+                  "2001:db8::1 , fd00::2,,"),
         S("mapped", "::ffff:127.0.0.0/104\0::ffff:127.0.0.1\0::ffff:198.51.100.7"),
-        S("garbage-xff", "127.0.0.0/8\0" "127.0.0.1\0" "1.2.3.4, evil, 127.0.0.2"),
-        S("untrusted-peer", "10.0.0.0/8\0" "192.0.2.1\0" "127.0.0.1"),
-        S("bad-list", "10.0.0.0/33,1.2.3.4/\0" "127.0.0.1/8\0"),
-        S("prefix-edges", "0.0.0.0/0,::/0,1.2.3.4/32,1.2.3.4/31,::1/128\0" "1.2.3.5\0" "9.9.9.9"),
+        S("garbage-xff", "127.0.0.0/8\0"
+                         "127.0.0.1\0"
+                         "1.2.3.4, evil, 127.0.0.2"),
+        S("untrusted-peer", "10.0.0.0/8\0"
+                            "192.0.2.1\0"
+                            "127.0.0.1"),
+        S("bad-list", "10.0.0.0/33,1.2.3.4/\0"
+                      "127.0.0.1/8\0"),
+        S("prefix-edges", "0.0.0.0/0,::/0,1.2.3.4/32,1.2.3.4/31,::1/128\0"
+                          "1.2.3.5\0"
+                          "9.9.9.9"),
 #undef S
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
@@ -182,22 +193,39 @@ static void text_seeds(void)
         size_t len;
     } seeds[] = {
 #define S(n, b) {n, b, sizeof b - 1}
-        S("display-name", "\x81" "Ana \xc3\xb1 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"),
-        S("bidi-override", "\x7d" "Bob\xe2\x80\xaegpj.exe"),
-        S("c1-control", "\x7d" "a\xc2\x85" "b"),
-        S("overlong", "\x7d" "\xc0\xaf\xe0\x80\xaf"),
-        S("surrogate", "\x7d" "\xed\xa0\x80"),
-        S("above-max", "\x7d" "\xf4\x90\x80\x80"),
-        S("truncated", "\x7d" "ab\xe2\x82"),
-        S("username", "\x00" "alice_01"),
-        S("uuid", "\x00" "0199aaaa-0000-7000-8000-000000000001"),
-        S("uuid-upper", "\x00" "0199AAAA-0000-7000-8000-000000000001"),
-        S("base32-secret", "\x10" "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
-        S("base32-padded", "\x10" "MZXW6===") ,
-        S("base32-lower", "\x10" "mzxw6ytboi"),
-        S("b64-standard", "\x20" "aGVsbG8gd29ybGQ="),
-        S("b64-url", "\x20" "aGVsbG8_d29ybGQ-"),
-        S("b64-trailing-bits", "\x20" "aGVsbG9="),
+        S("display-name", "\x81"
+                          "Ana \xc3\xb1 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"),
+        S("bidi-override", "\x7d"
+                           "Bob\xe2\x80\xaegpj.exe"),
+        S("c1-control", "\x7d"
+                        "a\xc2\x85"
+                        "b"),
+        S("overlong", "\x7d"
+                      "\xc0\xaf\xe0\x80\xaf"),
+        S("surrogate", "\x7d"
+                       "\xed\xa0\x80"),
+        S("above-max", "\x7d"
+                       "\xf4\x90\x80\x80"),
+        S("truncated", "\x7d"
+                       "ab\xe2\x82"),
+        S("username", "\x00"
+                      "alice_01"),
+        S("uuid", "\x00"
+                  "0199aaaa-0000-7000-8000-000000000001"),
+        S("uuid-upper", "\x00"
+                        "0199AAAA-0000-7000-8000-000000000001"),
+        S("base32-secret", "\x10"
+                           "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        S("base32-padded", "\x10"
+                           "MZXW6==="),
+        S("base32-lower", "\x10"
+                          "mzxw6ytboi"),
+        S("b64-standard", "\x20"
+                          "aGVsbG8gd29ybGQ="),
+        S("b64-url", "\x20"
+                     "aGVsbG8_d29ybGQ-"),
+        S("b64-trailing-bits", "\x20"
+                               "aGVsbG9="),
 #undef S
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
