@@ -52,6 +52,7 @@ const char *args_usage(void)
            "  logout                   end this device's session (keys stay)\n"
            "  whoami                   the signed-in user and device\n"
            "  devices [list]           this account's devices\n"
+           "  devices accept           accept a device added to your account (ends the hold)\n"
            "  devices revoke ID        revoke a device\n"
            "  users search QUERY       find users\n"
            "  send USER TEXT           send one message (TEXT - reads it from stdin)\n"

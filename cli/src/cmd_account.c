@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "keys_maint.h"
 #include "term.h"
+#include "trust.h"
 #include "util.h"
 
 #define PW_MAX 1024
@@ -307,6 +308,22 @@ static int devices_list(client *c, const cli_opts *o)
     return rc;
 }
 
+/* Accepts this account's current device list (ends the hold a new device put on sending). */
+static int devices_accept(client *c)
+{
+    json_t *mine = NULL;
+    int rc;
+
+    if ((rc = client_device_keys(c, c->pr.user_id, &mine)) != 0)
+        return rc;
+    rc = trust_accept(c, c->pr.user_id, c->username ? c->username : "you", mine, -1);
+    if (rc == 0)
+        printf("accepted the %zu devices of your account now listed (sotto devices lists them)\n",
+               json_array_size(mine));
+    json_decref(mine);
+    return rc;
+}
+
 int cmd_devices(const cli_opts *o)
 {
     http_resp r = {0};
@@ -320,8 +337,12 @@ int cmd_devices(const cli_opts *o)
         rc = devices_list(&c, o);
         goto done;
     }
+    if (o->npos == 1 && !strcmp(o->pos[0], "accept")) {
+        rc = devices_accept(&c);
+        goto done;
+    }
     if (o->npos != 2 || strcmp(o->pos[0], "revoke") != 0) {
-        fprintf(stderr, "sotto: usage: devices [list] | devices revoke DEVICE_ID\n");
+        fprintf(stderr, "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID\n");
         rc = EXIT_USAGE;
         goto done;
     }

@@ -48,24 +48,42 @@ static int replenish(client *c)
     return rc;
 }
 
+/* sotto_account_maintain: rotates the signed pre-key when due (a week old, or its replay
+ * cache half full), prunes replaced ones past retention and claimed one-time keys past their
+ * grace. Committed before the new signed pre-key is uploaded; an upload that fails is
+ * retried at the next maintenance (the "uploaded" mark in kv stays behind). */
 static int rotate(client *c)
 {
     http_resp r;
     json_t *body, *bj;
-    int rc;
+    uint8_t *pending = NULL;
+    size_t len;
+    int rc, rotated = 0, have;
 
-    sotto_account_prune(c->pr.acct, now_s());
-    if (!sotto_account_signed_pre_key_due(c->pr.acct, now_s()))
-        return ls_account_save(c->st, c->pr.acct) == 0 ? 0 : EXIT_LOCAL;
-    if (sotto_account_rotate_signed_pre_key(c->pr.acct, now_s()) != 0 ||
-        ls_account_save(c->st, c->pr.acct) != 0)
+    if (sotto_account_maintain(c->pr.acct, now_s(), &rotated) != 0)
         return EXIT_LOCAL;
+    if (ls_begin(c->st) != 0)
+        return EXIT_LOCAL;
+    if (ls_account_save(c->st, c->pr.acct) != 0 ||
+        (rotated && ls_kv_put(c->st, "spk_upload_pending", (const uint8_t *)"1", 1) != 0) ||
+        ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        return EXIT_LOCAL;
+    }
+    if ((have = ls_kv_get(c->st, "spk_upload_pending", &pending, &len)) < 0)
+        return EXIT_LOCAL;
+    ls_secret_free(pending);
+    if (have == 1)
+        return 0; /* nothing to upload */
     bj = pr_bundle_json(c->pr.acct, NULL, 0);
     body = json_incref(json_object_get(bj, "signedPreKey"));
     json_decref(bj);
-    if ((rc = client_api(c, "PUT", "/api/keys/signed-pre-key", body, &r)) == 0 &&
-        r.status / 100 != 2)
-        rc = client_fail(&r, "signed pre-key upload");
+    if ((rc = client_api(c, "PUT", "/api/keys/signed-pre-key", body, &r)) == 0) {
+        if (r.status / 100 != 2)
+            rc = client_fail(&r, "signed pre-key upload");
+        else if (ls_kv_del(c->st, "spk_upload_pending") != 0)
+            rc = EXIT_LOCAL;
+    }
     json_decref(body);
     http_resp_clear(&r);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -13,7 +14,10 @@
 struct ls_store {
     sqlite3 *db;
     uint8_t *key; /* sodium_malloc()ed profile key */
+    int contacts_legacy; /* contact rows not yet migrated: flags still read from columns */
 };
+
+static int contacts_migrate(ls_store *s);
 
 static const char *const SCHEMA =
     "PRAGMA journal_mode=WAL;"
@@ -116,6 +120,7 @@ int ls_open(ls_store **out, const char *path, const uint8_t key[SOTTO_SEAL_KEYBY
     sqlite3_busy_timeout(s->db, 5000);
     if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || migrate(s) != 0)
         goto fail;
+    contacts_migrate(s);
     *out = s;
     return 0;
 fail:
@@ -350,23 +355,55 @@ void ls_contact_clear(ls_contact *c)
     memset(c, 0, sizeof *c);
 }
 
+/* A contact's sealed value: {"v":2,"devices":{deviceId: signingKey},"verified":0|1,
+ * "hold":0|1}. The flags are inside the seal (bound to the row by its slot name), so they
+ * cannot be flipped in the file; the verified/hold columns are copies, never read. Profiles
+ * made before sealed only the device set and kept the flags in the columns: contacts_migrate
+ * rewrites those rows once (the one time the columns are believed) and records that it did
+ * (kv:contacts_v2); after that a row in the old form does not open. */
+static int contact_decode(ls_store *s, const char *sealed, int col_verified, int col_hold,
+                          ls_contact *out)
+{
+    json_t *j = json_loads(sealed, 0, NULL), *devices;
+    int rc = -1;
+
+    if (j == NULL)
+        return -1;
+    if (json_integer_value(json_object_get(j, "v")) == 2) {
+        devices = json_object_get(j, "devices");
+        if (json_is_object(devices) && json_is_integer(json_object_get(j, "verified")) &&
+            json_is_integer(json_object_get(j, "hold"))) {
+            out->verified = json_integer_value(json_object_get(j, "verified")) != 0;
+            out->hold = json_integer_value(json_object_get(j, "hold")) != 0;
+            out->devices_json = json_dumps(devices, JSON_COMPACT | JSON_SORT_KEYS);
+            rc = out->devices_json != NULL ? 0 : -1;
+        }
+    } else if (s->contacts_legacy && json_object_get(j, "v") == NULL) {
+        out->verified = col_verified != 0;
+        out->hold = col_hold != 0;
+        rc = (out->devices_json = strdup(sealed)) != NULL ? 0 : -1;
+    }
+    json_decref(j);
+    return rc;
+}
+
 static int contact_row(ls_store *s, sqlite3_stmt *st, ls_contact *out)
 {
     char slot[80];
     uint8_t *buf;
     size_t len;
+    int rc;
 
     memset(out, 0, sizeof *out);
     str_copy(out->user_id, sizeof out->user_id, (const char *)sqlite3_column_text(st, 0));
     str_copy(out->username, sizeof out->username, (const char *)sqlite3_column_text(st, 1));
-    out->verified = sqlite3_column_int(st, 3);
-    out->hold = sqlite3_column_int(st, 4);
     if (slot_name(slot, sizeof slot, "contact", out->user_id, NULL) != 0 ||
         column_unseal(s, st, 2, slot, &buf, &len) != 0)
         return -1;
-    out->devices_json = strdup((const char *)buf);
+    rc = contact_decode(s, (const char *)buf, sqlite3_column_int(st, 3),
+                        sqlite3_column_int(st, 4), out);
     ls_secret_free(buf);
-    return out->devices_json != NULL ? 0 : -1;
+    return rc;
 }
 
 static int contact_query(ls_store *s, const char *sql, const char *arg, ls_contact *out)
@@ -402,18 +439,75 @@ int ls_contact_put(ls_store *s, const ls_contact *c)
 {
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO contacts(user_id, username, devices,"
                                " verified, hold) VALUES(?, ?, ?, ?, ?)");
-    const char *dev = c->devices_json ? c->devices_json : "{}";
+    json_t *devices = json_loads(c->devices_json ? c->devices_json : "{}", 0, NULL);
+    json_t *v = json_is_object(devices)
+                    ? json_pack("{s:i,s:O,s:i,s:i}", "v", 2, "devices", devices, "verified",
+                                c->verified ? 1 : 0, "hold", c->hold ? 1 : 0)
+                    : NULL;
+    char *sealed = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char slot[80];
+    int rc = -1;
 
-    if (st == NULL || slot_name(slot, sizeof slot, "contact", c->user_id, NULL) != 0 ||
+    if (st == NULL || sealed == NULL ||
+        slot_name(slot, sizeof slot, "contact", c->user_id, NULL) != 0 ||
         bind_texts(st, 2, (const char *const[]){c->user_id, c->username}) != 0 ||
-        bind_sealed(s, st, 3, slot, (const uint8_t *)dev, strlen(dev)) != 0 ||
+        bind_sealed(s, st, 3, slot, (const uint8_t *)sealed, strlen(sealed)) != 0 ||
         sqlite3_bind_int(st, 4, c->verified) != SQLITE_OK ||
         sqlite3_bind_int(st, 5, c->hold) != SQLITE_OK) {
         sqlite3_finalize(st);
-        return -1;
+        goto done;
     }
-    return run(st);
+    rc = run(st);
+done:
+    free(sealed);
+    json_decref(v);
+    json_decref(devices);
+    return rc;
+}
+
+/* Once per profile: every contact row into the sealed-flags form, in one transaction, and
+ * kv:contacts_v2 recorded with it. When that cannot be done (a wrong passphrase: nothing
+ * opens), the rows stay as they are and are read the old way for this process only. */
+static int contacts_migrate(ls_store *s)
+{
+    uint8_t *flag = NULL;
+    size_t len;
+    sqlite3_stmt *st;
+    ls_contact *all = NULL;
+    size_t n = 0;
+    int rc = ls_kv_get(s, "contacts_v2", &flag, &len);
+
+    ls_secret_free(flag);
+    if (rc != 1)
+        return rc; /* migrated (0), or the kv row does not open (-1): stay strict */
+    s->contacts_legacy = 1;
+    if ((st = prep(s, "SELECT user_id, username, devices, verified, hold FROM contacts")) == NULL)
+        return -1;
+    rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        ls_contact *p = realloc(all, (n + 1) * sizeof *all);
+        if (p == NULL || contact_row(s, st, &p[n]) != 0)
+            rc = -1;
+        else
+            n++;
+        if (p != NULL)
+            all = p;
+    }
+    sqlite3_finalize(st);
+    if (rc == 0 && ls_begin(s) == 0) {
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = ls_contact_put(s, &all[i]);
+        if (rc == 0)
+            rc = ls_kv_put(s, "contacts_v2", (const uint8_t *)"1", 1);
+        if (rc == 0 && ls_commit(s) == 0)
+            s->contacts_legacy = 0;
+        else
+            ls_rollback(s), rc = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        ls_contact_clear(&all[i]);
+    free(all);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ conversations */

@@ -1,7 +1,11 @@
 /* main.c: sotto, the command-line client: parse, dispatch, exit with a documented code. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <sotto.h>
 
@@ -22,12 +26,32 @@ static const struct {
     {"verify", cmd_verify}, {"conversations", cmd_conversations},
 };
 
+/* Keys, tokens and message text live in this process's memory: no core file may hold them,
+ * and no other process of the same user may ptrace us or read /proc/<pid>/mem (the process
+ * is not dumpable). First thing, before any secret is loaded. */
+static int harden(void)
+{
+    struct rlimit none = {0, 0};
+
+    if (setrlimit(RLIMIT_CORE, &none) != 0)
+        return -1;
+#ifdef __linux__
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return -1;
+#endif
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_opts o;
     char err[256];
     int rc = EXIT_USAGE;
 
+    if (harden() != 0) {
+        fprintf(stderr, "sotto: cannot disable core dumps for this process\n");
+        return EXIT_LOCAL;
+    }
     umask(077); /* every file we create (the database, its -wal and -shm) is ours alone */
     if (args_parse(&o, argc, argv, err, sizeof err) != 0) {
         fprintf(stderr, "sotto: %s\n%s", err, args_usage());

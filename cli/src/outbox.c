@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "crash.h"
 #include "term.h"
 #include "trust.h"
@@ -62,8 +64,9 @@ static int claim(client *c, const char *user_id, const json_t *listing, pr_targe
         for (k = from; id != NULL && listed != NULL && k < n; k++) {
             if (strcmp(t[k].device_id, id) != 0)
                 continue;
-            if (pr_bundle_parse(d, &t[k].bundle) == 0 &&
-                json_equal(json_object_get(d, "signingKey"), json_object_get(listed, "signingKey")))
+            /* Whatever key it carries: initiate_expected compares it with the listed one
+             * and a mismatch is a security event, not a missing session. */
+            if (pr_bundle_parse(d, &t[k].bundle) == 0)
                 t[k].has_bundle = 1;
         }
     }
@@ -89,6 +92,8 @@ static int add_targets(client *c, const char *user_id, const json_t *listing, co
         memset(&p[*n], 0, sizeof p[*n]);
         str_copy(p[*n].user_id, sizeof p[*n].user_id, user_id);
         str_copy(p[*n].device_id, sizeof p[*n].device_id, id);
+        p[*n].has_listed = b64_decode_fixed(json_string_value(json_object_get(d, "signingKey")),
+                                            p[*n].listed_signing_key, 32) == 0;
         (*n)++;
     }
     return claim(c, user_id, listing, *t, from, *n);
@@ -125,6 +130,26 @@ static int targets(client *c, const char *peer_id, const json_t *only, pr_target
     return rc;
 }
 
+/* After a failed encryption (nothing committed): a key that is not the listed one is a
+ * security event (EXIT_TRUST), anything else a local failure. */
+static int encrypt_failed(client *c, int rc, const pr_target *t, size_t n, const char *what)
+{
+    if (rc == SOTTO_E_KEY_MISMATCH || rc == SOTTO_E_UNTRUSTED) {
+        /* Name the device: the first target whose claimed or pinned key is not the listed one. */
+        size_t k;
+        for (k = 0; k < n; k++)
+            if (!t[k].has_listed || (t[k].has_bundle && sodium_memcmp(t[k].bundle.signing_key,
+                                                                   t[k].listed_signing_key, 32) != 0))
+                break;
+        trust_security_event(c, "claimed-key-mismatch", k < n ? t[k].user_id : "?",
+                             k < n ? t[k].device_id : NULL, NULL);
+        return EXIT_TRUST;
+    }
+    fprintf(stderr, "sotto: could not encrypt %s (%s)\n", what,
+            rc < 0 && rc != -1 ? sotto_strerror(rc) : "local error");
+    return EXIT_LOCAL;
+}
+
 static int amend(client *c, const char *client_id, const char *conv, const json_t *details)
 {
     const json_t *extra = json_object_get(details, "extra");
@@ -143,10 +168,8 @@ static int amend(client *c, const char *client_id, const char *conv, const json_
         ex[i] = json_string_value(v) ? json_string_value(v) : "";
     if ((rc = targets(c, peer, missing ? missing : none, &t, &n)) != 0)
         goto done;
-    if (pr_outbox_amend(&c->pr, client_id, ex, json_array_size(extra), t, n) != 0) {
-        fprintf(stderr, "sotto: could not encrypt for the new device list\n");
-        rc = EXIT_LOCAL;
-    }
+    if ((rc = pr_outbox_amend(&c->pr, client_id, ex, json_array_size(extra), t, n)) != 0)
+        rc = encrypt_failed(c, rc, t, n, "for the new device list");
 done:
     json_decref(none);
     free(t);
@@ -233,20 +256,39 @@ int conversation_with(client *c, const char *peer_id, char conv[40])
     return rc;
 }
 
-static int held(client *c, const char *peer_id, const char *username)
+/* 1 when the user's stored hold still stands: the listing is checked again first, so a hold
+ * ends by itself once the listing is back to the accepted set (the new device revoked). */
+static int hold_stands(client *c, const char *user_id, const char *name)
 {
     ls_contact ct;
+    json_t *devices = NULL;
     int h = 0;
 
-    if (ls_contact_get(c->st, peer_id, &ct) == 0) {
+    if (ls_contact_get(c->st, user_id, &ct) == 0) {
         h = ct.hold;
         ls_contact_clear(&ct);
     }
-    if (h)
+    if (h && client_device_keys(c, user_id, &devices) == 0)
+        h = trust_check(c, user_id, name, devices) != 0;
+    json_decref(devices);
+    return h;
+}
+
+static int held(client *c, const char *peer_id, const char *username)
+{
+    if (hold_stands(c, peer_id, username)) {
         fprintf(stderr, "sotto: sending to %s is held: their safety number changed since you"
                         " verified it. Compare it, then run 'sotto verify %s --accept'\n",
                 username, username);
-    return h;
+        return 1;
+    }
+    if (hold_stands(c, c->pr.user_id, c->username ? c->username : "you")) {
+        fprintf(stderr, "sotto: sending is held: a device was added to YOUR account. If it was"
+                        " you, run 'sotto devices accept'; if not, 'sotto devices revoke ID'"
+                        " and change your password\n");
+        return 1;
+    }
+    return 0;
 }
 
 /* A message's text: valid UTF-8, not blank, at most TEXT_MAX_CHARS characters (the same rule
@@ -290,9 +332,7 @@ int send_text(client *c, const char *username, const char *text, char *server_id
         (rc = targets(c, peer, NULL, &t, &n)) != 0)
         goto done;
     if ((rc = pr_send_prepare(&c->pr, conv, peer, text, t, n, client_id)) != 0) {
-        fprintf(stderr, "sotto: could not encrypt the message (%s)\n",
-                rc < 0 && rc != -1 ? sotto_strerror(rc) : "local error");
-        rc = rc == SOTTO_E_UNTRUSTED ? EXIT_TRUST : EXIT_LOCAL;
+        rc = encrypt_failed(c, rc, t, n, "the message");
         goto done;
     }
     rc = post(c, client_id, server_id);
@@ -351,8 +391,7 @@ int edit_text(client *c, const char *username, const char *id, const char *text)
         /* Encrypted and the advanced records committed before the request (save before
          * acting); envelopes refused by a 409 are dropped, never sent again. */
         if ((rc = pr_edit_prepare(&c->pr, m.id, text, t, n, &env, sid)) != 0) {
-            fprintf(stderr, "sotto: could not encrypt the edit\n");
-            rc = rc == SOTTO_E_UNTRUSTED ? EXIT_TRUST : EXIT_LOCAL;
+            rc = rc == 1 ? EXIT_LOCAL : encrypt_failed(c, rc, t, n, "the edit");
             break;
         }
         body = json_pack("{s:o}", "envelopes", env);

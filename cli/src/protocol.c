@@ -123,7 +123,7 @@ int pr_has_session(pr_ctx *c, const char *user, const char *device)
 
     if (rc < 0)
         return -1;
-    rc = sotto_record_has_session(r);
+    rc = sotto_record_has_session_at(r, now_s());
     sotto_record_free(r);
     return rc;
 }
@@ -185,18 +185,30 @@ static int encrypt_one(pr_ctx *c, const pr_target *t, const payload_bytes *pb, j
     char *b64 = NULL;
     int rc = -1;
 
+    uint64_t now = now_s();
+    uint8_t pinned_ik[32], pinned_sk[32];
+
     if (ls_record_load(c->st, t->user_id, t->device_id, rec) < 0)
         return -1;
-    if (!sotto_record_has_session(*rec)) {
+    rc = SOTTO_E_KEY_MISMATCH;
+    if (!t->has_listed)
+        goto fail; /* a device we cannot bind to a listed key gets nothing */
+    /* A session pinned to another key than the listed one is not talked to either. */
+    if (sotto_record_peer_keys(*rec, pinned_ik, pinned_sk) == 0 &&
+        sodium_memcmp(pinned_sk, t->listed_signing_key, 32) != 0)
+        goto fail;
+    if (!sotto_record_has_session_at(*rec, now)) {
         rc = SOTTO_E_NO_SESSION;
-        if (!t->has_bundle || (rc = sotto_record_initiate(*rec, c->acct, &t->bundle)) != 0)
+        if (!t->has_bundle ||
+            (rc = sotto_record_initiate_expected(*rec, c->acct, &t->bundle, t->listed_signing_key,
+                                                 now)) != 0)
             goto fail;
     }
     rc = -1;
     size_t cap = sotto_envelope_size(pt_len, 1);
     if ((out = malloc(cap)) == NULL)
         goto fail;
-    if ((rc = sotto_record_encrypt(*rec, pt, pt_len, out, cap, &out_len, &type)) != 0)
+    if ((rc = sotto_record_encrypt_at(*rec, pt, pt_len, now, out, cap, &out_len, &type)) != 0)
         goto fail;
     rc = -1;
     if ((b64 = b64_encode(out, out_len)) == NULL)
@@ -383,12 +395,34 @@ static int commit_receive(pr_ctx *c, const char *sender, const char *device,
     if ((r != NULL && (ls_record_save(c->st, sender, device, r) != 0 ||
                        ls_account_save(c->st, c->acct) != 0)) ||
         ls_message_put(c->st, m) != 0 ||
-        ls_conversation_put(c->st, m->conversation_id, m->peer_id) != 0 ||
+        /* a refused item says nothing true about whom the conversation is with */
+        (m->status != LS_MSG_REFUSED &&
+         ls_conversation_put(c->st, m->conversation_id, m->peer_id) != 0) ||
         crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
         ls_rollback(c->st);
         return -1;
     }
     return 0;
+}
+
+/* Decodes and decrypts in->ciphertext_b64 with the record of the sender device, bound to
+ * the listed signing key: SOTTO_E_KEY_MISMATCH when there is none (the device is not
+ * listed), when the envelope's key is another, or when the record is pinned to another
+ * identity (SOTTO_E_UNTRUSTED counts as the same event). Other failures: their SOTTO_E_*
+ * or -1. *ct and *pt are the caller's to free (pt with sodium_free). */
+static int decrypt_checked(pr_ctx *c, const pr_incoming *in, sotto_record *r, uint8_t **ct,
+                           size_t *ct_len, uint8_t **pt, size_t *pt_len)
+{
+    int rc;
+
+    if (in->expected_signing_key == NULL)
+        return SOTTO_E_KEY_MISMATCH;
+    if (in->ciphertext_b64 == NULL || b64_decode(in->ciphertext_b64, ct, ct_len) != 0 ||
+        (*pt = sodium_malloc(*ct_len ? *ct_len : 1)) == NULL)
+        return -1;
+    rc = sotto_record_decrypt_expected(r, c->acct, *ct, *ct_len, now_s(),
+                                       in->expected_signing_key, *pt, *ct_len, pt_len);
+    return rc == SOTTO_E_UNTRUSTED ? SOTTO_E_KEY_MISMATCH : rc;
 }
 
 static int reload_account(pr_ctx *c)
@@ -404,7 +438,7 @@ int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message
     uint8_t *ct = NULL, *pt = NULL;
     size_t ct_len = 0, pt_len = 0;
     ls_message m;
-    int rc = -1, seen, verdict = PR_STORED;
+    int rc = -1, seen, drc, verdict = PR_STORED;
 
     memset(&m, 0, sizeof m);
     if ((seen = ls_message_seen(c->st, in->server_id)) != 0)
@@ -417,20 +451,18 @@ int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message
         goto fail;
     if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
         goto fail;
-    if (in->ciphertext_b64 == NULL || b64_decode(in->ciphertext_b64, &ct, &ct_len) != 0 ||
-        (pt = sodium_malloc(ct_len ? ct_len : 1)) == NULL ||
-        sotto_record_decrypt(r, c->acct, ct, ct_len, now_s(), pt, ct_len, &pt_len) != 0) {
+    if ((drc = decrypt_checked(c, in, r, &ct, &ct_len, &pt, &pt_len)) != 0) {
         /* Refused: no state changed; remember the id so the item is acked, never shown. */
         sotto_record_free(r);
         r = NULL;
-        verdict = PR_REFUSED;
+        verdict = drc == SOTTO_E_KEY_MISMATCH ? PR_SECURITY : PR_REFUSED;
     } else if (payload_accept(c, in, pt, pt_len, &m) != 0) {
         /* Authentic but unacceptable: its key is spent, so the new state is kept. */
         ls_secret_free(m.body);
         m.body = NULL;
         verdict = PR_REFUSED;
     }
-    if (verdict == PR_REFUSED)
+    if (verdict != PR_STORED)
         m.status = LS_MSG_REFUSED, m.outgoing = 0, m.sent_at_ms = now_ms();
     if (commit_receive(c, in->sender_id, in->sender_device, r, &m) != 0) {
         reload_account(c); /* the in-memory account may be ahead of the disk */
@@ -502,7 +534,7 @@ int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out)
     ls_message target;
     sotto_payload p;
     char slot[48], *body = NULL;
-    int rc = -1, have, verdict = PR_STORED;
+    int rc = -1, have, have_rc, verdict = PR_STORED;
     uint8_t *seen = NULL;
     size_t seen_len;
 
@@ -517,10 +549,8 @@ int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out)
         return -1;
     if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
         goto fail;
-    if (b64_decode(in->ciphertext_b64, &ct, &ct_len) != 0 ||
-        (pt = sodium_malloc(ct_len ? ct_len : 1)) == NULL ||
-        sotto_record_decrypt(r, c->acct, ct, ct_len, now_s(), pt, ct_len, &pt_len) != 0) {
-        rc = PR_REFUSED; /* nothing changed */
+    if ((have_rc = decrypt_checked(c, in, r, &ct, &ct_len, &pt, &pt_len)) != 0) {
+        rc = have_rc == SOTTO_E_KEY_MISMATCH ? PR_SECURITY : PR_REFUSED; /* nothing changed */
         goto fail;
     }
     if (have != 0 || sotto_payload_decode(&p, pt, pt_len) != 0 || edit_accept(c, in, &target, &p) != 0) {

@@ -42,11 +42,17 @@ int pr_bundle_parse(const json_t *dev, sotto_bundle *b);
 typedef struct pr_target {
     char user_id[40];
     char device_id[40];
+    /* The signing key the trust-checked listing gives for exactly this (user, device): the
+     * claimed bundle must carry it (sotto_record_initiate_expected) and an existing session
+     * must be pinned to it. Without it nothing is encrypted (SOTTO_E_KEY_MISMATCH). */
+    int has_listed;
+    uint8_t listed_signing_key[32];
     int has_bundle;        /* a claimed bundle: start a session when there is none */
     sotto_bundle bundle;
 } pr_target;
 
-/* 1 when the record for (user, device) has a session to encrypt with, 0 if not, -1 error. */
+/* 1 when the record for (user, device) has a session to encrypt with now (a pending session
+ * older than SOTTO_PENDING_MAX_AGE counts as none: claim again), 0 if not, -1 error. */
 int pr_has_session(pr_ctx *c, const char *user, const char *device);
 
 /* Encrypts `text` for every target (see above). client_id gets the new clientMessageId.
@@ -65,9 +71,15 @@ typedef struct pr_incoming {
     const char *sender_id;
     const char *sender_device;
     const char *ciphertext_b64;
+    /* The signing key the accepted device set (or, for a device not in it, a fresh listing)
+     * gives for exactly (sender_id, sender_device); NULL: the device is not listed. */
+    const uint8_t *expected_signing_key;
 } pr_incoming;
 
-enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2 };
+/* PR_SECURITY: refused because the sender device is not listed, or the envelope's (or the
+ * pinned) signing key is not the listed one: a security event, never a message. Like
+ * PR_REFUSED it is recorded (no text) so a redelivery is acked as a duplicate. */
+enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2, PR_SECURITY = 3 };
 
 /* Decrypts and stores one incoming message. peer_id is the other participant of the
  * conversation (needed when the sender is this user's own other device). On PR_STORED,

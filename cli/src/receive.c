@@ -25,7 +25,7 @@ typedef struct rx {
     enum rx_mode mode;
     char auth_id[16];
     int authenticated, drained, outstanding, exit_code, stop;
-    uint64_t deadline_ms, auth_at_ms;
+    uint64_t deadline_ms, auth_at_ms, maint_at_ms;
     /* chat */
     char peer_id[40], peer_name[128], conv[40];
     char line[4096];
@@ -98,18 +98,56 @@ static int peer_of(rx *x, const char *conv, const char *sender, char peer[40])
     return rc;
 }
 
-/* A message from a device we have not accepted yet: re-check that user's device list. */
-static void check_sender_device(rx *x, const char *sender, const char *device)
+/* The signing key to expect from (sender, device): the one in the user's accepted set.
+ * A device not in it makes us fetch the user's listing afresh and trust-check it (a new
+ * device is announced, and accepted unless the user is held: verified and changed, or our
+ * own account with a device added); then the accepted set is asked again. 0: *key is set;
+ * 1: not accepted, *reason says why ("unlisted-device": not in the listing either,
+ * "unaccepted-device": listed but held); -1: the listing could not be fetched. */
+static int expected_key(rx *x, const char *sender, const char *device, uint8_t key[32],
+                        const char **reason)
 {
     char name[128];
-    json_t *devices = NULL;
+    json_t *devices = NULL, *d;
+    size_t i;
+    int listed = 0;
 
-    if (trust_knows_device(x->c, sender, device))
-        return;
-    client_username(x->c, sender, name, sizeof name);
-    if (client_device_keys(x->c, sender, &devices) == 0)
-        trust_check(x->c, sender, name, devices);
+    if (trust_device_key(x->c, sender, device, key) == 0)
+        return 0;
+    if (!strcmp(sender, x->c->pr.user_id))
+        str_copy(name, sizeof name, x->c->username ? x->c->username : "you");
+    else
+        client_username(x->c, sender, name, sizeof name);
+    if (client_device_keys(x->c, sender, &devices) != 0)
+        return -1;
+    json_array_foreach(devices, i, d) {
+        const char *id = json_string_value(json_object_get(d, "deviceId"));
+        if (id != NULL && !strcmp(id, device))
+            listed = 1;
+    }
+    trust_check(x->c, sender, name, devices);
     json_decref(devices);
+    if (trust_device_key(x->c, sender, device, key) == 0)
+        return 0;
+    *reason = listed ? "unaccepted-device" : "unlisted-device";
+    return 1;
+}
+
+/* Looks up the expected key for an incoming item; NULL when the sender device is not
+ * accepted (*reason set). Stops the session (not acked) when the listing cannot be had. */
+static const uint8_t *sender_key(rx *x, const char *sender, const char *device, uint8_t key[32],
+                                 const char **reason, int *stop)
+{
+    int rc = expected_key(x, sender, device, key, reason);
+
+    *stop = 0;
+    if (rc < 0) {
+        fprintf(stderr, "sotto: cannot check the sender's device list; will retry later\n");
+        x->exit_code = EXIT_NET;
+        x->stop = 1;
+        *stop = 1;
+    }
+    return rc == 0 ? key : NULL;
 }
 
 static void send_ack(rx *x, json_int_t seq)
@@ -144,8 +182,13 @@ static void on_message_new(rx *x, json_t *d)
         x->stop = 1;
         return;
     }
-    check_sender_device(x, sender, device);
-    pr_incoming in = {id, conv, sender, device, ct};
+    uint8_t key[32];
+    const char *reason = "key-mismatch";
+    int stop;
+    const uint8_t *expected = sender_key(x, sender, device, key, &reason, &stop);
+    if (stop)
+        return;
+    pr_incoming in = {id, conv, sender, device, ct, expected};
     rc = pr_receive(&x->c->pr, &in, peer, &m);
     if (rc < 0) { /* nothing committed: do not ack, stop */
         fprintf(stderr, "sotto: could not store a message; it stays queued on the server\n");
@@ -164,6 +207,8 @@ static void on_message_new(rx *x, json_t *d)
         fprintf(stderr, "sotto: !!! REFUSED a message from %s (device %s): it failed to decrypt"
                         " or authenticate, so it is not shown\n", term_safe(s1, sizeof s1, who),
                 term_safe(s2, sizeof s2, device));
+    } else if (rc == PR_SECURITY) {
+        trust_security_event(x->c, reason, sender, device, id);
     }
     send_ack(x, seq);
 }
@@ -185,8 +230,13 @@ static void on_message_edited(rx *x, json_t *d)
         send_ack(x, seq);
         return;
     }
-    check_sender_device(x, sender, device);
-    pr_incoming in = {id, conv, sender, device, ct};
+    uint8_t key[32];
+    const char *reason = "key-mismatch";
+    int stop;
+    const uint8_t *expected = sender_key(x, sender, device, key, &reason, &stop);
+    if (stop)
+        return;
+    pr_incoming in = {id, conv, sender, device, ct, expected};
     rc = pr_receive_edit(&x->c->pr, &in, &m);
     if (rc < 0) {
         fprintf(stderr, "sotto: could not store an edit; it stays queued on the server\n");
@@ -214,6 +264,8 @@ static void on_message_edited(rx *x, json_t *d)
         fprintf(stderr, "sotto: !!! REFUSED an edit of message %s: it failed to decrypt, was not"
                         " an edit of that message, or did not come from its sender\n",
                 term_safe(s1, sizeof s1, id));
+    } else if (rc == PR_SECURITY) {
+        trust_security_event(x->c, reason, sender, device, id);
     }
     ls_message_clear(&m);
     send_ack(x, seq);
@@ -288,6 +340,7 @@ static void on_authenticated(rx *x)
         trust_check(x->c, x->c->pr.user_id, x->c->username ? x->c->username : "you", mine);
     json_decref(mine);
     keys_maintain(x->c);
+    x->maint_at_ms = now_ms();
     outbox_flush(x->c);
     if (x->mode == RX_CHAT)
         fprintf(stderr, "  (connected)\n");
@@ -467,6 +520,10 @@ static int on_tick(void *ctx)
         return 1;
     if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS)
         reauthenticate(x);
+    if (x->authenticated && now_ms() - x->maint_at_ms > KEYS_MAINT_INTERVAL_MS) {
+        x->maint_at_ms = now_ms(); /* a long chat or watch: the daily key upkeep */
+        keys_maintain(x->c);
+    }
 
     if (x->mode == RX_CHAT && x->authenticated)
         chat_input(x);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "term.h"
 #include "util.h"
 
@@ -23,20 +24,21 @@ static json_t *device_set(const json_t *devices)
     return set;
 }
 
-/* Prints every difference between the old and the new set; returns how many. */
-static int announce(const char *name, int self, json_t *old, json_t *now)
+/* Prints every difference between the old and the new set; returns how many. *grown gets
+ * how many of them are added or changed devices (not removals). */
+static int announce(const char *name, int self, json_t *old, json_t *now, int *grown)
 {
     char who[128], sid[64];
     const char *id;
     json_t *v;
-    int n = 0;
+    int n = 0, removed = 0;
 
     term_safe(who, sizeof who, name); /* a username and device ids from the server */
     json_object_foreach(old, id, v) {
         const json_t *nv = json_object_get(now, id);
         if (nv == NULL)
             fprintf(stderr, "sotto: !!! %s: device %s was REMOVED\n", who,
-                    term_safe(sid, sizeof sid, id)), n++;
+                    term_safe(sid, sizeof sid, id)), n++, removed++;
         else if (!json_equal(v, nv))
             fprintf(stderr, "sotto: !!! %s: device %s CHANGED its keys\n", who,
                     term_safe(sid, sizeof sid, id)), n++;
@@ -47,6 +49,7 @@ static int announce(const char *name, int self, json_t *old, json_t *now)
                     term_safe(sid, sizeof sid, id),
                     self ? " to YOUR account (if it was not you, change your password and"
                            " revoke it: sotto devices revoke ID)" : ""), n++;
+    *grown = n - removed;
     if (n > 0 && !self)
         fprintf(stderr, "sotto: !!! the SAFETY NUMBER with %s HAS CHANGED: compare it again with"
                         " 'sotto verify %s'\n", who, who);
@@ -93,16 +96,27 @@ int trust_check(client *c, const char *user_id, const char *username, const json
     }
     if (old == NULL)
         old = json_object();
+    int grown = 0;
     if (!ct.hold)
-        announce(username, self, old, now);
-    if (ct.verified && !self) {
+        announce(username, self, old, now, &grown);
+    else
+        grown = 1; /* still held: the set differs from the accepted one */
+    /* Held: a verified contact whose set changed in any way, or our own account with a device
+     * added or re-keyed (a removal alone is accepted: revoking is always safe). The accepted
+     * set stays; only what the user accepts is talked to. */
+    if ((ct.verified && !self) || (self && grown > 0)) {
         ct.hold = 1;
         char who[128];
         rc = save(c, &ct, old);
         term_safe(who, sizeof who, username);
-        fprintf(stderr, "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
-                        " held until you compare the safety number and run"
-                        " 'sotto verify %s --accept'\n", who, who);
+        if (!self)
+            fprintf(stderr, "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
+                            " held until you compare the safety number and run"
+                            " 'sotto verify %s --accept'\n", who, who);
+        else
+            fprintf(stderr, "sotto: !!! sending is HELD until you confirm the new device of YOUR"
+                            " account: 'sotto devices accept' if it was you, else 'sotto devices"
+                            " revoke ID' and change your password\n");
         rc = rc == 0 ? EXIT_TRUST : rc;
         goto done;
     }
@@ -139,19 +153,54 @@ int trust_accept(client *c, const char *user_id, const char *username, const jso
     return rc;
 }
 
-int trust_knows_device(client *c, const char *user_id, const char *device_id)
+int trust_device_key(client *c, const char *user_id, const char *device_id, uint8_t sk[32])
 {
     ls_contact ct;
     json_t *set;
-    int known = 0;
+    int rc = 1;
 
     if (ls_contact_get(c->st, user_id, &ct) != 0)
-        return 0;
-    if ((set = json_loads(ct.devices_json, 0, NULL)) != NULL)
-        known = json_object_get(set, device_id) != NULL;
+        return 1;
+    if ((set = json_loads(ct.devices_json, 0, NULL)) != NULL &&
+        b64_decode_fixed(json_string_value(json_object_get(set, device_id)), sk, 32) == 0)
+        rc = 0;
     json_decref(set);
     ls_contact_clear(&ct);
-    return known;
+    return rc;
+}
+
+int trust_knows_device(client *c, const char *user_id, const char *device_id)
+{
+    uint8_t sk[32];
+
+    return trust_device_key(c, user_id, device_id, sk) == 0;
+}
+
+void trust_security_event(client *c, const char *reason, const char *user_id,
+                          const char *device_id, const char *message_id)
+{
+    char name[128], who[128], dev[64];
+    const char *what =
+        !strcmp(reason, "unlisted-device") ? "that device is NOT in their device list" :
+        !strcmp(reason, "unaccepted-device") ? "that device is not one you accepted (sending is held)" :
+        !strcmp(reason, "claimed-key-mismatch") ? "the server handed out keys for a device of theirs"
+                                                   " that are NOT the listed ones; nothing was sent" :
+        "its keys are NOT the ones listed for that device";
+
+    client_username(c, user_id, name, sizeof name);
+    term_safe(who, sizeof who, name);
+    term_safe(dev, sizeof dev, device_id ? device_id : "?");
+    fprintf(stderr, "sotto: !!! SECURITY: %s %s (device %s) was REFUSED: %s. The server may be"
+                    " attacking this conversation; compare safety numbers ('sotto verify %s')\n",
+            message_id ? "a message claiming to be from" : "encrypting for", who, dev, what, who);
+    if (c->o->json) {
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "security", "reason", reason,
+                              "fromId", user_id, "from", name, "deviceId", device_id ? device_id : "");
+        if (j != NULL && message_id != NULL)
+            json_object_set_new(j, "id", json_string(message_id));
+        print_json(j);
+        fflush(stdout);
+    }
 }
 
 /* The signing keys of a listing, n x 32 bytes (malloc()ed). */

@@ -4,8 +4,9 @@
  * removed or changed device changes the safety number: it is announced loudly on stderr.
  * For an unverified contact the new set is then accepted (trust on first use, with the
  * warning). For a contact marked verified the old set stays and sending is held until the
- * user runs `sotto verify USER --accept`. A change on one's own account (a device added or
- * removed) is announced the same way; one's own account is never held.
+ * user runs `sotto verify USER --accept`. A change on one's own account is announced the
+ * same way; a device added to it (or re-keyed) holds sending until `sotto devices accept`
+ * (a removal alone does not). Only devices of the accepted set are talked to, both ways.
  */
 #ifndef SOTTO_CLI_TRUST_H
 #define SOTTO_CLI_TRUST_H
@@ -20,6 +21,13 @@ int trust_accept(client *c, const char *user_id, const char *username, const jso
                  int verified);
 /* 1 when the device is in the accepted set of the user. */
 int trust_knows_device(client *c, const char *user_id, const char *device_id);
+/* The signing key of the device in the user's accepted set: 0, or 1 when it is not there. */
+int trust_device_key(client *c, const char *user_id, const char *device_id, uint8_t sk[32]);
+/* Announces a refused key (reason: "unlisted-device", "unaccepted-device", "key-mismatch",
+ * "claimed-key-mismatch") on stderr, and with --json as {"event":"security",...} on stdout.
+ * message_id: the refused message's id, NULL on the sending side. */
+void trust_security_event(client *c, const char *reason, const char *user_id,
+                          const char *device_id, const char *message_id);
 /* The 60-digit safety number of us and the user from both device lists. */
 int trust_safety_number(client *c, const char *user_id, const json_t *my_devices,
                         const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],

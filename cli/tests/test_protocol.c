@@ -58,6 +58,20 @@ static void client_free(client *c)
     ls_close(c->st);
 }
 
+/* The signing key the server's listing gives for c's device (rotating static buffers, so a
+ * few can sit in one initializer). */
+static const uint8_t *sk_of(client *c)
+{
+    static uint8_t keys[4][32];
+    static unsigned next;
+    sotto_bundle b;
+    uint8_t *k = keys[next++ % 4];
+
+    sotto_account_bundle(c->pr.acct, &b);
+    memcpy(k, b.signing_key, 32);
+    return k;
+}
+
 /* What POST /keys/claim would hand out for c: its bundle with a fresh one-time key. */
 static void claim(client *c, pr_target *t)
 {
@@ -72,6 +86,8 @@ static void claim(client *c, pr_target *t)
     t->bundle.has_one_time_pre_key = 1;
     t->bundle.one_time_pre_key = otk;
     t->has_bundle = 1;
+    t->has_listed = 1;
+    memcpy(t->listed_signing_key, t->bundle.signing_key, 32);
 }
 
 static void target_known(client *c, pr_target *t)
@@ -79,6 +95,8 @@ static void target_known(client *c, pr_target *t)
     memset(t, 0, sizeof *t);
     str_copy(t->user_id, sizeof t->user_id, c->pr.user_id);
     str_copy(t->device_id, sizeof t->device_id, c->pr.device_id);
+    t->has_listed = 1;
+    memcpy(t->listed_signing_key, sk_of(c), 32);
 }
 
 /* The envelope for device `dev` in an outbox row, as a pr_incoming. */
@@ -104,7 +122,7 @@ static int deliver(client *from, client *to, const char *client_id, const char *
                    const char *peer, ls_message *out)
 {
     char *ct = outbox_envelope(from, client_id, to->pr.device_id);
-    pr_incoming in = {server_id, CONV, from->pr.user_id, from->pr.device_id, ct};
+    pr_incoming in = {server_id, CONV, from->pr.user_id, from->pr.device_id, ct, sk_of(from)};
     int rc;
 
     assert_non_null(ct);
@@ -279,7 +297,7 @@ static void test_tampered(void **state)
     free(ct);
     ct = b64_encode(raw, len);
     free(raw);
-    pr_incoming in = {"s2", CONV, ALICE, w->alice.pr.device_id, ct};
+    pr_incoming in = {"s2", CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
     assert_int_equal(pr_receive(&w->bob.pr, &in, ALICE, NULL), PR_REFUSED);
     free(ct);
     assert_int_equal(ls_message_get(w->bob.st, "s2", &m), 0);
@@ -377,7 +395,7 @@ static void test_edit_delete(void **state)
     assert_int_equal(ls_message_edit(w->alice.st, id, "edited text", 11, 42), 0);
 
     ct = array_envelope(env, w->bob.pr.device_id);
-    pr_incoming in = {S1, CONV, ALICE, w->alice.pr.device_id, ct};
+    pr_incoming in = {S1, CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
     assert_int_equal(pr_receive_edit(&w->bob.pr, &in, &m), PR_STORED);
     assert_string_equal(m.body, "edited text");
     assert_true(m.edited_at_ms > 0);
@@ -402,7 +420,7 @@ static void test_edit_delete(void **state)
     assert_int_equal(pr_send_done(&w->bob.pr, bid, S2), 0);
     assert_int_equal(pr_edit_prepare(&w->bob.pr, bid, "hijack", t, 1, &env, sid), 0);
     ct = array_envelope(env, w->alice.pr.device_id);
-    pr_incoming forged = {S1, CONV, BOB, w->bob.pr.device_id, ct};
+    pr_incoming forged = {S1, CONV, BOB, w->bob.pr.device_id, ct, sk_of(&w->bob)};
     assert_int_equal(pr_receive_edit(&w->alice.pr, &forged, NULL), PR_REFUSED);
     assert_int_equal(ls_message_get(w->alice.st, S1, &m), 0);
     assert_string_equal(m.body, "edited text");
@@ -450,6 +468,58 @@ static void test_bundle_json_roundtrip(void **state)
     json_decref(dev);
 }
 
+/* Issue 17: what is used is bound to what is listed. A pre-key message whose signing key is
+ * not the listed one for its (user, device), or from a device with no listed key, is a
+ * security event: nothing stored but the refusal, the one-time key not spent, and the genuine
+ * message (same envelope, right key) still opens. A claimed bundle whose key is not the
+ * listed one is not used: nothing committed. */
+static void test_listed_key_binding(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    char id[40], *ct;
+    ls_message m;
+    uint32_t otks;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "bound", &t, 1, id), 0);
+    ct = outbox_envelope(&w->alice, id, w->bob.pr.device_id);
+    otks = sotto_account_one_time_key_count(w->bob.pr.acct);
+    /* Relabelled: the server says it came from Alice's other device (a key listed for
+     * another device), then from an unlisted device. */
+    pr_incoming relabel = {"r1", CONV, ALICE, w->alice2.pr.device_id, ct, sk_of(&w->alice2)};
+    assert_int_equal(pr_receive(&w->bob.pr, &relabel, ALICE, NULL), PR_SECURITY);
+    pr_incoming unlisted = {"r2", CONV, ALICE, "ghost-device", ct, NULL};
+    assert_int_equal(pr_receive(&w->bob.pr, &unlisted, ALICE, NULL), PR_SECURITY);
+    assert_int_equal(sotto_account_one_time_key_count(w->bob.pr.acct), otks);
+    assert_int_equal(ls_message_get(w->bob.st, "r1", &m), 0);
+    assert_null(m.body);
+    assert_int_equal(m.status, LS_MSG_REFUSED);
+    ls_message_clear(&m);
+    assert_int_equal(pr_has_session(&w->bob.pr, ALICE, w->alice2.pr.device_id), 0);
+    pr_incoming genuine = {"r3", CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
+    assert_int_equal(pr_receive(&w->bob.pr, &genuine, ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "bound");
+    ls_message_clear(&m);
+    free(ct);
+
+    /* Mallory's (here: Alice's) bundle served to Alice2 for Bob's device: refused, nothing
+     * stored, no session started. */
+    claim(&w->alice, &t);
+    str_copy(t.user_id, sizeof t.user_id, BOB);
+    str_copy(t.device_id, sizeof t.device_id, w->bob.pr.device_id);
+    memcpy(t.listed_signing_key, sk_of(&w->bob), 32);
+    assert_int_equal(pr_send_prepare(&w->alice2.pr, CONV, BOB, "x", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+    assert_int_equal(ls_message_get(w->alice2.st, id, &m), 1);
+    assert_int_equal(pr_has_session(&w->alice2.pr, BOB, w->bob.pr.device_id), 0);
+    /* A session pinned to a key that is no longer the listed one is not used either. */
+    target_known(&w->alice, &t);
+    memcpy(t.listed_signing_key, sk_of(&w->alice2), 32);
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+    t.has_listed = 0;
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_json_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listed_key_binding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

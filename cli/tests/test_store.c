@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -168,6 +169,79 @@ static void test_contacts_conversations(void **state)
     ls_close(st);
 }
 
+/* Issue 17: the verified and hold flags are sealed with the device set (bound to the row):
+ * flipping the columns changes nothing, a blob moved to another row does not open, and a
+ * profile from before (flags only in the columns) is migrated once, then strict. */
+static void test_contact_flags_sealed(void **state)
+{
+    char dir[512], db[600], keyfile[600], devs[] = "{\"d1\":\"key\"}";
+    ls_store *st = NULL;
+    ls_contact c = {.user_id = "u1", .username = "alice", .verified = 1, .hold = 1}, got;
+    uint8_t key[SOTTO_SEAL_KEYBYTES], legacy[64 + SOTTO_SEAL_OVERHEAD];
+    sqlite3 *raw;
+    sqlite3_stmt *ins;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "%s/f", (char *)*state);
+    snprintf(db, sizeof db, "%s/sotto.db", dir);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    c.devices_json = devs;
+    assert_int_equal(ls_contact_put(st, &c), 0);
+    c.user_id[1] = '2', c.verified = 0, c.hold = 0;
+    assert_int_equal(ls_contact_put(st, &c), 0);
+    ls_close(st);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "UPDATE contacts SET verified = 0, hold = 0 WHERE user_id = 'u1';"
+                                       "UPDATE contacts SET devices = (SELECT devices FROM contacts"
+                                       " WHERE user_id = 'u1') WHERE user_id = 'u2'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    assert_int_equal(ls_contact_get(st, "u1", &got), 0);
+    assert_int_equal(got.verified, 1);
+    assert_int_equal(got.hold, 1);
+    assert_string_equal(got.devices_json, devs);
+    ls_contact_clear(&got);
+    assert_int_equal(ls_contact_get(st, "u2", &got), -1);
+    ls_close(st);
+
+    /* A row in the old form (the set alone sealed, flags in the columns), as an older sotto
+     * left it: migrated at open with its column flags, from then on sealed. */
+    snprintf(keyfile, sizeof keyfile, "%s/profile.key", dir);
+    assert_non_null(f = fopen(keyfile, "rb"));
+    assert_int_equal(fread(key, 1, sizeof key, f), sizeof key);
+    fclose(f);
+    assert_int_equal(sotto_seal(legacy, (const uint8_t *)devs, strlen(devs),
+                                (const uint8_t *)"contact:u3", 10, key), 0);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "DELETE FROM kv WHERE name = 'contacts_v2'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw, "INSERT INTO contacts VALUES('u3', 'carol', ?, 1, 0)",
+                                        -1, &ins, NULL), SQLITE_OK);
+    sqlite3_bind_blob(ins, 1, legacy, (int)(strlen(devs) + SOTTO_SEAL_OVERHEAD), SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+    sqlite3_finalize(ins);
+    assert_int_equal(sqlite3_exec(raw, "DELETE FROM contacts WHERE user_id = 'u2'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(profile_open(dir, 0, &st), 0); /* migrates */
+    ls_close(st);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "UPDATE contacts SET verified = 0 WHERE user_id = 'u3'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    assert_int_equal(ls_contact_get(st, "u3", &got), 0);
+    assert_int_equal(got.verified, 1);
+    assert_string_equal(got.devices_json, devs);
+    ls_contact_clear(&got);
+    assert_int_equal(ls_contact_get(st, "u1", &got), 0);
+    assert_int_equal(got.hold, 1);
+    ls_contact_clear(&got);
+    ls_close(st);
+    sodium_memzero(key, sizeof key);
+}
+
 static int collect_unsettled(void *ctx, const char *conv, const char *oldest)
 {
     char *out = ctx;
@@ -228,6 +302,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contacts_conversations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_flags_sealed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
