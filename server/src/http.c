@@ -68,7 +68,7 @@ struct http_req {
 	char *body;
 	size_t body_len, body_limit;
 	size_t body_declared, body_seen; /* Content-Length, and bytes arrived (kept or not) */
-	bool body_expected, body_overflow;
+	bool body_expected, body_overflow, body_complete, body_started;
 	bool dispatched;          /* a handler or auth hook may hold the pointer */
 	json_t *json;
 
@@ -521,6 +521,41 @@ static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
 	return 0;
 }
 
+/* ---- pipelining ----
+ * lws 4.1 keeps the bytes that arrive after a request (a pipelined next request) in the
+ * connection's buffer list, and mishandles them in two ways:
+ * - while a request with a body is being answered, it offers them again on every turn of
+ *   the loop, and only repeats the body completion (consuming nothing): the loop spins;
+ * - when the next request's head is parsed from that buffer and declares a body,
+ *   lws_http_action reads the body from the start of the same buffer (the head's own bytes),
+ *   then loops for ever on what is left: the loop thread is wedged (100 % CPU, no client
+ *   served, SIGTERM ignored). One write of two requests, the second with a body, did it.
+ * And while a request without a body is being answered, lws parses the next head over it.
+ * The public API shows no connection's buffer, so sottod acts on the first sign of each:
+ * a head while a request is open, a repeated completion, or a body that begins with its
+ * own request line (no JSON body does; lws gives each transaction fresh per-connection
+ * data, so "reused" cannot be told apart). Each closes the connection at once: it never
+ * stays open holding bytes of a next request. A client that pipelines has its unanswered
+ * requests closed and sends them again on a new connection, as RFC 9112 section 9.3.2
+ * expects of it; browsers do not pipeline. */
+static int http_pipelined(struct http_conn *conn, const char *sign)
+{
+	const struct http_req *req = conn->req;
+
+	log_info("http.pipelined", "rid=%s ip=%s sign=%s action=close", req ? req->rid : "-",
+		 req ? req->client_ip : "-", sign);
+	return -1;
+}
+
+/* True if a body's first bytes are its own request's line: lws read them from its buffer. */
+static bool http_body_is_own_head(const struct http_req *req, const char *in, size_t len)
+{
+	const char *m = http_method_name(req->method);
+	size_t n = strlen(m);
+
+	return len > n + 1 && !memcmp(in, m, n) && in[n] == ' ' && in[n + 1] == '/';
+}
+
 /* ---- dispatch ---- */
 
 static void http_run_handler(struct http_req *req)
@@ -737,8 +772,15 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		if (conn->req) /* a next head parsed while this request is open */
+			return http_pipelined(conn, "head_while_open");
 		return http_on_request(wsi, conn, in);
 	case LWS_CALLBACK_HTTP_BODY:
+		if (conn->req && !conn->req->body_started && len && in) {
+			conn->req->body_started = true;
+			if (http_body_is_own_head(conn->req, in, len))
+				return http_pipelined(conn, "body_from_buffer");
+		}
 		if (conn->linger) { /* answered already: drop the rest, then close */
 			if (len >= conn->linger)
 				return -1;
@@ -751,6 +793,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (conn->linger)
 			return -1;
+		if (conn->req && conn->req->body_complete) /* bytes of a next request wait */
+			return http_pipelined(conn, "repeated_completion");
+		if (conn->req)
+			conn->req->body_complete = true;
 		/* Only a request that waited for its body: with "Content-Length: 0" lws still
 		 * reports a completion after the request was dispatched at its headers. */
 		if (conn->req && !conn->req->responded && conn->req->body_expected &&
@@ -772,6 +818,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			pool_run_completions(srv->writer);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (conn && conn->req) /* an upgrade pipelined behind an open request */
+			return http_pipelined(conn, "upgrade_while_open");
 		return http_upgrade_allowed(wsi) ? 0 : 1;
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		srv = lws_context_user(lws_get_context(wsi));

@@ -2,6 +2,7 @@
 // fixture web root, waits until /healthz answers, and stops it. Used by every API test.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,7 +52,20 @@ function listenedPort(log) {
 
 // PORT=0 unless extraEnv names one: the kernel picks a port nobody holds, so tests running in
 // parallel never race for one between choosing it and binding it.
-export async function startServer(extraEnv = {}) {
+// GET /healthz over TLS with a self-signed certificate (fetch cannot skip verification).
+function tlsHealthz(base) {
+  return new Promise((resolve) => {
+    const r = https.get(base + '/healthz', { rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    r.on('error', () => resolve(0));
+    r.on('timeout', () => { r.destroy(); resolve(0); });
+  });
+}
+
+// {tls: true}: the server runs native TLS (TLS_CERT_FILE/TLS_KEY_FILE in extraEnv).
+export async function startServer(extraEnv = {}, { tls = false } = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-api-'));
   const env = {
     ...cleanEnv(), PORT: '0', DATA_DIR: dataDir, WEB_ROOT: FIXTURE_WEB,
@@ -84,10 +98,10 @@ export async function startServer(extraEnv = {}) {
     if (child.exitCode !== null) throw new Error(`sottod exited early: ${log}`);
     server.port ??= listenedPort(log);
     if (server.port) {
-      server.base = `http://127.0.0.1:${server.port}`;
+      server.base = `${tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
       try {
-        const r = await fetch(server.base + '/healthz');
-        if (r.status === 200) break;
+        const status = tls ? await tlsHealthz(server.base) : (await fetch(server.base + '/healthz')).status;
+        if (status === 200) break;
       } catch { /* not answering yet */ }
     }
     if (Date.now() > deadline) { await server.stop('SIGKILL'); throw new Error(`sottod did not start: ${log}`); }
