@@ -169,6 +169,12 @@ static const struct config_row config_table[] = {
 	 "largest static file served, bytes"},
 	{"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,
 	 "open sockets at most (the fd limit caps it too)"},
+	{"MAX_CONNECTIONS_PER_IP", CT_INT, 0, 1000000, "256", F(max_connections_per_ip), NULL,
+	 "open sockets per client address (0: no cap; TRUSTED_PROXIES are never capped)"},
+	{"BODY_MEMORY_MAX", CT_INT, 1048576, 4294967295LL, "67108864", F(body_memory_max), NULL,
+	 "request bodies held in memory at once, bytes (over it: 503 and retry)"},
+	{"REQUEST_TIMEOUT", CT_INT, 5, 3600, "60", F(request_timeout), NULL,
+	 "seconds a request may take to arrive whole, head and body (absolute, not per byte)"},
 };
 
 #define CONFIG_ROWS (sizeof(config_table) / sizeof(config_table[0]))

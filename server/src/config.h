@@ -62,6 +62,9 @@ struct config {
 	long queue_retention_days; /* device queue rows older than this are purged */
 	long static_max_file;      /* largest static file served, bytes */
 	long max_connections;
+	long max_connections_per_ip; /* 0: no cap */
+	long body_memory_max;      /* bytes of request bodies held at once */
+	long request_timeout;      /* seconds for a request to arrive whole */
 };
 
 /* Reads every setting through getenv_fn (getenv in production; tests pass their own), checks

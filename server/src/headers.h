@@ -11,6 +11,12 @@
  * own). Static storage; never freed. */
 const char *headers_security(bool tls, size_t *len);
 
+struct lws_protocol_vhost_options;
+
+/* The same set as libwebsockets' per-vhost canned headers (info.headers), which lws adds to
+ * every status line, its own error answers included. Static storage. */
+const struct lws_protocol_vhost_options *headers_vhost_list(bool tls);
+
 /* The Content-Security-Policy value alone (tests check it). */
 const char *headers_csp(void);
 

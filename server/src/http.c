@@ -3,14 +3,18 @@
  * only from the writeable callback (headers and the first body chunk in one write). */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
 
+#include "conncap.h"
 #include "cors.h"
 #include "headers.h"
 #include "log.h"
@@ -28,6 +32,10 @@ struct http_state {
 	struct server *srv;
 	http_auth_fn auth_fn;
 	void *auth_arg;
+	http_precheck_fn precheck_fn;
+	void *precheck_arg;
+	struct conncap *conncap;  /* open connections per client address */
+	size_t body_reserved;     /* declared bytes of the bodies being read or held */
 	size_t active;            /* request objects alive (attached or orphaned) */
 	bool draining;
 	uint64_t rid_base, rid_next;
@@ -44,6 +52,7 @@ struct http_state {
 struct http_conn {
 	struct http_req *req;
 	size_t linger; /* body bytes still to read and drop before closing; 0: not lingering */
+	uint64_t linger_until; /* monotonic microseconds: the linger's absolute end */
 };
 
 struct http_req {
@@ -68,6 +77,7 @@ struct http_req {
 	char *body;
 	size_t body_len, body_limit;
 	size_t body_declared, body_seen; /* Content-Length, and bytes arrived (kept or not) */
+	size_t body_reserved;     /* of hs->body_reserved, returned when the request ends */
 	bool body_expected, body_overflow, body_complete, body_started;
 	bool dispatched;          /* a handler or auth hook may hold the pointer */
 	json_t *json;
@@ -100,6 +110,20 @@ static struct http_state *http_state_of(struct lws *wsi)
 	struct server *srv = lws_context_user(lws_get_context(wsi));
 
 	return srv->http;
+}
+
+/* Descriptors stay below MAX_CONNECTIONS + 64 (loop.c lowers the limit to it, or a lower
+ * hard limit holds them); connections are capped 64 below the limit, which leaves the rest
+ * for the store, pipes, logs and mail. */
+static struct conncap *http_conncap_create(const struct config *cfg)
+{
+	struct rlimit rl;
+	size_t limit = (size_t)cfg->max_connections + 64;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < limit)
+		limit = (size_t)rl.rlim_cur;
+	return conncap_create(limit, (unsigned)cfg->max_connections_per_ip,
+			      limit > 96 ? limit - 64 : limit / 3);
 }
 
 static struct http_state *http_state_get(struct server *srv)
@@ -287,6 +311,7 @@ static void http_req_free(struct http_req *req)
 		req->auth_free(req->auth);
 	json_decref(req->json);
 	free(req->body);
+	hs->body_reserved -= req->body_reserved;
 	hs->active--;
 	free(req);
 }
@@ -438,8 +463,6 @@ static int http_write_head(struct lws *wsi, struct http_req *req, unsigned char 
 {
 	struct server *srv = req->srv;
 	char cors[512], rid[40];
-	size_t sec_len;
-	const char *sec = headers_security(srv->tls, &sec_len);
 	int cors_len = cors_headers(req->cors, req->origin, cors, sizeof(cors));
 
 	if (lws_add_http_header_status(wsi, (unsigned)req->status, p, end))
@@ -452,8 +475,8 @@ static int http_write_head(struct lws *wsi, struct http_req *req, unsigned char 
 	if (lws_add_http_header_content_length(wsi, req->resp_len, p, end))
 		return -1;
 	snprintf(rid, sizeof(rid), "x-request-id: %s\r\n", req->rid);
-	if (http_append(p, end, sec, sec_len) ||
-	    http_append(p, end, cors, cors_len > 0 ? (size_t)cors_len : 0) ||
+	/* The security headers came with the status line (the vhost's canned headers). */
+	if (http_append(p, end, cors, cors_len > 0 ? (size_t)cors_len : 0) ||
 	    http_append(p, end, req->hdrs, req->hdrs_len) || http_append(p, end, rid, strlen(rid)))
 		return -1;
 	if ((req->close_after || srv->http->draining) &&
@@ -477,6 +500,8 @@ static bool http_linger(struct lws *wsi, struct http_conn *conn, const struct ht
 	if (left > HTTP_LINGER_MAX)
 		return false;
 	conn->linger = left;
+	/* lws re-arms its own timeout on every body chunk; this end is absolute. */
+	conn->linger_until = now_usec() + HTTP_LINGER_SECS * 1000000u;
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, HTTP_LINGER_SECS);
 	return true;
 }
@@ -562,6 +587,14 @@ static void http_run_handler(struct http_req *req)
 {
 	req->dispatched = true;
 	req->route->handler(req, req->route->arg);
+}
+
+void http_set_auth_precheck(struct server *srv, http_precheck_fn fn, void *arg)
+{
+	struct http_state *hs = http_state_get(srv);
+
+	hs->precheck_fn = fn;
+	hs->precheck_arg = arg;
 }
 
 void http_set_auth_hook(struct server *srv, http_auth_fn fn, void *arg)
@@ -652,19 +685,81 @@ static bool http_content_type_json(struct lws *wsi)
 							   ct[n] == ' ');
 }
 
-/* Checks the declared body against the route before reading it. Returns false if already
- * answered (413/415: the unread body makes the connection unusable, so it closes). */
-static bool http_precheck_body(struct http_req *req, struct lws *wsi)
+/* Content-Length as RFC 9110 section 8.6 has it: digits only. A sign, a suffix, a list (two
+ * headers arrive joined by a comma) or a value past 2^53 is refused: behind a proxy that reads
+ * it otherwise, a lenient parse is how request smuggling starts. */
+static int http_parse_content_length(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (1ULL << 53) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static bool http_has_body_method(unsigned m)
+{
+	return m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH;
+}
+
+/* The declared length, or 400 if it is malformed. A POST, PUT or PATCH without one has an
+ * empty body, but lws 4.1 then waits for 100 MiB of body: such a connection closes after the
+ * answer, so no next request is taken for body bytes. */
+static bool http_declared_length(struct http_req *req, struct lws *wsi,
+				 unsigned long long *declared)
 {
 	char cl[32];
-	bool has_cl = http_header_wsi(wsi, "content-length", cl, sizeof(cl)) > 0;
-	unsigned long long declared = has_cl ? strtoull(cl, NULL, 10) : 0;
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?
+		http_header_wsi(wsi, "content-length", cl, sizeof(cl)) : 0;
+
+	*declared = 0;
+	if (n < 0 || (n > 0 && http_parse_content_length(cl, declared))) {
+		req->close_after = true;
+		http_respond_error(req, 400, "bad_request", "The Content-Length is not valid.",
+				   NULL);
+		return false;
+	}
+	if (n == 0 && http_has_body_method(req->method))
+		req->close_after = true;
+	return true;
+}
+
+/* Bodies are held in memory until answered: the process's total is bounded, so many slow
+ * uploads cannot grow it without limit. The whole declared length is reserved at the
+ * headers and returned when the request ends. */
+static bool http_reserve_body(struct http_req *req)
+{
+	struct http_state *hs = req->srv->http;
+
+	if (hs->body_reserved + req->body_declared > (size_t)req->srv->cfg->body_memory_max) {
+		log_warn("http.body_memory", "rid=%s ip=%s declared=%zu held=%zu", req->rid,
+			 req->client_ip, req->body_declared, hs->body_reserved);
+		req->close_after = true;
+		http_add_header(req, "retry-after", "1");
+		http_respond_error(req, 503, "unavailable", "The server is busy; try again.", NULL);
+		return false;
+	}
+	req->body_reserved = req->body_declared;
+	hs->body_reserved += req->body_reserved;
+	return true;
+}
+
+/* Checks the declared body against the route before reading it. Returns false if already
+ * answered (the unread body makes the connection unusable, so it closes). */
+static bool http_precheck_body(struct http_req *req, struct lws *wsi)
+{
+	unsigned long long declared;
 	const struct route *rt = req->match == ROUTER_FOUND ? req->route : NULL;
+	struct http_state *hs = req->srv->http;
 
 	req->body_limit = rt && rt->body_limit ? rt->body_limit
 					       : (size_t)req->srv->cfg->body_limit;
-	req->body_expected = declared > 0;
-	req->body_declared = declared > SIZE_MAX ? SIZE_MAX : (size_t)declared;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 		/* lws 4.1 does not decode chunked request bodies: ask for a length instead. */
 		req->close_after = true;
@@ -672,19 +767,30 @@ static bool http_precheck_body(struct http_req *req, struct lws *wsi)
 				   "Send the body with a Content-Length.", NULL);
 		return false;
 	}
+	if (!http_declared_length(req, wsi, &declared))
+		return false;
+	req->body_expected = declared > 0;
+	req->body_declared = declared > SIZE_MAX ? SIZE_MAX : (size_t)declared;
 	if (declared > req->body_limit) {
 		req->close_after = true;
 		http_respond_error(req, 413, "payload_too_large", "The request body is too large.",
 				   NULL);
 		return false;
 	}
+	/* Nobody's large body is read before their token checks out. */
+	if (rt && (rt->flags & ROUTE_AUTH) && declared > HTTP_UNAUTH_BODY_MAX &&
+	    (!hs->precheck_fn || !hs->precheck_fn(req, hs->precheck_arg))) {
+		req->close_after = true;
+		http_respond_error(req, 401, "unauthenticated", "Authentication required.", NULL);
+		return false;
+	}
 	if (rt && (rt->flags & ROUTE_JSON) && !http_content_type_json(wsi)) {
-		req->close_after = req->body_expected;
+		req->close_after = req->close_after || req->body_expected;
 		http_respond_error(req, 415, "unsupported_media_type",
 				   "Send the body as application/json.", NULL);
 		return false;
 	}
-	return true;
+	return !req->body_expected || http_reserve_body(req);
 }
 
 static void http_preflight(struct http_req *req)
@@ -742,6 +848,20 @@ static void http_on_body(struct http_req *req, const void *in, size_t len)
 	req->body[req->body_len] = 0;
 }
 
+/* A request must arrive whole within REQUEST_TIMEOUT of its first byte of head, however
+ * slowly it trickles: lws re-arms its own timeout on every chunk, so a byte every few seconds
+ * kept a 9 MB body (and its memory) alive for hours. */
+static bool http_past_deadline(const struct http_req *req)
+{
+	uint64_t limit = (uint64_t)req->srv->cfg->request_timeout * 1000000u;
+
+	if (req->dispatched || req->responded || now_usec() - req->t_start <= limit)
+		return false;
+	log_info("http.deadline", "rid=%s ip=%s seen=%zu declared=%zu action=close", req->rid,
+		 req->client_ip, req->body_seen, req->body_declared);
+	return true;
+}
+
 /* The connection is closing: orphan an unanswered request (a completion will free it). */
 static void http_detach(struct http_conn *conn)
 {
@@ -756,12 +876,83 @@ static void http_detach(struct http_conn *conn)
 		http_req_finish(req);
 }
 
-/* Only /ws may upgrade; anything else stays plain HTTP (and gets 404). */
-static bool http_upgrade_allowed(struct lws *wsi)
+/* ---- connections per address ---- */
+
+/* A new socket from the listener: refused (closed at once) if the server holds all the
+ * connections it keeps descriptors for, or its address holds MAX_CONNECTIONS_PER_IP already
+ * (trusted proxies are not capped per address). Returns lws's 0/1. */
+static int http_admit(struct server *srv, void *filter_args, int fd)
+{
+	const struct lws_filter_network_conn_args *f = filter_args;
+	const struct sockaddr *sa = (const struct sockaddr *)&f->cli_addr;
+	char ip[NETADDR_STRLEN] = "";
+	bool proxy;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+			  sizeof(ip));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+			  sizeof(ip));
+	proxy = srv->proxies.n && netaddr_list_contains(&srv->proxies, ip);
+	if (!srv->http->conncap || conncap_admit(srv->http->conncap, fd, sa, proxy))
+		return 0;
+	log_info_limited("http.refused", "ip=%s open=%zu per_ip_max=%ld", ip,
+			 conncap_total(srv->http->conncap), srv->cfg->max_connections_per_ip);
+	return 1;
+}
+
+/* lws closes a socket before it says the connection is destroyed: the descriptor is noted
+ * on the connection when it is made, to release its address's count then. */
+void http_conn_instantiated(struct lws *wsi)
+{
+	lws_set_opaque_user_data(wsi, (void *)(intptr_t)(lws_get_socket_fd(wsi) + 1));
+}
+
+static void http_conn_destroyed(struct server *srv, struct lws *wsi)
+{
+	intptr_t fd1 = (intptr_t)lws_get_opaque_user_data(wsi);
+
+	if (fd1 > 0 && srv->http && srv->http->conncap)
+		conncap_release(srv->http->conncap, (int)(fd1 - 1));
+}
+
+/* Writes a whole JSON error answer at once, before any request object exists (lws asks
+ * about an upgrade while it parses), and returns -1 so that lws closes the connection. The
+ * answer is small and the first thing written on the connection, so the socket takes it. */
+static int http_refuse_now(struct lws *wsi, unsigned status, const char *code,
+			   const char *message)
+{
+	unsigned char buf[LWS_PRE + HTTP_HEAD_MAX + 256];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+	char *body = http_error_body(code, message, NULL);
+	size_t blen = strlen(body);
+
+	if (blen <= 256 && !lws_add_http_header_status(wsi, status, &p, end) &&
+	    !lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					  (unsigned char *)"application/json", 16, &p, end) &&
+	    !lws_add_http_header_content_length(wsi, blen, &p, end) &&
+	    !http_append(&p, end, "connection: close\r\n", 19) &&
+	    !lws_finalize_http_header(wsi, &p, end) && !http_append(&p, end, body, blen))
+		(void)lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+	free(body);
+	return -1;
+}
+
+/* lws asks before switching protocols. Only a WebSocket upgrade of /ws is taken: HTTP/2 over
+ * cleartext (h2c) is refused, since sottod speaks HTTP/1.1 and WebSocket only (an h2c
+ * connection pinned a header table with no deadline), and other paths get 404. Both
+ * protocols' callbacks ask here: which one lws asks depends on the vhost default. */
+int http_confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
 	char uri[8];
 
-	return lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) == 3 && !strcmp(uri, "/ws");
+	if (!upgrade || strcasecmp(upgrade, "websocket"))
+		return http_refuse_now(wsi, 400, "upgrade_refused",
+				       "Only WebSocket upgrades are supported, on /ws.");
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) != 3 || strcmp(uri, "/ws"))
+		return http_refuse_now(wsi, 404, "not_found", "Not found.");
+	return 0;
 }
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -781,8 +972,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			if (http_body_is_own_head(conn->req, in, len))
 				return http_pipelined(conn, "body_from_buffer");
 		}
+		if (conn->req && http_past_deadline(conn->req))
+			return -1;
 		if (conn->linger) { /* answered already: drop the rest, then close */
-			if (len >= conn->linger)
+			if (len >= conn->linger || now_usec() > conn->linger_until)
 				return -1;
 			conn->linger -= len;
 			return 0;
@@ -820,10 +1013,13 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		if (conn && conn->req) /* an upgrade pipelined behind an open request */
 			return http_pipelined(conn, "upgrade_while_open");
-		return http_upgrade_allowed(wsi) ? 0 : 1;
+		return http_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		srv = lws_context_user(lws_get_context(wsi));
-		return srv->http->draining ? 1 : 0;
+		return srv->http->draining ? 1 : http_admit(srv, user, (int)(intptr_t)in);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		http_conn_instantiated(wsi);
+		return 0;
 	case LWS_CALLBACK_WSI_CREATE:
 		srv = lws_context_user(lws_get_context(wsi));
 		metrics_connection(srv->metrics, 1, 0);
@@ -831,6 +1027,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_WSI_DESTROY:
 		srv = lws_context_user(lws_get_context(wsi));
 		metrics_connection(srv->metrics, -1, 0);
+		http_conn_destroyed(srv, wsi);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -854,11 +1051,13 @@ void http_set_draining(struct server *srv)
 
 void http_init(struct server *srv)
 {
-	http_state_get(srv);
+	http_state_get(srv)->conncap = http_conncap_create(srv->cfg);
 }
 
 void http_fini(struct server *srv)
 {
+	if (srv->http)
+		conncap_destroy(srv->http->conncap);
 	free(srv->http);
 	srv->http = NULL;
 }

@@ -65,6 +65,13 @@ int http_query(struct http_req *req, const char *name, char *buf, size_t buflen)
 typedef void (*http_auth_fn)(struct http_req *req, void *arg);
 void http_set_auth_hook(struct server *srv, http_auth_fn fn, void *arg);
 
+/* A cheap check of the caller's credentials at the request's headers (no I/O: the token's
+ * MAC and expiry), so that a body larger than HTTP_UNAUTH_BODY_MAX on a ROUTE_AUTH route is
+ * read only for a caller who may be someone; the full hook still runs at dispatch. */
+#define HTTP_UNAUTH_BODY_MAX 4096
+typedef bool (*http_precheck_fn)(struct http_req *req, void *arg);
+void http_set_auth_precheck(struct server *srv, http_precheck_fn fn, void *arg);
+
 /* Stores the caller's identity (freed with free_fn when the request ends) and runs the
  * route handler. */
 void http_auth_accept(struct http_req *req, void *auth, void (*free_fn)(void *auth));
@@ -108,5 +115,10 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 size_t http_session_size(void);
 size_t http_active(const struct server *srv);  /* requests not yet answered or not yet sent */
 void http_set_draining(struct server *srv);    /* answer in-flight requests, then close */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for either protocol: 0 to allow (a WebSocket on /ws),
+ * else answers 400/404 itself and returns -1 (close). */
+int http_confirm_upgrade(struct lws *wsi, const char *upgrade);
+/* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED for either protocol (per-address counts). */
+void http_conn_instantiated(struct lws *wsi);
 
 #endif

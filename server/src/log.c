@@ -1,8 +1,15 @@
 /* key=value logging to stderr. A line is built in a stack buffer and written with one
- * write(2): no lock, no interleaving, nothing buffered to lose on a crash. */
+ * write(2): no lock, no interleaving, nothing buffered to lose on a crash.
+ *
+ * Warnings, errors, libwebsockets' lines and the *_limited calls are rate-limited per event
+ * name (LOG_BURST a second, the rest counted and reported as "suppressed=N" on the next line
+ * of that event): a condition that repeats on every turn of the loop (accept() failing at
+ * the descriptor limit wrote 176 MB in 4 s) cannot fill the disk or take the CPU. */
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +18,16 @@
 #include <libwebsockets.h>
 
 #define LOG_LINE_MAX 2048
+#define LOG_BURST 10   /* lines per second per event, for the limited kinds */
+#define LOG_SLOTS 64   /* events hashed into this many limiters (a collision shares one) */
+
+struct log_limiter {
+	atomic_llong second;
+	atomic_uint count;      /* lines this second */
+	atomic_uint suppressed; /* dropped since the last line written */
+};
+
+static struct log_limiter log_limiters[LOG_SLOTS];
 
 static enum log_level log_min = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -38,17 +55,49 @@ static size_t log_timestamp(char *buf, size_t len)
 	return n;
 }
 
-__attribute__((format(printf, 3, 0)))
-static void log_vemit(enum log_level level, const char *event, const char *fmt, va_list ap)
+/* Whether a line of this event may go out now; *dropped gets how many were suppressed
+ * before it. Approximate under races between threads, never blocking. */
+static bool log_admit(const char *event, unsigned *dropped)
+{
+	struct log_limiter *l;
+	struct timespec ts;
+	uint32_t h = 2166136261u;
+	long long now;
+
+	for (const char *p = event; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	l = &log_limiters[h % LOG_SLOTS];
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (long long)ts.tv_sec;
+	if (atomic_exchange(&l->second, now) != now)
+		atomic_store(&l->count, 0);
+	if (atomic_fetch_add(&l->count, 1) >= LOG_BURST) {
+		atomic_fetch_add(&l->suppressed, 1);
+		return false;
+	}
+	*dropped = atomic_exchange(&l->suppressed, 0);
+	return true;
+}
+
+__attribute__((format(printf, 4, 0)))
+static void log_vemit(enum log_level level, bool limited, const char *event, const char *fmt,
+		      va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	size_t n, start;
+	unsigned dropped = 0;
 	int m;
 
+	if ((limited || level >= LOG_WARN) && !log_admit(event, &dropped))
+		return;
 	n = (size_t)snprintf(line, sizeof(line), "ts=");
 	n += log_timestamp(line + n, sizeof(line) - n);
 	m = snprintf(line + n, sizeof(line) - n, " level=%s event=%s ", level_names[level], event);
 	n += (size_t)m;
+	if (dropped) {
+		m = snprintf(line + n, sizeof(line) - n, "suppressed=%u ", dropped);
+		n += (size_t)m;
+	}
 	start = n;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (m < 0)
@@ -69,7 +118,18 @@ void log_emit(enum log_level level, const char *event, const char *fmt, ...)
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	log_vemit(level, event, fmt, ap);
+	log_vemit(level, false, event, fmt, ap);
+	va_end(ap);
+}
+
+void log_emit_limited(enum log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vemit(level, true, event, fmt, ap);
 	va_end(ap);
 }
 
@@ -78,7 +138,7 @@ void log_notice(const char *event, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_INFO, event, fmt, ap);
+	log_vemit(LOG_INFO, false, event, fmt, ap);
 	va_end(ap);
 }
 
@@ -114,7 +174,7 @@ static void log_lws_emit(int lws_level, const char *msg)
 		n = sizeof(clean) - 1;
 	memcpy(clean, msg, n);
 	clean[n] = 0;
-	log_emit(lws_level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=%s",
+	log_emit_limited(lws_level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=%s",
 		 log_quote((char[512]){0}, 512, clean));
 }
 

@@ -21,6 +21,11 @@ void log_emit(enum log_level level, const char *event, const char *fmt, ...)
 void log_notice(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(ev, ...) do { if (log_enabled(LOG_DEBUG)) log_emit(LOG_DEBUG, ev, __VA_ARGS__); } while (0)
+/* As log_emit, at most a few lines a second per event (the rest counted, "suppressed=N"). */
+void log_emit_limited(enum log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define log_info_limited(ev, ...) \
+	do { if (log_enabled(LOG_INFO)) log_emit_limited(LOG_INFO, ev, __VA_ARGS__); } while (0)
 #define log_info(ev, ...) do { if (log_enabled(LOG_INFO)) log_emit(LOG_INFO, ev, __VA_ARGS__); } while (0)
 #define log_warn(ev, ...) log_emit(LOG_WARN, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_emit(LOG_ERROR, ev, __VA_ARGS__)

@@ -27,6 +27,7 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
+#include "headers.h"
 #include "http.h"
 #include "log.h"
 #include "netaddr.h"
@@ -221,6 +222,8 @@ int loop_create(struct server *srv, char *err, size_t errlen)
 	loop_keepalive(cfg);
 	info.retry_and_idle_policy = &loop_retry;
 	info.alpn = "http/1.1";          /* responses are written as HTTP/1.1 (http.c) */
+	/* The security headers on every status line lws writes, its own error answers too. */
+	info.headers = headers_vhost_list(srv->tls);
 	if (srv->tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->tls_cert_file;

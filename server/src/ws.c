@@ -13,6 +13,7 @@
 
 #include "cors.h"
 #include "headers.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -389,6 +390,11 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 			log_info("ws.refused", "reason=origin");
 			return 1;
 		}
+		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return http_confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: /* lws asks the vhost default */
+		http_conn_instantiated(wsi);
 		return 0;
 	case LWS_CALLBACK_ADD_HEADERS:
 		return ws_add_headers(srv, in);

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { FAST_ENV, apiClient } from '../../api/lib/api.mjs';
 import { startServer } from '../../api/lib/server.mjs';
 
 // A self-signed P-256 certificate for localhost in a fresh directory.
@@ -22,13 +23,14 @@ function makeCert() {
 // `tls` and `connect()` (a raw socket of the right kind).
 export async function startHostile({ tls: useTls = false, env = {} } = {}) {
   let certDir = null;
-  const extra = { LOG_LEVEL: 'warn', ...env };
+  const extra = { ...FAST_ENV, LOG_LEVEL: 'warn', ...env };
   if (useTls) {
     certDir = makeCert();
     Object.assign(extra, { TLS_CERT_FILE: path.join(certDir, 'cert.pem'), TLS_KEY_FILE: path.join(certDir, 'key.pem') });
   }
   const srv = await startServer(extra, { tls: useTls });
   srv.tls = useTls;
+  if (!useTls) srv.api = apiClient(srv);
   srv.connect = () => (useTls
     ? tls.connect({ port: srv.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
     : net.connect(srv.port, '127.0.0.1'));
@@ -56,7 +58,7 @@ export function parseResponses(buf) {
     const end = buf.indexOf('\r\n\r\n', off);
     if (end < 0) break;
     const head = buf.subarray(off, end).toString('latin1');
-    const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
     if (!m) break;
     const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
     const len = cl ? Number(cl[1]) : 0;
