@@ -101,6 +101,9 @@ static void job_done(void *arg)
 				   j->code ? j->code : "internal", j->message ? j->message
 				   : "Something went wrong.", j->details);
 		j->details = NULL;
+		j->req = NULL;
+		if (j->after_success && j->after_error)
+			j->after_success(j);
 	}
 	job_free(j);
 	if (heavy) {

@@ -66,6 +66,9 @@ struct job {
 	 * answer (status < 400) and never after an error, so setting it before a commit that
 	 * then fails is harmless. j->req is gone by then. */
 	void (*after_success)(struct job *j);
+	/* An error answer that follows a committed change (a reused refresh token ends the
+	 * device's tokens, then answers 401) sets this, and the step runs after it too. */
+	bool after_error;
 	char (*devices)[STORE_ID_SIZE];  /* for api_after_tokens_ended; freed with the job */
 	size_t n_devices;
 };

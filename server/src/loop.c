@@ -35,6 +35,10 @@
 #include "ws.h"
 
 #define DRAIN_US 1500000
+#define LOOP_TLS12_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define WS_RX_BUFFER 1024
 #define WS_TX_PACKET 65536
 #define DRAIN_TICK_MS 20
@@ -230,6 +234,9 @@ int loop_create(struct server *srv, char *err, size_t errlen)
 		info.ssl_private_key_filepath = cfg->tls_key_file;
 		info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
 				       SSL_OP_CIPHER_SERVER_PREFERENCE;
+		/* TLS 1.2: forward-secret AEAD suites only (Mozilla's "intermediate" list): no
+		 * static RSA key exchange, no CBC. TLS 1.3 keeps OpenSSL's defaults (all AEAD). */
+		info.ssl_cipher_list = LOOP_TLS12_CIPHERS;
 	}
 	err[0] = '\0';
 	srv->lws = loop_create_context(&info, &srv->port, err, errlen);

@@ -336,6 +336,12 @@ int realtime_create(struct server *srv)
 	if (cfg->rl_key_claim)
 		config_bucket_parse(cfg->rl_key_claim, &claim_cap, &claim_period); /* checked */
 	rt->claim_rule = (ratelimit_rule){"key_claim", (uint32_t)claim_cap, (uint32_t)claim_period};
+	/* REST writes share the WebSocket's budget: WS_RATE_BURST at once, refilled at about
+	 * WS_RATE_PER_SEC (the bucket's period is whole seconds). */
+	rt->rest_write_rule = (ratelimit_rule){
+		"rest_write", (uint32_t)cfg->ws_rate_burst,
+		(uint32_t)(cfg->ws_rate_burst / cfg->ws_rate_per_sec > 0
+				   ? cfg->ws_rate_burst / cfg->ws_rate_per_sec : 1)};
 	rt_ws_limits = (struct rt_ws_limits){(uint32_t)cfg->ws_max_inflight,
 					     (uint32_t)cfg->ws_rate_burst,
 					     (uint32_t)cfg->ws_rate_per_sec,

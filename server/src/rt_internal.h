@@ -130,6 +130,7 @@ struct realtime {
 	size_t sessions;
 	struct ratelimit *limits;            /* key claims per (caller, target) ... */
 	ratelimit_rule claim_rule;           /* ... by this rule (RATE_LIMIT_KEY_CLAIM) */
+	ratelimit_rule rest_write_rule;      /* REST message writes per device, as on /ws */
 	lws_sorted_usec_list_t purge;
 	bool checkpointing;                  /* a checkpoint job is at the pool */
 	bool restart_wanted;                 /* the writer should checkpoint before its next batch */

@@ -96,8 +96,14 @@ static void refresh_work(struct store *s, struct job *j)
 	rc = store_refresh_rotate(s, x->hash, next, j->now + j->a->refresh_ttl * 1000, j->now,
 				  &owner);
 	if (rc == STORE_TOKEN_REUSED) {
+		/* A copied token: besides its family, the access tokens minted from it stop now
+		 * (the device's not-before), and the device's sockets close, as at a logout. */
+		if (store_device_end_tokens(s, owner.device_id, j->now) == STORE_OK) {
+			api_tokens_ended(j, owner.device_id);
+			j->after_error = true;
+		}
 		api_audit(s, j, owner.user_id, owner.device_id, "refresh_reuse", false,
-			  "family revoked");
+			  "family revoked, access tokens ended");
 		job_error(j, 401, "unauthenticated",
 			  "This refresh token was already used; the session has ended.");
 	} else if (rc == STORE_NOT_FOUND) {

@@ -78,8 +78,13 @@ describe('refresh', () => {
     assert.equal((await me(t1.accessToken)).status, 200);
     const r2 = await refresh({ refreshToken: t1.refreshToken });
     assert.equal(r2.status, 200);
+    const t2 = r2.body.tokens;
+    assert.equal((await me(t2.accessToken)).status, 200);
     expect401(await refresh({ refreshToken: t1.refreshToken }));
-    expect401(await refresh({ refreshToken: r2.body.tokens.refreshToken }));
+    expect401(await refresh({ refreshToken: t2.refreshToken }));
+    // The access tokens minted from the copied family stop at once, not after 15 minutes.
+    expect401(await me(t2.accessToken));
+    expect401(await me(t1.accessToken));
     const rows = sql(srv, `SELECT action, success FROM audit_log WHERE user_id = '${u.userId}' AND action = 'refresh_reuse'`);
     assert.equal(rows.length, 1);
   });
