@@ -2,6 +2,8 @@
  * input checks, the JSON forms of users and devices, the audit helper and bundle glue. */
 #include "api.h"
 
+#include "keycount.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +79,7 @@ static void job_cookie(struct job *j)
 }
 
 static void job_heavy_next(struct auth_state *a);
+static void job_heavy_release(struct job *j);
 
 static void job_done(void *arg)
 {
@@ -105,6 +108,8 @@ static void job_done(void *arg)
 		if (j->after_success && j->after_error)
 			j->after_success(j);
 	}
+	if (heavy)
+		job_heavy_release(j);
 	job_free(j);
 	if (heavy) {
 		a->heavy_inflight--;
@@ -197,6 +202,43 @@ void job_submit(struct job *j, job_work_fn work)
 		job_free(j);
 }
 
+/* Argon2 is first come, first served among the jobs admitted; what keeps one client from
+ * taking the queue (95 wrong logins from one address, inside its rate limit, made a real
+ * login wait 40 s) is its share: at most ARGON2_MAX_CONCURRENT jobs waiting or running per
+ * client address and HEAVY_PER_ACCOUNT per account. Past it, 429 and Retry-After; everybody
+ * else's job waits behind a few of the flooder's at most. Loop thread. */
+#define HEAVY_PER_ACCOUNT 2
+
+void job_heavy_account(struct job *j, const char *account)
+{
+	keycount_key(j->a->heavy_keys, "account", account, j->heavy_account);
+	j->heavy_has_account = true;
+}
+
+static bool job_heavy_admit(struct job *j)
+{
+	struct keycount *kc = j->a->heavy_keys;
+
+	keycount_key(kc, "ip", j->ip, j->heavy_ip);
+	if (keycount_get(kc, j->heavy_ip) >= j->a->heavy_max ||
+	    (j->heavy_has_account && keycount_get(kc, j->heavy_account) >= HEAVY_PER_ACCOUNT))
+		return false;
+	if (!keycount_add(kc, j->heavy_ip))
+		return false;
+	if (j->heavy_has_account && !keycount_add(kc, j->heavy_account)) {
+		keycount_sub(kc, j->heavy_ip);
+		return false;
+	}
+	return true;
+}
+
+static void job_heavy_release(struct job *j)
+{
+	keycount_sub(j->a->heavy_keys, j->heavy_ip);
+	if (j->heavy_has_account)
+		keycount_sub(j->a->heavy_keys, j->heavy_account);
+}
+
 /* Submits waiting Argon2 jobs while there is room. Loop thread. */
 static void job_heavy_next(struct auth_state *a)
 {
@@ -208,6 +250,7 @@ static void job_heavy_next(struct auth_state *a)
 		a->heavy_inflight++;
 		if (http_submit(j->req, job_work, job_done, j)) {
 			a->heavy_inflight--;
+			job_heavy_release(j);
 			job_free(j);
 		}
 	}
@@ -218,11 +261,18 @@ void job_submit_heavy(struct job *j, job_work_fn work)
 	struct auth_state *a = j->a;
 
 	j->work = work;
+	if (!job_heavy_admit(j)) {
+		log_info("auth.heavy_share", "rid=%s ip=%s", j->rid, j->ip);
+		http_respond_rate_limited(j->req, "rate_limited", 1);
+		job_free(j);
+		return;
+	}
 	j->heavy = true;
 	if (a->heavy_len == a->heavy_cap) {
 		http_add_header(j->req, "retry-after", "1");
 		http_respond_error(j->req, 503, "unavailable", "The server is busy; try again.",
 				   NULL);
+		job_heavy_release(j);
 		j->heavy = false;
 		job_free(j);
 		return;

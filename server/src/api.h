@@ -59,6 +59,8 @@ struct job {
 	enum api_cookie cookie;
 	char cookie_token[64];         /* refresh token for COOKIE_SET (wiped) */
 	bool heavy;                    /* counted in auth_state's Argon2 admission */
+	uint8_t heavy_ip[16], heavy_account[16]; /* keycount keys of the client's share */
+	bool heavy_has_account;
 	void *extra;                   /* per-endpoint state, freed with extra_free */
 	void (*extra_free)(void *);
 	/* The after-success step: what must follow a committed change on the loop thread
@@ -82,6 +84,10 @@ void job_submit(struct job *j, job_work_fn work);
 /* The same for work that runs Argon2: admitted in order, at most heavy_max at once (auth.h);
  * 503 when the wait list is full. */
 void job_submit_heavy(struct job *j, job_work_fn work);
+
+/* The account a heavy job's password is for (login, register): besides the client address,
+ * its share of Argon2 is also bounded per account. Call before job_submit_heavy. */
+void job_heavy_account(struct job *j, const char *account);
 void job_free(struct job *j);
 /* Answers with the job's result now (loop thread; for checks made before submitting). */
 void job_finish(struct job *j);

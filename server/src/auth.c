@@ -2,6 +2,7 @@
  * rate-limit buckets and login guard from the RATE_LIMIT_* and LOGIN_* settings, the mail
  * transport (outbox or SMTP), and the public URL that e-mailed links point at. */
 #include "auth.h"
+#include "keycount.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,8 @@ struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
 	a->heavy_wait = calloc(a->heavy_cap, sizeof(*a->heavy_wait));
 	if (!a->heavy_wait)
 		abort();
+	/* Two keys (address, account) per job waiting or running. */
+	a->heavy_keys = keycount_create(2 * (a->heavy_cap + a->heavy_max));
 	a->refresh_ttl = c->refresh_token_ttl;
 	if (auth_derive_keys(a, c, err, errlen) || auth_limits(a, c, err, errlen) ||
 	    auth_mail(a, c, err, errlen) || auth_passwords(a, c, err, errlen))
@@ -230,6 +233,7 @@ void auth_destroy(struct auth_state *a)
 	sodium_free(a->token_pepper);
 	sodium_free(a->backup_pepper);
 	free(a->heavy_wait);
+	keycount_destroy(a->heavy_keys);
 	free(a);
 }
 

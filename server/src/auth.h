@@ -5,6 +5,7 @@
 #ifndef SOTTO_AUTH_H
 #define SOTTO_AUTH_H
 
+struct keycount;
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ struct auth_state {
 	 * so password hashing never holds every worker and store work (health, messages)
 	 * keeps flowing; the rest wait here in order, bounded. */
 	unsigned heavy_max, heavy_inflight;
+	struct keycount *heavy_keys;   /* jobs waiting or running per address and per account */
 	struct job **heavy_wait;
 	size_t heavy_cap, heavy_head, heavy_len;
 	char public_url[AUTH_URL_MAX];   /* no trailing slash */

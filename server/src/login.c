@@ -298,6 +298,7 @@ static void login_post(struct http_req *req, void *arg)
 		job_free(j);
 		return;
 	}
+	job_heavy_account(j, l.account);
 	job_submit_heavy(j, login_work);
 }
 

@@ -152,6 +152,7 @@ static void register_post(struct http_req *req, void *arg)
 		job_finish(j);
 		return;
 	}
+	job_heavy_account(j, in.email);
 	job_submit_heavy(j, register_work);
 }
 
