@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "netaddr.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "ws.h"
 
@@ -152,6 +153,8 @@ static unsigned loop_fd_limit(const struct config *cfg)
 	return (unsigned)want;
 }
 
+static uint64_t loop_now(void);
+
 /* lws 4.1's libev plugin re-arms its one timer with ev_timer_set + ev_timer_start, which
  * libev ignores while the timer is active: a timer due sooner than the armed one (a ping, a
  * header timeout) would wait for it, up to 30 s. This lws timer, due every 100 ms, keeps the
@@ -160,6 +163,8 @@ static lws_sorted_usec_list_t loop_heartbeat;
 
 static void loop_heartbeat_cb(lws_sorted_usec_list_t *sul)
 {
+	/* The systemd watchdog is fed from here: only a loop that turns keeps the service. */
+	sdnotify_watchdog(loop_now());
 	lws_sul_schedule(atomic_load(&loop_ctx), 0, sul, loop_heartbeat_cb, LOOP_HEARTBEAT_US);
 }
 
@@ -278,6 +283,7 @@ void loop_run(struct server *srv)
 	/* Stop accepting: from now on http.c refuses new connections as they arrive (lws 4.1's
 	 * lws_context_deprecate, which would close the listener, crashes here). */
 	http_set_draining(srv);
+	sdnotify_stopping();
 	deadline = loop_now() + DRAIN_US;
 	ev_timer_init(&tick, loop_tick_cb, DRAIN_TICK_MS / 1000.0, DRAIN_TICK_MS / 1000.0);
 	ev_timer_start(loop_ev, &tick);

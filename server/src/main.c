@@ -26,6 +26,7 @@
 #endif
 #include "router.h"
 #include "secrets.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "static.h"
 #include "testroutes.h"
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 #endif
+	sdnotify_init();
 	if (loop_signals_start()) {
 		log_error("server.fail", "reason=signals");
 		goto done;
@@ -218,6 +220,7 @@ int main(int argc, char **argv)
 	if (cfg.port == 0 || log_enabled(LOG_INFO))
 		log_notice("server.start", "port=%d bind=%s tls=%s workers=%ld version=%s",
 			   srv.port, cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
+	sdnotify_ready();
 	loop_run(&srv);
 	rc = 0;
 done:
