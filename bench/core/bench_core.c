@@ -47,7 +47,10 @@ static void must(int rc, const char *what)
     }
 }
 
-typedef struct side { sotto_account *a; sotto_record *r; } side;
+typedef struct side {
+    sotto_account *a;
+    sotto_record *r;
+} side;
 
 static void pair(side *x, side *y)
 {
@@ -89,8 +92,10 @@ static void bench_ratchet(int dh_every_message, int iters)
     t = now_s() - t;
     printf("%s %.0f pairs/s\n", dh_every_message ? "ratchet_dh_step_pairs" : "ratchet_chain_pairs",
            iters / t);
-    sotto_account_free(a.a); sotto_account_free(b.a);
-    sotto_record_free(a.r); sotto_record_free(b.r);
+    sotto_account_free(a.a);
+    sotto_account_free(b.a);
+    sotto_record_free(a.r);
+    sotto_record_free(b.r);
 }
 
 /* The primitives an initiator set-up is made of, timed alone in the same run: a machine
@@ -142,7 +147,8 @@ static void bench_x3dh(int iters)
         must(sotto_record_create(&r), "record");
         must(sotto_record_initiate(r, alice, &b), "initiate");
         must(sotto_record_encrypt(r, msg, MSG, envs + (size_t)i * SOTTO_ENVELOPE_MAX,
-                                  SOTTO_ENVELOPE_MAX, &lens[i], &type), "encrypt");
+                                  SOTTO_ENVELOPE_MAX, &lens[i], &type),
+             "encrypt");
         sotto_record_free(r);
     }
     t = now_s() - t;
@@ -152,7 +158,8 @@ static void bench_x3dh(int iters)
         sotto_record *r;
         must(sotto_record_create(&r), "record");
         must(sotto_record_decrypt(r, bob, envs + (size_t)i * SOTTO_ENVELOPE_MAX, lens[i], NOW, out,
-                                  sizeof out, &m), "decrypt");
+                                  sizeof out, &m),
+             "decrypt");
         sotto_record_free(r);
     }
     t = now_s() - t;
@@ -184,8 +191,9 @@ static void bench_attachment_ceiling(size_t mib)
     crypto_generichash_init(&h, NULL, 0, sizeof digest);
     crypto_generichash_update(&h, header, sizeof header);
     for (size_t i = 0; i < chunks; i++) {
-        crypto_secretstream_xchacha20poly1305_push(&st, ct, NULL, in, sizeof in, NULL, 0,
-                                                   crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+        crypto_secretstream_xchacha20poly1305_push(
+            &st, ct, NULL, in, sizeof in, NULL, 0,
+            crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
         crypto_generichash_update(&h, ct, sizeof ct);
     }
     crypto_generichash_final(&h, digest, sizeof digest);

@@ -11,18 +11,31 @@ static const struct {
     const char *name;
     int min, max;
 } COMMANDS[] = {
-    {"register", 0, 0}, {"login", 0, 0}, {"logout", 0, 0}, {"whoami", 0, 0},
-    {"devices", 0, 2},  /* devices [list | revoke ID] */
-    {"users", 2, 2},    /* users search QUERY */
-    {"chat", 1, 1}, {"send", 2, 2}, {"edit", 3, 3}, {"delete", 2, 2},
-    {"sync", 0, 0}, {"watch", 0, 0},
-    {"history", 1, 1}, {"verify", 1, 1}, {"block", 1, 1}, {"unblock", 1, 1}, {"blocked", 0, 0},
-    {"conversations", 0, 0},
+    {"register", 0, 0}, {"login", 0, 0},   {"logout", 0, 0},  {"whoami", 0, 0},
+    {"devices", 0, 2}, /* devices [list | revoke ID] */
+    {"users", 2, 2},   /* users search QUERY */
+    {"chat", 1, 1},     {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
+    {"sync", 0, 0},     {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
+    {"block", 1, 1},    {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
     {"help", 0, 1},
 };
 
-enum { O_SERVER = 256, O_PROFILE, O_JSON, O_EMAIL, O_USERNAME, O_DISPLAY, O_PWSTDIN, O_MFA,
-       O_DEVNAME, O_SEARCH, O_MARK, O_ACCEPT, O_TIMEOUT, O_LIMIT };
+enum {
+    O_SERVER = 256,
+    O_PROFILE,
+    O_JSON,
+    O_EMAIL,
+    O_USERNAME,
+    O_DISPLAY,
+    O_PWSTDIN,
+    O_MFA,
+    O_DEVNAME,
+    O_SEARCH,
+    O_MARK,
+    O_ACCEPT,
+    O_TIMEOUT,
+    O_LIMIT
+};
 
 static const struct option LONGOPTS[] = {
     {"server", required_argument, NULL, O_SERVER},
@@ -61,7 +74,8 @@ const char *args_usage(void)
            "  sync                     fetch and store everything queued, then exit\n"
            "  watch                    print incoming messages as they arrive\n"
            "  chat USER                interactive chat (/help, /verify, /quit)\n"
-           "  conversations            your conversations: unread counts, last message (--limit N)\n"
+           "  conversations            your conversations: unread counts, last message (--limit "
+           "N)\n"
            "  history USER             local history (--search TEXT)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
            "  block USER | unblock USER | blocked (the list)\n"

@@ -7,9 +7,9 @@
 #define ARGS_MAX_POS 4
 
 typedef struct cli_opts {
-    const char *server;        /* --server URL (NULL: the profile's, else the default) */
-    const char *profile;       /* --profile DIR */
-    int json;                  /* --json */
+    const char *server;  /* --server URL (NULL: the profile's, else the default) */
+    const char *profile; /* --profile DIR */
+    int json;            /* --json */
     const char *email, *username, *display_name, *mfa_code, *device_name, *search;
     int password_stdin;        /* --password-stdin: the first line of stdin */
     int mark_verified, accept; /* verify */

@@ -15,8 +15,8 @@ typedef struct client {
     ls_store *st;
     pr_ctx pr;
     int have_account;
-    char *server;   /* malloc()ed */
-    char *access;   /* malloc()ed, wiped on close; NULL when logged out */
+    char *server; /* malloc()ed */
+    char *access; /* malloc()ed, wiped on close; NULL when logged out */
     char *refresh;
     char *username; /* our own, NULL until known */
 } client;

@@ -48,7 +48,8 @@ static json_t *device_json(const cli_opts *o)
 
     if (o->device_name == NULL)
         gethostname(host, sizeof host - 1);
-    return json_pack("{s:s,s:s}", "name", o->device_name ? o->device_name : host, "platform", "cli");
+    return json_pack("{s:s,s:s}", "name", o->device_name ? o->device_name : host, "platform",
+                     "cli");
 }
 
 /* Saves what register/login returned, in one transaction. */
@@ -75,12 +76,13 @@ static int save_session(client *c, const json_t *body, const char *email)
 
 static int print_session(const cli_opts *o, const json_t *body, const char *what)
 {
-    const char *uname = json_string_value(json_object_get(json_object_get(body, "user"), "username"));
+    const char *uname =
+        json_string_value(json_object_get(json_object_get(body, "user"), "username"));
     const char *did = json_string_value(json_object_get(json_object_get(body, "device"), "id"));
 
     if (o->json)
-        return print_json(json_pack("{s:O,s:O}", "user", json_object_get(body, "user"),
-                                    "device", json_object_get(body, "device")));
+        return print_json(json_pack("{s:O,s:O}", "user", json_object_get(body, "user"), "device",
+                                    json_object_get(body, "device")));
     char s1[128], s2[64];
     printf("%s as %s (device %s)\n", what, term_safe(s1, sizeof s1, uname ? uname : "?"),
            term_safe(s2, sizeof s2, did ? did : "?"));
@@ -92,7 +94,8 @@ static int new_keys(client *c, json_t **bundle)
 {
     json_t *otk;
 
-    if (pr_account_create(&c->pr, c->st, 0) != 0 || (otk = keys_new_one_time(c, OTK_INITIAL)) == NULL)
+    if (pr_account_create(&c->pr, c->st, 0) != 0 ||
+        (otk = keys_new_one_time(c, OTK_INITIAL)) == NULL)
         return EXIT_LOCAL;
     c->have_account = 1;
     *bundle = pr_bundle_json(c->pr.acct, NULL, 0);
@@ -119,11 +122,12 @@ int cmd_register(const cli_opts *o)
         rc = EXIT_USAGE;
         goto done;
     }
-    if ((rc = ask(o->email, "Email: ", email, sizeof email)) || (rc = ask(o->username, "Username: ", username, sizeof username)) ||
+    if ((rc = ask(o->email, "Email: ", email, sizeof email)) ||
+        (rc = ask(o->username, "Username: ", username, sizeof username)) ||
         (rc = ask_password(o, pw)) || (rc = new_keys(&c, &keys)))
         goto done;
-    body = json_pack("{s:s,s:s,s:s,s:o,s:O}", "email", email, "username", username,
-                     "password", pw, "device", device_json(o), "keys", keys);
+    body = json_pack("{s:s,s:s,s:s,s:o,s:O}", "email", email, "username", username, "password", pw,
+                     "device", device_json(o), "keys", keys);
     if (o->display_name)
         json_object_set_new(body, "displayName", json_string(o->display_name));
     if ((rc = client_api(&c, "POST", "/api/auth/register", body, &r)) != 0)
@@ -151,7 +155,8 @@ static int add_proof(client *c, json_t *device, const char *email)
     uint64_t t = now_s();
     char *b64;
 
-    if (sotto_account_login_proof(c->pr.acct, email, t, sig) != 0 || (b64 = b64_encode(sig, sizeof sig)) == NULL)
+    if (sotto_account_login_proof(c->pr.acct, email, t, sig) != 0 ||
+        (b64 = b64_encode(sig, sizeof sig)) == NULL)
         return EXIT_LOCAL;
     json_object_set_new(device, "id", json_string(c->pr.device_id));
     json_object_set_new(device, "proof", json_string(b64));
@@ -203,7 +208,8 @@ int cmd_login(const cli_opts *o)
         str_copy(email, sizeof email, saved);
     else if ((rc = ask(o->email, "Email: ", email, sizeof email)) != 0)
         goto done;
-    if ((rc = ask_password(o, pw)) != 0 || (rc = login_once(&c, o, email, pw, o->mfa_code, &r)) != 0)
+    if ((rc = ask_password(o, pw)) != 0 ||
+        (rc = login_once(&c, o, email, pw, o->mfa_code, &r)) != 0)
         goto done;
     if (r.status == 401 && !strcmp(http_error_code(&r), "mfa_required") && o->mfa_code == NULL) {
         http_resp_clear(&r);
@@ -236,8 +242,8 @@ int cmd_logout(const cli_opts *o)
     if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0)
         goto done;
     json_t *empty = json_object();
-    if ((rc = client_api(&c, "POST", "/api/auth/logout", empty, &r)) == 0 &&
-        r.status != 200 && r.status != 401)
+    if ((rc = client_api(&c, "POST", "/api/auth/logout", empty, &r)) == 0 && r.status != 200 &&
+        r.status != 401)
         rc = client_fail(&r, "logout");
     json_decref(empty);
     if (client_forget_tokens(&c) != 0)
@@ -342,7 +348,8 @@ int cmd_devices(const cli_opts *o)
         goto done;
     }
     if (o->npos != 2 || strcmp(o->pos[0], "revoke") != 0) {
-        fprintf(stderr, "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID\n");
+        fprintf(stderr,
+                "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID\n");
         rc = EXIT_USAGE;
         goto done;
     }

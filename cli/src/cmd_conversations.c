@@ -41,20 +41,21 @@ static int last_local(client *c, const json_t *conv, ls_message *m)
 static json_t *entry_json(client *c, const json_t *conv, const json_t *peer)
 {
     const json_t *last = json_object_get(conv, "lastMessage");
-    json_t *out = json_pack("{s:O,s:{s:O,s:O,s:O},s:O}", "conversationId", json_object_get(conv, "id"),
-                            "peer", "id", json_object_get(peer, "id"), "username",
-                            json_object_get(peer, "username"), "displayName",
-                            json_object_get(peer, "displayName") ? json_object_get(peer, "displayName")
-                                                                 : json_null(),
-                            "unread", json_object_get(conv, "unreadCount"));
+    json_t *out = json_pack(
+        "{s:O,s:{s:O,s:O,s:O},s:O}", "conversationId", json_object_get(conv, "id"), "peer", "id",
+        json_object_get(peer, "id"), "username", json_object_get(peer, "username"), "displayName",
+        json_object_get(peer, "displayName") ? json_object_get(peer, "displayName") : json_null(),
+        "unread", json_object_get(conv, "unreadCount"));
     ls_message m;
 
     if (out == NULL || !json_is_object(last))
         return out;
-    json_t *lm = json_pack("{s:O,s:O,s:O}", "id", json_object_get(last, "id"), "senderId",
-                           json_object_get(last, "senderId"), "sentAt", json_object_get(last, "sentAt"));
+    json_t *lm =
+        json_pack("{s:O,s:O,s:O}", "id", json_object_get(last, "id"), "senderId",
+                  json_object_get(last, "senderId"), "sentAt", json_object_get(last, "sentAt"));
     if (last_local(c, conv, &m) == 0) {
-        json_object_set_new(lm, "text", m.body != NULL && !m.deleted_at_ms ? json_string(m.body) : json_null());
+        json_object_set_new(lm, "text",
+                            m.body != NULL && !m.deleted_at_ms ? json_string(m.body) : json_null());
         ls_message_clear(&m);
     } else {
         json_object_set_new(lm, "text", json_null());

@@ -37,10 +37,9 @@ static int one(void *ctx, const ls_message *m)
     if (h->out != NULL) {
         json_t *j = json_pack("{s:s,s:s?,s:b,s:s,s:I,s:s,s:s?,s:b,s:b}", "id", m->id, "serverId",
                               m->server_id[0] ? m->server_id : NULL, "outgoing", m->outgoing,
-                              "status", status_name(m->status), "sentAt",
-                              (json_int_t)m->sent_at_ms, "deviceId", m->sender_device, "text",
-                              m->body, "edited", m->edited_at_ms != 0, "deleted",
-                              m->deleted_at_ms != 0);
+                              "status", status_name(m->status), "sentAt", (json_int_t)m->sent_at_ms,
+                              "deviceId", m->sender_device, "text", m->body, "edited",
+                              m->edited_at_ms != 0, "deleted", m->deleted_at_ms != 0);
         if (m->edited_at_ms != 0)
             json_object_set_new(j, "editedAt", json_integer((json_int_t)m->edited_at_ms));
         if (m->deleted_at_ms != 0)
@@ -88,7 +87,8 @@ int cmd_history(const cli_opts *o)
     if (ls_contact_find(c.st, o->pos[0], &ct) == 0) {
         str_copy(peer, sizeof peer, ct.user_id);
         ls_contact_clear(&ct);
-    } else if ((rc = client_require_login(&c)) != 0 || (rc = client_user_by_name(&c, o->pos[0], &user)) != 0) {
+    } else if ((rc = client_require_login(&c)) != 0 ||
+               (rc = client_user_by_name(&c, o->pos[0], &user)) != 0) {
         goto done;
     } else {
         str_copy(peer, sizeof peer, json_string_value(json_object_get(user, "id")));

@@ -14,17 +14,8 @@ static int live(const cli_opts *o, enum rx_mode mode)
     return rc;
 }
 
-int cmd_sync(const cli_opts *o)
-{
-    return live(o, RX_SYNC);
-}
+int cmd_sync(const cli_opts *o) { return live(o, RX_SYNC); }
 
-int cmd_watch(const cli_opts *o)
-{
-    return live(o, RX_WATCH);
-}
+int cmd_watch(const cli_opts *o) { return live(o, RX_WATCH); }
 
-int cmd_chat(const cli_opts *o)
-{
-    return live(o, RX_CHAT);
-}
+int cmd_chat(const cli_opts *o) { return live(o, RX_CHAT); }

@@ -23,8 +23,10 @@ static char *read_stdin_text(void)
     while (n <= STDIN_TEXT_MAX && (got = fread(buf + n, 1, STDIN_TEXT_MAX + 1 - n, stdin)) > 0)
         n += got;
     if (n > STDIN_TEXT_MAX || memchr(buf, '\0', n) != NULL) {
-        fprintf(stderr, "sotto: %s\n", n > STDIN_TEXT_MAX ? "the text on stdin is too long for a"
-                " message (at most 10,000 characters)" : "the text on stdin holds a NUL byte");
+        fprintf(stderr, "sotto: %s\n",
+                n > STDIN_TEXT_MAX ? "the text on stdin is too long for a"
+                                     " message (at most 10,000 characters)"
+                                   : "the text on stdin holds a NUL byte");
         free(buf);
         return NULL;
     }

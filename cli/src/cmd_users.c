@@ -31,7 +31,8 @@ static void print_users(const json_t *users, const char *none)
         fprintf(stderr, "%s\n", none);
     json_array_foreach(users, i, u) {
         char s1[128], s2[404];
-        printf("%-24s %s\n", term_safe(s1, sizeof s1, json_string_value(json_object_get(u, "username"))),
+        printf("%-24s %s\n",
+               term_safe(s1, sizeof s1, json_string_value(json_object_get(u, "username"))),
                term_safe(s2, sizeof s2, json_string_value(json_object_get(u, "displayName"))));
     }
 }
@@ -46,7 +47,8 @@ int cmd_users(const cli_opts *o)
     if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0)
         goto done;
     if ((q = curl_easy_escape(NULL, o->pos[1], 0)) == NULL ||
-        asprintf(&path, "/api/users/search?q=%s&limit=%d", q, o->limit > 0 && o->limit <= 100 ? o->limit : 20) < 0) {
+        asprintf(&path, "/api/users/search?q=%s&limit=%d", q,
+                 o->limit > 0 && o->limit <= 100 ? o->limit : 20) < 0) {
         path = NULL;
         rc = EXIT_LOCAL;
         goto done;
@@ -78,7 +80,8 @@ static int block(const cli_opts *o, const char *method, const char *done_msg)
     if ((rc = client_open(&c, o, 0)) != 0 || (rc = client_require_login(&c)) != 0 ||
         (rc = client_user_by_name(&c, o->pos[0], &user)) != 0)
         goto done;
-    snprintf(path, sizeof path, "/api/users/block/%s", json_string_value(json_object_get(user, "id")));
+    snprintf(path, sizeof path, "/api/users/block/%s",
+             json_string_value(json_object_get(user, "id")));
     if ((rc = client_api(&c, method, path, NULL, &r)) != 0)
         goto done;
     if (r.status / 100 != 2)
@@ -92,15 +95,9 @@ done:
     return rc;
 }
 
-int cmd_block(const cli_opts *o)
-{
-    return block(o, "POST", "blocked");
-}
+int cmd_block(const cli_opts *o) { return block(o, "POST", "blocked"); }
 
-int cmd_unblock(const cli_opts *o)
-{
-    return block(o, "DELETE", "unblocked");
-}
+int cmd_unblock(const cli_opts *o) { return block(o, "DELETE", "unblocked"); }
 
 int cmd_blocked(const cli_opts *o)
 {

@@ -46,16 +46,19 @@ int cmd_verify(const cli_opts *o)
                                   "verified", ct.verified, "held", ct.hold));
         goto done;
     }
-    printf("Safety number with %s (compare it with theirs, in person or by a call):\n\n", o->pos[0]);
+    printf("Safety number with %s (compare it with theirs, in person or by a call):\n\n",
+           o->pos[0]);
     term_print_safety_number(number);
     printf("\n");
     term_qr(qr, sizeof qr);
     if (o->mark_verified)
         printf("\n%s is now marked VERIFIED: if their devices change, sending stops until you"
-               " accept.\n", o->pos[0]);
+               " accept.\n",
+               o->pos[0]);
     else if (o->accept)
         printf("\naccepted the current devices of %s (not verified: use --mark-verified after"
-               " comparing)\n", o->pos[0]);
+               " comparing)\n",
+               o->pos[0]);
     else
         printf("\n%s: %s%s\n", o->pos[0], ct.verified ? "verified" : "not verified",
                changed ? " - CHANGED, sending held: run 'sotto verify USER --accept'" : "");

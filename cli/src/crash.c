@@ -7,10 +7,7 @@
 
 static crash_hook_fn hook;
 
-void crash_set_hook(crash_hook_fn fn)
-{
-    hook = fn;
-}
+void crash_set_hook(crash_hook_fn fn) { hook = fn; }
 
 int crash_point(const char *point)
 {

@@ -13,7 +13,7 @@
 
 struct ls_store {
     sqlite3 *db;
-    uint8_t *key; /* sodium_malloc()ed profile key */
+    uint8_t *key;        /* sodium_malloc()ed profile key */
     int contacts_legacy; /* contact rows not yet migrated: flags still read from columns */
 };
 
@@ -41,8 +41,8 @@ static const char *const SCHEMA =
 /* ------------------------------------------------------------------ sealing */
 
 /* Seals `len` bytes for `slot`; *out is malloc()ed (ciphertext is not secret). */
-static int seal(const ls_store *s, const char *slot, const uint8_t *in, size_t len,
-                uint8_t **out, size_t *out_len)
+static int seal(const ls_store *s, const char *slot, const uint8_t *in, size_t len, uint8_t **out,
+                size_t *out_len)
 {
     uint8_t *buf = malloc(len + SOTTO_SEAL_OVERHEAD);
 
@@ -58,8 +58,8 @@ static int seal(const ls_store *s, const char *slot, const uint8_t *in, size_t l
 }
 
 /* Opens a sealed blob into sodium_malloc()ed memory with one spare NUL byte. */
-static int unseal(const ls_store *s, const char *slot, const void *in, size_t len,
-                  uint8_t **out, size_t *out_len)
+static int unseal(const ls_store *s, const char *slot, const void *in, size_t len, uint8_t **out,
+                  size_t *out_len)
 {
     uint8_t *buf;
 
@@ -101,9 +101,12 @@ static int migrate(ls_store *s)
         sqlite3_finalize(st);
         return 0;
     }
-    return sqlite3_exec(s->db, "ALTER TABLE messages ADD COLUMN edited_at INTEGER;"
-                               "ALTER TABLE messages ADD COLUMN deleted_at INTEGER;",
-                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return sqlite3_exec(s->db,
+                        "ALTER TABLE messages ADD COLUMN edited_at INTEGER;"
+                        "ALTER TABLE messages ADD COLUMN deleted_at INTEGER;",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -1;
 }
 
 int ls_open(ls_store **out, const char *path, const uint8_t key[SOTTO_SEAL_KEYBYTES])
@@ -115,7 +118,8 @@ int ls_open(ls_store **out, const char *path, const uint8_t key[SOTTO_SEAL_KEYBY
     if ((s->key = sodium_malloc(SOTTO_SEAL_KEYBYTES)) == NULL)
         goto fail;
     memcpy(s->key, key, SOTTO_SEAL_KEYBYTES);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);
     if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || migrate(s) != 0)
@@ -210,8 +214,8 @@ static int bind_sealed(const ls_store *s, sqlite3_stmt *st, int idx, const char 
 static int column_unseal(const ls_store *s, sqlite3_stmt *st, int col, const char *slot,
                          uint8_t **v, size_t *len)
 {
-    return unseal(s, slot, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col),
-                  v, len);
+    return unseal(s, slot, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col), v,
+                  len);
 }
 
 /* ------------------------------------------------------------------ kv */
@@ -400,8 +404,8 @@ static int contact_row(ls_store *s, sqlite3_stmt *st, ls_contact *out)
     if (slot_name(slot, sizeof slot, "contact", out->user_id, NULL) != 0 ||
         column_unseal(s, st, 2, slot, &buf, &len) != 0)
         return -1;
-    rc = contact_decode(s, (const char *)buf, sqlite3_column_int(st, 3),
-                        sqlite3_column_int(st, 4), out);
+    rc = contact_decode(s, (const char *)buf, sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
+                        out);
     ls_secret_free(buf);
     return rc;
 }
@@ -425,14 +429,18 @@ done:
 
 int ls_contact_get(ls_store *s, const char *user_id, ls_contact *out)
 {
-    return contact_query(s, "SELECT user_id, username, devices, verified, hold FROM contacts"
-                            " WHERE user_id = ?", user_id, out);
+    return contact_query(s,
+                         "SELECT user_id, username, devices, verified, hold FROM contacts"
+                         " WHERE user_id = ?",
+                         user_id, out);
 }
 
 int ls_contact_find(ls_store *s, const char *username, ls_contact *out)
 {
-    return contact_query(s, "SELECT user_id, username, devices, verified, hold FROM contacts"
-                            " WHERE username = ?", username, out);
+    return contact_query(s,
+                         "SELECT user_id, username, devices, verified, hold FROM contacts"
+                         " WHERE username = ?",
+                         username, out);
 }
 
 int ls_contact_put(ls_store *s, const ls_contact *c)
@@ -562,8 +570,9 @@ int ls_message_put(ls_store *s, const ls_message *m)
     char slot[64];
 
     if (st == NULL || slot_name(slot, sizeof slot, "msg", m->id, NULL) != 0 ||
-        bind_texts(st, 5, (const char *const[]){m->id, server_id, m->conversation_id,
-                                                m->peer_id, m->sender_device}) != 0 ||
+        bind_texts(st, 5,
+                   (const char *const[]){m->id, server_id, m->conversation_id, m->peer_id,
+                                         m->sender_device}) != 0 ||
         sqlite3_bind_int(st, 6, m->outgoing) != SQLITE_OK ||
         sqlite3_bind_int(st, 7, m->status) != SQLITE_OK ||
         sqlite3_bind_int64(st, 8, (sqlite3_int64)m->sent_at_ms) != SQLITE_OK ||
@@ -591,7 +600,8 @@ static int message_row(ls_store *s, sqlite3_stmt *st, ls_message *m)
     memset(m, 0, sizeof *m);
     str_copy(m->id, sizeof m->id, (const char *)sqlite3_column_text(st, 0));
     str_copy(m->server_id, sizeof m->server_id, server_id ? server_id : "");
-    str_copy(m->conversation_id, sizeof m->conversation_id, (const char *)sqlite3_column_text(st, 2));
+    str_copy(m->conversation_id, sizeof m->conversation_id,
+             (const char *)sqlite3_column_text(st, 2));
     str_copy(m->peer_id, sizeof m->peer_id, (const char *)sqlite3_column_text(st, 3));
     str_copy(m->sender_device, sizeof m->sender_device, (const char *)sqlite3_column_text(st, 4));
     m->outgoing = sqlite3_column_int(st, 5);
@@ -607,8 +617,9 @@ static int message_row(ls_store *s, sqlite3_stmt *st, ls_message *m)
     return 0;
 }
 
-#define MSG_COLS "id, server_id, conversation_id, peer_id, sender_device, outgoing, status," \
-                 " sent_at, body, edited_at, deleted_at"
+#define MSG_COLS                                                                \
+    "id, server_id, conversation_id, peer_id, sender_device, outgoing, status," \
+    " sent_at, body, edited_at, deleted_at"
 
 int ls_message_get(ls_store *s, const char *id, ls_message *out)
 {
@@ -635,8 +646,10 @@ int ls_message_sent(ls_store *s, const char *id, const char *server_id)
 
 int ls_message_failed(ls_store *s, const char *id)
 {
-    return run_texts(s, "UPDATE messages SET status = 12 WHERE id = ? AND outgoing = 1"
-                        " AND server_id IS NULL", 1, &id);
+    return run_texts(s,
+                     "UPDATE messages SET status = 12 WHERE id = ? AND outgoing = 1"
+                     " AND server_id IS NULL",
+                     1, &id);
 }
 
 int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
@@ -674,7 +687,9 @@ int ls_checkpoint(ls_store *s)
     /* Copies the WAL into the database and truncates it, so old page images (holding a
      * wiped body) do not linger in the -wal file. Outside any transaction. */
     return sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) ==
-                   SQLITE_OK ? 0 : -1;
+                   SQLITE_OK
+               ? 0
+               : -1;
 }
 
 int ls_message_status(ls_store *s, const char *server_id, int status)
@@ -693,8 +708,9 @@ int ls_message_status(ls_store *s, const char *server_id, int status)
 int ls_message_read_upto(ls_store *s, const char *conv_id, const char *upto)
 {
     /* Server ids are UUIDv7 in one spelling, so text order is the server's message order. */
-    return run_texts(s, "UPDATE messages SET status = MAX(status, 3) WHERE"
-                        " conversation_id = ? AND outgoing = 1 AND server_id <= ?",
+    return run_texts(s,
+                     "UPDATE messages SET status = MAX(status, 3) WHERE"
+                     " conversation_id = ? AND outgoing = 1 AND server_id <= ?",
                      2, (const char *const[]){conv_id, upto});
 }
 
@@ -704,7 +720,7 @@ int ls_unsettled_each(ls_store *s, ls_unsettled_fn fn, void *ctx)
                                " WHERE outgoing = 1 AND server_id IS NOT NULL AND status < 3"
                                " AND deleted_at IS NULL"
                                " GROUP BY conversation_id ORDER BY MAX(seq) DESC LIMIT ?");
-    char (*rows)[2][40] = NULL;
+    char(*rows)[2][40] = NULL;
     size_t n = 0;
     int rc = -1, step;
 
@@ -777,8 +793,9 @@ int ls_messages_recent(ls_store *s, const char *peer_id, int n, ls_message_fn fn
 
 int ls_last_incoming(ls_store *s, const char *peer_id, char server_id[40])
 {
-    return one_text(s, "SELECT server_id FROM messages WHERE peer_id = ? AND outgoing = 0"
-                       " AND server_id IS NOT NULL ORDER BY server_id DESC LIMIT 1",
+    return one_text(s,
+                    "SELECT server_id FROM messages WHERE peer_id = ? AND outgoing = 0"
+                    " AND server_id IS NOT NULL ORDER BY server_id DESC LIMIT 1",
                     peer_id, server_id, 40);
 }
 
@@ -840,7 +857,7 @@ int ls_outbox_del(ls_store *s, const char *client_id)
 int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx)
 {
     sqlite3_stmt *st = prep(s, "SELECT client_id FROM outbox ORDER BY seq");
-    char (*ids)[40] = NULL;
+    char(*ids)[40] = NULL;
     size_t n = 0, cap = 0;
     int rc = -1, step;
 

@@ -56,7 +56,7 @@ typedef struct ls_contact {
     int verified;
     int hold;
 } ls_contact;
-int ls_contact_get(ls_store *s, const char *user_id, ls_contact *out); /* 1 when absent */
+int ls_contact_get(ls_store *s, const char *user_id, ls_contact *out);   /* 1 when absent */
 int ls_contact_find(ls_store *s, const char *username, ls_contact *out); /* 1 when absent */
 int ls_contact_put(ls_store *s, const ls_contact *c);
 void ls_contact_clear(ls_contact *c);
@@ -70,18 +70,25 @@ int ls_conversation_for(ls_store *s, const char *peer_id, char *conv_id);
 /* Outgoing: pending, sent, delivered, read in order, or failed (refused by the server for
  * good, e.g. by a block: never sent, never retried). Incoming: received, or refused (it
  * failed to decrypt). */
-enum { LS_MSG_PENDING = 0, LS_MSG_SENT = 1, LS_MSG_DELIVERED = 2, LS_MSG_READ = 3,
-       LS_MSG_RECEIVED = 10, LS_MSG_REFUSED = 11, LS_MSG_FAILED = 12 };
+enum {
+    LS_MSG_PENDING = 0,
+    LS_MSG_SENT = 1,
+    LS_MSG_DELIVERED = 2,
+    LS_MSG_READ = 3,
+    LS_MSG_RECEIVED = 10,
+    LS_MSG_REFUSED = 11,
+    LS_MSG_FAILED = 12
+};
 typedef struct ls_message {
-    char id[40];            /* client message id (ours) or server id (received) */
-    char server_id[40];     /* "" until the server accepted it */
+    char id[40];        /* client message id (ours) or server id (received) */
+    char server_id[40]; /* "" until the server accepted it */
     char conversation_id[40];
     char peer_id[40];
     char sender_device[40];
     int outgoing;
     int status;
     uint64_t sent_at_ms;
-    char *body;             /* sodium_malloc()ed, NUL-terminated; NULL when refused or deleted */
+    char *body; /* sodium_malloc()ed, NUL-terminated; NULL when refused or deleted */
     size_t body_len;
     uint64_t edited_at_ms;  /* 0 unless edited: the sender's (authenticated) edit time */
     uint64_t deleted_at_ms; /* 0 unless deleted: the body is gone (wiped) */
@@ -107,8 +114,8 @@ void ls_message_clear(ls_message *m);
 /* Raises every outgoing message of the conversation up to server id upto, inclusive, to
  * read: a read receipt is a cursor over the reader's conversation. */
 int ls_message_read_upto(ls_store *s, const char *conv_id, const char *upto);
-/* Conversations whose accepted, not deleted outgoing messages are not all read yet, the most recently
- * active first, at most LS_UNSETTLED_MAX: fn gets the conversation id and the oldest such
+/* Conversations whose accepted, not deleted outgoing messages are not all read yet, the most
+ * recently active first, at most LS_UNSETTLED_MAX: fn gets the conversation id and the oldest such
  * message's server id, and returns non-zero to stop. */
 #define LS_UNSETTLED_MAX 32
 typedef int (*ls_unsettled_fn)(void *ctx, const char *conv_id, const char *oldest_server_id);

@@ -15,15 +15,9 @@ typedef struct buf {
     int too_big;
 } buf;
 
-int http_global_init(void)
-{
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
+int http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
 
-void http_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
+void http_global_cleanup(void) { curl_global_cleanup(); }
 
 static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 {
@@ -111,12 +105,6 @@ static const char *error_field(const http_resp *r, const char *k)
     return v ? v : "";
 }
 
-const char *http_error_code(const http_resp *r)
-{
-    return error_field(r, "code");
-}
+const char *http_error_code(const http_resp *r) { return error_field(r, "code"); }
 
-const char *http_error_message(const http_resp *r)
-{
-    return error_field(r, "message");
-}
+const char *http_error_message(const http_resp *r) { return error_field(r, "message"); }

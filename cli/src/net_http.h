@@ -5,8 +5,8 @@
 #include <jansson.h>
 
 typedef struct http_resp {
-    long status;    /* 0 when no response arrived */
-    json_t *body;   /* owned; NULL when the body was not JSON */
+    long status;  /* 0 when no response arrived */
+    json_t *body; /* owned; NULL when the body was not JSON */
 } http_resp;
 
 /* Process-wide libcurl set-up and tear-down (main calls them once). */

@@ -102,11 +102,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (w->head != NULL)
             lws_callback_on_writable(wsi);
         break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        on_receive(w, wsi, in, len);
-        break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return on_writeable(w, wsi);
+    case LWS_CALLBACK_CLIENT_RECEIVE: on_receive(w, wsi, in, len); break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: return on_writeable(w, wsi);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2)
             w->close_code = ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1];
@@ -118,11 +115,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         on_closed(w, wsi);
         break;
     }
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        on_closed(w, wsi);
-        break;
-    default:
-        break;
+    case LWS_CALLBACK_CLIENT_CLOSED: on_closed(w, wsi); break;
+    default: break;
     }
     return 0;
 }
@@ -159,7 +153,8 @@ static int connect_to(ws_conn *w, const char *server)
     ci.port = port;
     ci.path = "/ws";
     ci.local_protocol_name = "sotto";
-    ci.ssl_connection = strcmp(proto, "https") == 0 || strcmp(proto, "wss") == 0 ? LCCSCF_USE_SSL : 0;
+    ci.ssl_connection =
+        strcmp(proto, "https") == 0 || strcmp(proto, "wss") == 0 ? LCCSCF_USE_SSL : 0;
     w->wsi = lws_client_connect_via_info(&ci);
     return w->wsi != NULL ? 0 : -1;
 }
@@ -238,15 +233,9 @@ int ws_run(ws_conn *w)
     return w->closed ? -1 : 0;
 }
 
-void ws_stop(ws_conn *w)
-{
-    w->stop = 1;
-}
+void ws_stop(ws_conn *w) { w->stop = 1; }
 
-int ws_close_code(const ws_conn *w)
-{
-    return w->close_code;
-}
+int ws_close_code(const ws_conn *w) { return w->close_code; }
 
 void ws_close(ws_conn *w, int flush_ms)
 {

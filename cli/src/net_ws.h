@@ -18,8 +18,7 @@ typedef int (*ws_tick_fn)(void *ctx);
 
 /* Connects to <server>/ws (http -> ws, https -> wss) and waits until it is open.
  * Returns 0, or -1 (message on stderr). */
-int ws_open(ws_conn **out, const char *server, ws_event_fn on_event, ws_tick_fn on_tick,
-            void *ctx);
+int ws_open(ws_conn **out, const char *server, ws_event_fn on_event, ws_tick_fn on_tick, void *ctx);
 /* Queues {event, data, id?}; data is stolen. With want_id, id gets the request id
  * (>= 16 bytes). Returns 0 or -1. */
 int ws_send(ws_conn *w, const char *event, json_t *data, int want_id, char *id);

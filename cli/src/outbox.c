@@ -27,8 +27,8 @@ static int in_list(const json_t *ids, const char *id)
 
 /* Fills bundles for the targets in t[from..n) that lack a session (POST /keys/claim). The
  * claimed signing key must be the one in the listing we trust-checked. */
-static int claim(client *c, const char *user_id, const json_t *listing, pr_target *t,
-                 size_t from, size_t n)
+static int claim(client *c, const char *user_id, const json_t *listing, pr_target *t, size_t from,
+                 size_t n)
 {
     json_t *ids = json_array(), *body, *d;
     http_resp r;
@@ -138,8 +138,9 @@ static int encrypt_failed(client *c, int rc, const pr_target *t, size_t n, const
         /* Name the device: the first target whose claimed or pinned key is not the listed one. */
         size_t k;
         for (k = 0; k < n; k++)
-            if (!t[k].has_listed || (t[k].has_bundle && sodium_memcmp(t[k].bundle.signing_key,
-                                                                   t[k].listed_signing_key, 32) != 0))
+            if (!t[k].has_listed ||
+                (t[k].has_bundle &&
+                 sodium_memcmp(t[k].bundle.signing_key, t[k].listed_signing_key, 32) != 0))
                 break;
         trust_security_event(c, "claimed-key-mismatch", k < n ? t[k].user_id : "?",
                              k < n ? t[k].device_id : NULL, NULL);
@@ -195,13 +196,15 @@ static int post(client *c, const char *client_id, char *server_id)
         free(json);
         if (rc == 0 && (r.status == 200 || r.status == 201)) {
             const char *id = json_string_value(json_object_get(r.body, "id"));
-            if (crash_point("send-after-post") || id == NULL || pr_send_done(&c->pr, client_id, id) != 0)
+            if (crash_point("send-after-post") || id == NULL ||
+                pr_send_done(&c->pr, client_id, id) != 0)
                 rc = EXIT_LOCAL;
             else if (server_id != NULL)
                 str_copy(server_id, 40, id);
         } else if (rc == 0 && r.status == 409 &&
                    strcmp(http_error_code(&r), "device_list_mismatch") == 0) {
-            rc = amend(c, client_id, conv, json_object_get(json_object_get(r.body, "error"), "details"));
+            rc = amend(c, client_id, conv,
+                       json_object_get(json_object_get(r.body, "error"), "details"));
             rc = rc == 0 ? -1 : rc; /* -1: post again */
         } else if (rc == 0) {
             rc = client_fail(&r, "sending");
@@ -229,10 +232,7 @@ static int flush_one(void *ctx, const char *id)
     return rc == EXIT_NET || rc == EXIT_AUTH; /* stop on what will not get better now */
 }
 
-int outbox_flush(client *c)
-{
-    return ls_outbox_each(c->st, flush_one, c) == 0 ? 0 : EXIT_LOCAL;
-}
+int outbox_flush(client *c) { return ls_outbox_each(c->st, flush_one, c) == 0 ? 0 : EXIT_LOCAL; }
 
 int conversation_with(client *c, const char *peer_id, char conv[40])
 {
@@ -277,8 +277,9 @@ static int hold_stands(client *c, const char *user_id, const char *name)
 static int held(client *c, const char *peer_id, const char *username)
 {
     if (hold_stands(c, peer_id, username)) {
-        fprintf(stderr, "sotto: sending to %s is held: their safety number changed since you"
-                        " verified it. Compare it, then run 'sotto verify %s --accept'\n",
+        fprintf(stderr,
+                "sotto: sending to %s is held: their safety number changed since you"
+                " verified it. Compare it, then run 'sotto verify %s --accept'\n",
                 username, username);
         return 1;
     }

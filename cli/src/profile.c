@@ -88,7 +88,9 @@ static int derive(uint8_t key[32], const char *pass, const uint8_t salt[SALT_BYT
     /* libsotto's defaults, the same as the web client's lock: libsodium's interactive limits
      * (a CLI start must stay well under a second). */
     return sotto_passphrase_key(key, pass, strlen(pass), salt, SOTTO_PASSPHRASE_OPSLIMIT,
-                                SOTTO_PASSPHRASE_MEMLIMIT_KIB) == 0 ? 0 : -1;
+                                SOTTO_PASSPHRASE_MEMLIMIT_KIB) == 0
+               ? 0
+               : -1;
 }
 /* Profiles made when this called crypto_pwhash with the interactive limits must still open. */
 _Static_assert(SOTTO_PASSPHRASE_OPSLIMIT == crypto_pwhash_OPSLIMIT_INTERACTIVE &&
@@ -111,7 +113,8 @@ static int load_key(const char *dir, int create, uint8_t key[32])
         return rc;
     if ((rc = read_exact(spath, salt, sizeof salt)) == 0) {
         if (pass == NULL || !pass[0]) {
-            fprintf(stderr, "sotto: this profile is protected by a passphrase: set SOTTO_PASSPHRASE\n");
+            fprintf(stderr,
+                    "sotto: this profile is protected by a passphrase: set SOTTO_PASSPHRASE\n");
             return -1;
         }
         return derive(key, pass, salt);

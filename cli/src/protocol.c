@@ -75,14 +75,12 @@ json_t *pr_bundle_json(const sotto_account *a, const sotto_prekey *otk, size_t n
     for (size_t i = 0; i < n; i++)
         json_array_append_new(keys, json_pack("{s:I,s:o}", "keyId", (json_int_t)otk[i].key_id,
                                               "publicKey", b64_json(otk[i].public_key, 32)));
-    return json_pack("{s:o,s:o,s:o,s:{s:I,s:o,s:o},s:o}",
-                     "identityKey", b64_json(b.identity_key, 32),
-                     "signingKey", b64_json(b.signing_key, 32),
-                     "identitySignature", b64_json(b.identity_signature, 64),
-                     "signedPreKey", "keyId", (json_int_t)b.signed_pre_key_id,
-                     "publicKey", b64_json(b.signed_pre_key, 32),
-                     "signature", b64_json(b.signed_pre_key_signature, 64),
-                     "oneTimePreKeys", keys);
+    return json_pack("{s:o,s:o,s:o,s:{s:I,s:o,s:o},s:o}", "identityKey",
+                     b64_json(b.identity_key, 32), "signingKey", b64_json(b.signing_key, 32),
+                     "identitySignature", b64_json(b.identity_signature, 64), "signedPreKey",
+                     "keyId", (json_int_t)b.signed_pre_key_id, "publicKey",
+                     b64_json(b.signed_pre_key, 32), "signature",
+                     b64_json(b.signed_pre_key_signature, 64), "oneTimePreKeys", keys);
 }
 
 static int b64_field(const json_t *o, const char *k, uint8_t *out, size_t len)
@@ -130,7 +128,7 @@ int pr_has_session(pr_ctx *c, const char *user, const char *device)
 
 /* The payload for one target: TEXT for the peer, SYNC (a copy) for our own devices. */
 typedef struct payload_bytes {
-    uint8_t *text, *sync;  /* sodium_malloc()ed encodings */
+    uint8_t *text, *sync; /* sodium_malloc()ed encodings */
     size_t text_len, sync_len;
 } payload_bytes;
 
@@ -199,9 +197,8 @@ static int encrypt_one(pr_ctx *c, const pr_target *t, const payload_bytes *pb, j
         goto fail;
     if (!sotto_record_has_session_at(*rec, now)) {
         rc = SOTTO_E_NO_SESSION;
-        if (!t->has_bundle ||
-            (rc = sotto_record_initiate_expected(*rec, c->acct, &t->bundle, t->listed_signing_key,
-                                                 now)) != 0)
+        if (!t->has_bundle || (rc = sotto_record_initiate_expected(
+                                   *rec, c->acct, &t->bundle, t->listed_signing_key, now)) != 0)
             goto fail;
     }
     rc = -1;
@@ -387,13 +384,13 @@ static int payload_accept(pr_ctx *c, const pr_incoming *in, const uint8_t *pt, s
     return 0;
 }
 
-static int commit_receive(pr_ctx *c, const char *sender, const char *device,
-                          const sotto_record *r, const ls_message *m)
+static int commit_receive(pr_ctx *c, const char *sender, const char *device, const sotto_record *r,
+                          const ls_message *m)
 {
     if (ls_begin(c->st) != 0)
         return -1;
-    if ((r != NULL && (ls_record_save(c->st, sender, device, r) != 0 ||
-                       ls_account_save(c->st, c->acct) != 0)) ||
+    if ((r != NULL &&
+         (ls_record_save(c->st, sender, device, r) != 0 || ls_account_save(c->st, c->acct) != 0)) ||
         ls_message_put(c->st, m) != 0 ||
         /* a refused item says nothing true about whom the conversation is with */
         (m->status != LS_MSG_REFUSED &&
@@ -420,8 +417,8 @@ static int decrypt_checked(pr_ctx *c, const pr_incoming *in, sotto_record *r, ui
     if (in->ciphertext_b64 == NULL || b64_decode(in->ciphertext_b64, ct, ct_len) != 0 ||
         (*pt = sodium_malloc(*ct_len ? *ct_len : 1)) == NULL)
         return -1;
-    rc = sotto_record_decrypt_expected(r, c->acct, *ct, *ct_len, now_s(),
-                                       in->expected_signing_key, *pt, *ct_len, pt_len);
+    rc = sotto_record_decrypt_expected(r, c->acct, *ct, *ct_len, now_s(), in->expected_signing_key,
+                                       *pt, *ct_len, pt_len);
     return rc == SOTTO_E_UNTRUSTED ? SOTTO_E_KEY_MISMATCH : rc;
 }
 
@@ -493,8 +490,8 @@ static int edit_slot(const char *ct_b64, char name[48])
     uint8_t h[16];
     char hex[33];
 
-    if (ct_b64 == NULL || crypto_generichash(h, sizeof h, (const uint8_t *)ct_b64,
-                                             strlen(ct_b64), NULL, 0) != 0)
+    if (ct_b64 == NULL ||
+        crypto_generichash(h, sizeof h, (const uint8_t *)ct_b64, strlen(ct_b64), NULL, 0) != 0)
         return -1;
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     snprintf(name, 48, "edit:%s", hex);
@@ -509,7 +506,8 @@ static int edit_accept(pr_ctx *c, const pr_incoming *in, const ls_message *targe
     char edit_of[UUID_STRLEN + 1];
     const char *author = target->outgoing ? c->user_id : target->peer_id;
 
-    if (uuid_parse(in->conversation_id, conv) != 0 || sodium_memcmp(conv, p->conversation_id, 16) != 0)
+    if (uuid_parse(in->conversation_id, conv) != 0 ||
+        sodium_memcmp(conv, p->conversation_id, 16) != 0)
         return -1; /* moved into another conversation */
     if (p->content_type != SOTTO_CONTENT_EDIT || !p->has_edit_of)
         return -1;
@@ -521,7 +519,8 @@ static int edit_accept(pr_ctx *c, const pr_incoming *in, const ls_message *targe
         return -1;
     if (strcmp(author, in->sender_id) != 0)
         return -1; /* only the original sender's user may edit (authenticated by the session) */
-    if (target->deleted_at_ms != 0 || target->body == NULL || memchr(p->body, 0, p->body_len) != NULL)
+    if (target->deleted_at_ms != 0 || target->body == NULL ||
+        memchr(p->body, 0, p->body_len) != NULL)
         return -1;
     return 0;
 }
@@ -553,7 +552,8 @@ int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out)
         rc = have_rc == SOTTO_E_KEY_MISMATCH ? PR_SECURITY : PR_REFUSED; /* nothing changed */
         goto fail;
     }
-    if (have != 0 || sotto_payload_decode(&p, pt, pt_len) != 0 || edit_accept(c, in, &target, &p) != 0) {
+    if (have != 0 || sotto_payload_decode(&p, pt, pt_len) != 0 ||
+        edit_accept(c, in, &target, &p) != 0) {
         verdict = PR_REFUSED; /* authentic but not acceptable: keep the advanced state only */
     } else if ((body = sodium_malloc(p.body_len + 1)) != NULL) {
         memcpy(body, p.body, p.body_len);
@@ -566,8 +566,8 @@ int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out)
     if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
         ls_account_save(c->st, c->acct) != 0 ||
         ls_kv_put(c->st, slot, (const uint8_t *)"1", 1) != 0 ||
-        (verdict == PR_STORED &&
-         ls_message_edit(c->st, target.id, body, p.body_len, p.sent_at_ms ? p.sent_at_ms : now_ms()) != 0) ||
+        (verdict == PR_STORED && ls_message_edit(c->st, target.id, body, p.body_len,
+                                                 p.sent_at_ms ? p.sent_at_ms : now_ms()) != 0) ||
         crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
         ls_rollback(c->st);
         reload_account(c);
@@ -605,7 +605,9 @@ int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64
         ls_message_clear(&target);
         return PR_DUPLICATE;
     }
-    rc = ls_message_wipe(c->st, target.id, deleted_at_ms ? deleted_at_ms : now_ms()) == 0 ? PR_STORED : -1;
+    rc = ls_message_wipe(c->st, target.id, deleted_at_ms ? deleted_at_ms : now_ms()) == 0
+             ? PR_STORED
+             : -1;
     ls_message_clear(&target);
     if (rc == PR_STORED)
         ls_checkpoint(c->st); /* best effort: the WAL copy of the old page goes too */

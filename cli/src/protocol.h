@@ -22,8 +22,8 @@
 #include "localstore.h"
 
 typedef struct pr_ctx {
-    ls_store *st;          /* borrowed */
-    sotto_account *acct;   /* owned: loaded by pr_ctx_load, freed by pr_ctx_free */
+    ls_store *st;        /* borrowed */
+    sotto_account *acct; /* owned: loaded by pr_ctx_load, freed by pr_ctx_free */
     char user_id[40];
     char device_id[40];
 } pr_ctx;
@@ -47,7 +47,7 @@ typedef struct pr_target {
      * must be pinned to it. Without it nothing is encrypted (SOTTO_E_KEY_MISMATCH). */
     int has_listed;
     uint8_t listed_signing_key[32];
-    int has_bundle;        /* a claimed bundle: start a session when there is none */
+    int has_bundle; /* a claimed bundle: start a session when there is none */
     sotto_bundle bundle;
 } pr_target;
 

@@ -53,9 +53,8 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id)
         client_username(x->c, m->peer_id, peer, sizeof peer);
         json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:s}", "id", m->server_id,
                               "conversationId", m->conversation_id, "from", who, "fromId",
-                              sender_id, "deviceId", m->sender_device, "peer", peer,
-                              "outgoing", m->outgoing, "sentAt", (json_int_t)m->sent_at_ms,
-                              "text", m->body);
+                              sender_id, "deviceId", m->sender_device, "peer", peer, "outgoing",
+                              m->outgoing, "sentAt", (json_int_t)m->sent_at_ms, "text", m->body);
         print_json(j);
     } else {
         char safe[128];
@@ -164,7 +163,8 @@ static void on_message_new(rx *x, json_t *d)
     const char *conv = json_string_value(json_object_get(d, "conversationId"));
     const char *sender = json_string_value(json_object_get(d, "senderId"));
     const char *device = json_string_value(json_object_get(d, "senderDeviceId"));
-    const char *ct = json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
+    const char *ct =
+        json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
     json_int_t seq = json_integer_value(json_object_get(d, "seq"));
     char peer[40];
     ls_message m;
@@ -204,9 +204,10 @@ static void on_message_new(rx *x, json_t *d)
     } else if (rc == PR_REFUSED) {
         char who[128], s1[128], s2[64];
         client_username(x->c, sender, who, sizeof who);
-        fprintf(stderr, "sotto: !!! REFUSED a message from %s (device %s): it failed to decrypt"
-                        " or authenticate, so it is not shown\n", term_safe(s1, sizeof s1, who),
-                term_safe(s2, sizeof s2, device));
+        fprintf(stderr,
+                "sotto: !!! REFUSED a message from %s (device %s): it failed to decrypt"
+                " or authenticate, so it is not shown\n",
+                term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, device));
     } else if (rc == PR_SECURITY) {
         trust_security_event(x->c, reason, sender, device, id);
     }
@@ -220,7 +221,8 @@ static void on_message_edited(rx *x, json_t *d)
     const char *conv = json_string_value(json_object_get(d, "conversationId"));
     const char *sender = json_string_value(json_object_get(d, "senderId"));
     const char *device = json_string_value(json_object_get(d, "senderDeviceId"));
-    const char *ct = json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
+    const char *ct =
+        json_string_value(json_object_get(json_object_get(d, "envelope"), "ciphertext"));
     json_int_t seq = json_integer_value(json_object_get(d, "seq"));
     ls_message m;
     int rc;
@@ -261,8 +263,9 @@ static void on_message_edited(rx *x, json_t *d)
         fflush(stdout);
     } else if (rc == PR_REFUSED) {
         char s1[64];
-        fprintf(stderr, "sotto: !!! REFUSED an edit of message %s: it failed to decrypt, was not"
-                        " an edit of that message, or did not come from its sender\n",
+        fprintf(stderr,
+                "sotto: !!! REFUSED an edit of message %s: it failed to decrypt, was not"
+                " an edit of that message, or did not come from its sender\n",
                 term_safe(s1, sizeof s1, id));
     } else if (rc == PR_SECURITY) {
         trust_security_event(x->c, reason, sender, device, id);
@@ -288,7 +291,8 @@ static void on_message_deleted(rx *x, json_t *d)
     if (rc == PR_STORED) {
         char s1[64];
         if (x->c->o->json)
-            print_json(json_pack("{s:s,s:s,s:s}", "event", "deleted", "id", id, "conversationId", conv));
+            print_json(
+                json_pack("{s:s,s:s,s:s}", "event", "deleted", "id", id, "conversationId", conv));
         else
             printf("  message %s was deleted\n", term_safe(s1, sizeof s1, id));
         fflush(stdout);
@@ -312,8 +316,8 @@ static void on_receipt(rx *x, json_t *d, int status)
         return;
     char s1[64];
     if (x->mode == RX_CHAT && !x->c->o->json)
-        printf("  (%s %s)\n", status == LS_MSG_READ ? "seen:" : "delivered:",
-               term_safe(s1, sizeof s1, id));
+        printf("  (%s %s)\n",
+               status == LS_MSG_READ ? "seen:" : "delivered:", term_safe(s1, sizeof s1, id));
     else if (x->mode == RX_CHAT)
         print_json(json_pack("{s:s,s:s}", "event", status == LS_MSG_READ ? "read" : "delivered",
                              "messageId", id));
@@ -413,9 +417,10 @@ static void print_safety(rx *x)
     json_decref(theirs);
 }
 
-#define CHAT_HELP "  /verify  the safety number with %s\n" \
-                  "  /quit    leave (Ctrl-D too)\n" \
-                  "  //text   send a line that begins with '/'\n"
+#define CHAT_HELP                            \
+    "  /verify  the safety number with %s\n" \
+    "  /quit    leave (Ctrl-D too)\n"        \
+    "  //text   send a line that begins with '/'\n"
 
 static void chat_send(rx *x, const char *text)
 {
@@ -440,8 +445,10 @@ static void chat_line(rx *x)
         x->typing = 0;
     }
     if (over)
-        fprintf(stderr, "  (not sent: a chat line holds at most %zu bytes; 'sotto send' takes"
-                        " longer text)\n", sizeof x->line - 1);
+        fprintf(stderr,
+                "  (not sent: a chat line holds at most %zu bytes; 'sotto send' takes"
+                " longer text)\n",
+                sizeof x->line - 1);
     else if (!strcmp(x->line, "/quit"))
         x->stop = 1;
     else if (!strcmp(x->line, "/verify"))
@@ -563,8 +570,8 @@ static int chat_setup(rx *x, const char *username)
         return rc;
     /* On a terminal we read key by key (and echo ourselves), so typing:start goes out with
      * the first key; a pipe delivers what it has, which works the same. */
-    if (!x->c->o->json && ls_messages_recent(x->c->st, x->peer_id, CHAT_CONTEXT,
-                                             chat_context_line, x) != 0)
+    if (!x->c->o->json &&
+        ls_messages_recent(x->c->st, x->peer_id, CHAT_CONTEXT, chat_context_line, x) != 0)
         return EXIT_LOCAL;
     fflush(stdout);
     fprintf(stderr, "chat with %s: type a line and press Enter; /help, /verify, /quit\n", username);
@@ -606,9 +613,10 @@ int rx_run(client *c, enum rx_mode mode, const char *peer_username, int timeout_
     if (ws_run(x.ws) != 0 && x.exit_code == 0) {
         int code = ws_close_code(x.ws);
         fprintf(stderr, "sotto: the connection closed%s\n",
-                code == 4403 ? ": this device was revoked" :
-                code == 4409 ? ": this device connected elsewhere" :
-                code == 4401 ? ": the session expired" : "");
+                code == 4403   ? ": this device was revoked"
+                : code == 4409 ? ": this device connected elsewhere"
+                : code == 4401 ? ": the session expired"
+                               : "");
         x.exit_code = code == 4403 || code == 4401 ? EXIT_AUTH : EXIT_NET;
     }
     ws_close(x.ws, 2000);

@@ -10,10 +10,7 @@
 
 #include <qrencode.h>
 
-int term_interactive(void)
-{
-    return isatty(STDIN_FILENO);
-}
+int term_interactive(void) { return isatty(STDIN_FILENO); }
 
 static void chomp(char *s)
 {
@@ -130,8 +127,11 @@ static size_t utf8_next(const unsigned char *s, long *cp)
 {
     static const unsigned char lead_bits[] = {0, 0, 0x1f, 0x0f, 0x07};
     static const long min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    size_t n = s[0] < 0x80             ? 1
+               : (s[0] & 0xe0) == 0xc0 ? 2
+               : (s[0] & 0xf0) == 0xe0 ? 3
+               : (s[0] & 0xf8) == 0xf0 ? 4
+                                       : 0;
     long v;
 
     *cp = -1;

@@ -38,21 +38,27 @@ static int announce(const char *name, int self, json_t *old, json_t *now, int *g
         const json_t *nv = json_object_get(now, id);
         if (nv == NULL)
             fprintf(stderr, "sotto: !!! %s: device %s was REMOVED\n", who,
-                    term_safe(sid, sizeof sid, id)), n++, removed++;
+                    term_safe(sid, sizeof sid, id)),
+                n++, removed++;
         else if (!json_equal(v, nv))
             fprintf(stderr, "sotto: !!! %s: device %s CHANGED its keys\n", who,
-                    term_safe(sid, sizeof sid, id)), n++;
+                    term_safe(sid, sizeof sid, id)),
+                n++;
     }
     json_object_foreach(now, id, v)
         if (json_object_get(old, id) == NULL)
             fprintf(stderr, "sotto: !!! %s: a NEW DEVICE %s was added%s\n", who,
                     term_safe(sid, sizeof sid, id),
                     self ? " to YOUR account (if it was not you, change your password and"
-                           " revoke it: sotto devices revoke ID)" : ""), n++;
+                           " revoke it: sotto devices revoke ID)"
+                         : ""),
+                n++;
     *grown = n - removed;
     if (n > 0 && !self)
-        fprintf(stderr, "sotto: !!! the SAFETY NUMBER with %s HAS CHANGED: compare it again with"
-                        " 'sotto verify %s'\n", who, who);
+        fprintf(stderr,
+                "sotto: !!! the SAFETY NUMBER with %s HAS CHANGED: compare it again with"
+                " 'sotto verify %s'\n",
+                who, who);
     return n;
 }
 
@@ -110,9 +116,11 @@ int trust_check(client *c, const char *user_id, const char *username, const json
         rc = save(c, &ct, old);
         term_safe(who, sizeof who, username);
         if (!self)
-            fprintf(stderr, "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
-                            " held until you compare the safety number and run"
-                            " 'sotto verify %s --accept'\n", who, who);
+            fprintf(stderr,
+                    "sotto: !!! %s is VERIFIED and their devices changed: sending to them is"
+                    " held until you compare the safety number and run"
+                    " 'sotto verify %s --accept'\n",
+                    who, who);
         else
             fprintf(stderr, "sotto: !!! sending is HELD until you confirm the new device of YOUR"
                             " account: 'sotto devices accept' if it was you, else 'sotto devices"
@@ -176,26 +184,30 @@ int trust_knows_device(client *c, const char *user_id, const char *device_id)
     return trust_device_key(c, user_id, device_id, sk) == 0;
 }
 
-void trust_security_event(client *c, const char *reason, const char *user_id,
-                          const char *device_id, const char *message_id)
+void trust_security_event(client *c, const char *reason, const char *user_id, const char *device_id,
+                          const char *message_id)
 {
     char name[128], who[128], dev[64];
-    const char *what =
-        !strcmp(reason, "unlisted-device") ? "that device is NOT in their device list" :
-        !strcmp(reason, "unaccepted-device") ? "that device is not one you accepted (sending is held)" :
-        !strcmp(reason, "claimed-key-mismatch") ? "the server handed out keys for a device of theirs"
-                                                   " that are NOT the listed ones; nothing was sent" :
-        "its keys are NOT the ones listed for that device";
+    const char *what = !strcmp(reason, "unlisted-device")
+                           ? "that device is NOT in their device list"
+                       : !strcmp(reason, "unaccepted-device")
+                           ? "that device is not one you accepted (sending is held)"
+                       : !strcmp(reason, "claimed-key-mismatch")
+                           ? "the server handed out keys for a device of theirs"
+                             " that are NOT the listed ones; nothing was sent"
+                           : "its keys are NOT the ones listed for that device";
 
     client_username(c, user_id, name, sizeof name);
     term_safe(who, sizeof who, name);
     term_safe(dev, sizeof dev, device_id ? device_id : "?");
-    fprintf(stderr, "sotto: !!! SECURITY: %s %s (device %s) was REFUSED: %s. The server may be"
-                    " attacking this conversation; compare safety numbers ('sotto verify %s')\n",
+    fprintf(stderr,
+            "sotto: !!! SECURITY: %s %s (device %s) was REFUSED: %s. The server may be"
+            " attacking this conversation; compare safety numbers ('sotto verify %s')\n",
             message_id ? "a message claiming to be from" : "encrypting for", who, dev, what, who);
     if (c->o->json) {
-        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "security", "reason", reason,
-                              "fromId", user_id, "from", name, "deviceId", device_id ? device_id : "");
+        json_t *j =
+            json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "security", "reason", reason, "fromId",
+                      user_id, "from", name, "deviceId", device_id ? device_id : "");
         if (j != NULL && message_id != NULL)
             json_object_set_new(j, "id", json_string(message_id));
         print_json(j);
@@ -214,8 +226,8 @@ static uint8_t *signing_keys(const json_t *devices, size_t *n)
     if (keys == NULL)
         return NULL;
     json_array_foreach(devices, i, d)
-        if (b64_decode_fixed(json_string_value(json_object_get(d, "signingKey")),
-                             keys + *n * 32, 32) == 0)
+        if (b64_decode_fixed(json_string_value(json_object_get(d, "signingKey")), keys + *n * 32,
+                             32) == 0)
             (*n)++;
     return keys;
 }

@@ -26,8 +26,8 @@ int trust_device_key(client *c, const char *user_id, const char *device_id, uint
 /* Announces a refused key (reason: "unlisted-device", "unaccepted-device", "key-mismatch",
  * "claimed-key-mismatch") on stderr, and with --json as {"event":"security",...} on stdout.
  * message_id: the refused message's id, NULL on the sending side. */
-void trust_security_event(client *c, const char *reason, const char *user_id,
-                          const char *device_id, const char *message_id);
+void trust_security_event(client *c, const char *reason, const char *user_id, const char *device_id,
+                          const char *message_id);
 /* The 60-digit safety number of us and the user from both device lists. */
 int trust_safety_number(client *c, const char *user_id, const json_t *my_devices,
                         const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],

@@ -110,10 +110,7 @@ static int64_t clock_offset_s(void)
 #endif
 }
 
-uint64_t now_s(void)
-{
-    return (uint64_t)((int64_t)time(NULL) + clock_offset_s());
-}
+uint64_t now_s(void) { return (uint64_t)((int64_t)time(NULL) + clock_offset_s()); }
 
 uint64_t now_ms(void)
 {

@@ -8,13 +8,13 @@
 /* Exit codes (documented in cli/README.md). */
 enum {
     EXIT_OK_ = 0,
-    EXIT_USAGE = 1,   /* bad command line */
-    EXIT_NET = 2,     /* server unreachable or a server error */
-    EXIT_AUTH = 3,    /* not logged in, bad credentials, MFA needed, device revoked */
-    EXIT_TRUST = 4,   /* a verified contact's safety number changed: sending is held */
-    EXIT_NOTFOUND = 5,/* no such user */
-    EXIT_LOCAL = 6,   /* the local profile cannot be opened, read or written */
-    EXIT_REFUSED = 7  /* the server refused the request (4xx other than the above) */
+    EXIT_USAGE = 1,    /* bad command line */
+    EXIT_NET = 2,      /* server unreachable or a server error */
+    EXIT_AUTH = 3,     /* not logged in, bad credentials, MFA needed, device revoked */
+    EXIT_TRUST = 4,    /* a verified contact's safety number changed: sending is held */
+    EXIT_NOTFOUND = 5, /* no such user */
+    EXIT_LOCAL = 6,    /* the local profile cannot be opened, read or written */
+    EXIT_REFUSED = 7   /* the server refused the request (4xx other than the above) */
 };
 
 #define UUID_STRLEN 36

@@ -18,8 +18,7 @@ static inline char *tmp_dir(void)
     return d && mkdtemp(d) ? d : NULL;
 }
 
-static inline int rm_tree_entry(const char *path, const struct stat *st, int type,
-                                struct FTW *ftw)
+static inline int rm_tree_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st, (void)type, (void)ftw;
     return remove(path);

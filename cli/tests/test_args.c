@@ -46,8 +46,8 @@ static void test_register_options(void **state)
 {
     (void)state;
     cli_opts o;
-    char *argv[] = {"sotto", "register", "--email", "a@b.c", "--username", "al",
-                    "--password-stdin", "--server", "http://x:1", NULL};
+    char *argv[] = {"sotto", "register",         "--email",  "a@b.c",      "--username",
+                    "al",    "--password-stdin", "--server", "http://x:1", NULL};
     assert_int_equal(parse(&o, argv), 0);
     assert_string_equal(o.email, "a@b.c");
     assert_string_equal(o.username, "al");
@@ -91,8 +91,10 @@ static void expect_error(char **argv, const char *want)
 static void test_error_words(void **state)
 {
     (void)state;
-    expect_error((char *[]){"sotto", "conversations", "--limit", "0", NULL}, "bad value '0' for --limit");
-    expect_error((char *[]){"sotto", "watch", "--timeout", "x", NULL}, "bad value 'x' for --timeout");
+    expect_error((char *[]){"sotto", "conversations", "--limit", "0", NULL},
+                 "bad value '0' for --limit");
+    expect_error((char *[]){"sotto", "watch", "--timeout", "x", NULL},
+                 "bad value 'x' for --timeout");
     expect_error((char *[]){"sotto", "login", "--email", NULL}, "option '--email' needs a value");
     expect_error((char *[]){"sotto", "--bogus", "whoami", NULL}, "bad option '--bogus'");
 }
@@ -115,8 +117,11 @@ static void test_verify_flags(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_send), cmocka_unit_test(test_dash_text),
-        cmocka_unit_test(test_register_options), cmocka_unit_test(test_errors), cmocka_unit_test(test_error_words),
+        cmocka_unit_test(test_send),
+        cmocka_unit_test(test_dash_text),
+        cmocka_unit_test(test_register_options),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_error_words),
         cmocka_unit_test(test_verify_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -509,15 +509,18 @@ static void test_listed_key_binding(void **state)
     str_copy(t.user_id, sizeof t.user_id, BOB);
     str_copy(t.device_id, sizeof t.device_id, w->bob.pr.device_id);
     memcpy(t.listed_signing_key, sk_of(&w->bob), 32);
-    assert_int_equal(pr_send_prepare(&w->alice2.pr, CONV, BOB, "x", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+    assert_int_equal(pr_send_prepare(&w->alice2.pr, CONV, BOB, "x", &t, 1, id),
+                     SOTTO_E_KEY_MISMATCH);
     assert_int_equal(ls_message_get(w->alice2.st, id, &m), 1);
     assert_int_equal(pr_has_session(&w->alice2.pr, BOB, w->bob.pr.device_id), 0);
     /* A session pinned to a key that is no longer the listed one is not used either. */
     target_known(&w->alice, &t);
     memcpy(t.listed_signing_key, sk_of(&w->alice2), 32);
-    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id),
+                     SOTTO_E_KEY_MISMATCH);
     t.has_listed = 0;
-    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id), SOTTO_E_KEY_MISMATCH);
+    assert_int_equal(pr_send_prepare(&w->bob.pr, CONV, ALICE, "y", &t, 1, id),
+                     SOTTO_E_KEY_MISMATCH);
 }
 
 int main(void)

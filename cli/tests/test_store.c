@@ -87,8 +87,12 @@ static void test_sealed_and_bound(void **state)
     assert_int_equal(profile_open(dir, 1, &st), 0);
     assert_int_equal(ls_kv_put_str(st, "a", MARKER), 0);
     assert_int_equal(ls_kv_put_str(st, "b", "other"), 0);
-    ls_message m = {.id = "11111111-1111-4111-8111-111111111111", .conversation_id = "c",
-                    .peer_id = "p", .sender_device = "d", .outgoing = 1, .sent_at_ms = 5};
+    ls_message m = {.id = "11111111-1111-4111-8111-111111111111",
+                    .conversation_id = "c",
+                    .peer_id = "p",
+                    .sender_device = "d",
+                    .outgoing = 1,
+                    .sent_at_ms = 5};
     char body[] = "MARKER-store-7f3a9c";
     m.body = body;
     m.body_len = strlen(MARKER);
@@ -99,8 +103,11 @@ static void test_sealed_and_bound(void **state)
     /* A sealed value copied into another row must not open there. */
     snprintf(db, sizeof db, "%s/sotto.db", dir);
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "UPDATE kv SET value = (SELECT value FROM kv WHERE name='a')"
-                                       " WHERE name='b'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "UPDATE kv SET value = (SELECT value FROM kv WHERE name='a')"
+                                  " WHERE name='b'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(profile_open(dir, 0, &st), 0);
     assert_int_equal(ls_kv_get(st, "b", &v, &len), -1);
@@ -191,9 +198,11 @@ static void test_contact_flags_sealed(void **state)
     assert_int_equal(ls_contact_put(st, &c), 0);
     ls_close(st);
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "UPDATE contacts SET verified = 0, hold = 0 WHERE user_id = 'u1';"
-                                       "UPDATE contacts SET devices = (SELECT devices FROM contacts"
-                                       " WHERE user_id = 'u1') WHERE user_id = 'u2'", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(raw,
+                                  "UPDATE contacts SET verified = 0, hold = 0 WHERE user_id = 'u1';"
+                                  "UPDATE contacts SET devices = (SELECT devices FROM contacts"
+                                  " WHERE user_id = 'u1') WHERE user_id = 'u2'",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(profile_open(dir, 0, &st), 0);
@@ -212,23 +221,28 @@ static void test_contact_flags_sealed(void **state)
     assert_int_equal(fread(key, 1, sizeof key, f), sizeof key);
     fclose(f);
     assert_int_equal(sotto_seal(legacy, (const uint8_t *)devs, strlen(devs),
-                                (const uint8_t *)"contact:u3", 10, key), 0);
+                                (const uint8_t *)"contact:u3", 10, key),
+                     0);
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "DELETE FROM kv WHERE name = 'contacts_v2'", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(raw, "DELETE FROM kv WHERE name = 'contacts_v2'", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(raw, "INSERT INTO contacts VALUES('u3', 'carol', ?, 1, 0)",
-                                        -1, &ins, NULL), SQLITE_OK);
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
     sqlite3_bind_blob(ins, 1, legacy, (int)(strlen(devs) + SOTTO_SEAL_OVERHEAD), SQLITE_STATIC);
     assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
     sqlite3_finalize(ins);
-    assert_int_equal(sqlite3_exec(raw, "DELETE FROM contacts WHERE user_id = 'u2'", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(raw, "DELETE FROM contacts WHERE user_id = 'u2'", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(profile_open(dir, 0, &st), 0); /* migrates */
     ls_close(st);
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
     assert_int_equal(sqlite3_exec(raw, "UPDATE contacts SET verified = 0 WHERE user_id = 'u3'",
-                                  NULL, NULL, NULL), SQLITE_OK);
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(profile_open(dir, 0, &st), 0);
     assert_int_equal(ls_contact_get(st, "u3", &got), 0);
@@ -254,7 +268,10 @@ static int collect_unsettled(void *ctx, const char *conv, const char *oldest)
  * nothing later, nothing incoming, nothing in another conversation. */
 static void test_status_cursor(void **state)
 {
-    static const struct { const char *id, *server, *conv; int out; } rows[] = {
+    static const struct {
+        const char *id, *server, *conv;
+        int out;
+    } rows[] = {
         {"l1", "01a20000-0000-7000-8000-000000000001", "c1", 1},
         {"l2", "01a20000-0000-7000-8000-000000000002", "c1", 0},
         {"l3", "01a20000-0000-7000-8000-000000000003", "c1", 1},
@@ -269,7 +286,9 @@ static void test_status_cursor(void **state)
     snprintf(dir, sizeof dir, "%s/r", (char *)*state);
     assert_int_equal(profile_open(dir, 1, &st), 0);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        ls_message r = {.outgoing = rows[i].out, .sender_device = "d", .peer_id = "p",
+        ls_message r = {.outgoing = rows[i].out,
+                        .sender_device = "d",
+                        .peer_id = "p",
                         .status = rows[i].out ? (rows[i].server[0] ? LS_MSG_SENT : LS_MSG_PENDING)
                                               : LS_MSG_RECEIVED};
         snprintf(r.id, sizeof r.id, "%s", rows[i].id);
@@ -280,8 +299,8 @@ static void test_status_cursor(void **state)
     assert_int_equal(ls_message_status(st, rows[3].server, LS_MSG_DELIVERED), 0);
     assert_int_equal(ls_message_read_upto(st, "c1", rows[2].server), 0);
     assert_int_equal(ls_message_status(st, rows[2].server, LS_MSG_DELIVERED), 0); /* no lowering */
-    static const int want[] = {LS_MSG_READ, LS_MSG_RECEIVED, LS_MSG_READ, LS_MSG_DELIVERED,
-                               LS_MSG_SENT, LS_MSG_PENDING};
+    static const int want[] = {LS_MSG_READ,      LS_MSG_RECEIVED, LS_MSG_READ,
+                               LS_MSG_DELIVERED, LS_MSG_SENT,     LS_MSG_PENDING};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_int_equal(ls_message_get(st, rows[i].id, &m), 0);
         assert_int_equal(m.status, want[i]);

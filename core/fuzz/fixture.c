@@ -96,8 +96,12 @@ static void build(fixture *f)
 #ifdef SOTTO_TEST_RNG
     sotto_test_rng_seed(NULL);
 #endif
-    sotto_account_free(alice); sotto_account_free(bob); sotto_account_free(carol);
-    sotto_record_free(ab); sotto_record_free(ba); sotto_record_free(cb);
+    sotto_account_free(alice);
+    sotto_account_free(bob);
+    sotto_account_free(carol);
+    sotto_record_free(ab);
+    sotto_record_free(ba);
+    sotto_record_free(cb);
 }
 
 const fixture *fixture_get(void)

@@ -15,7 +15,8 @@ static int same(const sotto_payload *x, const sotto_payload *y)
     return memcmp(x->client_message_id, y->client_message_id, SOTTO_UUIDBYTES) == 0 &&
            memcmp(x->conversation_id, y->conversation_id, SOTTO_UUIDBYTES) == 0 &&
            x->content_type == y->content_type && x->sent_at_ms == y->sent_at_ms &&
-           x->body_len == y->body_len && (x->body_len == 0 || memcmp(x->body, y->body, x->body_len) == 0) &&
+           x->body_len == y->body_len &&
+           (x->body_len == 0 || memcmp(x->body, y->body, x->body_len) == 0) &&
            x->has_reply_to == y->has_reply_to && x->has_edit_of == y->has_edit_of &&
            (!x->has_reply_to || memcmp(x->reply_to, y->reply_to, SOTTO_UUIDBYTES) == 0) &&
            (!x->has_edit_of || memcmp(x->edit_of, y->edit_of, SOTTO_UUIDBYTES) == 0);

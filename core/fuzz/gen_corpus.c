@@ -9,8 +9,8 @@
 
 #include "fixture.h"
 
-static void put(const char *dir, const char *target, const char *name, const uint8_t *a,
-                size_t na, const uint8_t *b, size_t nb)
+static void put(const char *dir, const char *target, const char *name, const uint8_t *a, size_t na,
+                const uint8_t *b, size_t nb)
 {
     char path[4096];
     FILE *f;

@@ -38,17 +38,17 @@ extern "C" {
 /* Errors are negative so that `if (sotto_x(...) != 0)` and `< 0` both work. */
 typedef enum sotto_error {
     SOTTO_OK = 0,
-    SOTTO_E_INVALID = -1,   /* malformed input or argument */
-    SOTTO_E_AUTH = -2,      /* a signature, tag or digest did not verify */
-    SOTTO_E_NOMEM = -3,     /* out of memory */
-    SOTTO_E_BUFFER = -4,    /* the output buffer is too small */
-    SOTTO_E_VERSION = -5,   /* unknown format version */
-    SOTTO_E_BOUNDS = -6,    /* a protocol bound would be exceeded (MAX_SKIP, sizes) */
-    SOTTO_E_REPLAY = -7,    /* message or pre-key message already seen */
-    SOTTO_E_UNTRUSTED = -8, /* the peer's identity differs from the one pinned */
-    SOTTO_E_NO_SESSION = -9,/* no session can take this message */
-    SOTTO_E_NO_KEY = -10,   /* the pre-key it names is gone (used, expired, unknown) */
-    SOTTO_E_STATE = -11,    /* call out of order (e.g. attachment after final) */
+    SOTTO_E_INVALID = -1,      /* malformed input or argument */
+    SOTTO_E_AUTH = -2,         /* a signature, tag or digest did not verify */
+    SOTTO_E_NOMEM = -3,        /* out of memory */
+    SOTTO_E_BUFFER = -4,       /* the output buffer is too small */
+    SOTTO_E_VERSION = -5,      /* unknown format version */
+    SOTTO_E_BOUNDS = -6,       /* a protocol bound would be exceeded (MAX_SKIP, sizes) */
+    SOTTO_E_REPLAY = -7,       /* message or pre-key message already seen */
+    SOTTO_E_UNTRUSTED = -8,    /* the peer's identity differs from the one pinned */
+    SOTTO_E_NO_SESSION = -9,   /* no session can take this message */
+    SOTTO_E_NO_KEY = -10,      /* the pre-key it names is gone (used, expired, unknown) */
+    SOTTO_E_STATE = -11,       /* call out of order (e.g. attachment after final) */
     SOTTO_E_KEY_MISMATCH = -12 /* the peer's signing key is not the one the caller listed */
 } sotto_error;
 
@@ -56,28 +56,29 @@ typedef enum sotto_error {
 #define SOTTO_VERSION 1u
 #define SOTTO_KEYBYTES 32u
 #define SOTTO_SIGBYTES 64u
-#define SOTTO_MAX_SKIP 1000u           /* message keys skipped in one chain */
-#define SOTTO_MAX_SKIPPED_KEYS 2000u   /* stored skipped keys per session */
+#define SOTTO_MAX_SKIP 1000u         /* message keys skipped in one chain */
+#define SOTTO_MAX_SKIPPED_KEYS 2000u /* stored skipped keys per session */
 #define SOTTO_RECEIVING_CHAINS 5u
-#define SOTTO_ARCHIVED_SESSIONS 40u    /* per peer device */
+#define SOTTO_ARCHIVED_SESSIONS 40u /* per peer device */
 #define SOTTO_SKIPPED_KEY_TTL (30u * 86400u)
 #define SOTTO_SPK_ROTATION (7u * 86400u)
 #define SOTTO_QUEUE_RETENTION (30u * 86400u) /* the server keeps an undelivered envelope */
-#define SOTTO_PENDING_MAX_AGE (7u * 86400u)   /* a session nobody answered sends this long */
+#define SOTTO_PENDING_MAX_AGE (7u * 86400u)  /* a session nobody answered sends this long */
 /* A replaced signed pre-key (and its replay-cache entries) is kept long enough for a pre-key
  * message from a bundle fetched just before the rotation: pending age + queue retention. */
 #define SOTTO_SPK_RETENTION (SOTTO_PENDING_MAX_AGE + SOTTO_QUEUE_RETENTION)
-#define SOTTO_ONE_TIME_KEYS_MAX 1000u  /* kept locally; the server stores 200 */
+#define SOTTO_ONE_TIME_KEYS_MAX 1000u /* kept locally; the server stores 200 */
 /* A one-time key the server no longer holds was claimed: its pre-key message can still be
  * on its way for as long as a replaced signed pre-key is kept. */
 #define SOTTO_ONE_TIME_KEY_GRACE SOTTO_SPK_RETENTION
-#define SOTTO_REPLAY_CACHE_MAX 16384u  /* (SPK id, EK) pairs remembered, see sotto_record_decrypt */
+/* (SPK id, EK) pairs remembered, see sotto_record_decrypt. */
+#define SOTTO_REPLAY_CACHE_MAX 16384u
 #define SOTTO_PAD_BLOCK 160u
-#define SOTTO_PLAINTEXT_MAX 65279u     /* padded to 65,280; envelopes stay under 64 KiB */
+#define SOTTO_PLAINTEXT_MAX 65279u /* padded to 65,280; envelopes stay under 64 KiB */
 #define SOTTO_ENVELOPE_PREKEY 1u
 #define SOTTO_ENVELOPE_MESSAGE 2u
-#define SOTTO_MESSAGE_OVERHEAD 82u     /* 2 + 32 + 4 + 4 header, 24 nonce, 16 tag */
-#define SOTTO_PREKEY_OVERHEAD 251u     /* + 32 IK + 32 SK + 64 sig + 32 EK + 4 + 1 + 4 */
+#define SOTTO_MESSAGE_OVERHEAD 82u /* 2 + 32 + 4 + 4 header, 24 nonce, 16 tag */
+#define SOTTO_PREKEY_OVERHEAD 251u /* + 32 IK + 32 SK + 64 sig + 32 EK + 4 + 1 + 4 */
 #define SOTTO_ENVELOPE_MAX (65280u + SOTTO_PREKEY_OVERHEAD)
 
 SOTTO_EXPORT size_t sotto_keybytes(void);
@@ -101,13 +102,13 @@ typedef struct sotto_prekey {
 
 /* One device's public bundle as the server returns it to a claimer (api.md, "Devices"). */
 typedef struct sotto_bundle {
-    uint8_t identity_key[SOTTO_KEYBYTES];        /* X25519 */
-    uint8_t signing_key[SOTTO_KEYBYTES];         /* Ed25519 */
-    uint8_t identity_signature[SOTTO_SIGBYTES];  /* over "Sotto-v1-identity" || identity_key */
+    uint8_t identity_key[SOTTO_KEYBYTES];       /* X25519 */
+    uint8_t signing_key[SOTTO_KEYBYTES];        /* Ed25519 */
+    uint8_t identity_signature[SOTTO_SIGBYTES]; /* over "Sotto-v1-identity" || identity_key */
     uint32_t signed_pre_key_id;
     uint8_t signed_pre_key[SOTTO_KEYBYTES];
     uint8_t signed_pre_key_signature[SOTTO_SIGBYTES];
-    int has_one_time_pre_key;                    /* 0: none left, X3DH falls back to 3-DH */
+    int has_one_time_pre_key; /* 0: none left, X3DH falls back to 3-DH */
     sotto_prekey one_time_pre_key;
 } sotto_bundle;
 
@@ -144,8 +145,8 @@ SOTTO_EXPORT uint32_t sotto_account_one_time_key_count(const sotto_account *a);
  * A local key missing from the list was claimed: it is marked with `now` (once) and wiped
  * SOTTO_ONE_TIME_KEY_GRACE later, by this call or by sotto_account_prune; a listed key is
  * unmarked. Ids that are not ours are ignored. */
-SOTTO_EXPORT int sotto_account_sync_one_time_keys(sotto_account *a, const uint32_t *ids,
-                                                  size_t n, uint64_t now) SOTTO_WUR;
+SOTTO_EXPORT int sotto_account_sync_one_time_keys(sotto_account *a, const uint32_t *ids, size_t n,
+                                                  uint64_t now) SOTTO_WUR;
 /* 1 when the current signed pre-key is older than SOTTO_SPK_ROTATION, or when it holds half
  * of the replay cache (a flood of pre-key messages: rotate early, see sotto_record_decrypt). */
 SOTTO_EXPORT int sotto_account_signed_pre_key_due(const sotto_account *a, uint64_t now);
@@ -208,15 +209,14 @@ SOTTO_EXPORT int sotto_record_encrypt(sotto_record *r, const uint8_t *pt, size_t
  * key it still holds. When it is full, the oldest replaced signed pre-key holding entries is
  * wiped with them to make room; if only the one in use holds entries, the message is
  * refused (SOTTO_E_BOUNDS) until the signed pre-key is rotated (signed_pre_key_due says so). */
-SOTTO_EXPORT int sotto_record_decrypt_expected(sotto_record *r, sotto_account *a,
-                                               const uint8_t *in, size_t in_len, uint64_t now,
-                                               const uint8_t expected_signing_key[32],
-                                               uint8_t *out, size_t out_cap,
-                                               size_t *out_len) SOTTO_WUR;
+SOTTO_EXPORT int sotto_record_decrypt_expected(sotto_record *r, sotto_account *a, const uint8_t *in,
+                                               size_t in_len, uint64_t now,
+                                               const uint8_t expected_signing_key[32], uint8_t *out,
+                                               size_t out_cap, size_t *out_len) SOTTO_WUR;
 /* Deprecated: decrypt_expected without the listed-key check. */
 SOTTO_EXPORT int sotto_record_decrypt(sotto_record *r, sotto_account *a, const uint8_t *in,
-                                      size_t in_len, uint64_t now, uint8_t *out,
-                                      size_t out_cap, size_t *out_len) SOTTO_WUR;
+                                      size_t in_len, uint64_t now, uint8_t *out, size_t out_cap,
+                                      size_t *out_len) SOTTO_WUR;
 /* The peer device's pinned keys (0), or SOTTO_E_NO_SESSION before anything is pinned. */
 SOTTO_EXPORT int sotto_record_peer_keys(const sotto_record *r, uint8_t identity_key[32],
                                         uint8_t signing_key[32]) SOTTO_WUR;
@@ -245,9 +245,8 @@ SOTTO_EXPORT void sotto_seal_keygen(uint8_t key[SOTTO_SEAL_KEYBYTES]);
 SOTTO_EXPORT int sotto_seal(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *slot,
                             size_t slot_len, const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
 /* out must hold len - SOTTO_SEAL_OVERHEAD bytes. */
-SOTTO_EXPORT int sotto_seal_open(uint8_t *out, const uint8_t *in, size_t len,
-                                 const uint8_t *slot, size_t slot_len,
-                                 const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
+SOTTO_EXPORT int sotto_seal_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *slot,
+                                 size_t slot_len, const uint8_t key[SOTTO_SEAL_KEYBYTES]) SOTTO_WUR;
 
 /* A sealing key from a passphrase, for state at rest behind something a person types:
  * Argon2id (v1.3, one lane) through libsodium's crypto_pwhash, 32 bytes. The cost goes into
@@ -275,9 +274,9 @@ SOTTO_EXPORT int sotto_passphrase_key(uint8_t key[SOTTO_SEAL_KEYBYTES], const ch
 
 enum sotto_content_type {
     SOTTO_CONTENT_TEXT = 1,
-    SOTTO_CONTENT_EDIT = 2,     /* body replaces the message named by edit_of */
-    SOTTO_CONTENT_DELETE = 3,   /* delete-for-everyone of edit_of; empty body */
-    SOTTO_CONTENT_SYNC = 4      /* a copy of one's own message for one's other devices */
+    SOTTO_CONTENT_EDIT = 2,   /* body replaces the message named by edit_of */
+    SOTTO_CONTENT_DELETE = 3, /* delete-for-everyone of edit_of; empty body */
+    SOTTO_CONTENT_SYNC = 4    /* a copy of one's own message for one's other devices */
 };
 #define SOTTO_UUIDBYTES 16u
 #define SOTTO_PAYLOAD_VERSION 1u
@@ -334,16 +333,17 @@ typedef struct sotto_attachment sotto_attachment;
  * final chunk). */
 SOTTO_EXPORT uint64_t sotto_attachment_ciphertext_size(uint64_t len);
 /* Fresh key; writes it and the stream header (the first ciphertext bytes). */
-SOTTO_EXPORT int sotto_attachment_encrypt_create(sotto_attachment **st,
-                                                 uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
-                                                 uint8_t header[SOTTO_ATTACHMENT_HEADERBYTES]) SOTTO_WUR;
+SOTTO_EXPORT int
+sotto_attachment_encrypt_create(sotto_attachment **st, uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
+                                uint8_t header[SOTTO_ATTACHMENT_HEADERBYTES]) SOTTO_WUR;
 /* One chunk: exactly SOTTO_ATTACHMENT_CHUNK bytes, or fewer with last = 1 (the final
  * chunk). out gets in_len + SOTTO_ATTACHMENT_CHUNK_OVERHEAD bytes. */
 SOTTO_EXPORT int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in,
                                                 size_t in_len, int last, uint8_t *out) SOTTO_WUR;
 /* After the last chunk: the BLAKE2b-256 digest of the whole ciphertext. */
-SOTTO_EXPORT int sotto_attachment_encrypt_final(sotto_attachment *st,
-                                                uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES]) SOTTO_WUR;
+SOTTO_EXPORT int
+sotto_attachment_encrypt_final(sotto_attachment *st,
+                               uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES]) SOTTO_WUR;
 /* Decryption takes what the message carried: key, digest and plaintext size. */
 SOTTO_EXPORT int sotto_attachment_decrypt_create(sotto_attachment **st,
                                                  const uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
@@ -367,8 +367,11 @@ SOTTO_EXPORT void sotto_attachment_free(sotto_attachment *st);
  * them). Process-wide by necessity: they stand in for the system RNG. */
 SOTTO_EXPORT void sotto_test_rng_seed(const uint8_t seed[32]); /* NULL: system RNG again */
 typedef void (*sotto_test_key_observer)(void *ctx, int kind, const uint8_t key[32]);
-enum { SOTTO_TEST_KEY_ROOT_RETIRED = 1, SOTTO_TEST_KEY_CHAIN_RETIRED = 2,
-       SOTTO_TEST_KEY_MESSAGE = 3 };
+enum {
+    SOTTO_TEST_KEY_ROOT_RETIRED = 1,
+    SOTTO_TEST_KEY_CHAIN_RETIRED = 2,
+    SOTTO_TEST_KEY_MESSAGE = 3
+};
 SOTTO_EXPORT void sotto_test_set_key_observer(sotto_test_key_observer fn, void *ctx);
 #endif
 

@@ -25,7 +25,7 @@ struct sotto_attachment {
     uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES];
     uint64_t plain_size, chunks_total, chunks_done, ct_seen;
     uint8_t header[SOTTO_ATTACHMENT_HEADERBYTES];
-    size_t have;                           /* bytes in header (then in buf) */
+    size_t have; /* bytes in header (then in buf) */
     /* One ciphertext chunk. Encryption writes at buf + 63 so that the chunk's ciphertext
      * proper (after its one tag byte) is 64-byte aligned: libsodium's ChaCha20 and
      * Poly1305 run measurably faster on aligned data than on a caller's odd address. */
@@ -72,8 +72,8 @@ int sotto_attachment_encrypt_create(sotto_attachment **out, uint8_t key[SOTTO_AT
     return 0;
 }
 
-int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in, size_t in_len,
-                                   int last, uint8_t *out)
+int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in, size_t in_len, int last,
+                                   uint8_t *out)
 {
     unsigned char tag = last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
                              : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
@@ -93,7 +93,8 @@ int sotto_attachment_encrypt_chunk(sotto_attachment *st, const uint8_t *in, size
     return 0;
 }
 
-int sotto_attachment_encrypt_final(sotto_attachment *st, uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES])
+int sotto_attachment_encrypt_final(sotto_attachment *st,
+                                   uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES])
 {
     if (st->mode != MODE_ENCRYPT || !st->done)
         return SOTTO_E_STATE;
@@ -102,7 +103,8 @@ int sotto_attachment_encrypt_final(sotto_attachment *st, uint8_t digest[SOTTO_AT
     return 0;
 }
 
-int sotto_attachment_decrypt_create(sotto_attachment **out, const uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
+int sotto_attachment_decrypt_create(sotto_attachment **out,
+                                    const uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],
                                     const uint8_t digest[SOTTO_ATTACHMENT_DIGESTBYTES],
                                     uint64_t plaintext_size)
 {
@@ -137,8 +139,8 @@ static int pull_chunk(sotto_attachment *st, const uint8_t *c, size_t c_len, uint
     unsigned long long n;
     int last = st->chunks_done + 1 == st->chunks_total;
 
-    if (crypto_secretstream_xchacha20poly1305_pull(&st->stream, out, &n, &tag, c, c_len, NULL,
-                                                   0) != 0)
+    if (crypto_secretstream_xchacha20poly1305_pull(&st->stream, out, &n, &tag, c, c_len, NULL, 0) !=
+        0)
         return SOTTO_E_AUTH;
     if (tag != (last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
                      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE))
@@ -199,7 +201,8 @@ int sotto_attachment_decrypt_update(sotto_attachment *st, const uint8_t *in, siz
     st->ct_seen += in_len;
     if (st->ct_seen - in_len < SOTTO_ATTACHMENT_HEADERBYTES) { /* still collecting the header */
         size_t off = (size_t)(st->ct_seen - in_len);
-        hdr = SOTTO_ATTACHMENT_HEADERBYTES - off < in_len ? SOTTO_ATTACHMENT_HEADERBYTES - off : in_len;
+        hdr = SOTTO_ATTACHMENT_HEADERBYTES - off < in_len ? SOTTO_ATTACHMENT_HEADERBYTES - off
+                                                          : in_len;
         memcpy(st->header + off, in, hdr);
         if (off + hdr == SOTTO_ATTACHMENT_HEADERBYTES &&
             crypto_secretstream_xchacha20poly1305_init_pull(&st->stream, st->header, st->key) != 0)

@@ -24,8 +24,16 @@
 
 /* A bounded writer and reader: the first overflow sets err and later calls do nothing,
  * so callers check once at the end. */
-typedef struct wbuf { uint8_t *p; size_t len, cap; int err; } wbuf;
-typedef struct rbuf { const uint8_t *p; size_t len, off; int err; } rbuf;
+typedef struct wbuf {
+    uint8_t *p;
+    size_t len, cap;
+    int err;
+} wbuf;
+typedef struct rbuf {
+    const uint8_t *p;
+    size_t len, off;
+    int err;
+} rbuf;
 
 void wb_u8(wbuf *w, uint8_t v);
 void wb_u32(wbuf *w, uint32_t v);
@@ -81,18 +89,21 @@ typedef struct opk_slot {
     uint8_t pk[KEY], sk[KEY];
     uint64_t claimed; /* when the server was first seen without it; 0: it holds it */
 } opk_slot;
-typedef struct replay_entry { uint32_t spk_id; uint8_t ek_hash[16]; } replay_entry;
+typedef struct replay_entry {
+    uint32_t spk_id;
+    uint8_t ek_hash[16];
+} replay_entry;
 
 struct sotto_account {
     uint8_t ik_pk[KEY], ik_sk[KEY];
     uint8_t sign_pk[KEY], sign_sk[crypto_sign_SECRETKEYBYTES];
     uint8_t id_sig[SOTTO_SIGBYTES];
     uint32_t next_spk_id, next_opk_id;
-    uint32_t n_spk;                 /* spk[0] is current */
+    uint32_t n_spk; /* spk[0] is current */
     spk_slot spk[SPK_SLOTS];
     uint32_t n_opk;
     opk_slot opk[SOTTO_ONE_TIME_KEYS_MAX];
-    uint32_t n_replay;              /* oldest first; never evicted while their SPK exists */
+    uint32_t n_replay; /* oldest first; never evicted while their SPK exists */
     replay_entry replay[REPLAY_CACHE_MAX];
 };
 
@@ -119,8 +130,16 @@ uint32_t account_replay_count(const sotto_account *a, uint32_t spk_id);
 
 /* ------------------------------------------------------------ ratchet (ratchet.c) */
 
-typedef struct recv_chain { uint8_t dh[KEY], ck[KEY]; uint32_t n; } recv_chain;
-typedef struct skipped_key { uint8_t dh[KEY]; uint32_t n; uint64_t created; uint8_t mk[KEY]; } skipped_key;
+typedef struct recv_chain {
+    uint8_t dh[KEY], ck[KEY];
+    uint32_t n;
+} recv_chain;
+typedef struct skipped_key {
+    uint8_t dh[KEY];
+    uint32_t n;
+    uint64_t created;
+    uint8_t mk[KEY];
+} skipped_key;
 
 /* The fixed-size part of a session: decryption works on a copy of it. */
 typedef struct ratchet_core {
@@ -130,34 +149,36 @@ typedef struct ratchet_core {
     uint8_t cks[KEY];
     uint32_t ns, pn;
     uint8_t has_cks;
-    uint8_t n_recv;                /* recv[0] is the newest */
+    uint8_t n_recv; /* recv[0] is the newest */
     recv_chain recv[SOTTO_RECEIVING_CHAINS];
-    uint8_t base_key[KEY];         /* the initiator's ephemeral key: routes pre-key repeats */
-    uint8_t pending;               /* initiator, no reply yet: keep sending pre-key messages */
+    uint8_t base_key[KEY]; /* the initiator's ephemeral key: routes pre-key repeats */
+    uint8_t pending;       /* initiator, no reply yet: keep sending pre-key messages */
     uint32_t pending_spk_id;
     uint8_t pending_has_opk;
     uint32_t pending_opk_id;
     uint8_t pending_sig[SOTTO_SIGBYTES];
-    uint64_t pending_since;        /* when the session was initiated; 0: not known yet */
+    uint64_t pending_since; /* when the session was initiated; 0: not known yet */
 } ratchet_core;
 
 typedef struct session {
     ratchet_core c;
     uint32_t n_skipped, cap_skipped;
-    skipped_key *skipped;          /* secret_alloc(cap_skipped), oldest first */
+    skipped_key *skipped; /* secret_alloc(cap_skipped), oldest first */
 } session;
 
 /* What a parsed envelope says; pointers point into the envelope. */
 typedef struct envelope {
     unsigned type;
-    const uint8_t *ik, *sk, *sig, *ek;        /* pre-key fields (NULL for messages) */
+    const uint8_t *ik, *sk, *sig, *ek; /* pre-key fields (NULL for messages) */
     uint32_t spk_id, opk_id;
     uint8_t has_opk;
     const uint8_t *dh;
     uint32_t pn, n;
-    const uint8_t *header; size_t header_len; /* every byte before the nonce */
+    const uint8_t *header;
+    size_t header_len; /* every byte before the nonce */
     const uint8_t *nonce;
-    const uint8_t *ct; size_t ct_len;         /* ciphertext with tag */
+    const uint8_t *ct;
+    size_t ct_len; /* ciphertext with tag */
 } envelope;
 
 int envelope_parse(envelope *e, const uint8_t *in, size_t len);
@@ -188,7 +209,7 @@ int x3dh_responder(uint8_t sk[KEY], const sotto_account *a, const uint8_t spk_sk
 struct sotto_record {
     uint8_t pinned;
     uint8_t peer_ik[KEY], peer_sk[KEY];
-    uint32_t n;                                   /* s[0] current, s[1..] archived */
+    uint32_t n; /* s[0] current, s[1..] archived */
     session *s[SOTTO_ARCHIVED_SESSIONS + 1];
 };
 

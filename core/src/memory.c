@@ -10,10 +10,7 @@
 
 #include "internal.h"
 
-void *secret_alloc(size_t n, size_t size)
-{
-    return calloc(n, size);
-}
+void *secret_alloc(size_t n, size_t size) { return calloc(n, size); }
 
 void secret_free(void *p, size_t n, size_t size)
 {

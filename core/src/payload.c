@@ -25,10 +25,12 @@ enum {
 #include <stddef.h>
 /* core/wasm/src/sotto.ts reads and writes sotto_payload by these wasm32 offsets. */
 _Static_assert(offsetof(sotto_payload, content_type) == 32 &&
-               offsetof(sotto_payload, sent_at_ms) == 40 && offsetof(sotto_payload, body) == 48 &&
-               offsetof(sotto_payload, body_len) == 52 && offsetof(sotto_payload, has_reply_to) == 56 &&
-               offsetof(sotto_payload, reply_to) == 60 && offsetof(sotto_payload, has_edit_of) == 76 &&
-               offsetof(sotto_payload, edit_of) == 80 && sizeof(sotto_payload) <= 128,
+                   offsetof(sotto_payload, sent_at_ms) == 40 &&
+                   offsetof(sotto_payload, body) == 48 && offsetof(sotto_payload, body_len) == 52 &&
+                   offsetof(sotto_payload, has_reply_to) == 56 &&
+                   offsetof(sotto_payload, reply_to) == 60 &&
+                   offsetof(sotto_payload, has_edit_of) == 76 &&
+                   offsetof(sotto_payload, edit_of) == 80 && sizeof(sotto_payload) <= 128,
                "sotto_payload layout changed: update core/wasm/src/sotto.ts");
 #endif
 
@@ -80,13 +82,17 @@ int sotto_payload_encode(const sotto_payload *p, uint8_t *out, size_t cap, size_
 static int read_field(sotto_payload *p, uint8_t tag, const uint8_t *v, uint32_t n)
 {
     switch (tag) {
-    case TAG_CLIENT_MESSAGE_ID: case TAG_CONVERSATION_ID: case TAG_REPLY_TO: case TAG_EDIT_OF:
+    case TAG_CLIENT_MESSAGE_ID:
+    case TAG_CONVERSATION_ID:
+    case TAG_REPLY_TO:
+    case TAG_EDIT_OF:
         if (n != SOTTO_UUIDBYTES)
             return SOTTO_E_INVALID;
         memcpy(tag == TAG_CLIENT_MESSAGE_ID ? p->client_message_id
                : tag == TAG_CONVERSATION_ID ? p->conversation_id
                : tag == TAG_REPLY_TO        ? p->reply_to
-                                            : p->edit_of, v, n);
+                                            : p->edit_of,
+               v, n);
         p->has_reply_to |= tag == TAG_REPLY_TO;
         p->has_edit_of |= tag == TAG_EDIT_OF;
         return 0;
@@ -106,8 +112,7 @@ static int read_field(sotto_payload *p, uint8_t tag, const uint8_t *v, uint32_t 
         p->body = v;
         p->body_len = n;
         return 0;
-    default:
-        return tag >= TAG_FIRST_OPTIONAL ? 0 : SOTTO_E_INVALID;
+    default: return tag >= TAG_FIRST_OPTIONAL ? 0 : SOTTO_E_INVALID;
     }
 }
 

@@ -66,10 +66,7 @@ size_t sotto_envelope_size(size_t len, int prekey)
 
 /* ------------------------------------------------------------ sessions */
 
-session *session_alloc(void)
-{
-    return secret_alloc(1, sizeof(session));
-}
+session *session_alloc(void) { return secret_alloc(1, sizeof(session)); }
 
 void session_free(session *s)
 {
@@ -131,10 +128,10 @@ static size_t write_header(const ratchet_core *c, uint8_t *out, size_t cap)
     wb_u8(&w, SOTTO_VERSION);
     if (c->pending) {
         wb_u8(&w, SOTTO_ENVELOPE_PREKEY);
-        wb_bytes(&w, c->ad + 1, KEY);          /* IK_I */
-        wb_bytes(&w, c->ad + 1 + KEY, KEY);    /* SK_I */
+        wb_bytes(&w, c->ad + 1, KEY);       /* IK_I */
+        wb_bytes(&w, c->ad + 1 + KEY, KEY); /* SK_I */
         wb_bytes(&w, c->pending_sig, SOTTO_SIGBYTES);
-        wb_bytes(&w, c->base_key, KEY);        /* EK_I */
+        wb_bytes(&w, c->base_key, KEY); /* EK_I */
         wb_u32(&w, c->pending_spk_id);
         wb_u8(&w, c->pending_has_opk);
         wb_u32(&w, c->pending_has_opk ? c->pending_opk_id : 0);
@@ -172,9 +169,9 @@ int unpad(size_t *len, const uint8_t *buf, size_t padded)
         return SOTTO_E_INVALID;
     for (uint32_t i = SOTTO_PAD_BLOCK; i-- > 0;) {
         uint32_t c = tail[i];
-        uint32_t nonzero = ((c - 1u) >> 8 & 1u) ^ 1u;          /* c != 0 */
-        uint32_t marker = ((c ^ 0x80u) - 1u) >> 8 & 1u;        /* c == 0x80 */
-        uint32_t first = nonzero & (seen ^ 1u);                /* first non-zero from the end */
+        uint32_t nonzero = ((c - 1u) >> 8 & 1u) ^ 1u;   /* c != 0 */
+        uint32_t marker = ((c ^ 0x80u) - 1u) >> 8 & 1u; /* c == 0x80 */
+        uint32_t first = nonzero & (seen ^ 1u);         /* first non-zero from the end */
         valid |= first & marker;
         pos |= (0u - (first & marker)) & i;
         seen |= nonzero;
@@ -230,8 +227,8 @@ int ratchet_encrypt(session *s, const uint8_t *pt, size_t pt_len, uint8_t *out, 
 /* ------------------------------------------------------------ decryption */
 
 /* Decrypts and unpads with one message key; out must hold ct_len - TAG_BYTES. */
-static int open_with(const ratchet_core *c, const envelope *e, const uint8_t mk[KEY],
-                     uint8_t *out, size_t *out_len)
+static int open_with(const ratchet_core *c, const envelope *e, const uint8_t mk[KEY], uint8_t *out,
+                     size_t *out_len)
 {
     uint8_t ad[AD_BYTES + MSG_HEADER_BYTES + PREKEY_FIELDS];
     size_t ad_len, padded = e->ct_len - TAG_BYTES;

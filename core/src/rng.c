@@ -79,8 +79,8 @@ void rng_buf(void *buf, size_t n)
 #ifdef __EMSCRIPTEN__
     if (js_random_fill(buf, n) == 0)
         return;
-    /* No Web Crypto here: libsodium's own source (Module.getRandomValue), which throws if
-     * it has none either. */
+        /* No Web Crypto here: libsodium's own source (Module.getRandomValue), which throws if
+         * it has none either. */
 #endif
     randombytes_buf(buf, n);
 }

@@ -9,10 +9,7 @@
 
 #include "internal.h"
 
-sotto_record *record_alloc(void)
-{
-    return secret_alloc(1, sizeof(sotto_record));
-}
+sotto_record *record_alloc(void) { return secret_alloc(1, sizeof(sotto_record)); }
 
 int sotto_record_create(sotto_record **out)
 {
@@ -176,8 +173,8 @@ int sotto_record_encrypt_at(sotto_record *r, const uint8_t *pt, size_t pt_len, u
 
 /* Tries every session, current first; the one that decrypts becomes current. The error
  * reported is the most telling one seen (a replay beats a bad tag). */
-static int decrypt_any(sotto_record *r, const envelope *e, uint64_t now, uint8_t *out,
-                       size_t cap, size_t *out_len)
+static int decrypt_any(sotto_record *r, const envelope *e, uint64_t now, uint8_t *out, size_t cap,
+                       size_t *out_len)
 {
     int rc, best = SOTTO_E_NO_SESSION;
     for (uint32_t i = 0; i < r->n; i++) {

@@ -59,8 +59,7 @@ int x3dh_responder(uint8_t sk[KEY], const sotto_account *a, const uint8_t spk_sk
     int rc = SOTTO_E_AUTH;
 
     memset(ikm, 0xff, KEY);
-    if (x25519(ikm + KEY, spk_sk, ik_i) != 0 ||
-        x25519(ikm + 2 * KEY, a->ik_sk, ek) != 0 ||
+    if (x25519(ikm + KEY, spk_sk, ik_i) != 0 || x25519(ikm + 2 * KEY, a->ik_sk, ek) != 0 ||
         x25519(ikm + 3 * KEY, spk_sk, ek) != 0)
         goto done;
     if (opk_sk) {

@@ -61,7 +61,8 @@ static inline void connect_pair(party *a, party *b)
 static inline void send_text(party *from, const char *text, envl *m)
 {
     assert_int_equal(sotto_record_encrypt(from->peer, (const uint8_t *)text, strlen(text), m->b,
-                                          sizeof m->b, &m->len, &m->type), 0);
+                                          sizeof m->b, &m->len, &m->type),
+                     0);
 }
 
 static inline int try_recv(party *to, const envl *m, uint8_t *out, size_t *out_len)

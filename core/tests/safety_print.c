@@ -20,8 +20,8 @@ int main(int argc, char **argv)
 
     if (argc != 5 || sotto_init() != 0 ||
         sodium_hex2bin(ka, sizeof ka, argv[2], strlen(argv[2]), NULL, &la, NULL) != 0 ||
-        sodium_hex2bin(kb, sizeof kb, argv[4], strlen(argv[4]), NULL, &lb, NULL) != 0 ||
-        la % 32 || lb % 32) {
+        sodium_hex2bin(kb, sizeof kb, argv[4], strlen(argv[4]), NULL, &lb, NULL) != 0 || la % 32 ||
+        lb % 32) {
         fprintf(stderr, "usage: %s USER_A KEYS_A_HEX USER_B KEYS_B_HEX\n", argv[0]);
         return 2;
     }

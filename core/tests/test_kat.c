@@ -44,7 +44,8 @@ static void hkdf_rfc5869(void **state)
                "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf",
                "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
                "d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef"
-               "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", 82,
+               "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+               82,
                "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
                "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
                "cc30c58179ec3e87c14c01d5c1f3434f1d87");
@@ -133,7 +134,8 @@ static void xchacha20poly1305_draft(void **state)
     assert_int_equal(clen, elen);
     assert_memory_equal(ct, expect, elen);
     assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(back, &mlen, NULL, ct, clen, ad,
-                                                                sizeof ad, nonce, key), 0);
+                                                                sizeof ad, nonce, key),
+                     0);
     assert_memory_equal(back, pt_s, sizeof pt_s - 1);
 }
 
@@ -158,8 +160,9 @@ static void passphrase_argon2id(void **state)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         unhex(salt, sizeof salt, v[i].salt);
         unhex(expect, sizeof expect, v[i].key);
-        assert_int_equal(sotto_passphrase_key(key, v[i].pass, strlen(v[i].pass), salt, v[i].ops,
-                                              v[i].mem_kib), 0);
+        assert_int_equal(
+            sotto_passphrase_key(key, v[i].pass, strlen(v[i].pass), salt, v[i].ops, v[i].mem_kib),
+            0);
         assert_memory_equal(key, expect, 32);
     }
     /* The defaults are the first vector's cost. */
@@ -177,10 +180,8 @@ static void passphrase_argon2id(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hkdf_rfc5869),
-        cmocka_unit_test(x25519_rfc7748),
-        cmocka_unit_test(ed25519_rfc8032),
-        cmocka_unit_test(xchacha20poly1305_draft),
+        cmocka_unit_test(hkdf_rfc5869),        cmocka_unit_test(x25519_rfc7748),
+        cmocka_unit_test(ed25519_rfc8032),     cmocka_unit_test(xchacha20poly1305_draft),
         cmocka_unit_test(passphrase_argon2id),
     };
     if (sotto_init() != 0)

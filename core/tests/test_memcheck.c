@@ -59,7 +59,8 @@ static void objects(void **state)
     assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
     sotto_seal_keygen(key);
     assert_int_equal(sotto_seal(sealed, buf, n, (const uint8_t *)"s", 1, key), 0);
-    assert_int_equal(sotto_seal_open(buf, sealed, n + SOTTO_SEAL_OVERHEAD, (const uint8_t *)"s", 1, key), 0);
+    assert_int_equal(
+        sotto_seal_open(buf, sealed, n + SOTTO_SEAL_OVERHEAD, (const uint8_t *)"s", 1, key), 0);
     party_new(&a);
     bundle_of(&a, &bd, 0);
     sotto_bundle_encode(&bd, buf);

@@ -57,18 +57,24 @@ static const char *UB = "0190A6F2-7C1E-7D3A-9B2C-AAAAAAAAAAAA";
 
 static void safety_numbers(void **state)
 {
-    uint8_t ka[3 * 32], kb[2 * 32], kar[3 * 32], qr1[SOTTO_SAFETY_QRBYTES], qr2[SOTTO_SAFETY_QRBYTES];
+    uint8_t ka[3 * 32], kb[2 * 32], kar[3 * 32], qr1[SOTTO_SAFETY_QRBYTES],
+        qr2[SOTTO_SAFETY_QRBYTES];
     char s1[61], s2[61], s3[61];
     (void)state;
-    for (int i = 0; i < 96; i++) ka[i] = (uint8_t)(i * 7 + 1);
-    for (int i = 0; i < 64; i++) kb[i] = (uint8_t)(i * 13 + 5);
+    for (int i = 0; i < 96; i++)
+        ka[i] = (uint8_t)(i * 7 + 1);
+    for (int i = 0; i < 64; i++)
+        kb[i] = (uint8_t)(i * 13 + 5);
     /* order of devices and of the two users does not matter */
-    memcpy(kar, ka + 64, 32); memcpy(kar + 32, ka, 32); memcpy(kar + 64, ka + 32, 32);
+    memcpy(kar, ka + 64, 32);
+    memcpy(kar + 32, ka, 32);
+    memcpy(kar + 64, ka + 32, 32);
     assert_int_equal(sotto_safety_number(s1, UA, ka, 3, UB, kb, 2), 0);
     assert_int_equal(sotto_safety_number(s2, UB, kb, 2, UA, kar, 3), 0);
     assert_string_equal(s1, s2);
     assert_int_equal(strlen(s1), 60);
-    for (int i = 0; i < 60; i++) assert_true(s1[i] >= '0' && s1[i] <= '9');
+    for (int i = 0; i < 60; i++)
+        assert_true(s1[i] >= '0' && s1[i] <= '9');
     /* a removed device changes it; the user id is bound */
     assert_int_equal(sotto_safety_number(s3, UA, ka, 2, UB, kb, 2), 0);
     assert_string_not_equal(s1, s3);
@@ -181,10 +187,12 @@ static void seal_and_state(void **state)
     sotto_seal_keygen(key);
     assert_int_equal(sotto_seal(sealed, raw, len, (const uint8_t *)"account", 7, key), 0);
     assert_int_equal(sotto_seal_open(opened, sealed, len + SOTTO_SEAL_OVERHEAD,
-                                     (const uint8_t *)"account", 7, key), 0);
+                                     (const uint8_t *)"account", 7, key),
+                     0);
     assert_memory_equal(raw, opened, len);
     assert_int_equal(sotto_seal_open(opened, sealed, len + SOTTO_SEAL_OVERHEAD,
-                                     (const uint8_t *)"peer:x", 6, key), SOTTO_E_AUTH);
+                                     (const uint8_t *)"peer:x", 6, key),
+                     SOTTO_E_AUTH);
     /* saved state: every truncation and a broken key pair are refused */
     for (size_t k = 0; k < len; k += 7)
         assert_int_not_equal(sotto_account_deserialize(&a2, raw, k), 0);
@@ -252,7 +260,8 @@ static void padding_matches_libsodium(void **state)
         for (size_t at = len ? len - 1 : 0; at < padded; at++) {
             memcpy(buf, ref, sizeof buf);
             buf[at] ^= (uint8_t)(1u << (at % 8));
-            int a = unpad(&mine, buf, padded), b = sodium_unpad(&theirs, buf, padded, SOTTO_PAD_BLOCK);
+            int a = unpad(&mine, buf, padded),
+                b = sodium_unpad(&theirs, buf, padded, SOTTO_PAD_BLOCK);
             assert_int_equal(a, b);
             if (a == 0)
                 assert_int_equal(mine, theirs);

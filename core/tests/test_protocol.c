@@ -9,7 +9,9 @@
 
 #include "helpers.h"
 
-typedef struct duo { party a, b; } duo;
+typedef struct duo {
+    party a, b;
+} duo;
 
 static int setup(void **state)
 {
@@ -171,8 +173,8 @@ static void associated_data_bound(void **state)
     rec = record_bytes(d->b.peer, &len);
     rec[4 + 1 + 1 + 64 + 1 + 1 + 5] ^= 0x01; /* first session's AD, inside IK_I */
     assert_int_equal(sotto_record_deserialize(&copy, rec, len), 0);
-    assert_int_not_equal(sotto_record_decrypt(copy, d->b.acct, m[0].b, m[0].len, T0, out,
-                                              sizeof out, &n), 0);
+    assert_int_not_equal(
+        sotto_record_decrypt(copy, d->b.acct, m[0].b, m[0].len, T0, out, sizeof out, &n), 0);
     sotto_record_free(copy);
     recv_text(&d->b, &m[0], "ad2");
     test_free(rec);
@@ -320,19 +322,22 @@ static void three_dh_and_one_time_key_use(void **state)
     {
         sotto_record *rc_b;
         assert_int_equal(sotto_record_create(&rc_b), 0);
-        assert_int_equal(sotto_record_decrypt(rc_b, b.acct, m[1].b, m[1].len, T0, out, sizeof out, &n), 0);
+        assert_int_equal(
+            sotto_record_decrypt(rc_b, b.acct, m[1].b, m[1].len, T0, out, sizeof out, &n), 0);
         assert_int_equal(sotto_account_one_time_key_count(b.acct), 0);
         /* the same pre-key message to a fresh record: refused by the replay cache, and the
          * one-time key is gone anyway once the cache forgets (spk pruned) */
         sotto_record_free(rc_b);
         assert_int_equal(sotto_record_create(&rc_b), 0);
-        assert_int_equal(sotto_record_decrypt(rc_b, b.acct, m[1].b, m[1].len, T0, out, sizeof out, &n),
-                         SOTTO_E_REPLAY);
+        assert_int_equal(
+            sotto_record_decrypt(rc_b, b.acct, m[1].b, m[1].len, T0, out, sizeof out, &n),
+            SOTTO_E_REPLAY);
         sotto_record_free(rc_b);
         /* 3-DH replay to a fresh record: the replay cache refuses the (SPK, EK) pair */
         assert_int_equal(sotto_record_create(&rc_b), 0);
-        assert_int_equal(sotto_record_decrypt(rc_b, b.acct, m[0].b, m[0].len, T0, out, sizeof out, &n),
-                         SOTTO_E_REPLAY);
+        assert_int_equal(
+            sotto_record_decrypt(rc_b, b.acct, m[0].b, m[0].len, T0, out, sizeof out, &n),
+            SOTTO_E_REPLAY);
         sotto_record_free(rc_b);
     }
     party_free(&a);
@@ -417,8 +422,8 @@ static void sizes_and_buffers(void **state)
     assert_int_equal(sotto_record_encrypt(d->a.peer, big, sizeof big, out, sizeof out, &n, &type),
                      SOTTO_E_BOUNDS);
     assert_int_equal(sotto_record_encrypt(d->a.peer, big, 10, out, 100, &n, &type), SOTTO_E_BUFFER);
-    assert_int_equal(sotto_record_encrypt(d->a.peer, big, SOTTO_PLAINTEXT_MAX, out, sizeof out, &n,
-                                          &type), 0);
+    assert_int_equal(
+        sotto_record_encrypt(d->a.peer, big, SOTTO_PLAINTEXT_MAX, out, sizeof out, &n, &type), 0);
     assert_int_equal(n, SOTTO_ENVELOPE_MAX);
     assert_true(n <= 65536);
     assert_int_equal(sotto_envelope_max(), SOTTO_ENVELOPE_MAX);
@@ -428,12 +433,21 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(in_order), T(out_of_order_and_lost), T(max_skip_refused), T(max_skip_exactly_accepted),
-        T(replay_refused_also_after_restore), T(bit_flips_refused), T(associated_data_bound),
-        T(other_device_refused), cmocka_unit_test(substituted_bundles_refused),
-        T(forgeries_leave_state_identical), cmocka_unit_test(three_dh_and_one_time_key_use),
-        T(prekey_repeat_routed_to_session), T(signing_key_pinned_for_prekey),
-        cmocka_unit_test(simultaneous_initiation), T(sizes_and_buffers),
+        T(in_order),
+        T(out_of_order_and_lost),
+        T(max_skip_refused),
+        T(max_skip_exactly_accepted),
+        T(replay_refused_also_after_restore),
+        T(bit_flips_refused),
+        T(associated_data_bound),
+        T(other_device_refused),
+        cmocka_unit_test(substituted_bundles_refused),
+        T(forgeries_leave_state_identical),
+        cmocka_unit_test(three_dh_and_one_time_key_use),
+        T(prekey_repeat_routed_to_session),
+        T(signing_key_pinned_for_prekey),
+        cmocka_unit_test(simultaneous_initiation),
+        T(sizes_and_buffers),
     };
     if (sotto_init() != 0)
         return 1;

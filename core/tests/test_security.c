@@ -73,8 +73,12 @@ static void forward_secrecy(void **state)
     sb = record_bytes(b.peer, &lb);
     for (size_t i = 0; i < log->n; i++) {
         /* a message key is dead for both sides once its message is read */
-        int hit = (log->owner[i] == 0 || log->kind[i] == SOTTO_TEST_KEY_MESSAGE ? contains(sa, la, log->k[i]) : 0) +
-                  (log->owner[i] == 1 || log->kind[i] == SOTTO_TEST_KEY_MESSAGE ? contains(sb, lb, log->k[i]) : 0);
+        int hit = (log->owner[i] == 0 || log->kind[i] == SOTTO_TEST_KEY_MESSAGE
+                       ? contains(sa, la, log->k[i])
+                       : 0) +
+                  (log->owner[i] == 1 || log->kind[i] == SOTTO_TEST_KEY_MESSAGE
+                       ? contains(sb, lb, log->k[i])
+                       : 0);
         if (hit)
             fprintf(stderr, "retired key %zu of %zu (kind %d) still in saved state\n", i, log->n,
                     log->kind[i]);
@@ -139,7 +143,11 @@ static void post_compromise_security(void **state)
 /* ---------------------------------------------------------------- interleavings */
 
 #define QUEUE 64
-typedef struct wire { envl m[QUEUE]; char text[QUEUE][24]; size_t n; } wire;
+typedef struct wire {
+    envl m[QUEUE];
+    char text[QUEUE][24];
+    size_t n;
+} wire;
 
 static uint32_t rnd(uint64_t *s) /* xorshift: the schedule is reproducible from the seed */
 {
@@ -196,8 +204,9 @@ static void interleavings(void **state)
             envl dup = in_w->m[k];
             deliver(me, in_w, k, 0);
             got++;
-            assert_int_not_equal(sotto_record_decrypt(me->peer, me->acct, dup.b, dup.len, T0,
-                                                      out, sizeof out, &n), 0);
+            assert_int_not_equal(
+                sotto_record_decrypt(me->peer, me->acct, dup.b, dup.len, T0, out, sizeof out, &n),
+                0);
         } else if (r < 97) {
             restart(me);
         } else {

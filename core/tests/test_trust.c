@@ -23,7 +23,10 @@ static int recv_at(party *to, const envl *m, uint64_t now, size_t *n)
 }
 
 /* Record and account of `p` byte for byte as saved before and after `rc_expect`ing. */
-typedef struct snap { uint8_t *rec, *acct; size_t lr, la; } snap;
+typedef struct snap {
+    uint8_t *rec, *acct;
+    size_t lr, la;
+} snap;
 static void snap_take(snap *s, const party *p)
 {
     s->rec = record_bytes(p->peer, &s->lr);
@@ -202,7 +205,7 @@ static void skipped_key_ttl(void **state)
     send_text(&a, "1", &m[1]);
     send_text(&a, "2", &m[2]);
     send_text(&a, "3", &m[3]);
-    assert_int_equal(recv_at(&b, &m[1], t, &n), 0);    /* m0 skipped at t */
+    assert_int_equal(recv_at(&b, &m[1], t, &n), 0);     /* m0 skipped at t */
     assert_int_equal(recv_at(&b, &m[3], t + 1, &n), 0); /* m2 skipped at t + 1 */
     assert_int_equal(b.peer->s[0]->n_skipped, 2);
     assert_int_equal(recv_at(&b, &m[0], dead - 1, &n), 0); /* one second before: still fine */
@@ -234,8 +237,10 @@ static void safety_number_known_answer(void **state)
     uint8_t ka[96], kb[64], qr[SOTTO_SAFETY_QRBYTES];
     char s[61], hex[2 * SOTTO_SAFETY_QRBYTES + 1];
     (void)state;
-    for (int i = 0; i < 96; i++) ka[i] = (uint8_t)(i * 7 + 1);
-    for (int i = 0; i < 64; i++) kb[i] = (uint8_t)(i * 13 + 5);
+    for (int i = 0; i < 96; i++)
+        ka[i] = (uint8_t)(i * 7 + 1);
+    for (int i = 0; i < 64; i++)
+        kb[i] = (uint8_t)(i * 13 + 5);
     assert_int_equal(sotto_safety_number(s, UA, ka, 3, UB, kb, 2), 0);
     assert_string_equal(s, WANT);
     assert_int_equal(sotto_safety_qr(qr, UA, ka, 3, UB, kb, 2), 0);
@@ -262,7 +267,8 @@ static void listed_key_enforced_on_initiate(void **state)
                      SOTTO_E_KEY_MISMATCH);
     snap_same(&s, &a);
     assert_int_equal(sotto_record_peer_keys(a.peer, ik, sk), SOTTO_E_NO_SESSION);
-    assert_int_equal(sotto_record_initiate_expected(a.peer, a.acct, &bb, NULL, T0), SOTTO_E_INVALID);
+    assert_int_equal(sotto_record_initiate_expected(a.peer, a.acct, &bb, NULL, T0),
+                     SOTTO_E_INVALID);
     assert_int_equal(sotto_record_initiate_expected(a.peer, a.acct, &bb, bb.signing_key, T0), 0);
     assert_int_equal(sotto_record_peer_keys(a.peer, ik, sk), 0);
     assert_memory_equal(sk, bb.signing_key, 32);
@@ -274,7 +280,8 @@ static void listed_key_enforced_on_initiate(void **state)
         assert_int_equal(sotto_record_initiate_expected(a.peer, a.acct, &eb, eb.signing_key, T0),
                          SOTTO_E_KEY_MISMATCH);
     }
-    assert_string_equal(sotto_strerror(SOTTO_E_KEY_MISMATCH), "peer key differs from the listed one");
+    assert_string_equal(sotto_strerror(SOTTO_E_KEY_MISMATCH),
+                        "peer key differs from the listed one");
     party_free(&a);
     party_free(&b);
     party_free(&eve);
@@ -299,10 +306,12 @@ static void listed_key_enforced_on_receive(void **state)
                                                    eve.acct->sign_pk, out, sizeof out, &n),
                      SOTTO_E_KEY_MISMATCH);
     snap_same(&s, &b);
-    assert_int_equal(sotto_record_decrypt_expected(b.peer, b.acct, m[0].b, m[0].len, T0, NULL,
-                                                   out, sizeof out, &n), SOTTO_E_INVALID);
+    assert_int_equal(sotto_record_decrypt_expected(b.peer, b.acct, m[0].b, m[0].len, T0, NULL, out,
+                                                   sizeof out, &n),
+                     SOTTO_E_INVALID);
     assert_int_equal(sotto_record_decrypt_expected(b.peer, b.acct, m[0].b, m[0].len, T0,
-                                                   a.acct->sign_pk, out, sizeof out, &n), 0);
+                                                   a.acct->sign_pk, out, sizeof out, &n),
+                     0);
     /* a type-2 message to a record pinned to a's key, the list naming another key */
     send_text(&b, "reply", &m[1]);
     snap_take(&s, &a);
@@ -311,7 +320,8 @@ static void listed_key_enforced_on_receive(void **state)
                      SOTTO_E_KEY_MISMATCH);
     snap_same(&s, &a);
     assert_int_equal(sotto_record_decrypt_expected(a.peer, a.acct, m[1].b, m[1].len, T0,
-                                                   b.acct->sign_pk, out, sizeof out, &n), 0);
+                                                   b.acct->sign_pk, out, sizeof out, &n),
+                     0);
     party_free(&a);
     party_free(&b);
     party_free(&eve);
@@ -343,7 +353,8 @@ static void pending_session_max_age(void **state)
     /* the caller claims a new bundle and starts again */
     bundle_of(&b, &bb, 0);
     assert_int_equal(sotto_record_initiate_expected(a.peer, a.acct, &bb, bb.signing_key,
-                                                    T0 + SOTTO_PENDING_MAX_AGE), 0);
+                                                    T0 + SOTTO_PENDING_MAX_AGE),
+                     0);
     assert_int_equal(enc_at(&a, T0 + SOTTO_PENDING_MAX_AGE + 1, m), 0);
     assert_int_equal(m->type, SOTTO_ENVELOPE_PREKEY);
     recv_text(&b, m, "x");
@@ -520,7 +531,8 @@ static void one_time_keys_claimed_grace_and_eviction(void **state)
         if (i < 500 || i >= 600)
             held[j++] = pk[i].key_id;
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, held, 900, T0), 0);
-    assert_int_equal(sotto_account_sync_one_time_keys(b.acct, held, 900, T0 + 5), 0); /* marked once */
+    assert_int_equal(sotto_account_sync_one_time_keys(b.acct, held, 900, T0 + 5),
+                     0); /* marked once */
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, NULL, 3, T0), SOTTO_E_INVALID);
     prekey_with_otk(&c[0], &b, &pk[510], &m[0]); /* claimed, evicted below */
     prekey_with_otk(&c[1], &b, &pk[560], &m[1]); /* claimed, kept within grace */
@@ -545,8 +557,9 @@ static void one_time_keys_claimed_grace_and_eviction(void **state)
     assert_int_equal(deliver_fresh(&b, &m[3]), 0);
     /* a key listed again is unmarked; sync itself applies the grace */
     assert_int_equal(sotto_account_sync_one_time_keys(b.acct, NULL, 0, T0 + 100 * 86400ull), 0);
-    assert_int_equal(sotto_account_sync_one_time_keys(b.acct, NULL, 0,
-                                                      T0 + 100 * 86400ull + SOTTO_ONE_TIME_KEY_GRACE), 0);
+    assert_int_equal(sotto_account_sync_one_time_keys(
+                         b.acct, NULL, 0, T0 + 100 * 86400ull + SOTTO_ONE_TIME_KEY_GRACE),
+                     0);
     assert_int_equal(sotto_account_one_time_key_count(b.acct), 0);
     party_free(&b);
     for (int i = 0; i < 4; i++)

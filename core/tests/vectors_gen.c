@@ -14,8 +14,16 @@
 #define VT0 1764000000ull
 #define LOG_MAX 256
 
-typedef struct out { char *p; size_t len, cap; int err; } out;
-typedef struct klog { size_t n; int kind[LOG_MAX]; uint8_t k[LOG_MAX][32]; } klog;
+typedef struct out {
+    char *p;
+    size_t len, cap;
+    int err;
+} out;
+typedef struct klog {
+    size_t n;
+    int kind[LOG_MAX];
+    uint8_t k[LOG_MAX][32];
+} klog;
 
 static void put(out *o, const char *s)
 {
@@ -59,11 +67,14 @@ static void observe(void *ctx, int kind, const uint8_t key[32])
     }
 }
 
-typedef struct step { int from; const char *text; } step;
+typedef struct step {
+    int from;
+    const char *text;
+} step;
 
 static const step script[] = {
-    {0, "Hello Bob"}, {0, "Are you there?"}, {1, "Hi Alice"}, {0, "Good"},
-    {1, "one"}, {1, "two"}, {0, "ok"},
+    {0, "Hello Bob"}, {0, "Are you there?"}, {1, "Hi Alice"}, {0, "Good"}, {1, "one"}, {1, "two"},
+    {0, "ok"},
 };
 /* +k: step k-1 is encrypted by its sender; -k: it is delivered. "two" overtakes "one". */
 static const int actions[] = {1, 2, -1, -2, 3, -3, 4, -4, 5, 6, -6, -5, 7, -7};
@@ -87,7 +98,8 @@ static int run(out *o, klog *log)
     sotto_account_bundle(acct[1], &bundle);
     bundle.has_one_time_pre_key = 1;
     bundle.one_time_pre_key = otk;
-    put(o, "{\n  \"description\": \"libsotto deterministic conversation, see docs/protocol.md\",\n");
+    put(o,
+        "{\n  \"description\": \"libsotto deterministic conversation, see docs/protocol.md\",\n");
     put(o, "  ");
     put_num(o, "version", 1, ",\n  ");
     put_num(o, "now", VT0, ",\n  ");
@@ -128,7 +140,8 @@ static int run(out *o, klog *log)
         put(o, "    {");
         put_num(o, "from", (unsigned long long)script[i].from, ", ");
         put_num(o, "type", type[i], ", ");
-        put_hex(o, "plaintext", (const uint8_t *)script[i].text, strlen(script[i].text), ",\n     ");
+        put_hex(o, "plaintext", (const uint8_t *)script[i].text, strlen(script[i].text),
+                ",\n     ");
         put_hex(o, "envelope", env[i], len[i], i + 1 < steps ? "},\n" : "}\n  ],\n");
     }
     put(o, "  \"actions\": [1, 2, -1, -2, 3, -3, 4, -4, 5, 6, -6, -5, 7, -7],\n  \"keyLog\": [\n");
@@ -156,9 +169,10 @@ done:
 
 int sotto_vectors_json(char *buf, size_t cap, size_t *len)
 {
-    static const uint8_t seed[32] = {
-        0x53, 0x6f, 0x74, 0x74, 0x6f, 0x2d, 0x76, 0x31, 0x2d, 0x76, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x73,
-        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
+    static const uint8_t seed[32] = {0x53, 0x6f, 0x74, 0x74, 0x6f, 0x2d, 0x76, 0x31,
+                                     0x2d, 0x76, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x73,
+                                     0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                     0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
     static klog log;
     out o = {buf, 0, cap, 0};
     int rc;

@@ -27,40 +27,40 @@
 
 static inline int access_token_hex(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 /* The issue time of verified claims, unix ms. */
 static inline int64_t access_token_issued_ms(const jwt_claims *c)
 {
-	/* xxxxxxxx-xxxx-7xxx-...: 12 hex digits of milliseconds, then the version nibble. */
-	static const int pos[12] = {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12};
-	int64_t ms = 0;
+    /* xxxxxxxx-xxxx-7xxx-...: 12 hex digits of milliseconds, then the version nibble. */
+    static const int pos[12] = {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12};
+    int64_t ms = 0;
 
-	if (c->iat < 0 || c->iat > INT64_MAX / 1000)
-		return 0;
-	if (strlen(c->jti) != 36 || c->jti[8] != '-' || c->jti[13] != '-' || c->jti[14] != '7')
-		return c->iat * 1000;
-	for (int i = 0; i < 12; i++) {
-		int v = access_token_hex(c->jti[pos[i]]);
+    if (c->iat < 0 || c->iat > INT64_MAX / 1000)
+        return 0;
+    if (strlen(c->jti) != 36 || c->jti[8] != '-' || c->jti[13] != '-' || c->jti[14] != '7')
+        return c->iat * 1000;
+    for (int i = 0; i < 12; i++) {
+        int v = access_token_hex(c->jti[pos[i]]);
 
-		if (v < 0)
-			return c->iat * 1000;
-		ms = ms * 16 + v;
-	}
-	return ms / 1000 == c->iat ? ms : c->iat * 1000;
+        if (v < 0)
+            return c->iat * 1000;
+        ms = ms * 16 + v;
+    }
+    return ms / 1000 == c->iat ? ms : c->iat * 1000;
 }
 
 /* False when a logout (tokens_not_before, unix ms) has ended the token. */
 static inline bool access_token_current(const jwt_claims *c, int64_t tokens_not_before)
 {
-	return access_token_issued_ms(c) > tokens_not_before;
+    return access_token_issued_ms(c) > tokens_not_before;
 }
 
 #endif

@@ -24,9 +24,9 @@
 
 /* The caller of a ROUTE_AUTH route, set by the auth hook (auth_hook.c). */
 struct auth_identity {
-	char user_id[STORE_ID_SIZE];
-	char device_id[STORE_ID_SIZE];
-	char jti[64];
+    char user_id[STORE_ID_SIZE];
+    char device_id[STORE_ID_SIZE];
+    char jti[64];
 };
 
 #define API_UA_MAX 256
@@ -38,41 +38,41 @@ struct job;
 typedef void (*job_work_fn)(struct store *s, struct job *j);
 
 struct job {
-	struct http_req *req;          /* loop thread only */
-	struct auth_state *a;
-	job_work_fn work;
-	bool authed;
-	struct auth_identity who;      /* valid when authed */
-	json_t *body;                  /* deep copy of the request body, or NULL */
-	char ip[NETADDR_STRLEN];
-	char ua[API_UA_MAX];           /* User-Agent, cut; for devices and the audit log */
-	char rid[17];
-	char arg[API_ARG_MAX];         /* a path or query parameter the handler copied */
-	bool secure;                   /* https (native or trusted proxy): cookies get Secure */
-	int64_t now;                   /* ms, set when the work starts */
-	/* results */
-	int status;
-	json_t *out;                   /* the answer body on success */
-	const char *code, *message;    /* static strings, on error */
-	json_t *details;
-	uint32_t retry_after;          /* for 429 */
-	enum api_cookie cookie;
-	char cookie_token[64];         /* refresh token for COOKIE_SET (wiped) */
-	bool heavy;                    /* counted in auth_state's Argon2 admission */
-	uint8_t heavy_ip[16], heavy_account[16]; /* keycount keys of the client's share */
-	bool heavy_has_account;
-	void *extra;                   /* per-endpoint state, freed with extra_free */
-	void (*extra_free)(void *);
-	/* The after-success step: what must follow a committed change on the loop thread
-	 * (closing sockets). The work sets it; job_done runs it right after sending a success
-	 * answer (status < 400) and never after an error, so setting it before a commit that
-	 * then fails is harmless. j->req is gone by then. */
-	void (*after_success)(struct job *j);
-	/* An error answer that follows a committed change (a reused refresh token ends the
-	 * device's tokens, then answers 401) sets this, and the step runs after it too. */
-	bool after_error;
-	char (*devices)[STORE_ID_SIZE];  /* for api_after_tokens_ended; freed with the job */
-	size_t n_devices;
+    struct http_req *req; /* loop thread only */
+    struct auth_state *a;
+    job_work_fn work;
+    bool authed;
+    struct auth_identity who; /* valid when authed */
+    json_t *body;             /* deep copy of the request body, or NULL */
+    char ip[NETADDR_STRLEN];
+    char ua[API_UA_MAX]; /* User-Agent, cut; for devices and the audit log */
+    char rid[17];
+    char arg[API_ARG_MAX]; /* a path or query parameter the handler copied */
+    bool secure;           /* https (native or trusted proxy): cookies get Secure */
+    int64_t now;           /* ms, set when the work starts */
+    /* results */
+    int status;
+    json_t *out;                /* the answer body on success */
+    const char *code, *message; /* static strings, on error */
+    json_t *details;
+    uint32_t retry_after; /* for 429 */
+    enum api_cookie cookie;
+    char cookie_token[64];                   /* refresh token for COOKIE_SET (wiped) */
+    bool heavy;                              /* counted in auth_state's Argon2 admission */
+    uint8_t heavy_ip[16], heavy_account[16]; /* keycount keys of the client's share */
+    bool heavy_has_account;
+    void *extra; /* per-endpoint state, freed with extra_free */
+    void (*extra_free)(void *);
+    /* The after-success step: what must follow a committed change on the loop thread
+     * (closing sockets). The work sets it; job_done runs it right after sending a success
+     * answer (status < 400) and never after an error, so setting it before a commit that
+     * then fails is harmless. j->req is gone by then. */
+    void (*after_success)(struct job *j);
+    /* An error answer that follows a committed change (a reused refresh token ends the
+     * device's tokens, then answers 401) sets this, and the step runs after it too. */
+    bool after_error;
+    char (*devices)[STORE_ID_SIZE]; /* for api_after_tokens_ended; freed with the job */
+    size_t n_devices;
 };
 
 /* A job for req with the request's IP, user agent, id, caller and a copy of its body.
@@ -121,7 +121,7 @@ void api_invalid(struct http_req *req, const char *field, const char *reason);
  * with *present=false when present is given). Lengths are in code points; the string must
  * be valid UTF-8 without control characters (except where noted). */
 const char *api_string(struct job *j, const json_t *obj, const char *field, bool required,
-		       size_t min_chars, size_t max_chars);
+                       size_t min_chars, size_t max_chars);
 bool api_is_uuid(const char *s);
 bool api_username_ok(const char *s);
 /* Lower-cases ASCII for rate-limit keys (an email is one account whatever its case). */
@@ -136,16 +136,16 @@ void api_time(int64_t ms, char out[32]);
 /* Appends an audit row (errors are logged, never fatal). action is a short constant;
  * detail is free text that must never hold a secret. */
 void api_audit(struct store *s, struct job *j, const char *user_id, const char *device_id,
-	       const char *action, bool success, const char *detail);
+               const char *action, bool success, const char *detail);
 
 /* Issues a session for (user, device) with a fresh refresh-token family: access token,
  * refresh token (in the body, or for web devices only in the cookie). Returns the tokens
  * object, or NULL after setting the job's error. */
 json_t *session_issue(struct store *s, struct job *j, const char *user_id,
-		      const struct store_device *d);
+                      const struct store_device *d);
 /* The tokens object for an access token and a refresh token (already stored). */
 json_t *session_tokens(struct job *j, const char *user_id, const char *device_id,
-		       const char *refresh, bool web);
+                       const char *refresh, bool web);
 
 /* Per-file route tables. */
 int auth_hook_install(struct server *srv, struct auth_state *a);
@@ -159,7 +159,7 @@ int keys_routes(struct server *srv, struct auth_state *a);
 
 /* Checks device {name, platform} of a register or login body. NULL after job_invalid. */
 const json_t *api_device_input(struct job *j, const json_t *body, const char **name,
-			       const char **platform);
+                               const char **platform);
 /* Checks an MFA code (6 digits: TOTP, each step once; else a backup code, once) for user_id.
  * 0 accepted, 1 wrong, -1 store failure (job error set). */
 int mfa_check_code(struct store *s, struct job *j, const char *user_id, const char *code);
@@ -171,7 +171,7 @@ int api_password_verify(struct job *j, const char *hash, const char *pw);
 struct bundle;
 struct store_prekey;
 void api_bundle_to_store(const struct bundle *b, struct store_bundle *out,
-			 struct store_prekey *prekeys);
+                         struct store_prekey *prekeys);
 /* Parses and verifies body[field] (or the body itself when field is NULL) as a bundle;
  * on failure sets the job's 400 (validation_failed or invalid_signature). *b is heap. */
 struct bundle *api_bundle_parse(struct job *j, const json_t *v, const char *field);

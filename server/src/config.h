@@ -12,66 +12,66 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * secrets live in sodium_malloc memory (wiped on free) once secrets_load has run. NULL means
  * "not set" for optional strings. */
 struct config {
-	long port;
-	char *bind;
-	char *data_dir;
-	char *public_url;
-	char *database_url;
-	char *redis_url;
-	char *jwt_secret;          /* secret: never logged */
-	char *mfa_encryption_key;  /* secret: 64 hex characters (32 bytes) */
-	char *metrics_token;       /* secret */
-	char *cors_origins;        /* comma-separated; parsed by cors_list_parse */
-	char *trusted_proxies;     /* comma-separated CIDRs; parsed by netaddr_list_parse */
-	long rate_limit_window;
-	long rate_limit_max;
-	long argon2_memory_cost;   /* KiB */
-	long argon2_time_cost;
-	long argon2_parallelism;
-	long argon2_max_concurrent; /* hashes at once (each takes argon2_memory_cost KiB) */
-	char *smtp_url;            /* secret (may hold a password); NULL = outbox */
-	char *mail_from;
-	char *smtp_tls;            /* auto | starttls | none */
-	long smtp_timeout;         /* seconds */
-	char *smtp_ca_file;
-	long rate_limit_table;     /* buckets kept in memory */
-	/* Per-route buckets "capacity/seconds"; NULL = RATE_LIMIT_MAX/RATE_LIMIT_WINDOW. */
-	char *rl_register_ip, *rl_login_ip, *rl_login_account, *rl_refresh_ip;
-	char *rl_forgot_ip, *rl_forgot_account, *rl_mfa_ip, *rl_mfa_account, *rl_email_ip;
-	long login_free_failures, login_delay_base, login_delay_max;
-	long login_lock_failures, login_lock_seconds, login_forget_seconds;
-	long access_token_ttl;     /* seconds */
-	long refresh_token_ttl;    /* seconds */
-	char *tls_cert_file;
-	char *tls_key_file;
-	long log_level;            /* enum log_level */
-	char *web_root;
-	char *module_dir;          /* SOTTO_MODULE_DIR; NULL = ../lib beside the binary */
-	long workers;
-	long queue_max;            /* pool queue bound */
-	long body_limit;           /* default per-route JSON body limit, bytes */
-	long ws_max_frame;         /* bytes */
-	long ws_max_queue;         /* outbound frames per WebSocket */
-	long ws_rate_burst;        /* frames a WebSocket may send at once ... */
-	long ws_rate_per_sec;      /* ... refilled at this rate */
-	long ws_rate_strikes;      /* limited frames in a row before the close (1008) */
-	long ws_max_inflight;      /* requests of one WebSocket at the pool at once */
-	long ws_ping_interval;     /* s of silence from the client before a ping */
-	long ws_idle_timeout;      /* s without a frame or pong before the close (1001) */
-	char *rl_key_claim;        /* "capacity/seconds" per (caller, target) */
-	long queue_retention_days; /* device queue rows older than this are purged */
-	long static_max_file;      /* largest static file served, bytes */
-	long max_connections;
-	long max_connections_per_ip; /* 0: no cap */
-	long body_memory_max;      /* bytes of request bodies held at once */
-	long request_timeout;      /* seconds for a request to arrive whole */
+    long port;
+    char *bind;
+    char *data_dir;
+    char *public_url;
+    char *database_url;
+    char *redis_url;
+    char *jwt_secret;         /* secret: never logged */
+    char *mfa_encryption_key; /* secret: 64 hex characters (32 bytes) */
+    char *metrics_token;      /* secret */
+    char *cors_origins;       /* comma-separated; parsed by cors_list_parse */
+    char *trusted_proxies;    /* comma-separated CIDRs; parsed by netaddr_list_parse */
+    long rate_limit_window;
+    long rate_limit_max;
+    long argon2_memory_cost; /* KiB */
+    long argon2_time_cost;
+    long argon2_parallelism;
+    long argon2_max_concurrent; /* hashes at once (each takes argon2_memory_cost KiB) */
+    char *smtp_url;             /* secret (may hold a password); NULL = outbox */
+    char *mail_from;
+    char *smtp_tls;    /* auto | starttls | none */
+    long smtp_timeout; /* seconds */
+    char *smtp_ca_file;
+    long rate_limit_table; /* buckets kept in memory */
+    /* Per-route buckets "capacity/seconds"; NULL = RATE_LIMIT_MAX/RATE_LIMIT_WINDOW. */
+    char *rl_register_ip, *rl_login_ip, *rl_login_account, *rl_refresh_ip;
+    char *rl_forgot_ip, *rl_forgot_account, *rl_mfa_ip, *rl_mfa_account, *rl_email_ip;
+    long login_free_failures, login_delay_base, login_delay_max;
+    long login_lock_failures, login_lock_seconds, login_forget_seconds;
+    long access_token_ttl;  /* seconds */
+    long refresh_token_ttl; /* seconds */
+    char *tls_cert_file;
+    char *tls_key_file;
+    long log_level; /* enum log_level */
+    char *web_root;
+    char *module_dir; /* SOTTO_MODULE_DIR; NULL = ../lib beside the binary */
+    long workers;
+    long queue_max;            /* pool queue bound */
+    long body_limit;           /* default per-route JSON body limit, bytes */
+    long ws_max_frame;         /* bytes */
+    long ws_max_queue;         /* outbound frames per WebSocket */
+    long ws_rate_burst;        /* frames a WebSocket may send at once ... */
+    long ws_rate_per_sec;      /* ... refilled at this rate */
+    long ws_rate_strikes;      /* limited frames in a row before the close (1008) */
+    long ws_max_inflight;      /* requests of one WebSocket at the pool at once */
+    long ws_ping_interval;     /* s of silence from the client before a ping */
+    long ws_idle_timeout;      /* s without a frame or pong before the close (1001) */
+    char *rl_key_claim;        /* "capacity/seconds" per (caller, target) */
+    long queue_retention_days; /* device queue rows older than this are purged */
+    long static_max_file;      /* largest static file served, bytes */
+    long max_connections;
+    long max_connections_per_ip; /* 0: no cap */
+    long body_memory_max;        /* bytes of request bodies held at once */
+    long request_timeout;        /* seconds for a request to arrive whole */
 };
 
 /* Reads every setting through getenv_fn (getenv in production; tests pass their own), checks
  * types and bounds, and validates the lists. Returns 0, or -1 with a one-line message naming
  * the variable in err. On -1 the config is freed already. */
-int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		char *err, size_t errlen);
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name), char *err,
+                size_t errlen);
 
 /* Frees every string (wipes the secrets). Safe on a zeroed or already-freed struct. */
 void config_free(struct config *cfg);

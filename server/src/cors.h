@@ -10,15 +10,15 @@
 #define CORS_ORIGIN_MAX 256
 
 struct cors_list {
-	size_t n;
-	char origins[CORS_LIST_MAX][CORS_ORIGIN_MAX];
+    size_t n;
+    char origins[CORS_LIST_MAX][CORS_ORIGIN_MAX];
 };
 
 enum cors_decision {
-	CORS_NONE,             /* no Origin, or not allowed: add nothing, browser blocks reads */
-	CORS_ALLOW,            /* allowed simple/actual request: add allow-origin and credentials */
-	CORS_PREFLIGHT_OK,     /* OPTIONS preflight from an allowed origin: 204 with the grants */
-	CORS_PREFLIGHT_DENIED, /* OPTIONS preflight from another origin: 403 forbidden */
+    CORS_NONE,             /* no Origin, or not allowed: add nothing, browser blocks reads */
+    CORS_ALLOW,            /* allowed simple/actual request: add allow-origin and credentials */
+    CORS_PREFLIGHT_OK,     /* OPTIONS preflight from an allowed origin: 204 with the grants */
+    CORS_PREFLIGHT_DENIED, /* OPTIONS preflight from another origin: 403 forbidden */
 };
 
 /* "https://a.example,http://localhost:5173". Each entry is scheme://host[:port] with no path.

@@ -13,33 +13,35 @@
 
 #include <libwebsockets.h>
 
-#define CSP "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " \
-	    "style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; " \
-	    "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; " \
-	    "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
-	    "frame-ancestors 'none'; require-trusted-types-for 'script'; " \
-	    "trusted-types sotto-script-url"
+#define CSP                                                                         \
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "                    \
+    "style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "        \
+    "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; "                \
+    "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
+    "frame-ancestors 'none'; require-trusted-types-for 'script'; "                  \
+    "trusted-types sotto-script-url"
 
-#define PERMISSIONS "camera=(self), microphone=(self), geolocation=(), payment=(), usb=(), " \
-	"interest-cohort=()"
+#define PERMISSIONS                                                          \
+    "camera=(self), microphone=(self), geolocation=(), payment=(), usb=(), " \
+    "interest-cohort=()"
 
-#define COMMON \
-	"content-security-policy: " CSP "\r\n" \
-	"x-content-type-options: nosniff\r\n" \
-	"referrer-policy: no-referrer\r\n" \
-	"permissions-policy: " PERMISSIONS "\r\n" \
-	"cross-origin-opener-policy: same-origin\r\n" \
-	"cross-origin-resource-policy: same-origin\r\n" \
-	"x-frame-options: DENY\r\n"
+#define COMMON                                      \
+    "content-security-policy: " CSP "\r\n"          \
+    "x-content-type-options: nosniff\r\n"           \
+    "referrer-policy: no-referrer\r\n"              \
+    "permissions-policy: " PERMISSIONS "\r\n"       \
+    "cross-origin-opener-policy: same-origin\r\n"   \
+    "cross-origin-resource-policy: same-origin\r\n" \
+    "x-frame-options: DENY\r\n"
 
 #define HSTS "strict-transport-security: max-age=63072000; includeSubDomains\r\n"
 
 /* The vhost list, most specific last (lws walks it in order). Names end with ':' as lws
  * writes them verbatim. */
 static const struct lws_protocol_vhost_options hsts = {
-	NULL, NULL, "strict-transport-security:", "max-age=63072000; includeSubDomains"};
+    NULL, NULL, "strict-transport-security:", "max-age=63072000; includeSubDomains"};
 #define VH(var, next, name, value) \
-	static const struct lws_protocol_vhost_options var = {next, NULL, name, value}
+    static const struct lws_protocol_vhost_options var = {next, NULL, name, value}
 VH(vh_xfo_tls, &hsts, "x-frame-options:", "DENY");
 VH(vh_xfo, NULL, "x-frame-options:", "DENY");
 VH(vh_corp_tls, &vh_xfo_tls, "cross-origin-resource-policy:", "same-origin");
@@ -57,7 +59,7 @@ VH(vh_csp, &vh_xcto, "content-security-policy:", CSP);
 
 const struct lws_protocol_vhost_options *headers_vhost_list(bool tls)
 {
-	return tls ? &vh_csp_tls : &vh_csp;
+    return tls ? &vh_csp_tls : &vh_csp;
 }
 
 static const char plain_block[] = COMMON;
@@ -65,11 +67,8 @@ static const char tls_block[] = COMMON HSTS;
 
 const char *headers_security(bool tls, size_t *len)
 {
-	*len = tls ? sizeof(tls_block) - 1 : sizeof(plain_block) - 1;
-	return tls ? tls_block : plain_block;
+    *len = tls ? sizeof(tls_block) - 1 : sizeof(plain_block) - 1;
+    return tls ? tls_block : plain_block;
 }
 
-const char *headers_csp(void)
-{
-	return CSP;
-}
+const char *headers_csp(void) { return CSP; }

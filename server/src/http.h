@@ -41,15 +41,15 @@ struct server;
 
 /* --- reading the request (loop thread) ------------------------------------------------- */
 
-unsigned http_method(const struct http_req *req);       /* enum http_method */
-const char *http_path(const struct http_req *req);      /* decoded path, without query */
+unsigned http_method(const struct http_req *req);  /* enum http_method */
+const char *http_path(const struct http_req *req); /* decoded path, without query */
 const char *http_param(const struct http_req *req, const char *name); /* :name or NULL */
-const char *http_client_ip(const struct http_req *req); /* after TRUSTED_PROXIES */
-const char *http_request_id(const struct http_req *req);/* also sent as X-Request-Id */
-bool http_is_secure(const struct http_req *req);        /* native TLS or trusted https proxy */
-json_t *http_json(const struct http_req *req);          /* ROUTE_JSON body; owned by req */
+const char *http_client_ip(const struct http_req *req);               /* after TRUSTED_PROXIES */
+const char *http_request_id(const struct http_req *req); /* also sent as X-Request-Id */
+bool http_is_secure(const struct http_req *req);         /* native TLS or trusted https proxy */
+json_t *http_json(const struct http_req *req);           /* ROUTE_JSON body; owned by req */
 const char *http_body(const struct http_req *req, size_t *len); /* raw body, NUL-terminated */
-bool http_req_gone(const struct http_req *req);         /* client closed: skip the work */
+bool http_req_gone(const struct http_req *req);                 /* client closed: skip the work */
 
 /* Header value (name in lower case, e.g. "user-agent") or query parameter, copied into buf.
  * Returns the length, or -1 if absent, too long, or the client has gone. Only while the
@@ -90,16 +90,16 @@ int http_submit(struct http_req *req, pool_work_fn work, pool_done_fn done, void
 void http_add_header(struct http_req *req, const char *name, const char *value);
 
 /* Copies body. */
-void http_respond(struct http_req *req, int status, const char *content_type,
-		  const void *body, size_t len);
+void http_respond(struct http_req *req, int status, const char *content_type, const void *body,
+                  size_t len);
 /* Takes body (malloc'd, or freed with free_fn if not NULL). */
-void http_respond_take(struct http_req *req, int status, const char *content_type,
-		       void *body, size_t len, void (*free_fn)(void *));
+void http_respond_take(struct http_req *req, int status, const char *content_type, void *body,
+                       size_t len, void (*free_fn)(void *));
 /* Takes the reference to body. */
 void http_respond_json(struct http_req *req, int status, json_t *body);
 /* {"error": {"code", "message", "details"?}}; takes the reference to details (may be NULL). */
-void http_respond_error(struct http_req *req, int status, const char *code,
-			const char *message, json_t *details);
+void http_respond_error(struct http_req *req, int status, const char *code, const char *message,
+                        json_t *details);
 /* 429 with Retry-After (seconds); code is "rate_limited" or "account_locked". */
 void http_respond_rate_limited(struct http_req *req, const char *code, unsigned retry_after);
 
@@ -111,10 +111,10 @@ char *http_error_body(const char *code, const char *message, json_t *details);
 void http_init(struct server *srv);
 void http_fini(struct server *srv);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		  size_t len);
+                  size_t len);
 size_t http_session_size(void);
-size_t http_active(const struct server *srv);  /* requests not yet answered or not yet sent */
-void http_set_draining(struct server *srv);    /* answer in-flight requests, then close */
+size_t http_active(const struct server *srv); /* requests not yet answered or not yet sent */
+void http_set_draining(struct server *srv);   /* answer in-flight requests, then close */
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for either protocol: 0 to allow (a WebSocket on /ws),
  * else answers 400/404 itself and returns -1 (close). */
 int http_confirm_upgrade(struct lws *wsi, const char *upgrade);

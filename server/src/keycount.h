@@ -30,6 +30,6 @@ void keycount_sub(struct keycount *kc, const uint8_t key[KEYCOUNT_KEY]);
 
 /* A key from text (an address, an account), keyed-hashed: 16 bytes of BLAKE2b. */
 void keycount_key(const struct keycount *kc, const char *label, const char *text,
-		  uint8_t out[KEYCOUNT_KEY]);
+                  uint8_t out[KEYCOUNT_KEY]);
 
 #endif

@@ -33,10 +33,7 @@
 
 #define EXIT_CONFIG 2
 
-static const char *main_getenv(const char *name)
-{
-	return getenv(name);
-}
+static const char *main_getenv(const char *name) { return getenv(name); }
 
 static int main_routes(struct server *srv, struct health *health, void *auth);
 
@@ -44,206 +41,207 @@ static int main_routes(struct server *srv, struct health *health, void *auth);
  * the test that checks docs/api/openapi.yaml describes every route. Nothing is started. */
 static int main_print_routes(void)
 {
-	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-					    "OPTIONS"};
-	struct server srv = {0};
-	struct health *health;
-	int rc = 1;
+    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    struct server srv = {0};
+    struct health *health;
+    int rc = 1;
 
-	srv.router = router_create();
-	health = health_create(&srv, NULL);
-	if (!main_routes(&srv, health, NULL)) {
-		for (size_t i = 0; i < router_count(srv.router); i++) {
-			const struct route *r = router_get(srv.router, i);
+    srv.router = router_create();
+    health = health_create(&srv, NULL);
+    if (!main_routes(&srv, health, NULL)) {
+        for (size_t i = 0; i < router_count(srv.router); i++) {
+            const struct route *r = router_get(srv.router, i);
 
-			for (unsigned m = 0; m < 7; m++)
-				if (r->methods & (1u << m))
-					printf("%s %s %s\n", names[m], r->pattern,
-					       r->flags & ROUTE_AUTH ? "auth" : "public");
-		}
-		rc = 0;
-	}
-	health_destroy(health);
-	router_destroy(srv.router);
-	http_fini(&srv);
-	return rc;
+            for (unsigned m = 0; m < 7; m++)
+                if (r->methods & (1u << m))
+                    printf("%s %s %s\n", names[m], r->pattern,
+                           r->flags & ROUTE_AUTH ? "auth" : "public");
+        }
+        rc = 0;
+    }
+    health_destroy(health);
+    router_destroy(srv.router);
+    http_fini(&srv);
+    return rc;
 }
 
 static int main_args(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--routes"))
-			return main_print_routes();
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			config_print_help(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--version")) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--routes"))
+            return main_print_routes();
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            config_print_help(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
 #ifdef SOTTO_HAVE_STORE
-			printf("sottod %s store=sqlite,postgresql\n", SOTTO_VERSION);
+            printf("sottod %s store=sqlite,postgresql\n", SOTTO_VERSION);
 #else
-			printf("sottod %s store=none\n", SOTTO_VERSION);
+            printf("sottod %s store=none\n", SOTTO_VERSION);
 #endif
-			return 0;
-		}
-		fprintf(stderr, "sottod: unknown argument '%s' (configuration comes from the "
-				"environment; see --help)\n", argv[i]);
-		return EXIT_CONFIG;
-	}
-	return -1;
+            return 0;
+        }
+        fprintf(stderr,
+                "sottod: unknown argument '%s' (configuration comes from the "
+                "environment; see --help)\n",
+                argv[i]);
+        return EXIT_CONFIG;
+    }
+    return -1;
 }
 
 /* Everything that can be wrong with the configuration, checked before any thread starts. */
 static int main_configure(struct config *cfg, struct server *srv, char *err, size_t errlen)
 {
-	if (config_load(cfg, main_getenv, err, errlen))
-		return -1;
-	log_init((enum log_level)cfg->log_level);
-	log_bridge_lws((enum log_level)cfg->log_level);
-	cors_list_parse(cfg->cors_origins, &srv->cors, err, errlen);
-	netaddr_list_parse(cfg->trusted_proxies, &srv->proxies, err, errlen);
-	srv->cfg = cfg;
-	srv->tls = cfg->tls_cert_file != NULL;
-	if (srv->tls && access(cfg->tls_cert_file, R_OK)) {
-		snprintf(err, errlen, "TLS_CERT_FILE: cannot read %s", cfg->tls_cert_file);
-		return -1;
-	}
-	if (srv->tls && access(cfg->tls_key_file, R_OK)) {
-		snprintf(err, errlen, "TLS_KEY_FILE: cannot read %s", cfg->tls_key_file);
-		return -1;
-	}
-	if (secrets_load(cfg, err, errlen))
-		return -1;
-	return backend_start(cfg, err, errlen);
+    if (config_load(cfg, main_getenv, err, errlen))
+        return -1;
+    log_init((enum log_level)cfg->log_level);
+    log_bridge_lws((enum log_level)cfg->log_level);
+    cors_list_parse(cfg->cors_origins, &srv->cors, err, errlen);
+    netaddr_list_parse(cfg->trusted_proxies, &srv->proxies, err, errlen);
+    srv->cfg = cfg;
+    srv->tls = cfg->tls_cert_file != NULL;
+    if (srv->tls && access(cfg->tls_cert_file, R_OK)) {
+        snprintf(err, errlen, "TLS_CERT_FILE: cannot read %s", cfg->tls_cert_file);
+        return -1;
+    }
+    if (srv->tls && access(cfg->tls_key_file, R_OK)) {
+        snprintf(err, errlen, "TLS_KEY_FILE: cannot read %s", cfg->tls_key_file);
+        return -1;
+    }
+    if (secrets_load(cfg, err, errlen))
+        return -1;
+    return backend_start(cfg, err, errlen);
 }
 
 /* auth may be NULL (for --routes): handlers are registered, never called. */
 static int main_routes(struct server *srv, struct health *health, void *auth)
 {
-	if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
-		return -1;
+    if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
+        return -1;
 #ifdef SOTTO_HAVE_AUTH
-	if (auth_routes(srv, auth))
-		return -1;
+    if (auth_routes(srv, auth))
+        return -1;
 #else
-	(void)auth;
+    (void)auth;
 #endif
 #ifdef SOTTO_HAVE_REALTIME
-	if (realtime_routes(srv))
-		return -1;
+    if (realtime_routes(srv))
+        return -1;
 #endif
-	return 0;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct config cfg = {0};
-	struct server srv = {0};
-	struct health *health = NULL;
-	void *auth = NULL;
-	struct pool_ops ops, wops;
-	char err[512];
-	int rc = 1;
+    struct config cfg = {0};
+    struct server srv = {0};
+    struct health *health = NULL;
+    void *auth = NULL;
+    struct pool_ops ops, wops;
+    char err[512];
+    int rc = 1;
 
-	/* Everything sottod creates (sotto.db and its -wal and -shm, secrets, outbox, blobs) is
-	 * for its own user only, whatever umask it was started with. */
-	umask(077);
-	/* glibc gives the free top of a thread's heap back to the kernel once it passes 128 KiB;
-	 * the writer's statements free and reallocate that much all the time, so each batch paid
-	 * for madvise calls and fresh page faults (about a seventh of the writer's time). Keep
-	 * up to 4 MiB per arena instead. */
-	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
-	if ((rc = main_args(argc, argv)) >= 0)
-		return rc;
-	rc = 1;
-	/* Before any thread exists: not thread-safe to initialise. (libcurl, for SMTP mail, is
-	 * initialised when auth_create loads its module, still before any thread.) */
-	if (sodium_init() < 0) {
-		fprintf(stderr, "sottod: libsodium failed to initialise\n");
-		return 1;
-	}
-	if (main_configure(&cfg, &srv, err, sizeof(err))) {
-		fprintf(stderr, "sottod: %s\n", err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
+    /* Everything sottod creates (sotto.db and its -wal and -shm, secrets, outbox, blobs) is
+     * for its own user only, whatever umask it was started with. */
+    umask(077);
+    /* glibc gives the free top of a thread's heap back to the kernel once it passes 128 KiB;
+     * the writer's statements free and reallocate that much all the time, so each batch paid
+     * for madvise calls and fresh page faults (about a seventh of the writer's time). Keep
+     * up to 4 MiB per arena instead. */
+    (void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    if ((rc = main_args(argc, argv)) >= 0)
+        return rc;
+    rc = 1;
+    /* Before any thread exists: not thread-safe to initialise. (libcurl, for SMTP mail, is
+     * initialised when auth_create loads its module, still before any thread.) */
+    if (sodium_init() < 0) {
+        fprintf(stderr, "sottod: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (main_configure(&cfg, &srv, err, sizeof(err))) {
+        fprintf(stderr, "sottod: %s\n", err);
+        config_free(&cfg);
+        return EXIT_CONFIG;
+    }
 #ifdef SOTTO_HAVE_AUTH
-	auth = auth_create(&srv, err, sizeof(err));
-	if (!auth) {
-		fprintf(stderr, "sottod: %s\n", err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
+    auth = auth_create(&srv, err, sizeof(err));
+    if (!auth) {
+        fprintf(stderr, "sottod: %s\n", err);
+        config_free(&cfg);
+        return EXIT_CONFIG;
+    }
 #endif
-	sdnotify_init();
-	if (loop_signals_start()) {
-		log_error("server.fail", "reason=signals");
-		goto done;
-	}
-	srv.metrics = metrics_create();
-	srv.router = router_create();
-	http_init(&srv);
-	ops = backend_pool_ops(&cfg, false);
-	ops.wake = loop_wake;
-	ops.wake_arg = &srv;
-	wops = backend_pool_ops(&cfg, true);
-	wops.wake = loop_wake;
-	wops.wake_arg = &srv;
-	/* The pool wakes the loop through srv.lws, so it needs the context first. */
-	if (loop_create(&srv, err, sizeof(err))) {
-		fprintf(stderr, "sottod: %s\n", err);
-		goto done;
-	}
-	srv.pool = pool_create((int)cfg.workers, (size_t)cfg.queue_max, &ops);
-	/* The writer's one connection keeps a warm page cache: SQLite empties a connection's
-	 * cache whenever another connection has written, so batches spread over the general
-	 * workers started cold every time. Its queue holds at most one batch of each kind. */
-	srv.writer = srv.pool ? pool_create(1, (size_t)cfg.queue_max, &wops) : NULL;
-	if (!srv.pool || !srv.writer) {
-		fprintf(stderr, "sottod: DATABASE_URL: a worker could not connect to the store\n");
-		rc = EXIT_CONFIG;
-		goto done;
-	}
+    sdnotify_init();
+    if (loop_signals_start()) {
+        log_error("server.fail", "reason=signals");
+        goto done;
+    }
+    srv.metrics = metrics_create();
+    srv.router = router_create();
+    http_init(&srv);
+    ops = backend_pool_ops(&cfg, false);
+    ops.wake = loop_wake;
+    ops.wake_arg = &srv;
+    wops = backend_pool_ops(&cfg, true);
+    wops.wake = loop_wake;
+    wops.wake_arg = &srv;
+    /* The pool wakes the loop through srv.lws, so it needs the context first. */
+    if (loop_create(&srv, err, sizeof(err))) {
+        fprintf(stderr, "sottod: %s\n", err);
+        goto done;
+    }
+    srv.pool = pool_create((int)cfg.workers, (size_t)cfg.queue_max, &ops);
+    /* The writer's one connection keeps a warm page cache: SQLite empties a connection's
+     * cache whenever another connection has written, so batches spread over the general
+     * workers started cold every time. Its queue holds at most one batch of each kind. */
+    srv.writer = srv.pool ? pool_create(1, (size_t)cfg.queue_max, &wops) : NULL;
+    if (!srv.pool || !srv.writer) {
+        fprintf(stderr, "sottod: DATABASE_URL: a worker could not connect to the store\n");
+        rc = EXIT_CONFIG;
+        goto done;
+    }
 #ifdef SOTTO_HAVE_REALTIME
-	if (realtime_create(&srv))
-		goto done;
+    if (realtime_create(&srv))
+        goto done;
 #endif
-	health = health_create(&srv, backend_probe);
-	srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
-	if (!srv.statics)
-		log_warn("static.off", "reason=web_root_missing");
-	if (main_routes(&srv, health, auth)) {
-		log_error("server.fail", "reason=routes");
-		goto done;
-	}
-	/* With PORT=0 nothing else tells a supervisor which port the kernel chose. */
-	if (cfg.port == 0 || log_enabled(LOG_INFO))
-		log_notice("server.start", "port=%d bind=%s tls=%s workers=%ld version=%s",
-			   srv.port, cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
-	sdnotify_ready();
-	loop_run(&srv);
-	rc = 0;
+    health = health_create(&srv, backend_probe);
+    srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
+    if (!srv.statics)
+        log_warn("static.off", "reason=web_root_missing");
+    if (main_routes(&srv, health, auth)) {
+        log_error("server.fail", "reason=routes");
+        goto done;
+    }
+    /* With PORT=0 nothing else tells a supervisor which port the kernel chose. */
+    if (cfg.port == 0 || log_enabled(LOG_INFO))
+        log_notice("server.start", "port=%d bind=%s tls=%s workers=%ld version=%s", srv.port,
+                   cfg.bind, srv.tls ? "on" : "off", cfg.workers, SOTTO_VERSION);
+    sdnotify_ready();
+    loop_run(&srv);
+    rc = 0;
 done:
-	/* Workers first, while the context lives (they wake it): their completions answer the
-	 * last requests; then the context closes every connection. */
+    /* Workers first, while the context lives (they wake it): their completions answer the
+     * last requests; then the context closes every connection. */
 #ifdef SOTTO_HAVE_REALTIME
-	realtime_stop(&srv);
+    realtime_stop(&srv);
 #endif
-	pool_destroy(srv.writer);
-	pool_destroy(srv.pool);
-	health_destroy(health);
-	loop_destroy(&srv);
+    pool_destroy(srv.writer);
+    pool_destroy(srv.pool);
+    health_destroy(health);
+    loop_destroy(&srv);
 #ifdef SOTTO_HAVE_REALTIME
-	realtime_destroy(&srv);
+    realtime_destroy(&srv);
 #endif
-	static_destroy(srv.statics);
-	router_destroy(srv.router);
-	metrics_destroy(srv.metrics);
-	http_fini(&srv);
+    static_destroy(srv.statics);
+    router_destroy(srv.router);
+    metrics_destroy(srv.metrics);
+    http_fini(&srv);
 #ifdef SOTTO_HAVE_AUTH
-	auth_destroy(auth);
+    auth_destroy(auth);
 #endif
-	log_info("server.exit", "code=%d", rc);
-	config_free(&cfg);
-	return rc;
+    log_info("server.exit", "code=%d", rc);
+    config_free(&cfg);
+    return rc;
 }

@@ -15,13 +15,13 @@ enum msg_kind { MSG_SEND, MSG_EDIT, MSG_DELETE, MSG_READ };
  * conversation id for MSG_SEND, the message id otherwise. Free with msg_op_free unless
  * submitted. */
 struct msg_op *msg_op_new(struct realtime *rt, enum msg_kind kind, const char *user_id,
-			  const char *device_id, const char *target);
+                          const char *device_id, const char *target);
 void msg_op_free(struct msg_op *op);
 
 /* Checks {clientMessageId (send), envelopes} and keeps a reference to body. On -1: *status
  * (400 or 413) and the validation_failed details' field and reason. */
 int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field,
-		const char **reason);
+                const char **reason);
 
 /* Runs the operation and answers req (201/200 message, 200 {success}, or the error). Takes
  * op. */

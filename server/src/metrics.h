@@ -10,8 +10,8 @@ struct metrics;
 struct router;
 struct server;
 
-#define METRICS_ROUTE_STATIC (-1)  /* static files and the SPA fallback */
-#define METRICS_ROUTE_NONE (-2)    /* matched nothing: 404/405/preflight */
+#define METRICS_ROUTE_STATIC (-1) /* static files and the SPA fallback */
+#define METRICS_ROUTE_NONE (-2)   /* matched nothing: 404/405/preflight */
 
 struct metrics *metrics_create(void);
 void metrics_destroy(struct metrics *m);
@@ -21,12 +21,12 @@ void metrics_request(struct metrics *m, int route_index, int status, uint64_t us
 
 /* The exposition text (malloc'd, caller frees). */
 char *metrics_render(const struct metrics *m, const struct router *r, size_t pool_pending,
-		     size_t *len);
+                     size_t *len);
 
 /* Whether a request may read /metrics: from loopback with no forwarding header from an
  * untrusted peer, or with the token (compared in constant time). Pure; tests use it. */
 int metrics_access_allowed(const char *client_ip, int forwarded_untrusted,
-			   const char *authorization, const char *token);
+                           const char *authorization, const char *token);
 
 /* Registers GET /metrics. */
 int metrics_routes(struct server *srv);

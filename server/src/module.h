@@ -25,10 +25,10 @@
  * On failure: NULL, and err holds one line (no newline) starting with what. Thread-safe
  * (dlopen is), but load each module once (the caller's lock) to keep errors stable. */
 const void *module_load(const char *dir, const char *file, const char *symbol, uint32_t abi,
-			uint32_t size, const char *what, char *err, size_t errlen);
+                        uint32_t size, const char *what, char *err, size_t errlen);
 
 /* One line of error text from a printf format: CR and LF become spaces. */
 void module_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

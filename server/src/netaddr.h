@@ -11,14 +11,14 @@
 #define NETADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
 struct netaddr {
-	int family;          /* 4 or 6 */
-	uint8_t addr[16];    /* network order; IPv4 in the first 4 bytes */
-	int prefix;          /* 0..32 or 0..128 */
+    int family;       /* 4 or 6 */
+    uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
+    int prefix;       /* 0..32 or 0..128 */
 };
 
 struct netaddr_list {
-	size_t n;
-	struct netaddr items[NETADDR_LIST_MAX];
+    size_t n;
+    struct netaddr items[NETADDR_LIST_MAX];
 };
 
 /* "1.2.3.4", "10.0.0.0/8", "::1", "fd00::/8". IPv4-mapped IPv6 becomes IPv4. 0 or -1. */
@@ -39,6 +39,6 @@ bool netaddr_is_loopback(const char *ip);
  * address, so a client can never choose its own address by prepending entries. Writes a
  * normalised text address to out (NETADDR_STRLEN bytes). Returns true when XFF was used. */
 bool netaddr_client_ip(const struct netaddr_list *trusted, const char *peer, const char *xff,
-		       char *out, size_t outlen);
+                       char *out, size_t outlen);
 
 #endif

@@ -16,18 +16,18 @@ typedef void (*pool_work_fn)(void *worker_ctx, void *arg);
 typedef void (*pool_done_fn)(void *arg);
 
 struct pool_ops {
-	/* Called once on each worker thread before it takes work; returns that worker's context
-	 * (may be NULL). Returning POOL_INIT_FAILED makes pool_create fail. */
-	void *(*worker_init)(void *ops_arg, int index);
-	/* Called on the worker thread as it exits, with what worker_init returned. */
-	void (*worker_fini)(void *ops_arg, void *worker_ctx);
-	/* Called on a worker thread after queueing a completion: wake the loop (in sottod,
-	 * lws_cancel_service). Must be thread-safe. */
-	void (*wake)(void *wake_arg);
-	void *ops_arg;   /* for worker_init/worker_fini */
-	void *wake_arg;  /* for wake */
-	int nice;        /* the workers' nice value once initialised (0: the loop's priority) */
-	const char *name; /* the workers' thread name, at most 15 bytes (top -H, perf); NULL: none */
+    /* Called once on each worker thread before it takes work; returns that worker's context
+     * (may be NULL). Returning POOL_INIT_FAILED makes pool_create fail. */
+    void *(*worker_init)(void *ops_arg, int index);
+    /* Called on the worker thread as it exits, with what worker_init returned. */
+    void (*worker_fini)(void *ops_arg, void *worker_ctx);
+    /* Called on a worker thread after queueing a completion: wake the loop (in sottod,
+     * lws_cancel_service). Must be thread-safe. */
+    void (*wake)(void *wake_arg);
+    void *ops_arg;    /* for worker_init/worker_fini */
+    void *wake_arg;   /* for wake */
+    int nice;         /* the workers' nice value once initialised (0: the loop's priority) */
+    const char *name; /* the workers' thread name, at most 15 bytes (top -H, perf); NULL: none */
 };
 
 #define POOL_INIT_FAILED ((void *)-1)

@@ -3,8 +3,9 @@
  * presence), with fan-out through the bus (bus/bus.h).
  *
  * Public part (main.c, ws.c, and the after-success steps of device revoke, logout, logout-all
- * and password reset): create/destroy, route registration, closing a device's socket. Everything runs on the loop thread unless a comment says otherwise.
- * The internal part, shared by the realtime files only, is in rt_internal.h. */
+ * and password reset): create/destroy, route registration, closing a device's socket. Everything
+ * runs on the loop thread unless a comment says otherwise. The internal part, shared by the
+ * realtime files only, is in rt_internal.h. */
 #ifndef SOTTO_REALTIME_H
 #define SOTTO_REALTIME_H
 
@@ -41,7 +42,6 @@ void realtime_end_device(struct server *srv, const char *device_id);
  * other as user:online, or user:offline across a new block; typing indicators between them
  * stop. A first reply that makes two users contacts is handled by the send itself. Call from
  * the handler's after-success step, only when the relation changed. Loop thread. */
-void realtime_contacts_changed(struct server *srv, const char *a, const char *b,
-			       bool contacts);
+void realtime_contacts_changed(struct server *srv, const char *a, const char *b, bool contacts);
 
 #endif

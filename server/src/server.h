@@ -20,20 +20,20 @@ struct ws_state;
 struct realtime;
 
 struct server {
-	const struct config *cfg;
-	struct cors_list cors;           /* parsed CORS_ORIGINS */
-	struct netaddr_list proxies;     /* parsed TRUSTED_PROXIES */
-	bool tls;                        /* native TLS on this listener */
-	int port;                        /* listened on: PORT, or the kernel's choice for 0 */
-	struct lws_context *lws;
-	struct pool *pool;               /* general workers: requests, Argon2, files (nice 10) */
-	struct pool *writer;             /* one thread: group-committed sends and acks (realtime.h) */
-	struct router *router;
-	struct metrics *metrics;
-	struct static_files *statics;
-	struct http_state *http;         /* http.c's own state */
-	struct ws_state *ws;             /* ws.c's own state */
-	struct realtime *rt;             /* messaging and real time (realtime.h) */
+    const struct config *cfg;
+    struct cors_list cors;       /* parsed CORS_ORIGINS */
+    struct netaddr_list proxies; /* parsed TRUSTED_PROXIES */
+    bool tls;                    /* native TLS on this listener */
+    int port;                    /* listened on: PORT, or the kernel's choice for 0 */
+    struct lws_context *lws;
+    struct pool *pool;   /* general workers: requests, Argon2, files (nice 10) */
+    struct pool *writer; /* one thread: group-committed sends and acks (realtime.h) */
+    struct router *router;
+    struct metrics *metrics;
+    struct static_files *statics;
+    struct http_state *http; /* http.c's own state */
+    struct ws_state *ws;     /* ws.c's own state */
+    struct realtime *rt;     /* messaging and real time (realtime.h) */
 };
 
 #endif

@@ -16,7 +16,7 @@ struct server;
 struct ws_conn;
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		size_t len);
+                size_t len);
 size_t ws_session_size(void);
 
 /* Queues a text frame (copied). Returns 0, or -1 if the queue is full: the connection is then

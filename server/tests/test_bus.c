@@ -1,6 +1,7 @@
 /* The bus contract (bus/bus.h), run against every implementation (today: in-process):
- * publications (and contact changes) reach the sink with their arguments, presence counts connections per user and
- * reports the first and the last one, lastSeen is kept after going offline. */
+ * publications (and contact changes) reach the sink with their arguments, presence counts
+ * connections per user and reports the first and the last one, lastSeen is kept after going
+ * offline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,131 +14,131 @@
 #include "bus/bus.h"
 
 struct sink_log {
-	int device, user, kick, contacts;
-	char last_other[40];
-	bool made;
-	char last_id[40], last_except[40], frame[64];
-	int64_t seq;
-	int code;
-	uint64_t keep_node, keep_session;
+    int device, user, kick, contacts;
+    char last_other[40];
+    bool made;
+    char last_id[40], last_except[40], frame[64];
+    int64_t seq;
+    int code;
+    uint64_t keep_node, keep_session;
 };
 
 static void on_device(void *arg, const char *device_id, int64_t seq, const char *frame, size_t len)
 {
-	struct sink_log *l = arg;
+    struct sink_log *l = arg;
 
-	l->device++;
-	snprintf(l->last_id, sizeof(l->last_id), "%s", device_id);
-	snprintf(l->frame, sizeof(l->frame), "%.*s", (int)len, frame);
-	l->seq = seq;
+    l->device++;
+    snprintf(l->last_id, sizeof(l->last_id), "%s", device_id);
+    snprintf(l->frame, sizeof(l->frame), "%.*s", (int)len, frame);
+    l->seq = seq;
 }
 
 static void on_user(void *arg, const char *user_id, const char *except, const char *frame,
-		    size_t len)
+                    size_t len)
 {
-	struct sink_log *l = arg;
+    struct sink_log *l = arg;
 
-	l->user++;
-	snprintf(l->last_id, sizeof(l->last_id), "%s", user_id);
-	snprintf(l->last_except, sizeof(l->last_except), "%s", except ? except : "-");
-	snprintf(l->frame, sizeof(l->frame), "%.*s", (int)len, frame);
+    l->user++;
+    snprintf(l->last_id, sizeof(l->last_id), "%s", user_id);
+    snprintf(l->last_except, sizeof(l->last_except), "%s", except ? except : "-");
+    snprintf(l->frame, sizeof(l->frame), "%.*s", (int)len, frame);
 }
 
 static void on_kick(void *arg, const char *device_id, int code, uint64_t keep_node,
-		    uint64_t keep_session)
+                    uint64_t keep_session)
 {
-	struct sink_log *l = arg;
+    struct sink_log *l = arg;
 
-	l->kick++;
-	snprintf(l->last_id, sizeof(l->last_id), "%s", device_id);
-	l->code = code;
-	l->keep_node = keep_node;
-	l->keep_session = keep_session;
+    l->kick++;
+    snprintf(l->last_id, sizeof(l->last_id), "%s", device_id);
+    l->code = code;
+    l->keep_node = keep_node;
+    l->keep_session = keep_session;
 }
 
 static void on_contacts(void *arg, const char *a, const char *b, bool contacts)
 {
-	struct sink_log *l = arg;
+    struct sink_log *l = arg;
 
-	l->contacts++;
-	snprintf(l->last_id, sizeof(l->last_id), "%s", a);
-	snprintf(l->last_other, sizeof(l->last_other), "%s", b);
-	l->made = contacts;
+    l->contacts++;
+    snprintf(l->last_id, sizeof(l->last_id), "%s", a);
+    snprintf(l->last_other, sizeof(l->last_other), "%s", b);
+    l->made = contacts;
 }
 
 static const struct bus_ops *const impls[] = {&bus_inproc};
 
 static void test_publish(void **state)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
-		struct sink_log log = {0};
-		struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
-		struct bus *b = impls[i]->create(NULL, &sink);
+    (void)state;
+    for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+        struct sink_log log = {0};
+        struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
+        struct bus *b = impls[i]->create(NULL, &sink);
 
-		assert_non_null(b);
-		impls[i]->to_device(b, "dev-1", 7, "{\"event\":\"x\"}", 13);
-		assert_int_equal(log.device, 1);
-		assert_string_equal(log.last_id, "dev-1");
-		assert_int_equal(log.seq, 7);
-		assert_string_equal(log.frame, "{\"event\":\"x\"}");
-		impls[i]->to_user(b, "user-1", "dev-2", "abc", 3);
-		assert_int_equal(log.user, 1);
-		assert_string_equal(log.last_except, "dev-2");
-		impls[i]->to_user(b, "user-1", NULL, "abc", 3);
-		assert_string_equal(log.last_except, "-");
-		impls[i]->kick(b, "dev-3", 4409, impls[i]->node_id(b), 42);
-		assert_int_equal(log.kick, 1);
-		assert_int_equal(log.code, 4409);
-		assert_int_equal(log.keep_session, 42);
-		impls[i]->contacts(b, "user-a", "user-b", false);
-		assert_int_equal(log.contacts, 1);
-		assert_string_equal(log.last_id, "user-a");
-		assert_string_equal(log.last_other, "user-b");
-		assert_false(log.made);
-		impls[i]->contacts(b, "user-b", "user-a", true);
-		assert_int_equal(log.contacts, 2);
-		assert_true(log.made);
-		impls[i]->destroy(b);
-	}
+        assert_non_null(b);
+        impls[i]->to_device(b, "dev-1", 7, "{\"event\":\"x\"}", 13);
+        assert_int_equal(log.device, 1);
+        assert_string_equal(log.last_id, "dev-1");
+        assert_int_equal(log.seq, 7);
+        assert_string_equal(log.frame, "{\"event\":\"x\"}");
+        impls[i]->to_user(b, "user-1", "dev-2", "abc", 3);
+        assert_int_equal(log.user, 1);
+        assert_string_equal(log.last_except, "dev-2");
+        impls[i]->to_user(b, "user-1", NULL, "abc", 3);
+        assert_string_equal(log.last_except, "-");
+        impls[i]->kick(b, "dev-3", 4409, impls[i]->node_id(b), 42);
+        assert_int_equal(log.kick, 1);
+        assert_int_equal(log.code, 4409);
+        assert_int_equal(log.keep_session, 42);
+        impls[i]->contacts(b, "user-a", "user-b", false);
+        assert_int_equal(log.contacts, 1);
+        assert_string_equal(log.last_id, "user-a");
+        assert_string_equal(log.last_other, "user-b");
+        assert_false(log.made);
+        impls[i]->contacts(b, "user-b", "user-a", true);
+        assert_int_equal(log.contacts, 2);
+        assert_true(log.made);
+        impls[i]->destroy(b);
+    }
 }
 
 static void test_presence(void **state)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
-		struct sink_log log = {0};
-		struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
-		struct bus *b = impls[i]->create(NULL, &sink);
-		bool online;
-		int64_t seen;
+    (void)state;
+    for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+        struct sink_log log = {0};
+        struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
+        struct bus *b = impls[i]->create(NULL, &sink);
+        bool online;
+        int64_t seen;
 
-		impls[i]->presence_get(b, "u", 100, &online, &seen);
-		assert_false(online);
-		assert_int_equal(seen, 0); /* never seen */
-		assert_int_equal(impls[i]->presence_change(b, "u", 1, 100), 1);
-		assert_int_equal(impls[i]->presence_change(b, "u", 1, 110), 0);
-		impls[i]->presence_get(b, "u", 120, &online, &seen);
-		assert_true(online);
-		assert_int_equal(seen, 120);
-		assert_int_equal(impls[i]->presence_change(b, "u", -1, 130), 0);
-		assert_int_equal(impls[i]->presence_change(b, "u", -1, 140), -1);
-		impls[i]->presence_get(b, "u", 150, &online, &seen);
-		assert_false(online);
-		assert_int_equal(seen, 140);
-		/* An extra close never goes below zero or reports twice. */
-		assert_int_equal(impls[i]->presence_change(b, "u", -1, 160), 0);
-		assert_int_equal(impls[i]->presence_change(b, "u", 1, 170), 1);
-		impls[i]->destroy(b);
-	}
+        impls[i]->presence_get(b, "u", 100, &online, &seen);
+        assert_false(online);
+        assert_int_equal(seen, 0); /* never seen */
+        assert_int_equal(impls[i]->presence_change(b, "u", 1, 100), 1);
+        assert_int_equal(impls[i]->presence_change(b, "u", 1, 110), 0);
+        impls[i]->presence_get(b, "u", 120, &online, &seen);
+        assert_true(online);
+        assert_int_equal(seen, 120);
+        assert_int_equal(impls[i]->presence_change(b, "u", -1, 130), 0);
+        assert_int_equal(impls[i]->presence_change(b, "u", -1, 140), -1);
+        impls[i]->presence_get(b, "u", 150, &online, &seen);
+        assert_false(online);
+        assert_int_equal(seen, 140);
+        /* An extra close never goes below zero or reports twice. */
+        assert_int_equal(impls[i]->presence_change(b, "u", -1, 160), 0);
+        assert_int_equal(impls[i]->presence_change(b, "u", 1, 170), 1);
+        impls[i]->destroy(b);
+    }
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_publish),
-		cmocka_unit_test(test_presence),
-	};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_publish),
+        cmocka_unit_test(test_presence),
+    };
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,7 @@
 
 static int b64_sodium_variant(b64_variant v)
 {
-    return v == B64_URL ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
-                        : sodium_base64_VARIANT_ORIGINAL;
+    return v == B64_URL ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
 }
 
 size_t b64_encoded_size(size_t bin_len, b64_variant v)

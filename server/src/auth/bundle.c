@@ -25,16 +25,16 @@ static bundle_status bundle_fail(bundle_error *err, const char *prefix, const ch
 
 int bundle_x25519_ok(const uint8_t pk[BUNDLE_KEY_BYTES])
 {
-    static const uint8_t p_minus[31] = {
-        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t p_minus[31] = {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     uint8_t scalar[crypto_scalarmult_SCALARBYTES], q[crypto_scalarmult_BYTES];
     int rc;
 
     /* Canonical: u < 2^255 - 19 (little-endian). */
-    if (pk[31] > 0x7f || (pk[31] == 0x7f && memcmp(pk + 1, p_minus + 1, 30) == 0 &&
-                          pk[0] >= p_minus[0]))
+    if (pk[31] > 0x7f ||
+        (pk[31] == 0x7f && memcmp(pk + 1, p_minus + 1, 30) == 0 && pk[0] >= p_minus[0]))
         return -1;
     /* A small-order point times any clamped scalar (a multiple of the cofactor) is the
      * identity, which crypto_scalarmult reports as -1. Scalar value does not matter. */
@@ -94,8 +94,8 @@ static bundle_status bundle_get_key_id(const json_t *obj, const char *prefix, ui
 
 /* Refuses members other than the allowed names (NULL-terminated list): every member present
  * must be one of them, so the object's size equals the count of allowed names it holds. */
-static bundle_status bundle_only(const json_t *obj, const char *prefix,
-                                 const char *const *allowed, bundle_error *err)
+static bundle_status bundle_only(const json_t *obj, const char *prefix, const char *const *allowed,
+                                 bundle_error *err)
 {
     size_t known = 0;
 
@@ -107,8 +107,8 @@ static bundle_status bundle_only(const json_t *obj, const char *prefix,
     return BUNDLE_OK;
 }
 
-static void bundle_spk_message(const uint8_t ik[BUNDLE_KEY_BYTES],
-                               const bundle_signed_prekey *spk, uint8_t *msg, size_t *len)
+static void bundle_spk_message(const uint8_t ik[BUNDLE_KEY_BYTES], const bundle_signed_prekey *spk,
+                               uint8_t *msg, size_t *len)
 {
     size_t p = sizeof BUNDLE_LABEL_SPK - 1;
 
@@ -123,8 +123,8 @@ static void bundle_spk_message(const uint8_t ik[BUNDLE_KEY_BYTES],
 
 static bundle_status bundle_spk_read(const json_t *obj, const char *prefix,
                                      const uint8_t ik[BUNDLE_KEY_BYTES],
-                                     const uint8_t sk[BUNDLE_KEY_BYTES],
-                                     bundle_signed_prekey *out, bundle_error *err)
+                                     const uint8_t sk[BUNDLE_KEY_BYTES], bundle_signed_prekey *out,
+                                     bundle_error *err)
 {
     static const char *const allowed[] = {"keyId", "publicKey", "signature", NULL};
     uint8_t msg[sizeof BUNDLE_LABEL_SPK + 4 + 2 * BUNDLE_KEY_BYTES];
@@ -132,13 +132,12 @@ static bundle_status bundle_spk_read(const json_t *obj, const char *prefix,
     bundle_status st;
 
     if (!json_is_object(obj))
-        return bundle_fail(err, prefix, "", obj ? "wrong_type" : "missing",
-                           BUNDLE_ERR_VALIDATION);
+        return bundle_fail(err, prefix, "", obj ? "wrong_type" : "missing", BUNDLE_ERR_VALIDATION);
     if ((st = bundle_only(obj, prefix, allowed, err)) != BUNDLE_OK ||
         (st = bundle_get_key_id(obj, prefix, &out->key_id, err)) != BUNDLE_OK ||
         (st = bundle_get_x25519(obj, prefix, "publicKey", out->public_key, err)) != BUNDLE_OK ||
-        (st = bundle_get_bytes(obj, prefix, "signature", out->signature, BUNDLE_SIG_BYTES,
-                               err)) != BUNDLE_OK)
+        (st = bundle_get_bytes(obj, prefix, "signature", out->signature, BUNDLE_SIG_BYTES, err)) !=
+            BUNDLE_OK)
         return st;
     bundle_spk_message(ik, out, msg, &len);
     if (crypto_sign_verify_detached(out->signature, msg, len, sk) != 0)
@@ -154,8 +153,8 @@ static int bundle_id_seen(const bundle_prekey *keys, size_t n, uint32_t id)
     return 0;
 }
 
-static bundle_status bundle_otpks_read(const json_t *arr, const char *prefix,
-                                       bundle_prekey *out, size_t *count, bundle_error *err)
+static bundle_status bundle_otpks_read(const json_t *arr, const char *prefix, bundle_prekey *out,
+                                       size_t *count, bundle_error *err)
 {
     static const char *const allowed[] = {"keyId", "publicKey", NULL};
     char path[BUNDLE_FIELD_MAX];
@@ -205,7 +204,7 @@ static bundle_status bundle_identity_read(const json_t *obj, bundle *b, bundle_e
 
 bundle_status bundle_parse(const json_t *obj, bundle *out, bundle_error *err)
 {
-    static const char *const allowed[] = {"identityKey", "signingKey", "identitySignature",
+    static const char *const allowed[] = {"identityKey",  "signingKey",     "identitySignature",
                                           "signedPreKey", "oneTimePreKeys", NULL};
     const json_t *otpk;
     bundle_status st;

@@ -14,8 +14,8 @@
 
 #define BUNDLE_KEY_BYTES 32U
 #define BUNDLE_SIG_BYTES 64U
-#define BUNDLE_MAX_OTPK 100U               /* per upload */
-#define BUNDLE_PROOF_WINDOW_SECONDS 300    /* +-5 minutes */
+#define BUNDLE_MAX_OTPK 100U            /* per upload */
+#define BUNDLE_PROOF_WINDOW_SECONDS 300 /* +-5 minutes */
 #define BUNDLE_EMAIL_MAX 320U
 #define BUNDLE_FIELD_MAX 48U
 

@@ -65,9 +65,9 @@ jwt_status jwt_sign(const uint8_t *key, size_t key_len, const jwt_claims *claims
     if (key == NULL || key_len < JWT_KEY_MIN_BYTES || claims == NULL || out == NULL ||
         !jwt_claims_ok(claims))
         goto fail;
-    payload = json_pack("{s:s, s:s, s:s, s:I, s:I}", "sub", claims->sub, "dev", claims->dev,
-                        "jti", claims->jti, "iat", (json_int_t)claims->iat, "exp",
-                        (json_int_t)claims->exp);
+    payload =
+        json_pack("{s:s, s:s, s:s, s:I, s:I}", "sub", claims->sub, "dev", claims->dev, "jti",
+                  claims->jti, "iat", (json_int_t)claims->iat, "exp", (json_int_t)claims->exp);
     if (payload == NULL || (payload_json = json_dumps(payload, JSON_COMPACT)) == NULL)
         goto fail;
     size = b64_encoded_size(sizeof jwt_header_json - 1, B64_URL) +

@@ -7,11 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JWT_KEY_MIN_BYTES 32U     /* JWT_SECRET must decode to at least this many bytes */
+#define JWT_KEY_MIN_BYTES 32U      /* JWT_SECRET must decode to at least this many bytes */
 #define JWT_ACCESS_TTL_SECONDS 900 /* 15 minutes */
-#define JWT_MAX_TOKEN_LEN 1024U   /* longer input is refused before any work */
-#define JWT_ID_MAX 64U            /* sub, dev, jti: at most 63 bytes + NUL */
-#define JWT_CLOCK_SKEW_SECONDS 60 /* tolerated for iat in the future */
+#define JWT_MAX_TOKEN_LEN 1024U    /* longer input is refused before any work */
+#define JWT_ID_MAX 64U             /* sub, dev, jti: at most 63 bytes + NUL */
+#define JWT_CLOCK_SKEW_SECONDS 60  /* tolerated for iat in the future */
 
 typedef enum jwt_status {
     JWT_OK = 0,

@@ -62,8 +62,8 @@ static int password_hash_raw(password_ctx *ctx, const password_params *p, const 
 
     randombytes_buf(salt, sizeof salt);
     password_gate_enter(ctx);
-    rc = argon2id_hash_encoded(p->t_cost, p->m_cost_kib, p->parallelism, pw, len, salt,
-                               sizeof salt, PASSWORD_HASH_BYTES, out, out_size);
+    rc = argon2id_hash_encoded(p->t_cost, p->m_cost_kib, p->parallelism, pw, len, salt, sizeof salt,
+                               PASSWORD_HASH_BYTES, out, out_size);
     password_gate_leave(ctx);
     return rc == ARGON2_OK ? 0 : -1;
 }
@@ -87,8 +87,8 @@ static int password_dummy_encode(const password_params *p, char *out, size_t out
                       sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     sodium_bin2base64(hash64, sizeof hash64, hash, sizeof hash,
                       sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-    n = snprintf(out, out_size, "$argon2id$v=19$m=%u,t=%u,p=%u$%s$%s", p->m_cost_kib,
-                 p->t_cost, p->parallelism, salt64, hash64);
+    n = snprintf(out, out_size, "$argon2id$v=19$m=%u,t=%u,p=%u$%s$%s", p->m_cost_kib, p->t_cost,
+                 p->parallelism, salt64, hash64);
     return n > 0 && (size_t)n < out_size ? 0 : -1;
 }
 
@@ -96,8 +96,7 @@ password_ctx *password_ctx_create(const password_params *params, unsigned max_co
 {
     password_ctx *ctx = NULL;
 
-    if (params == NULL || !password_params_ok(params) || max_concurrent < 1 ||
-        max_concurrent > 256)
+    if (params == NULL || !password_params_ok(params) || max_concurrent < 1 || max_concurrent > 256)
         return NULL;
     if ((ctx = calloc(1, sizeof *ctx)) == NULL)
         return NULL;

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PASSWORD_MIN_CHARS 10U      /* counted as UTF-8 code points */
+#define PASSWORD_MIN_CHARS 10U /* counted as UTF-8 code points */
 #define PASSWORD_MAX_CHARS 1024U
 #define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4U)
-#define PASSWORD_ENCODED_MAX 192U   /* buffer for an encoded hash, NUL included */
+#define PASSWORD_ENCODED_MAX 192U /* buffer for an encoded hash, NUL included */
 #define PASSWORD_SALT_BYTES 16U
 #define PASSWORD_HASH_BYTES 32U
 /* Upper bounds accepted from configuration and from stored hashes (memory safety). */
@@ -25,7 +25,9 @@ typedef struct password_params {
     uint32_t parallelism; /* ARGON2_PARALLELISM, default 4 */
 } password_params;
 
+/* clang-format off */
 #define PASSWORD_PARAMS_DEFAULT {3U, 65536U, 4U}
+/* clang-format on */
 
 typedef struct password_ctx password_ctx;
 

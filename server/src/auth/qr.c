@@ -32,9 +32,10 @@ static int qr_render(const QRcode *q, qr_buf *b)
 {
     int w = q->width, size = w + 2 * QR_QUIET_ZONE;
 
-    if (qr_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-                     "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
-                     "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+    if (qr_printf(b,
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                  "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+                  "fill=\"#fff\"/><path fill=\"#000\" d=\"",
                   size, size, size, size))
         return -1;
     for (int y = 0; y < w; y++) {
@@ -42,8 +43,8 @@ static int qr_render(const QRcode *q, qr_buf *b)
             int run = 0;
             while (x + run < w && (q->data[y * w + x + run] & 1))
                 run++;
-            if (run > 0 && qr_printf(b, "M%d %dh%dv1h-%dz", x + QR_QUIET_ZONE,
-                                     y + QR_QUIET_ZONE, run, run))
+            if (run > 0 &&
+                qr_printf(b, "M%d %dh%dv1h-%dz", x + QR_QUIET_ZONE, y + QR_QUIET_ZONE, run, run))
                 return -1;
             x += run > 0 ? run : 1;
         }

@@ -174,9 +174,9 @@ int ratelimit_take(ratelimit *rl, const ratelimit_rule *rule, const char *key, s
 static int lg_policy_ok(const loginguard_policy *p)
 {
     return p != NULL && p->lock_failures > p->free_failures && p->lock_failures <= 1000 &&
-           p->base_delay_s >= 1 && p->max_delay_s >= p->base_delay_s &&
-           p->max_delay_s <= 86400 && p->lock_s >= 1 && p->lock_s <= 7 * 86400 &&
-           p->forget_s >= 1 && p->forget_s <= 30 * 86400;
+           p->base_delay_s >= 1 && p->max_delay_s >= p->base_delay_s && p->max_delay_s <= 86400 &&
+           p->lock_s >= 1 && p->lock_s <= 7 * 86400 && p->forget_s >= 1 &&
+           p->forget_s <= 30 * 86400;
 }
 
 loginguard *loginguard_create(const loginguard_policy *policy, size_t max_entries)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RATELIMIT_KEY_MAX 512U   /* longer keys are refused (the call is then limited) */
+#define RATELIMIT_KEY_MAX 512U /* longer keys are refused (the call is then limited) */
 #define RATELIMIT_MIN_ENTRIES 8U
 #define RATELIMIT_MAX_ENTRIES (1U << 24)
 
@@ -60,7 +60,9 @@ typedef struct loginguard_policy {
     uint32_t forget_s;
 } loginguard_policy;
 
+/* clang-format off */
 #define LOGINGUARD_POLICY_DEFAULT {5U, 1U, 60U, 20U, 900U, 3600U}
+/* clang-format on */
 
 typedef enum loginguard_verdict {
     LOGINGUARD_ALLOW = 0,

@@ -9,10 +9,7 @@
 #define SECRETBOX_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SECRETBOX_AD_MAX (1U + 2U * (1U + 255U))
 
-size_t secretbox_overhead(void)
-{
-    return SECRETBOX_OVERHEAD;
-}
+size_t secretbox_overhead(void) { return SECRETBOX_OVERHEAD; }
 
 /* ad = version || len(label) || label || len(user_id) || user_id: unambiguous. */
 static int secretbox_ad(const char *label, const char *user_id, uint8_t ad[SECRETBOX_AD_MAX],
@@ -33,9 +30,8 @@ static int secretbox_ad(const char *label, const char *user_id, uint8_t ad[SECRE
     return 0;
 }
 
-int secretbox_seal(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label,
-                   const char *user_id, const uint8_t *msg, size_t len, uint8_t *out,
-                   size_t out_size, size_t *out_len)
+int secretbox_seal(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label, const char *user_id,
+                   const uint8_t *msg, size_t len, uint8_t *out, size_t out_size, size_t *out_len)
 {
     uint8_t ad[SECRETBOX_AD_MAX];
     size_t ad_len = 0;
@@ -55,9 +51,8 @@ int secretbox_seal(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label,
     return 0;
 }
 
-int secretbox_open(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label,
-                   const char *user_id, const uint8_t *blob, size_t len, uint8_t *out,
-                   size_t out_size, size_t *out_len)
+int secretbox_open(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label, const char *user_id,
+                   const uint8_t *blob, size_t len, uint8_t *out, size_t out_size, size_t *out_len)
 {
     uint8_t ad[SECRETBOX_AD_MAX];
     size_t ad_len = 0;
@@ -72,8 +67,8 @@ int secretbox_open(const uint8_t key[SECRETBOX_KEY_BYTES], const char *label,
         secretbox_ad(label, user_id, ad, &ad_len) != 0)
         goto fail;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, blob + 1 + SECRETBOX_NPUB,
-                                                   len - 1 - SECRETBOX_NPUB, ad, ad_len,
-                                                   blob + 1, key) != 0)
+                                                   len - 1 - SECRETBOX_NPUB, ad, ad_len, blob + 1,
+                                                   key) != 0)
         goto fail;
     *out_len = (size_t)mlen;
     return 0;

@@ -13,16 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_BYTES 32U           /* 256 bits of randomness */
-#define TOKEN_CHARS 43U           /* base64url without padding */
-#define TOKEN_STR_SIZE 44U        /* TOKEN_CHARS + NUL */
+#define TOKEN_BYTES 32U    /* 256 bits of randomness */
+#define TOKEN_CHARS 43U    /* base64url without padding */
+#define TOKEN_STR_SIZE 44U /* TOKEN_CHARS + NUL */
 #define TOKEN_HASH_BYTES 32U
 #define TOKEN_HASH_HEX_SIZE 65U
 #define TOKEN_PEPPER_BYTES 32U
 
 #define BACKUP_CODE_COUNT 10U
-#define BACKUP_CODE_CHARS 8U      /* shown as xxxx-xxxx */
-#define BACKUP_CODE_STR_SIZE 10U  /* "xxxx-xxxx" + NUL */
+#define BACKUP_CODE_CHARS 8U                                   /* shown as xxxx-xxxx */
+#define BACKUP_CODE_STR_SIZE 10U                               /* "xxxx-xxxx" + NUL */
 #define BACKUP_CODE_ALPHABET "23456789abcdefghjkmnpqrstuvwxyz" /* no 0 o 1 l i */
 
 typedef enum token_purpose {

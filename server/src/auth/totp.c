@@ -122,16 +122,15 @@ static int totp_label_ok(const char *s)
     return n >= 1 && n <= TOTP_LABEL_MAX;
 }
 
-char *totp_otpauth_url(const char *issuer, const char *account,
-                       const uint8_t *secret, size_t secret_len)
+char *totp_otpauth_url(const char *issuer, const char *account, const uint8_t *secret,
+                       size_t secret_len)
 {
     char b32[TOTP_B32_MAX];
     char *out = NULL;
     size_t pos = 0;
 
-    if (!totp_label_ok(issuer) || !totp_label_ok(account) || secret == NULL ||
-        secret_len == 0 || secret_len > 64 ||
-        base32_encode(secret, secret_len, 0, b32, sizeof b32) != 0)
+    if (!totp_label_ok(issuer) || !totp_label_ok(account) || secret == NULL || secret_len == 0 ||
+        secret_len > 64 || base32_encode(secret, secret_len, 0, b32, sizeof b32) != 0)
         goto fail;
     if ((out = malloc(TOTP_URL_MAX)) == NULL)
         goto fail;

@@ -10,7 +10,7 @@
 #define TOTP_SECRET_BYTES 20U /* 160 bits, as RFC 4226 recommends */
 #define TOTP_PERIOD 30
 #define TOTP_DIGITS 6U
-#define TOTP_WINDOW 1         /* steps accepted either side of now */
+#define TOTP_WINDOW 1            /* steps accepted either side of now */
 #define TOTP_SECRET_B32_SIZE 33U /* base32 of 20 bytes, no padding, NUL included */
 #define TOTP_URL_MAX 1024U
 
@@ -33,7 +33,7 @@ int totp_verify(const uint8_t *secret, size_t secret_len, const char *code, size
  * &period=30" with issuer and account percent-encoded (all but RFC 3986 unreserved bytes).
  * issuer and account: 1..128 bytes, no NUL. Returns a string the caller frees with free(),
  * or NULL. The URL holds the secret: wipe it (sodium_memzero) before freeing, never log it. */
-char *totp_otpauth_url(const char *issuer, const char *account,
-                       const uint8_t *secret, size_t secret_len);
+char *totp_otpauth_url(const char *issuer, const char *account, const uint8_t *secret,
+                       size_t secret_len);
 
 #endif

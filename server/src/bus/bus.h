@@ -24,59 +24,57 @@ struct config;
 /* What a node does with what arrives for it: set once by the real-time layer at creation.
  * Called on the loop thread, possibly from inside a publish call (in-process bus). */
 struct bus_sink {
-	/* A frame for device_id's connection on this node, if it has one. seq > 0 marks a
-	 * durable queue item (the connection orders it by seq), 0 an ephemeral event. */
-	void (*device)(void *arg, const char *device_id, int64_t seq, const char *frame,
-		       size_t len);
-	/* A frame for every connection of user_id on this node, except device except_device
-	 * (NULL: none). */
-	void (*user)(void *arg, const char *user_id, const char *except_device,
-		     const char *frame, size_t len);
-	/* Close device_id's connection with a close code (4403 revoked, 4409 replaced), unless
-	 * it is session keep_session of node keep_node (the new connection itself). */
-	void (*kick)(void *arg, const char *device_id, int code, uint64_t keep_node,
-		     uint64_t keep_session);
-	/* Users a and b just became contacts (contacts true: a first reply, an unblock) or
-	 * stopped being contacts (false: a block). Every node gets it once, and drops what it
-	 * holds for the pair (typing indicators between them). */
-	void (*contacts)(void *arg, const char *a, const char *b, bool contacts);
-	void *arg;
+    /* A frame for device_id's connection on this node, if it has one. seq > 0 marks a
+     * durable queue item (the connection orders it by seq), 0 an ephemeral event. */
+    void (*device)(void *arg, const char *device_id, int64_t seq, const char *frame, size_t len);
+    /* A frame for every connection of user_id on this node, except device except_device
+     * (NULL: none). */
+    void (*user)(void *arg, const char *user_id, const char *except_device, const char *frame,
+                 size_t len);
+    /* Close device_id's connection with a close code (4403 revoked, 4409 replaced), unless
+     * it is session keep_session of node keep_node (the new connection itself). */
+    void (*kick)(void *arg, const char *device_id, int code, uint64_t keep_node,
+                 uint64_t keep_session);
+    /* Users a and b just became contacts (contacts true: a first reply, an unblock) or
+     * stopped being contacts (false: a block). Every node gets it once, and drops what it
+     * holds for the pair (typing indicators between them). */
+    void (*contacts)(void *arg, const char *a, const char *b, bool contacts);
+    void *arg;
 };
 
 struct bus_ops {
-	const char *name; /* "inproc", later "redis" */
+    const char *name; /* "inproc", later "redis" */
 
-	/* Creates the bus with a copy of sink. NULL on failure (the caller exits). */
-	struct bus *(*const create)(const struct config *cfg, const struct bus_sink *sink);
-	/* Frees everything. NULL is fine. */
-	void (*const destroy)(struct bus *b);
+    /* Creates the bus with a copy of sink. NULL on failure (the caller exits). */
+    struct bus *(*const create)(const struct config *cfg, const struct bus_sink *sink);
+    /* Frees everything. NULL is fine. */
+    void (*const destroy)(struct bus *b);
 
-	/* This node's id: distinguishes its sessions from other nodes' in kick(). */
-	uint64_t (*const node_id)(const struct bus *b);
+    /* This node's id: distinguishes its sessions from other nodes' in kick(). */
+    uint64_t (*const node_id)(const struct bus *b);
 
-	/* Fan-out to one device's connection wherever it is; see bus_sink.device. */
-	void (*const to_device)(struct bus *b, const char *device_id, int64_t seq,
-				const char *frame, size_t len);
-	/* An ephemeral event to every connection of user_id, except except_device (may be
-	 * NULL). */
-	void (*const to_user)(struct bus *b, const char *user_id, const char *except_device,
-			      const char *frame, size_t len);
-	/* Close device_id's connections everywhere but (keep_node, keep_session); code 4403 or
-	 * 4409. keep_session 0 keeps none. */
-	void (*const kick)(struct bus *b, const char *device_id, int code, uint64_t keep_node,
-			   uint64_t keep_session);
-	/* The contact relation of users a and b changed: to every node's sink.contacts. */
-	void (*const contacts)(struct bus *b, const char *a, const char *c, bool contacts);
+    /* Fan-out to one device's connection wherever it is; see bus_sink.device. */
+    void (*const to_device)(struct bus *b, const char *device_id, int64_t seq, const char *frame,
+                            size_t len);
+    /* An ephemeral event to every connection of user_id, except except_device (may be
+     * NULL). */
+    void (*const to_user)(struct bus *b, const char *user_id, const char *except_device,
+                          const char *frame, size_t len);
+    /* Close device_id's connections everywhere but (keep_node, keep_session); code 4403 or
+     * 4409. keep_session 0 keeps none. */
+    void (*const kick)(struct bus *b, const char *device_id, int code, uint64_t keep_node,
+                       uint64_t keep_session);
+    /* The contact relation of users a and b changed: to every node's sink.contacts. */
+    void (*const contacts)(struct bus *b, const char *a, const char *c, bool contacts);
 
-	/* Presence: counts user_id's connections across nodes. delta is +1 on authenticate, -1
-	 * on close. Returns 1 when the user just came online (first connection), -1 when they
-	 * just went offline (last one closed; lastSeen becomes now_ms), 0 otherwise. */
-	int (*const presence_change)(struct bus *b, const char *user_id, int delta,
-				     int64_t now_ms);
-	/* Whether user_id is online anywhere and when they were last seen (ms; now when
-	 * online; 0 when unknown since this bus started). */
-	void (*const presence_get)(struct bus *b, const char *user_id, int64_t now_ms,
-				   bool *online, int64_t *last_seen);
+    /* Presence: counts user_id's connections across nodes. delta is +1 on authenticate, -1
+     * on close. Returns 1 when the user just came online (first connection), -1 when they
+     * just went offline (last one closed; lastSeen becomes now_ms), 0 otherwise. */
+    int (*const presence_change)(struct bus *b, const char *user_id, int delta, int64_t now_ms);
+    /* Whether user_id is online anywhere and when they were last seen (ms; now when
+     * online; 0 when unknown since this bus started). */
+    void (*const presence_get)(struct bus *b, const char *user_id, int64_t now_ms, bool *online,
+                               int64_t *last_seen);
 };
 
 extern const struct bus_ops bus_inproc;

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAIL_ADDR_MAX 254U      /* RFC 5321 path limit */
-#define MAIL_SUBJECT_MAX 200U   /* bytes of UTF-8 */
+#define MAIL_ADDR_MAX 254U    /* RFC 5321 path limit */
+#define MAIL_SUBJECT_MAX 200U /* bytes of UTF-8 */
 #define MAIL_BODY_MAX (64U * 1024U)
 
 typedef struct mail mail;
@@ -60,12 +60,12 @@ typedef enum mail_tls {
 } mail_tls;
 
 typedef struct mail_smtp_config {
-    const char *url;      /* SMTP_URL: smtp[s]://[user[:password]@]host[:port] (userinfo
-                             percent-encoded); never logged */
-    const char *from;     /* MAIL_FROM: the envelope and header From address */
-    mail_tls tls;         /* SMTP_TLS: auto | starttls | none */
-    long timeout_s;       /* SMTP_TIMEOUT_SECONDS: whole transfer, 1..300 (connect: 1/3) */
-    const char *ca_file;  /* SMTP_CA_FILE: optional PEM bundle to trust instead of the system's */
+    const char *url;     /* SMTP_URL: smtp[s]://[user[:password]@]host[:port] (userinfo
+                            percent-encoded); never logged */
+    const char *from;    /* MAIL_FROM: the envelope and header From address */
+    mail_tls tls;        /* SMTP_TLS: auto | starttls | none */
+    long timeout_s;      /* SMTP_TIMEOUT_SECONDS: whole transfer, 1..300 (connect: 1/3) */
+    const char *ca_file; /* SMTP_CA_FILE: optional PEM bundle to trust instead of the system's */
 } mail_smtp_config;
 
 /* Loads the SMTP module (MAIL_SMTP_MODULE_FILE, from module_dir: SOTTO_MODULE_DIR, NULL for

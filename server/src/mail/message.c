@@ -142,8 +142,8 @@ static int msg_body_base64(msg_buf *b, const char *crlf, size_t n)
     return 0;
 }
 
-static int msg_headers(msg_buf *b, const char *from, const char *to, const char *subject,
-                       int ascii, long long now)
+static int msg_headers(msg_buf *b, const char *from, const char *to, const char *subject, int ascii,
+                       long long now)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -157,10 +157,11 @@ static int msg_headers(msg_buf *b, const char *from, const char *to, const char 
         return -1;
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
-    if (msg_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\nFrom: <%s>\r\nTo: <%s>\r\n"
-                      "Message-ID: <%s%s>\r\nSubject: ",
-                   days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-                   tm.tm_hour, tm.tm_min, tm.tm_sec, from, to, id, strchr(from, '@')))
+    if (msg_printf(b,
+                   "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\nFrom: <%s>\r\nTo: <%s>\r\n"
+                   "Message-ID: <%s%s>\r\nSubject: ",
+                   days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+                   tm.tm_min, tm.tm_sec, from, to, id, strchr(from, '@')))
         return -1;
     if (ascii ? msg_printf(b, "%s", subject) : msg_subject_encoded(b, subject))
         return -1;

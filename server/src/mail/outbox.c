@@ -1,6 +1,7 @@
 /* The outbox mail implementation: each mail becomes DATA_DIR/outbox/<ms>-<seq>-<random>.eml
  * (names sort in sending order within a process), mode 0600, written under a temporary name,
- * fsynced and renamed into place, so a reader never sees half a file. The default when no SMTP_URL is set; tests read the links from here. */
+ * fsynced and renamed into place, so a reader never sees half a file. The default when no SMTP_URL
+ * is set; tests read the links from here. */
 #include "mail.h"
 
 #include <errno.h>
@@ -39,8 +40,8 @@ static int outbox_write_all(int fd, const char *p, size_t n)
 static int outbox_store(mail_outbox *o, const char *tmp_name, const char *name, const char *data,
                         size_t len)
 {
-    int fd = openat(o->dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
+    int fd =
+        openat(o->dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = -1;
 
     if (fd < 0)

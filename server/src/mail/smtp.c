@@ -21,7 +21,7 @@ typedef struct mail_smtp {
     mail base; /* first member */
     char *url; /* wiped and freed on destroy */
     char from[MAIL_ADDR_MAX + 1];
-    int use_ssl;  /* CURLUSESSL_* */
+    int use_ssl; /* CURLUSESSL_* */
     long timeout_s;
     char *ca_file;
 } mail_smtp;
@@ -164,9 +164,8 @@ static int smtp_init(void)
 
     pthread_mutex_lock(&smtp_init_lock);
     if (smtp_init_rc == 1)
-        smtp_init_rc = sodium_init() >= 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
-                           ? 0
-                           : -1;
+        smtp_init_rc =
+            sodium_init() >= 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
     rc = smtp_init_rc;
     pthread_mutex_unlock(&smtp_init_lock);
     return rc;

@@ -17,8 +17,8 @@ int mail_smtp_load(const char *module_dir, char *err, size_t errlen)
     pthread_mutex_lock(&smtp_load_lock);
     if (smtp_module == NULL) {
         m = module_load(module_dir, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL,
-                        MAIL_SMTP_MODULE_ABI, (uint32_t)sizeof(mail_smtp_config), "SMTP_URL",
-                        err, errlen);
+                        MAIL_SMTP_MODULE_ABI, (uint32_t)sizeof(mail_smtp_config), "SMTP_URL", err,
+                        errlen);
         if (m != NULL && m->init() != 0) {
             module_seterr(err, errlen, "SMTP_URL: libcurl failed to initialise");
             m = NULL;

@@ -10,13 +10,11 @@
 enum store_err store_block_add(struct store *s, const char *blocker_id, const char *blocked_id,
                                int64_t now);
 /* Idempotent: STORE_OK also when there was no block. */
-enum store_err store_block_remove(struct store *s, const char *blocker_id,
-                                  const char *blocked_id);
+enum store_err store_block_remove(struct store *s, const char *blocker_id, const char *blocked_id);
 /* *blocked = whether either user has blocked the other. */
-enum store_err store_block_between(struct store *s, const char *a, const char *b,
-                                   bool *blocked);
+enum store_err store_block_between(struct store *s, const char *a, const char *b, bool *blocked);
 /* The users blocker_id has blocked, most recent first: an array of *n (store_users_free). */
-enum store_err store_block_list(struct store *s, const char *blocker_id,
-                                struct store_user **out, size_t *n);
+enum store_err store_block_list(struct store *s, const char *blocker_id, struct store_user **out,
+                                size_t *n);
 
 #endif

@@ -21,31 +21,31 @@
 
 /* A user's public form: what another user may see (no email, hash or MFA state). */
 struct store_public_user {
-  char id[STORE_ID_SIZE];
-  char *username;                        /* never NULL once read */
-  char *display_name, *avatar_url, *bio; /* NULL when unset */
-  int64_t created_at;
+    char id[STORE_ID_SIZE];
+    char *username;                        /* never NULL once read */
+    char *display_name, *avatar_url, *bio; /* NULL when unset */
+    int64_t created_at;
 };
 
 struct store_participant {
-  struct store_public_user user;
-  int64_t joined_at;
-  bool accepted;   /* has sent a message in this conversation */
-  int64_t left_at; /* 0 when not left (or back since) */
+    struct store_public_user user;
+    int64_t joined_at;
+    bool accepted;   /* has sent a message in this conversation */
+    int64_t left_at; /* 0 when not left (or back since) */
 };
 
 struct store_conversation {
-  char id[STORE_ID_SIZE];
-  int64_t created_at, updated_at; /* updated_at: last activity (creation or last send) */
-  struct store_participant *participants; /* ordered by joined_at, then user id */
-  size_t n_participants;
-  /* The newest message that is not deleted (a deleted one says nothing worth a preview). */
-  bool has_last_message;
-  char last_message_id[STORE_ID_SIZE];
-  char last_sender_id[STORE_ID_SIZE];
-  int64_t last_sent_at;
-  /* Messages from the other participant after the caller's read cursor, not deleted. */
-  int64_t unread_count;
+    char id[STORE_ID_SIZE];
+    int64_t created_at, updated_at;         /* updated_at: last activity (creation or last send) */
+    struct store_participant *participants; /* ordered by joined_at, then user id */
+    size_t n_participants;
+    /* The newest message that is not deleted (a deleted one says nothing worth a preview). */
+    bool has_last_message;
+    char last_message_id[STORE_ID_SIZE];
+    char last_sender_id[STORE_ID_SIZE];
+    int64_t last_sent_at;
+    /* Messages from the other participant after the caller's read cursor, not deleted. */
+    int64_t unread_count;
 };
 
 /* Free the participants of one conversation (not the struct) and zero it. NULL allowed. */
@@ -61,21 +61,20 @@ void store_participants_free(struct store_participant *list, size_t n);
  * it is back in their list. *out is seen by user_id (free with store_conversation_free).
  * Errors: STORE_INVALID for oneself; STORE_NOT_FOUND when other_id is no user;
  * STORE_FORBIDDEN when either has blocked the other (also for an existing conversation). */
-enum store_err store_conversation_direct(struct store *s, const char *user_id,
-                                         const char *other_id, int64_t now,
-                                         struct store_conversation *out, bool *created);
+enum store_err store_conversation_direct(struct store *s, const char *user_id, const char *other_id,
+                                         int64_t now, struct store_conversation *out,
+                                         bool *created);
 
 /* user_id's conversations that are not left, most recently active first (updated_at, then
  * id, descending), limit/offset paged; *total counts them all. *out: array of *n (free with
  * store_conversations_free; NULL when 0). STORE_INVALID for a negative limit or offset. */
 enum store_err store_conversation_list(struct store *s, const char *user_id, int64_t limit,
-                                       int64_t offset, struct store_conversation **out,
-                                       size_t *n, int64_t *total);
+                                       int64_t offset, struct store_conversation **out, size_t *n,
+                                       int64_t *total);
 
 /* One conversation as user_id sees it, or STORE_NOT_FOUND when they are not in it. */
 enum store_err store_conversation_get(struct store *s, const char *user_id,
-                                      const char *conversation_id,
-                                      struct store_conversation *out);
+                                      const char *conversation_id, struct store_conversation *out);
 
 /* Hide the conversation from user_id's list (sets left_at; leaving again keeps the first
  * time and is STORE_OK). STORE_NOT_FOUND when they are not in it. */
@@ -95,8 +94,7 @@ enum store_err store_conversation_is_participant(struct store *s, const char *co
 /* The other participant of a direct conversation user_id is in, into other_id;
  * STORE_NOT_FOUND when user_id is not in it. */
 enum store_err store_conversation_other(struct store *s, const char *user_id,
-                                        const char *conversation_id,
-                                        char other_id[STORE_ID_SIZE]);
+                                        const char *conversation_id, char other_id[STORE_ID_SIZE]);
 
 /* Contacts: users who share a conversation with user_id that both have accepted (each has
  * sent a message in it), where neither has blocked the other. Leaving does not end a

@@ -15,27 +15,27 @@
 #define STORE_PLATFORM_SIZE 16
 
 struct store_bundle {
-  uint8_t identity_key[STORE_KEY_SIZE];       /* X25519 */
-  uint8_t signing_key[STORE_KEY_SIZE];        /* Ed25519 */
-  uint8_t identity_signature[STORE_SIG_SIZE]; /* by signing_key over the identity key */
-  uint32_t spk_id;
-  uint8_t spk_public[STORE_KEY_SIZE];
-  uint8_t spk_signature[STORE_SIG_SIZE];
+    uint8_t identity_key[STORE_KEY_SIZE];       /* X25519 */
+    uint8_t signing_key[STORE_KEY_SIZE];        /* Ed25519 */
+    uint8_t identity_signature[STORE_SIG_SIZE]; /* by signing_key over the identity key */
+    uint32_t spk_id;
+    uint8_t spk_public[STORE_KEY_SIZE];
+    uint8_t spk_signature[STORE_SIG_SIZE];
 };
 
 struct store_device {
-  char id[STORE_ID_SIZE];
-  char user_id[STORE_ID_SIZE];
-  char *name;                         /* never NULL once read */
-  char platform[STORE_PLATFORM_SIZE]; /* web, ios, android, cli */
-  bool has_bundle;
-  struct store_bundle bundle; /* valid when has_bundle */
-  int64_t revoked_at;         /* 0 when not revoked */
-  char *last_ip, *user_agent; /* NULL when unknown */
-  int64_t last_active_at, created_at;
-  /* Unix ms; every token of this device (access and refresh) issued at or before it is void
-   * (logout, logout-all, password reset). 0 when never set. */
-  int64_t tokens_not_before;
+    char id[STORE_ID_SIZE];
+    char user_id[STORE_ID_SIZE];
+    char *name;                         /* never NULL once read */
+    char platform[STORE_PLATFORM_SIZE]; /* web, ios, android, cli */
+    bool has_bundle;
+    struct store_bundle bundle; /* valid when has_bundle */
+    int64_t revoked_at;         /* 0 when not revoked */
+    char *last_ip, *user_agent; /* NULL when unknown */
+    int64_t last_active_at, created_at;
+    /* Unix ms; every token of this device (access and refresh) issued at or before it is void
+     * (logout, logout-all, password reset). 0 when never set. */
+    int64_t tokens_not_before;
 };
 
 /* Free the strings of one device (not the struct) and zero it. NULL is allowed. */
@@ -47,9 +47,9 @@ void store_devices_free(struct store_device *devices, size_t n);
 bool store_device_active(const struct store_device *d);
 
 struct store_new_device {
-  const char *name, *platform;      /* required; platform one of web, ios, android, cli */
-  const char *ip, *user_agent;      /* may be NULL */
-  const struct store_bundle *bundle; /* may be NULL: the device gets keys later */
+    const char *name, *platform;       /* required; platform one of web, ios, android, cli */
+    const char *ip, *user_agent;       /* may be NULL */
+    const struct store_bundle *bundle; /* may be NULL: the device gets keys later */
 };
 
 /* Create a device for user_id; its id goes to id. STORE_CONFLICT_KEY when another device
@@ -61,13 +61,12 @@ enum store_err store_device_create(struct store *s, const char *user_id,
 
 /* Fill *out (free with store_device_free) or STORE_NOT_FOUND. Revoked devices are found
  * too: check revoked_at. */
-enum store_err store_device_get(struct store *s, const char *device_id,
-                                struct store_device *out);
+enum store_err store_device_get(struct store *s, const char *device_id, struct store_device *out);
 
 enum store_device_filter {
-  STORE_DEVICES_ALL = 0,         /* revoked ones too */
-  STORE_DEVICES_NOT_REVOKED = 1, /* what the owner sees in GET /me/devices */
-  STORE_DEVICES_ACTIVE = 2,      /* not revoked and with a bundle: the key directory */
+    STORE_DEVICES_ALL = 0,         /* revoked ones too */
+    STORE_DEVICES_NOT_REVOKED = 1, /* what the owner sees in GET /me/devices */
+    STORE_DEVICES_ACTIVE = 2,      /* not revoked and with a bundle: the key directory */
 };
 
 /* A user's devices, oldest first. *out: array of *n (store_devices_free; NULL when 0). */
@@ -77,8 +76,8 @@ enum store_err store_device_list(struct store *s, const char *user_id,
 
 /* Revoke user_id's device: its refresh tokens end, its one-time pre-keys and its queue are
  * dropped, in one transaction. STORE_NOT_FOUND when it is not theirs or already revoked. */
-enum store_err store_device_revoke(struct store *s, const char *user_id,
-                                   const char *device_id, int64_t now);
+enum store_err store_device_revoke(struct store *s, const char *user_id, const char *device_id,
+                                   int64_t now);
 
 /* Logout of one device: its refresh tokens are revoked and its tokens_not_before rises to
  * now (or to the creation time of its newest refresh token when that is later, see
@@ -98,9 +97,8 @@ enum store_err store_device_touch(struct store *s, const char *device_id, const 
  * update the signed pre-key only. STORE_IDENTITY_IMMUTABLE when the device already has
  * other keys; STORE_CONFLICT_KEY when another device holds them; STORE_NOT_FOUND when the
  * device is not theirs or revoked. */
-enum store_err store_device_set_bundle(struct store *s, const char *user_id,
-                                       const char *device_id, const struct store_bundle *b,
-                                       int64_t now);
+enum store_err store_device_set_bundle(struct store *s, const char *user_id, const char *device_id,
+                                       const struct store_bundle *b, int64_t now);
 
 /* Replace the signed pre-key of user_id's active device (STORE_NOT_FOUND otherwise). */
 enum store_err store_device_set_signed_prekey(struct store *s, const char *user_id,

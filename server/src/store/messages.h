@@ -37,34 +37,34 @@
 enum store_envelope_type { STORE_ENVELOPE_PREKEY = 1, STORE_ENVELOPE_MESSAGE = 2 };
 
 enum store_message_status {
-  STORE_STATUS_SENT = 0,
-  STORE_STATUS_DELIVERED = 1, /* some device of the recipient acknowledged it */
-  STORE_STATUS_READ = 2,      /* the recipient's read cursor reached it */
+    STORE_STATUS_SENT = 0,
+    STORE_STATUS_DELIVERED = 1, /* some device of the recipient acknowledged it */
+    STORE_STATUS_READ = 2,      /* the recipient's read cursor reached it */
 };
 
 /* One envelope given to send or edit. Everything is borrowed for the call. */
 struct store_envelope {
-  const char *device_id;
-  enum store_envelope_type type;
-  const uint8_t *ciphertext; /* 1..STORE_ENVELOPE_MAX bytes */
-  size_t len;
+    const char *device_id;
+    enum store_envelope_type type;
+    const uint8_t *ciphertext; /* 1..STORE_ENVELOPE_MAX bytes */
+    size_t len;
 };
 
 struct store_message {
-  char id[STORE_ID_SIZE]; /* UUIDv7 */
-  char conversation_id[STORE_ID_SIZE];
-  char sender_id[STORE_ID_SIZE];
-  char sender_device_id[STORE_ID_SIZE];
-  char client_message_id[STORE_CLIENT_ID_MAX + 1]; /* as the client gave it */
-  int64_t sent_at, edited_at, deleted_at;     /* 0 when not edited / deleted */
-  int64_t delivered_at;                       /* 0 until a recipient device acked it */
-  enum store_message_status status;
-  /* The newest envelope addressed to the device that asked, while its ciphertext is still
-   * stored (not yet delivered to that device, not deleted). */
-  bool has_envelope;
-  enum store_envelope_type envelope_type;
-  uint8_t *ciphertext; /* malloc'ed; freed by store_message_free */
-  size_t ciphertext_len;
+    char id[STORE_ID_SIZE]; /* UUIDv7 */
+    char conversation_id[STORE_ID_SIZE];
+    char sender_id[STORE_ID_SIZE];
+    char sender_device_id[STORE_ID_SIZE];
+    char client_message_id[STORE_CLIENT_ID_MAX + 1]; /* as the client gave it */
+    int64_t sent_at, edited_at, deleted_at;          /* 0 when not edited / deleted */
+    int64_t delivered_at;                            /* 0 until a recipient device acked it */
+    enum store_message_status status;
+    /* The newest envelope addressed to the device that asked, while its ciphertext is still
+     * stored (not yet delivered to that device, not deleted). */
+    bool has_envelope;
+    enum store_envelope_type envelope_type;
+    uint8_t *ciphertext; /* malloc'ed; freed by store_message_free */
+    size_t ciphertext_len;
 };
 
 /* Free the ciphertext of one message (not the struct) and zero it. NULL allowed. */
@@ -74,9 +74,9 @@ void store_messages_free(struct store_message *list, size_t n);
 
 /* A queue row made for one target device: what the server pushes to it live. */
 struct store_fanout {
-  char device_id[STORE_ID_SIZE];
-  char user_id[STORE_ID_SIZE]; /* the device's owner */
-  int64_t seq;
+    char device_id[STORE_ID_SIZE];
+    char user_id[STORE_ID_SIZE]; /* the device's owner */
+    int64_t seq;
 };
 
 /* What send, edit and delete return. On STORE_OK: message (as the acting device sees it),
@@ -86,30 +86,30 @@ struct store_fanout {
  * STORE_MISMATCH: missing (target devices without an envelope) and extra (envelopes for
  * devices that are not targets), each sorted by id. */
 struct store_message_result {
-  struct store_message message;
-  bool created;
-  struct store_fanout *fanout;
-  size_t n_fanout;
-  /* Send: this message was its sender's first in the conversation and the other participant
-   * had already sent one, so the two have just become contacts (conversations.h); other_id
-   * names the other participant then. */
-  bool contact_made;
-  char other_id[STORE_ID_SIZE];
-  char (*missing)[STORE_ID_SIZE];
-  size_t n_missing;
-  char (*extra)[STORE_ID_SIZE];
-  size_t n_extra;
+    struct store_message message;
+    bool created;
+    struct store_fanout *fanout;
+    size_t n_fanout;
+    /* Send: this message was its sender's first in the conversation and the other participant
+     * had already sent one, so the two have just become contacts (conversations.h); other_id
+     * names the other participant then. */
+    bool contact_made;
+    char other_id[STORE_ID_SIZE];
+    char (*missing)[STORE_ID_SIZE];
+    size_t n_missing;
+    char (*extra)[STORE_ID_SIZE];
+    size_t n_extra;
 };
 
 void store_message_result_free(struct store_message_result *r);
 
 struct store_send {
-  const char *conversation_id;
-  const char *sender_id;        /* the authenticated user ... */
-  const char *sender_device_id; /* ... and device (never from the request body) */
-  const char *client_message_id;
-  const struct store_envelope *envelopes;
-  size_t n_envelopes;
+    const char *conversation_id;
+    const char *sender_id;        /* the authenticated user ... */
+    const char *sender_device_id; /* ... and device (never from the request body) */
+    const char *client_message_id;
+    const struct store_envelope *envelopes;
+    size_t n_envelopes;
 };
 
 /* Send a message, in one transaction: the sender is a participant (else STORE_NOT_FOUND),
@@ -126,17 +126,16 @@ enum store_err store_message_send(struct store *s, const struct store_send *req,
  * (STORE_NOT_FOUND), not across a block (STORE_FORBIDDEN); envelopes for the current
  * targets of device_id (STORE_MISMATCH); sets edited_at and queues `edited` rows. */
 enum store_err store_message_edit(struct store *s, const char *user_id, const char *device_id,
-                                  const char *message_id,
-                                  const struct store_envelope *envelopes, size_t n,
-                                  int64_t now, struct store_message_result *out);
+                                  const char *message_id, const struct store_envelope *envelopes,
+                                  size_t n, int64_t now, struct store_message_result *out);
 
 /* Delete: the sender only (STORE_FORBIDDEN otherwise); allowed across a block (it only
  * removes content). Sets deleted_at, drops the ciphertext of every queue row of the
  * message, and queues a `deleted` row (no ciphertext) for every target of device_id.
  * Deleting a deleted message is STORE_OK with created = false and no queue rows. */
-enum store_err store_message_delete(struct store *s, const char *user_id,
-                                    const char *device_id, const char *message_id,
-                                    int64_t now, struct store_message_result *out);
+enum store_err store_message_delete(struct store *s, const char *user_id, const char *device_id,
+                                    const char *message_id, int64_t now,
+                                    struct store_message_result *out);
 
 /* One message as (user_id, device_id) sees it, or STORE_NOT_FOUND when user_id is not in
  * its conversation. Free with store_message_free. */
@@ -148,20 +147,19 @@ enum store_err store_message_get(struct store *s, const char *user_id, const cha
  * STORE_INVALID). Deleted messages are included (deleted_at set, no envelope). *out: array
  * of *n (store_messages_free; NULL when 0); *has_more says whether older ones exist.
  * STORE_NOT_FOUND when user_id is not in the conversation. */
-enum store_err store_message_history(struct store *s, const char *user_id,
-                                     const char *device_id, const char *conversation_id,
-                                     const char *before, int64_t limit,
+enum store_err store_message_history(struct store *s, const char *user_id, const char *device_id,
+                                     const char *conversation_id, const char *before, int64_t limit,
                                      struct store_message **out, size_t *n, bool *has_more);
 
 /* What a read receipt needs. */
 struct store_read_result {
-  bool moved; /* false when the cursor was already at or past the message */
-  char conversation_id[STORE_ID_SIZE];
-  char reader_id[STORE_ID_SIZE];
-  char other_id[STORE_ID_SIZE]; /* the participant whose messages were read */
-  char message_id[STORE_ID_SIZE];
-  int64_t read_at;
-  bool blocked; /* either blocked the other: tell only the reader's own devices */
+    bool moved; /* false when the cursor was already at or past the message */
+    char conversation_id[STORE_ID_SIZE];
+    char reader_id[STORE_ID_SIZE];
+    char other_id[STORE_ID_SIZE]; /* the participant whose messages were read */
+    char message_id[STORE_ID_SIZE];
+    int64_t read_at;
+    bool blocked; /* either blocked the other: tell only the reader's own devices */
 };
 
 /* user_id has read message_id and every earlier message of its conversation: the read

@@ -12,10 +12,10 @@
 #include "store/tokens.h"
 
 struct store_mfa {
-  bool enabled;
-  uint8_t *secret; /* encrypted; NULL when none; freed by store_mfa_free */
-  size_t secret_len;
-  int64_t last_step;
+    bool enabled;
+    uint8_t *secret; /* encrypted; NULL when none; freed by store_mfa_free */
+    size_t secret_len;
+    int64_t last_step;
 };
 
 void store_mfa_free(struct store_mfa *m);

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 struct store_migration {
-  long version;     /* NNNN from the file name */
-  const char *name; /* the file name, for schema_migrations and logs */
-  const char *sql;  /* the whole script, NUL-terminated */
+    long version;     /* NNNN from the file name */
+    const char *name; /* the file name, for schema_migrations and logs */
+    const char *sql;  /* the whole script, NUL-terminated */
 };
 
 extern const struct store_migration store_migrations_sqlite[];

@@ -11,8 +11,8 @@
 #include "store/store.h"
 
 struct store_prekey {
-  uint32_t key_id;
-  uint8_t public_key[STORE_KEY_SIZE];
+    uint32_t key_id;
+    uint8_t public_key[STORE_KEY_SIZE];
 };
 
 /* Add keys to a device. A key_id already stored with the same public key is accepted again
@@ -27,7 +27,7 @@ enum store_err store_prekeys_count(struct store *s, const char *device_id, int64
 
 /* Take and delete the device's lowest-numbered key. *found is false (and STORE_OK) when it
  * has none left. Runs in its own transaction, or joins the caller's. */
-enum store_err store_prekeys_claim(struct store *s, const char *device_id,
-                                   struct store_prekey *out, bool *found);
+enum store_err store_prekeys_claim(struct store *s, const char *device_id, struct store_prekey *out,
+                                   bool *found);
 
 #endif

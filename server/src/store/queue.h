@@ -18,18 +18,18 @@
 #define STORE_QUEUE_BATCH_MAX 1000                         /* most items per fetch */
 
 enum store_queue_event {
-  STORE_EVENT_NEW = 1,     /* message:new */
-  STORE_EVENT_EDITED = 2,  /* message:edited */
-  STORE_EVENT_DELETED = 3, /* message:deleted (never an envelope) */
+    STORE_EVENT_NEW = 1,     /* message:new */
+    STORE_EVENT_EDITED = 2,  /* message:edited */
+    STORE_EVENT_DELETED = 3, /* message:deleted (never an envelope) */
 };
 
 struct store_queue_item {
-  int64_t seq;
-  enum store_queue_event event;
-  /* The message as it is now (edited_at, deleted_at, status), with this row's envelope in
-   * has_envelope/envelope_type/ciphertext: absent for `deleted` rows, and for any row whose
-   * message was deleted since it was queued. */
-  struct store_message message;
+    int64_t seq;
+    enum store_queue_event event;
+    /* The message as it is now (edited_at, deleted_at, status), with this row's envelope in
+     * has_envelope/envelope_type/ciphertext: absent for `deleted` rows, and for any row whose
+     * message was deleted since it was queued. */
+    struct store_message message;
 };
 
 /* Free an array from store_queue_fetch with every item's ciphertext. */
@@ -40,17 +40,16 @@ void store_queue_items_free(struct store_queue_item *items, size_t n);
  * store_queue_items_free; NULL when 0). *last_seq gets the device's newest seq (0 when it
  * never had a row): what queue:drained reports once a fetch returns fewer than max.
  * STORE_NOT_FOUND for an unknown or revoked device. */
-enum store_err store_queue_fetch(struct store *s, const char *device_id, int64_t after,
-                                 size_t max, struct store_queue_item **out, size_t *n,
-                                 int64_t *last_seq);
+enum store_err store_queue_fetch(struct store *s, const char *device_id, int64_t after, size_t max,
+                                 struct store_queue_item **out, size_t *n, int64_t *last_seq);
 
 /* A message that reached a device of its recipient for the first time. */
 struct store_delivered {
-  char message_id[STORE_ID_SIZE];
-  char conversation_id[STORE_ID_SIZE];
-  char sender_id[STORE_ID_SIZE]; /* whose devices get message:delivered */
-  char user_id[STORE_ID_SIZE];   /* the recipient, owner of the acknowledging device */
-  int64_t delivered_at;
+    char message_id[STORE_ID_SIZE];
+    char conversation_id[STORE_ID_SIZE];
+    char sender_id[STORE_ID_SIZE]; /* whose devices get message:delivered */
+    char user_id[STORE_ID_SIZE];   /* the recipient, owner of the acknowledging device */
+    int64_t delivered_at;
 };
 
 /* The device acknowledges every one of its rows with seq <= seq, in one transaction: their

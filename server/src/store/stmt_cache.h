@@ -10,13 +10,13 @@
 #include <stddef.h>
 
 struct stmt_cache_slot {
-  const char *sql;
-  void *stmt;
+    const char *sql;
+    void *stmt;
 };
 
 struct stmt_cache {
-  struct stmt_cache_slot *slots; /* open addressing, power-of-two capacity */
-  size_t cap, used;
+    struct stmt_cache_slot *slots; /* open addressing, power-of-two capacity */
+    size_t cap, used;
 };
 
 /* The cached statement for sql, or NULL. */

@@ -30,29 +30,29 @@
 
 /* Numbered so logs and metrics stay stable. */
 enum store_err {
-  STORE_OK = 0,
-  STORE_NOT_FOUND = 1,          /* no such row (or not yours, or expired, or used) */
-  STORE_CONFLICT = 2,           /* a uniqueness rule: replayed proof, reused TOTP step, ... */
-  STORE_CONFLICT_EMAIL = 3,     /* email taken (case-insensitively) */
-  STORE_CONFLICT_USERNAME = 4,  /* username taken (case-insensitively) */
-  STORE_CONFLICT_KEY = 5,       /* identity or signing key used by another device */
-  STORE_IDENTITY_IMMUTABLE = 6, /* a device's identity or signing key cannot change */
-  STORE_LIMIT = 7,              /* a stored-count cap would be exceeded */
-  STORE_TOKEN_REUSED = 8,       /* a rotated refresh token came back: family revoked */
-  STORE_INVALID = 9,            /* bad argument or configuration (e.g. DATABASE_URL) */
-  STORE_BUSY = 10,              /* lock timeout or serialization failure: retry */
-  STORE_ERROR = 11,             /* backend failure; details in store_errmsg */
-  STORE_FORBIDDEN = 12,         /* allowed to see it, not to do this: not the sender, blocked */
-  STORE_MISMATCH = 13,          /* envelopes do not name exactly the target devices */
+    STORE_OK = 0,
+    STORE_NOT_FOUND = 1,          /* no such row (or not yours, or expired, or used) */
+    STORE_CONFLICT = 2,           /* a uniqueness rule: replayed proof, reused TOTP step, ... */
+    STORE_CONFLICT_EMAIL = 3,     /* email taken (case-insensitively) */
+    STORE_CONFLICT_USERNAME = 4,  /* username taken (case-insensitively) */
+    STORE_CONFLICT_KEY = 5,       /* identity or signing key used by another device */
+    STORE_IDENTITY_IMMUTABLE = 6, /* a device's identity or signing key cannot change */
+    STORE_LIMIT = 7,              /* a stored-count cap would be exceeded */
+    STORE_TOKEN_REUSED = 8,       /* a rotated refresh token came back: family revoked */
+    STORE_INVALID = 9,            /* bad argument or configuration (e.g. DATABASE_URL) */
+    STORE_BUSY = 10,              /* lock timeout or serialization failure: retry */
+    STORE_ERROR = 11,             /* backend failure; details in store_errmsg */
+    STORE_FORBIDDEN = 12,         /* allowed to see it, not to do this: not the sender, blocked */
+    STORE_MISMATCH = 13,          /* envelopes do not name exactly the target devices */
 };
 
 struct store;
 
 struct store_config {
-  const char *database_url; /* NULL or "" → SQLite; postgresql:// or postgres:// → PG */
-  const char *data_dir;     /* SQLite: the file is <data_dir>/sotto.db; created if missing */
-  const char *module_dir;   /* SOTTO_MODULE_DIR, where sotto_store_pg.so is; NULL or "" →
-                               ../lib beside the running binary (module.h) */
+    const char *database_url; /* NULL or "" → SQLite; postgresql:// or postgres:// → PG */
+    const char *data_dir;     /* SQLite: the file is <data_dir>/sotto.db; created if missing */
+    const char *module_dir;   /* SOTTO_MODULE_DIR, where sotto_store_pg.so is; NULL or "" →
+                                 ../lib beside the running binary (module.h) */
 };
 
 /* A stable name for an error code ("not_found", ...), for logs. */

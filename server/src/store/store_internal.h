@@ -10,13 +10,13 @@
 #define STORE_SAVEPOINTS 16 /* nesting levels below the outermost (store.c) */
 
 struct store {
-  const struct db_driver *drv;
-  struct db *db;
-  int depth;   /* transaction nesting */
-  bool doomed; /* an inner level could not be rolled back to its savepoint: the outer commit
-                  must roll back */
-  bool light;  /* store_begin_batch on a driver with total_changes: inner levels are marks */
-  int64_t marks[STORE_SAVEPOINTS]; /* light inner levels: total_changes at their begin */
+    const struct db_driver *drv;
+    struct db *db;
+    int depth;   /* transaction nesting */
+    bool doomed; /* an inner level could not be rolled back to its savepoint: the outer commit
+                    must roll back */
+    bool light;  /* store_begin_batch on a driver with total_changes: inner levels are marks */
+    int64_t marks[STORE_SAVEPOINTS]; /* light inner levels: total_changes at their begin */
 };
 
 /* Map a driver error to a store error (unique violations become STORE_CONFLICT). */
@@ -28,8 +28,9 @@ enum store_err store_exec(struct store *s, const char *sql, const struct db_para
 
 /* Pick the SQL for this backend (for the few statements whose dialects differ). */
 static inline const char *store_sql(const struct store *s, const char *sqlite_sql,
-                                    const char *pg_sql) {
-  return s->drv->dialect == DB_PG ? pg_sql : sqlite_sql;
+                                    const char *pg_sql)
+{
+    return s->drv->dialect == DB_PG ? pg_sql : sqlite_sql;
 }
 
 /* Commit when rc is STORE_OK, else roll back; returns the first error. */

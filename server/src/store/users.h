@@ -13,11 +13,11 @@
 #include "store/store.h"
 
 struct store_user {
-  char id[STORE_ID_SIZE];
-  char *email, *username, *password_hash; /* never NULL once read */
-  char *display_name, *bio, *avatar_url;  /* NULL when unset */
-  bool email_verified, mfa_enabled;
-  int64_t created_at, updated_at;
+    char id[STORE_ID_SIZE];
+    char *email, *username, *password_hash; /* never NULL once read */
+    char *display_name, *bio, *avatar_url;  /* NULL when unset */
+    bool email_verified, mfa_enabled;
+    int64_t created_at, updated_at;
 };
 
 /* Free the strings of one user (not the struct itself) and zero it. NULL is allowed. */
@@ -26,8 +26,8 @@ void store_user_free(struct store_user *u);
 void store_users_free(struct store_user *users, size_t n);
 
 struct store_new_user {
-  const char *email, *username, *password_hash; /* required */
-  const char *display_name;                     /* may be NULL */
+    const char *email, *username, *password_hash; /* required */
+    const char *display_name;                     /* may be NULL */
 };
 
 /* Create the user, the first device (with its bundle when given) and its one-time pre-keys
@@ -38,33 +38,31 @@ struct store_new_user {
 enum store_err store_user_register(struct store *s, const struct store_new_user *u,
                                    const struct store_new_device *d,
                                    const struct store_prekey *prekeys, size_t n_prekeys,
-                                   size_t max_prekeys, int64_t now,
-                                   char user_id[STORE_ID_SIZE], char device_id[STORE_ID_SIZE]);
+                                   size_t max_prekeys, int64_t now, char user_id[STORE_ID_SIZE],
+                                   char device_id[STORE_ID_SIZE]);
 
 /* Look-ups fill *out (free with store_user_free) or return STORE_NOT_FOUND. */
 enum store_err store_user_get(struct store *s, const char *id, struct store_user *out);
-enum store_err store_user_get_by_email(struct store *s, const char *email,
-                                       struct store_user *out);
+enum store_err store_user_get_by_email(struct store *s, const char *email, struct store_user *out);
 enum store_err store_user_get_by_username(struct store *s, const char *username,
                                           struct store_user *out);
 
 /* Users whose username or display name contains `query` (case-insensitively for ASCII; LIKE
  * wildcards in the query are literal), ordered by username. *out is an array of *n users
  * (free with store_users_free; NULL when n is 0); *total counts every match. */
-enum store_err store_user_search(struct store *s, const char *query, int64_t limit,
-                                 int64_t offset, struct store_user **out, size_t *n,
-                                 int64_t *total);
+enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
+                                 struct store_user **out, size_t *n, int64_t *total);
 
 /* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear). */
 struct store_profile {
-  bool set_display_name, set_bio, set_avatar_url;
-  const char *display_name, *bio, *avatar_url;
+    bool set_display_name, set_bio, set_avatar_url;
+    const char *display_name, *bio, *avatar_url;
 };
 enum store_err store_user_update_profile(struct store *s, const char *id,
                                          const struct store_profile *p, int64_t now);
 
-enum store_err store_user_set_password(struct store *s, const char *id,
-                                       const char *password_hash, int64_t now);
+enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,
+                                       int64_t now);
 enum store_err store_user_set_email_verified(struct store *s, const char *id, int64_t now);
 
 #endif

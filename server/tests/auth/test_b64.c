@@ -14,8 +14,8 @@
 
 static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
 static const char *const b64v[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-static const char *const b32v[] = {"",         "MY======", "MZXQ====",        "MZXW6===",
-                                   "MZXW6YQ=", "MZXW6YTB", "MZXW6YTBOI======"};
+static const char *const b32v[] = {
+    "", "MY======", "MZXQ====", "MZXW6===", "MZXW6YQ=", "MZXW6YTB", "MZXW6YTBOI======"};
 
 static void test_base64_rfc4648(void **state)
 {
@@ -24,10 +24,12 @@ static void test_base64_rfc4648(void **state)
     size_t n;
     (void)state;
     for (size_t i = 0; i < 7; i++) {
-        assert_int_equal(b64_encode((const uint8_t *)plain[i], strlen(plain[i]), B64_STANDARD,
-                                    out, sizeof out), 0);
+        assert_int_equal(
+            b64_encode((const uint8_t *)plain[i], strlen(plain[i]), B64_STANDARD, out, sizeof out),
+            0);
         assert_string_equal(out, b64v[i]);
-        assert_int_equal(b64_decode(b64v[i], strlen(b64v[i]), B64_STANDARD, bin, sizeof bin, &n), 0);
+        assert_int_equal(b64_decode(b64v[i], strlen(b64v[i]), B64_STANDARD, bin, sizeof bin, &n),
+                         0);
         assert_int_equal(n, strlen(plain[i]));
         assert_memory_equal(bin, plain[i], n);
     }
@@ -35,8 +37,8 @@ static void test_base64_rfc4648(void **state)
 
 static void test_base64_strict(void **state)
 {
-    static const char *bad[] = {"Zg", "Zg=", "Zg===", "Zh==", "Zm9", "Z m9v", "Zm9v\n",
-                                "Zm-v", "Zm_v", "====", "Zm9v=", "!!!!"};
+    static const char *bad[] = {"Zg",     "Zg=",  "Zg===", "Zh==", "Zm9",   "Z m9v",
+                                "Zm9v\n", "Zm-v", "Zm_v",  "====", "Zm9v=", "!!!!"};
     uint8_t bin[16];
     size_t n;
     (void)state;
@@ -68,15 +70,15 @@ static void test_base32_rfc4648(void **state)
     char lower[32];
     (void)state;
     for (size_t i = 0; i < 7; i++) {
-        assert_int_equal(base32_encode((const uint8_t *)plain[i], strlen(plain[i]), 1, out,
-                                       sizeof out), 0);
+        assert_int_equal(
+            base32_encode((const uint8_t *)plain[i], strlen(plain[i]), 1, out, sizeof out), 0);
         assert_string_equal(out, b32v[i]);
         assert_int_equal(base32_decode(b32v[i], strlen(b32v[i]), bin, sizeof bin, &n), 0);
         assert_int_equal(n, strlen(plain[i]));
         assert_memory_equal(bin, plain[i], n);
         /* Unpadded and lower-case forms decode the same. */
-        assert_int_equal(base32_encode((const uint8_t *)plain[i], strlen(plain[i]), 0, out,
-                                       sizeof out), 0);
+        assert_int_equal(
+            base32_encode((const uint8_t *)plain[i], strlen(plain[i]), 0, out, sizeof out), 0);
         assert_null(strchr(out, '='));
         for (size_t k = 0; k <= strlen(out); k++)
             lower[k] = (out[k] >= 'A' && out[k] <= 'Z') ? (char)(out[k] + 32) : out[k];
@@ -89,10 +91,10 @@ static void test_base32_rfc4648(void **state)
 
 static void test_base32_strict(void **state)
 {
-    static const char *bad[] = {"M",      "MZX",  "MZXW6Y",  "MY=",   "MY=======", "MZ======",
-                                "MZXW6=", "MY=A", "MY 2====", "M1======", "MZXW6YQ==",
-                                "MZXW6YR=", /* non-zero trailing bits */
-                                "========"};
+    static const char *bad[] = {
+        "M",       "MZX",      "MZXW6Y",   "MY=",       "MY=======", "MZ======", "MZXW6=",
+        "MY=A",    "MY 2====", "M1======", "MZXW6YQ==", "MZXW6YR=", /* non-zero trailing bits */
+        "========"};
     uint8_t bin[16];
     size_t n;
     (void)state;
@@ -114,13 +116,13 @@ static void test_utf8(void **state)
     assert_int_equal(n, 9);
     assert_int_equal(utf8_count("", 0, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(utf8_count("a\0b", 3, &n), -1);           /* NUL */
-    assert_int_equal(utf8_count("\xc0\xaf", 2, &n), -1);       /* overlong '/' */
-    assert_int_equal(utf8_count("\xe0\x80\xaf", 3, &n), -1);   /* overlong */
-    assert_int_equal(utf8_count("\xed\xa0\x80", 3, &n), -1);   /* surrogate */
+    assert_int_equal(utf8_count("a\0b", 3, &n), -1);             /* NUL */
+    assert_int_equal(utf8_count("\xc0\xaf", 2, &n), -1);         /* overlong '/' */
+    assert_int_equal(utf8_count("\xe0\x80\xaf", 3, &n), -1);     /* overlong */
+    assert_int_equal(utf8_count("\xed\xa0\x80", 3, &n), -1);     /* surrogate */
     assert_int_equal(utf8_count("\xf4\x90\x80\x80", 4, &n), -1); /* > U+10FFFF */
-    assert_int_equal(utf8_count("\xc3", 1, &n), -1);           /* truncated */
-    assert_int_equal(utf8_count("\x80", 1, &n), -1);           /* lone continuation */
+    assert_int_equal(utf8_count("\xc3", 1, &n), -1);             /* truncated */
+    assert_int_equal(utf8_count("\x80", 1, &n), -1);             /* lone continuation */
     assert_int_equal(utf8_count("\xff", 1, &n), -1);
     assert_int_equal(utf8_count("\xe2\x82", 2, &n), -1);
     assert_int_equal(utf8_count("\xf0\x9f\x98\x41", 4, &n), -1);

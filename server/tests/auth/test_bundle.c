@@ -65,8 +65,8 @@ static json_t *make_bundle(size_t otpks)
     for (size_t i = 0; i < otpks; i++) {
         uint8_t pk[32];
         x25519_pub(pk);
-        json_array_append_new(arr, json_pack("{s:I, s:s}", "keyId", (json_int_t)(i + 1),
-                                             "publicKey", b64(pk, 32)));
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s}", "keyId", (json_int_t)(i + 1), "publicKey", b64(pk, 32)));
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "identityKey", b64(cl.ik, 32), "signingKey",
                      b64(cl.sign_pk, 32), "identitySignature", b64(sig, 64), "signedPreKey",
@@ -231,8 +231,10 @@ static void test_signatures(void **state)
     (void)state;
     /* Identity signature: flipped bit, or by another key. */
     j = make_bundle(0);
-    assert_int_equal(sodium_base642bin(sig, 64, json_string_value(json_object_get(j, "identitySignature")),
-                                       88, NULL, NULL, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(sodium_base642bin(sig, 64,
+                                       json_string_value(json_object_get(j, "identitySignature")),
+                                       88, NULL, NULL, NULL, sodium_base64_VARIANT_ORIGINAL),
+                     0);
     sig[0] ^= 1;
     json_object_set_new(j, "identitySignature", json_string(b64(sig, 64)));
     expect(j, BUNDLE_ERR_SIGNATURE, "identitySignature", "bad_signature");
@@ -252,7 +254,8 @@ static void test_signatures(void **state)
     {
         uint8_t pk[32];
         x25519_pub(pk);
-        json_object_set_new(json_object_get(j, "signedPreKey"), "publicKey", json_string(b64(pk, 32)));
+        json_object_set_new(json_object_get(j, "signedPreKey"), "publicKey",
+                            json_string(b64(pk, 32)));
     }
     expect(j, BUNDLE_ERR_SIGNATURE, "signedPreKey.signature", "bad_signature");
     /* keyId types and range. */
@@ -368,28 +371,36 @@ static void test_login_proof(void **state)
     assert_int_equal(check_proof("bob@example.com", now, sig, now), BUNDLE_ERR_SIGNATURE);
     assert_int_equal(check_proof("alice@example.com", now + 1, sig, now), BUNDLE_ERR_SIGNATURE);
     crypto_sign_keypair(other_pk, other_sk);
-    assert_int_equal(bundle_verify_login_proof(other_pk, "alice@example.com", 17, now,
-                                               b64(sig, 64), 88, now, &err), BUNDLE_ERR_SIGNATURE);
-    assert_int_equal(bundle_verify_login_proof(cl.sign_pk, "alice@example.com", 17, now,
-                                               "AAAA", 4, now, &err), BUNDLE_ERR_VALIDATION);
+    assert_int_equal(bundle_verify_login_proof(other_pk, "alice@example.com", 17, now, b64(sig, 64),
+                                               88, now, &err),
+                     BUNDLE_ERR_SIGNATURE);
+    assert_int_equal(
+        bundle_verify_login_proof(cl.sign_pk, "alice@example.com", 17, now, "AAAA", 4, now, &err),
+        BUNDLE_ERR_VALIDATION);
     assert_string_equal(err.field, "device.proof");
     assert_int_equal(bundle_verify_login_proof(cl.sign_pk, "", 0, now, b64(sig, 64), 88, now, &err),
                      BUNDLE_ERR_VALIDATION);
     assert_int_equal(bundle_verify_login_proof(cl.sign_pk, "a", 1, -1, b64(sig, 64), 88, now, &err),
                      BUNDLE_ERR_VALIDATION);
-    assert_int_equal(bundle_verify_login_proof(cl.sign_pk, "a", 1, INT64_MAX, b64(sig, 64), 88,
-                                               now, &err), BUNDLE_ERR_STALE);
-    assert_int_equal(bundle_verify_login_proof(cl.sign_pk, "a", 1, 0, b64(sig, 64), 88,
-                                               INT64_MAX, &err), BUNDLE_ERR_STALE);
+    assert_int_equal(
+        bundle_verify_login_proof(cl.sign_pk, "a", 1, INT64_MAX, b64(sig, 64), 88, now, &err),
+        BUNDLE_ERR_STALE);
+    assert_int_equal(
+        bundle_verify_login_proof(cl.sign_pk, "a", 1, 0, b64(sig, 64), 88, INT64_MAX, &err),
+        BUNDLE_ERR_STALE);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),           cmocka_unit_test(test_missing_and_types),
-        cmocka_unit_test(test_base64_strictness), cmocka_unit_test(test_weak_keys),
-        cmocka_unit_test(test_signatures),      cmocka_unit_test(test_one_time_prekeys),
-        cmocka_unit_test(test_spk_replacement), cmocka_unit_test(test_login_proof),
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_missing_and_types),
+        cmocka_unit_test(test_base64_strictness),
+        cmocka_unit_test(test_weak_keys),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_one_time_prekeys),
+        cmocka_unit_test(test_spk_replacement),
+        cmocka_unit_test(test_login_proof),
     };
     if (sodium_init() < 0)
         return 1;

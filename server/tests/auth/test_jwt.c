@@ -117,8 +117,7 @@ static void test_iat_in_future(void **state)
     jwt_claims c;
     (void)state;
     assert_int_equal(verify_str(kat_token, T0 - JWT_CLOCK_SKEW_SECONDS, &c), JWT_OK);
-    assert_int_equal(verify_str(kat_token, T0 - JWT_CLOCK_SKEW_SECONDS - 1, &c),
-                     JWT_ERR_MALFORMED);
+    assert_int_equal(verify_str(kat_token, T0 - JWT_CLOCK_SKEW_SECONDS - 1, &c), JWT_ERR_MALFORMED);
 }
 
 static void test_wrong_key(void **state)
@@ -151,14 +150,18 @@ static void test_alg_none_and_others(void **state)
 {
     static const char *payload =
         "{\"sub\":\"u1\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1700000900}";
-    static const char *headers[] = {
-        "{\"alg\":\"none\",\"typ\":\"JWT\"}",  "{\"alg\":\"None\",\"typ\":\"JWT\"}",
-        "{\"alg\":\"HS512\",\"typ\":\"JWT\"}", "{\"alg\":\"RS256\",\"typ\":\"JWT\"}",
-        "{\"alg\":\"HS256\"}",                 "{\"typ\":\"JWT\"}",
-        "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"x\"}",
-        "{\"alg\":\"HS256\",\"typ\":\"jwt\"}", "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"alg\":\"none\"}",
-        "[\"HS256\"]",                         "{\"alg\":\"HS256\\u0000\",\"typ\":\"JWT\"}",
-        "not json"};
+    static const char *headers[] = {"{\"alg\":\"none\",\"typ\":\"JWT\"}",
+                                    "{\"alg\":\"None\",\"typ\":\"JWT\"}",
+                                    "{\"alg\":\"HS512\",\"typ\":\"JWT\"}",
+                                    "{\"alg\":\"RS256\",\"typ\":\"JWT\"}",
+                                    "{\"alg\":\"HS256\"}",
+                                    "{\"typ\":\"JWT\"}",
+                                    "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"x\"}",
+                                    "{\"alg\":\"HS256\",\"typ\":\"jwt\"}",
+                                    "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"alg\":\"none\"}",
+                                    "[\"HS256\"]",
+                                    "{\"alg\":\"HS256\\u0000\",\"typ\":\"JWT\"}",
+                                    "not json"};
     jwt_claims c;
     char *tok;
     (void)state;
@@ -187,12 +190,15 @@ static void test_bad_claims(void **state)
         "{\"sub\":\"u1\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":\"1700000900\"}",
         "{\"sub\":\"u1\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1.7e9}",
         "{\"sub\":\"\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1700000900}",
-        "{\"sub\":\"u\\u00001\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1700000900}",
+        "{\"sub\":\"u\\u00001\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":"
+        "1700000900}",
         "{\"sub\":\"u1\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000900,\"exp\":1700000900}",
-        "{\"sub\":\"u1\",\"sub\":\"u2\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1700000900}",
+        "{\"sub\":\"u1\",\"sub\":\"u2\",\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":"
+        "1700000900}",
         "{\"sub\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
         "\"dev\":\"d1\",\"jti\":\"t1\",\"iat\":1700000000,\"exp\":1700000900}",
-        "[]", "null"};
+        "[]",
+        "null"};
     jwt_claims c;
     (void)state;
     for (size_t i = 0; i < sizeof payloads / sizeof *payloads; i++) {
@@ -204,8 +210,8 @@ static void test_bad_claims(void **state)
 
 static void test_shapes(void **state)
 {
-    static const char *bad[] = {"", ".", "..", "a.b", "a.b.c.d", "..x", "a..c",
-                                "eyJ.eyJ.", "a b.c.d", "a=.b.c", "a.b.c=", "a+b.c.d"};
+    static const char *bad[] = {"",     ".",        "..",      "a.b",    "a.b.c.d", "..x",
+                                "a..c", "eyJ.eyJ.", "a b.c.d", "a=.b.c", "a.b.c=",  "a+b.c.d"};
     jwt_claims c;
     char big[JWT_MAX_TOKEN_LEN + 2];
     char with_nul[sizeof kat_token];
@@ -264,12 +270,18 @@ static void test_long_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sign_known_answer),   cmocka_unit_test(test_verify_known_answer),
-        cmocka_unit_test(test_roundtrip_uuid_claims), cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_iat_in_future),       cmocka_unit_test(test_wrong_key),
-        cmocka_unit_test(test_tampering),           cmocka_unit_test(test_alg_none_and_others),
-        cmocka_unit_test(test_bad_claims),          cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_bad_arguments),       cmocka_unit_test(test_long_key),
+        cmocka_unit_test(test_sign_known_answer),
+        cmocka_unit_test(test_verify_known_answer),
+        cmocka_unit_test(test_roundtrip_uuid_claims),
+        cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_iat_in_future),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_tampering),
+        cmocka_unit_test(test_alg_none_and_others),
+        cmocka_unit_test(test_bad_claims),
+        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_long_key),
     };
     if (sodium_init() < 0)
         return 1;

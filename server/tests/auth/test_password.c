@@ -93,13 +93,15 @@ static void test_hostile_hashes(void **state)
 {
     password_ctx *ctx = password_ctx_create(&cheap, 1);
     static const char *bad[] = {
-        "", "$argon2i$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "",
+        "$argon2i$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$argon2id$v=16$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$argon2id$v=19$m=4096,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$argon2id$v=19$m=4096,t=2,p=99$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         "$argon2id$v=19$m=99999999999999999999,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
-        "$argon2id$v=19$m=4096,t=2,p=1$$", "$argon2id$v=19$m=,t=2,p=1$c2FsdA$aGFzaA",
+        "$argon2id$v=19$m=4096,t=2,p=1$$",
+        "$argon2id$v=19$m=,t=2,p=1$c2FsdA$aGFzaA",
         "$argon2id$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0$!!!!"};
     char h[PASSWORD_ENCODED_MAX], big[400];
     (void)state;
@@ -197,12 +199,16 @@ static void test_policy(void **state)
     assert_int_equal(password_check_policy("012345678", 9, NULL, NULL), PASSWORD_POLICY_TOO_SHORT);
     assert_int_equal(password_check_policy("", 0, NULL, NULL), PASSWORD_POLICY_TOO_SHORT);
     /* 10 code points of 2 bytes each: long enough; 9 are not (bytes would say 18). */
-    assert_int_equal(password_check_policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                                           "\xc3\xa9\xc3\xa9\xc3\xa9", 20, NULL, NULL),
-                     PASSWORD_POLICY_OK);
-    assert_int_equal(password_check_policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                                           "\xc3\xa9\xc3\xa9", 18, NULL, NULL),
-                     PASSWORD_POLICY_TOO_SHORT);
+    assert_int_equal(
+        password_check_policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9\xc3\xa9",
+                              20, NULL, NULL),
+        PASSWORD_POLICY_OK);
+    assert_int_equal(
+        password_check_policy("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                              "\xc3\xa9\xc3\xa9",
+                              18, NULL, NULL),
+        PASSWORD_POLICY_TOO_SHORT);
     /* 1,024 three-byte characters are fine; 1,025 ASCII ones are not. */
     for (size_t i = 0; i < PASSWORD_MAX_CHARS; i++)
         memcpy(long_ok + 3 * i, "\xe2\x82\xac", 3);
@@ -213,7 +219,9 @@ static void test_policy(void **state)
                      PASSWORD_POLICY_TOO_LONG);
     assert_int_equal(password_check_policy("0123456789\xff", 11, NULL, NULL),
                      PASSWORD_POLICY_INVALID_UTF8);
-    assert_int_equal(password_check_policy("01234\0" "56789", 11, NULL, NULL),
+    assert_int_equal(password_check_policy("01234\0"
+                                           "56789",
+                                           11, NULL, NULL),
                      PASSWORD_POLICY_INVALID_UTF8);
     assert_int_equal(password_check_policy("Alice@Example.COM", 17, "alice@example.com", "x"),
                      PASSWORD_POLICY_EQUALS_EMAIL);
@@ -227,9 +235,12 @@ static void test_policy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_verify),       cmocka_unit_test(test_seed_parameters),
-        cmocka_unit_test(test_dummy_verify_takes_a_hash), cmocka_unit_test(test_hostile_hashes),
-        cmocka_unit_test(test_bad_params),        cmocka_unit_test(test_concurrency_gate),
+        cmocka_unit_test(test_hash_verify),
+        cmocka_unit_test(test_seed_parameters),
+        cmocka_unit_test(test_dummy_verify_takes_a_hash),
+        cmocka_unit_test(test_hostile_hashes),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_concurrency_gate),
         cmocka_unit_test(test_policy),
     };
     if (sodium_init() < 0)

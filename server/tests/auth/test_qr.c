@@ -55,7 +55,8 @@ static void test_svg(void **state)
     char *svg = qr_svg(url, strlen(url));
     (void)state;
     assert_non_null(svg);
-    assert_int_equal(strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", 52), 0);
+    assert_int_equal(strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", 52),
+                     0);
     assert_int_equal(strcmp(svg + strlen(svg) - 6, "</svg>"), 0);
     assert_null(strstr(svg, "GEZDGNBVGY3TQOJQ"));
     assert_null(strstr(svg, "alice"));

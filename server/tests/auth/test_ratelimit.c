@@ -112,7 +112,8 @@ static void test_bounded_eviction(void **state)
 
 static const loginguard_policy pol = {3, 1, 8, 6, 900, 3600};
 
-static loginguard_verdict check(loginguard *lg, const char *acct, int proven, int64_t t, uint32_t *ra)
+static loginguard_verdict check(loginguard *lg, const char *acct, int proven, int64_t t,
+                                uint32_t *ra)
 {
     return loginguard_check(lg, acct, strlen(acct), proven, t, ra);
 }
@@ -198,9 +199,12 @@ static void test_guard_forget_and_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket),           cmocka_unit_test(test_separation),
-        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_bounded_eviction),
-        cmocka_unit_test(test_guard_delay_then_lock), cmocka_unit_test(test_guard_forget_and_cap),
+        cmocka_unit_test(test_bucket),
+        cmocka_unit_test(test_separation),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bounded_eviction),
+        cmocka_unit_test(test_guard_delay_then_lock),
+        cmocka_unit_test(test_guard_forget_and_cap),
     };
     if (sodium_init() < 0)
         return 1;

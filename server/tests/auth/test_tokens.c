@@ -22,7 +22,8 @@ static void test_generate(void **state)
     assert_int_equal(strlen(a), TOKEN_CHARS);
     assert_string_not_equal(a, b);
     assert_int_equal(sodium_base642bin(raw, sizeof raw, a, strlen(a), NULL, &n, NULL,
-                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
     assert_int_equal(n, TOKEN_BYTES);
 }
 
@@ -100,8 +101,8 @@ static void test_backup_codes(void **state)
     /* As typed: upper case, no dash, spaces. */
     for (size_t k = 0, o = 0; k <= 9; k++)
         if (k != 4)
-            typed[o++] = (char)((codes[0][k] >= 'a' && codes[0][k] <= 'z') ? codes[0][k] - 32
-                                                                          : codes[0][k]);
+            typed[o++] =
+                (char)((codes[0][k] >= 'a' && codes[0][k] <= 'z') ? codes[0][k] - 32 : codes[0][k]);
     assert_int_equal(backup_code_hash(pep, typed, strlen(typed), h2), 0);
     assert_true(tokens_equal(h1, h2, sizeof h1));
     assert_int_equal(backup_code_hash(pep, codes[1], strlen(codes[1]), h2), 0);
@@ -130,9 +131,9 @@ static void test_compare(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_generate),      cmocka_unit_test(test_hash_known_answer),
+        cmocka_unit_test(test_generate),        cmocka_unit_test(test_hash_known_answer),
         cmocka_unit_test(test_hash_separation), cmocka_unit_test(test_hash_refuses_malformed),
-        cmocka_unit_test(test_backup_codes),  cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_backup_codes),    cmocka_unit_test(test_compare),
     };
     if (sodium_init() < 0)
         return 1;

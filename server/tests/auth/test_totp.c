@@ -19,9 +19,11 @@ static const uint8_t rfc_secret[] = "12345678901234567890";
 
 static void test_rfc6238_vectors(void **state)
 {
-    static const struct { int64_t t; uint32_t code; } v[] = {
-        {59, 94287082U},         {1111111109, 7081804U}, {1111111111, 14050471U},
-        {1234567890, 89005924U}, {2000000000, 69279037U}, {20000000000LL, 65353130U}};
+    static const struct {
+        int64_t t;
+        uint32_t code;
+    } v[] = {{59, 94287082U},         {1111111109, 7081804U},  {1111111111, 14050471U},
+             {1234567890, 89005924U}, {2000000000, 69279037U}, {20000000000LL, 65353130U}};
     (void)state;
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
         uint32_t code = 0;
@@ -89,8 +91,8 @@ static void test_reuse_refused(void **state)
 
 static void test_malformed_codes(void **state)
 {
-    static const char *bad[] = {"", "12345", "1234567", "12345a", " 12345", "12345 ",
-                                "-12345", "+12345", "１２３４５６"};
+    static const char *bad[] = {"",       "12345",  "1234567", "12345a",      " 12345",
+                                "12345 ", "-12345", "+12345",  "１２３４５６"};
     int64_t m = 0;
     char good[7];
     char nul[7];

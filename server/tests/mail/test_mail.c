@@ -32,11 +32,11 @@
 
 typedef struct env {
     const char *kind;
-    char tmp[64];      /* scratch directory, removed at the end */
-    char inbox[128];   /* where delivered mail shows up */
+    char tmp[64];    /* scratch directory, removed at the end */
+    char inbox[128]; /* where delivered mail shows up */
     mail *m;
-    pid_t server;      /* the SMTP server we started, or 0 */
-    int server_stdin;  /* closing it stops the server */
+    pid_t server;     /* the SMTP server we started, or 0 */
+    int server_stdin; /* closing it stops the server */
     int port;
     const char *python, *script;
 } env;
@@ -126,7 +126,8 @@ static char *decoded_body(const char *msg)
     assert_non_null(memmem(msg, hl, "Content-Transfer-Encoding: base64", 33));
     out = calloc(1, strlen(b) + 1);
     assert_int_equal(sodium_base642bin((unsigned char *)out, strlen(b), b, strlen(b), "\n", &n,
-                                       NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+                                       NULL, sodium_base64_VARIANT_ORIGINAL),
+                     0);
     out[n] = '\0';
     for (char *r = out, *w = out;; r++) { /* CRLF -> LF */
         if (*r != '\r')
@@ -168,14 +169,28 @@ static void test_header_injection_refused(void **state)
 {
     static const char *bad_to[] = {"alice@example.com\r\nBcc: eve@evil.example",
                                    "alice@example.com\nBcc: eve@evil.example",
-                                   "alice@example.com\r", "alice@example.com>\r\nX: y",
-                                   "Alice <alice@example.com>", "alice@example.com, eve@evil",
-                                   "", "no-at-sign", "a@b@c", "@example.com", "alice@",
-                                   "al ice@example.com", "al\tice@example.com",
-                                   "al\x7f" "ice@example.com", "\xc3\xa9@example.com"};
-    static const char *bad_subject[] = {"Hi\r\nBcc: eve@evil.example", "Hi\nBcc: x",
-                                        "Hi\rthere", "tab\there", "bell\a", "c1 \xc2\x85 nel",
-                                        "bad utf8 \xff", "overlong \xc0\xaf"};
+                                   "alice@example.com\r",
+                                   "alice@example.com>\r\nX: y",
+                                   "Alice <alice@example.com>",
+                                   "alice@example.com, eve@evil",
+                                   "",
+                                   "no-at-sign",
+                                   "a@b@c",
+                                   "@example.com",
+                                   "alice@",
+                                   "al ice@example.com",
+                                   "al\tice@example.com",
+                                   "al\x7f"
+                                   "ice@example.com",
+                                   "\xc3\xa9@example.com"};
+    static const char *bad_subject[] = {"Hi\r\nBcc: eve@evil.example",
+                                        "Hi\nBcc: x",
+                                        "Hi\rthere",
+                                        "tab\there",
+                                        "bell\a",
+                                        "c1 \xc2\x85 nel",
+                                        "bad utf8 \xff",
+                                        "overlong \xc0\xaf"};
     char long_to[300], long_subject[MAIL_SUBJECT_MAX + 2];
     int before = count_delivered();
     (void)state;
@@ -226,7 +241,8 @@ static void decode_subject(const char *msg, char *out, size_t size)
         assert_true(end + 2 - p <= 75); /* RFC 2047 word limit */
         assert_int_equal(sodium_base642bin((unsigned char *)out + o, size - o - 1, p + 10,
                                            (size_t)(end - p - 10), NULL, &n, NULL,
-                                           sodium_base64_VARIANT_ORIGINAL), 0);
+                                           sodium_base64_VARIANT_ORIGINAL),
+                         0);
         o += n;
         p = end + 2;
         if (strncmp(p, "\n ", 2) == 0)
@@ -238,8 +254,12 @@ static void decode_subject(const char *msg, char *out, size_t size)
 
 static void test_utf8_subject_and_long_lines(void **state)
 {
-    const char *subject = "X\xc3\xa1" "c minh email c\xe1\xbb\xa7" "a b\xe1\xba\xa1n \xe2\x9c\x93 "
-                          "\xe2\x80\x94 \xf0\x9f\x94\x90 Sotto, m\xe1\xbb\x99t l\xe1\xba\xa7n n\xe1\xbb\xaf" "a";
+    const char *subject =
+        "X\xc3\xa1"
+        "c minh email c\xe1\xbb\xa7"
+        "a b\xe1\xba\xa1n \xe2\x9c\x93 "
+        "\xe2\x80\x94 \xf0\x9f\x94\x90 Sotto, m\xe1\xbb\x99t l\xe1\xba\xa7n n\xe1\xbb\xaf"
+        "a";
     char *body = malloc(4000), got[512], *msg, *dec;
     (void)state;
     memset(body, 'y', 3000);
@@ -345,13 +365,15 @@ static void test_smtp_failures(void **state)
 
 static void test_smtp_config_refused(void **state)
 {
-    static const struct { const char *url; mail_tls tls; } bad[] = {
-        {"http://127.0.0.1:25", MAIL_TLS_NONE},
-        {"smtp://user:pw@mail.example.com:25", MAIL_TLS_NONE}, /* password in the clear */
-        {"smtps://mail.example.com", MAIL_TLS_NONE},           /* contradictory */
-        {"smtp://", MAIL_TLS_AUTO},
-        {"smtp://mail.example.com/ehlo-name", MAIL_TLS_AUTO},
-        {"not a url", MAIL_TLS_AUTO}};
+    static const struct {
+        const char *url;
+        mail_tls tls;
+    } bad[] = {{"http://127.0.0.1:25", MAIL_TLS_NONE},
+               {"smtp://user:pw@mail.example.com:25", MAIL_TLS_NONE}, /* password in the clear */
+               {"smtps://mail.example.com", MAIL_TLS_NONE},           /* contradictory */
+               {"smtp://", MAIL_TLS_AUTO},
+               {"smtp://mail.example.com/ehlo-name", MAIL_TLS_AUTO},
+               {"not a url", MAIL_TLS_AUTO}};
     mail_smtp_config cfg = {NULL, FROM, MAIL_TLS_AUTO, 5, NULL};
     mail *m;
     (void)state;
@@ -409,9 +431,9 @@ static void test_smtp_module_checks(void **state)
     assert_null(sym);
     assert_non_null(strstr(err, MODULE_DIR_ENV));
     /* The real module, but another ABI or struct size: refused. */
-    sym = module_load(NULL, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL,
-                      MAIL_SMTP_MODULE_ABI + 1, (uint32_t)sizeof(mail_smtp_config), "SMTP_URL",
-                      err, sizeof err);
+    sym =
+        module_load(NULL, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL, MAIL_SMTP_MODULE_ABI + 1,
+                    (uint32_t)sizeof(mail_smtp_config), "SMTP_URL", err, sizeof err);
     assert_null(sym);
     assert_non_null(strstr(err, "not from this build"));
     sym = module_load(NULL, MAIL_SMTP_MODULE_FILE, MAIL_SMTP_MODULE_SYMBOL, MAIL_SMTP_MODULE_ABI,

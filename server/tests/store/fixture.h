@@ -9,14 +9,14 @@
 #include "store/store.h"
 
 struct store_fixture {
-  bool pg;
-  char dir[64];       /* SQLite data dir */
-  char base_url[512]; /* PG URL as given */
-  char url[768];      /* PG URL with search_path set to our schema */
-  char schema[40];
-  bool schema_made; /* drop it at the end only if we made it */
-  struct store_config cfg;
-  struct store *s;
+    bool pg;
+    char dir[64];       /* SQLite data dir */
+    char base_url[512]; /* PG URL as given */
+    char url[768];      /* PG URL with search_path set to our schema */
+    char schema[40];
+    bool schema_made; /* drop it at the end only if we made it */
+    struct store_config cfg;
+    struct store *s;
 };
 
 /* Opens and migrates fx->s on the backend fx->pg names. who prefixes messages ("store
