@@ -19,6 +19,7 @@ command -v wrk >/dev/null || { echo "wrk missing (scripts/deps.sh)"; exit 1; }
 cc -O2 -o "$WORK/startup_timer" bench/startup_timer.c
 
 export PORT DATA_DIR="$WORK/data" LOG_LEVEL=${LOG_LEVEL:-warn} WEB_ROOT="$WORK/none"
+export MAX_CONNECTIONS_PER_IP=0 # wrk opens its connections from one address
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "sottod: $SOTTOD ($("$SOTTOD" --version)), $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION"

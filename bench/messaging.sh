@@ -52,6 +52,8 @@ cc -O2 -o "$WORK/startup_timer" bench/startup_timer.c
 
 ACCOUNTS=$(( IDLE > 2 * PAIRS ? IDLE : 2 * PAIRS ))
 export PORT DATA_DIR="$WORK/data" WEB_ROOT="$WORK/none" LOG_LEVEL=warn
+# The load generator holds thousands of connections from a few loopback addresses.
+export MAX_CONNECTIONS_PER_IP=0
 median() { sort -n | awk '{a[NR]=$1} END {if (!NR) print "n/a"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2}'; }
 rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
@@ -71,7 +73,7 @@ if [ ! -f "$WORK/accounts.txt" ] || [ "$(wc -l <"$WORK/accounts.txt")" -lt "$ACC
    [ -n "$(find "$WORK/accounts.txt" -mmin +1200)" ]; then # tokens live 24 h
   rm -rf "$WORK/data" "$WORK/accounts.txt"
   start_sottod ARGON2_MEMORY_COST=1024 ARGON2_TIME_COST=1 ARGON2_PARALLELISM=1 \
-    RATE_LIMIT_MAX=1000000 RATE_LIMIT_WINDOW=60 ACCESS_TOKEN_TTL=86400
+    RATE_LIMIT_MAX=1000000 RATE_LIMIT_WINDOW=60 ACCESS_TOKEN_TTL=86400 ARGON2_PER_ADDRESS=100000
   node bench/loadgen/provision.mjs "http://127.0.0.1:$PORT" "$ACCOUNTS" "$PAIRS" "$WORK/accounts.txt" 48
   stop_sottod
 fi

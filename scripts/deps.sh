@@ -7,12 +7,12 @@ set -euo pipefail
 
 APT_PACKAGES=(
   # build
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
   # C libraries (server, core, cli)
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
   libssl-dev libcurl4-openssl-dev libqrencode-dev libhiredis-dev libcmocka-dev
   # services and tools the tests and benchmarks run
-  postgresql sqlite3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
+  postgresql sqlite3 python3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
   # browser tests of the web client (driven by playwright-core from npm)
   chromium fonts-dejavu-core
   # WebAssembly build of libsotto (libsodium comes from Debian's source package)

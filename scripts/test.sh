@@ -68,16 +68,32 @@ start_pg() {
   export SOTTO_TEST_PG_URL
 }
 
+# Checks that need no build: C layout and banned functions, and the web client's ESLint and
+# Prettier (with the rule that only web/src/crypto/ may import the core).
+check_style() {
+  scripts/check-style.sh
+}
+lint_web() {
+  scripts/lint-web.sh
+}
+# Each mutation of the core's rules must make its tests fail (core/tests/mutate.sh).
+run_mutations() {
+  MUTATE_JOBS="$JOBS" core/tests/mutate.sh
+}
+
 run_ctest() {
   (cd "$ASAN_BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 300)
 }
 
+stage "style (C)" check_style
 stage "npm (test tools)" install_test_deps
+stage "lint (web)" lint_web
 stage "build (wasm)" build_wasm
 stage "build (web)" build_web
 stage "build (asan+ubsan)" configure_asan
 stage "build (release)" configure_release
 stage "valgrind subset" run_valgrind
 stage "fuzz (bounded)" run_fuzz
+stage "mutations (core)" run_mutations
 stage "start postgresql" start_pg
 stage "tests" run_ctest

@@ -203,9 +203,9 @@ void job_submit(struct job *j, job_work_fn work)
 
 /* Argon2 is first come, first served among the jobs admitted; what keeps one client from
  * taking the queue (95 wrong logins from one address, inside its rate limit, made a real
- * login wait 40 s) is its share: at most ARGON2_MAX_CONCURRENT jobs waiting or running per
- * client address and HEAVY_PER_ACCOUNT per account. Past it, 429 and Retry-After; everybody
- * else's job waits behind a few of the flooder's at most. Loop thread. */
+ * login wait 40 s) is its share: at most ARGON2_PER_ADDRESS (default ARGON2_MAX_CONCURRENT)
+ * jobs waiting or running per client address and HEAVY_PER_ACCOUNT per account. Past it, 429 and
+ * Retry-After; everybody else's job waits behind a few of the flooder's at most. Loop thread. */
 #define HEAVY_PER_ACCOUNT 2
 
 void job_heavy_account(struct job *j, const char *account)
@@ -219,7 +219,7 @@ static bool job_heavy_admit(struct job *j)
     struct keycount *kc = j->a->heavy_keys;
 
     keycount_key(kc, "ip", j->ip, j->heavy_ip);
-    if (keycount_get(kc, j->heavy_ip) >= j->a->heavy_max ||
+    if (keycount_get(kc, j->heavy_ip) >= j->a->heavy_per_address ||
         (j->heavy_has_account && keycount_get(kc, j->heavy_account) >= HEAVY_PER_ACCOUNT))
         return false;
     if (!keycount_add(kc, j->heavy_ip))

@@ -212,6 +212,7 @@ struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
         abort();
     /* Two keys (address, account) per job waiting or running. */
     a->heavy_keys = keycount_create(2 * (a->heavy_cap + a->heavy_max));
+    a->heavy_per_address = (unsigned)(c->argon2_per_address ? c->argon2_per_address : a->heavy_max);
     a->refresh_ttl = c->refresh_token_ttl;
     if (auth_derive_keys(a, c, err, errlen) || auth_limits(a, c, err, errlen) ||
         auth_mail(a, c, err, errlen) || auth_passwords(a, c, err, errlen))

@@ -52,6 +52,7 @@ struct auth_state {
      * so password hashing never holds every worker and store work (health, messages)
      * keeps flowing; the rest wait here in order, bounded. */
     unsigned heavy_max, heavy_inflight;
+    unsigned heavy_per_address;  /* jobs waiting or running per client address */
     struct keycount *heavy_keys; /* jobs waiting or running per address and per account */
     struct job **heavy_wait;
     size_t heavy_cap, heavy_head, heavy_len;

@@ -76,6 +76,8 @@ static const struct config_row config_table[] = {
     {"ARGON2_PARALLELISM", CT_INT, 1, 16, "4", F(argon2_parallelism), NULL, "Argon2id lanes"},
     {"ARGON2_MAX_CONCURRENT", CT_INT, 1, 256, "4", F(argon2_max_concurrent), NULL,
      "Argon2id hashes running at once (memory: this x ARGON2_MEMORY_COST)"},
+    {"ARGON2_PER_ADDRESS", CT_INT, 0, 100000, "0", F(argon2_per_address), NULL,
+     "Argon2id jobs waiting or running per client address (0: ARGON2_MAX_CONCURRENT)"},
     {"SMTP_URL", CT_SECRET, 0, 2048, NULL, F(smtp_url), check_smtp_url,
      "smtp[s]://[user[:password]@]host[:port] for mail; unset: DATA_DIR/outbox files"},
     {"MAIL_FROM", CT_STR, 0, 254, "sotto@localhost", F(mail_from), check_mail_from,

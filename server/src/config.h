@@ -29,6 +29,7 @@ struct config {
     long argon2_time_cost;
     long argon2_parallelism;
     long argon2_max_concurrent; /* hashes at once (each takes argon2_memory_cost KiB) */
+    long argon2_per_address;    /* a client address's share of the queue; 0: max_concurrent */
     char *smtp_url;             /* secret (may hold a password); NULL = outbox */
     char *mail_from;
     char *smtp_tls;    /* auto | starttls | none */

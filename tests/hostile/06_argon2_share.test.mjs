@@ -12,7 +12,7 @@ let srv, user;
 before(async () => {
   // A real cost, so that each hash takes a noticeable time, and two at once.
   srv = await startHostile({ env: { ARGON2_MEMORY_COST: '32768', ARGON2_TIME_COST: '2', ARGON2_PARALLELISM: '1',
-    ARGON2_MAX_CONCURRENT: '2', WORKERS: '4' } });
+    ARGON2_MAX_CONCURRENT: '2', WORKERS: '4', ARGON2_PER_ADDRESS: '0' } });
   user = await registerUser(srv);
 });
 after(async () => { await srv?.stop(); });

@@ -19,7 +19,7 @@ export const BACKEND = process.env.SOTTO_TEST_BACKEND || 'sqlite';
 // Low Argon2 cost for speed; generous limits so only the limit tests hit them.
 export const FAST_ENV = {
   ARGON2_MEMORY_COST: '4096', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1',
-  RATE_LIMIT_MAX: '100000', RATE_LIMIT_WINDOW: '60',
+  RATE_LIMIT_MAX: '100000', RATE_LIMIT_WINDOW: '60', ARGON2_PER_ADDRESS: '1000',
   JWT_SECRET, MFA_ENCRYPTION_KEY: MFA_KEY,
 };
 
