@@ -79,7 +79,7 @@ const BUNDLE_BYTES = 265;
 const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
 const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
 const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync'];
-const E_NO_SESSION = -9;
+export const E_NO_SESSION = -9;
 /** SOTTO_E_KEY_MISMATCH: the peer's signing key is not the one the device list gives. */
 export const E_KEY_MISMATCH = -12;
 
@@ -275,7 +275,8 @@ export class Sotto {
    * bundle from /api/keys/claim) starts a session after verifying both signatures.
    * Returns the envelope to send and the new sealed record to store first.
    * With `check` (use it): the bundle's and the record's signing key must be the listed one
-   * (SottoError code E_KEY_MISMATCH otherwise), and a session nobody answered for 7 days
+   * (SottoError code E_KEY_MISMATCH otherwise: an existing session pinned to another key is
+   * not used), and a session nobody answered for 7 days
    * counts as none (code E_NO_SESSION without `claimed`: claim a new bundle).
    */
   encrypt(
@@ -298,6 +299,14 @@ export class Sotto {
         r = this.loadRecord(h, pr, peer, record, storageKey);
         const now = seconds(check?.now ?? new Date());
         const has = check ? this.m._sotto_record_has_session_at(r, now) : this.m._sotto_record_has_session(r);
+        if (has && check) {
+          // A session is used only while its pinned signing key is the listed one.
+          const ik = h.alloc(KEY), sk = h.alloc(KEY);
+          this.check(this.m._sotto_record_peer_keys(r, ik, sk), 'peer keys');
+          if (!sameBytes(h.get(sk, KEY), check.expectedSigningKey)) {
+            throw new SottoError('the session is pinned to another signing key than the listed one', E_KEY_MISMATCH);
+          }
+        }
         if (!has) {
           if (!claimed) throw new SottoError('no session with this device: pass its claimed bundle', E_NO_SESSION);
           const b = h.alloc(512);
@@ -366,6 +375,48 @@ export class Sotto {
         this.m._sotto_account_free(a);
       }
     });
+  }
+
+  /**
+   * Whether `record` has a session to encrypt with at `now` (sotto_record_has_session_at: a
+   * pre-key session nobody answered for SOTTO_PENDING_MAX_AGE counts as none). No record: false.
+   */
+  hasSession(record: Uint8Array | null, peer: PeerDevice, storageKey: Uint8Array, now: Date = new Date()): boolean {
+    if (!record) return false;
+    return this.scratch((h) => {
+      const pr = h.alloc(4);
+      const r = this.loadRecord(h, pr, peer, record, storageKey);
+      try {
+        return this.m._sotto_record_has_session_at(r, seconds(now)) === 1;
+      } finally {
+        this.m._sotto_record_free(r);
+      }
+    });
+  }
+
+  /**
+   * The account's key schedule in one call (sotto_account_maintain): rotates the signed
+   * pre-key when due and prunes replaced keys and claimed one-time keys past retention.
+   * Returns the new sealed account (store it before uploading anything) and, when it
+   * rotated, the new signed pre-key for PUT /api/keys/signed-pre-key.
+   */
+  maintain(
+    account: Uint8Array,
+    storageKey: Uint8Array,
+    now: Date = new Date(),
+  ): { account: Uint8Array; signedPreKey: BundleJSON['signedPreKey'] | null } {
+    let signedPreKey: BundleJSON['signedPreKey'] | null = null;
+    const r = this.withAccount(account, storageKey, now, (a, h) => {
+      const rotated = h.alloc(4);
+      this.check(this.m._sotto_account_maintain(a, seconds(now), rotated), 'maintain');
+      if (h.u32(rotated)) {
+        const b = h.alloc(512), bytes = h.alloc(BUNDLE_BYTES);
+        this.m._sotto_account_bundle(a, b);
+        this.m._sotto_bundle_encode(b, bytes);
+        signedPreKey = bundleJSON(h.get(bytes, BUNDLE_BYTES)).signedPreKey;
+      }
+    });
+    return { account: r.account, signedPreKey };
   }
 
   /** The 60-digit safety number of two users, from their active devices' signing keys. */
@@ -651,6 +702,13 @@ export class AttachmentDecryptor {
       this.st = 0;
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
 }
 
 function seconds(d: Date): bigint {

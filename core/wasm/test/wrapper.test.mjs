@@ -222,3 +222,36 @@ test('the passphrase key is Argon2id: the reference implementation\'s vector, an
   assert.throws(() => s.passphraseKey('x', salt, 0, 65536), SottoError);
   assert.throws(() => s.passphraseKey('x', new Uint8Array(15)), SottoError);
 });
+
+test('the listed-key check: a claimed bundle or a pinned session under another key is refused; maintain and hasSession', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = s.newStorageKey(), kb = s.newStorageKey(), km = s.newStorageKey();
+  const alice = s.createDevice(ka);
+  const bob = s.publicBundle(s.createDevice(kb), kb, 1);
+  const mallory = s.publicBundle(s.createDevice(km), km, 1);
+  const bobKey = Buffer.from(bob.bundle.signingKey, 'base64');
+  const now = new Date();
+  const p = payload('00000000-0000-4000-8000-00000000000a', 'x');
+  // Mallory's (valid) bundle served for Bob's device: refused, nothing to store.
+  assert.throws(() => s.encrypt(alice, ka, BOB, null, p, claimedFrom(mallory.bundle), { expectedSigningKey: bobKey, now }),
+    (e) => e.code === -12);
+  const ok = s.encrypt(alice, ka, BOB, null, p, claimedFrom(bob.bundle), { expectedSigningKey: bobKey, now });
+  assert.equal(ok.envelope.type, 'prekey');
+  assert.equal(s.hasSession(ok.record, BOB, ka, now), true);
+  assert.equal(s.hasSession(null, BOB, ka, now), false);
+  // Unanswered for more than 7 days: no session any more (claim again).
+  assert.equal(s.hasSession(ok.record, BOB, ka, new Date(now.getTime() + 8 * 86400e3)), false);
+  // The session pinned to Bob's key is not used when another key is listed.
+  const malKey = Buffer.from(mallory.bundle.signingKey, 'base64');
+  assert.throws(() => s.encrypt(alice, ka, BOB, ok.record, p, undefined, { expectedSigningKey: malKey, now }), (e) => e.code === -12);
+  assert.equal(s.encrypt(alice, ka, BOB, ok.record, p, undefined, { expectedSigningKey: bobKey, now }).envelope.type, 'prekey');
+  // Bob decrypts only under Alice's listed key.
+  const aliceKey = Buffer.from(s.publicBundle(alice, ka, 0).bundle.signingKey, 'base64');
+  assert.throws(() => s.decrypt(bob.account, kb, ALICE, null, ok.envelope.ciphertext, now, malKey), (e) => e.code === -12);
+  assert.equal(new TextDecoder().decode(s.decrypt(bob.account, kb, ALICE, null, ok.envelope.ciphertext, now, aliceKey).payload.body), 'x');
+  // maintain: nothing due now; a week later the signed pre-key rotates.
+  const m0 = s.maintain(alice, ka, now);
+  assert.equal(m0.signedPreKey, null);
+  const m1 = s.maintain(m0.account, ka, new Date(now.getTime() + 8 * 86400e3));
+  assert.ok(m1.signedPreKey && m1.signedPreKey.keyId !== s.publicBundle(alice, ka, 0).bundle.signedPreKey.keyId);
+});

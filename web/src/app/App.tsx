@@ -6,7 +6,9 @@ import { useSession } from '../state/session';
 import { resolveTheme, useSettings } from '../state/settings';
 import { ForgotPassword, Register, ResetPassword, SignIn, Unlock, VerifyEmail } from './AuthScreens';
 import { Chat } from './Chat';
-import { chatIdOf, useLocation } from './router';
+import { useTrust } from '../state/trust';
+import { Button } from '../ui/Button';
+import { chatIdOf, navigate, useLocation } from './router';
 import { Settings } from './Settings';
 import { Sidebar } from './Sidebar';
 import { cn } from '../ui/cn';
@@ -46,21 +48,44 @@ function Main({ path }: { path: string }) {
   const settings = path === '/settings';
   const detail = chatId !== null || settings;
   return (
-    <div className="flex h-full bg-white text-slate-900 dark:bg-slate-900 dark:text-slate-100">
-      <aside className={cn('h-full w-full border-r border-slate-200 dark:border-slate-800 md:block md:w-80 lg:w-96', detail && 'hidden')}>
-        <Sidebar activeId={chatId} />
-      </aside>
-      <main className={cn('h-full min-w-0 flex-1', !detail && 'hidden md:block')}>
-        {settings ? (
-          <Settings />
-        ) : chatId ? (
-          <Chat id={chatId} />
-        ) : (
-          <div className="flex h-full items-center justify-center bg-slate-50 p-8 text-center text-sm text-slate-500 dark:bg-slate-950">
-            {t('selectChat')}
-          </div>
-        )}
-      </main>
+    <div className="flex h-full flex-col bg-white text-slate-900 dark:bg-slate-900 dark:text-slate-100">
+      <OwnDeviceBanner />
+      <div className="flex min-h-0 flex-1">
+        <aside className={cn('h-full w-full border-r border-slate-200 dark:border-slate-800 md:block md:w-80 lg:w-96', detail && 'hidden')}>
+          <Sidebar activeId={chatId} />
+        </aside>
+        <main className={cn('h-full min-w-0 flex-1', !detail && 'hidden md:block')}>
+          {settings ? (
+            <Settings />
+          ) : chatId ? (
+            <Chat id={chatId} />
+          ) : (
+            <div className="flex h-full items-center justify-center bg-slate-50 p-8 text-center text-sm text-slate-500 dark:bg-slate-950">
+              {t('selectChat')}
+            </div>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+/** A device added to this account and not accepted: said everywhere, until accepted or revoked. */
+function OwnDeviceBanner() {
+  const t = useT();
+  const me = useSession((s) => s.me?.id ?? '');
+  const held = useTrust((s) => s.byUser[me]?.held ?? false);
+  if (!held) return null;
+  return (
+    <div
+      role="alert"
+      data-own-devices="held"
+      className="flex items-center gap-3 bg-red-50 px-4 py-2 text-sm font-medium text-red-900 dark:bg-red-950 dark:text-red-100"
+    >
+      <span className="flex-1">{t('ownHeld')}</span>
+      <Button size="sm" variant="secondary" onClick={() => navigate('/settings')}>
+        {t('reviewDevices')}
+      </Button>
     </div>
   );
 }

@@ -2,7 +2,7 @@
  * composer (reply and edit included). */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { getEngine, HeldError } from '../engine/engine';
+import { getEngine, HeldError, SecurityError } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
 import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
 import { textChars, TEXT_MAX_CHARS } from '../lib/text';
@@ -55,10 +55,35 @@ function Bubble({
 } & Actions) {
   const t = useT();
   const locale = useLocale();
+  const me = useSession((s) => s.me?.id);
+  const others = useConversations((s) => s.list);
+  if (m.kind === 'security') {
+    // Who was claimed: this user, the chat's peer, another contact by name, or someone else.
+    const who = m.noticeUserId ?? m.senderId;
+    const other = others.find((c) => c.peer.id === who)?.peer;
+    const name = who === me ? t('securityYou') : other ? nameOf(other) : t('securitySomeone');
+    const device = (m.security?.deviceId ?? '').slice(0, 13);
+    const key = {
+      'key-mismatch': 'securityKeyMismatch',
+      'unlisted-device': 'securityUnlisted',
+      'unaccepted-device': 'securityUnaccepted',
+      'claimed-key-mismatch': 'securityClaimedKey',
+      'refused-edit': 'securityRefusedEdit',
+    } as const;
+    return (
+      <p
+        role="alert"
+        data-security={m.security?.reason}
+        className="mx-auto my-2 max-w-md rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-center text-xs font-medium text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+      >
+        {t(key[m.security?.reason ?? 'key-mismatch'], { name, device })}
+      </p>
+    );
+  }
   if (m.kind === 'notice') {
     return (
       <p className="mx-auto my-2 max-w-sm rounded-lg bg-amber-50 px-3 py-2 text-center text-xs text-amber-900 dark:bg-amber-950 dark:text-amber-200">
-        {t('safetyChanged', { name: peerName })}
+        {m.noticeUserId !== undefined && m.noticeUserId === me ? t('ownDeviceAdded') : t('safetyChanged', { name: peerName })}
       </p>
     );
   }
@@ -162,7 +187,7 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
     ) : (
       <Bubble
         m={r.message}
-        mine={r.message.senderId === me && r.message.kind !== 'notice'}
+        mine={r.message.senderId === me && r.message.kind !== 'notice' && r.message.kind !== 'security'}
         quoted={r.message.replyTo ? byId.get(r.message.replyTo) : undefined}
         peerName={nameOf(conv.peer)}
         onReply={onReply}
@@ -232,7 +257,8 @@ function Composer({
   const t = useT();
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
-  const heldByTrust = useTrust((s) => s.byUser[conv.peer.id]?.held ?? false);
+  const me = useSession((s) => s.me?.id ?? '');
+  const heldByTrust = useTrust((s) => (s.byUser[conv.peer.id]?.held ?? false) || (s.byUser[me]?.held ?? false));
   const blocked = useIsBlocked(conv.peer.id);
   const held = heldByTrust || blocked; // nothing to send across a block either
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -267,7 +293,8 @@ function Composer({
       clear();
     } catch (x) {
       // Held: the banner above says so, and goes away once the new number is accepted.
-      if (!(x instanceof HeldError)) setErr(errorText(x, t));
+      // Refused for security: the notice in the conversation says why.
+      if (!(x instanceof HeldError) && !(x instanceof SecurityError)) setErr(errorText(x, t));
     }
   }
 

@@ -8,6 +8,7 @@ import { useLocale, useT } from '../i18n';
 import type { MfaSetup } from '../net/types';
 import { useSession } from '../state/session';
 import { useSettings, type Language, type Theme } from '../state/settings';
+import { newDevices, useTrust } from '../state/trust';
 import { Button } from '../ui/Button';
 import { Field } from '../ui/Field';
 import { useBlockedUsers, useSetBlocked } from './blocking';
@@ -73,12 +74,31 @@ function Devices() {
   const qc = useQueryClient();
   // Fresh each time Settings opens: a device added a moment ago must show (security-relevant).
   const q = useQuery({ queryKey: ['devices'], queryFn: () => getEngine().api.devices(), staleTime: 0 });
+  const me = useSession((s) => s.me?.id ?? '');
+  const own = useTrust((s) => s.byUser[me]);
+  const fresh = newDevices(own);
   const revoke = useMutation({
     mutationFn: (id: string) => getEngine().api.revokeDevice(id),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['devices'] }),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: ['devices'] });
+      await getEngine().checkOwnDevices(); // a revoked new device ends the hold
+    },
   });
   return (
     <Section title={t('devices')}>
+      {own?.held && (
+        <div
+          role="alert"
+          className="mb-2 flex flex-col gap-2 rounded-lg bg-red-50 p-3 text-sm text-red-900 dark:bg-red-950 dark:text-red-100"
+        >
+          <span>{t('ownHeld')}</span>
+          <span>
+            <Button size="sm" onClick={() => void getEngine().acceptKeys(me)}>
+              {t('acceptDevices')}
+            </Button>
+          </span>
+        </div>
+      )}
       {q.isError && (
         <p role="alert" className="text-sm text-red-600">
           {errorText(q.error, t)}
@@ -94,6 +114,11 @@ function Devices() {
                   {d.name} <span className="text-slate-500">({d.platform})</span>
                 </span>
                 <span className="block text-xs text-slate-500">
+                  {fresh.includes(d.id) && (
+                    <span data-new-device className="mr-1 font-semibold text-red-700 dark:text-red-300">
+                      {t('newDevice')} ·
+                    </span>
+                  )}
                   {d.current
                     ? t('thisDevice')
                     : d.lastActiveAt

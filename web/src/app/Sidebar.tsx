@@ -36,7 +36,12 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
   const locale = useLocale();
   const online = usePresence((s) => s.presence[c.peer.id]?.online ?? false);
   const name = nameOf(c.peer);
-  const words = { deleted: t('deletedMessage'), undecryptable: t('undecryptable'), notice: t('safetyNotice') };
+  const words = {
+    deleted: t('deletedMessage'),
+    undecryptable: t('undecryptable'),
+    notice: t('safetyNotice'),
+    security: t('securityNotice'),
+  };
   return (
     <li>
       <a

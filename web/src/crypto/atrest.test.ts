@@ -1,5 +1,25 @@
+import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
-import { ARGON2_MEM_KIB, ARGON2_OPS, newWrappedKey, openBytes, sealBytes, unwrapKey, type PassphraseKdf, type Wrapped } from './atrest';
+import {
+  ARGON2_MEM_KIB,
+  ARGON2_OPS,
+  FORMAT,
+  FORMAT_KEY,
+  kvSlot,
+  messageSlot,
+  migrateToBound,
+  newDatabaseKey,
+  newWrappedKey,
+  openBytes,
+  openJSON,
+  sealBytes,
+  sealJSON,
+  unwrapKey,
+  type PassphraseKdf,
+  type Sealed,
+  type Wrapped,
+} from './atrest';
+import { commit, get, openDatabase, request } from './idb';
 
 /* A stand-in for libsotto's Argon2id (tested against the reference implementation in
  * core/tests/test_kat.c and core/wasm/test, and for real in Chromium by tests/web/03_flows):
@@ -43,11 +63,11 @@ describe('the passphrase lock', () => {
     expect(stored.salt.length).toBe(16);
     expect(stored.iterations).toBeUndefined();
     expect(calls).toEqual([{ ops: 2, memKiB: 65536, salt: 16 }]);
-    const sealed = await sealBytes(key, bytes('history'));
+    const sealed = await sealBytes(key, bytes('history'), kvSlot('x'));
 
     const back = await unwrapKey('correct horse', stored, kdf);
     expect(back?.upgraded).toBeUndefined();
-    expect(new TextDecoder().decode(await openBytes(back!.key, sealed))).toBe('history');
+    expect(new TextDecoder().decode(await openBytes(back!.key, sealed, kvSlot('x')))).toBe('history');
     expect(await unwrapKey('correct horsf', stored, kdf)).toBeNull();
     // The record's own cost is what unlocking asks for.
     calls.length = 0;
@@ -59,15 +79,118 @@ describe('the passphrase lock', () => {
     const raw = crypto.getRandomValues(new Uint8Array(32));
     const old = await legacyRecord('old passphrase', raw);
     const dbKey = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    const sealed = await sealBytes(dbKey, bytes('from before'));
+    const sealed = await sealBytes(dbKey, bytes('from before'), kvSlot('x'));
 
     expect(await unwrapKey('wrong', old, kdf)).toBeNull();
     const opened = await unwrapKey('old passphrase', old, kdf);
     expect(opened?.upgraded).toMatchObject({ kdf: 'argon2id', ops: ARGON2_OPS, memKiB: ARGON2_MEM_KIB });
-    expect(new TextDecoder().decode(await openBytes(opened!.key, sealed))).toBe('from before');
+    expect(new TextDecoder().decode(await openBytes(opened!.key, sealed, kvSlot('x')))).toBe('from before');
     // The upgraded record wraps the same database key: the history needs no re-encryption.
     const again = await unwrapKey('old passphrase', opened!.upgraded!, kdf);
     expect(again?.upgraded).toBeUndefined();
-    expect(new TextDecoder().decode(await openBytes(again!.key, sealed))).toBe('from before');
+    expect(new TextDecoder().decode(await openBytes(again!.key, sealed, kvSlot('x')))).toBe('from before');
+  });
+});
+
+/* ------------------------------------------------------------------ slot binding */
+
+let dbn = 0;
+const freshDb = () => openDatabase(`atrest-test-${dbn++}`);
+/** A value as format 1 sealed it: AES-GCM without associated data. */
+async function unbound(key: CryptoKey, v: unknown): Promise<Sealed> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return { iv, ct: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, bytes(JSON.stringify(v))) };
+}
+const row = (id: string, conversationId: string, senderId: string, sealed: Sealed) => ({
+  id,
+  clientMessageId: id,
+  conversationId,
+  senderId,
+  ts: 1,
+  status: 'read',
+  sealed,
+});
+
+describe('every sealed value is bound to its slot', () => {
+  test('a kv value opens only under its own key name', async () => {
+    const key = await newDatabaseKey();
+    const s = await sealJSON(key, { userId: 'bob', verified: true }, kvSlot('trust:bob'));
+    expect(await openJSON(key, s, kvSlot('trust:bob'))).toEqual({ userId: 'bob', verified: true });
+    await expect(openJSON(key, s, kvSlot('trust:mallory'))).rejects.toThrow();
+    await expect(openJSON(key, s, messageSlot({ id: 'trust:bob', conversationId: '', senderId: '' }))).rejects.toThrow();
+  });
+
+  test('a message row opens only with its id, conversation and sender', async () => {
+    const key = await newDatabaseKey();
+    const r = { id: 'm1', conversationId: 'c1', senderId: 'alice' };
+    const s = await sealJSON(key, { body: 'hi' }, messageSlot(r));
+    expect(await openJSON(key, s, messageSlot(r))).toEqual({ body: 'hi' });
+    for (const moved of [
+      { ...r, id: 'm2' },
+      { ...r, conversationId: 'c2' },
+      { ...r, senderId: 'mallory' },
+    ]) {
+      await expect(openJSON(key, s, messageSlot(moved))).rejects.toThrow();
+    }
+  });
+
+  test('a database from before is re-sealed under a new key, bound; nothing unbound or moved opens after', async () => {
+    const db = await freshDb();
+    const old = await newDatabaseKey();
+    const storageKey = crypto.getRandomValues(new Uint8Array(32));
+    const oldStorage = await unbound(old, 'unused');
+    oldStorage.ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: oldStorage.iv }, old, storageKey);
+    const trust = await unbound(old, { userId: 'bob', verified: true });
+    const m1 = row('m1', 'c1', 'bob', await unbound(old, { body: 'first', kind: 'text' }));
+    const m2 = row('m2', 'c1', 'me', await unbound(old, { body: 'second', kind: 'text' }));
+    await commit(db, [
+      { store: 'keys', key: 'db', value: old },
+      { store: 'kv', key: 'storageKey', value: oldStorage },
+      { store: 'kv', key: 'trust:bob', value: trust },
+      { store: 'kv', key: 'account', value: new Uint8Array([1, 2, 3]) }, // libsotto's own sealed blob: left as is
+      { store: 'messages', value: m1 },
+      { store: 'messages', value: m2 },
+    ]);
+
+    const next = await newDatabaseKey();
+    expect(await migrateToBound(db, old, next, next)).toBe(4);
+    expect(await get(db, 'keys', FORMAT_KEY)).toBe(FORMAT);
+    expect(await get(db, 'keys', 'db')).toBeInstanceOf(CryptoKey);
+    expect(await get(db, 'kv', 'account')).toEqual(new Uint8Array([1, 2, 3]));
+
+    const kv = async (k: string) => (await get<Sealed>(db, 'kv', k))!;
+    expect(await openBytes(next, await kv('storageKey'), kvSlot('storageKey'))).toEqual(storageKey);
+    expect(await openJSON(next, await kv('trust:bob'), kvSlot('trust:bob'))).toEqual({ userId: 'bob', verified: true });
+    const rows = (await request(db.transaction('messages').objectStore('messages').getAll())) as (typeof m1)[];
+    expect(await Promise.all(rows.map((r) => openJSON<{ body: string }>(next, r.sealed, messageSlot(r))))).toMatchObject([
+      { body: 'first' },
+      { body: 'second' },
+    ]);
+    // The old key opens nothing any more, and the old unbound form does not open under the new one.
+    await expect(openBytes(old, await kv('trust:bob'), kvSlot('trust:bob'))).rejects.toThrow();
+    await expect(openJSON(next, trust, kvSlot('trust:bob'))).rejects.toThrow();
+    // A row moved to another slot (Bob's message relabelled as this user's) fails to open.
+    const [r1, r2] = rows as [typeof m1, typeof m1];
+    await expect(openJSON(next, r1.sealed, messageSlot({ ...r1, senderId: 'me' }))).rejects.toThrow();
+    await expect(openJSON(next, r1.sealed, messageSlot(r2))).rejects.toThrow();
+    db.close();
+  });
+
+  test('run again (the format mark lost), it re-seals the bound values; a value that opens neither way stops it', async () => {
+    const db = await freshDb();
+    const k1 = await newDatabaseKey();
+    await commit(db, [{ store: 'kv', key: 'conv:c1', value: await sealJSON(k1, { id: 'c1', readUpTo: 'x' }, kvSlot('conv:c1')) }]);
+    const k2 = await newDatabaseKey();
+    await migrateToBound(db, k1, k2, k2);
+    expect(await openJSON(k2, (await get<Sealed>(db, 'kv', 'conv:c1'))!, kvSlot('conv:c1'))).toEqual({ id: 'c1', readUpTo: 'x' });
+    // A bound value planted in another slot: neither form opens, nothing is changed.
+    await commit(db, [
+      { store: 'kv', key: 'conv:c2', value: (await get<Sealed>(db, 'kv', 'conv:c1'))! },
+      { store: 'keys', key: FORMAT_KEY, del: true },
+    ]);
+    const k3 = await newDatabaseKey();
+    await expect(migrateToBound(db, k2, k3, k3)).rejects.toThrow();
+    expect(await get(db, 'keys', FORMAT_KEY)).toBeUndefined();
+    db.close();
   });
 });

@@ -28,18 +28,31 @@ export interface OutgoingPayload {
 }
 
 export interface EncryptTarget extends PeerRef {
+  /** The device's signing key in the accepted set (base64): a claimed bundle or an existing
+   *  session under any other key is refused. */
+  expectedSigningKey: string;
   claimed?: ClaimedDeviceKeys;
   /** Own other devices get a 'sync' copy of a new text message. */
   sync?: boolean;
 }
 
-/** What decrypting a queued item did to local history. */
+/** What decrypting a queued item did to local history. `refused`: a security notice (kind
+ *  'security') was stored in its place; nothing of the item is shown. */
 export type Incoming =
   | { kind: 'message'; message: LocalMessage }
   | { kind: 'edited'; message: LocalMessage }
   | { kind: 'deleted'; message: LocalMessage }
   | { kind: 'duplicate' }
+  | { kind: 'refused'; message: LocalMessage }
   | { kind: 'failed'; message: LocalMessage };
+
+/** How to decrypt a queue item: under the sender device's accepted signing key (base64), or
+ *  refused without trying (the engine's trust check found no accepted key). */
+export type Expected = { signingKey: string } | { refuse: 'unlisted-device' | 'unaccepted-device' };
+
+/** What encrypting gave: envelopes to send, or a refusal (nothing was committed). */
+export type Encrypted =
+  { ok: true; envelopes: WireEnvelope[] } | { ok: false; refused: PeerRef; reason: 'claimed-key-mismatch' | 'key-mismatch' };
 
 export interface KeyUpkeep {
   oneTimeKeys?: PreKey[];
@@ -55,10 +68,12 @@ export interface Requests {
   createDevice: [{ oneTimeKeys: number }, { bundle: Bundle }];
   bindProfile: [Profile, void];
   loginProof: [{ email: string }, { proof: string; proofTime: number } | null];
-  missingSessions: [{ peers: PeerRef[] }, PeerRef[]];
-  /** Encrypts one payload per target and commits every new record before returning. */
-  encrypt: [{ targets: EncryptTarget[]; payload: OutgoingPayload }, WireEnvelope[]];
-  decrypt: [{ message: Message; kind: 'new' | 'edited' }, Incoming];
+  /** The peers without a session to encrypt with at `now` (a pending one older than 7 days counts as none). */
+  missingSessions: [{ peers: PeerRef[]; now: number }, PeerRef[]];
+  /** Encrypts one payload per target, each checked against its expected signing key, and
+   *  commits every new record before returning; one refusal and nothing is committed. */
+  encrypt: [{ targets: EncryptTarget[]; payload: OutgoingPayload }, Encrypted];
+  decrypt: [{ message: Message; kind: 'new' | 'edited'; expected: Expected }, Incoming];
   markDeleted: [{ id: string }, LocalMessage | null];
   saveMessage: [LocalMessage, void];
   /** Replaces a pending message's local id by the server's once sent. */
@@ -79,7 +94,10 @@ export interface Requests {
   setConvMeta: [ConversationMeta, void];
   getTrust: [{ userId: string }, ContactTrust | null];
   setTrust: [ContactTrust, void];
+  /** One-time keys when low; then maintain. `signedPreKey`: rotated now or not uploaded yet. */
   keyUpkeep: [{ serverOneTimeKeys: number; now: number }, KeyUpkeep];
+  /** The server took this signed pre-key: it is no longer offered for upload. */
+  signedPreKeyUploaded: [{ keyId: number }, void];
   safetyNumber: [{ me: string; myKeys: string[]; them: string; theirKeys: string[] }, { digits: string; qr: string }];
   wipe: [void, void];
 }

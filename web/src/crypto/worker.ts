@@ -5,12 +5,17 @@
 /// <reference lib="webworker" />
 import createSotto from '@sotto-wasm/libsotto.mjs';
 import wasmUrl from '@sotto-wasm/libsotto.wasm?url';
-import { loadSotto, type Payload, type Sotto } from '@sotto-core/sotto';
+import { E_KEY_MISMATCH, loadSotto, SottoError, type Payload, type Sotto } from '@sotto-core/sotto';
 import { fromBase64, toBase64 } from '../lib/bytes';
 import { isLocalId } from '../lib/uuid';
 import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
 import {
+  FORMAT,
+  FORMAT_KEY,
   isWrapped,
+  kvSlot,
+  messageSlot,
+  migrateToBound,
   newDatabaseKey,
   newWrappedKey,
   openBytes,
@@ -22,8 +27,9 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
+import { editTarget, refusalOf } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
-import type { Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
+import type { Encrypted, Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -37,10 +43,14 @@ interface MessageRow {
   status: MessageStatus;
   sealed: Sealed;
 }
-type SealedPart = Pick<LocalMessage, 'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId'>;
+type SealedPart = Pick<LocalMessage, 'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId' | 'senderDeviceId' | 'security'>;
+/** The security notice standing in for a refused queue item (a redelivery is a duplicate). */
+const refusedId = (messageId: string) => `security:${messageId}`;
 
 const ONE_TIME_KEY_LOW = 25;
 const ONE_TIME_KEY_BATCH = 75;
+/** A rotated signed pre-key not yet uploaded (sealed kv). */
+const SPK_UPLOAD = 'spkUpload';
 
 let db: IDBDatabase | null = null;
 let dbKey: CryptoKey | null = null;
@@ -74,7 +84,10 @@ const theKey = () => need(dbKey, 'the database key (locked?)');
 
 async function kvGetJSON<T>(k: string): Promise<T | null> {
   const s = await get<Sealed>(theDb(), 'kv', k);
-  return s ? openJSON<T>(theKey(), s) : null;
+  return s ? openJSON<T>(theKey(), s, kvSlot(k)) : null;
+}
+async function kvSealed(k: string, v: unknown): Promise<Write> {
+  return { store: 'kv', key: k, value: await sealJSON(theKey(), v, kvSlot(k)) };
 }
 async function kvGetBytes(k: string): Promise<Uint8Array | null> {
   return (await get<Uint8Array>(theDb(), 'kv', k)) ?? null;
@@ -84,7 +97,7 @@ async function loadStorageKey(): Promise<Uint8Array | null> {
   if (storageKey) return storageKey;
   const s = await get<Sealed>(theDb(), 'kv', 'storageKey');
   if (!s) return null;
-  storageKey = await openBytes(theKey(), s);
+  storageKey = await openBytes(theKey(), s, kvSlot('storageKey'));
   return storageKey;
 }
 
@@ -105,6 +118,8 @@ async function rowOf(m: LocalMessage): Promise<MessageRow> {
     editedAt: m.editedAt,
     deleted: m.deleted,
     noticeUserId: m.noticeUserId,
+    senderDeviceId: m.senderDeviceId,
+    security: m.security,
   };
   return {
     id: m.id,
@@ -113,11 +128,11 @@ async function rowOf(m: LocalMessage): Promise<MessageRow> {
     senderId: m.senderId,
     ts: m.ts,
     status: m.status,
-    sealed: await sealJSON(theKey(), part),
+    sealed: await sealJSON(theKey(), part, messageSlot(m)),
   };
 }
 async function messageOf(r: MessageRow): Promise<LocalMessage> {
-  const part = await openJSON<SealedPart>(theKey(), r.sealed);
+  const part = await openJSON<SealedPart>(theKey(), r.sealed, messageSlot(r));
   return {
     id: r.id,
     clientMessageId: r.clientMessageId,
@@ -147,10 +162,25 @@ function byConversation(rows: MessageRow[]): Map<string, MessageRow[]> {
 async function unreadOf(rows: MessageRow[], me: string, after: string, upTo?: string): Promise<string[]> {
   const out: string[] = [];
   const candidates = rows
-    .filter((r) => r.senderId !== me && !isLocalId(r.id) && r.id > after && (upTo === undefined || r.id <= upTo))
+    .filter((r) => r.senderId !== me && !isLocalId(r.id) && !isNoticeId(r.id) && r.id > after && (upTo === undefined || r.id <= upTo))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const r of candidates) if (!(await messageOf(r)).deleted) out.push(r.id);
   return out;
+}
+
+/** Notices (key changes, security) are no one's message: never unread. */
+function isNoticeId(id: string): boolean {
+  return id.startsWith('notice:') || id.startsWith('security:');
+}
+
+/** Databases from before slot binding are re-sealed once, under a new key (atrest.ts). */
+async function upgradeFormat(key: CryptoKey, passphrase: string | null): Promise<CryptoKey> {
+  const d = theDb();
+  if ((await get<number>(d, 'keys', FORMAT_KEY)) === FORMAT) return key;
+  const next = passphrase ? await newWrappedKey(passphrase, await passphraseKdf()) : null;
+  const k = next ? next.key : await newDatabaseKey();
+  await migrateToBound(d, key, k, next ? next.stored : k);
+  return k;
 }
 
 function bodyText(p: Payload): string {
@@ -168,9 +198,12 @@ const ops: Handlers = {
     let stored = await get<StoredKey>(db, 'keys', 'db');
     if (!stored) {
       stored = await newDatabaseKey();
-      await commit(db, [{ store: 'keys', key: 'db', value: stored }]);
+      await commit(db, [
+        { store: 'keys', key: 'db', value: stored },
+        { store: 'keys', key: FORMAT_KEY, value: FORMAT },
+      ]);
     }
-    if (!isWrapped(stored)) dbKey = stored;
+    if (!isWrapped(stored) && !dbKey) dbKey = await upgradeFormat(stored, null);
     if (!dbKey) return { profile: null, locked: true, hasAccount: true };
     profile = await kvGetJSON<Profile>('profile');
     const hasAccount = (await kvGetBytes('account')) !== null;
@@ -184,7 +217,8 @@ const ops: Handlers = {
     if (!k) return { ok: false };
     // A record from before Argon2id: the same database key, wrapped again with it.
     if (k.upgraded) await commit(theDb(), [{ store: 'keys', key: 'db', value: k.upgraded }]);
-    dbKey = k.key;
+    // A database from before slot binding: re-sealed under a new key wrapped the same way.
+    dbKey = await upgradeFormat(k.key, passphrase);
     return { ok: true };
   },
 
@@ -200,11 +234,14 @@ const ops: Handlers = {
     for (const k of kvKeys) {
       const v = await get<Sealed | Uint8Array>(d, 'kv', k);
       if (v && !(v instanceof Uint8Array)) {
-        writes.push({ store: 'kv', key: k, value: await sealBytes(key, await openBytes(old, v)) });
+        writes.push({ store: 'kv', key: k, value: await sealBytes(key, await openBytes(old, v, kvSlot(k)), kvSlot(k)) });
       }
     }
     const rows = (await request(d.transaction('messages').objectStore('messages').getAll())) as MessageRow[];
-    for (const r of rows) writes.push({ store: 'messages', value: { ...r, sealed: await sealBytes(key, await openBytes(old, r.sealed)) } });
+    for (const r of rows) {
+      const slot = messageSlot(r);
+      writes.push({ store: 'messages', value: { ...r, sealed: await sealBytes(key, await openBytes(old, r.sealed, slot), slot) } });
+    }
     await commit(d, writes);
     dbKey = key;
   },
@@ -224,7 +261,7 @@ const ops: Handlers = {
       tx.onerror = () => rej(tx.error ?? new Error('transaction failed'));
     });
     await commit(d, [
-      { store: 'kv', key: 'storageKey', value: await sealBytes(theKey(), key) },
+      { store: 'kv', key: 'storageKey', value: await sealBytes(theKey(), key, kvSlot('storageKey')) },
       { store: 'kv', key: 'account', value: pub.account },
     ]);
     storageKey = key;
@@ -233,7 +270,7 @@ const ops: Handlers = {
   },
 
   async bindProfile(p) {
-    await commit(theDb(), [{ store: 'kv', key: 'profile', value: await sealJSON(theKey(), p) }]);
+    await commit(theDb(), [await kvSealed('profile', p)]);
     profile = p;
   },
 
@@ -248,16 +285,18 @@ const ops: Handlers = {
     return { proof: toBase64(s.loginProof(acct, key, email, proofTime)), proofTime };
   },
 
-  async missingSessions({ peers }) {
+  async missingSessions({ peers, now }) {
+    const { s, key } = await account();
     const out = [];
-    for (const p of peers) if (!(await kvGetBytes(slot(p.userId, p.deviceId)))) out.push(p);
+    for (const p of peers) if (!s.hasSession(await kvGetBytes(slot(p.userId, p.deviceId)), p, key, new Date(now))) out.push(p);
     return out;
   },
 
-  async encrypt({ targets, payload }) {
+  async encrypt({ targets, payload }): Promise<Encrypted> {
     const { s, key, acct } = await account();
     const writes: Write[] = [];
     const envelopes = [];
+    const now = new Date();
     for (const t of targets) {
       const peer = { userId: t.userId, deviceId: t.deviceId };
       const record = await kvGetBytes(slot(t.userId, t.deviceId));
@@ -270,19 +309,53 @@ const ops: Handlers = {
         replyTo: payload.replyTo,
         editOf: payload.editOf,
       };
-      const r = s.encrypt(acct, key, peer, record, p, t.claimed ?? undefined);
+      let r;
+      try {
+        r = s.encrypt(acct, key, peer, record, p, t.claimed ?? undefined, { expectedSigningKey: fromBase64(t.expectedSigningKey), now });
+      } catch (e) {
+        // Not the listed key (a claimed bundle, or a session pinned to another): nothing of
+        // this message is committed or sent.
+        if (e instanceof SottoError && e.code === E_KEY_MISMATCH) {
+          return {
+            ok: false,
+            refused: peer,
+            reason: t.claimed && !s.hasSession(record, peer, key, now) ? 'claimed-key-mismatch' : 'key-mismatch',
+          };
+        }
+        throw e;
+      }
       writes.push({ store: 'kv', key: slot(t.userId, t.deviceId), value: r.record });
       envelopes.push({ deviceId: t.deviceId, type: r.envelope.type, ciphertext: toBase64(r.envelope.ciphertext) });
     }
     await commit(theDb(), writes); // state committed before the caller sends
-    return envelopes;
+    return { ok: true, envelopes };
   },
 
-  async decrypt({ message, kind }): Promise<Incoming> {
+  async decrypt({ message, kind, expected }): Promise<Incoming> {
     const me = need(profile, 'the profile').userId;
     const existing = await getRow(message.id);
-    if (kind === 'new' && existing) return { kind: 'duplicate' };
+    if (kind === 'new' && (existing || (await getRow(refusedId(message.id))))) return { kind: 'duplicate' };
     const ts = Date.parse(message.sentAt) || Date.now();
+    /* Refused for security: a notice in its place (naming the claimed sender and device), with
+     * `also` (the ratchet step of a refused edit that did decrypt), and nothing else. */
+    const refuse = async (reason: NonNullable<LocalMessage['security']>['reason'], also: Write[] = []): Promise<Incoming> => {
+      const id = kind === 'new' ? refusedId(message.id) : `security:edit:${crypto.randomUUID()}`;
+      const m: LocalMessage = {
+        id,
+        clientMessageId: message.id,
+        conversationId: message.conversationId,
+        senderId: message.senderId,
+        ts,
+        body: '',
+        kind: 'security',
+        status: 'read',
+        noticeUserId: message.senderId,
+        security: { reason, deviceId: message.senderDeviceId },
+      };
+      await commit(theDb(), [...also, { store: 'messages', value: await rowOf(m) }]);
+      return { kind: 'refused', message: m };
+    };
+    if ('refuse' in expected) return refuse(expected.refuse);
     const failed = async (): Promise<Incoming> => {
       if (existing) return { kind: 'duplicate' };
       const m: LocalMessage = {
@@ -304,8 +377,11 @@ const ops: Handlers = {
     const record = await kvGetBytes(slot(peer.userId, peer.deviceId));
     let r;
     try {
-      r = s.decrypt(acct, key, peer, record, fromBase64(message.envelope.ciphertext));
-    } catch {
+      r = s.decrypt(acct, key, peer, record, fromBase64(message.envelope.ciphertext), new Date(), fromBase64(expected.signingKey));
+    } catch (e) {
+      // Sealed by other keys than those listed and accepted for that device: never its message.
+      const reason = e instanceof SottoError ? refusalOf(e.code) : null;
+      if (reason) return refuse(reason);
       return failed();
     }
     const p = r.payload;
@@ -321,13 +397,14 @@ const ops: Handlers = {
       return failed();
     }
     if (p.contentType === 'edit' || kind === 'edited') {
-      const targetId = p.editOf ?? message.id;
-      const row = await getRow(targetId);
-      if (!row || row.senderId !== message.senderId) {
-        await commit(theDb(), writes);
-        return { kind: 'duplicate' };
-      }
-      const m = { ...(await messageOf(row)), body: bodyText(p), editedAt: Date.parse(message.editedAt ?? '') || Date.now() };
+      // An edit only when the payload says it is one, of the message the server names (for a
+      // message:new, of the one it names itself), by that message's own sender: same user and
+      // same device. Anything else is refused and noted.
+      const named = kind === 'edited' ? message.id : p.editOf;
+      const row = named ? await getRow(named) : undefined;
+      const target = row ? await messageOf(row) : null;
+      if (!target || !editTarget(kind, p, message, target)) return refuse('refused-edit', writes);
+      const m = { ...target, body: bodyText(p), editedAt: Date.parse(message.editedAt ?? '') || Date.now() };
       writes.push({ store: 'messages', value: await rowOf(m) });
       out = { kind: 'edited', message: m };
     } else {
@@ -341,6 +418,7 @@ const ops: Handlers = {
         kind: 'text',
         status: message.senderId === me ? message.status : 'delivered',
         replyTo: p.replyTo,
+        senderDeviceId: message.senderDeviceId,
       };
       writes.push({ store: 'messages', value: await rowOf(m) });
       out = { kind: 'message', message: m };
@@ -366,7 +444,8 @@ const ops: Handlers = {
     if (!row) return null;
     const already = await getRow(id);
     const status: MessageStatus = already && already.status !== 'pending' ? already.status : 'sent';
-    const next: MessageRow = { ...row, id, ts, status };
+    // The row's slot names its id: re-sealed for the new one.
+    const next: MessageRow = { ...(await rowOf({ ...(await messageOf(row)), id, ts })), status };
     await commit(theDb(), [
       { store: 'messages', key: localId, del: true },
       { store: 'messages', value: next },
@@ -494,29 +573,37 @@ const ops: Handlers = {
     return (await kvGetJSON<ConversationMeta>(`conv:${id}`)) ?? { id, readUpTo: '' };
   },
   async setConvMeta(meta) {
-    await commit(theDb(), [{ store: 'kv', key: `conv:${meta.id}`, value: await sealJSON(theKey(), meta) }]);
+    await commit(theDb(), [await kvSealed(`conv:${meta.id}`, meta)]);
   },
   async getTrust({ userId }) {
     return kvGetJSON<ContactTrust>(`trust:${userId}`);
   },
   async setTrust(t) {
-    await commit(theDb(), [{ store: 'kv', key: `trust:${t.userId}`, value: await sealJSON(theKey(), t) }]);
+    await commit(theDb(), [await kvSealed(`trust:${t.userId}`, t)]);
   },
 
   async keyUpkeep({ serverOneTimeKeys, now }): Promise<KeyUpkeep> {
     const { s, key } = await account();
     const out: KeyUpkeep = {};
-    const rotated = s.rotateSignedPreKey(need(await kvGetBytes('account'), 'account'), key, new Date(now));
-    if (rotated) {
-      await commit(theDb(), [{ store: 'kv', key: 'account', value: rotated.account }]); // before the upload
-      out.signedPreKey = rotated.signedPreKey;
-    }
     if (serverOneTimeKeys < ONE_TIME_KEY_LOW) {
       const pub = s.publicBundle(need(await kvGetBytes('account'), 'account'), key, ONE_TIME_KEY_BATCH);
       await commit(theDb(), [{ store: 'kv', key: 'account', value: pub.account }]); // before the upload
       out.oneTimeKeys = pub.bundle.oneTimePreKeys;
     }
+    // Rotation when due and pruning (sotto_account_maintain); a rotated key is marked for upload
+    // in the same commit, and offered again until the server took it.
+    const m = s.maintain(need(await kvGetBytes('account'), 'account'), key, new Date(now));
+    const writes: Write[] = [{ store: 'kv', key: 'account', value: m.account }];
+    if (m.signedPreKey) writes.push(await kvSealed(SPK_UPLOAD, m.signedPreKey));
+    await commit(theDb(), writes); // before the upload
+    const pending = m.signedPreKey ?? (await kvGetJSON<NonNullable<KeyUpkeep['signedPreKey']>>(SPK_UPLOAD));
+    if (pending) out.signedPreKey = pending;
     return out;
+  },
+
+  async signedPreKeyUploaded({ keyId }) {
+    const pending = await kvGetJSON<NonNullable<KeyUpkeep['signedPreKey']>>(SPK_UPLOAD);
+    if (pending?.keyId === keyId) await commit(theDb(), [{ store: 'kv', key: SPK_UPLOAD, del: true }]);
   },
 
   async safetyNumber({ me, myKeys, them, theirKeys }) {

@@ -34,6 +34,9 @@ export async function loadConversations(ctx: Ctx): Promise<void> {
     .filter((c): c is NonNullable<typeof c> => c !== null)
     .map((c) => ({ ...c, last: previews[c.id] ?? c.last, unread: unread[c.id] ?? 0 }));
   useConversations.getState().setList(list);
+  // This account's own device set: a held one (a new device not accepted) shows everywhere.
+  const own = await ctx.crypto.call('getTrust', { userId: me }).catch(() => null);
+  if (own) useTrust.getState().put(own);
 }
 
 /** Opens (or finds) the direct conversation with a user; returns its id. */

@@ -26,7 +26,7 @@ import { electLeader, TabChannel } from './channel';
 import type { EngineContext } from './context';
 import * as conversations from './conversations';
 import { applyEvent, type TabEventName, type TabEvents } from './events';
-import { DeviceDirectory } from './keys';
+import { DeviceDirectory, keyUpkeep, UPKEEP_INTERVAL_MS } from './keys';
 import { Receipts } from './receipts';
 import { Receiver } from './receive';
 import { Sender } from './send';
@@ -34,7 +34,7 @@ import { afterDrain } from './sync';
 import { TokenKeeper } from './tokens';
 import * as trust from './trust';
 
-export { HeldError } from './trust';
+export { HeldError, SecurityError } from './trust';
 
 /** Leader-only operations that followers reach over the channel. */
 interface RemoteOps {
@@ -72,6 +72,7 @@ export class Engine {
   private profile: Profile | null = null;
   private openConversation: string | null = null;
   private started = false;
+  private upkeepTimer: ReturnType<typeof setInterval> | null = null;
   private readonly ctx: EngineContext;
   private readonly directory: DeviceDirectory;
   private readonly receipts: Receipts;
@@ -95,9 +96,9 @@ export class Engine {
     this.directory = new DeviceDirectory(this.api);
     this.receipts = new Receipts(this.ctx);
     this.sender = new Sender(this.ctx, this.directory, this.receipts);
-    this.receiver = new Receiver(this.ctx, this.receipts, {
+    this.receiver = new Receiver(this.ctx, this.directory, this.receipts, {
       loadConversations: () => this.loadConversations(),
-      drained: () => void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id),
+      drained: () => void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id, this.directory),
     });
     this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));
     this.channel.onEvent((name, data) => this.onTabEvent(name, data));
@@ -228,6 +229,8 @@ export class Engine {
   }
 
   private async endLocal(wipe: boolean): Promise<void> {
+    if (this.upkeepTimer) clearInterval(this.upkeepTimer);
+    this.upkeepTimer = null;
     this.socket?.stop();
     this.socket = null;
     this.tokens.clear();
@@ -327,6 +330,10 @@ export class Engine {
   acceptKeys(userId: string): Promise<void> {
     if (this.role === 'follower') return this.remote('acceptKeys', { userId });
     return trust.acceptKeys(this.ctx, userId);
+  }
+  /** Checks this account's device set again (after a revocation: the hold may end). Leader only. */
+  async checkOwnDevices(): Promise<void> {
+    if (this.role === 'leader' && this.profile) await trust.checkOwnDevices(this.ctx, this.directory);
   }
   setVerified(userId: string, verified: boolean): Promise<void> {
     if (this.role === 'follower') return this.remote('setVerified', { userId, verified });
@@ -429,6 +436,10 @@ export class Engine {
       },
     );
     this.socket.start();
+    // Key upkeep also runs daily while connected (it runs after every drain as well).
+    this.upkeepTimer ??= setInterval(() => {
+      if (this.socket?.isOpen()) void keyUpkeep(this.crypto, this.api);
+    }, UPKEEP_INTERVAL_MS);
   }
 }
 

@@ -46,11 +46,13 @@ describe('claiming one-time keys', () => {
       devices: deviceIds.filter((d) => d !== 'p3').map(claimed),
     }));
     const out = await withClaimedKeys(crypto, { claim }, [
-      { userId: 'peer', deviceId: 'p1' },
-      { userId: 'peer', deviceId: 'p2' },
-      { userId: 'peer', deviceId: 'p3' },
-      { userId: 'me', deviceId: 'm2', sync: true },
+      { userId: 'peer', deviceId: 'p1', expectedSigningKey: 'sk-p1' },
+      { userId: 'peer', deviceId: 'p2', expectedSigningKey: 'sk-p2' },
+      { userId: 'peer', deviceId: 'p3', expectedSigningKey: 'sk-p3' },
+      { userId: 'me', deviceId: 'm2', expectedSigningKey: 'sk-m2', sync: true },
     ]);
+    // "No session" is asked at a time: a pending session older than 7 days counts as none.
+    expect(crypto.calls[0]?.arg).toMatchObject({ now: expect.any(Number) as number });
     expect(claim.mock.calls).toEqual([
       ['peer', ['p2', 'p3']],
       ['me', ['m2']],
@@ -63,9 +65,10 @@ describe('claiming one-time keys', () => {
 
   test('asks nothing of the server when every device has a session', async () => {
     const claim = vi.fn();
-    const out = await withClaimedKeys(fakeCrypto({ missingSessions: () => [] }), { claim }, [{ userId: 'peer', deviceId: 'p1' }]);
+    const t = { userId: 'peer', deviceId: 'p1', expectedSigningKey: 'sk-p1' };
+    const out = await withClaimedKeys(fakeCrypto({ missingSessions: () => [] }), { claim }, [t]);
     expect(claim).not.toHaveBeenCalled();
-    expect(out).toEqual([{ userId: 'peer', deviceId: 'p1' }]);
+    expect(out).toEqual([t]);
   });
 });
 
@@ -79,11 +82,30 @@ describe('key upkeep', () => {
   test('tells the worker how many one-time keys the server holds and uploads what it makes', async () => {
     const a = api();
     const spk = { keyId: 3, publicKey: 'p', signature: 's' };
-    const crypto = fakeCrypto({ keyUpkeep: () => ({ signedPreKey: spk, oneTimeKeys: [{ keyId: 101, publicKey: 'k' }] }) });
+    const crypto = fakeCrypto({
+      keyUpkeep: () => ({ signedPreKey: spk, oneTimeKeys: [{ keyId: 101, publicKey: 'k' }] }),
+      signedPreKeyUploaded: () => undefined,
+    });
     await keyUpkeep(crypto, a);
     expect(crypto.calls[0]?.arg).toMatchObject({ serverOneTimeKeys: 12 });
     expect(a.putSignedPreKey).toHaveBeenCalledWith(spk);
     expect(a.uploadOneTimeKeys).toHaveBeenCalledWith([{ keyId: 101, publicKey: 'k' }]);
+    // Marked uploaded only after the server took it.
+    expect(crypto.ops()).toEqual(['keyUpkeep', 'signedPreKeyUploaded']);
+    expect(crypto.calls[1]?.arg).toEqual({ keyId: 3 });
+  });
+
+  test('a rotated signed pre-key whose upload failed stays marked, to be offered again', async () => {
+    const a = api();
+    a.putSignedPreKey.mockRejectedValueOnce(new Error('offline'));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const crypto = fakeCrypto({
+      keyUpkeep: () => ({ signedPreKey: { keyId: 4, publicKey: 'p', signature: 's' } }),
+      signedPreKeyUploaded: () => undefined,
+    });
+    await keyUpkeep(crypto, a);
+    expect(crypto.ops()).toEqual(['keyUpkeep']);
+    warn.mockRestore();
   });
 
   test('uploads nothing when the worker has nothing new, and a failure is only logged', async () => {

@@ -32,6 +32,9 @@ function setup(handlers: CryptoHandlers = {}) {
     },
     markDeleted: ({ id }) => message(id, { deleted: true }),
     setConvMeta: () => undefined,
+    getTrust: ({ userId }) => (userId === PEER ? { userId, keys: ['k-p1'], devices: { p1: 'k-p1' }, verified: false, held: false } : null),
+    setTrust: () => undefined,
+    saveMessage: () => undefined,
     ...handlers,
   });
   const socket = fakeSocket({
@@ -43,8 +46,9 @@ function setup(handlers: CryptoHandlers = {}) {
   const ctx = fakeContext({ crypto, socket });
   const statusChange = vi.fn(async () => undefined);
   const hooks = { loadConversations: vi.fn(async () => undefined), drained: vi.fn(), show: vi.fn(async () => undefined) };
-  const rx = new Receiver(ctx, { statusChange }, hooks);
-  return { rx, ctx, crypto, socket, order, statusChange, hooks };
+  const devicesOf = vi.fn(async (userId: string) => (userId === PEER ? [{ deviceId: 'p1', signingKey: 'k-p1' }] : []));
+  const rx = new Receiver(ctx, { devicesOf }, { statusChange }, hooks);
+  return { rx, ctx, crypto, socket, order, statusChange, hooks, devicesOf };
 }
 
 describe('the queue', () => {
@@ -84,8 +88,49 @@ describe('the queue', () => {
     s.rx.onServerEvent('message:edited', queued('m2', 2));
     await s.rx.idle();
     expect(s.socket.sent.map((x) => x.data)).toEqual([{ seq: 2 }]);
-    expect(s.crypto.calls[1]?.arg).toMatchObject({ kind: 'edited' });
+    expect(s.crypto.calls.filter((c) => c.op === 'decrypt')[1]?.arg).toMatchObject({ kind: 'edited' });
     warn.mockRestore();
+  });
+});
+
+describe('binding the sender label to the accepted keys', () => {
+  test('each item is decrypted under the accepted key of the device the server names', async () => {
+    const s = setup();
+    s.rx.onServerEvent('message:new', queued('m1', 1));
+    await s.rx.idle();
+    expect(s.crypto.calls.find((c) => c.op === 'decrypt')?.arg).toMatchObject({ expected: { signingKey: 'k-p1' } });
+    expect(s.devicesOf).not.toHaveBeenCalled();
+  });
+
+  test('a device the listing does not hold: refused without decrypting, a security notice shown, acked, no notification', async () => {
+    useSettings.setState({ notify: true });
+    const s = setup({
+      decrypt: ({ message: m, expected }): Incoming =>
+        'refuse' in expected
+          ? {
+              kind: 'refused',
+              message: message(`security:${m.id}`, {
+                kind: 'security',
+                body: '',
+                security: { reason: expected.refuse, deviceId: m.senderDeviceId },
+              }),
+            }
+          : { kind: 'message', message: message(m.id) },
+    });
+    s.rx.onServerEvent('message:new', { ...queued('m1', 1), senderDeviceId: 'ghost' });
+    await s.rx.idle();
+    expect(s.devicesOf).toHaveBeenCalledWith(PEER, true); // asked fresh before refusing
+    expect(s.crypto.calls.find((c) => c.op === 'decrypt')?.arg).toMatchObject({ expected: { refuse: 'unlisted-device' } });
+    expect(s.ctx.events('msg')).toMatchObject([{ kind: 'security', security: { reason: 'unlisted-device', deviceId: 'ghost' } }]);
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 1 } }]);
+    expect(s.hooks.show).not.toHaveBeenCalled();
+  });
+
+  test('an edit goes through the same check', async () => {
+    const s = setup();
+    s.rx.onServerEvent('message:edited', { ...queued('m1', 1), senderId: ME, senderDeviceId: 'ghost' });
+    await s.rx.idle();
+    expect(s.crypto.calls.find((c) => c.op === 'decrypt')?.arg).toMatchObject({ kind: 'edited', expected: { refuse: 'unlisted-device' } });
   });
 });
 

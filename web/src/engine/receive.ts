@@ -1,6 +1,11 @@
 /* Receiving (leader): the socket's events. Queued items (new, edited, deleted messages) are
  * handled one at a time in seq order: decrypted and committed by the worker, then acknowledged,
- * then shown. Receipts, presence and typing go to every tab; a drain starts the catch-up. */
+ * then shown. Receipts, presence and typing go to every tab; a drain starts the catch-up.
+ *
+ * A new or edited message is decrypted only under the signing key that the sender's accepted
+ * set gives for the device the server names (trust.ts expectedKey): from a device not listed,
+ * or listed but not accepted, or sealed under other keys, it is refused; a security notice
+ * stands in its place (acknowledged, never shown as the claimed sender's message). */
 import { translate } from '../i18n';
 import type { Message, ServerEventName, ServerEvents } from '../net/types';
 import { useConversations } from '../state/conversations';
@@ -9,7 +14,9 @@ import { useSettings } from '../state/settings';
 import type { LocalMessage } from '../state/types';
 import type { EngineContext } from './context';
 import { showIncoming, watching } from './notify';
+import type { DeviceDirectory } from './keys';
 import type { Receipts } from './receipts';
+import { expectedKey } from './trust';
 
 type QueuedEvent = 'message:new' | 'message:edited' | 'message:deleted';
 
@@ -25,7 +32,8 @@ export class Receiver {
   private inbound: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly ctx: Pick<EngineContext, 'crypto' | 'publish' | 'socket' | 'openConversation'>,
+    private readonly ctx: Pick<EngineContext, 'crypto' | 'publish' | 'socket' | 'openConversation' | 'me'>,
+    private readonly directory: Pick<DeviceDirectory, 'devicesOf'>,
     private readonly receipts: Pick<Receipts, 'statusChange'>,
     private readonly hooks: ReceiveHooks,
   ) {}
@@ -97,7 +105,9 @@ export class Receiver {
         if (name === 'message:deleted') {
           shown = await this.ctx.crypto.call('markDeleted', { id: (data as ServerEvents['message:deleted']).id });
         } else {
-          const r = await this.ctx.crypto.call('decrypt', { message: data as Message, kind: name === 'message:new' ? 'new' : 'edited' });
+          const m = data as Message;
+          const expected = await expectedKey(this.ctx, this.directory, m.conversationId, m.senderId, m.senderDeviceId);
+          const r = await this.ctx.crypto.call('decrypt', { message: m, kind: name === 'message:new' ? 'new' : 'edited', expected });
           if (r.kind !== 'duplicate') shown = r.message;
         }
         // Committed: now the server may forget it.
@@ -107,7 +117,7 @@ export class Receiver {
           .catch(() => undefined);
         if (shown) {
           this.ctx.publish('msg', shown);
-          if (name === 'message:new') {
+          if (name === 'message:new' && shown.kind === 'text') {
             this.ctx.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
             this.notifyIncoming(shown);
           }

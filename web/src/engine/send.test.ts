@@ -8,7 +8,7 @@ import { fakeContext, fakeCrypto, fakeSocket, ME, message, MY_DEVICE, PEER, rese
 import { DeviceDirectory } from './keys';
 import { Receipts } from './receipts';
 import { Sender } from './send';
-import { HeldError } from './trust';
+import { HeldError, SecurityError } from './trust';
 
 beforeEach(resetStores);
 
@@ -26,16 +26,18 @@ function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; s
   const stored = new Map<string, LocalMessage>();
   const encrypted: EncryptTarget[][] = [];
   let peerDevices = ['p1'];
+  // Accepted sets by user: by default both first seen on the first send (trust on first use).
+  const trusts = new Map<string, ContactTrust>();
+  if (opts.trust) trusts.set(PEER, opts.trust);
   const crypto = fakeCrypto({
     saveMessage: (m) => void stored.set(m.id, m),
     getMessage: ({ id }) => stored.get(id) ?? null,
-    getTrust: () =>
-      opts.trust === undefined ? { userId: PEER, keys: peerDevices.map((d) => `sk-${d}`), verified: false, held: false } : opts.trust,
-    setTrust: () => undefined,
+    getTrust: ({ userId }) => trusts.get(userId) ?? null,
+    setTrust: (t) => void trusts.set(t.userId, t),
     missingSessions: () => [],
     encrypt: ({ targets }) => {
       encrypted.push(targets);
-      return targets.map((t): WireEnvelope => ({ deviceId: t.deviceId, type: 'message', ciphertext: 'x' }));
+      return { ok: true, envelopes: targets.map((t): WireEnvelope => ({ deviceId: t.deviceId, type: 'message', ciphertext: 'x' })) };
     },
     confirmSent: ({ localId, id, ts }) => {
       const m = stored.get(localId);
@@ -67,7 +69,7 @@ function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; s
   const ctx = fakeContext({ crypto, api, socket });
   const receipts = new Receipts(ctx);
   const sender = new Sender(ctx, new DeviceDirectory(api), receipts);
-  return { ctx, crypto, api, sender, stored, encrypted, receipts, setPeerDevices: (d: string[]) => (peerDevices = d) };
+  return { ctx, crypto, api, sender, stored, encrypted, receipts, trusts, setPeerDevices: (d: string[]) => (peerDevices = d) };
 }
 
 describe('sending a text', () => {
@@ -88,11 +90,48 @@ describe('sending a text', () => {
   test('encrypted to every peer device and to this user other devices as sync copies, never to this device', async () => {
     const w = world();
     await w.sender.send('c1', 'hi');
+    // Each under the signing key its user's accepted set gives for that exact device.
     expect(w.encrypted[0]).toEqual([
-      { userId: PEER, deviceId: 'p1' },
-      { userId: ME, deviceId: 'm2', sync: true },
+      { userId: PEER, deviceId: 'p1', expectedSigningKey: 'sk-p1' },
+      { userId: ME, deviceId: 'm2', expectedSigningKey: 'sk-m2', sync: true },
     ]);
     expect(w.api.sendMessage).toHaveBeenCalledTimes(1); // no socket: REST
+  });
+
+  test("a device added to this user's own account holds sending: announced, and nothing is encrypted to it", async () => {
+    const w = world();
+    w.trusts.set(ME, {
+      userId: ME,
+      keys: ['sk-d-me-1'],
+      devices: { [MY_DEVICE]: `sk-${MY_DEVICE}` },
+      verified: false,
+      held: false,
+      own: true,
+    });
+    await expect(w.sender.send('c1', 'hi')).rejects.toBeInstanceOf(HeldError);
+    expect(w.crypto.ops()).not.toContain('encrypt');
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+    expect(w.trusts.get(ME)).toMatchObject({ held: true, devices: { [MY_DEVICE]: `sk-${MY_DEVICE}` }, pending: { m2: 'sk-m2' } });
+    const notice = w.ctx.events('msg').find((m) => m.kind === 'notice');
+    expect(notice).toMatchObject({ noticeUserId: ME, conversationId: 'c1' });
+    expect(w.ctx.events('msg').at(-1)?.status).toBe('failed');
+  });
+
+  test('a refused claim (not the listed key) adds a security notice, and nothing is sent', async () => {
+    const w = world({
+      handlers: {
+        encrypt: () => ({ ok: false, refused: { userId: PEER, deviceId: 'p1' }, reason: 'claimed-key-mismatch' }),
+      },
+    });
+    await expect(w.sender.send('c1', 'hi')).rejects.toBeInstanceOf(SecurityError);
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+    const notice = w.ctx.events('msg').find((m) => m.kind === 'security');
+    expect(notice).toMatchObject({
+      conversationId: 'c1',
+      noticeUserId: PEER,
+      security: { reason: 'claimed-key-mismatch', deviceId: 'p1' },
+    });
+    expect(w.ctx.events('msg').at(-1)).toMatchObject({ kind: 'text', status: 'failed' });
   });
 
   test('a stale device list is fetched again and the message re-encrypted to the new list', async () => {
@@ -136,7 +175,17 @@ describe('sending a text', () => {
   });
 
   test('nothing leaves while the contact is held after a key change', async () => {
-    const w = world({ trust: { userId: PEER, keys: ['sk-p1'], verified: false, held: true } });
+    const w = world({
+      trust: {
+        userId: PEER,
+        keys: ['sk-p1'],
+        devices: { p1: 'sk-p1' },
+        pending: { p1: 'sk-p1', p9: 'sk-p9' },
+        verified: false,
+        held: true,
+      },
+    });
+    w.setPeerDevices(['p1', 'p9']);
     await expect(w.sender.send('c1', 'hi')).rejects.toBeInstanceOf(HeldError);
     expect(w.crypto.ops()).not.toContain('encrypt');
     expect(w.api.sendMessage).not.toHaveBeenCalled();

@@ -1,7 +1,12 @@
 /* Sending: a new text is saved as pending before anything else, then encrypted to every device
  * of the peer and to this user's other devices (one-time keys claimed where there is no session
  * yet), and posted over the socket (REST when it is down). A stale device list is fetched again
- * and the message re-encrypted, up to twice. Edits and deletions follow the same path. */
+ * and the message re-encrypted, up to twice. Edits and deletions follow the same path.
+ *
+ * Both users' listings pass the trust check first (trust.ts): a held contact, or a device added
+ * to this user's own account and not accepted yet, stops the send before anything is encrypted.
+ * Each target is encrypted under the signing key of its accepted set: a claimed bundle or a
+ * session under another key is refused (a security notice; nothing committed or sent). */
 import type { EncryptTarget, OutgoingPayload } from '../crypto/protocol';
 import { ApiError } from '../net/api';
 import { SocketError } from '../net/socket';
@@ -12,7 +17,7 @@ import type { LocalMessage } from '../state/types';
 import type { EngineContext } from './context';
 import { withClaimedKeys, type DeviceDirectory } from './keys';
 import type { Receipts } from './receipts';
-import { checkTrust } from './trust';
+import { checkTrust, SecurityError, securityNotice } from './trust';
 
 export class Sender {
   constructor(
@@ -33,6 +38,7 @@ export class Sender {
       kind: 'text',
       status: 'pending',
       replyTo,
+      senderDeviceId: this.ctx.profile()?.deviceId,
     };
     await this.ctx.crypto.call('saveMessage', local);
     this.ctx.publish('msg', local);
@@ -51,7 +57,9 @@ export class Sender {
 
   async edit(id: string, body: string): Promise<void> {
     const m = await this.ctx.crypto.call('getMessage', { id });
+    // Only what this device sent: an edit counts only from the same user and device.
     if (!m || m.senderId !== this.ctx.me() || m.deleted) return;
+    if (m.senderDeviceId && m.senderDeviceId !== this.ctx.profile()?.deviceId) return;
     const payload: OutgoingPayload = {
       clientMessageId: uuid(),
       conversationId: m.conversationId,
@@ -131,24 +139,35 @@ export class Sender {
 
   private async encryptAll(conversationId: string, payload: OutgoingPayload, fresh: boolean): Promise<WireEnvelope[]> {
     const targets = await this.targets(conversationId, fresh);
-    return this.ctx.crypto.call('encrypt', { targets, payload });
+    const r = await this.ctx.crypto.call('encrypt', { targets, payload });
+    if (r.ok) return r.envelopes;
+    await securityNotice(this.ctx, conversationId, r.refused.userId, r.refused.deviceId, r.reason);
+    throw new SecurityError(r.reason, r.refused.userId, r.refused.deviceId);
   }
 
-  /** Every device of the peer (after the trust check) and this user's other devices, as sync copies. */
+  /**
+   * Every device of the peer and this user's other devices (sync copies), after both listings
+   * passed the trust check, each with its accepted signing key. Throws HeldError while either
+   * is held.
+   */
   private async targets(conversationId: string, fresh: boolean): Promise<EncryptTarget[]> {
     const peer = peerOf(conversationId);
     const me = this.ctx.me();
     const profile = this.ctx.profile();
     if (!profile) throw new Error('no device');
     const [theirs, mine] = await Promise.all([this.directory.devicesOf(peer, fresh), this.directory.devicesOf(me, fresh)]);
-    await checkTrust(
-      this.ctx,
-      conversationId,
-      peer,
-      theirs.map((d) => d.signingKey),
-    );
-    const out: EncryptTarget[] = theirs.map((d) => ({ userId: peer, deviceId: d.deviceId }));
-    for (const d of mine) if (d.deviceId !== profile.deviceId) out.push({ userId: me, deviceId: d.deviceId, sync: true });
+    const peerTrust = await checkTrust(this.ctx, conversationId, peer, theirs);
+    const ownTrust = await checkTrust(this.ctx, conversationId, me, mine, { own: true });
+    const out: EncryptTarget[] = [];
+    // Not held: the accepted sets are the listings. A device without an accepted key gets nothing.
+    for (const d of theirs) {
+      const key = peerTrust.devices?.[d.deviceId];
+      if (key) out.push({ userId: peer, deviceId: d.deviceId, expectedSigningKey: key });
+    }
+    for (const d of mine) {
+      const key = ownTrust.devices?.[d.deviceId];
+      if (d.deviceId !== profile.deviceId && key) out.push({ userId: me, deviceId: d.deviceId, expectedSigningKey: key, sync: true });
+    }
     return withClaimedKeys(this.ctx.crypto, this.ctx.api, out);
   }
 }

@@ -1,10 +1,13 @@
-/* Catching up after a drain of the queue: what the queue does not carry. Key upkeep, then the
+/* Catching up after a drain of the queue: what the queue does not carry. This account's own
+ * device set (a device added to it is announced, and held, before anything is sent to it; the
+ * send path checks it again), key upkeep, then the
  * statuses of sent messages from the REST history (message:delivered and message:read reach
  * only the devices online at the time), then unread counts where this user read on another
  * device meanwhile. Each step fails alone and is retried on the next connection. */
 import type { EngineContext } from './context';
-import { keyUpkeep } from './keys';
+import { keyUpkeep, type DeviceDirectory } from './keys';
 import type { Receipts } from './receipts';
+import { checkOwnDevices } from './trust';
 
 /** Conversations asked about after a drain, and pages of 100 messages read per conversation. */
 export const STATUS_CATCH_UP_CONVERSATIONS = 32;
@@ -12,14 +15,16 @@ export const STATUS_CATCH_UP_PAGES = 5;
 
 type Ctx = Pick<EngineContext, 'crypto' | 'api' | 'publish'>;
 
-/** After the queue is drained (and the queued items handled): keys, statuses, unread counts, in that order. */
+/** After the queue is drained (and the queued items handled): own devices, keys, statuses, unread counts, in that order. */
 export async function afterDrain(
-  ctx: Ctx,
+  ctx: Ctx & Partial<Pick<EngineContext, 'me'>>,
   idle: Promise<void>,
   receipts: Pick<Receipts, 'statusChange'>,
   me: () => string | undefined,
+  directory?: Pick<DeviceDirectory, 'devicesOf'>,
 ): Promise<void> {
   await idle;
+  if (directory && ctx.me && me()) await checkOwnDevices({ ...ctx, me: ctx.me }, directory);
   await keyUpkeep(ctx.crypto, ctx.api);
   await statusCatchUp(ctx, receipts, me());
   await unreadCatchUp(ctx, me());

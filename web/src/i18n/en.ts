@@ -157,6 +157,24 @@ export const en = {
   notVerified: 'Not verified',
   safetyQr: 'Safety number QR code',
   close: 'Close',
+  securityNotice: 'Security alert',
+  securityKeyMismatch:
+    'Security: a message claiming to be from {name} (device {device}) was refused. It was not sealed with the keys listed for that device: someone may be in the middle. It is not shown.',
+  securityUnlisted:
+    'Security: a message claiming to be from {name} was refused. It came from a device that is NOT in their device list ({device}). It is not shown.',
+  securityUnaccepted:
+    'Security: a message from a new device of {name} ({device}) was refused: that device is not accepted yet. It is not shown.',
+  securityClaimedKey:
+    'Security: not sent. The keys the server gave for a device of {name} ({device}) are NOT the listed ones: someone may be in the middle.',
+  securityRefusedEdit:
+    'Security: an edit claiming to come from {name} was refused: it was not an edit of that message by its own sender and device.',
+  securityYou: 'your account',
+  securitySomeone: 'another user',
+  ownDeviceAdded: 'A new device was added to your account. Nothing is sent to it until you accept it in Settings.',
+  ownHeld: 'A new device was added to your account. Sending is paused: review it in Settings, then accept it or revoke it.',
+  reviewDevices: 'Review devices',
+  newDevice: 'New: not accepted',
+  acceptDevices: 'Accept new devices',
   webLimit: 'The web client trusts the server that serves its code: whoever serves the JavaScript can defeat its end-to-end encryption.',
 } as const;
 

@@ -159,5 +159,25 @@ export const vi: Strings = {
   notVerified: 'Chưa xác minh',
   safetyQr: 'Mã QR của mã an toàn',
   close: 'Đóng',
+  securityNotice: 'Cảnh báo bảo mật',
+  securityKeyMismatch:
+    'Bảo mật: một tin nhắn tự nhận là từ {name} (thiết bị {device}) đã bị từ chối. Tin nhắn không được niêm phong bằng các khóa đã đăng ký cho thiết bị đó: có thể có kẻ đứng giữa. Tin nhắn không được hiển thị.',
+  securityUnlisted:
+    'Bảo mật: một tin nhắn tự nhận là từ {name} đã bị từ chối. Tin nhắn đến từ một thiết bị KHÔNG có trong danh sách thiết bị của họ ({device}). Tin nhắn không được hiển thị.',
+  securityUnaccepted:
+    'Bảo mật: một tin nhắn từ thiết bị mới của {name} ({device}) đã bị từ chối: thiết bị đó chưa được chấp nhận. Tin nhắn không được hiển thị.',
+  securityClaimedKey:
+    'Bảo mật: chưa gửi. Các khóa máy chủ đưa cho một thiết bị của {name} ({device}) KHÔNG phải các khóa đã đăng ký: có thể có kẻ đứng giữa.',
+  securityRefusedEdit:
+    'Bảo mật: một lần sửa tự nhận là từ {name} đã bị từ chối: đó không phải là lần sửa tin nhắn đó bởi chính người gửi và thiết bị của họ.',
+  securityYou: 'tài khoản của bạn',
+  securitySomeone: 'một người dùng khác',
+  ownDeviceAdded:
+    'Một thiết bị mới đã được thêm vào tài khoản của bạn. Không có gì được gửi tới thiết bị đó cho đến khi bạn chấp nhận trong Cài đặt.',
+  ownHeld:
+    'Một thiết bị mới đã được thêm vào tài khoản của bạn. Việc gửi tạm dừng: hãy xem lại trong Cài đặt, rồi chấp nhận hoặc thu hồi thiết bị đó.',
+  reviewDevices: 'Xem lại thiết bị',
+  newDevice: 'Mới: chưa được chấp nhận',
+  acceptDevices: 'Chấp nhận thiết bị mới',
   webLimit: 'Ứng dụng web tin máy chủ phục vụ mã của nó: ai phục vụ JavaScript đều có thể vô hiệu hóa mã hóa đầu cuối.',
 };

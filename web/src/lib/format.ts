@@ -66,11 +66,15 @@ export function linkify(text: string): TextPart[] {
 }
 
 /** One-line preview of a message for the list. */
-export function preview(m: LocalMessage | undefined, words: { deleted: string; undecryptable: string; notice: string }): string {
+export function preview(
+  m: LocalMessage | undefined,
+  words: { deleted: string; undecryptable: string; notice: string; security?: string },
+): string {
   if (!m) return '';
   if (m.deleted) return words.deleted;
   if (m.kind === 'undecryptable') return words.undecryptable;
   if (m.kind === 'notice') return words.notice;
+  if (m.kind === 'security') return words.security ?? words.notice;
   const line = m.body.replace(/\s+/g, ' ').trim();
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }

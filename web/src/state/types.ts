@@ -3,7 +3,17 @@
 
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
 
-export type MessageKind = 'text' | 'notice' | 'undecryptable';
+export type MessageKind = 'text' | 'notice' | 'undecryptable' | 'security';
+
+/**
+ * Why something was refused (issue 17; the CLI's reasons, docs/protocol.md "Clients"):
+ * key-mismatch: the envelope or the pinned session is not under the signing key listed and
+ * accepted for that (user, device); unlisted-device: the sender's device list does not hold
+ * the device; unaccepted-device: listed but not accepted (held); claimed-key-mismatch: a
+ * claimed bundle (sending) is not the listed key; refused-edit: an edit that is not one by
+ * the edited message's own sender (user and device) of that message.
+ */
+export type SecurityReason = 'key-mismatch' | 'unlisted-device' | 'unaccepted-device' | 'claimed-key-mismatch' | 'refused-edit';
 
 export interface LocalMessage {
   /** Server message id (UUIDv7) once known; `local:<clientMessageId>` before. */
@@ -19,17 +29,33 @@ export interface LocalMessage {
   replyTo?: string;
   editedAt?: number;
   deleted?: boolean;
-  /** For notices: whose safety number changed. */
+  /** For notices: whose safety number changed; for security notices: who was claimed. */
   noticeUserId?: string;
+  /** The device that sent it (received, or this device for what it sent); absent in rows
+   *  from before issue 17. An edit must come from the same user and device. */
+  senderDeviceId?: string;
+  /** For kind 'security': what was refused and which device was named. */
+  security?: { reason: SecurityReason; deviceId: string };
 }
+
+/** deviceId → base64 signing key, as a device listing (GET /api/keys/users/:id) gives them. */
+export type DeviceSet = Record<string, string>;
 
 export interface ContactTrust {
   userId: string;
-  /** Sorted base64 signing keys of their active devices, as last accepted. */
+  /** Sorted base64 signing keys of the accepted set (the values of `devices`). */
   keys: string[];
+  /** The accepted set: the only devices (and keys) this device encrypts to and accepts from.
+   *  Absent in records from before issue 17 (adopted from the listing when it has `keys`). */
+  devices?: DeviceSet;
+  /** While held: the listing awaiting acceptance (the accepted set stays `devices`). */
+  pending?: DeviceSet;
   verified: boolean;
-  /** Their key set changed after they were verified: sending waits until accepted. */
+  /** A change not accepted yet (a verified contact's, or a device added to one's own account):
+   *  sending waits, and the new devices are refused, until the user accepts. */
   held: boolean;
+  /** This user's own account. */
+  own?: boolean;
 }
 
 export interface ConversationMeta {

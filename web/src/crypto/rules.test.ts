@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import type { LocalMessage } from '../state/types';
+import { editTarget, refusalOf } from './rules';
+
+const original: LocalMessage = {
+  id: 'm1',
+  clientMessageId: 'c-m1',
+  conversationId: 'c1',
+  senderId: 'alice',
+  senderDeviceId: 'a1',
+  ts: 1,
+  body: 'first',
+  kind: 'text',
+  status: 'delivered',
+};
+const named = { id: 'm1', senderId: 'alice', senderDeviceId: 'a1' };
+const edit = { contentType: 'edit', editOf: 'm1' };
+
+describe('an edit is applied only as an edit of that message by its own sender and device', () => {
+  test('message:edited with a payload that is an edit of the named message, same user and device', () => {
+    expect(editTarget('edited', edit, named, original)).toBe('m1');
+  });
+
+  test('a payload that is not an edit, arriving as message:edited, is refused', () => {
+    expect(editTarget('edited', { contentType: 'text' }, named, original)).toBeNull();
+    expect(editTarget('edited', { contentType: 'text', editOf: 'm1' }, named, original)).toBeNull();
+  });
+
+  test('an edit of another message than the one the server names is refused', () => {
+    expect(editTarget('edited', { contentType: 'edit', editOf: 'm2' }, named, original)).toBeNull();
+    expect(editTarget('edited', { contentType: 'edit' }, named, original)).toBeNull();
+  });
+
+  test('from another user, or another device of the same user, it is refused', () => {
+    expect(editTarget('edited', edit, { ...named, senderId: 'mallory' }, original)).toBeNull();
+    expect(editTarget('edited', edit, { ...named, senderDeviceId: 'a2' }, original)).toBeNull();
+  });
+
+  test('a row without a device (from before), a deleted message, a notice: refused', () => {
+    expect(editTarget('edited', edit, named, { ...original, senderDeviceId: undefined })).toBeNull();
+    expect(editTarget('edited', edit, named, { ...original, deleted: true })).toBeNull();
+    expect(editTarget('edited', edit, named, { ...original, kind: 'notice' })).toBeNull();
+    expect(editTarget('edited', edit, named, null)).toBeNull();
+  });
+
+  test('an edit arriving as message:new targets its own editOf, under the same rules', () => {
+    expect(editTarget('new', edit, { ...named, id: 'm9' }, original)).toBe('m1');
+    expect(editTarget('new', edit, { id: 'm9', senderId: 'mallory', senderDeviceId: 'x' }, original)).toBeNull();
+  });
+});
+
+test('a key mismatch or an untrusted identity is a security refusal; other failures are not', () => {
+  expect(refusalOf(-12)).toBe('key-mismatch');
+  expect(refusalOf(-8)).toBe('key-mismatch');
+  expect(refusalOf(-2)).toBeNull();
+  expect(refusalOf(undefined)).toBeNull();
+});

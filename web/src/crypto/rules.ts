@@ -1,0 +1,32 @@
+/* Decisions the crypto worker takes on what a decrypted item may do (issue 17), pure so that they
+ * are unit-tested without libsotto (rules.test.ts). */
+import type { LocalMessage, SecurityReason } from '../state/types';
+
+/** SOTTO_E_KEY_MISMATCH and SOTTO_E_UNTRUSTED (sotto.h): sealed by other keys than those listed and accepted. */
+const KEY_MISMATCH = -12;
+const UNTRUSTED = -8;
+
+/** The security reason for a libsotto error code when decrypting, or null (just undecryptable). */
+export function refusalOf(code: number | undefined): SecurityReason | null {
+  return code === KEY_MISMATCH || code === UNTRUSTED ? 'key-mismatch' : null;
+}
+
+/**
+ * Which message an item edits, or null when it must be refused: an edit is applied only when the
+ * payload says it is an edit (contentType 'edit') of the message the server names (for a
+ * message:edited; a message:new names none, so the payload's own editOf), and that message is a
+ * text from the same sender, user and device, not deleted. Rows from before issue 17 carry no
+ * device: their edits are refused.
+ */
+export function editTarget(
+  kind: 'new' | 'edited',
+  payload: { contentType: string; editOf?: string },
+  named: { id: string; senderId: string; senderDeviceId: string },
+  target: LocalMessage | null,
+): string | null {
+  const targetId = kind === 'edited' ? named.id : payload.editOf;
+  if (payload.contentType !== 'edit' || !targetId || payload.editOf !== targetId) return null;
+  if (!target || target.id !== targetId || target.kind !== 'text' || target.deleted) return null;
+  if (target.senderId !== named.senderId || !target.senderDeviceId || target.senderDeviceId !== named.senderDeviceId) return null;
+  return targetId;
+}
