@@ -4,7 +4,7 @@
 //   WEB_DIST the built client (default ../../web/dist)
 //   CHROMIUM the browser (default /usr/bin/chromium)
 //   SOTTO_WEB_ARTIFACTS where screenshots and the report go (default ../../build/web-e2e)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -94,6 +94,15 @@ async function startOnce(port, extra) {
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Test-only tampering, as a server that lies would do it: a query on the running sottod's SQLite
+ * database (DATA_DIR/sotto.db; WAL, so sottod may keep running). Rows of '|'-separated fields.
+ */
+export function sql(server, query) {
+  const out = execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(server.dataDir, 'sotto.db'), query], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.length).map((l) => l.split('|'));
 }
 
 export async function launchBrowser() {
@@ -192,7 +201,8 @@ export function cspViolations(page) {
 /**
  * Test-only: stores n synthetic messages in one conversation of this profile's local database,
  * in the client's own at-rest format (worker.ts MessageRow: ids, order and status in clear, the
- * rest AES-GCM under the database key). Nothing of this is in the production bundle: it runs
+ * rest AES-GCM under the database key, bound to its slot: atrest.ts slotOf, the store name, the
+ * row's id, conversation and sender as associated data). Nothing of this is in the production bundle: it runs
  * from the test through page.evaluate, with the same-origin access any page script has. The
  * sender is this profile's user. Reload afterwards so nothing of the conversation is cached.
  */
@@ -203,12 +213,14 @@ export async function seedLocalHistory(page, conversationId, n) {
     try {
       const key = await req(db.transaction('keys').objectStore('keys').get('db'));
       if (!(key instanceof CryptoKey)) throw new Error('no unlocked database key');
-      const open = async (s) => JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: s.iv }, key, s.ct)));
-      const seal = async (v) => {
+      const slot = (...parts) => new TextEncoder().encode(['sotto-at-rest-v2', ...parts].join('\0'));
+      const open = async (s, ad) =>
+        JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: s.iv, additionalData: ad }, key, s.ct)));
+      const seal = async (v, ad) => {
         const iv = crypto.getRandomValues(new Uint8Array(12));
-        return { iv, ct: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(JSON.stringify(v))) };
+        return { iv, ct: await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: ad }, key, new TextEncoder().encode(JSON.stringify(v))) };
       };
-      const profile = await open(await req(db.transaction('kv').objectStore('kv').get('profile')));
+      const profile = await open(await req(db.transaction('kv').objectStore('kv').get('profile')), slot('kv', 'profile'));
       const base = Date.now() - n * 60_000;
       const rows = [];
       for (let i = 0; i < n; i++) {
@@ -217,7 +229,8 @@ export async function seedLocalHistory(page, conversationId, n) {
         const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${i.toString(16).padStart(12, '0')}`;
         rows.push({
           id, clientMessageId: id, conversationId, senderId: profile.userId, ts, status: 'read',
-          sealed: await seal({ body: `Seeded message number ${i} with a little text to render`, kind: 'text' }),
+          sealed: await seal({ body: `Seeded message number ${i} with a little text to render`, kind: 'text' },
+            slot('messages', id, conversationId, profile.userId)),
         });
       }
       const tx = db.transaction('messages', 'readwrite');

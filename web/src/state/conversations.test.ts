@@ -56,6 +56,8 @@ describe('conversation list', () => {
     expect(next[0].unread).toBe(1);
     expect(applyMessage(list, msg('b', 'bob', 200), 'me', 'b')[0].unread).toBe(0);
     expect(applyMessage(list, msg('b', 'me', 200), 'me', null)[0].unread).toBe(0);
+    // A security notice is no one's message: shown, never unread.
+    expect(applyMessage(list, { ...msg('b', 'bob', 200), kind: 'security' }, 'me', null)[0].unread).toBe(0);
   });
 
   test('the same message twice counts once; an unknown conversation is ignored', () => {

@@ -41,7 +41,7 @@ export function applyMessage(list: ConversationView[], m: LocalMessage, me: stri
   if (i < 0) return list;
   const c = list[i];
   const newer = !c.last || c.last.id === m.id || c.last.clientMessageId === m.clientMessageId || m.ts >= c.last.ts;
-  const counts = m.senderId !== me && m.kind !== 'notice' && openId !== m.conversationId && c.last?.id !== m.id;
+  const counts = m.senderId !== me && m.kind !== 'notice' && m.kind !== 'security' && openId !== m.conversationId && c.last?.id !== m.id;
   const next = list.slice();
   next[i] = { ...c, last: newer ? m : c.last, unread: counts ? c.unread + 1 : c.unread };
   return sortConversations(next);

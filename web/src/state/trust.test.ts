@@ -52,6 +52,8 @@ describe('key-set trust', () => {
     expect(nextTrust('u', legacy, { d2: 'b', d1: 'a' })).toMatchObject({ devices: { d1: 'a', d2: 'b' }, verified: true });
     expect(nextTrust('u', legacy, { d1: 'a', d3: 'c' })).toMatchObject({ held: true, devices: {}, pending: { d1: 'a', d3: 'c' } });
     // Held before the upgrade (its keys were already the new set): still held until accepted.
-    expect(nextTrust('u', { ...legacy, verified: false, held: true }, { d1: 'a', d2: 'b' })).toMatchObject({ held: true });
+    const held = nextTrust('u', { ...legacy, verified: false, held: true }, { d1: 'a', d2: 'b' });
+    expect(held).toMatchObject({ held: true, devices: {}, pending: { d1: 'a', d2: 'b' } });
+    expect(acceptedTrust(held).devices).toEqual({ d1: 'a', d2: 'b' });
   });
 });

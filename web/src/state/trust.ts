@@ -48,8 +48,9 @@ export function nextTrust(userId: string, known: ContactTrust | null | undefined
   if (check === 'same') {
     // Back to the accepted set (the new device went away): the hold ends by itself.
     if (k.devices) return k.held || k.pending ? accepted(k.devices, k.verified) : k;
-    // From before issue 17: adopt the listing's mapping; a hold stays until accepted.
-    return k.held ? { ...accepted(listing, false), held: true, pending: { ...listing } } : accepted(listing, k.verified);
+    // From before issue 17: adopt the listing's mapping. A hold then had already replaced the
+    // keys with the new set, so nothing is known to be accepted: nothing is, until the user accepts.
+    return k.held ? { ...accepted({}, false), held: true, pending: { ...listing } } : accepted(listing, k.verified);
   }
   const before = k.devices ?? {};
   if (own ? !removalOnly(before, listing) : k.verified || k.held) {
