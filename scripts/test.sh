@@ -76,6 +76,14 @@ check_style() {
 lint_web() {
   scripts/lint-web.sh
 }
+# What every dependency is at and could be updated to (a report, never a failure), and npm
+# audit of the production packages where the registry answers it (fails on high/critical).
+dep_report() {
+  scripts/dep-report.sh
+}
+security_scan() {
+  scripts/security-scan.sh
+}
 # Each mutation of the core's rules must make its tests fail (core/tests/mutate.sh).
 run_mutations() {
   MUTATE_JOBS="$JOBS" core/tests/mutate.sh
@@ -88,6 +96,8 @@ run_ctest() {
 stage "style (C)" check_style
 stage "npm (test tools)" install_test_deps
 stage "lint (web)" lint_web
+stage "dependency report" dep_report
+stage "security scan" security_scan
 stage "build (wasm)" build_wasm
 stage "build (web)" build_web
 stage "build (asan+ubsan)" configure_asan

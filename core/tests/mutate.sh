@@ -34,7 +34,7 @@ MUTATIONS=(
   'no-listed-key-check|src/session.c|s/    if \(expected && sodium_memcmp\(sk, expected, KEY\) != 0\)\n        return SOTTO_E_KEY_MISMATCH;\n/    (void)sk; (void)expected;\n/'
   'no-pending-max-age|src/session.c|s/return c->pending && c->pending_since && now >= c->pending_since &&\n\s+now - c->pending_since >= SOTTO_PENDING_MAX_AGE;/(void)c; (void)now;\n    return 0;/'
   'one-time-key-cap-fails-for-good|src/keys.c|s/    while \(a->n_opk > SOTTO_ONE_TIME_KEYS_MAX - count\)\n        account_remove_opk\(a, \(int\)opk_victim\(a\)\);\n/    (void)opk_victim;\n    if (count > SOTTO_ONE_TIME_KEYS_MAX - a->n_opk)\n        return SOTTO_E_BOUNDS;\n/'
-  'one-time-key-victim-ignores-claims|src/keys.c|s/        if \(x->claimed && \(!b->claimed/        if (0 \&\& x->claimed \&\& (!b->claimed/; s/else if \(!x->claimed && !b->claimed && x->id < b->id\)/else if (x->id < b->id)/'
+  'one-time-key-victim-ignores-claims|src/keys.c|s/        if \(x->claimed &&\s+\(!b->claimed/        if (0 \&\& x->claimed \&\& (!b->claimed/; s/else if \(!x->claimed && !b->claimed && x->id < b->id\)/else if (x->id < b->id)/'
   'one-time-key-grace-shortened|src/keys.c|s/now - a->opk\[i\]\.claimed >= SOTTO_ONE_TIME_KEY_GRACE/now - a->opk[i].claimed >= SOTTO_ONE_TIME_KEY_GRACE \/ 1000/'
 )
 
