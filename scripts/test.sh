@@ -18,6 +18,26 @@ stage() { # stage NAME CMD...: run a stage and remember how long it took
   "$@"
   STAGES+=("$(printf '%-28s %4ds' "$name" $((SECONDS - t0)))")
 }
+# side_by_side NAME1 FN1 NAME2 FN2: two independent stages at once (each mostly uses one
+# core: the fuzzer runs one target at a time, the mutation check one build or ctest), their
+# output kept apart and printed whole after both, each timed; fails if either failed.
+side_by_side() {
+  local n1=$1 f1=$2 n2=$3 f2=$4 t0=$SECONDS log1 log2 p1 p2 r1=0 r2=0 t1 t2
+  log1=$(mktemp) log2=$(mktemp)
+  echo "==> $n1 | $n2 (side by side)"
+  ( s=$SECONDS r=0; "$f1" >"$log1" 2>&1 || r=$?; echo "$((SECONDS - s))" >"$log1.t"; exit $r ) &
+  p1=$!
+  ( s=$SECONDS r=0; "$f2" >"$log2" 2>&1 || r=$?; echo "$((SECONDS - s))" >"$log2.t"; exit $r ) &
+  p2=$!
+  wait "$p1" || r1=$?
+  wait "$p2" || r2=$?
+  echo "--- $n1"; cat "$log1"; echo "--- $n2"; cat "$log2"
+  t1=$(cat "$log1.t" 2>/dev/null || echo "?") t2=$(cat "$log2.t" 2>/dev/null || echo "?")
+  rm -f "$log1" "$log2" "$log1.t" "$log2.t"
+  STAGES+=("$(printf '%-28s %4ss' "$n1" "$t1")" "$(printf '%-28s %4ss' "$n2" "$t2")")
+  STAGES+=("$(printf '%-28s %4ds' "  (both, side by side)" $((SECONDS - t0)))")
+  ((r1 == 0 && r2 == 0))
+}
 report() {
   echo
   echo "Stage times:"
@@ -86,7 +106,7 @@ security_scan() {
 }
 # Each mutation of the core's rules must make its tests fail (core/tests/mutate.sh).
 run_mutations() {
-  MUTATE_JOBS="$JOBS" core/tests/mutate.sh
+  MUTATE_JOBS=1 core/tests/mutate.sh
 }
 
 run_ctest() {
@@ -103,7 +123,6 @@ stage "build (web)" build_web
 stage "build (asan+ubsan)" configure_asan
 stage "build (release)" configure_release
 stage "valgrind subset" run_valgrind
-stage "fuzz (bounded)" run_fuzz
-stage "mutations (core)" run_mutations
+side_by_side "fuzz (bounded)" run_fuzz "mutations (core)" run_mutations
 stage "start postgresql" start_pg
 stage "tests" run_ctest
