@@ -272,11 +272,17 @@ SOTTO_EXPORT int sotto_passphrase_key(uint8_t key[SOTTO_SEAL_KEYBYTES], const ch
 
 /* ---------------------------------------------------------------- payload */
 
+/* edit_of (tag 7) is the *target*: the server id of the message an EDIT, DELETE, RETRY or
+ * RESEND is about. Those four require it, and DELETE and RETRY an empty body; both encode and
+ * decode refuse otherwise. Other values (7..255) decode: a reader ignores a type it does not
+ * know (docs/protocol.md, "Deletes, edits and retries"). */
 enum sotto_content_type {
     SOTTO_CONTENT_TEXT = 1,
-    SOTTO_CONTENT_EDIT = 2,   /* body replaces the message named by edit_of */
-    SOTTO_CONTENT_DELETE = 3, /* delete-for-everyone of edit_of; empty body */
-    SOTTO_CONTENT_SYNC = 4    /* a copy of one's own message for one's other devices */
+    SOTTO_CONTENT_EDIT = 2,   /* body replaces the target */
+    SOTTO_CONTENT_DELETE = 3, /* delete-for-everyone of the target; empty body */
+    SOTTO_CONTENT_SYNC = 4,   /* a copy of one's own message for one's other devices */
+    SOTTO_CONTENT_RETRY = 5,  /* "I could not decrypt the target: resend it"; empty body */
+    SOTTO_CONTENT_RESEND = 6  /* the target again (its clientMessageId, sentAt and text) */
 };
 #define SOTTO_UUIDBYTES 16u
 #define SOTTO_PAYLOAD_VERSION 1u

@@ -4,6 +4,8 @@
  * increasing, so every payload has exactly one encoding. Tags 1-5 are required;
  * unknown tags from 16 up are skipped (later fields: attachments, call signals);
  * unknown tags below 16 are refused, so a field that changes meaning needs a new version.
+ * Content types that are about another message (edit, delete, retry, resend) must name it
+ * (tag 7); delete and retry carry no body. Unknown content types decode: readers skip them.
  */
 #include <string.h>
 
@@ -41,10 +43,21 @@ static void field(wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
     wb_bytes(w, v, n);
 }
 
+/* The rules tying the content type to the other fields (the same for encode and decode). */
+static int shape_ok(const sotto_payload *p)
+{
+    uint8_t t = p->content_type;
+    int targeted = t == SOTTO_CONTENT_EDIT || t == SOTTO_CONTENT_DELETE ||
+                   t == SOTTO_CONTENT_RETRY || t == SOTTO_CONTENT_RESEND;
+    int bodiless = t == SOTTO_CONTENT_DELETE || t == SOTTO_CONTENT_RETRY;
+
+    return t != 0 && (!targeted || p->has_edit_of) && (!bodiless || p->body_len == 0);
+}
+
 static int write_payload(wbuf *w, const sotto_payload *p)
 {
     uint8_t t[8];
-    if (p->body_len > BODY_MAX || (p->body_len && p->body == NULL) || p->content_type == 0)
+    if (p->body_len > BODY_MAX || (p->body_len && p->body == NULL) || !shape_ok(p))
         return SOTTO_E_INVALID;
     wb_u8(w, SOTTO_PAYLOAD_VERSION);
     field(w, TAG_CLIENT_MESSAGE_ID, p->client_message_id, SOTTO_UUIDBYTES);
@@ -139,7 +152,7 @@ int sotto_payload_decode(sotto_payload *p, const uint8_t *in, size_t len)
             required++;
         last = tag;
     }
-    if (required == 5)
+    if (required == 5 && shape_ok(p))
         return 0;
 invalid:
     memset(p, 0, sizeof *p);

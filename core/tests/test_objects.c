@@ -52,6 +52,67 @@ static void payload_round_trip_and_strictness(void **state)
     assert_int_equal(sotto_payload_encode(&p, buf, 10, &n), SOTTO_E_BUFFER);
 }
 
+/* Delete, retry and resend payloads (issue 17): round trip, the target and empty-body rules
+ * on both sides, older payloads and unknown types still decode. */
+static void payload_targets(void **state)
+{
+    static const uint8_t types[] = {SOTTO_CONTENT_EDIT, SOTTO_CONTENT_DELETE, SOTTO_CONTENT_RETRY,
+                                    SOTTO_CONTENT_RESEND};
+    sotto_payload p, q;
+    uint8_t buf[512];
+    size_t n;
+    (void)state;
+    for (size_t i = 0; i < sizeof types; i++) {
+        int bodiless = types[i] == SOTTO_CONTENT_DELETE || types[i] == SOTTO_CONTENT_RETRY;
+        memset(&p, 0, sizeof p);
+        memset(p.client_message_id, 1, 16);
+        memset(p.conversation_id, 2, 16);
+        p.content_type = types[i];
+        p.sent_at_ms = 1764000000123ull;
+        p.body = (const uint8_t *)"text";
+        p.body_len = bodiless ? 0 : 4;
+        /* no target: refused by the encoder */
+        assert_int_equal(sotto_payload_encoded_size(&p), 0);
+        assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+        p.has_edit_of = 1;
+        memset(p.edit_of, 9, 16);
+        assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+        assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+        assert_int_equal(q.content_type, types[i]);
+        assert_true(q.has_edit_of);
+        assert_memory_equal(q.edit_of, p.edit_of, 16);
+        assert_int_equal(q.body_len, p.body_len);
+        /* the same bytes without the target field (the last 21): refused by the decoder */
+        assert_int_equal(sotto_payload_decode(&q, buf, n - 21), SOTTO_E_INVALID);
+        /* an unknown optional field after it is skipped */
+        memcpy(buf + n, "\x10\x00\x00\x00\x01\x00", 6);
+        assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
+        assert_int_equal(q.content_type, types[i]);
+        if (bodiless) { /* a body on a delete or retry: refused both ways */
+            p.body_len = 4;
+            assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+            p.content_type = SOTTO_CONTENT_TEXT;
+            assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+            buf[1 + 21 + 21 + 5] = types[i]; /* the content type field's value */
+            assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+        }
+    }
+    /* Older payloads: text with a target (ignored by readers) and an unknown content type
+     * (a later version's) still decode; the reader decides to skip them. */
+    memset(&p, 0, sizeof p);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.has_edit_of = 1;
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    p.content_type = 200;
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    assert_int_equal(q.content_type, 200);
+    p.has_edit_of = 0;
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+}
+
 static const char *UA = "0190a6f2-7c1e-7d3a-9b2c-1f2e3d4c5b6a";
 static const char *UB = "0190A6F2-7C1E-7D3A-9B2C-AAAAAAAAAAAA";
 
@@ -301,6 +362,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(payload_round_trip_and_strictness),
+        cmocka_unit_test(payload_targets),
         cmocka_unit_test(safety_numbers),
         cmocka_unit_test(attachments),
         cmocka_unit_test(seal_and_state),
