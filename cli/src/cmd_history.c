@@ -24,6 +24,7 @@ static const char *status_name(int s)
     case LS_MSG_READ: return "read";
     case LS_MSG_REFUSED: return "refused";
     case LS_MSG_FAILED: return "failed";
+    case LS_MSG_UNREADABLE: return "undecryptable";
     default: return "received";
     }
 }
@@ -61,6 +62,8 @@ void history_print_line(const ls_message *m, const char *peer_name)
     term_safe(who, sizeof who, m->outgoing ? "you" : peer_name);
     if (m->deleted_at_ms != 0) {
         printf("[%s] %s: (deleted)\n", when, who);
+    } else if (m->body == NULL && m->status == LS_MSG_UNREADABLE) {
+        printf("[%s] %s: (a message that could not be decrypted)\n", when, who);
     } else if (m->body == NULL) {
         printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, who);
     } else {

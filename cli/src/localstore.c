@@ -669,6 +669,24 @@ int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
     return run(st);
 }
 
+int ls_message_fill(ls_store *s, const ls_message *m)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE messages SET body = ?, sent_at = ?, outgoing = ?,"
+                               " status = ? WHERE id = ? AND status = 13 AND deleted_at IS NULL");
+    char slot[64];
+
+    if (st == NULL || m->body == NULL || slot_name(slot, sizeof slot, "msg", m->id, NULL) != 0 ||
+        bind_sealed(s, st, 1, slot, (const uint8_t *)m->body, m->body_len) != 0 ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)m->sent_at_ms) != SQLITE_OK ||
+        sqlite3_bind_int(st, 3, m->outgoing) != SQLITE_OK ||
+        sqlite3_bind_int(st, 4, m->status) != SQLITE_OK ||
+        sqlite3_bind_text(st, 5, m->id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
 int ls_message_wipe(ls_store *s, const char *id, uint64_t deleted_at_ms)
 {
     /* secure_delete=ON zeroes the freed bytes of the old sealed body in the database file. */

@@ -68,8 +68,9 @@ int ls_conversation_for(ls_store *s, const char *peer_id, char *conv_id);
 
 /* History. */
 /* Outgoing: pending, sent, delivered, read in order, or failed (refused by the server for
- * good, e.g. by a block: never sent, never retried). Incoming: received, or refused (it
- * failed to decrypt). */
+ * good, e.g. by a block: never sent, never retried). Incoming: received, refused (a security
+ * event, or an authentic payload this client does not accept) or undecryptable (it failed to
+ * decrypt: the sender device is asked to resend it, and a resend fills the row in). */
 enum {
     LS_MSG_PENDING = 0,
     LS_MSG_SENT = 1,
@@ -77,7 +78,8 @@ enum {
     LS_MSG_READ = 3,
     LS_MSG_RECEIVED = 10,
     LS_MSG_REFUSED = 11,
-    LS_MSG_FAILED = 12
+    LS_MSG_FAILED = 12,
+    LS_MSG_UNREADABLE = 13
 };
 typedef struct ls_message {
     char id[40];        /* client message id (ours) or server id (received) */
@@ -104,6 +106,9 @@ int ls_message_failed(ls_store *s, const char *id);
  * message stays deleted. */
 int ls_message_edit(ls_store *s, const char *id, const char *body, size_t len,
                     uint64_t edited_at_ms);
+/* Fills in an undecryptable row (this local id) from its resend: body, sent time, direction
+ * and status. Only a row still undecryptable and not deleted changes. */
+int ls_message_fill(ls_store *s, const ls_message *m);
 /* Deletes the body of the message with this (local) id (the row stays, marked deleted). */
 int ls_message_wipe(ls_store *s, const char *id, uint64_t deleted_at_ms);
 /* Moves the WAL into the database file and truncates it (after a wipe; not in a transaction). */

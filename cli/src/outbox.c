@@ -36,7 +36,7 @@ static int claim(client *c, const char *user_id, const json_t *listing, pr_targe
     int rc;
 
     for (i = from; i < n; i++)
-        if ((rc = pr_has_session(&c->pr, t[i].user_id, t[i].device_id)) == 0)
+        if (t[i].fresh || (rc = pr_has_session(&c->pr, t[i].user_id, t[i].device_id)) == 0)
             json_array_append_new(ids, json_string(t[i].device_id));
     if (json_array_size(ids) == 0) {
         json_decref(ids);
@@ -74,9 +74,14 @@ static int claim(client *c, const char *user_id, const json_t *listing, pr_targe
     return 0;
 }
 
+/* The device that gets a fresh session (a resend answers a device that could not decrypt). */
+typedef struct fresh_dev {
+    const char *user_id, *device_id;
+} fresh_dev;
+
 /* Appends a target for each device of the user (but this one), limited to `only` if given. */
 static int add_targets(client *c, const char *user_id, const json_t *listing, const json_t *only,
-                       pr_target **t, size_t *n)
+                       const fresh_dev *fresh, pr_target **t, size_t *n)
 {
     size_t from = *n, i;
     json_t *d;
@@ -94,6 +99,8 @@ static int add_targets(client *c, const char *user_id, const json_t *listing, co
         str_copy(p[*n].device_id, sizeof p[*n].device_id, id);
         p[*n].has_listed = b64_decode_fixed(json_string_value(json_object_get(d, "signingKey")),
                                             p[*n].listed_signing_key, 32) == 0;
+        p[*n].fresh =
+            fresh != NULL && !strcmp(fresh->user_id, user_id) && !strcmp(fresh->device_id, id);
         (*n)++;
     }
     return claim(c, user_id, listing, *t, from, *n);
@@ -115,7 +122,8 @@ static int listings(client *c, const char *peer_id, json_t **peer, json_t **self
     return trust_check(c, peer_id, name, *peer);
 }
 
-static int targets(client *c, const char *peer_id, const json_t *only, pr_target **t, size_t *n)
+static int targets_fresh(client *c, const char *peer_id, const json_t *only, const fresh_dev *fresh,
+                         pr_target **t, size_t *n)
 {
     json_t *peer, *self;
     int rc;
@@ -123,11 +131,16 @@ static int targets(client *c, const char *peer_id, const json_t *only, pr_target
     *t = NULL;
     *n = 0;
     if ((rc = listings(c, peer_id, &peer, &self)) == 0 &&
-        (rc = add_targets(c, peer_id, peer, only, t, n)) == 0)
-        rc = add_targets(c, c->pr.user_id, self, only, t, n);
+        (rc = add_targets(c, peer_id, peer, only, fresh, t, n)) == 0)
+        rc = add_targets(c, c->pr.user_id, self, only, fresh, t, n);
     json_decref(peer);
     json_decref(self);
     return rc;
+}
+
+static int targets(client *c, const char *peer_id, const json_t *only, pr_target **t, size_t *n)
+{
+    return targets_fresh(c, peer_id, only, NULL, t, n);
 }
 
 /* After a failed encryption (nothing committed): a key that is not the listed one is a
@@ -420,25 +433,180 @@ int edit_text(client *c, const char *username, const char *id, const char *text)
     return rc;
 }
 
+/* Sends one control payload (DELETE, RETRY, RESEND) to every device of both users, as a
+ * message of the conversation: the records (and `mark`) are committed before the POST; a 409
+ * device-list mismatch encrypts afresh for the new list (the refused envelopes are never sent);
+ * nothing is kept to send later. On failure `mark` is removed again. 0 or an EXIT_* code. */
+static int send_control(client *c, const char *peer_id, const sotto_payload *p,
+                        const fresh_dev *fresh, const char *mark, const char *conv)
+{
+    char cid[UUID_STRLEN + 1], path[128];
+    pr_target *t = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    uuid_v4(cid); /* the server's idempotency key: the same for every attempt */
+    snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
+    for (int attempt = 0; attempt < SEND_ATTEMPTS && rc == -1; attempt++) {
+        json_t *env = NULL, *body;
+        http_resp r;
+
+        free(t);
+        t = NULL;
+        if ((rc = targets_fresh(c, peer_id, NULL, fresh, &t, &n)) != 0)
+            break;
+        if ((rc = pr_control_prepare(&c->pr, p, t, n, mark, &env)) != 0) {
+            rc = encrypt_failed(c, rc, t, n, "a control message");
+            break;
+        }
+        body = json_pack("{s:s,s:o}", "clientMessageId", cid, "envelopes", env);
+        rc = client_api(c, "POST", path, body, &r);
+        json_decref(body);
+        if (rc == 0 && (r.status == 200 || r.status == 201))
+            rc = 0;
+        else if (rc == 0 && r.status == 409 &&
+                 strcmp(http_error_code(&r), "device_list_mismatch") == 0)
+            rc = -1; /* fetch the list again and encrypt afresh */
+        else if (rc == 0)
+            rc = client_fail(&r, "sending");
+        http_resp_clear(&r);
+    }
+    if (rc == -1)
+        rc = EXIT_NET;
+    if (rc != 0 && mark != NULL)
+        ls_kv_del(c->st, mark);
+    free(t);
+    return rc;
+}
+
+/* A payload naming `target` in `conv`: fresh clientMessageId, sent now. */
+static int control_payload(sotto_payload *p, uint8_t type, const char *conv, const char *target)
+{
+    char cid[UUID_STRLEN + 1];
+
+    memset(p, 0, sizeof *p);
+    uuid_v4(cid);
+    p->content_type = type;
+    p->sent_at_ms = now_ms();
+    p->has_edit_of = 1;
+    return uuid_parse(cid, p->client_message_id) != 0 ||
+                   uuid_parse(conv, p->conversation_id) != 0 || uuid_parse(target, p->edit_of) != 0
+               ? -1
+               : 0;
+}
+
 int delete_message(client *c, const char *username, const char *id)
 {
     ls_message m;
+    sotto_payload p;
     http_resp r;
     char peer[40], path[128];
     int rc;
 
     if ((rc = own_message(c, username, id, peer, &m)) != 0)
         return rc;
+    if (held(c, peer, username)) {
+        ls_message_clear(&m);
+        return EXIT_TRUST;
+    }
+    /* The delete itself: an authenticated DELETE payload to every device of both users. */
+    if (control_payload(&p, SOTTO_CONTENT_DELETE, m.conversation_id, m.server_id) != 0)
+        rc = EXIT_LOCAL;
+    else
+        rc = send_control(c, peer, &p, NULL, NULL, m.conversation_id);
+    if (rc != 0) {
+        fprintf(stderr, "sotto: the deletion was not sent; nothing was deleted\n");
+        ls_message_clear(&m);
+        return rc;
+    }
+    /* Then the server drops the ciphertext it still holds (its own event deletes nothing). */
     snprintf(path, sizeof path, "/api/messages/%s", m.server_id);
-    if ((rc = client_api(c, "DELETE", path, NULL, &r)) == 0) {
-        if (r.status == 200 || r.status == 204) {
-            rc = ls_message_wipe(c->st, m.id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
-            ls_checkpoint(c->st);
-        } else {
-            rc = client_fail(&r, "deleting");
-        }
+    if (client_api(c, "DELETE", path, NULL, &r) == 0) {
+        if (r.status != 200 && r.status != 204)
+            client_fail(&r, "dropping the server's copy");
         http_resp_clear(&r);
     }
+    rc = ls_message_wipe(c->st, m.id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
+    ls_checkpoint(c->st);
+    ls_message_clear(&m);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ retry and resend */
+
+/* At most RETRY_RATE_MAX requests (or resends) per peer device per RETRY_RATE_WINDOW_MS:
+ * kv "<kind>-rate:<user>:<device>" holds "<window start ms> <count>". 1: allowed (counted). */
+#define RETRY_RATE_MAX 5
+#define RETRY_RATE_WINDOW_MS (10u * 60u * 1000u)
+
+static int rate_take(client *c, const char *kind, const char *user, const char *device)
+{
+    char name[160], val[48], *end = NULL;
+    uint8_t *v = NULL;
+    size_t len = 0;
+    unsigned long long start = 0, count = 0, now = now_ms();
+
+    snprintf(name, sizeof name, "%s-rate:%s:%s", kind, user, device);
+    if (ls_kv_get(c->st, name, &v, &len) == 0 && len < sizeof val) {
+        memcpy(val, v, len);
+        val[len] = '\0';
+        start = strtoull(val, &end, 10);
+        count = end != NULL ? strtoull(end, NULL, 10) : 0;
+    }
+    ls_secret_free(v);
+    if (start > now || now - start >= RETRY_RATE_WINDOW_MS)
+        start = now, count = 0;
+    if (count >= RETRY_RATE_MAX)
+        return 0;
+    snprintf(val, sizeof val, "%llu %llu", start, count + 1);
+    ls_kv_put_str(c->st, name, val);
+    return 1;
+}
+
+int retry_request(client *c, const char *conv, const char *peer, const char *sender,
+                  const char *device, const char *target)
+{
+    sotto_payload p;
+    char mark[64];
+
+    if (!rate_take(c, "retry", sender, device))
+        return 1;
+    snprintf(mark, sizeof mark, "retry:%s", target);
+    if (control_payload(&p, SOTTO_CONTENT_RETRY, conv, target) != 0)
+        return EXIT_LOCAL;
+    return send_control(c, peer, &p, NULL, mark, conv);
+}
+
+int resend_answer(client *c, const char *conv, const char *requester, const char *device,
+                  const char *target)
+{
+    ls_message m;
+    sotto_payload p;
+    char mark[64];
+    int rc = pr_resend_source(&c->pr, target, conv, requester, &m);
+
+    if (rc != 0)
+        return rc < 0 ? -EXIT_LOCAL : rc;
+    if (!rate_take(c, "resend", requester, device)) {
+        ls_message_clear(&m);
+        return 4;
+    }
+    /* The same message (clientMessageId, sent time, text) as a RESEND naming the original;
+     * the asking device gets it on a new session from a freshly claimed bundle. */
+    memset(&p, 0, sizeof p);
+    p.content_type = SOTTO_CONTENT_RESEND;
+    p.sent_at_ms = m.sent_at_ms;
+    p.has_edit_of = 1;
+    p.body = (const uint8_t *)m.body;
+    p.body_len = m.body_len;
+    snprintf(mark, sizeof mark, "resent:%s", target);
+    fresh_dev fresh = {requester, device};
+    if (uuid_parse(m.id, p.client_message_id) != 0 ||
+        uuid_parse(m.conversation_id, p.conversation_id) != 0 ||
+        uuid_parse(m.server_id, p.edit_of) != 0)
+        rc = -EXIT_LOCAL;
+    else if ((rc = send_control(c, m.peer_id, &p, &fresh, mark, conv)) != 0)
+        rc = -rc;
     ls_message_clear(&m);
     return rc;
 }

@@ -19,8 +19,24 @@ int outbox_flush(client *c);
  * for every current device (records committed first), PATCH /api/messages/:id, then the local
  * text. A 409 device_list_mismatch encrypts again for the new list. */
 int edit_text(client *c, const char *username, const char *id, const char *text);
-/* Deletes our message for everyone (DELETE /api/messages/:id), then wipes the local text. */
+/* Deletes our message for everyone: an authenticated DELETE payload naming it goes to every
+ * device of both users (that is what deletes it there), then DELETE /api/messages/:id drops
+ * the server's ciphertext, then the local text is wiped. */
 int delete_message(client *c, const char *username, const char *id);
+/* A message from (sender, device) in `conv` (with `peer`) did not decrypt: a RETRY payload
+ * naming `target` goes to every device of both users (the sender device answers), at most 5
+ * per sender device per 10 minutes; kv "retry:<target>" records that we asked (a RESEND is
+ * accepted only then). 0 asked, 1 rate-limited (not asked), else an EXIT_* code. */
+int retry_request(client *c, const char *conv, const char *peer, const char *sender,
+                  const char *device, const char *target);
+/* A RETRY for `target` from (requester, device): when this device sent that message, still
+ * has it and has not resent it (pr_resend_source), claims a new bundle for that device, starts
+ * a session with the listed key and sends the message again as a RESEND (to every device; kv
+ * "resent:<target>" makes it once only; 5 per requesting device per 10 minutes). 0 resent;
+ * 1 not this device's message (say nothing); 2 deleted here; 3 resent before; 4 rate-limited;
+ * a negative EXIT_* code when sending failed. */
+int resend_answer(client *c, const char *conv, const char *requester, const char *device,
+                  const char *target);
 /* The conversation with a user (local mapping, else POST /api/conversations). */
 int conversation_with(client *c, const char *peer_id, char conv[40]);
 

@@ -195,7 +195,7 @@ static int encrypt_one(pr_ctx *c, const pr_target *t, const payload_bytes *pb, j
     if (sotto_record_peer_keys(*rec, pinned_ik, pinned_sk) == 0 &&
         sodium_memcmp(pinned_sk, t->listed_signing_key, 32) != 0)
         goto fail;
-    if (!sotto_record_has_session_at(*rec, now)) {
+    if (t->fresh || !sotto_record_has_session_at(*rec, now)) {
         rc = SOTTO_E_NO_SESSION;
         if (!t->has_bundle || (rc = sotto_record_initiate_expected(
                                    *rec, c->acct, &t->bundle, t->listed_signing_key, now)) != 0)
@@ -360,25 +360,39 @@ int pr_send_done(pr_ctx *c, const char *client_id, const char *server_id)
 
 /* ------------------------------------------------------------------ receiving */
 
-/* Checks what the payload claims against what the server says, and fills m. */
-static int payload_accept(pr_ctx *c, const pr_incoming *in, const uint8_t *pt, size_t len,
-                          ls_message *m)
+/* Decodes the payload and checks its conversation against what the server says. */
+static int payload_decode_in(const pr_incoming *in, const uint8_t *pt, size_t len, sotto_payload *p)
 {
-    sotto_payload p;
     uint8_t conv[16];
+
+    if (sotto_payload_decode(p, pt, len) != 0 || uuid_parse(in->conversation_id, conv) != 0 ||
+        sodium_memcmp(conv, p->conversation_id, 16) != 0)
+        return -1; /* the server may not move a message into another conversation */
+    return 0;
+}
+
+/* Copies the payload's text into m (a NUL inside is refused). */
+static int body_take(ls_message *m, const sotto_payload *p)
+{
+    if (memchr(p->body, 0, p->body_len) != NULL ||
+        (m->body = sodium_malloc(p->body_len + 1)) == NULL)
+        return -1;
+    memcpy(m->body, p->body, p->body_len);
+    m->body[p->body_len] = '\0';
+    m->body_len = p->body_len;
+    return 0;
+}
+
+/* A TEXT from the peer or a SYNC copy from our own device: fills m. */
+static int payload_accept(pr_ctx *c, const pr_incoming *in, const sotto_payload *p, ls_message *m)
+{
     int own = strcmp(in->sender_id, c->user_id) == 0;
 
-    if (sotto_payload_decode(&p, pt, len) != 0 || uuid_parse(in->conversation_id, conv) != 0 ||
-        sodium_memcmp(conv, p.conversation_id, 16) != 0)
-        return -1; /* the server may not move a message into another conversation */
-    if (p.content_type != (own ? SOTTO_CONTENT_SYNC : SOTTO_CONTENT_TEXT))
-        return -1; /* edits and deletes: not supported by this client yet */
-    if (memchr(p.body, 0, p.body_len) != NULL || (m->body = sodium_malloc(p.body_len + 1)) == NULL)
+    if (p->content_type != (own ? SOTTO_CONTENT_SYNC : SOTTO_CONTENT_TEXT))
         return -1;
-    memcpy(m->body, p.body, p.body_len);
-    m->body[p.body_len] = '\0';
-    m->body_len = p.body_len;
-    m->sent_at_ms = p.sent_at_ms;
+    if (body_take(m, p) != 0)
+        return -1;
+    m->sent_at_ms = p->sent_at_ms;
     m->outgoing = own;
     m->status = own ? LS_MSG_SENT : LS_MSG_RECEIVED;
     return 0;
@@ -393,7 +407,7 @@ static int commit_receive(pr_ctx *c, const char *sender, const char *device, con
          (ls_record_save(c->st, sender, device, r) != 0 || ls_account_save(c->st, c->acct) != 0)) ||
         ls_message_put(c->st, m) != 0 ||
         /* a refused item says nothing true about whom the conversation is with */
-        (m->status != LS_MSG_REFUSED &&
+        (m->status != LS_MSG_REFUSED && m->status != LS_MSG_UNREADABLE &&
          ls_conversation_put(c->st, m->conversation_id, m->peer_id) != 0) ||
         crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
         ls_rollback(c->st);
@@ -429,16 +443,158 @@ static int reload_account(pr_ctx *c)
     return ls_account_load(c->st, &c->acct);
 }
 
+/* Control payloads are not history rows: their server ids are remembered in kv. */
+static void ctl_name(const char *server_id, char name[64])
+{
+    snprintf(name, 64, "ctl:%s", server_id);
+}
+
+/* 1 when the kv entry `name` exists, 0 when not, -1 on error. */
+static int kv_has(pr_ctx *c, const char *name)
+{
+    uint8_t *v = NULL;
+    size_t len;
+    int rc = ls_kv_get(c->st, name, &v, &len);
+
+    ls_secret_free(v);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+/* Whether the user who authenticated `in` may delete the message t: its sender. Our own
+ * messages: our own user (any of our devices); a message we read: the peer it came from; one
+ * without an authenticated sender here (undecryptable, refused): only the device it was
+ * labelled with. */
+static int authored_by(pr_ctx *c, const ls_message *t, const pr_incoming *in)
+{
+    if (t->outgoing)
+        return strcmp(in->sender_id, c->user_id) == 0;
+    if (t->status == LS_MSG_RECEIVED)
+        return strcmp(in->sender_id, t->peer_id) == 0;
+    return strcmp(in->sender_device, t->sender_device) == 0;
+}
+
+/* The target named by a control payload, in the same conversation; 1 when there is none. */
+static int control_target(pr_ctx *c, const pr_incoming *in, const sotto_payload *p, pr_info *info,
+                          ls_message *t)
+{
+    int rc;
+
+    uuid_format(p->edit_of, info->target);
+    if ((rc = ls_message_get(c->st, info->target, t)) != 0)
+        return rc;
+    if (strcmp(t->server_id, info->target) != 0 ||
+        strcmp(t->conversation_id, in->conversation_id) != 0) {
+        ls_message_clear(t);
+        return 1;
+    }
+    return 0;
+}
+
+/* The advanced state, the control mark and what the payload does, in one transaction. */
+static int commit_control(pr_ctx *c, const pr_incoming *in, const sotto_record *r,
+                          const ls_message *wipe, const ls_message *fill)
+{
+    char name[64];
+
+    ctl_name(in->server_id, name);
+    if (ls_begin(c->st) != 0)
+        return -1;
+    if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
+        ls_account_save(c->st, c->acct) != 0 || ls_kv_put(c->st, name, (const uint8_t *)"1", 1) ||
+        (wipe != NULL && ls_message_wipe(c->st, wipe->id, now_ms()) != 0) ||
+        (fill != NULL && (ls_message_fill(c->st, fill) != 0 ||
+                          ls_conversation_put(c->st, fill->conversation_id, fill->peer_id) != 0)) ||
+        crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        return -1;
+    }
+    return 0;
+}
+
+/* DELETE, RETRY, RESEND and unknown types: decides, commits, says what it did. */
+static int receive_control(pr_ctx *c, const pr_incoming *in, const sotto_record *r,
+                           const sotto_payload *p, pr_info *info, ls_message *out)
+{
+    ls_message t, fill;
+    char asked[64];
+    int rc = -1, have = 1, verdict = PR_CONTROL;
+    const ls_message *wipe = NULL, *filled = NULL;
+
+    memset(&t, 0, sizeof t);
+    memset(&fill, 0, sizeof fill);
+    info->outcome = PR_CTL_IGNORED;
+    if (p->content_type == SOTTO_CONTENT_DELETE || p->content_type == SOTTO_CONTENT_RETRY ||
+        p->content_type == SOTTO_CONTENT_RESEND) {
+        if ((have = control_target(c, in, p, info, &t)) < 0)
+            return -1;
+    } else {
+        info->outcome = PR_CTL_UNKNOWN;
+    }
+    if (p->content_type == SOTTO_CONTENT_DELETE && have == 0) {
+        if (!authored_by(c, &t, in))
+            info->outcome = PR_CTL_REFUSED; /* only the message's own sender deletes it */
+        else if (t.deleted_at_ms == 0)
+            wipe = &t, info->outcome = PR_CTL_APPLIED;
+    } else if (p->content_type == SOTTO_CONTENT_RETRY) {
+        info->outcome = PR_CTL_APPLIED; /* pr_resend_source decides, with the network */
+    } else if (p->content_type == SOTTO_CONTENT_RESEND && have == 0) {
+        snprintf(asked, sizeof asked, "retry:%s", info->target);
+        int we_asked = kv_has(c, asked);
+        if (we_asked < 0)
+            goto done;
+        if (we_asked && t.status == LS_MSG_UNREADABLE && t.deleted_at_ms == 0 &&
+            strcmp(t.sender_device, in->sender_device) == 0 && body_take(&fill, p) == 0) {
+            str_copy(fill.id, sizeof fill.id, t.id);
+            str_copy(fill.conversation_id, sizeof fill.conversation_id, t.conversation_id);
+            str_copy(fill.peer_id, sizeof fill.peer_id, t.peer_id);
+            fill.sent_at_ms = p->sent_at_ms;
+            fill.outgoing = strcmp(in->sender_id, c->user_id) == 0;
+            fill.status = fill.outgoing ? LS_MSG_SENT : LS_MSG_RECEIVED;
+            filled = &fill;
+            info->outcome = PR_CTL_APPLIED;
+            verdict = PR_STORED;
+        }
+    }
+    if (commit_control(c, in, r, wipe, filled) != 0) {
+        reload_account(c);
+        goto done;
+    }
+    if (wipe != NULL)
+        ls_checkpoint(c->st); /* best effort: the WAL copy of the old page goes too */
+    if (crash_point("receive-after-commit"))
+        goto done;
+    rc = verdict;
+    if (verdict == PR_STORED && out != NULL && ls_message_get(c->st, t.id, out) != 0)
+        memset(out, 0, sizeof *out);
+done:
+    ls_message_clear(&t);
+    ls_message_clear(&fill);
+    return rc;
+}
+
 int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out)
+{
+    return pr_receive_ex(c, in, peer_id, out, NULL);
+}
+
+int pr_receive_ex(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out,
+                  pr_info *info)
 {
     sotto_record *r = NULL;
     uint8_t *ct = NULL, *pt = NULL;
     size_t ct_len = 0, pt_len = 0;
     ls_message m;
+    sotto_payload p;
+    pr_info scratch;
+    char name[64];
     int rc = -1, seen, drc, verdict = PR_STORED;
 
+    if (info == NULL)
+        info = &scratch;
+    memset(info, 0, sizeof *info);
     memset(&m, 0, sizeof m);
-    if ((seen = ls_message_seen(c->st, in->server_id)) != 0)
+    ctl_name(in->server_id, name);
+    if ((seen = ls_message_seen(c->st, in->server_id)) != 0 || (seen = kv_has(c, name)) != 0)
         return seen < 0 ? -1 : PR_DUPLICATE;
     if (str_copy(m.id, sizeof m.id, in->server_id) != 0 ||
         str_copy(m.server_id, sizeof m.server_id, in->server_id) != 0 ||
@@ -449,18 +605,29 @@ int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message
     if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
         goto fail;
     if ((drc = decrypt_checked(c, in, r, &ct, &ct_len, &pt, &pt_len)) != 0) {
-        /* Refused: no state changed; remember the id so the item is acked, never shown. */
+        /* Refused: no state changed; remember the id so the item is acked, never shown. A
+         * message that did not decrypt (not a security event, not a replay) is kept as
+         * undecryptable, and the caller asks its sender device to resend it. */
         sotto_record_free(r);
         r = NULL;
         verdict = drc == SOTTO_E_KEY_MISMATCH ? PR_SECURITY : PR_REFUSED;
-    } else if (payload_accept(c, in, pt, pt_len, &m) != 0) {
-        /* Authentic but unacceptable: its key is spent, so the new state is kept. */
+        info->retry = verdict == PR_REFUSED && drc != SOTTO_E_REPLAY;
+    } else if (payload_decode_in(in, pt, pt_len, &p) != 0) {
+        verdict = PR_REFUSED; /* authentic but unreadable: its key is spent, keep the state */
+    } else if ((info->content_type = p.content_type) != SOTTO_CONTENT_TEXT &&
+               p.content_type != SOTTO_CONTENT_SYNC && p.content_type != SOTTO_CONTENT_EDIT) {
+        rc = receive_control(c, in, r, &p, info, out);
+        goto fail;
+    } else if (payload_accept(c, in, &p, &m) != 0) {
+        /* Authentic but unacceptable (an EDIT belongs in message:edited): keep the state. */
         ls_secret_free(m.body);
         m.body = NULL;
         verdict = PR_REFUSED;
     }
-    if (verdict != PR_STORED)
-        m.status = LS_MSG_REFUSED, m.outgoing = 0, m.sent_at_ms = now_ms();
+    if (verdict != PR_STORED) {
+        m.status = info->retry ? LS_MSG_UNREADABLE : LS_MSG_REFUSED;
+        m.outgoing = 0, m.sent_at_ms = now_ms();
+    }
     if (commit_receive(c, in->sender_id, in->sender_device, r, &m) != 0) {
         reload_account(c); /* the in-memory account may be ahead of the disk */
         goto fail;
@@ -593,24 +760,81 @@ int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64
     ls_message target;
     int rc;
 
+    (void)deleted_at_ms; /* the server's word alone deletes nothing (issue 17, item 4) */
     memset(&target, 0, sizeof target);
     if ((rc = ls_message_get(c->st, server_id, &target)) != 0)
-        return rc < 0 ? -1 : PR_DUPLICATE; /* never had it: nothing to delete */
+        return rc < 0 ? -1 : PR_DUPLICATE; /* never had it: nothing to say */
     if (strcmp(target.server_id, server_id) != 0 || conv == NULL ||
-        strcmp(target.conversation_id, conv) != 0) {
-        ls_message_clear(&target);
-        return PR_REFUSED;
-    }
-    if (target.deleted_at_ms != 0) {
-        ls_message_clear(&target);
-        return PR_DUPLICATE;
-    }
-    rc = ls_message_wipe(c->st, target.id, deleted_at_ms ? deleted_at_ms : now_ms()) == 0
-             ? PR_STORED
-             : -1;
+        strcmp(target.conversation_id, conv) != 0)
+        rc = PR_REFUSED;
+    else
+        rc = target.deleted_at_ms != 0 ? PR_DUPLICATE : PR_STORED;
     ls_message_clear(&target);
-    if (rc == PR_STORED)
-        ls_checkpoint(c->st); /* best effort: the WAL copy of the old page goes too */
+    return rc;
+}
+
+int pr_control_prepare(pr_ctx *c, const sotto_payload *p, const pr_target *t, size_t n,
+                       const char *mark, json_t **envelopes)
+{
+    sotto_record **recs = calloc(n ? n : 1, sizeof *recs);
+    json_t *arr = json_array();
+    payload_bytes pb = {0};
+    sotto_payload q = *p;
+    int rc = -1;
+
+    *envelopes = NULL;
+    if (recs == NULL || arr == NULL ||
+        encode_one(&q, p->content_type, &pb.text, &pb.text_len) != 0 ||
+        encode_one(&q, p->content_type, &pb.sync, &pb.sync_len) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = encrypt_one(c, &t[i], &pb, arr, &recs[i])) != 0)
+            goto fail;
+    rc = -1;
+    if (ls_begin(c->st) != 0) /* save before acting */
+        goto fail;
+    if (records_save(c, t, recs, n) != 0 ||
+        (mark != NULL && ls_kv_put(c->st, mark, (const uint8_t *)"1", 1) != 0) ||
+        ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        goto fail;
+    }
+    *envelopes = arr;
+    arr = NULL;
+    rc = 0;
+fail:
+    json_decref(arr);
+    records_free(recs, n);
+    payload_bytes_free(&pb);
+    return rc;
+}
+
+int pr_resend_source(pr_ctx *c, const char *target, const char *conv, const char *requester,
+                     ls_message *m)
+{
+    char mark[64];
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if ((rc = ls_message_get(c->st, target, m)) != 0)
+        return rc < 0 ? -1 : 1;
+    rc = 1;
+    if (!m->outgoing || strcmp(m->server_id, target) != 0 ||
+        strcmp(m->sender_device, c->device_id) != 0 || conv == NULL ||
+        strcmp(m->conversation_id, conv) != 0 ||
+        (strcmp(requester, m->peer_id) != 0 && strcmp(requester, c->user_id) != 0))
+        goto no; /* not ours to answer */
+    rc = 2;
+    if (m->body == NULL || m->deleted_at_ms != 0)
+        goto no;
+    snprintf(mark, sizeof mark, "resent:%s", target);
+    if ((rc = kv_has(c, mark)) != 0) {
+        rc = rc < 0 ? -1 : 3;
+        goto no;
+    }
+    return 0;
+no:
+    ls_message_clear(m);
     return rc;
 }
 

@@ -48,6 +48,7 @@ typedef struct pr_target {
     int has_listed;
     uint8_t listed_signing_key[32];
     int has_bundle; /* a claimed bundle: start a session when there is none */
+    int fresh;      /* start a new session from the bundle even if one exists (a resend) */
     sotto_bundle bundle;
 } pr_target;
 
@@ -79,13 +80,41 @@ typedef struct pr_incoming {
 /* PR_SECURITY: refused because the sender device is not listed, or the envelope's (or the
  * pinned) signing key is not the listed one: a security event, never a message. Like
  * PR_REFUSED it is recorded (no text) so a redelivery is acked as a duplicate. */
-enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2, PR_SECURITY = 3 };
+/* PR_CONTROL: an authentic payload that is not a message to show (a delete, a retry request,
+ * a resend this device did not ask for, or a content type this client does not know): its
+ * id is remembered (kv "ctl:<server id>") so a redelivery is a duplicate; pr_info says what
+ * it was and what became of it. */
+enum { PR_STORED = 0, PR_DUPLICATE = 1, PR_REFUSED = 2, PR_SECURITY = 3, PR_CONTROL = 4 };
+
+/* What pr_receive_ex found besides its verdict. */
+enum {
+    PR_CTL_APPLIED = 0, /* DELETE: the target was wiped; RETRY: ask the caller to act */
+    PR_CTL_IGNORED = 1, /* nothing to do here (unknown or already deleted target, a resend
+                           another device asked for) */
+    PR_CTL_REFUSED = 2, /* DELETE of a message its sender is not the target's sender */
+    PR_CTL_UNKNOWN = 3  /* a content type this client does not know: skipped */
+};
+typedef struct pr_info {
+    int content_type; /* of the payload; 0 when it did not decrypt */
+    char target[40];  /* DELETE, RETRY, RESEND: the message named (its server id) */
+    int outcome;      /* PR_CONTROL: PR_CTL_* */
+    int retry;        /* PR_REFUSED: it did not decrypt, so ask its sender device to resend */
+} pr_info;
 
 /* Decrypts and stores one incoming message. peer_id is the other participant of the
  * conversation (needed when the sender is this user's own other device). On PR_STORED,
  * *out (if given) holds the stored message; the caller clears it. -1 only on local errors
  * (nothing committed: do not ack). */
 int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out);
+/* The same, with *info (may be NULL) filled in. Beyond TEXT and SYNC it takes, in the same
+ * transaction as the advanced state: DELETE (the target is wiped only when the sender's user is
+ * the target's sender: PR_CONTROL), RETRY (PR_CONTROL, PR_CTL_APPLIED: the caller decides
+ * with pr_resend_source) and RESEND (fills the target when it is still undecryptable here, this
+ * device asked for it and the resend comes from the device it was labelled with: PR_STORED with
+ * *out the filled message; else PR_CONTROL, ignored). A message that does not decrypt is
+ * stored as LS_MSG_UNREADABLE with info->retry set (not for a replay or a security event). */
+int pr_receive_ex(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out,
+                  pr_info *info);
 
 /* message:edited: in->server_id is the edited message's id, in->ciphertext_b64 the new
  * envelope. Decrypts it and, when the payload is an EDIT of that very message (edit target
@@ -94,9 +123,23 @@ int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message
  * transaction. PR_STORED (*out, if given, is the edited message), PR_DUPLICATE (this edit was
  * applied already), PR_REFUSED (not applied; any advanced state is kept), -1 local error. */
 int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out);
-/* message:deleted: wipes the stored text of that message (same conversation required).
- * PR_STORED, PR_DUPLICATE (unknown or already deleted), PR_REFUSED, -1. */
+/* message:deleted, the server's event: it is not authenticated, so nothing local changes (an
+ * authenticated DELETE payload from the sender is what deletes). PR_STORED: we hold that
+ * message and it is not deleted here (worth a notice: the server dropped its ciphertext);
+ * PR_DUPLICATE: unknown or already deleted; PR_REFUSED: another conversation; -1. */
 int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64_t deleted_at_ms);
+
+/* Encrypts one control payload (DELETE, RETRY or RESEND; the same bytes for every target) and
+ * commits the advanced records, with the kv `mark` (may be NULL) set in the same transaction,
+ * before anything is sent. *envelopes: the JSON array to POST. 0, -1 or SOTTO_E_*. */
+int pr_control_prepare(pr_ctx *c, const sotto_payload *p, const pr_target *t, size_t n,
+                       const char *mark, json_t **envelopes);
+/* Whether this device answers a RETRY for `target` from user `requester` in `conv`: 0 yes (*m
+ * is the message to resend; the caller clears it), 1 not a message this device sent (another
+ * device's business: stay silent), 2 sent here but deleted or never accepted, 3 resent once
+ * already (kv "resent:<target>"), -1 local error. */
+int pr_resend_source(pr_ctx *c, const char *target, const char *conv, const char *requester,
+                     ls_message *m);
 /* Encrypts an EDIT of our message `message_id` (local or server id) for every target and
  * commits the advanced records; *envelopes gets the JSON array for PATCH /messages/:id and
  * server_id the message's id. 1: not an editable message of ours; -1 or SOTTO_E_*. The

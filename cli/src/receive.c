@@ -43,7 +43,7 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-static void print_message(rx *x, const ls_message *m, const char *sender_id)
+static void print_message(rx *x, const ls_message *m, const char *sender_id, int resent)
 {
     char who[128], when[32];
 
@@ -55,6 +55,8 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id)
                               "conversationId", m->conversation_id, "from", who, "fromId",
                               sender_id, "deviceId", m->sender_device, "peer", peer, "outgoing",
                               m->outgoing, "sentAt", (json_int_t)m->sent_at_ms, "text", m->body);
+        if (resent)
+            json_object_set_new(j, "resent", json_true());
         print_json(j);
     } else {
         char safe[128];
@@ -67,9 +69,111 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id)
             printf("[%s] %s: ", when, term_safe(safe, sizeof safe, who));
         }
         term_print(stdout, m->body, 1);
+        puts(resent ? "  (resent: it could not be read the first time)" : "");
+    }
+    fflush(stdout);
+}
+
+/* A notice about a message (json: one event line; else a line on stdout). */
+static void print_notice(rx *x, const char *event, const char *id, const char *conv,
+                         const char *from_id, const char *device, const char *text)
+{
+    if (x->c->o->json) {
+        char who[128];
+        client_username(x->c, from_id, who, sizeof who);
+        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "event", event, "id", id,
+                             "conversationId", conv, "fromId", from_id, "from", who, "deviceId",
+                             device));
+    } else {
+        fputs("  ", stdout);
+        term_print(stdout, text, 1);
         putchar('\n');
     }
     fflush(stdout);
+}
+
+/* A message from (sender, device) did not decrypt: say so, and ask that device to resend. */
+static void on_undecryptable(rx *x, const char *id, const char *conv, const char *peer,
+                             const char *sender, const char *device)
+{
+    char who[128], s1[128], s2[64], text[400];
+    int rc = retry_request(x->c, conv, peer, sender, device, id);
+    const char *what = rc == 0   ? "asked that device to resend it"
+                       : rc == 1 ? "not asking again so soon (too many requests to that device)"
+                                 : "could not ask that device to resend it";
+
+    client_username(x->c, sender, who, sizeof who);
+    fprintf(stderr,
+            "sotto: !!! REFUSED a message from %s (device %s): it could not be decrypted; %s\n",
+            term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, device), what);
+    if (x->c->o->json) {
+        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "event", "undecryptable", "id", id,
+                             "conversationId", conv, "fromId", sender, "from", who, "deviceId",
+                             device, "retryRequested", rc == 0));
+    } else {
+        snprintf(text, sizeof text, "a message from %s could not be read; %s", who, what);
+        print_notice(x, "undecryptable", id, conv, sender, device, text);
+    }
+    fflush(stdout);
+}
+
+/* A RETRY from (sender, device): the device that sent the message resends it, once. */
+static void on_retry(rx *x, const char *conv, const char *sender, const char *device,
+                     const char *target)
+{
+    char who[128], text[400];
+    int rc = resend_answer(x->c, conv, sender, device, target);
+
+    if (rc == 1)
+        return; /* another device's message: that device answers */
+    client_username(x->c, sender, who, sizeof who);
+    if (rc == 0)
+        snprintf(text, sizeof text, "resent a message to %s's device %s (it could not read it)",
+                 who, device);
+    else
+        snprintf(text, sizeof text, "%s's device %s could not read a message; not resent: %s", who,
+                 device,
+                 rc == 2   ? "it was deleted"
+                 : rc == 3 ? "it was resent once already"
+                 : rc == 4 ? "too many requests from that device"
+                           : "sending failed");
+    if (x->c->o->json)
+        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "event",
+                             rc == 0 ? "resent" : "resend-refused", "id", target, "conversationId",
+                             conv, "toId", sender, "to", who, "deviceId", device, "resent",
+                             rc == 0));
+    else
+        print_notice(x, "resent", target, conv, sender, device, text);
+}
+
+/* An authenticated control payload (pr_receive_ex said PR_CONTROL). */
+static void on_control(rx *x, const pr_info *in, const char *conv, const char *sender,
+                       const char *device)
+{
+    char who[128], s1[128], s2[64], text[400];
+
+    client_username(x->c, sender, who, sizeof who);
+    if (in->content_type == SOTTO_CONTENT_RETRY) {
+        on_retry(x, conv, sender, device, in->target);
+    } else if (in->content_type == SOTTO_CONTENT_DELETE && in->outcome == PR_CTL_APPLIED) {
+        if (x->c->o->json)
+            print_json(json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "deleted", "id", in->target,
+                                 "conversationId", conv, "fromId", sender, "from", who));
+        else
+            printf("  message %s was deleted by %s\n", term_safe(s2, sizeof s2, in->target),
+                   term_safe(s1, sizeof s1, who));
+        fflush(stdout);
+    } else if (in->content_type == SOTTO_CONTENT_DELETE && in->outcome == PR_CTL_REFUSED) {
+        fprintf(stderr,
+                "sotto: !!! REFUSED a deletion of message %s by %s: it is not their message\n",
+                term_safe(s2, sizeof s2, in->target), term_safe(s1, sizeof s1, who));
+        snprintf(text, sizeof text, "refused a deletion of message %s by %s: not their message",
+                 in->target, who);
+        print_notice(x, "delete-refused", in->target, conv, sender, device, text);
+    } else if (in->outcome == PR_CTL_UNKNOWN) {
+        fprintf(stderr, "sotto: skipped a message of a kind this client does not know (type %d)\n",
+                in->content_type);
+    }
 }
 
 /* The other participant of a conversation (for copies of our own messages). */
@@ -189,7 +293,8 @@ static void on_message_new(rx *x, json_t *d)
     if (stop)
         return;
     pr_incoming in = {id, conv, sender, device, ct, expected};
-    rc = pr_receive(&x->c->pr, &in, peer, &m);
+    pr_info info;
+    rc = pr_receive_ex(&x->c->pr, &in, peer, &m, &info);
     if (rc < 0) { /* nothing committed: do not ack, stop */
         fprintf(stderr, "sotto: could not store a message; it stays queued on the server\n");
         x->exit_code = EXIT_LOCAL;
@@ -197,10 +302,14 @@ static void on_message_new(rx *x, json_t *d)
         return;
     }
     if (rc == PR_STORED) {
-        print_message(x, &m, sender);
+        print_message(x, &m, sender, info.content_type == SOTTO_CONTENT_RESEND);
         if (x->mode == RX_CHAT && !m.outgoing && strcmp(peer, x->peer_id) == 0)
             ws_send(x->ws, "message:read", json_pack("{s:s}", "messageId", id), 0, NULL);
         ls_message_clear(&m);
+    } else if (rc == PR_CONTROL) {
+        on_control(x, &info, conv, sender, device);
+    } else if (rc == PR_REFUSED && info.retry) {
+        on_undecryptable(x, id, conv, peer, sender, device);
     } else if (rc == PR_REFUSED) {
         char who[128], s1[128], s2[64];
         client_username(x->c, sender, who, sizeof who);
@@ -274,7 +383,8 @@ static void on_message_edited(rx *x, json_t *d)
     send_ack(x, seq);
 }
 
-/* message:deleted: the stored text is wiped; the row stays as "(deleted)". */
+/* message:deleted is the server's word, not the sender's: it dropped its ciphertext, and it
+ * is said so, but nothing local changes (an authenticated DELETE payload is what deletes). */
 static void on_message_deleted(rx *x, json_t *d)
 {
     const char *id = json_string_value(json_object_get(d, "id"));
@@ -291,10 +401,11 @@ static void on_message_deleted(rx *x, json_t *d)
     if (rc == PR_STORED) {
         char s1[64];
         if (x->c->o->json)
-            print_json(
-                json_pack("{s:s,s:s,s:s}", "event", "deleted", "id", id, "conversationId", conv));
+            print_json(json_pack("{s:s,s:s,s:s}", "event", "server-removed", "id", id,
+                                 "conversationId", conv));
         else
-            printf("  message %s was deleted\n", term_safe(s1, sizeof s1, id));
+            printf("  the server removed message %s from its store (your copy is kept)\n",
+                   term_safe(s1, sizeof s1, id));
         fflush(stdout);
     }
     send_ack(x, seq);

@@ -298,11 +298,13 @@ static void test_tampered(void **state)
     ct = b64_encode(raw, len);
     free(raw);
     pr_incoming in = {"s2", CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
-    assert_int_equal(pr_receive(&w->bob.pr, &in, ALICE, NULL), PR_REFUSED);
+    pr_info info;
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &in, ALICE, NULL, &info), PR_REFUSED);
+    assert_true(info.retry); /* it did not decrypt: the caller asks for a resend */
     free(ct);
     assert_int_equal(ls_message_get(w->bob.st, "s2", &m), 0);
     assert_null(m.body);
-    assert_int_equal(m.status, LS_MSG_REFUSED);
+    assert_int_equal(m.status, LS_MSG_UNREADABLE);
     ls_message_clear(&m);
     /* The genuine envelope is still decryptable later (state unchanged by the refusal). */
     assert_int_equal(deliver(&w->alice, &w->bob, id, "s3", ALICE, &m), PR_STORED);
@@ -368,6 +370,21 @@ static char *array_envelope(json_t *arr, const char *dev)
 
 #define S1 "5e5e5e5e-0000-4000-8000-000000000001"
 #define S2 "5e5e5e5e-0000-4000-8000-000000000002"
+#define S3 "5e5e5e5e-0000-4000-8000-000000000003"
+#define S4 "5e5e5e5e-0000-4000-8000-000000000004"
+#define S5 "5e5e5e5e-0000-4000-8000-000000000005"
+
+/* A control payload (DELETE, RETRY; RESEND with the body set by the caller) naming target. */
+static void ctl_payload(sotto_payload *p, uint8_t type, const char *target)
+{
+    memset(p, 0, sizeof *p);
+    p->content_type = type;
+    p->sent_at_ms = 1234;
+    p->has_edit_of = 1;
+    memset(p->client_message_id, 7, 16);
+    assert_int_equal(uuid_parse(CONV, p->conversation_id), 0);
+    assert_int_equal(uuid_parse(target, p->edit_of), 0);
+}
 
 /* Edits apply on every device once, only as an edit of the very message the server names;
  * a delete wipes the text. */
@@ -428,15 +445,48 @@ static void test_edit_delete(void **state)
     free(ct);
     json_decref(env);
 
-    /* Delete: the text is wiped (not in any file), the row says when; idempotent; a delete
-     * naming another conversation is refused. */
+    /* The server's message:deleted changes nothing here (a notice at most). */
     assert_int_equal(pr_receive_delete(&w->bob.pr, S1, "0190a000-0000-7000-8000-00000000beef", 7),
                      PR_REFUSED);
     assert_int_equal(pr_receive_delete(&w->bob.pr, S1, CONV, 77), PR_STORED);
+    assert_int_equal(ls_message_get(w->bob.st, S1, &m), 0);
+    assert_string_equal(m.body, "edited text");
+    assert_int_equal(m.deleted_at_ms, 0);
+    ls_message_clear(&m);
+
+    /* A DELETE payload from Bob naming Alice's message: refused, her text stays. */
+    sotto_payload p;
+    pr_info info;
+    ctl_payload(&p, SOTTO_CONTENT_DELETE, S1);
+    target_known(&w->alice, &t[0]);
+    assert_int_equal(pr_control_prepare(&w->bob.pr, &p, t, 1, NULL, &env), 0);
+    ct = array_envelope(env, w->alice.pr.device_id);
+    pr_incoming bad = {S3, CONV, BOB, w->bob.pr.device_id, ct, sk_of(&w->bob)};
+    assert_int_equal(pr_receive_ex(&w->alice.pr, &bad, BOB, NULL, &info), PR_CONTROL);
+    assert_int_equal(info.content_type, SOTTO_CONTENT_DELETE);
+    assert_int_equal(info.outcome, PR_CTL_REFUSED);
+    assert_string_equal(info.target, S1);
+    assert_int_equal(pr_receive_ex(&w->alice.pr, &bad, BOB, NULL, &info), PR_DUPLICATE);
+    assert_int_equal(ls_message_get(w->alice.st, S1, &m), 0);
+    assert_string_equal(m.body, "edited text");
+    ls_message_clear(&m);
+    free(ct);
+    json_decref(env);
+
+    /* Alice's own DELETE: the text is wiped (not in any file), the row says when; once. */
+    target_known(&w->bob, &t[0]);
+    assert_int_equal(pr_control_prepare(&w->alice.pr, &p, t, 1, NULL, &env), 0);
+    ct = array_envelope(env, w->bob.pr.device_id);
+    pr_incoming del = {S4, CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &del, ALICE, NULL, &info), PR_CONTROL);
+    assert_int_equal(info.outcome, PR_CTL_APPLIED);
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &del, ALICE, NULL, &info), PR_DUPLICATE);
     assert_int_equal(pr_receive_delete(&w->bob.pr, S1, CONV, 78), PR_DUPLICATE);
+    free(ct);
+    json_decref(env);
     assert_int_equal(ls_message_get(w->bob.st, S1, &m), 0);
     assert_null(m.body);
-    assert_int_equal(m.deleted_at_ms, 77);
+    assert_true(m.deleted_at_ms != 0);
     ls_message_clear(&m);
     assert_int_equal(ls_message_edit(w->bob.st, S1, "back", 4, 99), 0); /* no effect */
     assert_int_equal(ls_message_get(w->bob.st, S1, &m), 0);
@@ -444,6 +494,100 @@ static void test_edit_delete(void **state)
     ls_message_clear(&m);
     assert_false(dir_leaks(w->bob.dir, "edited text"));
     assert_false(dir_leaks(w->bob.dir, "original text"));
+}
+
+/* A message Bob cannot decrypt: kept as undecryptable; his RETRY reaches Alice, whose device
+ * sent it and resends it once on a fresh session; the RESEND fills Bob's row (only because he
+ * asked, and only from that device); a second request is refused. */
+static void test_retry_resend(void **state)
+{
+    world *w = *state;
+    pr_target t, ta;
+    pr_info info;
+    sotto_payload p;
+    json_t *env = NULL;
+    char id[40], *ct;
+    uint8_t *raw;
+    size_t len;
+    ls_message m;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "hello", &t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, S1, ALICE, NULL), PR_STORED);
+    assert_int_equal(pr_send_done(&w->alice.pr, id, S1), 0);
+    /* The next message's envelope is damaged in transit. */
+    target_known(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "lost words", &t, 1, id), 0);
+    ct = outbox_envelope(&w->alice, id, w->bob.pr.device_id);
+    assert_int_equal(pr_send_done(&w->alice.pr, id, S2), 0);
+    assert_int_equal(b64_decode(ct, &raw, &len), 0);
+    raw[len - 20] ^= 1;
+    free(ct);
+    ct = b64_encode(raw, len);
+    free(raw);
+    pr_incoming in = {S2, CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &in, ALICE, NULL, &info), PR_REFUSED);
+    assert_true(info.retry);
+    free(ct);
+
+    /* A RESEND Bob did not ask for changes nothing. */
+    ctl_payload(&p, SOTTO_CONTENT_RESEND, S2);
+    p.body = (const uint8_t *)"forged";
+    p.body_len = 6;
+    assert_int_equal(pr_control_prepare(&w->alice.pr, &p, &t, 1, NULL, &env), 0);
+    ct = array_envelope(env, w->bob.pr.device_id);
+    pr_incoming early = {S3, CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &early, ALICE, NULL, &info), PR_CONTROL);
+    assert_int_equal(info.outcome, PR_CTL_IGNORED);
+    assert_int_equal(ls_message_get(w->bob.st, S2, &m), 0);
+    assert_null(m.body);
+    assert_int_equal(m.status, LS_MSG_UNREADABLE);
+    ls_message_clear(&m);
+    free(ct);
+    json_decref(env);
+
+    /* Bob asks (the mark is committed with his records); Alice's device sent it. */
+    target_known(&w->alice, &ta);
+    ctl_payload(&p, SOTTO_CONTENT_RETRY, S2);
+    assert_int_equal(pr_control_prepare(&w->bob.pr, &p, &ta, 1, "retry:" S2, &env), 0);
+    ct = array_envelope(env, w->alice.pr.device_id);
+    pr_incoming req = {S4, CONV, BOB, w->bob.pr.device_id, ct, sk_of(&w->bob)};
+    assert_int_equal(pr_receive_ex(&w->alice.pr, &req, BOB, NULL, &info), PR_CONTROL);
+    assert_int_equal(info.content_type, SOTTO_CONTENT_RETRY);
+    assert_int_equal(info.outcome, PR_CTL_APPLIED);
+    assert_string_equal(info.target, S2);
+    free(ct);
+    json_decref(env);
+    assert_int_equal(pr_resend_source(&w->alice2.pr, S2, CONV, BOB, &m), 1); /* not hers */
+    assert_int_equal(
+        pr_resend_source(&w->alice.pr, S2, "0190a000-0000-7000-8000-00000000beef", BOB, &m), 1);
+    assert_int_equal(pr_resend_source(&w->alice.pr, S2, CONV, BOB, &m), 0);
+    assert_string_equal(m.body, "lost words");
+
+    /* The resend, on a new session from a freshly claimed bundle. */
+    ctl_payload(&p, SOTTO_CONTENT_RESEND, S2);
+    p.body = (const uint8_t *)m.body;
+    p.body_len = m.body_len;
+    claim(&w->bob, &t);
+    t.fresh = 1;
+    assert_int_equal(pr_control_prepare(&w->alice.pr, &p, &t, 1, "resent:" S2, &env), 0);
+    ls_message_clear(&m);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(env, 0), "type")),
+                        "prekey");
+    ct = array_envelope(env, w->bob.pr.device_id);
+    pr_incoming back = {S5, CONV, ALICE, w->alice.pr.device_id, ct, sk_of(&w->alice)};
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &back, ALICE, &m, &info), PR_STORED);
+    assert_int_equal(info.content_type, SOTTO_CONTENT_RESEND);
+    assert_string_equal(m.id, S2);
+    assert_string_equal(m.body, "lost words");
+    assert_int_equal(m.status, LS_MSG_RECEIVED);
+    ls_message_clear(&m);
+    assert_int_equal(pr_receive_ex(&w->bob.pr, &back, ALICE, NULL, &info), PR_DUPLICATE);
+    free(ct);
+    json_decref(env);
+    /* Once only. */
+    assert_int_equal(pr_resend_source(&w->alice.pr, S2, CONV, BOB, &m), 3);
+    assert_false(dir_leaks(w->bob.dir, "lost words"));
 }
 
 static void test_bundle_json_roundtrip(void **state)
@@ -535,6 +679,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_json_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_resend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listed_key_binding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
