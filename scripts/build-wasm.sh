@@ -53,7 +53,10 @@ build_libsodium() {
 emcc_build() {
   local out="$1" test_rng="$2" exports; shift 2
   local srcs=("$ROOT"/core/src/*.c) defs=()
-  exports="$(grep '^SOTTO_EXPORT' "$ROOT/core/include/sotto.h" | grep -v _test_ | grep -o 'sotto_[a-z0-9_]*(' \
+  # Every SOTTO_EXPORT declaration, joined up to its '(' (clang-format may put the name on
+  # the next line), gives one exported name.
+  exports="$(awk '/^SOTTO_EXPORT/ { d = $0; while (d !~ /\(/ && (getline l) > 0) d = d " " l; print d }' \
+               "$ROOT/core/include/sotto.h" | grep -v _test_ | grep -o 'sotto_[a-z0-9_]*(' \
              | sed 's/^/_/; s/($//' | sort -u | paste -sd, -),_malloc,_free"
   if [ "$test_rng" = 1 ]; then
     defs=(-DSOTTO_TEST_RNG=1 -I"$ROOT/core/tests" "$ROOT/core/tests/vectors_gen.c")
