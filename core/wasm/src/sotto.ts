@@ -47,15 +47,21 @@ export interface ClaimedBundleJSON extends Omit<BundleJSON, 'oneTimePreKeys'> {
   oneTimePreKey: { keyId: number; publicKey: string } | null;
 }
 
-export type ContentType = 'text' | 'edit' | 'delete' | 'sync';
+/** Content types 1..6 by name (docs/protocol.md, Payload); 'unknown' for any other (a reader
+ *  skips it: acknowledged, remembered, never shown). */
+export type ContentType = 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend' | 'unknown';
 /** What a message is (the payload inside the ciphertext). UUIDs in canonical text form. */
 export interface Payload {
   clientMessageId: string;
   conversationId: string;
   contentType: ContentType;
+  /** The numeric content type (tag 3). Decoding always sets it; when encoding, it overrides
+   *  `contentType` (a type this wrapper has no name for). */
+  type?: number;
   sentAt: number; // ms since the epoch
   body: Uint8Array;
   replyTo?: string;
+  /** Tag 7, the target: the server id of the message an edit, delete, retry or resend is about. */
   editOf?: string;
 }
 
@@ -78,7 +84,7 @@ const SIG = 64;
 const BUNDLE_BYTES = 265;
 const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
 const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
-const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync'];
+const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync', 'retry', 'resend'];
 export const E_NO_SESSION = -9;
 /** SOTTO_E_KEY_MISMATCH: the peer's signing key is not the one the device list gives. */
 export const E_KEY_MISMATCH = -12;
@@ -584,8 +590,8 @@ export class Sotto {
   private encodePayload(h: Heap, p: Payload): { p: number; len: number } {
     const s = h.alloc(PAYLOAD_STRUCT);
     const H = this.m.HEAPU8;
-    const type = CONTENT.indexOf(p.contentType) + 1;
-    if (type === 0) throw new SottoError('unknown content type', -1);
+    const type = p.type ?? CONTENT.indexOf(p.contentType) + 1;
+    if (!Number.isInteger(type) || type < 1 || type > 255) throw new SottoError('unknown content type', -1);
     H.set(uuidBytes(p.clientMessageId), s);
     H.set(uuidBytes(p.conversationId), s + 16);
     H[s + 32] = type;
@@ -612,14 +618,17 @@ export class Sotto {
     this.check(this.m._sotto_payload_decode(s, p, n), 'payload');
     const H = this.m.HEAPU8;
     const bodyPtr = this.m.HEAPU32[(s + 48) >>> 2], bodyLen = this.m.HEAPU32[(s + 52) >>> 2];
+    const type = H[s + 32];
+    // Every type the core decodes is returned (a future one as 'unknown', with its number):
+    // the caller commits the ratchet step and skips what it does not know.
     const payload: Payload = {
       clientMessageId: uuidText(H.slice(s, s + 16)),
       conversationId: uuidText(H.slice(s + 16, s + 32)),
-      contentType: CONTENT[H[s + 32] - 1] ?? 'text',
+      contentType: CONTENT[type - 1] ?? 'unknown',
+      type,
       sentAt: Number(new DataView(H.buffer).getBigUint64(s + 40, true)),
       body: H.slice(bodyPtr, bodyPtr + bodyLen),
     };
-    if (CONTENT[H[s + 32] - 1] === undefined) throw new SottoError('unknown content type', -1);
     if (this.m.HEAPU32[(s + 56) >>> 2]) payload.replyTo = uuidText(H.slice(s + 60, s + 76));
     if (this.m.HEAPU32[(s + 76) >>> 2]) payload.editOf = uuidText(H.slice(s + 80, s + 96));
     return payload;

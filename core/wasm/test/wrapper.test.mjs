@@ -255,3 +255,52 @@ test('the listed-key check: a claimed bundle or a pinned session under another k
   const m1 = s.maintain(m0.account, ka, new Date(now.getTime() + 8 * 86400e3));
   assert.ok(m1.signedPreKey && m1.signedPreKey.keyId !== s.publicBundle(alice, ka, 0).bundle.signedPreKey.keyId);
 });
+
+test('every content type decodes: delete, retry, resend by name with their target, a future type by number', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = s.newStorageKey(), kb = s.newStorageKey();
+  let alice = s.createDevice(ka), bob = s.createDevice(kb);
+  const pub = s.publicBundle(bob, kb, 1);
+  bob = pub.account;
+  const TARGET = '01890000-0000-7000-8000-0000000000aa';
+  let ab = null, ba = null, n = 0;
+  const roundTrip = (p) => {
+    const e = s.encrypt(alice, ka, BOB, ab, p, ab ? undefined : claimedFrom(pub.bundle));
+    ab = e.record;
+    const r = s.decrypt(bob, kb, ALICE, ba, e.envelope.ciphertext);
+    bob = r.account;
+    ba = r.record;
+    return r.payload;
+  };
+  const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+  const del = roundTrip(payload(id(), '', { contentType: 'delete', editOf: TARGET }));
+  assert.equal(del.contentType, 'delete');
+  assert.equal(del.type, 3);
+  assert.equal(del.editOf, TARGET);
+  assert.equal(del.body.length, 0);
+  const retry = roundTrip(payload(id(), '', { contentType: 'retry', editOf: TARGET }));
+  assert.deepEqual([retry.contentType, retry.type, retry.editOf], ['retry', 5, TARGET]);
+  const resend = roundTrip(payload(id(), 'again', { contentType: 'resend', editOf: TARGET }));
+  assert.deepEqual([resend.contentType, resend.type, resend.editOf], ['resend', 6, TARGET]);
+  assert.equal(new TextDecoder().decode(resend.body), 'again');
+  for (const type of [7, 42, 255]) {
+    const future = roundTrip(payload(id(), 'later', { type, editOf: TARGET }));
+    assert.deepEqual([future.contentType, future.type, future.editOf], ['unknown', type, TARGET]);
+  }
+  const plain = roundTrip(payload(id(), 'hi'));
+  assert.deepEqual([plain.contentType, plain.type, plain.editOf], ['text', 1, undefined]);
+  // the core's shape rules: a delete, retry or resend names its target; a delete or retry has no body
+  for (const bad of [
+    { contentType: 'delete' },
+    { contentType: 'retry' },
+    { contentType: 'resend' },
+    { contentType: 'edit' },
+    { contentType: 'delete', editOf: TARGET, body: text('x') },
+    { contentType: 'retry', editOf: TARGET, body: text('x') },
+    { contentType: 'unknown' },
+    { type: 0 },
+    { type: 256 },
+  ]) {
+    assert.throws(() => s.encrypt(alice, ka, BOB, ab, payload(id(), '', bad)), SottoError, JSON.stringify(bad));
+  }
+});

@@ -43,6 +43,9 @@ export type Incoming =
   | { kind: 'edited'; message: LocalMessage }
   | { kind: 'deleted'; message: LocalMessage }
   | { kind: 'duplicate' }
+  /** An authentic payload that is no message to show (retry, resend, a type this client does
+   *  not know): its ratchet step is committed and its id remembered; acknowledge it. */
+  | { kind: 'control' }
   | { kind: 'refused'; message: LocalMessage }
   | { kind: 'failed'; message: LocalMessage };
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LocalMessage } from '../state/types';
-import { editTarget, refusalOf } from './rules';
+import { editTarget, payloadAction, refusalOf } from './rules';
 
 const original: LocalMessage = {
   id: 'm1',
@@ -54,4 +54,21 @@ test('a key mismatch or an untrusted identity is a security refusal; other failu
   expect(refusalOf(-8)).toBe('key-mismatch');
   expect(refusalOf(-2)).toBeNull();
   expect(refusalOf(undefined)).toBeNull();
+});
+
+describe('every content type is tolerated (issue 17): only texts, sync copies, edits and deletes act', () => {
+  test('a text or a sync copy is a message; an edit, or anything arriving as message:edited, goes to the edit rule', () => {
+    expect(payloadAction('new', 'text')).toBe('message');
+    expect(payloadAction('new', 'sync')).toBe('message');
+    expect(payloadAction('new', 'edit')).toBe('edit');
+    for (const t of ['text', 'delete', 'retry', 'resend', 'unknown']) expect(payloadAction('edited', t)).toBe('edit');
+  });
+
+  test('a delete goes to the delete rule, never shown as a text', () => {
+    expect(payloadAction('new', 'delete')).toBe('delete');
+  });
+
+  test('retry, resend and types this client does not know are skipped: no message, no failure', () => {
+    for (const t of ['retry', 'resend', 'unknown']) expect(payloadAction('new', t)).toBe('skip');
+  });
 });

@@ -30,3 +30,19 @@ export function editTarget(
   if (target.senderId !== named.senderId || !target.senderDeviceId || target.senderDeviceId !== named.senderDeviceId) return null;
   return targetId;
 }
+
+/**
+ * What the worker does with a payload that decrypted (docs/protocol.md, "Deletes, edits and
+ * retries"): 'edit' (an edit, or anything arriving as message:edited: editTarget decides),
+ * 'message' (a text, or a sync copy of one's own), 'delete' (deleteVerdict decides) or 'skip':
+ * retry, resend and any type this client does not know. A skipped payload's ratchet step is
+ * committed, its id remembered (a redelivery is a duplicate) and it is acknowledged; nothing
+ * is shown, neither a message nor a failure.
+ */
+export type PayloadAction = 'edit' | 'message' | 'delete' | 'skip';
+export function payloadAction(kind: 'new' | 'edited', contentType: string): PayloadAction {
+  if (contentType === 'edit' || kind === 'edited') return 'edit';
+  if (contentType === 'text' || contentType === 'sync') return 'message';
+  if (contentType === 'delete') return 'delete';
+  return 'skip';
+}

@@ -27,7 +27,7 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
-import { editTarget, refusalOf } from './rules';
+import { editTarget, payloadAction, refusalOf } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Encrypted, Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -46,6 +46,9 @@ interface MessageRow {
 type SealedPart = Pick<LocalMessage, 'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId' | 'senderDeviceId' | 'security'>;
 /** The security notice standing in for a refused queue item (a redelivery is a duplicate). */
 const refusedId = (messageId: string) => `security:${messageId}`;
+/** A control payload (delete, retry, resend, unknown type) is no history row: its id is
+ *  remembered in kv so that a redelivery is a duplicate (the CLI's `ctl:<id>`). */
+const controlId = (messageId: string) => `ctl:${messageId}`;
 
 const ONE_TIME_KEY_LOW = 25;
 const ONE_TIME_KEY_BATCH = 75;
@@ -334,7 +337,9 @@ const ops: Handlers = {
   async decrypt({ message, kind, expected }): Promise<Incoming> {
     const me = need(profile, 'the profile').userId;
     const existing = await getRow(message.id);
-    if (kind === 'new' && (existing || (await getRow(refusedId(message.id))))) return { kind: 'duplicate' };
+    if (kind === 'new' && (existing || (await getRow(refusedId(message.id))) || (await get(theDb(), 'kv', controlId(message.id))))) {
+      return { kind: 'duplicate' };
+    }
     const ts = Date.parse(message.sentAt) || Date.now();
     /* Refused for security: a notice in its place (naming the claimed sender and device), with
      * `also` (the ratchet step of a refused edit that did decrypt), and nothing else. */
@@ -396,7 +401,16 @@ const ops: Handlers = {
       await commit(theDb(), writes);
       return failed();
     }
-    if (p.contentType === 'edit' || kind === 'edited') {
+    const action = payloadAction(kind, p.contentType);
+    if (action === 'skip' || action === 'delete') {
+      // Authentic, but nothing to show (a retry, a resend, a type this client does not know;
+      // a delete until deletes are authenticated here): the ratchet step is kept, the id
+      // remembered, nothing shown (never a blank bubble).
+      writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
+      await commit(theDb(), writes);
+      return { kind: 'control' };
+    }
+    if (action === 'edit') {
       // An edit only when the payload says it is one, of the message the server names (for a
       // message:new, of the one it names itself), by that message's own sender: same user and
       // same device. Anything else is refused and noted.

@@ -75,6 +75,16 @@ describe('the queue', () => {
     expect(s.ctx.events('msg')).toEqual([]);
   });
 
+  test('a payload the worker skipped (retry, resend, an unknown type) is acknowledged and shows nothing', async () => {
+    const s = setup({ decrypt: () => ({ kind: 'control' }) });
+    s.rx.onServerEvent('message:new', queued('m1', 8));
+    await s.rx.idle();
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 8 } }]);
+    expect(s.ctx.events('msg')).toEqual([]);
+    expect(s.ctx.events('typing')).toEqual([]);
+    expect(s.hooks.show).not.toHaveBeenCalled();
+  });
+
   test('an item that could not be stored is not acknowledged, and the queue goes on', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     let n = 0;

@@ -108,7 +108,7 @@ export class Receiver {
           const m = data as Message;
           const expected = await expectedKey(this.ctx, this.directory, m.conversationId, m.senderId, m.senderDeviceId);
           const r = await this.ctx.crypto.call('decrypt', { message: m, kind: name === 'message:new' ? 'new' : 'edited', expected });
-          if (r.kind !== 'duplicate') shown = r.message;
+          if (r.kind !== 'duplicate' && r.kind !== 'control') shown = r.message;
         }
         // Committed: now the server may forget it.
         await this.ctx
