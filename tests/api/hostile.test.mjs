@@ -101,9 +101,10 @@ test('the audit log holds no password, token or code', async () => {
   const u = await registerUser(srv);
   await login(srv, { ...u, password: 'wrong-password-123' });
   const l = await login(srv, u);
-  await srv.api('POST', '/api/auth/refresh', { body: { refreshToken: u.refresh } });
-  await srv.api('POST', '/api/auth/refresh', { body: { refreshToken: u.refresh } });
   const en = await srv.api('POST', '/api/auth/mfa/enable', { token: u.token, body: { password: u.password } });
+  // A reused refresh token (audited as refresh_reuse) also ends the device's access tokens.
+  await srv.api('POST', '/api/auth/refresh', { body: { refreshToken: u.refresh } });
+  await srv.api('POST', '/api/auth/refresh', { body: { refreshToken: u.refresh } });
   const dump = sql(srv, 'SELECT * FROM audit_log').map((r) => r.join('|')).join('\n');
   assert.ok(dump.includes('login'), 'logins are audited');
   for (const secret of [u.password, 'wrong-password-123', u.refresh, u.token, l.body.tokens.accessToken,
