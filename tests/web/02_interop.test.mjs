@@ -1,7 +1,8 @@
 // Interop: a browser user (the web client in Chromium, libsotto as WebAssembly) and a CLI user
 // (the real `sotto`, libsotto in C) chat with each other through one real sottod. Messages in
 // both directions, delivered and seen marks both ways (also those sent while the tab was
-// closed), the CLI's sync/history decrypting what the browser sent, and finally no plaintext
+// closed), the CLI's sync/history decrypting what the browser sent, deletes end to end both
+// ways (and the server's own message:deleted erasing nothing), and finally no plaintext
 // marker on the server's disk or in the CLI profile.
 //   SOTTO_CLI the sotto binary (ctest passes it; default ../../build/bin/sotto)
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, uniq,
+  launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, sql, uniq,
   startServer, watch,
 } from './lib/harness.mjs';
 
@@ -82,6 +83,15 @@ function startChat(peer) {
   c.line = (s) => child.stdin.write(`${s}\n`);
   c.events = () => jsonLines(c.stdout);
   return c;
+}
+
+async function until(what, pred, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no ${what} within ${timeoutMs} ms`);
 }
 
 function statusOf(page, body) {
@@ -201,6 +211,65 @@ describe('a browser user and a CLI user chat with each other', () => {
     await openChatWith(web.page, C.displayName);
     await waitStatus(web.page, text('sent, then the tab closed'), 'read');
     await waitStatus(web.page, text('live from the browser'), 'read');
+  });
+
+  test('deletes are end to end: a CLI delete removes it in the browser, a browser delete on the CLI', async () => {
+    // CLI -> browser: the authenticated delete payload wipes it; no blank bubble in its place.
+    await cliOk(['send', W.username, text('the terminal takes this back')]);
+    await messageItem(web.page, text('the terminal takes this back')).waitFor({ timeout: 15000 });
+    const theirs = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout)
+      .find((m) => m.text === text('the terminal takes this back'));
+    assert.ok(theirs?.serverId, 'the CLI knows the server id of its message');
+    const deletedBefore = await messageItem(web.page, 'This message was deleted.').count();
+    await cliOk(['delete', W.username, theirs.serverId]);
+    await until('the CLI delete in the browser', async () => (await messageItem(web.page, text('the terminal takes this back')).count()) === 0);
+    await until('the deleted mark', async () => (await messageItem(web.page, 'This message was deleted.').count()) === deletedBefore + 1);
+    assert.equal(await web.page.locator('[data-security="refused-delete"]').count(), 0);
+
+    // Browser -> CLI: the web client sends the delete payload first, so the CLI wipes it (the
+    // server's message:deleted alone would only be noted as server-removed).
+    await send(web.page, text('the browser takes this back'));
+    await waitStatus(web.page, text('the browser takes this back'), 'sent');
+    const synced = jsonLines((await cliOk(['--json', 'sync'])).stdout);
+    const ours = synced.find((m) => m.text === text('the browser takes this back'));
+    assert.ok(ours, `sync printed: ${JSON.stringify(synced)}`);
+    const doomed = messageItem(web.page, text('the browser takes this back'));
+    await doomed.hover();
+    await doomed.getByRole('button', { name: 'Delete' }).click();
+    const dialog = web.page.getByRole('dialog', { name: 'Delete this message for everyone?' });
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await until('the browser delete in the browser', async () => (await messageItem(web.page, text('the browser takes this back')).count()) === 0);
+    const after = jsonLines((await cliOk(['--json', 'sync'])).stdout);
+    const id = ours.id ?? ours.serverId;
+    assert.ok(after.some((e) => e.event === 'deleted' && (e.id === id || e.serverId === id)), `sync printed: ${JSON.stringify(after)}`);
+    assert.ok(!after.some((e) => e.event === 'delete-refused'), `sync printed: ${JSON.stringify(after)}`);
+    const hist = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout);
+    const gone = hist.find((m) => m.serverId === id || m.id === id);
+    assert.equal(gone?.deleted, true, `history: ${JSON.stringify(gone)}`);
+    assert.ok(!hist.some((m) => m.text === text('the browser takes this back')), 'the CLI wiped the text');
+    assert.ok(!hist.some((m) => m.text === ''), 'the delete payload is no history row on the CLI');
+  });
+
+  test("the server's own message:deleted erases nothing in the browser", async () => {
+    // A server that lies: it marks the CLI's first message deleted and queues message:deleted
+    // for the browser's device, with no delete payload from the sender.
+    const target = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout)
+      .find((m) => m.text === text('hello from the terminal'));
+    assert.ok(target?.serverId);
+    const [[device]] = sql(server, `SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = '${W.username}' AND d.revoked_at IS NULL`);
+    const now = Date.now();
+    const [[seq]] = sql(server, `UPDATE devices SET next_seq = next_seq + 1 WHERE id = '${device}' RETURNING next_seq - 1`);
+    sql(server, `UPDATE messages SET deleted_at = ${now} WHERE id = '${target.serverId}';
+      INSERT INTO device_queue (device_id, seq, message_id, event, created_at) VALUES ('${device}', ${seq}, '${target.serverId}', 'deleted', ${now})`);
+    // A reconnect fetches the queue: the event is acknowledged (handled), and the text stays.
+    await web.page.reload();
+    await openChatWith(web.page, C.displayName);
+    await until('the server delete acknowledged', async () => Number(sql(server, `SELECT acked_seq FROM devices WHERE id = '${device}'`)[0][0]) >= Number(seq));
+    await messageItem(web.page, text('hello from the terminal')).waitFor({ timeout: 15000 });
+    await web.page.reload();
+    await openChatWith(web.page, C.displayName);
+    await messageItem(web.page, text('hello from the terminal')).waitFor({ timeout: 15000 });
+    assert.equal(await messageItem(web.page, text('the browser takes this back')).count(), 0);
   });
 
   test('no plaintext marker on the server disk or unencrypted in the CLI profile', async () => {

@@ -69,6 +69,7 @@ function Bubble({
       'unaccepted-device': 'securityUnaccepted',
       'claimed-key-mismatch': 'securityClaimedKey',
       'refused-edit': 'securityRefusedEdit',
+      'refused-delete': 'securityRefusedDelete',
     } as const;
     return (
       <p

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LocalMessage } from '../state/types';
-import { editTarget, payloadAction, refusalOf } from './rules';
+import { deleteVerdict, editTarget, payloadAction, refusalOf } from './rules';
 
 const original: LocalMessage = {
   id: 'm1',
@@ -70,5 +70,47 @@ describe('every content type is tolerated (issue 17): only texts, sync copies, e
 
   test('retry, resend and types this client does not know are skipped: no message, no failure', () => {
     for (const t of ['retry', 'resend', 'unknown']) expect(payloadAction('new', t)).toBe('skip');
+  });
+});
+
+describe('a delete payload wipes a message only when its authenticated sender sent that message', () => {
+  const del = { contentType: 'delete', conversationId: 'c1', editOf: 'm1' };
+  const alice1 = { senderId: 'alice', senderDeviceId: 'a1' };
+
+  test("the sender's delete, from the device that sent it or another of the same user's devices", () => {
+    expect(deleteVerdict(del, alice1, original)).toBe('apply');
+    expect(deleteVerdict(del, { senderId: 'alice', senderDeviceId: 'a2' }, original)).toBe('apply');
+    // a row from before issue 17 (no device): its sender user still deletes it
+    expect(deleteVerdict(del, { senderId: 'alice', senderDeviceId: 'a9' }, { ...original, senderDeviceId: undefined })).toBe('apply');
+  });
+
+  test("another user's delete is refused (and noted), whatever device it names", () => {
+    expect(deleteVerdict(del, { senderId: 'mallory', senderDeviceId: 'a1' }, original)).toBe('refuse');
+    expect(deleteVerdict(del, { senderId: 'bob', senderDeviceId: 'b1' }, original)).toBe('refuse');
+  });
+
+  test('an undecryptable row (no authenticated sender) is deleted only from the device it was labelled with', () => {
+    const unreadable: LocalMessage = { ...original, kind: 'undecryptable', body: '' };
+    expect(deleteVerdict(del, alice1, unreadable)).toBe('apply');
+    expect(deleteVerdict(del, { senderId: 'alice', senderDeviceId: 'a2' }, unreadable)).toBe('refuse');
+    expect(deleteVerdict(del, { senderId: 'bob', senderDeviceId: 'a1' }, unreadable)).toBe('refuse');
+    expect(deleteVerdict(del, alice1, { ...unreadable, senderDeviceId: undefined })).toBe('refuse');
+  });
+
+  test('notices are nobody’s message: refused', () => {
+    expect(deleteVerdict(del, alice1, { ...original, kind: 'security' })).toBe('refuse');
+    expect(deleteVerdict(del, alice1, { ...original, kind: 'notice' })).toBe('refuse');
+  });
+
+  test('an unknown target, one in another conversation or one already deleted is ignored: nothing to do, nothing to say', () => {
+    expect(deleteVerdict(del, alice1, null)).toBe('ignore');
+    expect(deleteVerdict({ ...del, editOf: 'm2' }, alice1, original)).toBe('ignore');
+    expect(deleteVerdict({ ...del, conversationId: 'c2' }, alice1, original)).toBe('ignore');
+    expect(deleteVerdict(del, alice1, { ...original, deleted: true, body: '' })).toBe('ignore');
+  });
+
+  test('only a delete with a target is one', () => {
+    expect(deleteVerdict({ ...del, editOf: undefined }, alice1, original)).toBe('refuse');
+    expect(deleteVerdict({ ...del, contentType: 'text' }, alice1, original)).toBe('refuse');
   });
 });

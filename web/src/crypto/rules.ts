@@ -46,3 +46,27 @@ export function payloadAction(kind: 'new' | 'edited', contentType: string): Payl
   if (contentType === 'delete') return 'delete';
   return 'skip';
 }
+
+/**
+ * Whether an authenticated delete payload may wipe its target (issue 17, item 4): 'apply' only
+ * when the user who authenticated it is the target's sender (a text: same user, any of that
+ * user's devices); for a row without an authenticated sender (undecryptable), only from the
+ * device it was labelled with. 'ignore': no such message here (unknown, another conversation,
+ * already deleted): nothing to do, nothing to say. 'refuse': someone else's message (or a
+ * notice): not applied, and noted.
+ */
+export type DeleteVerdict = 'apply' | 'ignore' | 'refuse';
+export function deleteVerdict(
+  payload: { contentType: string; conversationId: string; editOf?: string },
+  sender: { senderId: string; senderDeviceId: string },
+  target: LocalMessage | null,
+): DeleteVerdict {
+  if (payload.contentType !== 'delete' || !payload.editOf) return 'refuse';
+  if (!target || target.id !== payload.editOf || target.conversationId !== payload.conversationId || target.deleted) return 'ignore';
+  if (target.kind === 'text') return target.senderId === sender.senderId ? 'apply' : 'refuse';
+  if (target.kind === 'undecryptable') {
+    const labelled = !!target.senderDeviceId && target.senderId === sender.senderId && target.senderDeviceId === sender.senderDeviceId;
+    return labelled ? 'apply' : 'refuse';
+  }
+  return 'refuse';
+}

@@ -27,7 +27,7 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
-import { editTarget, payloadAction, refusalOf } from './rules';
+import { deleteVerdict, editTarget, payloadAction, refusalOf } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Encrypted, Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -372,6 +372,8 @@ const ops: Handlers = {
         body: '',
         kind: 'undecryptable',
         status: message.status,
+        // The device the server labelled it with: only that device may delete it.
+        senderDeviceId: message.senderDeviceId,
       };
       await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
       return { kind: 'failed', message: m };
@@ -402,10 +404,26 @@ const ops: Handlers = {
       return failed();
     }
     const action = payloadAction(kind, p.contentType);
-    if (action === 'skip' || action === 'delete') {
-      // Authentic, but nothing to show (a retry, a resend, a type this client does not know;
-      // a delete until deletes are authenticated here): the ratchet step is kept, the id
-      // remembered, nothing shown (never a blank bubble).
+    if (action === 'delete') {
+      // Applied only when the user who authenticated it sent the target (for an undecryptable
+      // row: the device it was labelled with); another's is refused and noted.
+      const row = p.editOf ? await getRow(p.editOf) : undefined;
+      const target = row ? await messageOf(row) : null;
+      const verdict = deleteVerdict(p, message, target);
+      if (verdict === 'refuse') return refuse('refused-delete', writes);
+      writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
+      if (verdict === 'apply' && target) {
+        const m: LocalMessage = { ...target, body: '', deleted: true, replyTo: undefined };
+        writes.push({ store: 'messages', value: await rowOf(m) });
+        await commit(theDb(), writes);
+        return { kind: 'deleted', message: m };
+      }
+      await commit(theDb(), writes);
+      return { kind: 'control' };
+    }
+    if (action === 'skip') {
+      // Authentic, but nothing to show (a retry, a resend, a type this client does not know):
+      // the ratchet step is kept, the id remembered, nothing shown.
       writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
       await commit(theDb(), writes);
       return { kind: 'control' };

@@ -59,7 +59,7 @@ describe('the queue', () => {
     s.rx.onServerEvent('message:deleted', { id: 'm0', conversationId: 'c1', deletedAt: '', seq: 3 });
     await s.rx.idle();
     expect(s.order).toEqual(['commit m1', 'ack 1', 'commit m2', 'ack 2', 'ack 3']);
-    expect(s.ctx.events('msg').map((m) => m.id)).toEqual(['m1', 'm2', 'm0']);
+    expect(s.ctx.events('msg').map((m) => m.id)).toEqual(['m1', 'm2']);
     // A new message ends the sender's typing indicator.
     expect(s.ctx.events('typing')).toEqual([
       { conversationId: 'c1', userId: PEER, on: false },
@@ -73,6 +73,25 @@ describe('the queue', () => {
     await s.rx.idle();
     expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 7 } }]);
     expect(s.ctx.events('msg')).toEqual([]);
+  });
+
+  test("the server's message:deleted erases nothing: acknowledged, no local change, nothing shown", async () => {
+    const s = setup();
+    s.rx.onServerEvent('message:deleted', { id: 'm0', conversationId: 'c1', deletedAt: '', seq: 4 });
+    await s.rx.idle();
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 4 } }]);
+    expect(s.crypto.ops()).not.toContain('markDeleted');
+    expect(s.ctx.events('msg')).toEqual([]);
+  });
+
+  test("a sender's delete payload applied by the worker shows the message deleted, without a notification", async () => {
+    const s = setup({ decrypt: () => ({ kind: 'deleted', message: message('m0', { senderId: PEER, deleted: true, body: '' }) }) });
+    s.rx.onServerEvent('message:new', queued('m9', 5));
+    await s.rx.idle();
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 5 } }]);
+    expect(s.ctx.events('msg').map((m) => [m.id, m.deleted])).toEqual([['m0', true]]);
+    expect(s.ctx.events('typing')).toEqual([]);
+    expect(s.hooks.show).not.toHaveBeenCalled();
   });
 
   test('a payload the worker skipped (retry, resend, an unknown type) is acknowledged and shows nothing', async () => {

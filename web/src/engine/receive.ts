@@ -1,6 +1,8 @@
 /* Receiving (leader): the socket's events. Queued items (new, edited, deleted messages) are
  * handled one at a time in seq order: decrypted and committed by the worker, then acknowledged,
- * then shown. Receipts, presence and typing go to every tab; a drain starts the catch-up.
+ * then shown. A message is deleted here only by its sender's authenticated delete payload (a
+ * message:new, worker.ts and rules.ts deleteVerdict); the server's message:deleted is only
+ * acknowledged: the server cannot erase history (issue 17, item 4; the CLI's rule). Receipts, presence and typing go to every tab; a drain starts the catch-up.
  *
  * A new or edited message is decrypted only under the signing key that the sender's accepted
  * set gives for the device the server names (trust.ts expectedKey): from a device not listed,
@@ -102,13 +104,15 @@ export class Receiver {
     this.inbound = this.inbound.then(async () => {
       try {
         let shown: LocalMessage | null = null;
-        if (name === 'message:deleted') {
-          shown = await this.ctx.crypto.call('markDeleted', { id: (data as ServerEvents['message:deleted']).id });
-        } else {
+        let fresh = false;
+        // The server's message:deleted is not authenticated: it erases nothing here (only the
+        // sender's delete payload does, in the worker), it is only acknowledged.
+        if (name !== 'message:deleted') {
           const m = data as Message;
           const expected = await expectedKey(this.ctx, this.directory, m.conversationId, m.senderId, m.senderDeviceId);
           const r = await this.ctx.crypto.call('decrypt', { message: m, kind: name === 'message:new' ? 'new' : 'edited', expected });
           if (r.kind !== 'duplicate' && r.kind !== 'control') shown = r.message;
+          fresh = r.kind === 'message';
         }
         // Committed: now the server may forget it.
         await this.ctx
@@ -117,7 +121,7 @@ export class Receiver {
           .catch(() => undefined);
         if (shown) {
           this.ctx.publish('msg', shown);
-          if (name === 'message:new' && shown.kind === 'text') {
+          if (fresh && shown.kind === 'text') {
             this.ctx.publish('typing', { conversationId: shown.conversationId, userId: shown.senderId, on: false });
             this.notifyIncoming(shown);
           }

@@ -240,5 +240,57 @@ describe('retry, edit, remove', () => {
     await w.sender.remove('local:x');
     expect(w.api.deleteMessage.mock.calls).toEqual([['0190-mine']]);
     expect(w.ctx.events('msg').map((m) => m.deleted)).toEqual([true, true, true]);
+    // Only the sent message of this user went out as a delete payload.
+    expect(w.api.sendMessage).toHaveBeenCalledTimes(1);
+  });
+
+  test('a delete for everyone is first an end-to-end delete payload to every device of both users, then the server DELETE, then the local wipe', async () => {
+    const order: string[] = [];
+    const w = world();
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME, clientMessageId: 'c-mine' }));
+    w.api.sendMessage.mockImplementation(async () => {
+      order.push('post');
+      return serverMessage('0190-del');
+    });
+    w.api.deleteMessage.mockImplementation(async () => {
+      order.push('DELETE');
+      return { success: true };
+    });
+    await w.sender.remove('0190-mine');
+    const enc = w.crypto.calls.find((c) => c.op === 'encrypt')?.arg as { payload: Record<string, unknown>; targets: EncryptTarget[] };
+    expect(enc.payload).toMatchObject({ contentType: 'delete', editOf: '0190-mine', body: '', conversationId: 'c1' });
+    expect(enc.payload.clientMessageId).not.toBe('c-mine'); // a fresh one, its own idempotency key
+    expect(enc.targets.map((t) => [t.userId, t.deviceId])).toEqual([
+      [PEER, 'p1'],
+      [ME, 'm2'],
+    ]);
+    const posted = w.api.sendMessage.mock.calls[0]?.[1] as { clientMessageId: string; envelopes: WireEnvelope[] };
+    expect(posted.clientMessageId).toBe(enc.payload.clientMessageId);
+    expect(posted.envelopes.map((e) => e.deviceId)).toEqual(['p1', 'm2']);
+    expect(order).toEqual(['post', 'DELETE']);
+    expect(w.ctx.events('msg').map((m) => [m.id, m.deleted])).toEqual([['0190-mine', true]]);
+    // Never a history row for the delete itself.
+    expect(w.crypto.ops()).not.toContain('saveMessage');
+  });
+
+  test('a delete that cannot be sent deletes nothing, on the server or here', async () => {
+    const w = world();
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
+    w.api.sendMessage.mockImplementation(async () => {
+      throw new ApiError(500, 'internal', 'down');
+    });
+    await expect(w.sender.remove('0190-mine')).rejects.toThrow();
+    expect(w.api.deleteMessage).not.toHaveBeenCalled();
+    expect(w.ctx.events('msg')).toEqual([]);
+  });
+
+  test('the server DELETE failing after the payload went out still wipes the local copy', async () => {
+    const w = world();
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
+    w.api.deleteMessage.mockImplementation(async () => {
+      throw new ApiError(500, 'internal', 'down');
+    });
+    await expect(w.sender.remove('0190-mine')).rejects.toThrow();
+    expect(w.ctx.events('msg').map((m) => m.deleted)).toEqual([true]);
   });
 });

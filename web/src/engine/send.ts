@@ -81,11 +81,34 @@ export class Sender {
     this.ctx.publish('msg', edited);
   }
 
-  /** Deletes for everyone when it is this user's sent message, else only locally. */
+  /**
+   * Deletes for everyone when it is this user's sent message, else only locally. For everyone:
+   * first a delete payload (empty body, editOf = the message) to every device of both users,
+   * like any message (same device lists and trust checks), which is what deletes it on the
+   * other devices; then DELETE /api/messages/:id so the server drops the ciphertext it still
+   * holds; then the local copy is wiped. Nothing is deleted when the payload cannot be sent.
+   */
   async remove(id: string): Promise<void> {
     const m = await this.ctx.crypto.call('getMessage', { id });
     if (!m) return;
-    if (m.senderId === this.ctx.me() && !id.startsWith('local:')) await this.ctx.api.deleteMessage(id);
+    if (m.senderId === this.ctx.me() && !id.startsWith('local:') && !m.deleted) {
+      await this.post(m.conversationId, {
+        clientMessageId: uuid(),
+        conversationId: m.conversationId,
+        contentType: 'delete',
+        sentAt: Date.now(),
+        body: '',
+        editOf: id,
+      });
+      try {
+        await this.ctx.api.deleteMessage(id);
+      } finally {
+        // The payload is out: the other devices delete it whatever the server says.
+        const gone = await this.ctx.crypto.call('markDeleted', { id });
+        if (gone) this.ctx.publish('msg', gone);
+      }
+      return;
+    }
     const gone = await this.ctx.crypto.call('markDeleted', { id });
     if (gone) this.ctx.publish('msg', gone);
   }

@@ -168,6 +168,8 @@ export const en = {
     'Security: not sent. The keys the server gave for a device of {name} ({device}) are NOT the listed ones: someone may be in the middle.',
   securityRefusedEdit:
     'Security: an edit claiming to come from {name} was refused: it was not an edit of that message by its own sender and device.',
+  securityRefusedDelete:
+    'Security: a deletion claiming to come from {name} was refused: only the sender of a message can delete it. Your copy is kept.',
   securityYou: 'your account',
   securitySomeone: 'another user',
   ownDeviceAdded: 'A new device was added to your account. Nothing is sent to it until you accept it in Settings.',

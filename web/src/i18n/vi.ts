@@ -170,6 +170,8 @@ export const vi: Strings = {
     'Bảo mật: chưa gửi. Các khóa máy chủ đưa cho một thiết bị của {name} ({device}) KHÔNG phải các khóa đã đăng ký: có thể có kẻ đứng giữa.',
   securityRefusedEdit:
     'Bảo mật: một lần sửa tự nhận là từ {name} đã bị từ chối: đó không phải là lần sửa tin nhắn đó bởi chính người gửi và thiết bị của họ.',
+  securityRefusedDelete:
+    'Bảo mật: một yêu cầu xóa tự nhận là từ {name} đã bị từ chối: chỉ người gửi mới có thể xóa tin nhắn của mình. Bản sao của bạn vẫn được giữ.',
   securityYou: 'tài khoản của bạn',
   securitySomeone: 'một người dùng khác',
   ownDeviceAdded:

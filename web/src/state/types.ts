@@ -11,9 +11,11 @@ export type MessageKind = 'text' | 'notice' | 'undecryptable' | 'security';
  * accepted for that (user, device); unlisted-device: the sender's device list does not hold
  * the device; unaccepted-device: listed but not accepted (held); claimed-key-mismatch: a
  * claimed bundle (sending) is not the listed key; refused-edit: an edit that is not one by
- * the edited message's own sender (user and device) of that message.
+ * the edited message's own sender (user and device) of that message; refused-delete: a delete
+ * payload from someone who is not the deleted message's sender (rules.ts deleteVerdict).
  */
-export type SecurityReason = 'key-mismatch' | 'unlisted-device' | 'unaccepted-device' | 'claimed-key-mismatch' | 'refused-edit';
+export type SecurityReason =
+  'key-mismatch' | 'unlisted-device' | 'unaccepted-device' | 'claimed-key-mismatch' | 'refused-edit' | 'refused-delete';
 
 export interface LocalMessage {
   /** Server message id (UUIDv7) once known; `local:<clientMessageId>` before. */
@@ -31,8 +33,9 @@ export interface LocalMessage {
   deleted?: boolean;
   /** For notices: whose safety number changed; for security notices: who was claimed. */
   noticeUserId?: string;
-  /** The device that sent it (received, or this device for what it sent); absent in rows
-   *  from before issue 17. An edit must come from the same user and device. */
+  /** The device that sent it (received, or this device for what it sent; for an undecryptable
+   *  row, the device the server labelled it with); absent in rows from before issue 17. An
+   *  edit must come from the same user and device. */
   senderDeviceId?: string;
   /** For kind 'security': what was refused and which device was named. */
   security?: { reason: SecurityReason; deviceId: string };
