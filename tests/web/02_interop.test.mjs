@@ -2,7 +2,8 @@
 // (the real `sotto`, libsotto in C) chat with each other through one real sottod. Messages in
 // both directions, delivered and seen marks both ways (also those sent while the tab was
 // closed), the CLI's sync/history decrypting what the browser sent, deletes end to end both
-// ways (and the server's own message:deleted erasing nothing), and finally no plaintext
+// ways (and the server's own message:deleted erasing nothing), undecryptable messages asked
+// for and resent both ways, and finally no plaintext
 // marker on the server's disk or in the CLI profile.
 //   SOTTO_CLI the sotto binary (ctest passes it; default ../../build/bin/sotto)
 import assert from 'node:assert/strict';
@@ -270,6 +271,65 @@ describe('a browser user and a CLI user chat with each other', () => {
     await openChatWith(web.page, C.displayName);
     await messageItem(web.page, text('hello from the terminal')).waitFor({ timeout: 15000 });
     assert.equal(await messageItem(web.page, text('the browser takes this back')).count(), 0);
+  });
+
+  // Damages one queued ciphertext for one device, as the server or the network could.
+  function flip(messageId, device) {
+    const where = `message_id = '${messageId}' AND device_id = '${device}' AND event = 'new'`;
+    const [[hex]] = sql(server, `SELECT hex(ciphertext) FROM device_queue WHERE ${where}`);
+    const buf = Buffer.from(hex, 'hex');
+    buf[buf.length - 30] ^= 0x01;
+    sql(server, `UPDATE device_queue SET ciphertext = X'${buf.toString('hex')}' WHERE ${where}`);
+  }
+  const deviceOf = (username) => sql(server, `SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = '${username}' AND d.revoked_at IS NULL`)[0][0];
+
+  test('a message the browser cannot decrypt: kept, asked for, resent by the CLI on a new session, read', async () => {
+    await web.page.close();
+    const sent = JSON.parse((await cliOk(['--json', 'send', W.username, text('damaged on the way to the browser')])).stdout);
+    assert.ok(sent.id);
+    flip(sent.id, deviceOf(W.username));
+    web.page = watch(await web.context.newPage());
+    await web.page.goto('/');
+    await openChatWith(web.page, C.displayName);
+    // The CLI gets the browser's retry and answers it once.
+    let events = [];
+    await until('the retry on the CLI', async () => {
+      events = events.concat(jsonLines((await cliOk(['--json', 'sync'])).stdout));
+      return events.some((e) => e.event === 'resent' && e.id === sent.id);
+    }, 20000);
+    const resent = events.find((e) => e.event === 'resent');
+    assert.equal(resent.deviceId, deviceOf(W.username));
+    const item = messageItem(web.page, text('damaged on the way to the browser'));
+    await item.waitFor({ timeout: 15000 });
+    assert.equal(await item.locator('[data-resent]').count(), 1);
+    assert.equal(await messageItem(web.page, 'This message could not be decrypted.').count(), 0);
+    // Once only: another sync answers nothing more, and the conversation goes on.
+    assert.ok(!jsonLines((await cliOk(['--json', 'sync'])).stdout).some((e) => e.event === 'resent'));
+    await cliOk(['send', W.username, text('after the resend')]);
+    await messageItem(web.page, text('after the resend')).waitFor({ timeout: 15000 });
+  });
+
+  test('a message the CLI cannot decrypt: the browser resends it on a new session when asked', async () => {
+    await send(web.page, text('damaged on the way to the terminal'));
+    await waitStatus(web.page, text('damaged on the way to the terminal'), 'sent');
+    const [[id]] = sql(server, `SELECT id FROM messages WHERE sender_device_id = '${deviceOf(W.username)}' ORDER BY id DESC LIMIT 1`);
+    flip(id, deviceOf(C.username));
+    const first = await cliOk(['--json', 'sync']);
+    assert.match(first.stderr, /could not be decrypted; asked that device to resend it/);
+    // The browser may answer within the same sync: then the resend follows in it.
+    let got = jsonLines(first.stdout);
+    assert.deepEqual([got[0]?.event, got[0]?.id, got[0]?.retryRequested], ['undecryptable', id, true]);
+    await until('the resend on the CLI', async () => {
+      if (got.some((e) => e.id === id && e.text === text('damaged on the way to the terminal'))) return true;
+      got = got.concat(jsonLines((await cliOk(['--json', 'sync'])).stdout));
+      return false;
+    }, 20000);
+    assert.equal(got.find((e) => e.id === id && e.text !== undefined).resent, true, JSON.stringify(got));
+    const hist = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout);
+    assert.equal(hist.filter((m) => m.serverId === id || m.id === id).length, 1);
+    // And back: the CLI's reply still reads in the browser.
+    await cliOk(['send', W.username, text('read you again')]);
+    await messageItem(web.page, text('read you again')).waitFor({ timeout: 15000 });
   });
 
   test('no plaintext marker on the server disk or unencrypted in the CLI profile', async () => {

@@ -116,6 +116,7 @@ function Bubble({
             )}
           >
             {m.editedAt && !m.deleted && <span>{t('edited')}</span>}
+            {m.resent && !m.deleted && <span data-resent="true">{t('resent')}</span>}
             <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts, locale)}</time>
             {mine && <StatusMark status={m.status} label={t(statusKey(m.status))} />}
           </span>

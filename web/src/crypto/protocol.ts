@@ -20,7 +20,7 @@ export interface PeerRef {
 export interface OutgoingPayload {
   clientMessageId: string;
   conversationId: string;
-  contentType: 'text' | 'edit' | 'delete' | 'sync';
+  contentType: 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend';
   sentAt: number;
   body: string;
   replyTo?: string;
@@ -34,6 +34,15 @@ export interface EncryptTarget extends PeerRef {
   claimed?: ClaimedDeviceKeys;
   /** Own other devices get a 'sync' copy of a new text message. */
   sync?: boolean;
+  /** A new session from `claimed` even where one exists (a resend to the device that asked). */
+  fresh?: boolean;
+}
+
+/** A retry payload received: `from` could not decrypt `target` and asks its sender to resend. */
+export interface RetryRequest {
+  target: string;
+  conversationId: string;
+  from: PeerRef;
 }
 
 /** What decrypting a queued item did to local history. `refused`: a security notice (kind
@@ -45,9 +54,10 @@ export type Incoming =
   | { kind: 'duplicate' }
   /** An authentic payload that is no message to show (retry, resend, a type this client does
    *  not know): its ratchet step is committed and its id remembered; acknowledge it. */
-  | { kind: 'control' }
+  | { kind: 'control'; retry?: RetryRequest }
   | { kind: 'refused'; message: LocalMessage }
-  | { kind: 'failed'; message: LocalMessage };
+  /** `retry`: it did not decrypt (not a replay, not a refusal): ask its sender device to resend it. */
+  | { kind: 'failed'; message: LocalMessage; retry?: boolean };
 
 /** How to decrypt a queue item: under the sender device's accepted signing key (base64), or
  *  refused without trying (the engine's trust check found no accepted key). */
@@ -74,8 +84,15 @@ export interface Requests {
   /** The peers without a session to encrypt with at `now` (a pending one older than 7 days counts as none). */
   missingSessions: [{ peers: PeerRef[]; now: number }, PeerRef[]];
   /** Encrypts one payload per target, each checked against its expected signing key, and
-   *  commits every new record before returning; one refusal and nothing is committed. */
-  encrypt: [{ targets: EncryptTarget[]; payload: OutgoingPayload }, Encrypted];
+   *  commits every new record (and the kv `marks`, e.g. retry:<id>) before returning; one
+   *  refusal and nothing is committed. */
+  encrypt: [{ targets: EncryptTarget[]; payload: OutgoingPayload; marks?: string[] }, Encrypted];
+  /** Whether this device answers a retry for `target`: its own message, sent from this device,
+   *  in that conversation, still held and not resent yet (kv `resent:<id>`). */
+  resendSource: [
+    { target: string; conversationId: string },
+    { ok: true; message: LocalMessage } | { ok: false; reason: 'not-ours' | 'deleted' | 'resent' },
+  ];
   decrypt: [{ message: Message; kind: 'new' | 'edited'; expected: Expected }, Incoming];
   markDeleted: [{ id: string }, LocalMessage | null];
   saveMessage: [LocalMessage, void];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LocalMessage } from '../state/types';
-import { deleteVerdict, editTarget, payloadAction, refusalOf } from './rules';
+import { deleteVerdict, editTarget, payloadAction, RateLimit, refusalOf, resendFills, resendSourceVerdict } from './rules';
 
 const original: LocalMessage = {
   id: 'm1',
@@ -68,8 +68,10 @@ describe('every content type is tolerated (issue 17): only texts, sync copies, e
     expect(payloadAction('new', 'delete')).toBe('delete');
   });
 
-  test('retry, resend and types this client does not know are skipped: no message, no failure', () => {
-    for (const t of ['retry', 'resend', 'unknown']) expect(payloadAction('new', t)).toBe('skip');
+  test('retry and resend go to their rules; a type this client does not know is skipped: no message, no failure', () => {
+    expect(payloadAction('new', 'retry')).toBe('retry');
+    expect(payloadAction('new', 'resend')).toBe('resend');
+    expect(payloadAction('new', 'unknown')).toBe('skip');
   });
 });
 
@@ -112,5 +114,49 @@ describe('a delete payload wipes a message only when its authenticated sender se
   test('only a delete with a target is one', () => {
     expect(deleteVerdict({ ...del, editOf: undefined }, alice1, original)).toBe('refuse');
     expect(deleteVerdict({ ...del, contentType: 'text' }, alice1, original)).toBe('refuse');
+  });
+});
+
+describe('retry and resend (issue 17, item 6)', () => {
+  const unreadable: LocalMessage = { ...original, kind: 'undecryptable', body: '' };
+  const resend = { contentType: 'resend', conversationId: 'c1', editOf: 'm1' };
+  const alice1 = { senderId: 'alice', senderDeviceId: 'a1' };
+
+  test('a resend fills the undecryptable row this device asked for, from the device it was labelled with', () => {
+    expect(resendFills(resend, alice1, unreadable, true)).toBe(true);
+  });
+
+  test('everything else is ignored: not asked, another device or user, a row that was read, deleted, elsewhere', () => {
+    expect(resendFills(resend, alice1, unreadable, false)).toBe(false);
+    expect(resendFills(resend, { senderId: 'alice', senderDeviceId: 'a2' }, unreadable, true)).toBe(false);
+    expect(resendFills(resend, { senderId: 'bob', senderDeviceId: 'a1' }, unreadable, true)).toBe(false);
+    expect(resendFills(resend, alice1, original, true)).toBe(false);
+    expect(resendFills(resend, alice1, { ...unreadable, deleted: true }, true)).toBe(false);
+    expect(resendFills(resend, alice1, { ...unreadable, senderDeviceId: undefined }, true)).toBe(false);
+    expect(resendFills({ ...resend, conversationId: 'c2' }, alice1, unreadable, true)).toBe(false);
+    expect(resendFills({ ...resend, editOf: 'm2' }, alice1, unreadable, true)).toBe(false);
+    expect(resendFills(resend, alice1, null, true)).toBe(false);
+    expect(resendFills({ ...resend, contentType: 'text' }, alice1, unreadable, true)).toBe(false);
+  });
+
+  test('only the device that sent a message answers a retry for it, once, while it holds it', () => {
+    const me = { userId: 'alice', deviceId: 'a1' };
+    const req = { target: 'm1', conversationId: 'c1' };
+    expect(resendSourceVerdict(original, me, req, false)).toBe('ok');
+    expect(resendSourceVerdict(original, me, req, true)).toBe('resent');
+    expect(resendSourceVerdict(original, { userId: 'alice', deviceId: 'a2' }, req, false)).toBe('not-ours');
+    expect(resendSourceVerdict(original, { userId: 'bob', deviceId: 'a1' }, req, false)).toBe('not-ours');
+    expect(resendSourceVerdict(original, me, { ...req, conversationId: 'c2' }, false)).toBe('not-ours');
+    expect(resendSourceVerdict(null, me, req, false)).toBe('not-ours');
+    expect(resendSourceVerdict({ ...original, deleted: true, body: '' }, me, req, false)).toBe('deleted');
+    expect(resendSourceVerdict(unreadable, me, req, false)).toBe('deleted');
+  });
+
+  test('5 per peer device per 10 minutes', () => {
+    const r = new RateLimit();
+    for (let i = 0; i < 5; i++) expect(r.take('alice:a1', 1000 + i)).toBe(true);
+    expect(r.take('alice:a1', 2000)).toBe(false);
+    expect(r.take('alice:a2', 2000)).toBe(true);
+    expect(r.take('alice:a1', 1000 + 10 * 60 * 1000)).toBe(true);
   });
 });

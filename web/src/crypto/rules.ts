@@ -34,16 +34,17 @@ export function editTarget(
 /**
  * What the worker does with a payload that decrypted (docs/protocol.md, "Deletes, edits and
  * retries"): 'edit' (an edit, or anything arriving as message:edited: editTarget decides),
- * 'message' (a text, or a sync copy of one's own), 'delete' (deleteVerdict decides) or 'skip':
- * retry, resend and any type this client does not know. A skipped payload's ratchet step is
+ * 'message' (a text, or a sync copy of one's own), 'delete' (deleteVerdict decides), 'retry'
+ * (the engine decides whether to answer), 'resend' (resendFills decides) or 'skip': any type
+ * this client does not know. A skipped payload's ratchet step is
  * committed, its id remembered (a redelivery is a duplicate) and it is acknowledged; nothing
  * is shown, neither a message nor a failure.
  */
-export type PayloadAction = 'edit' | 'message' | 'delete' | 'skip';
+export type PayloadAction = 'edit' | 'message' | 'delete' | 'retry' | 'resend' | 'skip';
 export function payloadAction(kind: 'new' | 'edited', contentType: string): PayloadAction {
   if (contentType === 'edit' || kind === 'edited') return 'edit';
   if (contentType === 'text' || contentType === 'sync') return 'message';
-  if (contentType === 'delete') return 'delete';
+  if (contentType === 'delete' || contentType === 'retry' || contentType === 'resend') return contentType;
   return 'skip';
 }
 
@@ -69,4 +70,60 @@ export function deleteVerdict(
     return labelled ? 'apply' : 'refuse';
   }
   return 'refuse';
+}
+
+/**
+ * Whether a resend fills its target here (issue 17, item 6): only a row still undecryptable here
+ * (not deleted), in the same conversation, that this device asked for (a retry it sent: kv
+ * retry:<id>), and only from the device the row was labelled with (same user and device).
+ * Anything else is ignored silently (the devices that read the original get the resend too).
+ */
+export function resendFills(
+  payload: { contentType: string; conversationId: string; editOf?: string },
+  sender: { senderId: string; senderDeviceId: string },
+  target: LocalMessage | null,
+  asked: boolean,
+): boolean {
+  if (payload.contentType !== 'resend' || !payload.editOf || !asked) return false;
+  if (!target || target.id !== payload.editOf || target.conversationId !== payload.conversationId) return false;
+  if (target.kind !== 'undecryptable' || target.deleted || !target.senderDeviceId) return false;
+  return target.senderId === sender.senderId && target.senderDeviceId === sender.senderDeviceId;
+}
+
+/**
+ * Whether this device answers a retry for `target` (the CLI's pr_resend_source): 'not-ours' when
+ * it is not a message this user sent from this very device in that conversation (another
+ * device's business: stay silent), 'deleted' when it is gone here, 'resent' when it was resent
+ * once already; else 'ok'. The requester must be a participant (checked by the engine).
+ */
+export function resendSourceVerdict(
+  target: LocalMessage | null,
+  me: { userId: string; deviceId: string },
+  request: { target: string; conversationId: string },
+  resentAlready: boolean,
+): 'ok' | 'not-ours' | 'deleted' | 'resent' {
+  if (!target || target.id !== request.target || target.conversationId !== request.conversationId) return 'not-ours';
+  if (target.senderId !== me.userId || target.senderDeviceId !== me.deviceId) return 'not-ours';
+  if (target.kind !== 'text' || target.deleted || !target.body) return 'deleted';
+  return resentAlready ? 'resent' : 'ok';
+}
+
+/** At most `max` per key per `windowMs` (retries sent to, and resends answered for, one peer
+ *  device: 5 per 10 minutes). In memory: a restart forgets, as a redelivery never asks twice. */
+export class RateLimit {
+  private readonly seen = new Map<string, number[]>();
+  constructor(
+    private readonly max = 5,
+    private readonly windowMs = 10 * 60 * 1000,
+  ) {}
+  take(key: string, now = Date.now()): boolean {
+    const recent = (this.seen.get(key) ?? []).filter((t) => now - t < this.windowMs);
+    if (recent.length >= this.max) {
+      this.seen.set(key, recent);
+      return false;
+    }
+    recent.push(now);
+    this.seen.set(key, recent);
+    return true;
+  }
 }

@@ -27,7 +27,7 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
-import { deleteVerdict, editTarget, payloadAction, refusalOf } from './rules';
+import { deleteVerdict, editTarget, payloadAction, refusalOf, resendFills, resendSourceVerdict } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type { Encrypted, Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -43,12 +43,21 @@ interface MessageRow {
   status: MessageStatus;
   sealed: Sealed;
 }
-type SealedPart = Pick<LocalMessage, 'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId' | 'senderDeviceId' | 'security'>;
+type SealedPart = Pick<
+  LocalMessage,
+  'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId' | 'senderDeviceId' | 'security' | 'resent'
+>;
 /** The security notice standing in for a refused queue item (a redelivery is a duplicate). */
 const refusedId = (messageId: string) => `security:${messageId}`;
 /** A control payload (delete, retry, resend, unknown type) is no history row: its id is
  *  remembered in kv so that a redelivery is a duplicate (the CLI's `ctl:<id>`). */
 const controlId = (messageId: string) => `ctl:${messageId}`;
+/** This device sent a retry for the message (so a resend of it is accepted). */
+const askedId = (messageId: string) => `retry:${messageId}`;
+/** This device resent its message once (never twice). */
+const resentId = (messageId: string) => `resent:${messageId}`;
+/** SOTTO_E_REPLAY: an envelope seen before is no reason to ask again. */
+const E_REPLAY = -7;
 
 const ONE_TIME_KEY_LOW = 25;
 const ONE_TIME_KEY_BATCH = 75;
@@ -123,6 +132,7 @@ async function rowOf(m: LocalMessage): Promise<MessageRow> {
     noticeUserId: m.noticeUserId,
     senderDeviceId: m.senderDeviceId,
     security: m.security,
+    resent: m.resent,
   };
   return {
     id: m.id,
@@ -295,14 +305,15 @@ const ops: Handlers = {
     return out;
   },
 
-  async encrypt({ targets, payload }): Promise<Encrypted> {
+  async encrypt({ targets, payload, marks }): Promise<Encrypted> {
     const { s, key, acct } = await account();
     const writes: Write[] = [];
     const envelopes = [];
     const now = new Date();
     for (const t of targets) {
       const peer = { userId: t.userId, deviceId: t.deviceId };
-      const record = await kvGetBytes(slot(t.userId, t.deviceId));
+      // A fresh session (a resend to the device that asked): the existing record is not used.
+      const record = t.fresh && t.claimed ? null : await kvGetBytes(slot(t.userId, t.deviceId));
       const p: Payload = {
         clientMessageId: payload.clientMessageId,
         conversationId: payload.conversationId,
@@ -330,6 +341,7 @@ const ops: Handlers = {
       writes.push({ store: 'kv', key: slot(t.userId, t.deviceId), value: r.record });
       envelopes.push({ deviceId: t.deviceId, type: r.envelope.type, ciphertext: toBase64(r.envelope.ciphertext) });
     }
+    for (const k of marks ?? []) writes.push(await kvSealed(k, Date.now()));
     await commit(theDb(), writes); // state committed before the caller sends
     return { ok: true, envelopes };
   },
@@ -361,7 +373,7 @@ const ops: Handlers = {
       return { kind: 'refused', message: m };
     };
     if ('refuse' in expected) return refuse(expected.refuse);
-    const failed = async (): Promise<Incoming> => {
+    const failed = async (retry = false): Promise<Incoming> => {
       if (existing) return { kind: 'duplicate' };
       const m: LocalMessage = {
         id: message.id,
@@ -376,7 +388,7 @@ const ops: Handlers = {
         senderDeviceId: message.senderDeviceId,
       };
       await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
-      return { kind: 'failed', message: m };
+      return { kind: 'failed', message: m, retry: retry && kind === 'new' };
     };
     if (!message.envelope) return failed();
     const { s, key, acct } = await account();
@@ -389,7 +401,9 @@ const ops: Handlers = {
       // Sealed by other keys than those listed and accepted for that device: never its message.
       const reason = e instanceof SottoError ? refusalOf(e.code) : null;
       if (reason) return refuse(reason);
-      return failed();
+      // Not readable here: kept as undecryptable, and its sender device is asked to resend it
+      // (not for a replay: that one was read before).
+      return failed(!(e instanceof SottoError && e.code === E_REPLAY));
     }
     const p = r.payload;
     const writes: Write[] = [
@@ -421,9 +435,41 @@ const ops: Handlers = {
       await commit(theDb(), writes);
       return { kind: 'control' };
     }
+    if (action === 'retry') {
+      // The engine decides whether to answer (resendSource, rate limits, the requester).
+      writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
+      await commit(theDb(), writes);
+      const from = { userId: message.senderId, deviceId: message.senderDeviceId };
+      return p.editOf && kind === 'new'
+        ? { kind: 'control', retry: { target: p.editOf, conversationId: p.conversationId, from } }
+        : { kind: 'control' };
+    }
+    if (action === 'resend') {
+      // Fills the row it asked for, from the device it was labelled with; else ignored silently.
+      const row = p.editOf ? await getRow(p.editOf) : undefined;
+      const target = row ? await messageOf(row) : null;
+      const asked = !!p.editOf && (await get(theDb(), 'kv', askedId(p.editOf))) !== undefined;
+      writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
+      if (target && resendFills(p, message, target, asked)) {
+        const m: LocalMessage = {
+          ...target,
+          clientMessageId: p.clientMessageId,
+          body: bodyText(p),
+          kind: 'text',
+          replyTo: p.replyTo,
+          resent: true,
+          status: message.senderId === me ? 'sent' : 'delivered',
+        };
+        writes.push({ store: 'messages', value: await rowOf(m) });
+        await commit(theDb(), writes);
+        return { kind: 'message', message: m };
+      }
+      await commit(theDb(), writes);
+      return { kind: 'control' };
+    }
     if (action === 'skip') {
-      // Authentic, but nothing to show (a retry, a resend, a type this client does not know):
-      // the ratchet step is kept, the id remembered, nothing shown.
+      // Authentic, but nothing to show (a type this client does not know): the ratchet step is
+      // kept, the id remembered, nothing shown.
       writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
       await commit(theDb(), writes);
       return { kind: 'control' };
@@ -457,6 +503,15 @@ const ops: Handlers = {
     }
     await commit(theDb(), writes); // plaintext and ratchet state together, before the ack
     return out;
+  },
+
+  async resendSource({ target, conversationId }) {
+    const me = need(profile, 'the profile');
+    const row = await getRow(target);
+    const m = row ? await messageOf(row) : null;
+    const resent = (await get(theDb(), 'kv', resentId(target))) !== undefined;
+    const verdict = resendSourceVerdict(m, me, { target, conversationId }, resent);
+    return verdict === 'ok' && m ? { ok: true, message: m } : { ok: false, reason: verdict === 'ok' ? 'not-ours' : verdict };
   },
 
   async markDeleted({ id }) {

@@ -98,6 +98,8 @@ export class Engine {
     this.sender = new Sender(this.ctx, this.directory, this.receipts);
     this.receiver = new Receiver(this.ctx, this.directory, this.receipts, {
       loadConversations: () => this.loadConversations(),
+      requestResend: (m) => this.sender.requestResend(m),
+      answerRetry: (r) => this.sender.answerRetry(r),
       drained: () => void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id, this.directory),
     });
     this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));

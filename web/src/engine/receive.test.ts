@@ -104,6 +104,29 @@ describe('the queue', () => {
     expect(s.hooks.show).not.toHaveBeenCalled();
   });
 
+  test('a message that did not decrypt: acknowledged, then its sender device is asked to resend it', async () => {
+    const requestResend = vi.fn(async () => true);
+    const s = setup({
+      decrypt: ({ message: m }) => ({ kind: 'failed', retry: true, message: message(m.id, { kind: 'undecryptable', body: '' }) }),
+    });
+    const rx = new Receiver(s.ctx, { devicesOf: s.devicesOf }, { statusChange: s.statusChange }, { ...s.hooks, requestResend });
+    rx.onServerEvent('message:new', queued('m1', 9));
+    await rx.idle();
+    expect(s.socket.sent).toEqual([{ name: 'queue:ack', data: { seq: 9 } }]);
+    expect(requestResend).toHaveBeenCalledWith(expect.objectContaining({ id: 'm1', kind: 'undecryptable' }));
+  });
+
+  test('a retry from another device goes to answerRetry; nothing is shown', async () => {
+    const answerRetry = vi.fn(async () => 'resent');
+    const retry = { target: 'm0', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } };
+    const s = setup({ decrypt: () => ({ kind: 'control', retry }) });
+    const rx = new Receiver(s.ctx, { devicesOf: s.devicesOf }, { statusChange: s.statusChange }, { ...s.hooks, answerRetry });
+    rx.onServerEvent('message:new', queued('m1', 10));
+    await rx.idle();
+    expect(answerRetry).toHaveBeenCalledWith(retry);
+    expect(s.ctx.events('msg')).toEqual([]);
+  });
+
   test('an item that could not be stored is not acknowledged, and the queue goes on', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     let n = 0;

@@ -9,6 +9,7 @@
  * or listed but not accepted, or sealed under other keys, it is refused; a security notice
  * stands in its place (acknowledged, never shown as the claimed sender's message). */
 import { translate } from '../i18n';
+import type { RetryRequest } from '../crypto/protocol';
 import type { Message, ServerEventName, ServerEvents } from '../net/types';
 import { useConversations } from '../state/conversations';
 import { useSession } from '../state/session';
@@ -26,6 +27,10 @@ export interface ReceiveHooks {
   loadConversations(): Promise<void>;
   /** The server has sent everything queued: catch up on what the queue does not carry. */
   drained(): void;
+  /** A message did not decrypt: ask its sender device to resend it (send.ts requestResend). */
+  requestResend?: (m: LocalMessage) => Promise<unknown>;
+  /** A retry from another device: resend the message if this device sent it (send.ts answerRetry). */
+  answerRetry?: (r: RetryRequest) => Promise<unknown>;
   /** Shows a notification; the default is the real one (notify.ts). */
   show?: (conversationId: string, body: string) => Promise<void>;
 }
@@ -105,6 +110,7 @@ export class Receiver {
       try {
         let shown: LocalMessage | null = null;
         let fresh = false;
+        let after: (() => Promise<unknown>) | undefined;
         // The server's message:deleted is not authenticated: it erases nothing here (only the
         // sender's delete payload does, in the worker), it is only acknowledged.
         if (name !== 'message:deleted') {
@@ -113,12 +119,20 @@ export class Receiver {
           const r = await this.ctx.crypto.call('decrypt', { message: m, kind: name === 'message:new' ? 'new' : 'edited', expected });
           if (r.kind !== 'duplicate' && r.kind !== 'control') shown = r.message;
           fresh = r.kind === 'message';
+          const { requestResend, answerRetry } = this.hooks;
+          if (r.kind === 'failed' && r.retry && requestResend) after = () => requestResend(r.message);
+          if (r.kind === 'control' && r.retry && answerRetry) {
+            const req = r.retry;
+            after = () => answerRetry(req);
+          }
         }
         // Committed: now the server may forget it.
         await this.ctx
           .socket()
           ?.request('queue:ack', { seq: data.seq })
           .catch(() => undefined);
+        // After the ack and outside the queue: a retry or a resend goes out on its own.
+        if (after) void after().catch((e: unknown) => console.warn('sotto: retry/resend', e));
         if (shown) {
           this.ctx.publish('msg', shown);
           if (fresh && shown.kind === 'text') {

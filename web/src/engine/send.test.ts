@@ -293,4 +293,65 @@ describe('retry, edit, remove', () => {
     await expect(w.sender.remove('0190-mine')).rejects.toThrow();
     expect(w.ctx.events('msg').map((m) => m.deleted)).toEqual([true]);
   });
+
+  test('a retry asks for the message on every device of both users, marked retry:<id> with the records', async () => {
+    const w = world();
+    const ok = await w.sender.requestResend(message('0190-bad', { senderId: PEER, senderDeviceId: 'p1', kind: 'undecryptable', body: '' }));
+    expect(ok).toBe(true);
+    const enc = w.crypto.calls.find((c) => c.op === 'encrypt')?.arg as {
+      payload: Record<string, unknown>;
+      targets: EncryptTarget[];
+      marks: string[];
+    };
+    expect(enc.payload).toMatchObject({ contentType: 'retry', editOf: '0190-bad', body: '' });
+    expect(enc.marks).toEqual(['retry:0190-bad']);
+    expect(enc.targets.map((t) => t.deviceId)).toEqual(['p1', 'm2']);
+    // at most 5 per peer device per 10 minutes
+    for (let i = 0; i < 4; i++)
+      await w.sender.requestResend(message(`0190-b${i}`, { senderId: PEER, senderDeviceId: 'p1', kind: 'undecryptable' }));
+    expect(await w.sender.requestResend(message('0190-b9', { senderId: PEER, senderDeviceId: 'p1', kind: 'undecryptable' }))).toBe(false);
+  });
+
+  test('a retry for a message this device sent: resent on a new session with the asking device, under a fresh server id', async () => {
+    const original = message('0190-mine', { senderId: ME, senderDeviceId: MY_DEVICE, clientMessageId: 'c-mine', body: 'again', ts: 1234 });
+    const w = world({ handlers: { resendSource: () => ({ ok: true, message: original }) } });
+    const claimed = {
+      deviceId: 'p1',
+      identityKey: 'ik',
+      signingKey: 'sk-p1',
+      identitySignature: 's',
+      signedPreKey: { keyId: 1, publicKey: 'x', signature: 'y' },
+      oneTimePreKey: null,
+    };
+    w.api.claim.mockResolvedValue({ userId: PEER, devices: [claimed] });
+    const got = await w.sender.answerRetry({ target: '0190-mine', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } });
+    expect(got).toBe('resent');
+    const enc = w.crypto.calls.find((c) => c.op === 'encrypt')?.arg as {
+      payload: Record<string, unknown>;
+      targets: EncryptTarget[];
+      marks: string[];
+    };
+    expect(enc.payload).toMatchObject({
+      contentType: 'resend',
+      editOf: '0190-mine',
+      body: 'again',
+      clientMessageId: 'c-mine',
+      sentAt: 1234,
+    });
+    expect(enc.marks).toEqual(['resent:0190-mine']);
+    const asking = enc.targets.find((t) => t.deviceId === 'p1');
+    expect(asking).toMatchObject({ fresh: true, claimed });
+    expect(enc.targets.find((t) => t.deviceId === 'm2')?.fresh).toBeUndefined();
+    const posted = w.api.sendMessage.mock.calls[0]?.[1] as { clientMessageId: string };
+    expect(posted.clientMessageId).not.toBe('c-mine');
+  });
+
+  test('a retry from someone outside the conversation, or for a message this device did not send, gets no answer', async () => {
+    const w = world({ handlers: { resendSource: () => ({ ok: false, reason: 'not-ours' }) } });
+    expect(await w.sender.answerRetry({ target: 'x', conversationId: 'c1', from: { userId: 'stranger', deviceId: 's1' } })).toBe(
+      'not-ours',
+    );
+    expect(await w.sender.answerRetry({ target: 'x', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } })).toBe('not-ours');
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+  });
 });

@@ -7,7 +7,8 @@
  * to this user's own account and not accepted yet, stops the send before anything is encrypted.
  * Each target is encrypted under the signing key of its accepted set: a claimed bundle or a
  * session under another key is refused (a security notice; nothing committed or sent). */
-import type { EncryptTarget, OutgoingPayload } from '../crypto/protocol';
+import type { EncryptTarget, OutgoingPayload, RetryRequest } from '../crypto/protocol';
+import { RateLimit } from '../crypto/rules';
 import { ApiError } from '../net/api';
 import { SocketError } from '../net/socket';
 import type { Message, WireEnvelope } from '../net/types';
@@ -19,7 +20,20 @@ import { withClaimedKeys, type DeviceDirectory } from './keys';
 import type { Receipts } from './receipts';
 import { checkTrust, SecurityError, securityNotice } from './trust';
 
+/** How a control payload is posted: the server's idempotency key when the payload's own
+ *  clientMessageId is not fresh (a resend), kv marks committed with the records, and a last
+ *  change to the targets (the fresh session for a resend). */
+interface PostOptions {
+  serverClientMessageId?: string;
+  marks?: string[];
+  adjust?: (targets: EncryptTarget[]) => Promise<EncryptTarget[] | null>;
+}
+
 export class Sender {
+  /** Retries sent to, and resends answered for, one peer device: 5 per 10 minutes each. */
+  private readonly retriesSent = new RateLimit();
+  private readonly resendsAnswered = new RateLimit();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly directory: DeviceDirectory,
@@ -113,6 +127,77 @@ export class Sender {
     if (gone) this.ctx.publish('msg', gone);
   }
 
+  /**
+   * A message that did not decrypt here: ask its sender device to resend it (a retry payload,
+   * empty body, editOf = the message, to every device of both users; only that device
+   * answers). The mark retry:<id> is committed with the records before the post, so only
+   * then is a resend of it accepted. False when not sent (rate limit, no device, an error).
+   */
+  async requestResend(m: LocalMessage): Promise<boolean> {
+    if (!m.senderDeviceId || !this.retriesSent.take(`${m.senderId}:${m.senderDeviceId}`)) return false;
+    try {
+      await this.post(
+        m.conversationId,
+        { clientMessageId: uuid(), conversationId: m.conversationId, contentType: 'retry', sentAt: Date.now(), body: '', editOf: m.id },
+        { marks: [`retry:${m.id}`] },
+      );
+      return true;
+    } catch (e) {
+      console.warn('sotto: could not ask for a message again', e);
+      return false;
+    }
+  }
+
+  /**
+   * A retry from a participant's device: when this device sent that message and still holds it
+   * (not deleted, not resent before), it claims a new bundle for the asking device, starts a
+   * new session with the listed key and sends the message again as a resend (its own
+   * clientMessageId and sentAt; posted under a fresh id) to every device of both users; the
+   * mark resent:<id> is committed with the records before the post. Says what happened.
+   */
+  async answerRetry(r: RetryRequest): Promise<'resent' | 'not-ours' | 'deleted' | 'resent-before' | 'rate-limit' | 'failed'> {
+    const peer = useConversations.getState().list.find((c) => c.id === r.conversationId)?.peer.id;
+    if (r.from.userId !== peer && r.from.userId !== this.ctx.me()) return 'not-ours';
+    const src = await this.ctx.crypto.call('resendSource', { target: r.target, conversationId: r.conversationId });
+    if (!src.ok) return src.reason === 'resent' ? 'resent-before' : src.reason;
+    if (!this.resendsAnswered.take(`${r.from.userId}:${r.from.deviceId}`)) return 'rate-limit';
+    const m = src.message;
+    try {
+      await this.post(
+        r.conversationId,
+        {
+          clientMessageId: m.clientMessageId,
+          conversationId: r.conversationId,
+          contentType: 'resend',
+          sentAt: m.ts,
+          body: m.body,
+          replyTo: m.replyTo,
+          editOf: m.id,
+        },
+        {
+          serverClientMessageId: uuid(),
+          marks: [`resent:${m.id}`],
+          adjust: async (targets) => {
+            const t = targets.find((x) => x.userId === r.from.userId && x.deviceId === r.from.deviceId);
+            if (!t) return null; // not a device of theirs this device encrypts to
+            if (!t.claimed) {
+              const claimed = await this.ctx.api.claim(r.from.userId, [r.from.deviceId]);
+              const c = claimed.devices.find((d) => d.deviceId === r.from.deviceId);
+              if (!c) return null;
+              t.claimed = c;
+            }
+            t.fresh = true;
+            return targets;
+          },
+        },
+      );
+      return 'resent';
+    } catch (e) {
+      console.warn('sotto: could not resend a message', e);
+      return 'failed';
+    }
+  }
+
   private async deliver(local: LocalMessage): Promise<void> {
     const payload: OutgoingPayload = {
       clientMessageId: local.clientMessageId,
@@ -142,15 +227,16 @@ export class Sender {
   }
 
   /** Envelopes out over the socket (REST when it is down); a stale device list is refreshed once. */
-  private async post(conversationId: string, payload: OutgoingPayload): Promise<Message> {
+  private async post(conversationId: string, payload: OutgoingPayload, opts: PostOptions = {}): Promise<Message> {
+    const clientMessageId = opts.serverClientMessageId ?? payload.clientMessageId;
     for (let attempt = 0; ; attempt++) {
-      const envelopes = await this.encryptAll(conversationId, payload, attempt > 0);
+      const envelopes = await this.encryptAll(conversationId, payload, attempt > 0, opts);
       try {
         const socket = this.ctx.socket();
         if (socket?.isOpen()) {
-          return await socket.request('message:send', { conversationId, clientMessageId: payload.clientMessageId, envelopes });
+          return await socket.request('message:send', { conversationId, clientMessageId, envelopes });
         }
-        return await this.ctx.api.sendMessage(conversationId, { clientMessageId: payload.clientMessageId, envelopes });
+        return await this.ctx.api.sendMessage(conversationId, { clientMessageId, envelopes });
       } catch (e) {
         const code = e instanceof ApiError || e instanceof SocketError ? e.code : '';
         if (code === 'device_list_mismatch' && attempt < 2) continue;
@@ -160,9 +246,19 @@ export class Sender {
     }
   }
 
-  private async encryptAll(conversationId: string, payload: OutgoingPayload, fresh: boolean): Promise<WireEnvelope[]> {
-    const targets = await this.targets(conversationId, fresh);
-    const r = await this.ctx.crypto.call('encrypt', { targets, payload });
+  private async encryptAll(
+    conversationId: string,
+    payload: OutgoingPayload,
+    fresh: boolean,
+    opts: PostOptions = {},
+  ): Promise<WireEnvelope[]> {
+    let targets = await this.targets(conversationId, fresh);
+    if (opts.adjust) {
+      const adjusted = await opts.adjust(targets);
+      if (!adjusted) throw new Error('no session can be started with that device');
+      targets = adjusted;
+    }
+    const r = await this.ctx.crypto.call('encrypt', { targets, payload, marks: opts.marks });
     if (r.ok) return r.envelopes;
     await securityNotice(this.ctx, conversationId, r.refused.userId, r.refused.deviceId, r.reason);
     throw new SecurityError(r.reason, r.refused.userId, r.refused.deviceId);

@@ -81,6 +81,7 @@ export const en = {
   cancel: 'Cancel',
   save: 'Save',
   edited: 'edited',
+  resent: 'resent',
   deletedMessage: 'This message was deleted.',
   undecryptable: 'This message could not be decrypted.',
   tooLong: 'Too long to send: {n} characters, at most {max}.',

@@ -83,6 +83,7 @@ export const vi: Strings = {
   cancel: 'Hủy',
   save: 'Lưu',
   edited: 'đã sửa',
+  resent: 'đã gửi lại',
   deletedMessage: 'Tin nhắn này đã bị xóa.',
   undecryptable: 'Không thể giải mã tin nhắn này.',
   tooLong: 'Quá dài để gửi: {n} ký tự, tối đa {max}.',

@@ -37,6 +37,8 @@ export interface LocalMessage {
    *  row, the device the server labelled it with); absent in rows from before issue 17. An
    *  edit must come from the same user and device. */
   senderDeviceId?: string;
+  /** Filled in by a resend from its sender device after it could not be decrypted here. */
+  resent?: boolean;
   /** For kind 'security': what was refused and which device was named. */
   security?: { reason: SecurityReason; deviceId: string };
 }
