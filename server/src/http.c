@@ -940,12 +940,19 @@ static int http_refuse_now(struct lws *wsi, unsigned status, const char *code, c
 /* lws asks before switching protocols. Only a WebSocket upgrade of /ws is taken: HTTP/2 over
  * cleartext (h2c) is refused, since sottod speaks HTTP/1.1 and WebSocket only (an h2c
  * connection pinned a header table with no deadline), and other paths get 404. Both
- * protocols' callbacks ask here: which one lws asks depends on the vhost default. */
-int http_confirm_upgrade(struct lws *wsi, const char *upgrade)
+ * protocols' callbacks ask here: which one lws asks depends on the vhost default.
+ *
+ * The value lws passes is not read: for a protocol it does not know, lws 4.1 answers 403
+ * itself, completes the transaction (which may free the header table) and then still asks,
+ * with a pointer into the freed table (found by fuzz_http_raw). The header is read again
+ * from the table; when it is gone, lws has answered already and the connection just closes. */
+int http_confirm_upgrade(struct lws *wsi)
 {
-    char uri[8];
+    char up[16], uri[8];
 
-    if (!upgrade || strcasecmp(upgrade, "websocket"))
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_UPGRADE) <= 0)
+        return -1;
+    if (lws_hdr_copy(wsi, up, sizeof(up), WSI_TOKEN_UPGRADE) <= 0 || strcasecmp(up, "websocket"))
         return http_refuse_now(wsi, 400, "upgrade_refused",
                                "Only WebSocket upgrades are supported, on /ws.");
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) != 3 || strcmp(uri, "/ws"))
@@ -1010,7 +1017,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         if (conn && conn->req) /* an upgrade pipelined behind an open request */
             return http_pipelined(conn, "upgrade_while_open");
-        return http_confirm_upgrade(wsi, in);
+        return http_confirm_upgrade(wsi);
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         srv = lws_context_user(lws_get_context(wsi));
         return srv->http->draining ? 1 : http_admit(srv, user, (int)(intptr_t)in);

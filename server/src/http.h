@@ -117,7 +117,7 @@ size_t http_active(const struct server *srv); /* requests not yet answered or no
 void http_set_draining(struct server *srv);   /* answer in-flight requests, then close */
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for either protocol: 0 to allow (a WebSocket on /ws),
  * else answers 400/404 itself and returns -1 (close). */
-int http_confirm_upgrade(struct lws *wsi, const char *upgrade);
+int http_confirm_upgrade(struct lws *wsi);
 /* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED for either protocol (per-address counts). */
 void http_conn_instantiated(struct lws *wsi);
 

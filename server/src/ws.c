@@ -381,7 +381,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             return 1;
         }
         return 0;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return http_confirm_upgrade(wsi, in);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return http_confirm_upgrade(wsi);
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: /* lws asks the vhost default */
         http_conn_instantiated(wsi);
         return 0;
