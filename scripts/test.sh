@@ -88,10 +88,12 @@ start_pg() {
   export SOTTO_TEST_PG_URL
 }
 
-# Checks that need no build: C layout and banned functions, and the web client's ESLint and
-# Prettier (with the rule that only web/src/crypto/ may import the core).
+# Checks that need no build: C layout and banned functions, the rule that no circle of
+# includes spans two folders of server/src, and the web client's ESLint and Prettier (with
+# the rule that only web/src/crypto/ may import the core).
 check_style() {
   scripts/check-style.sh
+  scripts/check-imports.py
 }
 lint_web() {
   scripts/lint-web.sh
