@@ -2,7 +2,6 @@
  * rate-limit buckets and login guard from the RATE_LIMIT_* and LOGIN_* settings, the mail
  * transport (outbox or SMTP), and the public URL that e-mailed links point at. */
 #include "auth.h"
-#include "keycount.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +14,12 @@
 #include "config.h"
 #include "cors.h"
 #include "http.h"
+#include "keycount.h"
 #include "log.h"
 #include "api.h"
 #include "server.h"
+
+#define HEAVY_KEYS_MAX 8192 /* distinct addresses and accounts with Argon2 work waiting */
 
 /* crypto_kdf context and subkey ids: one per purpose, never reused. */
 #define AUTH_KDF_CONTEXT "sottoaut"
@@ -210,8 +212,13 @@ struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
     a->heavy_wait = calloc(a->heavy_cap, sizeof(*a->heavy_wait));
     if (!a->heavy_wait)
         abort();
-    /* Two keys (address, account) per job waiting or running. */
-    a->heavy_keys = keycount_create(2 * (a->heavy_cap + a->heavy_max));
+    /* Two keys (address, account) per job waiting or running, but a table sized for the
+     * whole work queue (65,536 jobs by default) would be megabytes that hashing touches at
+     * random: past HEAVY_KEYS_MAX distinct clients waiting at once (each hash takes about half
+     * a second, so the server is saturated long before), a new client gets 429 too. */
+    a->heavy_keys = keycount_create(2 * (a->heavy_cap + a->heavy_max) < HEAVY_KEYS_MAX
+                                        ? 2 * (a->heavy_cap + a->heavy_max)
+                                        : HEAVY_KEYS_MAX);
     a->heavy_per_address = (unsigned)(c->argon2_per_address ? c->argon2_per_address : a->heavy_max);
     a->refresh_ttl = c->refresh_token_ttl;
     if (auth_derive_keys(a, c, err, errlen) || auth_limits(a, c, err, errlen) ||

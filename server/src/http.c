@@ -880,23 +880,30 @@ static void http_detach(struct http_conn *conn)
 /* A new socket from the listener: refused (closed at once) if the server holds all the
  * connections it keeps descriptors for, or its address holds MAX_CONNECTIONS_PER_IP already
  * (trusted proxies are not capped per address). Returns lws's 0/1. */
+/* The text form of a peer address (NETADDR_STRLEN bytes), for the proxy list and logs. */
+static const char *http_sockaddr_text(const struct sockaddr *sa, char *ip)
+{
+    ip[0] = 0;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                  NETADDR_STRLEN);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                  NETADDR_STRLEN);
+    return ip;
+}
+
 static int http_admit(struct server *srv, void *filter_args, int fd)
 {
     const struct lws_filter_network_conn_args *f = filter_args;
     const struct sockaddr *sa = (const struct sockaddr *)&f->cli_addr;
-    char ip[NETADDR_STRLEN] = "";
-    bool proxy;
+    char ip[NETADDR_STRLEN];
+    /* The address is formatted only when a proxy list needs it or a refusal is logged. */
+    bool proxy = srv->proxies.n && netaddr_list_contains(&srv->proxies, http_sockaddr_text(sa, ip));
 
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-                  sizeof(ip));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
-                  sizeof(ip));
-    proxy = srv->proxies.n && netaddr_list_contains(&srv->proxies, ip);
     if (!srv->http->conncap || conncap_admit(srv->http->conncap, fd, sa, proxy))
         return 0;
-    log_info_limited("http.refused", "ip=%s open=%zu per_ip_max=%ld", ip,
+    log_info_limited("http.refused", "ip=%s open=%zu per_ip_max=%ld", http_sockaddr_text(sa, ip),
                      conncap_total(srv->http->conncap), srv->cfg->max_connections_per_ip);
     return 1;
 }
