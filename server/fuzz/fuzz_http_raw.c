@@ -41,22 +41,22 @@
 
 #include <sodium.h>
 
-#include "auth.h"
-#include "backend.h"
-#include "config.h"
+#include "accounts/accounts.h"
+#include "api/backend.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/pool.h"
+#include "base/secrets.h"
+#include "base/server.h"
 #include "fuzz_common.h"
-#include "health.h"
-#include "http.h"
-#include "log.h"
-#include "loop.h"
-#include "metrics.h"
-#include "pool.h"
-#include "realtime.h"
-#include "router.h"
-#include "secrets.h"
-#include "server.h"
-#include "static.h"
-#include "testroutes.h"
+#include "messaging/realtime.h"
+#include "net/health.h"
+#include "net/http.h"
+#include "net/loop.h"
+#include "net/metrics.h"
+#include "net/router.h"
+#include "net/static.h"
+#include "net/testroutes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

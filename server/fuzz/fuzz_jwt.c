@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "access_token.h"
+#include "api/access_token.h"
 #include "auth/b64.h"
 #include "auth/jwt.h"
 #include "fuzz_common.h"

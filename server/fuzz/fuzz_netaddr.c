@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/netaddr.h"
 #include "fuzz_common.h"
-#include "netaddr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,19 +13,15 @@
 
 #include <sodium.h>
 
-#ifdef SOTTO_HAVE_AUTH
-#include "auth.h"
-#endif
+#include "accounts/accounts.h"
+#include "base/server.h"
 #include "fuzz_common.h"
-#include "health.h"
-#include "http.h"
-#include "metrics.h"
-#ifdef SOTTO_HAVE_REALTIME
-#include "realtime.h"
-#endif
-#include "router.h"
-#include "server.h"
-#include "testroutes.h"
+#include "messaging/realtime.h"
+#include "net/health.h"
+#include "net/http.h"
+#include "net/metrics.h"
+#include "net/router.h"
+#include "net/testroutes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -120,14 +116,10 @@ static struct router *real_routes(void)
     struct health *health = health_create(&srv, NULL);
     if (health_routes(health) || metrics_routes(&srv) || testroutes_register(&srv))
         FUZZ_FAIL("route table");
-#ifdef SOTTO_HAVE_AUTH
     if (auth_routes(&srv, NULL))
         FUZZ_FAIL("auth routes");
-#endif
-#ifdef SOTTO_HAVE_REALTIME
     if (realtime_routes(&srv))
         FUZZ_FAIL("realtime routes");
-#endif
     if (router_count(srv.router) < 5)
         FUZZ_FAIL("too few routes: %zu", router_count(srv.router));
     return srv.router; /* kept for the process's life, as sottod keeps it */

@@ -17,12 +17,12 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "auth/b64.h"
 #include "auth/base32.h"
 #include "auth/utf8.h"
 #include "fuzz_common.h"
-#include "rt_internal.h"
+#include "messaging/rt_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

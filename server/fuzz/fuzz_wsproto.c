@@ -24,8 +24,8 @@
 
 #include "auth/jwt.h"
 #include "fuzz_common.h"
-#include "messaging.h"
-#include "rt_internal.h"
+#include "messaging/messaging.h"
+#include "messaging/rt_internal.h"
 #include "store/messages.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

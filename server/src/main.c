@@ -10,26 +10,22 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#ifdef SOTTO_HAVE_AUTH
-#include "auth.h"
-#endif
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "log.h"
-#include "loop.h"
-#include "metrics.h"
-#include "pool.h"
-#ifdef SOTTO_HAVE_REALTIME
-#include "realtime.h"
-#endif
-#include "router.h"
-#include "secrets.h"
-#include "sdnotify.h"
-#include "server.h"
-#include "static.h"
-#include "testroutes.h"
+#include "accounts/accounts.h"
+#include "api/backend.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/pool.h"
+#include "base/sdnotify.h"
+#include "base/secrets.h"
+#include "base/server.h"
+#include "messaging/realtime.h"
+#include "net/health.h"
+#include "net/http.h"
+#include "net/loop.h"
+#include "net/metrics.h"
+#include "net/router.h"
+#include "net/static.h"
+#include "net/testroutes.h"
 
 #define EXIT_CONFIG 2
 
@@ -75,11 +71,7 @@ static int main_args(int argc, char **argv)
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
-#ifdef SOTTO_HAVE_STORE
             printf("sottod %s store=sqlite,postgresql\n", SOTTO_VERSION);
-#else
-            printf("sottod %s store=none\n", SOTTO_VERSION);
-#endif
             return 0;
         }
         fprintf(stderr,
@@ -120,16 +112,10 @@ static int main_routes(struct server *srv, struct health *health, void *auth)
 {
     if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
         return -1;
-#ifdef SOTTO_HAVE_AUTH
     if (auth_routes(srv, auth))
         return -1;
-#else
-    (void)auth;
-#endif
-#ifdef SOTTO_HAVE_REALTIME
     if (realtime_routes(srv))
         return -1;
-#endif
     return 0;
 }
 
@@ -165,14 +151,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return EXIT_CONFIG;
     }
-#ifdef SOTTO_HAVE_AUTH
     auth = auth_create(&srv, err, sizeof(err));
     if (!auth) {
         fprintf(stderr, "sottod: %s\n", err);
         config_free(&cfg);
         return EXIT_CONFIG;
     }
-#endif
     sdnotify_init();
     if (loop_signals_start()) {
         log_error("server.fail", "reason=signals");
@@ -202,10 +186,8 @@ int main(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto done;
     }
-#ifdef SOTTO_HAVE_REALTIME
     if (realtime_create(&srv))
         goto done;
-#endif
     health = health_create(&srv, backend_probe);
     srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
     if (!srv.statics)
@@ -224,23 +206,17 @@ int main(int argc, char **argv)
 done:
     /* Workers first, while the context lives (they wake it): their completions answer the
      * last requests; then the context closes every connection. */
-#ifdef SOTTO_HAVE_REALTIME
     realtime_stop(&srv);
-#endif
     pool_destroy(srv.writer);
     pool_destroy(srv.pool);
     health_destroy(health);
     loop_destroy(&srv);
-#ifdef SOTTO_HAVE_REALTIME
     realtime_destroy(&srv);
-#endif
     static_destroy(srv.statics);
     router_destroy(srv.router);
     metrics_destroy(srv.metrics);
     http_fini(&srv);
-#ifdef SOTTO_HAVE_AUTH
     auth_destroy(auth);
-#endif
     log_info("server.exit", "code=%d", rc);
     config_free(&cfg);
     return rc;

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
+#include "base/config.h"
 
 static const char *const *test_env;
 

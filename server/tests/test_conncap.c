@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "conncap.h"
+#include "net/conncap.h"
 
 static struct sockaddr_storage v4(uint32_t host)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "cors.h"
+#include "base/cors.h"
 
 static void test_parse(void **state)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "headers.h"
+#include "net/headers.h"
 
 static void test_plain(void **state)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "net/http.h"
 
 static void test_shape(void **state)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "netaddr.h"
+#include "base/netaddr.h"
 
 static void test_cidr(void **state)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "pool.h"
+#include "base/pool.h"
 
 static atomic_int inits, finis, wakes;
 static pthread_t main_thread;

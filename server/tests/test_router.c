@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "router.h"
+#include "net/router.h"
 
 static void h(struct http_req *req, void *arg)
 {

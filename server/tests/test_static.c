@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
-#include "static.h"
+#include "net/metrics.h"
+#include "net/static.h"
 
 static void test_types(void **state)
 {

@@ -5,7 +5,7 @@
 
 #include <pthread.h>
 
-#include "module.h"
+#include "base/module.h"
 
 static pthread_mutex_t smtp_load_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct mail_smtp_module *smtp_module; /* under the lock; set once, never reset */

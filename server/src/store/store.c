@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "module.h"
+#include "base/module.h"
 
 #define SQLITE_FILE "sotto.db"
 #define STORE_PG_MODULE "sotto_store_pg.so"

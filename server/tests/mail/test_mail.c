@@ -25,8 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/module.h"
 #include "mail.h"
-#include "module.h"
 
 #define FROM "sotto@example.org"
 

@@ -1,0 +1,263 @@
+/* E-mail flows: the verification mail sent on registration, POST /api/auth/verify-email,
+ * /forgot-password (always 202, the work happens after the answer so its timing says
+ * nothing) and /reset-password (a new password; every session of the account ends).
+ * Tokens are 256-bit, single-use, stored only as a peppered hash, and expire. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+#include "auth/tokens.h"
+#include "base/log.h"
+#include "base/pool.h"
+#include "base/server.h"
+#include "mail/mail.h"
+#include "store/tokens.h"
+
+#define VERIFY_TTL_MS (24LL * 3600 * 1000)
+#define RESET_TTL_MS (3600LL * 1000)
+#define MAIL_TEXT_MAX 2048
+
+static const char verify_text[] =
+    "Hello %s,\n\nplease confirm your e-mail address for Sotto by opening this link:\n\n"
+    "%s/verify-email?token=%s\n\nThe link works once and expires in 24 hours. If you did "
+    "not create this account, ignore this mail.\n";
+static const char reset_text[] =
+    "Hello %s,\n\nsomeone asked to reset the password of your Sotto account. To choose a "
+    "new password, open this link:\n\n%s/reset-password?token=%s\n\nThe link works once "
+    "and expires in 1 hour. Resetting signs out every device. If it was not you, ignore "
+    "this mail: your password stays as it is.\n";
+
+void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind)
+{
+    bool verify = kind == STORE_EMAIL_VERIFY;
+    char tok[TOKEN_STR_SIZE], *text = sodium_malloc(MAIL_TEXT_MAX);
+    uint8_t hash[TOKEN_HASH_BYTES];
+    enum store_err rc;
+
+    if (!text)
+        abort();
+    token_generate(tok);
+    token_hash(verify ? TOKEN_EMAIL_VERIFY : TOKEN_PASSWORD_RESET, j->a->token_pepper, tok,
+               TOKEN_CHARS, hash);
+    rc = store_email_token_insert(s, (enum store_email_kind)kind, hash, u->id,
+                                  j->now + (verify ? VERIFY_TTL_MS : RESET_TTL_MS), j->now);
+    if (rc != STORE_OK) {
+        log_warn("mail.token_fail", "rid=%s err=%s", j->rid, store_strerror(rc));
+        goto done;
+    }
+    snprintf(text, MAIL_TEXT_MAX, verify ? verify_text : reset_text, u->username, j->a->public_url,
+             tok);
+    if (mail_send(j->a->mail, u->email,
+                  verify ? "Confirm your e-mail address for Sotto" : "Reset your Sotto password",
+                  text))
+        log_warn("mail.fail", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
+                 j->a->mail->iface->name);
+    else
+        log_info("mail.sent", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
+                 j->a->mail->iface->name);
+done:
+    sodium_memzero(tok, sizeof(tok));
+    sodium_free(text);
+}
+
+/* The body's token, hashed for `purpose`; answers 400 and returns -1 if malformed. */
+static int email_token_of(struct job *j, token_purpose purpose, uint8_t hash[])
+{
+    const json_t *t = json_object_get(j->body, "token");
+
+    if (!t || !json_is_string(t)) {
+        job_invalid(j, "token", t ? "wrong_type" : "missing");
+        return -1;
+    }
+    if (token_hash(purpose, j->a->token_pepper, json_string_value(t), json_string_length(t),
+                   hash)) {
+        job_error(j, 400, "invalid_token", "The link is not valid or has expired.");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- verify-email ---- */
+
+static void verify_work(struct store *s, struct job *j)
+{
+    uint8_t hash[TOKEN_HASH_BYTES];
+    char uid[STORE_ID_SIZE];
+    enum store_err rc;
+
+    if (email_token_of(j, TOKEN_EMAIL_VERIFY, hash))
+        return;
+    rc = store_email_token_consume(s, STORE_EMAIL_VERIFY, hash, j->now, uid);
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 400, "invalid_token", "The link is not valid or has expired.");
+    else if (rc != STORE_OK || (rc = store_user_set_email_verified(s, uid, j->now)))
+        job_store_error(j, rc, "verify_email");
+    else
+        job_success(j, 200);
+}
+
+static void verify_post(struct http_req *req, void *arg)
+{
+    struct auth_state *a = arg;
+
+    if (!auth_limit(a, req, RULE_EMAIL_IP, http_client_ip(req)))
+        job_submit(job_new(req, a), verify_work);
+}
+
+/* ---- forgot-password ---- */
+
+static void forgot_work(void *ctx, void *arg)
+{
+    struct job *j = arg;
+    struct store_user u = {0};
+    const char *email = json_string_value(json_object_get(j->body, "email"));
+
+    j->now = auth_now_ms();
+    if (ctx && store_user_get_by_email(ctx, email, &u) == STORE_OK) {
+        email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
+        api_audit(ctx, j, u.id, NULL, "password_reset_request", true, NULL);
+    }
+    store_user_free(&u);
+}
+
+static void forgot_done(void *arg) { job_free(arg); }
+
+static void forgot_post(struct http_req *req, void *arg)
+{
+    struct auth_state *a = arg;
+    struct job *j;
+    char account[256];
+
+    if (auth_limit(a, req, RULE_FORGOT_IP, http_client_ip(req)))
+        return;
+    j = job_new(req, a);
+    if (!json_is_object(j->body) || !api_string(j, j->body, "email", true, 3, 254)) {
+        if (!j->code)
+            job_error(j, 400, "invalid_json", "The body must be a JSON object.");
+        job_finish(j);
+        return;
+    }
+    api_lower(account, sizeof(account), json_string_value(json_object_get(j->body, "email")));
+    if (auth_limit(a, req, RULE_FORGOT_ACCOUNT, account)) {
+        job_free(j);
+        return;
+    }
+    /* Answer first: whether the account exists must not show in the timing. */
+    http_respond_json(req, 202, json_pack("{s:b}", "success", 1));
+    j->req = NULL;
+    if (pool_submit(a->srv->pool, forgot_work, forgot_done, j)) {
+        log_warn("mail.dropped", "rid=%s reason=queue_full", j->rid);
+        job_free(j);
+    }
+}
+
+/* ---- reset-password ---- */
+
+static int reset_policy(struct store *s, struct job *j, const char *uid, const char *pw)
+{
+    struct store_user u = {0};
+    enum store_err rc = store_user_get(s, uid, &u);
+    password_policy pp;
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "user_get");
+        return -1;
+    }
+    pp = password_check_policy(pw, strlen(pw), u.email, u.username);
+    store_user_free(&u);
+    if (pp != PASSWORD_POLICY_OK) {
+        job_invalid(j, "newPassword", password_policy_reason(pp));
+        return -1;
+    }
+    return 0;
+}
+
+/* Consumes the token, checks the policy against the account, sets the hash and ends every
+ * session, all in one transaction: a refused password leaves the token usable. Ending the
+ * sessions revokes the refresh tokens and sets every device's tokens_not_before, so access
+ * tokens already issued stop too; after the commit the sockets close with 4401. */
+static void reset_apply(struct store *s, struct job *j, const uint8_t *th, const char *hash,
+                        const char *pw)
+{
+    char uid[STORE_ID_SIZE];
+    enum store_err rc;
+
+    if ((rc = store_begin(s)) != STORE_OK) {
+        job_store_error(j, rc, "begin");
+        return;
+    }
+    rc = store_email_token_consume(s, STORE_EMAIL_RESET, th, j->now, uid);
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 400, "invalid_token", "The link is not valid or has expired.");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "reset_consume");
+    if (rc != STORE_OK || reset_policy(s, j, uid, pw)) {
+        store_rollback(s);
+        return;
+    }
+    if ((rc = store_user_set_password(s, uid, hash, j->now)) != STORE_OK ||
+        (rc = store_user_end_tokens(s, uid, j->now)) != STORE_OK ||
+        (rc = api_tokens_ended_user(s, j, uid)) != STORE_OK) {
+        store_rollback(s);
+        job_store_error(j, rc, "reset_apply");
+        return;
+    }
+    api_audit(s, j, uid, NULL, "password_reset", true, "all sessions revoked");
+    if ((rc = store_commit(s)) != STORE_OK)
+        job_store_error(j, rc, "commit");
+    else
+        job_success(j, 200);
+}
+
+static void reset_work(struct store *s, struct job *j)
+{
+    uint8_t th[TOKEN_HASH_BYTES];
+    char hash[PASSWORD_ENCODED_MAX];
+    const char *pw = json_string_value(json_object_get(j->body, "newPassword"));
+
+    if (email_token_of(j, TOKEN_PASSWORD_RESET, th))
+        return;
+    /* Argon2 before the transaction, so no lock is held while it runs. */
+    if (password_hash(j->a->pw, pw, strlen(pw), hash, sizeof(hash))) {
+        job_error(j, 500, "internal", "Something went wrong.");
+        return;
+    }
+    reset_apply(s, j, th, hash, pw);
+    sodium_memzero(hash, sizeof(hash));
+}
+
+static void reset_post(struct http_req *req, void *arg)
+{
+    struct auth_state *a = arg;
+    struct job *j;
+    const char *pw;
+    password_policy pp;
+
+    if (auth_limit(a, req, RULE_EMAIL_IP, http_client_ip(req)))
+        return;
+    j = job_new(req, a);
+    pw = json_string_value(json_object_get(j->body, "newPassword"));
+    pp = pw ? password_check_policy(pw, strlen(pw), NULL, NULL) : PASSWORD_POLICY_OK;
+    if (!pw || pp != PASSWORD_POLICY_OK) {
+        job_invalid(j, "newPassword", pw ? password_policy_reason(pp) : "missing");
+        job_finish(j);
+        return;
+    }
+    job_submit_heavy(j, reset_work);
+}
+
+int email_routes(struct server *srv, struct auth_state *a)
+{
+    const struct route routes[] = {
+        {HTTP_POST, "/api/auth/verify-email", verify_post, a, 4096, ROUTE_JSON},
+        {HTTP_POST, "/api/auth/forgot-password", forgot_post, a, 4096, ROUTE_JSON},
+        {HTTP_POST, "/api/auth/reset-password", reset_post, a, 16384, ROUTE_JSON},
+    };
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (router_add(srv->router, &routes[i]) < 0)
+            return -1;
+    return 0;
+}

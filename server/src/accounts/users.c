@@ -1,0 +1,397 @@
+/* /api/users: the caller's profile (GET, PATCH), other users' public profiles by id and by
+ * username, search, the caller's devices and their revocation, and blocks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/server.h"
+#include "messaging/realtime.h"
+#include "store/blocks.h"
+#include "store/conversations.h"
+
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX 50
+#define SEARCH_OFFSET_MAX 1000000
+
+/* ---- me ---- */
+
+static void me_answer(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+    enum store_err rc = store_user_get(s, j->who.user_id, &u);
+
+    if (rc != STORE_OK)
+        job_store_error(j, rc, "user_get");
+    else
+        job_ok(j, 200, api_user_json(&u, true));
+    store_user_free(&u);
+}
+
+static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, arg), me_answer); }
+
+/* One optional, nullable profile field; false after a validation error. */
+static bool patch_field(struct job *j, const char *field, size_t max, bool *set, const char **value)
+{
+    const json_t *v = json_object_get(j->body, field);
+
+    *set = v != NULL;
+    *value = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    *value = api_string(j, j->body, field, true, 0, max);
+    return *value != NULL;
+}
+
+static bool patch_avatar_ok(struct job *j, const char *url)
+{
+    if (!url)
+        return true;
+    if (strncmp(url, "https://", 8) || strlen(url) <= 8 || strpbrk(url, " \"<>\\^`{|}")) {
+        job_invalid(j, "avatarUrl", "not_https_url");
+        return false;
+    }
+    return true;
+}
+
+static void me_patch_work(struct store *s, struct job *j)
+{
+    struct store_profile p = {0};
+    enum store_err rc;
+
+    if (!json_is_object(j->body)) {
+        job_error(j, 400, "invalid_json", "The body must be a JSON object.");
+        return;
+    }
+    if (!patch_field(j, "displayName", 100, &p.set_display_name, &p.display_name) ||
+        !patch_field(j, "bio", 500, &p.set_bio, &p.bio) ||
+        !patch_field(j, "avatarUrl", 2048, &p.set_avatar_url, &p.avatar_url) ||
+        !patch_avatar_ok(j, p.avatar_url))
+        return;
+    /* An empty string clears a field, like null. */
+    if (p.display_name && !*p.display_name)
+        p.display_name = NULL;
+    if (p.bio && !*p.bio)
+        p.bio = NULL;
+    rc = store_user_update_profile(s, j->who.user_id, &p, j->now);
+    if (rc != STORE_OK)
+        job_store_error(j, rc, "update_profile");
+    else
+        me_answer(s, j);
+}
+
+static void me_patch(struct http_req *req, void *arg)
+{
+    job_submit(job_new(req, arg), me_patch_work);
+}
+
+/* ---- others ---- */
+
+static void user_answer(struct job *j, enum store_err rc, struct store_user *u)
+{
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 404, "not_found", "No such user.");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "user_get");
+    else
+        job_ok(j, 200, api_user_json(u, false));
+    store_user_free(u);
+}
+
+static void by_id_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+
+    user_answer(j, store_user_get(s, j->arg, &u), &u);
+}
+
+static void by_username_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+
+    user_answer(j, store_user_get_by_username(s, j->arg, &u), &u);
+}
+
+/* Handlers keyed by one UUID path parameter: a malformed id is simply not found (404, the
+ * same answer as an unknown one); otherwise the id goes to the job and work runs on a worker. */
+static void submit_by_id(struct http_req *req, void *arg, const char *param, const char *missing,
+                         job_work_fn work)
+{
+    const char *id = http_param(req, param);
+    struct job *j;
+
+    if (!api_is_uuid(id)) {
+        http_respond_error(req, 404, "not_found", missing, NULL);
+        return;
+    }
+    j = job_new(req, arg);
+    snprintf(j->arg, sizeof(j->arg), "%s", id);
+    job_submit(j, work);
+}
+
+static void by_id_get(struct http_req *req, void *arg)
+{
+    submit_by_id(req, arg, "id", "No such user.", by_id_work);
+}
+
+static void by_username_get(struct http_req *req, void *arg)
+{
+    const char *name = http_param(req, "username");
+    struct job *j;
+
+    if (!name || !api_username_ok(name)) {
+        http_respond_error(req, 404, "not_found", "No such user.", NULL);
+        return;
+    }
+    j = job_new(req, arg);
+    snprintf(j->arg, sizeof(j->arg), "%s", name);
+    job_submit(j, by_username_work);
+}
+
+/* ---- search ---- */
+
+struct search_args {
+    int64_t limit, offset;
+};
+
+static void search_work(struct store *s, struct job *j)
+{
+    struct search_args *sa = j->extra;
+    struct store_user *users = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    enum store_err rc = store_user_search(s, j->arg, sa->limit, sa->offset, &users, &n, &total);
+    json_t *arr;
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "user_search");
+        return;
+    }
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, api_user_json(&users[i], false));
+    store_users_free(users, n);
+    job_ok(j, 200, json_pack("{s:o, s:I}", "users", arr, "total", (json_int_t)total));
+}
+
+/* An optional integer query parameter in [min, max]; -1 if malformed. */
+static int search_int(struct http_req *req, const char *name, long min, long max, long def,
+                      int64_t *out)
+{
+    char buf[32], *end;
+    long v;
+
+    *out = def;
+    if (http_query(req, name, buf, sizeof(buf)) < 0)
+        return 0;
+    v = strtol(buf, &end, 10);
+    if (!*buf || *end || v < min || v > max) {
+        api_invalid(req, name, "out_of_range");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void search_get(struct http_req *req, void *arg)
+{
+    struct search_args *sa = calloc(1, sizeof(*sa));
+    char q[API_ARG_MAX];
+    struct job *j;
+    int n = http_query(req, "q", q, sizeof(q));
+
+    if (!sa)
+        abort();
+    if (search_int(req, "limit", 1, SEARCH_LIMIT_MAX, SEARCH_LIMIT_DEFAULT, &sa->limit) ||
+        search_int(req, "offset", 0, SEARCH_OFFSET_MAX, 0, &sa->offset))
+        goto fail;
+    j = job_new(req, arg);
+    j->extra = sa;
+    j->extra_free = free;
+    if (n < 1) {
+        job_invalid(j, "q", n == 0 ? "too_short" : "missing");
+        job_finish(j);
+        return;
+    }
+    {
+        json_t *tmp = json_pack("{s:s}", "q", q);
+
+        if (!tmp || !api_string(j, tmp, "q", true, 1, 100)) {
+            if (!tmp)
+                job_invalid(j, "q", "invalid_characters");
+            json_decref(tmp);
+            job_finish(j);
+            return;
+        }
+        json_decref(tmp);
+    }
+    snprintf(j->arg, sizeof(j->arg), "%s", q);
+    job_submit(j, search_work);
+    return;
+fail:
+    free(sa);
+}
+
+/* ---- devices ---- */
+
+static void devices_work(struct store *s, struct job *j)
+{
+    struct store_device *d = NULL;
+    size_t n = 0;
+    enum store_err rc = store_device_list(s, j->who.user_id, STORE_DEVICES_NOT_REVOKED, &d, &n);
+    json_t *arr;
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "device_list");
+        return;
+    }
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, api_device_json(&d[i], j->who.device_id));
+    store_devices_free(d, n);
+    job_ok(j, 200, arr);
+}
+
+static void devices_get(struct http_req *req, void *arg)
+{
+    job_submit(job_new(req, arg), devices_work);
+}
+
+/* The after-success step of a revocation: the revoked device's WebSocket closes with 4403
+ * (realtime.h), on whichever node holds it. */
+static void revoke_kick(struct job *j) { realtime_revoke_device(j->a->srv, j->arg); }
+
+static void revoke_work(struct store *s, struct job *j)
+{
+    enum store_err rc = store_device_revoke(s, j->who.user_id, j->arg, j->now);
+
+    if (rc == STORE_NOT_FOUND) {
+        job_error(j, 404, "not_found", "No such device.");
+        return;
+    }
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "device_revoke");
+        return;
+    }
+    api_audit(s, j, j->who.user_id, j->arg, "device_revoke", true,
+              strcmp(j->arg, j->who.device_id) ? NULL : "own device");
+    j->after_success = revoke_kick;
+    job_success(j, 200);
+}
+
+static void revoke_delete(struct http_req *req, void *arg)
+{
+    submit_by_id(req, arg, "deviceId", "No such device.", revoke_work);
+}
+
+/* ---- blocks ---- */
+
+/* The after-success steps of a block that ended a contact and of an unblock that restored
+ * one: presence and typing follow at once, without a reconnect (realtime.h). */
+static void block_contacts_ended(struct job *j)
+{
+    realtime_contacts_changed(j->a->srv, j->who.user_id, j->arg, false);
+}
+
+static void block_contacts_restored(struct job *j)
+{
+    realtime_contacts_changed(j->a->srv, j->who.user_id, j->arg, true);
+}
+
+/* Whether the two are contacts (conversations.h); a failed read says no, which only costs
+ * the live presence update (the next connection's snapshot is right). */
+static bool block_contacts(struct store *s, struct job *j)
+{
+    bool yes = false;
+
+    return store_contacts_check(s, j->who.user_id, j->arg, &yes) == STORE_OK && yes;
+}
+
+static void block_work(struct store *s, struct job *j)
+{
+    bool were = block_contacts(s, j);
+    enum store_err rc = store_block_add(s, j->who.user_id, j->arg, j->now);
+
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 404, "not_found", "No such user.");
+    else if (rc == STORE_INVALID)
+        job_invalid(j, "userId", "self");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "block_add");
+    else {
+        if (were)
+            j->after_success = block_contacts_ended;
+        job_success(j, 200);
+    }
+}
+
+static void unblock_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+    enum store_err rc = store_user_get(s, j->arg, &u);
+    bool were = false;
+
+    store_user_free(&u);
+    if (rc == STORE_OK) {
+        were = block_contacts(s, j);
+        rc = store_block_remove(s, j->who.user_id, j->arg);
+    }
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 404, "not_found", "No such user.");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "block_remove");
+    else {
+        if (!were && block_contacts(s, j))
+            j->after_success = block_contacts_restored;
+        job_success(j, 200);
+    }
+}
+
+static void block_route(struct http_req *req, void *arg)
+{
+    submit_by_id(req, arg, "userId", "No such user.",
+                 http_method(req) == HTTP_DELETE ? unblock_work : block_work);
+}
+
+static void blocked_work(struct store *s, struct job *j)
+{
+    struct store_user *users = NULL;
+    size_t n = 0;
+    enum store_err rc = store_block_list(s, j->who.user_id, &users, &n);
+    json_t *arr;
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "block_list");
+        return;
+    }
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, api_user_json(&users[i], false));
+    store_users_free(users, n);
+    job_ok(j, 200, arr);
+}
+
+static void blocked_get(struct http_req *req, void *arg)
+{
+    job_submit(job_new(req, arg), blocked_work);
+}
+
+int users_routes(struct server *srv, struct auth_state *a)
+{
+    /* Literal paths before /api/users/:id (the router tries them in order). */
+    const struct route routes[] = {
+        {HTTP_GET, "/api/users/me", me_get, a, 0, ROUTE_AUTH},
+        {HTTP_PATCH, "/api/users/me", me_patch, a, 16384, ROUTE_AUTH | ROUTE_JSON},
+        {HTTP_GET, "/api/users/me/devices", devices_get, a, 0, ROUTE_AUTH},
+        {HTTP_GET, "/api/users/search", search_get, a, 0, ROUTE_AUTH},
+        {HTTP_GET, "/api/users/blocked", blocked_get, a, 0, ROUTE_AUTH},
+        {HTTP_DELETE, "/api/users/devices/:deviceId", revoke_delete, a, 0, ROUTE_AUTH},
+        {HTTP_POST | HTTP_DELETE, "/api/users/block/:userId", block_route, a, 0, ROUTE_AUTH},
+        {HTTP_GET, "/api/users/by-username/:username", by_username_get, a, 0, ROUTE_AUTH},
+        {HTTP_GET, "/api/users/:id", by_id_get, a, 0, ROUTE_AUTH},
+    };
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (router_add(srv->router, &routes[i]) < 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,446 @@
+/* Sending, editing, deleting and reading messages: one implementation for REST and the
+ * WebSocket. The request is checked on the loop thread (shapes and sizes), the envelopes are
+ * decoded and the store transaction runs on a worker, and only after the commit does the
+ * caller get its answer and every target device its queued event through the bus. The
+ * fan-out frames reuse the request's own base64 ciphertext: nothing is encoded twice. A send
+ * that makes its two users contacts (the store says so) starts their presence at once.
+ *
+ * Sends are group-committed with queue acknowledgements (batch.c): each runs in its own
+ * nesting level (store_message_send nests), so a refused send (device-list mismatch, forbidden,
+ * conflict) is undone alone and answered with its own error. Nothing is answered or fanned
+ * out before the COMMIT; if the COMMIT fails, every send of the batch gets `unavailable`
+ * (retryable; nothing of it was stored). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/b64.h"
+#include "base/log.h"
+#include "base/server.h"
+#include "messaging/messaging.h"
+#include "messaging/rt_internal.h"
+#include "net/http.h"
+#include "store/messages.h"
+
+#define MSG_B64_MAX (((STORE_ENVELOPE_MAX + 2) / 3) * 4)
+
+struct msg_op {
+    struct rt_batch_item bi; /* sends: in rt->batch (first member) */
+    struct realtime *rt;
+    enum msg_kind kind;
+    char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
+    char target[RT_ID_SIZE]; /* conversation (send) or message id */
+    json_t *body;            /* reference kept while envs point into it */
+    const char *client_id;
+    struct msg_env *envs;
+    size_t n_envs;
+    int64_t now;
+    /* where the answer goes */
+    struct http_req *req;
+    struct wsp_req r;
+    bool ws;
+    /* results */
+    enum store_err rc;
+    bool bad_b64;
+    size_t bad_index;
+    struct store_message_result res;
+    struct store_read_result read;
+};
+
+struct msg_op *msg_op_new(struct realtime *rt, enum msg_kind kind, const char *user_id,
+                          const char *device_id, const char *target)
+{
+    struct msg_op *op = calloc(1, sizeof(*op));
+
+    if (!op)
+        abort();
+    op->rt = rt;
+    op->kind = kind;
+    snprintf(op->user_id, RT_ID_SIZE, "%s", user_id);
+    snprintf(op->device_id, RT_ID_SIZE, "%s", device_id);
+    snprintf(op->target, RT_ID_SIZE, "%s", target);
+    return op;
+}
+
+void msg_op_free(struct msg_op *op)
+{
+    if (!op)
+        return;
+    store_message_result_free(&op->res);
+    free(op->envs);
+    json_decref(op->body);
+    free(op);
+}
+
+/* Decoded size of canonical padded base64, or SIZE_MAX for a length that cannot be. */
+static size_t msg_b64_decoded(const char *s, size_t len)
+{
+    size_t n;
+
+    if (!len || len % 4)
+        return SIZE_MAX;
+    n = len / 4 * 3;
+    if (s[len - 1] == '=')
+        n--;
+    if (s[len - 2] == '=')
+        n--;
+    return n;
+}
+
+int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field,
+                const char **reason)
+{
+    json_t *envs, *v;
+    size_t i;
+
+    *status = 400;
+    if (!json_is_object(body)) {
+        *field = "body", *reason = "wrong_type";
+        return -1;
+    }
+    if (op->kind == MSG_SEND) {
+        v = json_object_get(body, "clientMessageId");
+        if (!json_is_string(v) || !json_string_length(v) ||
+            json_string_length(v) > STORE_CLIENT_ID_MAX) {
+            *field = "clientMessageId";
+            *reason = !v ? "missing" : json_is_string(v) ? "out_of_range" : "wrong_type";
+            return -1;
+        }
+        op->client_id = json_string_value(v);
+    }
+    envs = json_object_get(body, "envelopes");
+    if (!json_is_array(envs)) {
+        *field = "envelopes", *reason = envs ? "wrong_type" : "missing";
+        return -1;
+    }
+    if (json_array_size(envs) > STORE_ENVELOPES_MAX) {
+        *field = "envelopes", *reason = "too_many";
+        return -1;
+    }
+    op->n_envs = json_array_size(envs);
+    op->envs = calloc(op->n_envs ? op->n_envs : 1, sizeof(*op->envs));
+    if (!op->envs)
+        abort();
+    json_array_foreach(envs, i, v) {
+        json_t *dev = json_object_get(v, "deviceId"), *type = json_object_get(v, "type"),
+               *ct = json_object_get(v, "ciphertext");
+        struct msg_env *e = &op->envs[i];
+
+        if (!json_is_object(v)) {
+            *field = "envelopes", *reason = "wrong_type";
+            return -1;
+        }
+        if (!json_is_string(dev) || !rtj_uuid_ok(json_string_value(dev))) {
+            *field = "envelopes.deviceId", *reason = dev ? "wrong_type" : "missing";
+            return -1;
+        }
+        if (!json_is_string(type) || (strcmp(json_string_value(type), "prekey") &&
+                                      strcmp(json_string_value(type), "message"))) {
+            *field = "envelopes.type", *reason = type ? "out_of_range" : "missing";
+            return -1;
+        }
+        if (!json_is_string(ct)) {
+            *field = "envelopes.ciphertext", *reason = ct ? "wrong_type" : "missing";
+            return -1;
+        }
+        if (json_string_length(ct) > MSG_B64_MAX + 4) {
+            *status = 413;
+            *field = "envelopes.ciphertext", *reason = "too_large";
+            return -1;
+        }
+        if (msg_b64_decoded(json_string_value(ct), json_string_length(ct)) == SIZE_MAX) {
+            *field = "envelopes.ciphertext", *reason = "bad_base64";
+            return -1;
+        }
+        if (msg_b64_decoded(json_string_value(ct), json_string_length(ct)) > STORE_ENVELOPE_MAX) {
+            *status = 413;
+            *field = "envelopes.ciphertext", *reason = "too_large";
+            return -1;
+        }
+        memcpy(e->device_id, json_string_value(dev), RT_ID_SIZE);
+        e->type = !strcmp(json_string_value(type), "prekey") ? STORE_ENVELOPE_PREKEY
+                                                             : STORE_ENVELOPE_MESSAGE;
+        e->b64 = json_string_value(ct);
+        e->b64_len = json_string_length(ct);
+    }
+    op->body = json_incref(body);
+    return 0;
+}
+
+/* --- worker ------------------------------------------------------------------------------ */
+
+static void msg_work(void *ctx, void *arg)
+{
+    struct msg_op *op = arg;
+    struct store_envelope *se = NULL;
+    uint8_t **bufs = NULL;
+
+    if (op->kind == MSG_READ) {
+        op->rc = store_message_read(ctx, op->user_id, op->target, op->now, &op->read);
+        return;
+    }
+    if (op->kind == MSG_DELETE) {
+        op->rc =
+            store_message_delete(ctx, op->user_id, op->device_id, op->target, op->now, &op->res);
+        return;
+    }
+    se = calloc(op->n_envs ? op->n_envs : 1, sizeof(*se));
+    bufs = calloc(op->n_envs ? op->n_envs : 1, sizeof(*bufs));
+    if (!se || !bufs)
+        abort();
+    for (size_t i = 0; i < op->n_envs; i++) {
+        size_t len = 0;
+
+        bufs[i] = malloc(STORE_ENVELOPE_MAX);
+        if (!bufs[i])
+            abort();
+        if (b64_decode(op->envs[i].b64, op->envs[i].b64_len, B64_STANDARD, bufs[i],
+                       STORE_ENVELOPE_MAX, &len) ||
+            !len) {
+            op->bad_b64 = true;
+            op->bad_index = i;
+            goto out;
+        }
+        se[i] = (struct store_envelope){op->envs[i].device_id,
+                                        (enum store_envelope_type)op->envs[i].type, bufs[i], len};
+    }
+    if (op->kind == MSG_SEND) {
+        struct store_send req = {op->target,    op->user_id, op->device_id,
+                                 op->client_id, se,          op->n_envs};
+
+        op->rc = store_message_send(ctx, &req, op->now, &op->res);
+    } else {
+        op->rc = store_message_edit(ctx, op->user_id, op->device_id, op->target, se, op->n_envs,
+                                    op->now, &op->res);
+    }
+out:
+    for (size_t i = 0; i < op->n_envs; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(se);
+}
+
+/* --- fan-out (loop thread, after the commit) -------------------------------------------- */
+
+static const struct msg_env *msg_env_for(const struct msg_op *op, const char *device_id)
+{
+    for (size_t i = 0; i < op->n_envs; i++)
+        if (!strcmp(op->envs[i].device_id, device_id))
+            return &op->envs[i];
+    return NULL;
+}
+
+static void msg_fanout(struct msg_op *op)
+{
+    struct realtime *rt = op->rt;
+    json_t *base;
+
+    if (!op->res.n_fanout)
+        return;
+    base = op->kind == MSG_DELETE ? NULL : rtj_message(&op->res.message);
+    for (size_t i = 0; i < op->res.n_fanout; i++) {
+        const struct store_fanout *f = &op->res.fanout[i];
+        json_t *d;
+        size_t len;
+        char *txt;
+
+        if (op->kind == MSG_DELETE) {
+            d = json_pack("{s:s, s:s, s:o, s:I}", "id", op->res.message.id, "conversationId",
+                          op->res.message.conversation_id, "deletedAt",
+                          rtj_time(op->res.message.deleted_at), "seq", (json_int_t)f->seq);
+            txt = wsp_render("message:deleted", d, &len);
+        } else {
+            const struct msg_env *e = msg_env_for(op, f->device_id);
+
+            d = json_copy(base);
+            json_object_set_new(d, "status", json_string("sent"));
+            if (e)
+                json_object_set_new(
+                    d, "envelope",
+                    json_pack("{s:s, s:s%}", "type",
+                              e->type == STORE_ENVELOPE_PREKEY ? "prekey" : "message", "ciphertext",
+                              e->b64, e->b64_len));
+            json_object_set_new(d, "seq", json_integer(f->seq));
+            txt = wsp_render(op->kind == MSG_SEND ? "message:new" : "message:edited", d, &len);
+        }
+        rt->bus_ops->to_device(rt->bus, f->device_id, f->seq, txt, len);
+        free(txt);
+    }
+    json_decref(base);
+}
+
+static void msg_read_receipts(struct msg_op *op)
+{
+    struct store_read_result *r = &op->read;
+    size_t len;
+    char *txt;
+
+    if (!r->moved)
+        return;
+    txt = wsp_render("message:read",
+                     json_pack("{s:s, s:s, s:s, s:o}", "messageId", r->message_id, "conversationId",
+                               r->conversation_id, "userId", r->reader_id, "readAt",
+                               rtj_time(r->read_at)),
+                     &len);
+    if (!r->blocked)
+        op->rt->bus_ops->to_user(op->rt->bus, r->other_id, NULL, txt, len);
+    op->rt->bus_ops->to_user(op->rt->bus, r->reader_id, op->device_id, txt, len);
+    free(txt);
+}
+
+static json_t *msg_mismatch_details(const struct store_message_result *res)
+{
+    json_t *missing = json_array(), *extra = json_array();
+
+    for (size_t i = 0; i < res->n_missing; i++)
+        json_array_append_new(missing, json_string(res->missing[i]));
+    for (size_t i = 0; i < res->n_extra; i++)
+        json_array_append_new(extra, json_string(res->extra[i]));
+    return json_pack("{s:o, s:o}", "missing", missing, "extra", extra);
+}
+
+/* The answer: status, body (or error) for both transports. */
+static void msg_done(void *arg)
+{
+    struct msg_op *op = arg;
+    struct rtconn *s = op->ws ? wsp_req_done(&op->r) : NULL;
+    json_t *details = NULL, *out = NULL;
+    int status = 200;
+
+    if (op->bad_b64) {
+        details = rtj_details("envelopes.ciphertext", "bad_base64");
+        if (s)
+            wsp_error(s, wsp_req_id(&op->r), "validation_failed", "Invalid ciphertext.", details);
+        else if (!op->ws)
+            http_respond_error(op->req, 400, "validation_failed", "Invalid ciphertext.", details);
+        else
+            json_decref(details);
+        goto out;
+    }
+    if (op->rc == STORE_OK) {
+        if (op->kind == MSG_READ)
+            msg_read_receipts(op);
+        else if (op->kind == MSG_DELETE || op->res.created)
+            msg_fanout(op);
+        /* The first reply: the two are contacts now, presence and typing flow at once. */
+        if (op->kind == MSG_SEND && op->res.contact_made)
+            rt_contacts_changed(op->rt, op->user_id, op->res.other_id, true);
+        switch (op->kind) {
+        case MSG_SEND:
+            status = op->res.created ? 201 : 200;
+            out = rtj_message(&op->res.message);
+            break;
+        case MSG_EDIT: out = rtj_message(&op->res.message); break;
+        case MSG_DELETE: out = json_pack("{s:b}", "success", 1); break;
+        case MSG_READ:
+            out = op->ws ? json_pack("{s:s}", "messageId", op->target)
+                         : json_pack("{s:b}", "success", 1);
+            break;
+        }
+        if (s)
+            wsp_ack(s, wsp_req_id(&op->r), out);
+        else if (!op->ws)
+            http_respond_json(op->req, status, out);
+        else
+            json_decref(out);
+        goto out;
+    }
+    if (op->rc == STORE_MISMATCH)
+        details = msg_mismatch_details(&op->res);
+    else if (op->rc == STORE_INVALID)
+        details = rtj_details("envelopes", "invalid");
+    if (op->rc != STORE_NOT_FOUND && op->rc != STORE_FORBIDDEN && op->rc != STORE_MISMATCH)
+        log_info("message.refused", "kind=%d result=%s", (int)op->kind, store_strerror(op->rc));
+    if (s)
+        wsp_store_error(s, wsp_req_id(&op->r), op->rc, details);
+    else if (!op->ws)
+        rtj_respond_store_error(op->req, op->rc, details);
+    else
+        json_decref(details);
+out:
+    msg_op_free(op);
+}
+
+static void msg_batch_run(struct store *st, struct rt_batch_item *it)
+{
+    msg_work(st, (struct msg_op *)(void *)it);
+}
+
+static void msg_batch_done(struct rt_batch_item *it, enum store_err commit)
+{
+    struct msg_op *op = (struct msg_op *)(void *)it;
+
+    if (commit != STORE_OK && !op->bad_b64) {
+        /* Nothing of the batch was stored: no answer but a retryable error. */
+        store_message_result_free(&op->res);
+        memset(&op->res, 0, sizeof(op->res));
+        op->rc = STORE_BUSY;
+    }
+    msg_done(op);
+}
+
+void msg_op_submit_http(struct msg_op *op, struct http_req *req)
+{
+    op->req = req;
+    op->now = rt_now_ms();
+    if (op->kind == MSG_SEND) {
+        /* Answered from msg_done after the batch (a client gone meanwhile is fine). */
+        rt_batch_add(op->rt, &op->bi, msg_batch_run, msg_batch_done);
+        return;
+    }
+    if (http_submit(req, msg_work, msg_done, op))
+        msg_op_free(op);
+}
+
+static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *req_id)
+{
+    op->ws = true;
+    op->now = rt_now_ms();
+    wsp_req_init(&op->r, s, req_id);
+    if (op->kind == MSG_SEND) {
+        rt_batch_add(s->rt, &op->bi, msg_batch_run, msg_batch_done);
+        return;
+    }
+    if (rt_submit(s->rt, msg_work, msg_done, op)) {
+        wsp_req_done(&op->r);
+        wsp_error(s, req_id, "unavailable", "Busy; try again.", NULL);
+        msg_op_free(op);
+    }
+}
+
+/* --- WebSocket entry points ----------------------------------------------------------- */
+
+void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
+{
+    json_t *conv = json_object_get(data, "conversationId");
+    const char *field, *reason;
+    struct msg_op *op;
+    int status;
+
+    if (!json_is_string(conv) || !rtj_uuid_ok(json_string_value(conv))) {
+        wsp_error(s, req_id, "validation_failed", "conversationId is a UUID.",
+                  rtj_details("conversationId", conv ? "wrong_type" : "missing"));
+        return;
+    }
+    op = msg_op_new(s->rt, MSG_SEND, s->user_id, s->device_id, json_string_value(conv));
+    if (msg_op_body(op, data, &status, &field, &reason)) {
+        wsp_error(s, req_id, status == 413 ? "payload_too_large" : "validation_failed",
+                  status == 413 ? "An envelope is larger than 64 KiB." : "Invalid message.",
+                  rtj_details(field, reason));
+        msg_op_free(op);
+        return;
+    }
+    msg_op_submit_ws(op, s, req_id);
+}
+
+void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
+{
+    json_t *mid = json_object_get(data, "messageId");
+
+    if (!json_is_string(mid) || !rtj_uuid_ok(json_string_value(mid))) {
+        wsp_error(s, req_id, "validation_failed", "messageId is a UUID.",
+                  rtj_details("messageId", mid ? "wrong_type" : "missing"));
+        return;
+    }
+    msg_op_submit_ws(msg_op_new(s->rt, MSG_READ, s->user_id, s->device_id, json_string_value(mid)),
+                     s, req_id);
+}
