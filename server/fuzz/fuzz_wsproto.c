@@ -69,7 +69,7 @@ static void check_error(const char *rid, const char *code, const char *message, 
 static bool uuid_field(json_t *data, const char *field)
 {
     json_t *v = json_object_get(data, field);
-    bool ok = json_is_string(v) && rtj_uuid_ok(json_string_value(v));
+    bool ok = json_is_string(v) && api_is_uuid(json_string_value(v));
 
     if (ok)
         FUZZ_CHECK(strlen(json_string_value(v)) == RT_ID_SIZE - 1);
@@ -84,7 +84,7 @@ static void message_send(json_t *data, const char *rid)
 
     if (!uuid_field(data, "conversationId")) {
         check_error(rid, "validation_failed", "conversationId is a UUID.",
-                    rtj_details("conversationId", "wrong_type"));
+                    api_details("conversationId", "wrong_type"));
         return;
     }
     struct msg_op *op = msg_op_new(NULL, MSG_SEND, me, me,
@@ -92,7 +92,7 @@ static void message_send(json_t *data, const char *rid)
     if (msg_op_body(op, data, &status, &field, &reason)) {
         FUZZ_CHECK(status == 400 || status == 413);
         FUZZ_CHECK(field != NULL && reason != NULL);
-        check_error(rid, "validation_failed", "Invalid message.", rtj_details(field, reason));
+        check_error(rid, "validation_failed", "Invalid message.", api_details(field, reason));
     } else {
         /* What the worker relies on: a client id of 1..64 bytes, at most 100 envelopes,
          * each a UUID device, a known type, base64 of a length that can be. */
@@ -127,7 +127,7 @@ static void dispatch(const struct wsp_frame *f)
         jwt_claims c;
         if (!json_is_string(tok)) {
             check_error(rid, "validation_failed", "authenticate needs a token.",
-                        rtj_details("token", tok ? "wrong_type" : "missing"));
+                        api_details("token", tok ? "wrong_type" : "missing"));
             return;
         }
         jwt_status st = jwt_verify(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, json_string_value(tok),
@@ -142,20 +142,20 @@ static void dispatch(const struct wsp_frame *f)
         json_t *seq = json_object_get(data, "seq");
         if (!json_is_integer(seq) || json_integer_value(seq) < 0)
             check_error(rid, "validation_failed", "seq is a non-negative integer.",
-                        rtj_details("seq", seq ? "wrong_type" : "missing"));
+                        api_details("seq", seq ? "wrong_type" : "missing"));
         else
             check_reply("ack", NULL, rid);
     } else if (!strcmp(name, "message:read")) {
         if (!uuid_field(data, "messageId"))
             check_error(rid, "validation_failed", "messageId is a UUID.",
-                        rtj_details("messageId", "missing"));
+                        api_details("messageId", "missing"));
     } else if (!strcmp(name, "typing:start") || !strcmp(name, "typing:stop")) {
         if (!uuid_field(data, "conversationId"))
             check_error(rid, "validation_failed", "conversationId is a UUID.",
-                        rtj_details("conversationId", "missing"));
+                        api_details("conversationId", "missing"));
     } else {
         check_error(rid, "validation_failed", "Unknown event.",
-                    rtj_details("event", "unknown_event"));
+                    api_details("event", "unknown_event"));
     }
 }
 

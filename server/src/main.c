@@ -18,6 +18,7 @@
 #include "base/sdnotify.h"
 #include "base/secrets.h"
 #include "base/server.h"
+#include "keys/keys.h"
 #include "messaging/realtime.h"
 #include "net/health.h"
 #include "net/http.h"
@@ -31,7 +32,7 @@
 
 static const char *main_getenv(const char *name) { return getenv(name); }
 
-static int main_routes(struct server *srv, struct health *health, void *auth);
+static int main_routes(struct server *srv, struct health *health, void *auth, struct keys *keys);
 
 /* `sottod --routes`: the route table, one "METHOD PATTERN auth|public" line per method, for
  * the test that checks docs/api/openapi.yaml describes every route. Nothing is started. */
@@ -44,7 +45,7 @@ static int main_print_routes(void)
 
     srv.router = router_create();
     health = health_create(&srv, NULL);
-    if (!main_routes(&srv, health, NULL)) {
+    if (!main_routes(&srv, health, NULL, NULL)) {
         for (size_t i = 0; i < router_count(srv.router); i++) {
             const struct route *r = router_get(srv.router, i);
 
@@ -107,12 +108,13 @@ static int main_configure(struct config *cfg, struct server *srv, char *err, siz
     return backend_start(cfg, err, errlen);
 }
 
-/* auth may be NULL (for --routes): handlers are registered, never called. */
-static int main_routes(struct server *srv, struct health *health, void *auth)
+/* Every room's routes. auth and keys may be NULL (for --routes): handlers are registered,
+ * never called. */
+static int main_routes(struct server *srv, struct health *health, void *auth, struct keys *keys)
 {
     if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
         return -1;
-    if (auth_routes(srv, auth))
+    if (auth_routes(srv, auth) || keys_routes(srv, keys))
         return -1;
     if (realtime_routes(srv))
         return -1;
@@ -125,6 +127,7 @@ int main(int argc, char **argv)
     struct server srv = {0};
     struct health *health = NULL;
     void *auth = NULL;
+    struct keys *keys = NULL;
     struct pool_ops ops, wops;
     char err[512];
     int rc = 1;
@@ -186,13 +189,13 @@ int main(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto done;
     }
-    if (realtime_create(&srv))
+    if (realtime_create(&srv) || !(keys = keys_create(&cfg)))
         goto done;
     health = health_create(&srv, backend_probe);
     srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
     if (!srv.statics)
         log_warn("static.off", "reason=web_root_missing");
-    if (main_routes(&srv, health, auth)) {
+    if (main_routes(&srv, health, auth, keys)) {
         log_error("server.fail", "reason=routes");
         goto done;
     }
@@ -212,6 +215,7 @@ done:
     health_destroy(health);
     loop_destroy(&srv);
     realtime_destroy(&srv);
+    keys_destroy(keys);
     static_destroy(srv.statics);
     router_destroy(srv.router);
     metrics_destroy(srv.metrics);

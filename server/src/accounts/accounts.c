@@ -11,35 +11,19 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
 #include "base/config.h"
 #include "base/cors.h"
-#include "base/keycount.h"
+#include "api/gate.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/server.h"
 #include "net/http.h"
 
-#define HEAVY_KEYS_MAX 8192 /* distinct addresses and accounts with Argon2 work waiting */
-
 /* crypto_kdf context and subkey ids: one per purpose, never reused. */
 #define AUTH_KDF_CONTEXT "sottoaut"
 enum { KDF_MFA_SECRET = 1, KDF_TOKEN_PEPPER = 2, KDF_BACKUP_PEPPER = 3 };
-
-int64_t auth_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t auth_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint8_t *auth_key_alloc(void)
 {
@@ -195,6 +179,22 @@ static int auth_passwords(struct auth_state *a, const struct config *c, char *er
     return a->pw ? 0 : -1;
 }
 
+/* The Argon2 gate: at most ARGON2_MAX_CONCURRENT hashes at once, leaving at least one worker
+ * free (a gate wait also holds a worker); waiting jobs bounded by QUEUE_MAX; per address
+ * ARGON2_PER_ADDRESS (default: the gate's width), per account ACCOUNTS_ARGON2_PER_ACCOUNT. */
+#define ACCOUNTS_ARGON2_PER_ACCOUNT 2
+
+static struct job_gate *auth_gate(const struct config *c)
+{
+    unsigned running = (unsigned)(c->argon2_max_concurrent < c->workers ? c->argon2_max_concurrent
+                                  : c->workers > 1                      ? c->workers - 1
+                                                                        : 1);
+
+    return job_gate_create(running, (size_t)c->queue_max,
+                           (unsigned)(c->argon2_per_address ? c->argon2_per_address : running),
+                           ACCOUNTS_ARGON2_PER_ACCOUNT);
+}
+
 struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
 {
     const struct config *c = srv->cfg;
@@ -204,22 +204,7 @@ struct auth_state *auth_create(struct server *srv, char *err, size_t errlen)
         abort();
     a->srv = srv;
     a->access_ttl = c->access_token_ttl;
-    /* Leave at least one worker free of Argon2 (a gate wait also holds a worker). */
-    a->heavy_max = (unsigned)(c->argon2_max_concurrent < c->workers ? c->argon2_max_concurrent
-                              : c->workers > 1                      ? c->workers - 1
-                                                                    : 1);
-    a->heavy_cap = (size_t)c->queue_max;
-    a->heavy_wait = calloc(a->heavy_cap, sizeof(*a->heavy_wait));
-    if (!a->heavy_wait)
-        abort();
-    /* Two keys (address, account) per job waiting or running, but a table sized for the
-     * whole work queue (65,536 jobs by default) would be megabytes that hashing touches at
-     * random: past HEAVY_KEYS_MAX distinct clients waiting at once (each hash takes about half
-     * a second, so the server is saturated long before), a new client gets 429 too. */
-    a->heavy_keys = keycount_create(2 * (a->heavy_cap + a->heavy_max) < HEAVY_KEYS_MAX
-                                        ? 2 * (a->heavy_cap + a->heavy_max)
-                                        : HEAVY_KEYS_MAX);
-    a->heavy_per_address = (unsigned)(c->argon2_per_address ? c->argon2_per_address : a->heavy_max);
+    a->heavy = auth_gate(c);
     a->refresh_ttl = c->refresh_token_ttl;
     if (auth_derive_keys(a, c, err, errlen) || auth_limits(a, c, err, errlen) ||
         auth_mail(a, c, err, errlen) || auth_passwords(a, c, err, errlen))
@@ -244,8 +229,7 @@ void auth_destroy(struct auth_state *a)
     sodium_free(a->mfa_key);
     sodium_free(a->token_pepper);
     sodium_free(a->backup_pepper);
-    free(a->heavy_wait);
-    keycount_destroy(a->heavy_keys);
+    job_gate_destroy(a->heavy);
     free(a);
 }
 
@@ -256,7 +240,7 @@ int auth_limit(struct auth_state *a, struct http_req *req, enum auth_rule rule, 
 
     if (!key || !*key)
         return 0;
-    rc = ratelimit_take(a->rl, &a->rules[rule], key, strlen(key), auth_mono_ms(), &retry);
+    rc = ratelimit_take(a->rl, &a->rules[rule], key, strlen(key), clock_mono_ms(), &retry);
     if (rc == 0)
         return 0;
     log_info("auth.rate_limited", "rid=%s rule=%s", http_request_id(req), a->rules[rule].name);
@@ -277,9 +261,9 @@ int auth_routes(struct server *srv, struct auth_state *a)
 {
     if (a)                                       /* NULL for `sottod --routes` */
         auth_public_url(a, srv->cfg, srv->port); /* the port is known once listening */
-    if (auth_hook_install(srv, a) || register_routes(srv, a) || login_routes(srv, a) ||
-        session_routes(srv, a) || email_routes(srv, a) || mfa_routes(srv, a) ||
-        users_routes(srv, a) || keys_routes(srv, a))
+    if (auth_hook_install(srv, a ? a->jwt_key : NULL, a ? a->jwt_key_len : 0) ||
+        register_routes(srv, a) || login_routes(srv, a) || session_routes(srv, a) ||
+        email_routes(srv, a) || mfa_routes(srv, a) || users_routes(srv, a))
         return -1;
     return 0;
 }

@@ -5,7 +5,6 @@
 #ifndef SOTTO_AUTH_H
 #define SOTTO_AUTH_H
 
-struct keycount;
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +15,7 @@ struct keycount;
 
 struct server;
 struct http_req;
+struct job_gate;
 
 enum auth_rule {
     RULE_REGISTER_IP,
@@ -48,14 +48,9 @@ struct auth_state {
     const uint8_t *jwt_key; /* JWT_SECRET's bytes (config-owned, sodium_malloc) */
     size_t jwt_key_len;
     int64_t access_ttl, refresh_ttl; /* seconds */
-    /* Admission of Argon2 jobs (loop thread only): at most heavy_max in the pool at once,
-     * so password hashing never holds every worker and store work (health, messages)
-     * keeps flowing; the rest wait here in order, bounded. */
-    unsigned heavy_max, heavy_inflight;
-    unsigned heavy_per_address;  /* jobs waiting or running per client address */
-    struct keycount *heavy_keys; /* jobs waiting or running per address and per account */
-    struct job **heavy_wait;
-    size_t heavy_cap, heavy_head, heavy_len;
+    /* Admission of Argon2 jobs (api/gate.h): at most ARGON2_MAX_CONCURRENT in the pool at
+     * once, each client's share bounded per address and per account. */
+    struct job_gate *heavy;
     char public_url[AUTH_URL_MAX];       /* no trailing slash */
     char public_origin[AUTH_ORIGIN_MAX]; /* scheme://host[:port] of public_url */
 };
@@ -68,11 +63,6 @@ void auth_destroy(struct auth_state *a);
 /* Takes a token from (rule, key). Returns 0, or answers 429 rate_limited with Retry-After
  * and returns -1. Loop thread. An empty key is not limited (nothing to key on). */
 int auth_limit(struct auth_state *a, struct http_req *req, enum auth_rule rule, const char *key);
-
-/* Unix time in milliseconds (wall clock: tokens and stored times are absolute). */
-int64_t auth_now_ms(void);
-/* Monotonic milliseconds for the rate limiters. */
-int64_t auth_mono_ms(void);
 
 /* Whether origin may use the refresh cookie: PUBLIC_URL's origin or one in CORS_ORIGINS. */
 bool auth_origin_allowed(const struct auth_state *a, const char *origin);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
 #include "auth/tokens.h"
 #include "base/log.h"
@@ -114,7 +115,7 @@ static void forgot_work(void *ctx, void *arg)
     struct store_user u = {0};
     const char *email = json_string_value(json_object_get(j->body, "email"));
 
-    j->now = auth_now_ms();
+    j->now = clock_wall_ms();
     if (ctx && store_user_get_by_email(ctx, email, &u) == STORE_OK) {
         email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
         api_audit(ctx, j, u.id, NULL, "password_reset_request", true, NULL);
@@ -221,7 +222,7 @@ static void reset_work(struct store *s, struct job *j)
         return;
     /* Argon2 before the transaction, so no lock is held while it runs. */
     if (password_hash(j->a->pw, pw, strlen(pw), hash, sizeof(hash))) {
-        job_error(j, 500, "internal", "Something went wrong.");
+        job_error(j, 500, API_INTERNAL_ERROR, "Something went wrong.");
         return;
     }
     reset_apply(s, j, th, hash, pw);

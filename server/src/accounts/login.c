@@ -12,7 +12,9 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
+#include "keys/keys.h"
 #include "auth/bundle.h"
 #include "base/log.h"
 #include "base/server.h"
@@ -108,7 +110,7 @@ static int login_lookup(struct store *s, struct job *j, struct login *l)
 static void login_failed(struct store *s, struct job *j, struct login *l, const char *why,
                          int status, const char *code, const char *msg)
 {
-    if (loginguard_failure(j->a->guard, l->account, strlen(l->account), auth_mono_ms()) ==
+    if (loginguard_failure(j->a->guard, l->account, strlen(l->account), clock_mono_ms()) ==
         LOGINGUARD_LOCKED)
         api_audit(s, j, l->found ? l->user.id : NULL, NULL, "login_locked", false, NULL);
     api_audit(s, j, l->found ? l->user.id : NULL, l->have_dev ? l->dev.id : NULL, "login", false,
@@ -121,7 +123,7 @@ static int login_authenticate(struct store *s, struct job *j, struct login *l)
 {
     uint32_t retry = 1;
     loginguard_verdict v = loginguard_check(j->a->guard, l->account, strlen(l->account), l->proven,
-                                            auth_mono_ms(), &retry);
+                                            clock_mono_ms(), &retry);
     int m;
 
     if (v != LOGINGUARD_ALLOW) {
@@ -201,10 +203,10 @@ static int login_device(struct store *s, struct job *j, struct login *l, char di
 
     if (l->dev_id && login_existing_device(j, l))
         return -1;
-    if (l->keys && !json_is_null(l->keys) && !(b = api_bundle_parse(j, l->keys, "keys")))
+    if (l->keys && !json_is_null(l->keys) && !(b = keys_bundle_parse(j, l->keys, "keys")))
         return -1;
     if (b)
-        api_bundle_to_store(b, &sb, pk);
+        keys_bundle_to_store(b, &sb, pk);
     if (store_begin(s) != STORE_OK)
         goto done;
     if (l->dev_id) {
@@ -266,7 +268,7 @@ static void login_work(struct store *s, struct job *j)
     api_audit(s, j, l.user.id, did, "login", true, l.dev_id ? "device_proof" : "new_device");
     login_rehash(s, j, &l);
     job_ok(j, 200,
-           json_pack("{s:o, s:o, s:o}", "user", api_user_json(&l.user, true), "device",
+           json_pack("{s:o, s:o, s:o}", "user", api_user_row_json(&l.user, true), "device",
                      api_device_json(&d, did), "tokens", tokens));
 done:
     store_user_free(&l.user);

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
 #include "auth/base32.h"
 #include "auth/qr.h"
@@ -158,7 +159,7 @@ static void enable_work(struct store *s, struct job *j)
     if (secretbox_seal(j->a->mfa_key, SECRETBOX_LABEL_MFA, u.id, e->secret, TOTP_SECRET_BYTES,
                        e->sealed, sizeof(e->sealed), &n) ||
         base32_encode(e->secret, TOTP_SECRET_BYTES, 0, e->b32, sizeof(e->b32))) {
-        job_error(j, 500, "internal", "Something went wrong.");
+        job_error(j, 500, API_INTERNAL_ERROR, "Something went wrong.");
         goto done;
     }
     rc = store_mfa_begin(s, u.id, e->sealed, n, (const uint8_t(*)[STORE_HASH_SIZE])e->hashes,

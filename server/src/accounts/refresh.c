@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
 #include "auth/jwt.h"
 #include "auth/tokens.h"
@@ -36,7 +37,7 @@ json_t *session_tokens(struct job *j, const char *user_id, const char *device_id
     c.iat = j->now / 1000;
     c.exp = c.iat + j->a->access_ttl;
     if (jwt_sign(j->a->jwt_key, j->a->jwt_key_len, &c, &access) != JWT_OK) {
-        job_error(j, 500, "internal", "Something went wrong.");
+        job_error(j, 500, API_INTERNAL_ERROR, "Something went wrong.");
         return NULL;
     }
     t = json_pack("{s:s, s:I}", "accessToken", access, "expiresIn", (json_int_t)j->a->access_ttl);
@@ -46,6 +47,7 @@ json_t *session_tokens(struct job *j, const char *user_id, const char *device_id
         abort();
     if (web) {
         j->cookie = COOKIE_SET;
+        j->cookie_max_age = j->a->refresh_ttl;
         snprintf(j->cookie_token, sizeof(j->cookie_token), "%s", refresh);
     } else {
         json_object_set_new(t, "refreshToken", json_string(refresh));

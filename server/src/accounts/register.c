@@ -6,7 +6,9 @@
 
 #include <sodium.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
+#include "keys/keys.h"
 #include "auth/bundle.h"
 #include "base/server.h"
 #include "mail/mail.h"
@@ -87,7 +89,7 @@ static void register_answer(struct store *s, struct job *j, const char *uid, con
     api_audit(s, j, uid, did, "register", true, NULL);
     email_send_token(s, j, &u, STORE_EMAIL_VERIFY);
     job_ok(j, 201,
-           json_pack("{s:o, s:o, s:o}", "user", api_user_json(&u, true), "device",
+           json_pack("{s:o, s:o, s:o}", "user", api_user_row_json(&u, true), "device",
                      api_device_json(&d, did), "tokens", tokens));
 done:
     store_user_free(&u);
@@ -103,14 +105,14 @@ static void register_work(struct store *s, struct job *j)
     char hash[PASSWORD_ENCODED_MAX], uid[STORE_ID_SIZE], did[STORE_ID_SIZE];
     enum store_err rc;
 
-    if (register_check(j, &in) || !(b = api_bundle_parse(j, in.keys, "keys")))
+    if (register_check(j, &in) || !(b = keys_bundle_parse(j, in.keys, "keys")))
         goto done;
     pk = calloc(b->otpk_count + 1, sizeof(*pk));
     if (!pk)
         abort();
-    api_bundle_to_store(b, &sb, pk);
+    keys_bundle_to_store(b, &sb, pk);
     if (password_hash(j->a->pw, in.password, strlen(in.password), hash, sizeof(hash))) {
-        job_error(j, 500, "internal", "Something went wrong.");
+        job_error(j, 500, API_INTERNAL_ERROR, "Something went wrong.");
         goto done;
     }
     {

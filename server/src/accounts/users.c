@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/internal.h"
 #include "api/api.h"
 #include "base/server.h"
 #include "messaging/realtime.h"
@@ -23,7 +24,7 @@ static void me_answer(struct store *s, struct job *j)
     if (rc != STORE_OK)
         job_store_error(j, rc, "user_get");
     else
-        job_ok(j, 200, api_user_json(&u, true));
+        job_ok(j, 200, api_user_row_json(&u, true));
     store_user_free(&u);
 }
 
@@ -93,7 +94,7 @@ static void user_answer(struct job *j, enum store_err rc, struct store_user *u)
     else if (rc != STORE_OK)
         job_store_error(j, rc, "user_get");
     else
-        job_ok(j, 200, api_user_json(u, false));
+        job_ok(j, 200, api_user_row_json(u, false));
     store_user_free(u);
 }
 
@@ -168,7 +169,7 @@ static void search_work(struct store *s, struct job *j)
     }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, api_user_json(&users[i], false));
+        json_array_append_new(arr, api_user_row_json(&users[i], false));
     store_users_free(users, n);
     job_ok(j, 200, json_pack("{s:o, s:I}", "users", arr, "total", (json_int_t)total));
 }
@@ -365,7 +366,7 @@ static void blocked_work(struct store *s, struct job *j)
     }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, api_user_json(&users[i], false));
+        json_array_append_new(arr, api_user_row_json(&users[i], false));
     store_users_free(users, n);
     job_ok(j, 200, arr);
 }

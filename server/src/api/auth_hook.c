@@ -13,10 +13,19 @@
 #include "api/access_token.h"
 #include "api/api.h"
 #include "auth/jwt.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/server.h"
+#include "store/devices.h"
 
 #define TOUCH_INTERVAL_MS 60000
+
+/* The key access tokens are signed with (JWT_SECRET's bytes, owned by the configuration). */
+struct hook_key {
+    const uint8_t *key;
+    size_t len;
+};
+static struct hook_key hook_key; /* one listener per process */
 
 struct hook_job {
     struct http_req *req;
@@ -31,7 +40,7 @@ static void hook_work(void *ctx, void *arg)
 {
     struct hook_job *h = arg;
     struct store_device d = {0};
-    int64_t now = auth_now_ms();
+    int64_t now = clock_wall_ms();
     enum store_err rc;
 
     if (!ctx) {
@@ -88,7 +97,7 @@ static const char *hook_bearer(struct http_req *req, char *buf, size_t buflen)
 
 static void hook_run(struct http_req *req, void *arg)
 {
-    struct auth_state *a = arg;
+    const struct hook_key *k = arg;
     char buf[JWT_MAX_TOKEN_LEN + 16];
     const char *tok = hook_bearer(req, buf, sizeof(buf));
     jwt_claims c;
@@ -96,7 +105,7 @@ static void hook_run(struct http_req *req, void *arg)
     struct hook_job *h;
 
     if (tok)
-        st = jwt_verify(a->jwt_key, a->jwt_key_len, tok, strlen(tok), auth_now_ms() / 1000, &c);
+        st = jwt_verify(k->key, k->len, tok, strlen(tok), clock_wall_ms() / 1000, &c);
     if (st == JWT_ERR_EXPIRED) {
         http_respond_error(req, 401, "token_expired", "The access token has expired.", NULL);
         return;
@@ -125,18 +134,19 @@ static void hook_run(struct http_req *req, void *arg)
 /* At the headers of a request with a large body: is the token genuine and current? */
 static bool hook_precheck(struct http_req *req, void *arg)
 {
-    struct auth_state *a = arg;
+    const struct hook_key *k = arg;
     char buf[JWT_MAX_TOKEN_LEN + 16];
     const char *tok = hook_bearer(req, buf, sizeof(buf));
     jwt_claims c;
 
-    return tok && jwt_verify(a->jwt_key, a->jwt_key_len, tok, strlen(tok), auth_now_ms() / 1000,
-                             &c) == JWT_OK;
+    return tok &&
+           jwt_verify(k->key, k->len, tok, strlen(tok), clock_wall_ms() / 1000, &c) == JWT_OK;
 }
 
-int auth_hook_install(struct server *srv, struct auth_state *a)
+int auth_hook_install(struct server *srv, const uint8_t *jwt_key, size_t jwt_key_len)
 {
-    http_set_auth_precheck(srv, hook_precheck, a);
-    http_set_auth_hook(srv, hook_run, a);
+    hook_key = (struct hook_key){jwt_key, jwt_key_len};
+    http_set_auth_precheck(srv, hook_precheck, &hook_key);
+    http_set_auth_hook(srv, hook_run, &hook_key);
     return 0;
 }

@@ -309,7 +309,7 @@ void conn_message(struct rtconn *s, const char *msg, size_t len)
  * deadline (a re-authenticate extended the token); conn_timer_fire places s again. */
 static void conn_deadline_fire(struct rtconn *s)
 {
-    int64_t now = rt_now_ms() / 1000;
+    int64_t now = clock_wall_ms() / 1000;
 
     if (s->state == SESSION_NEW || s->state == SESSION_AUTHING) {
         wsp_error(s, NULL, "unauthenticated", "No valid authenticate within 10 seconds.", NULL);
@@ -440,7 +440,7 @@ static void auth_done(void *arg)
     if (!j->first) {
         if (s->state != SESSION_READY)
             goto out;
-        conn_schedule(s, (s->token_exp - rt_now_ms() / 1000) * 1000);
+        conn_schedule(s, (s->token_exp - clock_wall_ms() / 1000) * 1000);
         wsp_event(s, "authenticated", auth_ids(s));
         wsp_ack(s, rid, auth_ids(s));
         goto out;
@@ -450,7 +450,7 @@ static void auth_done(void *arg)
     s->state = SESSION_READY;
     ws_rx_pause(s->conn, false);
     rt_register(s->rt, s);
-    conn_schedule(s, (s->token_exp - rt_now_ms() / 1000) * 1000);
+    conn_schedule(s, (s->token_exp - clock_wall_ms() / 1000) * 1000);
     log_debug("ws.auth", "session=%llu", (unsigned long long)s->id);
     wsp_event(s, "authenticated", auth_ids(s));
     wsp_ack(s, rid, auth_ids(s));
@@ -475,13 +475,13 @@ void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
     }
     if (!json_is_string(tok)) {
         wsp_error(s, req_id, "validation_failed", "authenticate needs a token.",
-                  rtj_details("token", json_object_get(data, "token") ? "wrong_type" : "missing"));
+                  api_details("token", json_object_get(data, "token") ? "wrong_type" : "missing"));
         if (first)
             conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
         return;
     }
     st = jwt_verify(s->rt->jwt_key, s->rt->jwt_key_len, json_string_value(tok),
-                    json_string_length(tok), rt_now_ms() / 1000, &cl);
+                    json_string_length(tok), clock_wall_ms() / 1000, &cl);
     if (st != JWT_OK) {
         bool expired = st == JWT_ERR_EXPIRED;
 

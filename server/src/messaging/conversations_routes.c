@@ -14,85 +14,88 @@
 #define CONV_LIST_MAX 100
 
 /* Most of these take a conversation id: anything but a UUID cannot name one. */
-static struct rtjob *conv_job(struct http_req *req, void *arg)
+static struct job *conv_job(struct http_req *req, void *arg)
 {
-    struct rtjob *j = rtjob_new(req, arg, "id");
+    struct job *j = job_new_caller(req, arg, "id");
 
-    if (j && !rtj_uuid_ok(j->arg)) {
+    if (j && !api_is_uuid(j->arg)) {
         http_respond_error(req, 404, "not_found", "Not found.", NULL);
-        rtjob_free(j);
+        job_free(j);
         return NULL;
     }
     return j;
 }
 
 /* GET /api/conversations?limit=&offset= */
-static void conv_list_work(struct store *st, struct rtjob *j)
+static void conv_list_work(struct store *st, struct job *j)
 {
     struct store_conversation *list = NULL;
     size_t n = 0;
     int64_t total = 0;
     json_t *arr;
 
-    j->rc = store_conversation_list(st, j->user_id, j->n1, j->n2, &list, &n, &total);
-    if (j->rc != STORE_OK)
+    enum store_err rc =
+        store_conversation_list(st, j->who.user_id, j->n1, j->n2, &list, &n, &total);
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "conversation_list");
         return;
+    }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, rtj_conversation(&list[i]));
+        json_array_append_new(arr, forms_conversation(&list[i]));
     store_conversations_free(list, n);
-    j->out = json_pack("{s:o, s:I}", "conversations", arr, "total", (json_int_t)total);
+    job_ok(j, 200, json_pack("{s:o, s:I}", "conversations", arr, "total", (json_int_t)total));
 }
 
 static void conv_list(struct http_req *req, void *arg)
 {
-    struct rtjob *j = rtjob_new(req, arg, NULL);
+    struct job *j = job_new_caller(req, arg, NULL);
     bool bad = false;
 
     if (!j)
         return;
-    j->n1 = rtj_query_int(req, "limit", CONV_LIST_DEFAULT, 1, CONV_LIST_MAX, &bad);
+    j->n1 = api_query_int(req, "limit", CONV_LIST_DEFAULT, 1, CONV_LIST_MAX, &bad);
     if (bad) {
         http_respond_error(req, 400, "validation_failed", "limit is 1 to 100.",
-                           rtj_details("limit", "out_of_range"));
-        rtjob_free(j);
+                           api_details("limit", "out_of_range"));
+        job_free(j);
         return;
     }
-    j->n2 = rtj_query_int(req, "offset", 0, 0, INT32_MAX, &bad);
+    j->n2 = api_query_int(req, "offset", 0, 0, INT32_MAX, &bad);
     if (bad) {
         http_respond_error(req, 400, "validation_failed", "offset is 0 or more.",
-                           rtj_details("offset", "out_of_range"));
-        rtjob_free(j);
+                           api_details("offset", "out_of_range"));
+        job_free(j);
         return;
     }
-    rtjob_submit(j, conv_list_work);
+    job_submit(j, conv_list_work);
 }
 
 /* POST /api/conversations {participantId} */
-static void conv_create_work(struct store *st, struct rtjob *j)
+static void conv_create_work(struct store *st, struct job *j)
 {
     struct store_conversation c = {0};
     bool created = false;
 
-    j->rc = store_conversation_direct(st, j->user_id, j->text, j->now, &c, &created);
-    if (j->rc == STORE_INVALID) {
-        rtjob_fail(j, 400, "validation_failed", "A conversation needs another user.",
-                   rtj_details("participantId", "self"));
+    enum store_err rc =
+        store_conversation_direct(st, j->who.user_id, j->text, j->now, &c, &created);
+
+    if (rc == STORE_INVALID) {
+        job_fail(j, 400, "validation_failed", "A conversation needs another user.",
+                 api_details("participantId", "self"));
         return;
     }
-    if (j->rc == STORE_FORBIDDEN) {
-        rtjob_fail(j, 403, "forbidden", "Not allowed.", NULL);
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "conversation_direct"); /* 403 forbidden for a block */
         return;
     }
-    if (j->rc != STORE_OK)
-        return;
-    j->out = rtj_conversation(&c);
-    j->status = created ? 201 : 200;
+    job_ok(j, created ? 201 : 200, forms_conversation(&c));
     store_conversation_free(&c);
 }
 
 /* A new conversation appears on the other side's devices and the creator's others. */
-static void conv_create_after(struct rtjob *j)
+static void conv_create_after(struct job *j)
 {
     struct realtime *rt = j->rt;
     json_t *c;
@@ -106,13 +109,13 @@ static void conv_create_after(struct rtjob *j)
     json_object_set_new(c, "unreadCount", json_integer(0));
     f = wsp_render("conversation:new", json_pack("{s:o}", "conversation", c), &len);
     rt->bus_ops->to_user(rt->bus, j->text, NULL, f, len);
-    rt->bus_ops->to_user(rt->bus, j->user_id, j->device_id, f, len);
+    rt->bus_ops->to_user(rt->bus, j->who.user_id, j->who.device_id, f, len);
     free(f);
 }
 
 static void conv_json_free(void *p) { json_decref(p); }
 
-static void conv_create_done_copy(struct store *st, struct rtjob *j)
+static void conv_create_done_copy(struct store *st, struct job *j)
 {
     conv_create_work(st, j);
     if (j->out && j->status == 201) {
@@ -123,91 +126,96 @@ static void conv_create_done_copy(struct store *st, struct rtjob *j)
 
 static void conv_create(struct http_req *req, void *arg)
 {
-    struct rtjob *j = rtjob_new(req, arg, NULL);
+    struct job *j = job_new_caller(req, arg, NULL);
     json_t *p;
 
     if (!j)
         return;
     p = json_object_get(j->body, "participantId");
-    if (!json_is_string(p) || !rtj_uuid_ok(json_string_value(p))) {
+    if (!json_is_string(p) || !api_is_uuid(json_string_value(p))) {
         http_respond_error(req, 400, "validation_failed", "participantId is a user id.",
-                           rtj_details("participantId", p ? "wrong_type" : "missing"));
-        rtjob_free(j);
+                           api_details("participantId", p ? "wrong_type" : "missing"));
+        job_free(j);
         return;
     }
     snprintf(j->text, sizeof(j->text), "%s", json_string_value(p));
-    j->after = conv_create_after;
-    rtjob_submit(j, conv_create_done_copy);
+    j->after_success = conv_create_after;
+    job_submit(j, conv_create_done_copy);
 }
 
 /* GET /api/conversations/:id */
-static void conv_get_work(struct store *st, struct rtjob *j)
+static void conv_get_work(struct store *st, struct job *j)
 {
     struct store_conversation c = {0};
 
-    j->rc = store_conversation_get(st, j->user_id, j->arg, &c);
-    if (j->rc == STORE_OK)
-        j->out = rtj_conversation(&c);
+    enum store_err rc = store_conversation_get(st, j->who.user_id, j->arg, &c);
+
+    job_result(j, rc, rc == STORE_OK ? forms_conversation(&c) : NULL, "conversation_get");
     store_conversation_free(&c);
 }
 
 static void conv_get(struct http_req *req, void *arg)
 {
-    struct rtjob *j = conv_job(req, arg);
+    struct job *j = conv_job(req, arg);
 
     if (j)
-        rtjob_submit(j, conv_get_work);
+        job_submit(j, conv_get_work);
 }
 
 /* DELETE /api/conversations/:id */
-static void conv_leave_work(struct store *st, struct rtjob *j)
+static void conv_leave_work(struct store *st, struct job *j)
 {
-    j->rc = store_conversation_leave(st, j->user_id, j->arg, j->now);
-    if (j->rc == STORE_OK)
-        j->out = json_pack("{s:b}", "success", 1);
+    enum store_err rc = store_conversation_leave(st, j->who.user_id, j->arg, j->now);
+
+    job_result(j, rc, json_pack("{s:b}", "success", 1), "conversation_leave");
 }
 
-static void conv_leave_after(struct rtjob *j)
+static void conv_leave_after(struct job *j)
 {
     size_t len;
     char *f =
         wsp_render("conversation:removed", json_pack("{s:s}", "conversationId", j->arg), &len);
 
-    j->rt->bus_ops->to_user(j->rt->bus, j->user_id, j->device_id, f, len);
+    j->rt->bus_ops->to_user(j->rt->bus, j->who.user_id, j->who.device_id, f, len);
     free(f);
 }
 
 static void conv_leave(struct http_req *req, void *arg)
 {
-    struct rtjob *j = conv_job(req, arg);
+    struct job *j = conv_job(req, arg);
 
     if (!j)
         return;
-    j->after = conv_leave_after;
-    rtjob_submit(j, conv_leave_work);
+    j->after_success = conv_leave_after;
+    job_submit(j, conv_leave_work);
 }
 
 /* GET /api/conversations/:id/participants */
-static void conv_participants_work(struct store *st, struct rtjob *j)
+static void conv_participants_work(struct store *st, struct job *j)
 {
     struct store_participant *p = NULL;
     size_t n = 0;
 
-    j->rc = store_conversation_participants(st, j->user_id, j->arg, &p, &n);
-    if (j->rc != STORE_OK)
+    enum store_err rc = store_conversation_participants(st, j->who.user_id, j->arg, &p, &n);
+    json_t *arr;
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "conversation_participants");
         return;
-    j->out = json_array();
+    }
+    arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(j->out, rtj_participant(&p[i]));
+        json_array_append_new(arr, forms_participant(&p[i]));
     store_participants_free(p, n);
+    job_ok(j, 200, arr);
 }
 
 static void conv_participants(struct http_req *req, void *arg)
 {
-    struct rtjob *j = conv_job(req, arg);
+    struct job *j = conv_job(req, arg);
 
     if (j)
-        rtjob_submit(j, conv_participants_work);
+        job_submit(j, conv_participants_work);
 }
 
 int conversations_routes(struct server *srv)

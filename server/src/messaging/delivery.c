@@ -36,11 +36,11 @@ static char *delivery_frame(const struct store_queue_item *it, size_t *len)
 
     if (it->event == STORE_EVENT_DELETED) {
         d = json_pack("{s:s, s:s, s:o, s:I}", "id", it->message.id, "conversationId",
-                      it->message.conversation_id, "deletedAt", rtj_time(it->message.deleted_at),
-                      "seq", (json_int_t)it->seq);
+                      it->message.conversation_id, "deletedAt",
+                      api_time_json(it->message.deleted_at), "seq", (json_int_t)it->seq);
         return wsp_render("message:deleted", d, len);
     }
-    d = rtj_message(&it->message);
+    d = forms_message(&it->message);
     json_object_set_new(d, "seq", json_integer(it->seq));
     return wsp_render(it->event == STORE_EVENT_EDITED ? "message:edited" : "message:new", d, len);
 }
@@ -227,7 +227,7 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
         f = wsp_render("message:delivered",
                        json_pack("{s:s, s:s, s:s, s:o}", "messageId", d[i].message_id,
                                  "conversationId", d[i].conversation_id, "userId", d[i].user_id,
-                                 "deliveredAt", rtj_time(d[i].delivered_at)),
+                                 "deliveredAt", api_time_json(d[i].delivered_at)),
                        &len);
         rt->bus_ops->to_user(rt->bus, d[i].sender_id, NULL, f, len);
         free(f);
@@ -251,7 +251,7 @@ static void ack_done(struct rt_batch_item *it, enum store_err commit)
     if (s) {
         if (j->rc == STORE_INVALID)
             wsp_error(s, wsp_req_id(&j->r), "validation_failed",
-                      "seq is beyond this device's queue.", rtj_details("seq", "out_of_range"));
+                      "seq is beyond this device's queue.", api_details("seq", "out_of_range"));
         else if (j->rc == STORE_NOT_FOUND)
             wsp_error(s, wsp_req_id(&j->r), "forbidden", "This device was revoked.", NULL);
         else if (j->rc != STORE_OK)
@@ -274,7 +274,7 @@ void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 
     if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
         wsp_error(s, req_id, "validation_failed", "seq is a non-negative integer.",
-                  rtj_details("seq", seq ? "wrong_type" : "missing"));
+                  api_details("seq", seq ? "wrong_type" : "missing"));
         return;
     }
     j = calloc(1, sizeof(*j));
@@ -283,6 +283,6 @@ void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
     /* The device is the authenticated connection's, never one named in the frame. */
     wsp_req_init(&j->r, s, req_id);
     j->seq = json_integer_value(seq);
-    j->now = rt_now_ms();
+    j->now = clock_wall_ms();
     rt_batch_add(s->rt, &j->bi, ack_batch_run, ack_done);
 }

@@ -3,7 +3,6 @@
  * their implementation with the WebSocket (messaging.c). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/server.h"
 #include "messaging/messaging.h"
@@ -17,7 +16,7 @@ static bool msg_id_param(struct http_req *req, const char *name, char out[RT_ID_
 {
     const char *v = http_param(req, name);
 
-    if (!v || !rtj_uuid_ok(v)) {
+    if (!v || !api_is_uuid(v)) {
         http_respond_error(req, 404, "not_found", "Not found.", NULL);
         return false;
     }
@@ -29,12 +28,10 @@ static bool msg_id_param(struct http_req *req, const char *name, char out[RT_ID_
  * 3,000 messages (185 MB) in 20 s over REST before. True if answered 429. */
 static bool msg_rest_limited(struct http_req *req, struct realtime *rt, const char *device)
 {
-    struct timespec ts;
     uint32_t retry = 1;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (!ratelimit_take(rt->limits, &rt->rest_write_rule, device, strlen(device),
-                        (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &retry))
+    if (!ratelimit_take(rt->limits, &rt->rest_write_rule, device, strlen(device), clock_mono_ms(),
+                        &retry))
         return false;
     http_respond_rate_limited(req, "rate_limited", retry);
     return true;
@@ -43,23 +40,24 @@ static bool msg_rest_limited(struct http_req *req, struct realtime *rt, const ch
 static void msg_op_http(struct http_req *req, struct realtime *rt, enum msg_kind kind,
                         const char *param, bool has_body)
 {
-    char user[RT_ID_SIZE], device[RT_ID_SIZE], target[RT_ID_SIZE];
+    const struct auth_identity *who = http_auth(req);
+    char target[RT_ID_SIZE];
     const char *field, *reason;
     struct msg_op *op;
     int status;
 
-    if (!rtj_caller(req, user, device)) {
+    if (!who) {
         http_respond_error(req, 401, "unauthenticated", "Authentication required.", NULL);
         return;
     }
-    if (!msg_id_param(req, param, target) || msg_rest_limited(req, rt, device))
+    if (!msg_id_param(req, param, target) || msg_rest_limited(req, rt, who->device_id))
         return;
-    op = msg_op_new(rt, kind, user, device, target);
+    op = msg_op_new(rt, kind, who->user_id, who->device_id, target);
     if (has_body && msg_op_body(op, http_json(req), &status, &field, &reason)) {
         http_respond_error(req, status, status == 413 ? "payload_too_large" : "validation_failed",
                            status == 413 ? "An envelope is larger than 64 KiB."
                                          : "Invalid message.",
-                           rtj_details(field, reason));
+                           api_details(field, reason));
         msg_op_free(op);
         return;
     }
@@ -87,56 +85,59 @@ static void msg_read(struct http_req *req, void *arg)
 }
 
 /* GET /api/conversations/:id/messages?limit=50&before=<messageId> */
-static void msg_history_work(struct store *st, struct rtjob *j)
+static void msg_history_work(struct store *st, struct job *j)
 {
     struct store_message *list = NULL;
     size_t n = 0;
     bool more = false;
     json_t *arr;
 
-    j->rc = store_message_history(st, j->user_id, j->device_id, j->arg, j->text[0] ? j->text : NULL,
-                                  j->n1, &list, &n, &more);
-    if (j->rc != STORE_OK)
+    enum store_err rc = store_message_history(st, j->who.user_id, j->who.device_id, j->arg,
+                                              j->text[0] ? j->text : NULL, j->n1, &list, &n, &more);
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "message_history");
         return;
+    }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, rtj_message(&list[i]));
+        json_array_append_new(arr, forms_message(&list[i]));
     store_messages_free(list, n);
-    j->out = json_pack("{s:o, s:b}", "messages", arr, "hasMore", more);
+    job_ok(j, 200, json_pack("{s:o, s:b}", "messages", arr, "hasMore", more));
 }
 
 static void msg_history(struct http_req *req, void *arg)
 {
-    struct rtjob *j = rtjob_new(req, arg, "id");
+    struct job *j = job_new_caller(req, arg, "id");
     bool bad = false;
     char before[64];
     int n;
 
     if (!j)
         return;
-    if (!rtj_uuid_ok(j->arg)) {
+    if (!api_is_uuid(j->arg)) {
         http_respond_error(req, 404, "not_found", "Not found.", NULL);
         goto fail;
     }
-    j->n1 = rtj_query_int(req, "limit", 50, 1, STORE_HISTORY_MAX, &bad);
+    j->n1 = api_query_int(req, "limit", 50, 1, STORE_HISTORY_MAX, &bad);
     if (bad) {
         http_respond_error(req, 400, "validation_failed", "limit is 1 to 100.",
-                           rtj_details("limit", "out_of_range"));
+                           api_details("limit", "out_of_range"));
         goto fail;
     }
     n = http_query(req, "before", before, sizeof(before));
     if (n >= 0) {
-        if (!rtj_uuid_ok(before)) {
+        if (!api_is_uuid(before)) {
             http_respond_error(req, 400, "validation_failed", "before is a message id.",
-                               rtj_details("before", "wrong_type"));
+                               api_details("before", "wrong_type"));
             goto fail;
         }
         memcpy(j->text, before, RT_ID_SIZE);
     }
-    rtjob_submit(j, msg_history_work);
+    job_submit(j, msg_history_work);
     return;
 fail:
-    rtjob_free(j);
+    job_free(j);
 }
 
 int messages_routes(struct server *srv)

@@ -129,7 +129,7 @@ int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field
             *field = "envelopes", *reason = "wrong_type";
             return -1;
         }
-        if (!json_is_string(dev) || !rtj_uuid_ok(json_string_value(dev))) {
+        if (!json_is_string(dev) || !api_is_uuid(json_string_value(dev))) {
             *field = "envelopes.deviceId", *reason = dev ? "wrong_type" : "missing";
             return -1;
         }
@@ -236,7 +236,7 @@ static void msg_fanout(struct msg_op *op)
 
     if (!op->res.n_fanout)
         return;
-    base = op->kind == MSG_DELETE ? NULL : rtj_message(&op->res.message);
+    base = op->kind == MSG_DELETE ? NULL : forms_message(&op->res.message);
     for (size_t i = 0; i < op->res.n_fanout; i++) {
         const struct store_fanout *f = &op->res.fanout[i];
         json_t *d;
@@ -246,7 +246,7 @@ static void msg_fanout(struct msg_op *op)
         if (op->kind == MSG_DELETE) {
             d = json_pack("{s:s, s:s, s:o, s:I}", "id", op->res.message.id, "conversationId",
                           op->res.message.conversation_id, "deletedAt",
-                          rtj_time(op->res.message.deleted_at), "seq", (json_int_t)f->seq);
+                          api_time_json(op->res.message.deleted_at), "seq", (json_int_t)f->seq);
             txt = wsp_render("message:deleted", d, &len);
         } else {
             const struct msg_env *e = msg_env_for(op, f->device_id);
@@ -279,7 +279,7 @@ static void msg_read_receipts(struct msg_op *op)
     txt = wsp_render("message:read",
                      json_pack("{s:s, s:s, s:s, s:o}", "messageId", r->message_id, "conversationId",
                                r->conversation_id, "userId", r->reader_id, "readAt",
-                               rtj_time(r->read_at)),
+                               api_time_json(r->read_at)),
                      &len);
     if (!r->blocked)
         op->rt->bus_ops->to_user(op->rt->bus, r->other_id, NULL, txt, len);
@@ -307,7 +307,7 @@ static void msg_done(void *arg)
     int status = 200;
 
     if (op->bad_b64) {
-        details = rtj_details("envelopes.ciphertext", "bad_base64");
+        details = api_details("envelopes.ciphertext", "bad_base64");
         if (s)
             wsp_error(s, wsp_req_id(&op->r), "validation_failed", "Invalid ciphertext.", details);
         else if (!op->ws)
@@ -327,9 +327,9 @@ static void msg_done(void *arg)
         switch (op->kind) {
         case MSG_SEND:
             status = op->res.created ? 201 : 200;
-            out = rtj_message(&op->res.message);
+            out = forms_message(&op->res.message);
             break;
-        case MSG_EDIT: out = rtj_message(&op->res.message); break;
+        case MSG_EDIT: out = forms_message(&op->res.message); break;
         case MSG_DELETE: out = json_pack("{s:b}", "success", 1); break;
         case MSG_READ:
             out = op->ws ? json_pack("{s:s}", "messageId", op->target)
@@ -347,13 +347,13 @@ static void msg_done(void *arg)
     if (op->rc == STORE_MISMATCH)
         details = msg_mismatch_details(&op->res);
     else if (op->rc == STORE_INVALID)
-        details = rtj_details("envelopes", "invalid");
+        details = api_details("envelopes", "invalid");
     if (op->rc != STORE_NOT_FOUND && op->rc != STORE_FORBIDDEN && op->rc != STORE_MISMATCH)
         log_info("message.refused", "kind=%d result=%s", (int)op->kind, store_strerror(op->rc));
     if (s)
         wsp_store_error(s, wsp_req_id(&op->r), op->rc, details);
     else if (!op->ws)
-        rtj_respond_store_error(op->req, op->rc, details);
+        api_respond_error(op->req, api_store_error(op->rc), details);
     else
         json_decref(details);
 out:
@@ -381,7 +381,7 @@ static void msg_batch_done(struct rt_batch_item *it, enum store_err commit)
 void msg_op_submit_http(struct msg_op *op, struct http_req *req)
 {
     op->req = req;
-    op->now = rt_now_ms();
+    op->now = clock_wall_ms();
     if (op->kind == MSG_SEND) {
         /* Answered from msg_done after the batch (a client gone meanwhile is fine). */
         rt_batch_add(op->rt, &op->bi, msg_batch_run, msg_batch_done);
@@ -394,7 +394,7 @@ void msg_op_submit_http(struct msg_op *op, struct http_req *req)
 static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *req_id)
 {
     op->ws = true;
-    op->now = rt_now_ms();
+    op->now = clock_wall_ms();
     wsp_req_init(&op->r, s, req_id);
     if (op->kind == MSG_SEND) {
         rt_batch_add(s->rt, &op->bi, msg_batch_run, msg_batch_done);
@@ -416,16 +416,16 @@ void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
     struct msg_op *op;
     int status;
 
-    if (!json_is_string(conv) || !rtj_uuid_ok(json_string_value(conv))) {
+    if (!json_is_string(conv) || !api_is_uuid(json_string_value(conv))) {
         wsp_error(s, req_id, "validation_failed", "conversationId is a UUID.",
-                  rtj_details("conversationId", conv ? "wrong_type" : "missing"));
+                  api_details("conversationId", conv ? "wrong_type" : "missing"));
         return;
     }
     op = msg_op_new(s->rt, MSG_SEND, s->user_id, s->device_id, json_string_value(conv));
     if (msg_op_body(op, data, &status, &field, &reason)) {
         wsp_error(s, req_id, status == 413 ? "payload_too_large" : "validation_failed",
                   status == 413 ? "An envelope is larger than 64 KiB." : "Invalid message.",
-                  rtj_details(field, reason));
+                  api_details(field, reason));
         msg_op_free(op);
         return;
     }
@@ -436,9 +436,9 @@ void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *mid = json_object_get(data, "messageId");
 
-    if (!json_is_string(mid) || !rtj_uuid_ok(json_string_value(mid))) {
+    if (!json_is_string(mid) || !api_is_uuid(json_string_value(mid))) {
         wsp_error(s, req_id, "validation_failed", "messageId is a UUID.",
-                  rtj_details("messageId", mid ? "wrong_type" : "missing"));
+                  api_details("messageId", mid ? "wrong_type" : "missing"));
         return;
     }
     msg_op_submit_ws(msg_op_new(s->rt, MSG_READ, s->user_id, s->device_id, json_string_value(mid)),

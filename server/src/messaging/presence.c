@@ -15,7 +15,8 @@
 static char *presence_frame(const char *event, const char *user_id, int64_t last_seen, size_t *len)
 {
     return wsp_render(
-        event, json_pack("{s:s, s:o}", "userId", user_id, "lastSeen", rtj_time(last_seen)), len);
+        event, json_pack("{s:s, s:o}", "userId", user_id, "lastSeen", api_time_json(last_seen)),
+        len);
 }
 
 static void presence_tell(struct realtime *rt, const char *event, const char *user_id,
@@ -35,7 +36,7 @@ static void presence_tell(struct realtime *rt, const char *event, const char *us
 void presence_online(struct rtconn *s, char (*contacts)[STORE_ID_SIZE], size_t n)
 {
     struct realtime *rt = s->rt;
-    int64_t now = rt_now_ms();
+    int64_t now = clock_wall_ms();
     json_t *users = json_array();
 
     s->online = 1;
@@ -47,7 +48,7 @@ void presence_online(struct rtconn *s, char (*contacts)[STORE_ID_SIZE], size_t n
 
         rt->bus_ops->presence_get(rt->bus, contacts[i], now, &online, &seen);
         json_array_append_new(users, json_pack("{s:s, s:b, s:o}", "userId", contacts[i], "online",
-                                               online, "lastSeen", rtj_time(seen)));
+                                               online, "lastSeen", api_time_json(seen)));
     }
     wsp_event(s, "presence", json_pack("{s:o}", "users", users));
 }
@@ -75,7 +76,7 @@ static void offline_done(void *arg)
     int64_t seen;
 
     /* Came back while we asked the store: say nothing. */
-    j->rt->bus_ops->presence_get(j->rt->bus, j->user_id, rt_now_ms(), &online, &seen);
+    j->rt->bus_ops->presence_get(j->rt->bus, j->user_id, clock_wall_ms(), &online, &seen);
     if (j->rc == STORE_OK && !online)
         presence_tell(j->rt, "user:offline", j->user_id, j->last_seen, j->contacts, j->n);
     free(j->contacts);
@@ -84,7 +85,7 @@ static void offline_done(void *arg)
 
 void presence_offline(struct realtime *rt, const char *user_id)
 {
-    int64_t now = rt_now_ms();
+    int64_t now = clock_wall_ms();
     struct offline_job *j;
 
     if (rt->bus_ops->presence_change(rt->bus, user_id, -1, now) != -1)
@@ -110,7 +111,7 @@ void presence_offline(struct realtime *rt, const char *user_id)
 void presence_contacts(struct realtime *rt, const char *a, const char *b, bool contacts)
 {
     const char *pair[2] = {a, b};
-    int64_t now = rt_now_ms();
+    int64_t now = clock_wall_ms();
 
     for (int i = 0; i < 2; i++) {
         bool online;

@@ -20,14 +20,6 @@
 
 struct rt_ws_limits rt_ws_limits = {32, 200, 100, 50, 30, 70}; /* config.c's defaults */
 
-int64_t rt_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t rt_hash(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a over server-made ids */
@@ -234,7 +226,7 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 
     if (!j)
         abort();
-    j->now = rt_now_ms();
+    j->now = clock_wall_ms();
     j->retention_ms = rt->srv->cfg->queue_retention_days * 24LL * 3600 * 1000;
     if (rt_submit(rt, rt_purge_work, rt_purge_done, j))
         free(j); /* busy: next time */
@@ -319,7 +311,6 @@ int realtime_create(struct server *srv)
     struct realtime *rt = calloc(1, sizeof(*rt));
     struct bus_sink sink = {rt_sink_device, rt_sink_user, rt_sink_kick, rt_sink_contacts, rt};
     const struct config *cfg = srv->cfg;
-    long claim_cap = 30, claim_period = 60;
 
     if (!rt)
         abort();
@@ -332,9 +323,6 @@ int realtime_create(struct server *srv)
     rt->bus_ops = &bus_inproc; /* REDIS_URL picks the Redis bus once it exists */
     rt->bus = rt->bus_ops->create(srv->cfg, &sink);
     rt->limits = ratelimit_create((size_t)cfg->rate_limit_table);
-    if (cfg->rl_key_claim)
-        config_bucket_parse(cfg->rl_key_claim, &claim_cap, &claim_period); /* checked */
-    rt->claim_rule = (ratelimit_rule){"key_claim", (uint32_t)claim_cap, (uint32_t)claim_period};
     /* REST writes share the WebSocket's budget: WS_RATE_BURST at once, refilled at about
      * WS_RATE_PER_SEC (the bucket's period is whole seconds). */
     rt->rest_write_rule =
@@ -396,7 +384,7 @@ void realtime_destroy(struct server *srv)
 
 int realtime_routes(struct server *srv)
 {
-    return keydir_routes(srv) || conversations_routes(srv) || messages_routes(srv) ? -1 : 0;
+    return conversations_routes(srv) || messages_routes(srv) ? -1 : 0;
 }
 
 void realtime_revoke_device(struct server *srv, const char *device_id)

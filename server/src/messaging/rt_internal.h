@@ -6,8 +6,7 @@
  * life: authenticate, re-authenticate, deadlines, keep-alive, close codes, rate limits),
  * wsproto.c (frames, request ids, ack/error replies, dispatch), delivery.c (queue drain, live
  * push, queue:ack), messaging.c (send/edit/delete/read shared by REST and WebSocket),
- * presence.c, typing.c, rtjson.c (renderers, error mapping), keydir_routes.c,
- * conversations_routes.c, messages_routes.c. */
+ * presence.c, typing.c, forms.c (JSON forms), conversations_routes.c, messages_routes.c. */
 #ifndef SOTTO_RT_INTERNAL_H
 #define SOTTO_RT_INTERNAL_H
 
@@ -18,9 +17,12 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "api/api.h"
 #include "auth/ratelimit.h"
+#include "base/clock.h"
 #include "base/pool.h"
 #include "bus/bus.h"
+#include "messaging/forms.h"
 #include "store/store.h"
 
 struct server;
@@ -128,9 +130,8 @@ struct realtime {
     uint64_t next_session;
     struct rtconn **by_id, **by_dev, **by_user; /* RT_BUCKETS chains each */
     size_t sessions;
-    struct ratelimit *limits;       /* key claims per (caller, target) ... */
-    ratelimit_rule claim_rule;      /* ... by this rule (RATE_LIMIT_KEY_CLAIM) */
-    ratelimit_rule rest_write_rule; /* REST message writes per device, as on /ws */
+    struct ratelimit *limits;       /* REST message writes per device ... */
+    ratelimit_rule rest_write_rule; /* ... by the WebSocket's budget */
     lws_sorted_usec_list_t purge;
     bool checkpointing;   /* a checkpoint job is at the pool */
     bool restart_wanted;  /* the writer should checkpoint before its next batch */
@@ -151,7 +152,6 @@ struct realtime {
 };
 
 /* --- realtime.c ---------------------------------------------------------------------- */
-int64_t rt_now_ms(void); /* wall clock, ms */
 struct rtconn *rt_session(struct realtime *rt, uint64_t id);
 /* Every open session is in the id chain from open to close. */
 void rt_session_add(struct realtime *rt, struct rtconn *s);
@@ -281,64 +281,7 @@ void typing_closed(struct rtconn *s); /* stop what s was typing */
 void typing_pair_ended(struct realtime *rt, const char *a, const char *b);
 void typing_fini(struct realtime *rt);
 
-/* --- rtjson.c ------------------------------------------------------------------------ */
-/* RFC 3339 UTC with milliseconds ("2026-11-24T08:45:26.123Z"), or JSON null for 0. */
-json_t *rtj_time(int64_t ms);
-json_t *rtj_user(const struct store_public_user *u);
-json_t *rtj_participant(const struct store_participant *p);
-json_t *rtj_conversation(const struct store_conversation *c);
-/* The contract's `message` (envelope only when the store has one for the caller). */
-json_t *rtj_message(const struct store_message *m);
-/* Whether s is a canonical lower-case UUID string. */
-bool rtj_uuid_ok(const char *s);
-/* HTTP status, code and message for a store error. */
-void rtj_store_error(enum store_err rc, int *status, const char **code, const char **message);
-/* Answers an HTTP request with the error for rc (takes details). */
-void rtj_respond_store_error(struct http_req *req, enum store_err rc, json_t *details);
-/* {field, reason} */
-json_t *rtj_details(const char *field, const char *reason);
-/* The authenticated caller of a ROUTE_AUTH request (from issue 3's auth hook). false when
- * absent (then the handler answers 401). */
-bool rtj_caller(struct http_req *req, char user_id[RT_ID_SIZE], char device_id[RT_ID_SIZE]);
-
-/* A REST request on its way through the pool (rtjson.c): a copy of the caller's identity,
- * one path parameter and a reference to the JSON body go to the worker, which fills either
- * out (with status) or an error; the completion answers, then runs `after` on success (for
- * events to other devices). */
-struct rtjob;
-typedef void (*rtjob_work_fn)(struct store *st, struct rtjob *j);
-struct rtjob {
-    struct http_req *req;
-    struct realtime *rt;
-    rtjob_work_fn work;
-    void (*after)(struct rtjob *j);
-    char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
-    char arg[RT_ID_SIZE + 1];  /* the path parameter (cut) */
-    json_t *body;              /* reference, or NULL */
-    int64_t now;               /* ms, set as the work starts */
-    int64_t n1, n2;            /* numeric inputs (limit, offset, ...) */
-    char text[RT_ID_SIZE + 1]; /* a second string input */
-    /* results */
-    int status;
-    json_t *out;
-    enum store_err rc;
-    const char *code, *message; /* explicit error, static strings */
-    json_t *details;
-    void *extra;
-    void (*extra_free)(void *);
-};
-/* NULL after answering 401 when the request has no caller. param: a route param to copy. */
-struct rtjob *rtjob_new(struct http_req *req, struct realtime *rt, const char *param);
-void rtjob_submit(struct rtjob *j, rtjob_work_fn work);
-void rtjob_free(struct rtjob *j);
-void rtjob_fail(struct rtjob *j, int status, const char *code, const char *message,
-                json_t *details);
-/* An integer query parameter in [min, max], def when absent; *bad set when malformed. */
-int64_t rtj_query_int(struct http_req *req, const char *name, int64_t def, int64_t min, int64_t max,
-                      bool *bad);
-
 /* --- routes ---------------------------------------------------------------------------- */
-int keydir_routes(struct server *srv);
 int conversations_routes(struct server *srv);
 int messages_routes(struct server *srv);
 

@@ -46,7 +46,7 @@ static void typing_unlink(struct realtime *rt, struct typing_slot *t)
 static void typing_tick(lws_sorted_usec_list_t *sul)
 {
     struct realtime *rt = lws_container_of(sul, struct realtime, typing_tick);
-    int64_t now = rt_now_ms();
+    int64_t now = clock_wall_ms();
     struct typing_slot *t, *next;
 
     for (t = rt->typing_head; t; t = next) {
@@ -122,7 +122,7 @@ static void typing_done(void *arg)
                 lws_sul_schedule(rt->srv->lws, 0, &rt->typing_tick, typing_tick,
                                  TYPING_TICK_MS * LWS_US_PER_MS);
         }
-        t->expires = rt_now_ms() + RT_TYPING_MS;
+        t->expires = clock_wall_ms() + RT_TYPING_MS;
         typing_publish(rt, "typing:start", j->conv, s->user_id, j->other);
     } else {
         if (t)
@@ -139,9 +139,9 @@ void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start
     json_t *conv = json_object_get(data, "conversationId");
     struct typing_job *j;
 
-    if (!json_is_string(conv) || !rtj_uuid_ok(json_string_value(conv))) {
+    if (!json_is_string(conv) || !api_is_uuid(json_string_value(conv))) {
         wsp_error(s, req_id, "validation_failed", "conversationId is a UUID.",
-                  rtj_details("conversationId", conv ? "wrong_type" : "missing"));
+                  api_details("conversationId", conv ? "wrong_type" : "missing"));
         return;
     }
     j = calloc(1, sizeof(*j));

@@ -81,11 +81,9 @@ void wsp_error(struct rtconn *s, const char *req_id, const char *code, const cha
 
 void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, json_t *details)
 {
-    int status;
-    const char *code, *msg;
+    struct api_error e = api_store_error(rc);
 
-    rtj_store_error(rc, &status, &code, &msg);
-    wsp_error(s, req_id, code, msg, details);
+    wsp_error(s, req_id, e.code, e.message, details);
 }
 
 void wsp_req_init(struct wsp_req *r, struct rtconn *s, const char *req_id)
@@ -136,7 +134,7 @@ int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
             json_string_length(id) > RT_REQ_ID_MAX) {
             f->code = "validation_failed";
             f->message = "id is a string of 1 to 64 characters.";
-            f->details = rtj_details("id", json_is_string(id) ? "out_of_range" : "wrong_type");
+            f->details = api_details("id", json_is_string(id) ? "out_of_range" : "wrong_type");
             return -1;
         }
         f->rid = json_string_value(id);
@@ -144,7 +142,7 @@ int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
     ev = json_object_get(f->root, "event");
     if (!json_is_string(ev)) {
         f->code = "validation_failed", f->message = "event is a string.";
-        f->details = rtj_details("event", ev ? "wrong_type" : "missing");
+        f->details = api_details("event", ev ? "wrong_type" : "missing");
         return -1;
     }
     f->name = json_string_value(ev);
@@ -152,7 +150,7 @@ int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
     if (f->data && !json_is_object(f->data)) {
         f->data = NULL;
         f->code = "validation_failed", f->message = "data is an object.";
-        f->details = rtj_details("data", "wrong_type");
+        f->details = api_details("data", "wrong_type");
         return -1;
     }
     if (!f->data)
@@ -221,7 +219,7 @@ void wsp_dispatch(struct rtconn *s, const char *msg, size_t len)
         typing_event(s, data, rid, false);
     else
         wsp_error(s, rid, "validation_failed", "Unknown event.",
-                  rtj_details("event", "unknown_event"));
+                  api_details("event", "unknown_event"));
 out:
     wsp_frame_free(&f);
 }

@@ -1,0 +1,73 @@
+/* Shared by the accounts handlers (internal.h): the Argon2 gate, the device of a sign-in,
+ * and the after-step that closes the sockets of devices whose tokens ended. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts/internal.h"
+#include "api/gate.h"
+#include "messaging/realtime.h"
+
+void job_submit_heavy(struct job *j, job_work_fn work) { job_gate_submit(j->a->heavy, j, work); }
+
+void job_heavy_account(struct job *j, const char *account)
+{
+    job_gate_account(j->a->heavy, j, account);
+}
+
+int api_password_verify(struct job *j, const char *hash, const char *pw)
+{
+    return password_verify(j->a->pw, hash, pw, strlen(pw));
+}
+
+const json_t *api_device_input(struct job *j, const json_t *body, const char **name,
+                               const char **platform)
+{
+    static const char *const platforms[] = {"web", "ios", "android", "cli"};
+    const json_t *d = json_object_get(body, "device");
+
+    if (!d || !json_is_object(d)) {
+        job_invalid(j, "device", d ? "wrong_type" : "missing");
+        return NULL;
+    }
+    *name = api_string(j, d, "name", true, 1, 100);
+    if (!*name) {
+        json_object_set_new(j->details, "field", json_string("device.name"));
+        return NULL;
+    }
+    *platform = json_string_value(json_object_get(d, "platform"));
+    for (size_t i = 0; *platform && i < 4; i++)
+        if (!strcmp(*platform, platforms[i]))
+            return d;
+    job_invalid(j, "device.platform", *platform ? "unknown" : "missing");
+    return NULL;
+}
+
+void api_tokens_ended(struct job *j, const char *device_id)
+{
+    char(*grown)[STORE_ID_SIZE] = realloc(j->devices, (j->n_devices + 1) * sizeof(*grown));
+
+    if (!grown)
+        abort();
+    j->devices = grown;
+    snprintf(j->devices[j->n_devices++], STORE_ID_SIZE, "%s", device_id);
+    j->after_success = api_after_tokens_ended;
+}
+
+enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id)
+{
+    struct store_device *d = NULL;
+    size_t n = 0;
+    enum store_err rc = store_device_list(s, user_id, STORE_DEVICES_NOT_REVOKED, &d, &n);
+
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        api_tokens_ended(j, d[i].id);
+    store_devices_free(d, n);
+    return rc;
+}
+
+void api_after_tokens_ended(struct job *j)
+{
+    for (size_t i = 0; i < j->n_devices; i++)
+        realtime_end_device(j->a->srv, j->devices[i]);
+}

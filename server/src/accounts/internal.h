@@ -1,0 +1,60 @@
+/* What the accounts handlers (register, login, refresh, email, mfa, users) share among
+ * themselves: issuing sessions, the device of a sign-in, the Argon2 gate, MFA codes,
+ * e-mailed tokens, and the after-step that closes the sockets of ended devices. Not for
+ * other rooms: they use accounts.h. */
+#ifndef SOTTO_ACCOUNTS_INTERNAL_H
+#define SOTTO_ACCOUNTS_INTERNAL_H
+
+#include <jansson.h>
+
+#include "accounts/accounts.h"
+#include "api/api.h"
+#include "store/devices.h"
+#include "store/users.h"
+
+/* Per-file route tables. */
+int register_routes(struct server *srv, struct auth_state *a);
+int login_routes(struct server *srv, struct auth_state *a);
+int session_routes(struct server *srv, struct auth_state *a);
+int email_routes(struct server *srv, struct auth_state *a);
+int mfa_routes(struct server *srv, struct auth_state *a);
+int users_routes(struct server *srv, struct auth_state *a);
+
+/* Runs work that hashes a password through the Argon2 gate (api/gate.h). */
+void job_submit_heavy(struct job *j, job_work_fn work);
+/* The account a heavy job's password is for (login, register): besides the client address,
+ * its share of Argon2 is also bounded per account. Call before job_submit_heavy. */
+void job_heavy_account(struct job *j, const char *account);
+/* Argon2 verify on the worker (bounded by the gate); 0 on a match. hash NULL = unknown
+ * account (a dummy hash of equal cost is checked). */
+int api_password_verify(struct job *j, const char *hash, const char *pw);
+
+/* Issues a session for (user, device) with a fresh refresh-token family: access token,
+ * refresh token (in the body, or for web devices only in the cookie). Returns the tokens
+ * object, or NULL after setting the job's error. */
+json_t *session_issue(struct store *s, struct job *j, const char *user_id,
+                      const struct store_device *d);
+/* The tokens object for an access token and a refresh token (already stored). */
+json_t *session_tokens(struct job *j, const char *user_id, const char *device_id,
+                       const char *refresh, bool web);
+
+/* Checks device {name, platform} of a register or login body. NULL after job_invalid. */
+const json_t *api_device_input(struct job *j, const json_t *body, const char **name,
+                               const char **platform);
+/* Checks an MFA code (6 digits: TOTP, each step once; else a backup code, once) for user_id.
+ * 0 accepted, 1 wrong, -1 store failure (job error set). */
+int mfa_check_code(struct store *s, struct job *j, const char *user_id, const char *code);
+
+/* Sends the e-mail for a verify (STORE_EMAIL_VERIFY) or reset token to the user; the token
+ * row is inserted first. Errors are logged; the caller's answer does not depend on it. */
+void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind);
+
+/* Work side: these devices' tokens were ended (logout, logout-all, password reset), so
+ * after a success answer their WebSockets close with 4401 (api_after_tokens_ended becomes
+ * the after-success step). api_tokens_ended_user notes every not revoked device of user_id;
+ * call it in the transaction that ends the tokens, or after its commit. */
+void api_tokens_ended(struct job *j, const char *device_id);
+enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id);
+void api_after_tokens_ended(struct job *j);
+
+#endif
