@@ -1,15 +1,28 @@
 #!/usr/bin/env python3
-"""The server's import rule: no circle of #include lines spans two folders of server/src.
+"""The server's import rules (docs/architecture.md, "Rooms and layers").
 
     scripts/check-imports.py            check, print the folder graph, exit 1 on a violation
     scripts/check-imports.py --graph    print every cross-folder include, then check
 
-A folder is a room (server/src itself, store/, bus/, mail/, auth/, and those to come); an
-include names a header by its path from the including file, or by a file name that exists
-once in server/src. Two folders that include each other, directly or around a longer circle,
-break the rule. ALLOWED lists the known edges that still do, each with the reason and the
-plan; the check fails on any other, and also on an ALLOWED entry that is no longer needed,
-so the list only ever shrinks.
+A folder of server/src is a room, and each room sits on a layer:
+
+    0 base/                              configuration, log, clock, pool, the server context
+    1 store/ bus/ mail/ auth/            the backends and building blocks, behind interfaces
+    2 net/                               loop, HTTP, WebSocket, static files, metrics
+    3 api/                               the REST and WebSocket plumbing
+    4 accounts/ keys/ messaging/ ...     the domains
+    5 server/src itself                  main.c, which builds the house
+
+An include names a header by its path from server/src (or from the including file, or by a
+file name that exists once in server/src). The rules:
+  1. includes run down or sideways, never up a layer;
+  2. a domain reaches the network layer only through its interfaces (the request, net/http.h;
+     the route table, net/router.h; the WebSocket connection, net/ws.h), never its internals;
+  3. a domain reaches another domain only through that domain's public header, never an
+     internal one (a name with "internal" in it);
+  4. no circle of includes spans two folders.
+ALLOWED lists known exceptions, each with its reason and plan; the check fails on any other,
+and also on an ALLOWED entry that is no longer needed, so the list only ever shrinks.
 """
 import collections
 import os
@@ -19,12 +32,11 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server", "src")
 
 # (including file, included file), both relative to server/src.
-ALLOWED = {
-    # The plugin loader (dlopen of the PostgreSQL driver and the SMTP sender) lives at the top
-    # level for now; it moves to a base folder with the rooms of issue 15.
-    ("store/store.c", "module.h"): "store loads its PostgreSQL module",
-    ("mail/smtp_load.c", "module.h"): "mail loads its SMTP module",
-}
+ALLOWED = {}
+
+LAYERS = {"base": 0, "store": 1, "bus": 1, "mail": 1, "auth": 1, "net": 2, "api": 3, ".": 5}
+DOMAIN = 4  # every other folder
+NET_INTERFACE = {"net/http.h", "net/router.h", "net/ws.h"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -58,6 +70,24 @@ def cross_edges(files):
             if t and folder(t) != folder(p):
                 edges.append((p, t))
     return edges
+
+
+def layer(f):
+    return LAYERS.get(f, DOMAIN)
+
+
+def rule_breaks(edges):
+    """Rules 1 to 3 for each cross-folder include: a list of (edge, why)."""
+    out = []
+    for p, t in edges:
+        fp, ft = folder(p), folder(t)
+        if layer(ft) > layer(fp):
+            out.append(((p, t), f"up from layer {layer(fp)} ({fp}) to {layer(ft)} ({ft})"))
+        elif layer(fp) == DOMAIN and ft == "net" and t not in NET_INTERFACE:
+            out.append(((p, t), "a domain may use only net/http.h, net/router.h and net/ws.h of net/"))
+        elif layer(fp) == DOMAIN and layer(ft) == DOMAIN and "internal" in os.path.basename(t):
+            out.append(((p, t), f"another domain's internal header"))
+    return out
 
 
 def cycles(graph):
@@ -116,6 +146,11 @@ def main():
     for a in sorted(graph):
         print(f"check-imports: {a} -> {', '.join(sorted(graph[a]))}")
     bad = 0
+    for e, why in rule_breaks(edges):
+        if e in ALLOWED:
+            continue
+        bad += 1
+        print(f"check-imports: {e[0]} includes {e[1]}: {why}", file=sys.stderr)
     for comp in cycles(graph):
         bad += 1
         print(f"check-imports: a circle spans folders {', '.join(comp)}:", file=sys.stderr)
