@@ -13,7 +13,7 @@
  * provision.mjs: "<index> <userId> <deviceId> <token> <conversationId|->"), and adds up what
  * they report through a pipe. Every run is bounded in time (--duration, --hold, --ramp-timeout).
  *
- * Each child runs lws on a libev (epoll) loop of its own, like sottod (server/src/loop.c), and
+ * Each child runs lws on a libev (epoll) loop of its own, like sottod (server/src/net/loop.c), and
  * caps its descriptor limit at what it uses. On lws's own poll() loop, with its descriptor
  * lookup falling back to a scan above the limit, this generator spent 70% of its time in
  * poll() and took 83% of a core to drive 2,000 connections at 3,500 messages/s: the
@@ -618,7 +618,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     ev_timer_again(loop, w);
 }
 
-/* lws 4.1's libev plugin cannot move its armed timer earlier (server/src/loop.c): this lws
+/* lws 4.1's libev plugin cannot move its armed timer earlier (server/src/net/loop.c): this lws
  * timer keeps it at most 100 ms ahead, so lws's own timeouts fire at most that late. */
 static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 {
