@@ -422,6 +422,43 @@ static void http_seeds(void)
     put_http("ws-bad-origin", b, p);
 }
 
+/* fuzz_fields: a table byte (0 registration, 1 sign-in, 2 one row of every kind), then a
+ * JSON body. */
+static void fields_seeds(void)
+{
+    static const struct {
+        const char *name;
+        unsigned char table;
+        const char *json;
+    } seeds[] = {
+        {"register-ok", 0,
+         "{\"email\":\"alice@example.com\",\"username\":\"alice_1\",\"password\":"
+         "\"correct horse\",\"displayName\":\"Alice\",\"device\":{\"name\":\"Phone\","
+         "\"platform\":\"ios\"},\"keys\":{}}"},
+        {"register-bad-device", 0,
+         "{\"email\":\"a@b.c\",\"username\":\"bob\",\"password\":\"x\",\"device\":"
+         "{\"name\":\"\\u202egpj\",\"platform\":\"tv\"}}"},
+        {"register-null-password", 0,
+         "{\"email\":\"a@b.c\",\"username\":\"bob\","
+         "\"password\":null}"},
+        {"login-device-id", 1,
+         "{\"email\":\"a@b.c\",\"password\":\"pw\",\"mfaCode\":\"123456\",\"device\":"
+         "{\"name\":\"Laptop\",\"platform\":\"cli\",\"id\":"
+         "\"0199aaaa-0000-7000-8000-000000000002\"}}"},
+        {"login-wrong-types", 1, "{\"email\":7,\"password\":[],\"device\":null}"},
+        {"every-ok", 2,
+         "{\"s\":\"h\\u00e9llo\",\"u\":\"0199aaaa-0000-7000-8000-000000000001\",\"b\":true,"
+         "\"i\":-5,\"a\":[1,\"2\",null],\"o\":{\"k\":\"AQIDBA==\",\"n\":4294967295},"
+         "\"c\":\"\",\"x\":\"\\u0001\"}"},
+        {"every-bounds", 2, "{\"s\":\"123456789\",\"i\":6,\"a\":[1,2,3,4],\"x\":\"\"}"},
+        {"every-nested", 2, "{\"o\":{\"k\":\"AQID\",\"n\":-1},\"x\":\"y\"}"},
+        {"not-object", 2, "[1,2,3]"},
+    };
+
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        put_mode("fields", seeds[i].name, seeds[i].table, seeds[i].json, strlen(seeds[i].json));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -437,5 +474,6 @@ int main(int argc, char **argv)
     netaddr_seeds();
     text_seeds();
     http_seeds();
+    fields_seeds();
     return 0;
 }

@@ -20,29 +20,6 @@ int api_password_verify(struct job *j, const char *hash, const char *pw)
     return password_verify(j->a->pw, hash, pw, strlen(pw));
 }
 
-const json_t *api_device_input(struct job *j, const json_t *body, const char **name,
-                               const char **platform)
-{
-    static const char *const platforms[] = {"web", "ios", "android", "cli"};
-    const json_t *d = json_object_get(body, "device");
-
-    if (!d || !json_is_object(d)) {
-        job_invalid(j, "device", d ? "wrong_type" : "missing");
-        return NULL;
-    }
-    *name = api_string(j, d, "name", true, 1, 100);
-    if (!*name) {
-        json_object_set_new(j->details, "field", json_string("device.name"));
-        return NULL;
-    }
-    *platform = json_string_value(json_object_get(d, "platform"));
-    for (size_t i = 0; *platform && i < 4; i++)
-        if (!strcmp(*platform, platforms[i]))
-            return d;
-    job_invalid(j, "device.platform", *platform ? "unknown" : "missing");
-    return NULL;
-}
-
 void api_tokens_ended(struct job *j, const char *device_id)
 {
     char(*grown)[STORE_ID_SIZE] = realloc(j->devices, (j->n_devices + 1) * sizeof(*grown));

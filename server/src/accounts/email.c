@@ -9,6 +9,7 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "auth/tokens.h"
 #include "base/log.h"
 #include "base/pool.h"
@@ -63,17 +64,27 @@ done:
     sodium_free(text);
 }
 
+/* The bodies: one field each. */
+static const struct field_spec token_field[] = {
+    {"token", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = FIELD_UNBOUNDED},
+};
+static const struct field_spec forgot_field[] = {
+    {"email", FIELD_STRING, FIELD_REQUIRED, .min = 3, .max = 254},
+};
+/* The policy judges it (reset_post, then reset_policy against the account). */
+static const struct field_spec new_password_field[] = {
+    {"newPassword", FIELD_OPAQUE, FIELD_REQUIRED, .max = FIELD_UNBOUNDED,
+     .as_wrong_type = "missing"},
+};
+
 /* The body's token, hashed for `purpose`; answers 400 and returns -1 if malformed. */
 static int email_token_of(struct job *j, token_purpose purpose, uint8_t hash[])
 {
-    const json_t *t = json_object_get(j->body, "token");
+    struct field_value t;
 
-    if (!t || !json_is_string(t)) {
-        job_invalid(j, "token", t ? "wrong_type" : "missing");
+    if (job_fields(j, j->body, token_field, 1, &t, 1))
         return -1;
-    }
-    if (token_hash(purpose, j->a->token_pepper, json_string_value(t), json_string_length(t),
-                   hash)) {
+    if (token_hash(purpose, j->a->token_pepper, t.str, t.len, hash)) {
         job_error(j, 400, "invalid_token", "The link is not valid or has expired.");
         return -1;
     }
@@ -113,10 +124,14 @@ static void forgot_work(void *ctx, void *arg)
 {
     struct job *j = arg;
     struct store_user u = {0};
-    const char *email = json_string_value(json_object_get(j->body, "email"));
+    struct field_value email;
+    struct field_fail fail;
 
     j->now = clock_wall_ms();
-    if (ctx && store_user_get_by_email(ctx, email, &u) == STORE_OK) {
+    /* Checked on the loop before the answer: this only finds it again. */
+    if (fields_check(j->body, NULL, forgot_field, 1, &email, 1, &fail))
+        return;
+    if (ctx && store_user_get_by_email(ctx, email.str, &u) == STORE_OK) {
         email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
         api_audit(ctx, j, u.id, NULL, "password_reset_request", true, NULL);
     }
@@ -129,18 +144,22 @@ static void forgot_post(struct http_req *req, void *arg)
 {
     struct auth_state *a = arg;
     struct job *j;
+    struct field_value email;
     char account[256];
 
     if (auth_limit(a, req, RULE_FORGOT_IP, http_client_ip(req)))
         return;
     j = job_new(req, a);
-    if (!json_is_object(j->body) || !api_string(j, j->body, "email", true, 3, 254)) {
-        if (!j->code)
-            job_error(j, 400, "invalid_json", "The body must be a JSON object.");
+    if (!json_is_object(j->body)) {
+        job_error(j, 400, "invalid_json", "The body must be a JSON object.");
         job_finish(j);
         return;
     }
-    api_lower(account, sizeof(account), json_string_value(json_object_get(j->body, "email")));
+    if (job_fields(j, j->body, forgot_field, 1, &email, 1)) {
+        job_finish(j);
+        return;
+    }
+    api_lower(account, sizeof(account), email.str);
     if (auth_limit(a, req, RULE_FORGOT_ACCOUNT, account)) {
         job_free(j);
         return;
@@ -216,16 +235,18 @@ static void reset_work(struct store *s, struct job *j)
 {
     uint8_t th[TOKEN_HASH_BYTES];
     char hash[PASSWORD_ENCODED_MAX];
-    const char *pw = json_string_value(json_object_get(j->body, "newPassword"));
+    struct field_value pw;
 
-    if (email_token_of(j, TOKEN_PASSWORD_RESET, th))
+    /* newPassword passed on the loop (reset_post); this finds it again. */
+    if (job_fields(j, j->body, new_password_field, 1, &pw, 1) ||
+        email_token_of(j, TOKEN_PASSWORD_RESET, th))
         return;
     /* Argon2 before the transaction, so no lock is held while it runs. */
-    if (password_hash(j->a->pw, pw, strlen(pw), hash, sizeof(hash))) {
+    if (password_hash(j->a->pw, pw.str, pw.len, hash, sizeof(hash))) {
         job_error(j, 500, API_INTERNAL_ERROR, "Something went wrong.");
         return;
     }
-    reset_apply(s, j, th, hash, pw);
+    reset_apply(s, j, th, hash, pw.str);
     sodium_memzero(hash, sizeof(hash));
 }
 
@@ -233,16 +254,19 @@ static void reset_post(struct http_req *req, void *arg)
 {
     struct auth_state *a = arg;
     struct job *j;
-    const char *pw;
+    struct field_value pw;
     password_policy pp;
 
     if (auth_limit(a, req, RULE_EMAIL_IP, http_client_ip(req)))
         return;
     j = job_new(req, a);
-    pw = json_string_value(json_object_get(j->body, "newPassword"));
-    pp = pw ? password_check_policy(pw, strlen(pw), NULL, NULL) : PASSWORD_POLICY_OK;
-    if (!pw || pp != PASSWORD_POLICY_OK) {
-        job_invalid(j, "newPassword", pw ? password_policy_reason(pp) : "missing");
+    if (job_fields(j, j->body, new_password_field, 1, &pw, 1)) {
+        job_finish(j);
+        return;
+    }
+    pp = password_check_policy(pw.str, pw.len, NULL, NULL);
+    if (pp != PASSWORD_POLICY_OK) {
+        job_invalid(j, "newPassword", password_policy_reason(pp));
         job_finish(j);
         return;
     }

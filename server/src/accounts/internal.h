@@ -38,9 +38,6 @@ json_t *session_issue(struct store *s, struct job *j, const char *user_id,
 json_t *session_tokens(struct job *j, const char *user_id, const char *device_id,
                        const char *refresh, bool web);
 
-/* Checks device {name, platform} of a register or login body. NULL after job_invalid. */
-const json_t *api_device_input(struct job *j, const json_t *body, const char **name,
-                               const char **platform);
 /* Checks an MFA code (6 digits: TOTP, each step once; else a backup code, once) for user_id.
  * 0 accepted, 1 wrong, -1 store failure (job error set). */
 int mfa_check_code(struct store *s, struct job *j, const char *user_id, const char *code);

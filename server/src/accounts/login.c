@@ -14,10 +14,11 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
-#include "keys/keys.h"
+#include "api/fields.h"
 #include "auth/bundle.h"
 #include "base/log.h"
 #include "base/server.h"
+#include "keys/keys.h"
 #include "store/mfa.h"
 #include "store/prekeys.h"
 #include "store/tokens.h"
@@ -39,37 +40,63 @@ struct login {
     bool proven;
 };
 
+static const char *const login_platforms[] = {"web", "ios", "android", "cli", NULL};
+
+/* device.id names an existing device, which then signs in again with a proof. */
+enum { L_DEV_NAME, L_DEV_PLATFORM, L_DEV_ID, L_DEVICE_N };
+static const struct field_spec login_device_fields[] = {
+    [L_DEV_NAME] = {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+    [L_DEV_PLATFORM] = {"platform", FIELD_ENUM, FIELD_REQUIRED, .one_of = login_platforms,
+                        .as_wrong_type = "missing"},
+    [L_DEV_ID] = {"id", FIELD_UUID, FIELD_NULL_WRONG, .as_wrong_type = "invalid"},
+};
+
+/* The email is looked up as given (a stored one passed its check at registration). Values
+ * in depth-first order: the device's rows follow it. */
+enum { L_EMAIL, L_PASSWORD, L_MFA, L_DEVICE, L_NAME, L_PLATFORM, L_ID, L_KEYS, L_VALUES };
+static const struct field_spec login_fields[] = {
+    {"email", FIELD_OPAQUE, FIELD_REQUIRED, .min = 1, .max = 254, .as_wrong_type = "missing",
+     .as_bounds = "invalid"},
+    {"password", FIELD_OPAQUE, FIELD_REQUIRED, .max = PASSWORD_MAX_BYTES,
+     .as_wrong_type = "missing"},
+    {"mfaCode", FIELD_STRING, 0, .max = 32},
+    {"device", FIELD_OBJECT, FIELD_REQUIRED | FIELD_NULL_WRONG, .sub = login_device_fields,
+     .n_sub = L_DEVICE_N},
+    /* The bundle: keys_bundle_parse checks it once the caller is known. */
+    {.name = "keys", .type = FIELD_ANY},
+};
+
+/* Only with device.id. */
+enum { L_PROOF, L_PROOF_TIME, L_PROOF_N };
+static const struct field_spec login_proof[] = {
+    [L_PROOF] = {"proof", FIELD_OPAQUE, FIELD_REQUIRED, .max = FIELD_UNBOUNDED,
+                 .as_wrong_type = "missing"},
+    [L_PROOF_TIME] = {"proofTime", FIELD_INTEGER, FIELD_REQUIRED, .min = INT64_MIN,
+                      .max = INT64_MAX, .as_wrong_type = "missing"},
+};
+
 static int login_check(struct job *j, struct login *l)
 {
-    const json_t *d, *pt;
+    struct field_value v[L_VALUES], p[L_PROOF_N];
+    struct field_fail fail;
 
-    l->email = json_string_value(json_object_get(j->body, "email"));
-    l->password = json_string_value(json_object_get(j->body, "password"));
-    if (!l->email || json_string_length(json_object_get(j->body, "email")) > 254 || !*l->email) {
-        job_invalid(j, "email", l->email ? "invalid" : "missing");
+    if (job_fields(j, j->body, login_fields, sizeof(login_fields) / sizeof(login_fields[0]), v,
+                   L_VALUES))
+        return -1;
+    l->email = v[L_EMAIL].str;
+    l->password = v[L_PASSWORD].str;
+    l->mfa_code = v[L_MFA].str ? v[L_MFA].str : "";
+    l->dev_name = v[L_NAME].str;
+    l->platform = v[L_PLATFORM].str;
+    l->dev_id = v[L_ID].str;
+    l->keys = v[L_KEYS].json;
+    if (l->dev_id &&
+        fields_check(v[L_DEVICE].json, "device", login_proof, L_PROOF_N, p, L_PROOF_N, &fail)) {
+        job_invalid(j, fail.field, fail.reason);
         return -1;
     }
-    if (!l->password || strlen(l->password) > PASSWORD_MAX_BYTES) {
-        job_invalid(j, "password", l->password ? "too_long" : "missing");
-        return -1;
-    }
-    if (!(l->mfa_code = api_string(j, j->body, "mfaCode", false, 0, 32)))
-        return -1;
-    if (!(d = api_device_input(j, j->body, &l->dev_name, &l->platform)))
-        return -1;
-    l->dev_id = json_string_value(json_object_get(d, "id"));
-    if (json_object_get(d, "id") && (!l->dev_id || !api_is_uuid(l->dev_id))) {
-        job_invalid(j, "device.id", "invalid");
-        return -1;
-    }
-    l->proof = json_string_value(json_object_get(d, "proof"));
-    pt = json_object_get(d, "proofTime");
-    if (l->dev_id && (!l->proof || !json_is_integer(pt))) {
-        job_invalid(j, l->proof ? "device.proofTime" : "device.proof", "missing");
-        return -1;
-    }
-    l->proof_time = pt ? json_integer_value(pt) : 0;
-    l->keys = json_object_get(j->body, "keys");
+    l->proof = l->dev_id ? p[L_PROOF].str : NULL;
+    l->proof_time = l->dev_id ? p[L_PROOF_TIME].num : 0;
     api_lower(l->account, sizeof(l->account), l->email);
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "auth/base32.h"
 #include "auth/qr.h"
 #include "auth/secretbox.h"
@@ -82,21 +83,29 @@ int mfa_check_code(struct store *s, struct job *j, const char *user_id, const ch
     return -1;
 }
 
+/* The bodies' fields, each checked where the route reads it. */
+static const struct field_spec password_field[] = {
+    {"password", FIELD_OPAQUE, FIELD_REQUIRED, .max = PASSWORD_MAX_BYTES,
+     .as_wrong_type = "missing"},
+};
+/* A TOTP code or a backup code; mfa_check_code tells them apart. */
+static const struct field_spec code_field[] = {
+    {"code", FIELD_OPAQUE, FIELD_REQUIRED, .max = 32, .as_wrong_type = "missing"},
+};
+
 /* Loads the caller and checks the password in the body. 0, or -1 with the job's error. */
 static int mfa_password(struct store *s, struct job *j, struct store_user *u)
 {
-    const char *pw = json_string_value(json_object_get(j->body, "password"));
+    struct field_value pw;
     enum store_err rc = store_user_get(s, j->who.user_id, u);
 
     if (rc != STORE_OK) {
         job_store_error(j, rc, "user_get");
         return -1;
     }
-    if (!pw || strlen(pw) > PASSWORD_MAX_BYTES) {
-        job_invalid(j, "password", pw ? "too_long" : "missing");
+    if (job_fields(j, j->body, password_field, 1, &pw, 1))
         return -1;
-    }
-    if (api_password_verify(j, u->password_hash, pw)) {
+    if (api_password_verify(j, u->password_hash, pw.str)) {
         api_audit(s, j, u->id, j->who.device_id, "mfa_password_check", false, NULL);
         job_error(j, 401, "invalid_credentials", "The password is not right.");
         return -1;
@@ -181,14 +190,14 @@ static void verify_work(struct store *s, struct job *j)
 {
     struct store_mfa m = {0};
     uint8_t secret[TOTP_SECRET_BYTES];
-    const char *code = json_string_value(json_object_get(j->body, "code"));
+    struct field_value c;
+    const char *code;
     int64_t step;
     enum store_err rc;
 
-    if (!code || strlen(code) > 32) {
-        job_invalid(j, "code", code ? "too_long" : "missing");
+    if (job_fields(j, j->body, code_field, 1, &c, 1))
         return;
-    }
+    code = c.str;
     if ((rc = store_mfa_get(s, j->who.user_id, &m)) != STORE_OK) {
         job_store_error(j, rc, "mfa_get");
         return;
@@ -216,14 +225,14 @@ static void verify_work(struct store *s, struct job *j)
 static void disable_work(struct store *s, struct job *j)
 {
     struct store_user u = {0};
-    const char *code = json_string_value(json_object_get(j->body, "code"));
+    struct field_value c;
+    const char *code;
     enum store_err rc;
     int m;
 
-    if (!code || strlen(code) > 32) {
-        job_invalid(j, "code", code ? "too_long" : "missing");
+    if (job_fields(j, j->body, code_field, 1, &c, 1))
         return;
-    }
+    code = c.str;
     if (mfa_password(s, j, &u))
         goto done;
     if (!u.mfa_enabled) {

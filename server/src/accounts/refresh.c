@@ -12,6 +12,7 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "auth/jwt.h"
 #include "auth/tokens.h"
 #include "base/cors.h"
@@ -145,25 +146,29 @@ static int refresh_cookie(const char *cookies, char *out, size_t outlen)
 
 /* Finds the presented token: the body's refreshToken, else the cookie (with an allowed
  * Origin). Answers and returns -1 on a problem. */
+static const struct field_spec refresh_field[] = {
+    {"refreshToken", FIELD_OPAQUE, 0, .max = FIELD_UNBOUNDED},
+};
+
 static int refresh_token_of(struct http_req *req, struct auth_state *a, json_t *body, char *tok,
                             size_t toklen, bool *from_cookie)
 {
-    json_t *v = body ? json_object_get(body, "refreshToken") : NULL;
+    struct field_value v;
+    struct field_fail fail;
     char cookies[4096], origin[CORS_ORIGIN_MAX];
     size_t n;
 
     *from_cookie = false;
-    if (v && json_is_string(v)) {
-        n = json_string_length(v);
-        if (n >= toklen)
-            n = toklen - 1;
-        memcpy(tok, json_string_value(v), n);
+    if (fields_check(body, NULL, refresh_field, 1, &v, 1, &fail)) {
+        api_invalid(req, fail.field, fail.reason);
+        return -1;
+    }
+    if (v.str) {
+        /* A longer one is no token of ours; cut, it fails the lookup like any other. */
+        n = v.len < toklen ? v.len : toklen - 1;
+        memcpy(tok, v.str, n);
         tok[n] = 0;
         return 0;
-    }
-    if (v && !json_is_null(v)) {
-        api_invalid(req, "refreshToken", "wrong_type");
-        return -1;
     }
     if (http_header(req, "cookie", cookies, sizeof(cookies)) < 0 ||
         refresh_cookie(cookies, tok, toklen)) {

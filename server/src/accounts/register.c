@@ -8,10 +8,10 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
-#include "keys/keys.h"
+#include "api/fields.h"
 #include "auth/bundle.h"
 #include "base/server.h"
-#include "mail/mail.h"
+#include "keys/keys.h"
 #include "store/prekeys.h"
 #include "store/tokens.h"
 
@@ -22,38 +22,59 @@ struct reg_input {
     const json_t *keys;
 };
 
+static const char *const register_platforms[] = {"web", "ios", "android", "cli", NULL};
+
+/* The body, in the order it is checked; the password policy runs between the two tables, as
+ * it needs the email and username and comes before the rest. */
+enum { R_EMAIL, R_USERNAME, R_PASSWORD, R_HEAD };
+static const struct field_spec register_head[] = {
+    [R_EMAIL] = {"email", FIELD_EMAIL, FIELD_REQUIRED, .min = 3, .max = 254},
+    [R_USERNAME] = {"username", FIELD_USERNAME, FIELD_REQUIRED, .min = 3, .max = 32},
+    /* Its length is the policy's to judge. */
+    [R_PASSWORD] = {"password", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG,
+                    .max = FIELD_UNBOUNDED},
+};
+
+enum { R_DEVICE_NAME, R_PLATFORM, R_DEVICE_N };
+static const struct field_spec register_device[] = {
+    [R_DEVICE_NAME] = {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+    [R_PLATFORM] = {"platform", FIELD_ENUM, FIELD_REQUIRED, .one_of = register_platforms,
+                    .as_wrong_type = "missing"},
+};
+
+/* Values in depth-first order: the device's rows follow it. */
+enum { R_DISPLAY_NAME, R_DEVICE, R_DEV_NAME, R_DEV_PLATFORM, R_KEYS, R_TAIL_VALUES };
+static const struct field_spec register_tail[] = {
+    {"displayName", FIELD_STRING, 0, .min = 1, .max = 100},
+    {"device", FIELD_OBJECT, FIELD_REQUIRED | FIELD_NULL_WRONG, .sub = register_device,
+     .n_sub = R_DEVICE_N},
+    /* The bundle: keys_bundle_parse checks it on the worker. */
+    {.name = "keys", .type = FIELD_ANY},
+};
+
 /* Field checks on the loop; on failure the job holds the error. */
 static int register_check(struct job *j, struct reg_input *in)
 {
+    struct field_value h[R_HEAD], t[R_TAIL_VALUES];
     password_policy pp;
 
-    if (!(in->email = api_string(j, j->body, "email", true, 3, 254)))
+    if (job_fields(j, j->body, register_head, R_HEAD, h, R_HEAD))
         return -1;
-    if (mail_addr_check(in->email)) {
-        job_invalid(j, "email", "invalid");
-        return -1;
-    }
-    if (!(in->username = api_string(j, j->body, "username", true, 3, 32)))
-        return -1;
-    if (!api_username_ok(in->username)) {
-        job_invalid(j, "username", "invalid_characters");
-        return -1;
-    }
-    in->password = json_string_value(json_object_get(j->body, "password"));
-    if (!in->password) {
-        job_invalid(j, "password", json_object_get(j->body, "password") ? "wrong_type" : "missing");
-        return -1;
-    }
-    pp = password_check_policy(in->password, strlen(in->password), in->email, in->username);
+    in->email = h[R_EMAIL].str;
+    in->username = h[R_USERNAME].str;
+    in->password = h[R_PASSWORD].str;
+    pp = password_check_policy(in->password, h[R_PASSWORD].len, in->email, in->username);
     if (pp != PASSWORD_POLICY_OK) {
         job_invalid(j, "password", password_policy_reason(pp));
         return -1;
     }
-    if (!(in->display_name = api_string(j, j->body, "displayName", false, 1, 100)))
+    if (job_fields(j, j->body, register_tail, sizeof(register_tail) / sizeof(register_tail[0]), t,
+                   R_TAIL_VALUES))
         return -1;
-    if (!api_device_input(j, j->body, &in->dev_name, &in->platform))
-        return -1;
-    in->keys = json_object_get(j->body, "keys");
+    in->display_name = t[R_DISPLAY_NAME].str;
+    in->dev_name = t[R_DEV_NAME].str;
+    in->platform = t[R_DEV_PLATFORM].str;
+    in->keys = t[R_KEYS].json;
     return 0;
 }
 
@@ -116,8 +137,7 @@ static void register_work(struct store *s, struct job *j)
         goto done;
     }
     {
-        struct store_new_user nu = {in.email, in.username, hash,
-                                    *in.display_name ? in.display_name : NULL};
+        struct store_new_user nu = {in.email, in.username, hash, in.display_name};
         struct store_new_device nd = {in.dev_name, in.platform, j->ip, j->ua[0] ? j->ua : NULL,
                                       &sb};
 

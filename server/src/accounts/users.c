@@ -5,6 +5,7 @@
 
 #include "accounts/internal.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "base/server.h"
 #include "messaging/realtime.h"
 #include "store/blocks.h"
@@ -30,18 +31,13 @@ static void me_answer(struct store *s, struct job *j)
 
 static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, arg), me_answer); }
 
-/* One optional, nullable profile field; false after a validation error. */
-static bool patch_field(struct job *j, const char *field, size_t max, bool *set, const char **value)
-{
-    const json_t *v = json_object_get(j->body, field);
-
-    *set = v != NULL;
-    *value = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    *value = api_string(j, j->body, field, true, 0, max);
-    return *value != NULL;
-}
+/* Every field is optional; null or "" clears it, absent leaves it as it is. */
+enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_N };
+static const struct field_spec patch_fields[] = {
+    [P_DISPLAY_NAME] = {"displayName", FIELD_STRING, 0, .max = 100},
+    [P_BIO] = {"bio", FIELD_STRING, 0, .max = 500},
+    [P_AVATAR_URL] = {"avatarUrl", FIELD_STRING, 0, .max = 2048},
+};
 
 static bool patch_avatar_ok(struct job *j, const char *url)
 {
@@ -57,16 +53,22 @@ static bool patch_avatar_ok(struct job *j, const char *url)
 static void me_patch_work(struct store *s, struct job *j)
 {
     struct store_profile p = {0};
+    struct field_value v[P_N];
     enum store_err rc;
 
     if (!json_is_object(j->body)) {
         job_error(j, 400, "invalid_json", "The body must be a JSON object.");
         return;
     }
-    if (!patch_field(j, "displayName", 100, &p.set_display_name, &p.display_name) ||
-        !patch_field(j, "bio", 500, &p.set_bio, &p.bio) ||
-        !patch_field(j, "avatarUrl", 2048, &p.set_avatar_url, &p.avatar_url) ||
-        !patch_avatar_ok(j, p.avatar_url))
+    if (job_fields(j, j->body, patch_fields, P_N, v, P_N))
+        return;
+    p.set_display_name = v[P_DISPLAY_NAME].json != NULL;
+    p.display_name = v[P_DISPLAY_NAME].str;
+    p.set_bio = v[P_BIO].json != NULL;
+    p.bio = v[P_BIO].str;
+    p.set_avatar_url = v[P_AVATAR_URL].json != NULL;
+    p.avatar_url = v[P_AVATAR_URL].str;
+    if (!patch_avatar_ok(j, p.avatar_url))
         return;
     /* An empty string clears a field, like null. */
     if (p.display_name && !*p.display_name)
@@ -193,6 +195,26 @@ static int search_int(struct http_req *req, const char *name, long min, long max
     return 0;
 }
 
+static const struct field_spec search_q_field[] = {
+    {"q", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+};
+
+/* The query text, checked like a body's string field; -1 after job_invalid. */
+static int search_q_check(struct job *j, const char *q)
+{
+    struct field_value v;
+    json_t *tmp = json_pack("{s:s}", "q", q);
+    int rc;
+
+    if (!tmp) {
+        job_invalid(j, "q", "invalid_characters"); /* not UTF-8: jansson refuses it */
+        return -1;
+    }
+    rc = job_fields(j, tmp, search_q_field, 1, &v, 1);
+    json_decref(tmp);
+    return rc;
+}
+
 static void search_get(struct http_req *req, void *arg)
 {
     struct search_args *sa = calloc(1, sizeof(*sa));
@@ -213,17 +235,9 @@ static void search_get(struct http_req *req, void *arg)
         job_finish(j);
         return;
     }
-    {
-        json_t *tmp = json_pack("{s:s}", "q", q);
-
-        if (!tmp || !api_string(j, tmp, "q", true, 1, 100)) {
-            if (!tmp)
-                job_invalid(j, "q", "invalid_characters");
-            json_decref(tmp);
-            job_finish(j);
-            return;
-        }
-        json_decref(tmp);
+    if (search_q_check(j, q)) {
+        job_finish(j);
+        return;
     }
     snprintf(j->arg, sizeof(j->arg), "%s", q);
     job_submit(j, search_work);

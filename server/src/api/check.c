@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/fields.h"
 #include "api/job.h"
-#include "auth/utf8.h"
 #include "net/http.h"
 
 bool api_has_control(const char *s, size_t len)
@@ -32,30 +32,13 @@ bool api_has_control(const char *s, size_t len)
 const char *api_string(struct job *j, const json_t *obj, const char *field, bool required,
                        size_t min_chars, size_t max_chars)
 {
-    const json_t *v = json_object_get(obj, field);
-    const char *s;
-    size_t len, chars;
+    struct field_spec row = {field, FIELD_STRING, required ? FIELD_REQUIRED : 0,
+                             .min = (int64_t)min_chars, .max = (int64_t)max_chars};
+    struct field_value v;
 
-    if (!v || json_is_null(v)) {
-        if (required)
-            job_invalid(j, field, "missing");
-        return required ? NULL : "";
-    }
-    if (!json_is_string(v)) {
-        job_invalid(j, field, "wrong_type");
+    if (job_fields(j, obj, &row, 1, &v, 1))
         return NULL;
-    }
-    s = json_string_value(v);
-    len = json_string_length(v);
-    if (len > max_chars * 4 || utf8_count(s, len, &chars) || api_has_control(s, len)) {
-        job_invalid(j, field, len > max_chars * 4 ? "too_long" : "invalid_characters");
-        return NULL;
-    }
-    if (chars < min_chars || chars > max_chars) {
-        job_invalid(j, field, chars < min_chars ? "too_short" : "too_long");
-        return NULL;
-    }
-    return s;
+    return v.str ? v.str : "";
 }
 
 bool api_is_uuid(const char *s)
@@ -100,8 +83,8 @@ void api_lower(char *dst, size_t dstlen, const char *src)
     dst[i] = 0;
 }
 
-int64_t api_query_int(struct http_req *req, const char *name, int64_t def, int64_t min,
-                      int64_t max, bool *bad)
+int64_t api_query_int(struct http_req *req, const char *name, int64_t def, int64_t min, int64_t max,
+                      bool *bad)
 {
     char buf[24], *end;
     long long v;

@@ -22,11 +22,12 @@ void api_lower(char *dst, size_t dstlen, const char *src);
  * bidirectional embedding, override or isolate control. */
 bool api_has_control(const char *s, size_t len);
 /* An integer query parameter in [min, max], def when absent; *bad set when malformed. */
-int64_t api_query_int(struct http_req *req, const char *name, int64_t def, int64_t min,
-                      int64_t max, bool *bad);
+int64_t api_query_int(struct http_req *req, const char *name, int64_t def, int64_t min, int64_t max,
+                      bool *bad);
 
 /* obj[field] as a string of min_chars..max_chars code points, valid UTF-8 without control
- * characters; NULL after job_invalid. required=false: a missing field gives "". */
+ * characters (one FIELD_STRING row of fields.h); NULL after job_invalid. required=false: a
+ * missing field gives "". */
 const char *api_string(struct job *j, const json_t *obj, const char *field, bool required,
                        size_t min_chars, size_t max_chars);
 

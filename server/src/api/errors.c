@@ -24,7 +24,8 @@ struct api_error api_store_error(enum store_err rc)
         return (struct api_error){409, "identity_immutable", "Keys cannot change."};
     case STORE_INVALID:
     case STORE_LIMIT: return (struct api_error){400, "validation_failed", "Invalid request."};
-    case STORE_BUSY: return (struct api_error){503, "unavailable", "The server is busy; try again."};
+    case STORE_BUSY:
+        return (struct api_error){503, "unavailable", "The server is busy; try again."};
     default: return (struct api_error){500, API_INTERNAL_ERROR, "Something went wrong."};
     }
 }

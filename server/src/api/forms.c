@@ -43,10 +43,10 @@ static json_t *forms_str(const char *s) { return s ? json_string(s) : json_null(
 
 json_t *api_user_json(const struct store_public_user *u)
 {
-    return forms_checked(json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "id", u->id, "username",
-                                   forms_str(u->username), "displayName", forms_str(u->display_name),
-                                   "avatarUrl", forms_str(u->avatar_url), "bio", forms_str(u->bio),
-                                   "createdAt", api_time_json(u->created_at)));
+    return forms_checked(
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "id", u->id, "username", forms_str(u->username),
+                  "displayName", forms_str(u->display_name), "avatarUrl", forms_str(u->avatar_url),
+                  "bio", forms_str(u->bio), "createdAt", api_time_json(u->created_at)));
 }
 
 json_t *api_user_row_json(const struct store_user *u, bool me)
@@ -60,9 +60,9 @@ json_t *api_user_row_json(const struct store_user *u, bool me)
 
     memcpy(pub.id, u->id, sizeof(pub.id));
     o = api_user_json(&pub);
-    if (me && json_object_update_new(o, json_pack("{s:s, s:b, s:b}", "email", u->email,
-                                            "emailVerified", u->email_verified, "mfaEnabled",
-                                            u->mfa_enabled)))
+    if (me &&
+        json_object_update_new(o, json_pack("{s:s, s:b, s:b}", "email", u->email, "emailVerified",
+                                            u->email_verified, "mfaEnabled", u->mfa_enabled)))
         abort();
     return o;
 }
@@ -79,9 +79,9 @@ static json_t *forms_time_string(int64_t ms)
 
 json_t *api_device_json(const struct store_device *d, const char *current_device_id)
 {
-    return forms_checked(json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", d->id, "name", d->name, "platform",
-        d->platform, "createdAt", forms_time_string(d->created_at), "lastActiveAt",
-        forms_time_string(d->last_active_at), "active", store_device_active(d), "current",
-        current_device_id && !strcmp(d->id, current_device_id)));
+    return forms_checked(
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", d->id, "name", d->name, "platform",
+                  d->platform, "createdAt", forms_time_string(d->created_at), "lastActiveAt",
+                  forms_time_string(d->last_active_at), "active", store_device_active(d), "current",
+                  current_device_id && !strcmp(d->id, current_device_id)));
 }

@@ -116,8 +116,8 @@ static void job_done(void *arg)
 {
     struct job *j = arg;
     struct job_gate *g = j->gate;
-    bool after = j->after_success &&
-                 (j->out ? j->status < 400 : j->after_error && j->status != 429);
+    bool after =
+        j->after_success && (j->out ? j->status < 400 : j->after_error && j->status != 429);
 
     job_answer(j);
     if (after)
