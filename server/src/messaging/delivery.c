@@ -12,7 +12,8 @@
  *
  * Backpressure: durable items are never what overflows a connection's outbound queue. When
  * it is nearly full they stay in the store, and the fetch resumes when the client has read
- * (ws.c calls conn_on_room). A client that reads nothing is dropped by the keep-alive. */
+ * (ws.c calls the handler's room, conn_on_room). A client that reads nothing is dropped by
+ * the keep-alive. */
 #include <stdlib.h>
 #include <string.h>
 
