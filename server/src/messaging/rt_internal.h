@@ -265,7 +265,8 @@ void wsp_frame_free(struct wsp_frame *f);
 /* Steps 3 to 6 above for a frame that parsed (len: its size in bytes), on a connection in
  * state with inflight requests at the pool: 0 with the row to run, or -1 with the error to
  * answer through wsp_reject (code and message static; details, or NULL, for the caller to
- * pass on or free). Pure: the fuzz target and the unit test drive it without a socket. */
+ * pass on or free). r->row is the event's row, or NULL, either way. Pure (reads the limits
+ * of rt_ws_limits): the fuzz target and the unit test drive it without a socket. */
 struct wsp_route {
     const struct wsp_event *row;
     const char *code, *message;
