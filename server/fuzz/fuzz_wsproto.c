@@ -1,8 +1,11 @@
 /*
  * fuzz_wsproto: one WebSocket text frame, as /ws receives it after ws.c has reassembled it:
  * the envelope check of wsproto.c (wsp_parse: JSON object, "id" of 1 to 64 characters,
- * string "event", object "data") and then, as wsp_dispatch routes it, the checks each event
- * makes of its data before anything depends on the connection or the store:
+ * string "event", object "data"), the event table's lookup and routing (wsp_route: the
+ * "authenticate first" rule, the in-flight limit of the row's rate class, unknown_event, the
+ * row's needs_id and max_len) in every connection state, and then, for the row it routes to,
+ * the checks its handler makes of the data before anything depends on the connection or the
+ * store:
  *
  *   authenticate     data.token: a string, verified as an access token (jwt_verify)
  *   message:send     data.conversationId: a UUID; the body: msg_op_body (clientMessageId,
@@ -117,45 +120,106 @@ static void message_send(json_t *data, const char *rid)
     msg_op_free(op);
 }
 
-static void dispatch(const struct wsp_frame *f)
+static void check_authenticate(json_t *data, const char *rid)
 {
-    const char *name = f->name, *rid = f->rid;
-    json_t *data = f->data;
+    json_t *tok = json_object_get(data, "token");
+    jwt_claims c;
 
-    if (!strcmp(name, "authenticate")) {
-        json_t *tok = json_object_get(data, "token");
-        jwt_claims c;
-        if (!json_is_string(tok)) {
-            check_error(rid, "validation_failed", "authenticate needs a token.",
-                        api_details("token", tok ? "wrong_type" : "missing"));
+    if (!json_is_string(tok)) {
+        check_error(rid, "validation_failed", "authenticate needs a token.",
+                    api_details("token", tok ? "wrong_type" : "missing"));
+        return;
+    }
+    jwt_status st = jwt_verify(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, json_string_value(tok),
+                               json_string_length(tok), FUZZ_NOW, &c);
+    if (st == JWT_OK)
+        check_reply("ack", json_pack("{s:s}", "userId", c.sub), rid);
+    else
+        check_error(rid, "unauthenticated", "Invalid token.", NULL);
+}
+
+static void check_queue_ack(json_t *data, const char *rid)
+{
+    json_t *seq = json_object_get(data, "seq");
+
+    if (!json_is_integer(seq) || json_integer_value(seq) < 0)
+        check_error(rid, "validation_failed", "seq is a non-negative integer.",
+                    api_details("seq", seq ? "wrong_type" : "missing"));
+    else
+        check_reply("ack", NULL, rid);
+}
+
+static void check_message_read(json_t *data, const char *rid)
+{
+    if (!uuid_field(data, "messageId"))
+        check_error(rid, "validation_failed", "messageId is a UUID.",
+                    api_details("messageId", "missing"));
+}
+
+static void check_typing(json_t *data, const char *rid)
+{
+    if (!uuid_field(data, "conversationId"))
+        check_error(rid, "validation_failed", "conversationId is a UUID.",
+                    api_details("conversationId", "missing"));
+}
+
+/* What each row's handler checks of its data first, by event (the handlers answer on a
+ * socket, so their first lines are mirrored here). A row without an entry is routed only. */
+static const struct {
+    const char *name;
+    void (*check)(json_t *data, const char *rid);
+} data_checks[] = {
+    {"authenticate", check_authenticate}, {"message:send", message_send},
+    {"queue:ack", check_queue_ack},       {"message:read", check_message_read},
+    {"typing:start", check_typing},       {"typing:stop", check_typing},
+};
+
+static void check_data(const struct wsp_event *row, const struct wsp_frame *f)
+{
+    for (size_t i = 0; i < sizeof(data_checks) / sizeof(data_checks[0]); i++)
+        if (!strcmp(row->name, data_checks[i].name)) {
+            data_checks[i].check(f->data, f->rid);
             return;
         }
-        jwt_status st = jwt_verify(FUZZ_JWT_KEY, FUZZ_JWT_KEY_LEN, json_string_value(tok),
-                                   json_string_length(tok), FUZZ_NOW, &c);
-        if (st == JWT_OK)
-            check_reply("ack", json_pack("{s:s}", "userId", c.sub), rid);
-        else
-            check_error(rid, "unauthenticated", "Invalid token.", NULL);
-    } else if (!strcmp(name, "message:send")) {
-        message_send(data, rid);
-    } else if (!strcmp(name, "queue:ack")) {
-        json_t *seq = json_object_get(data, "seq");
-        if (!json_is_integer(seq) || json_integer_value(seq) < 0)
-            check_error(rid, "validation_failed", "seq is a non-negative integer.",
-                        api_details("seq", seq ? "wrong_type" : "missing"));
-        else
-            check_reply("ack", NULL, rid);
-    } else if (!strcmp(name, "message:read")) {
-        if (!uuid_field(data, "messageId"))
-            check_error(rid, "validation_failed", "messageId is a UUID.",
-                        api_details("messageId", "missing"));
-    } else if (!strcmp(name, "typing:start") || !strcmp(name, "typing:stop")) {
-        if (!uuid_field(data, "conversationId"))
-            check_error(rid, "validation_failed", "conversationId is a UUID.",
-                        api_details("conversationId", "missing"));
-    } else {
-        check_error(rid, "validation_failed", "Unknown event.",
-                    api_details("event", "unknown_event"));
+}
+
+/* One routed frame: wsp_route's promise for each connection state, with and without the
+ * in-flight slots taken. */
+static void check_route(const struct wsp_frame *f, size_t len, enum session_state st,
+                        unsigned inflight)
+{
+    const struct wsp_event *row = wsp_event_find(f->name);
+    struct wsp_route r;
+
+    if (row)
+        FUZZ_CHECK(!strcmp(row->name, f->name));
+    if (wsp_route(f, len, st, inflight, &r) == 0) {
+        FUZZ_CHECK(r.row == row && row != NULL && !r.code && !r.details);
+        FUZZ_CHECK(st == SESSION_READY || (st == SESSION_NEW && row->before_auth));
+        FUZZ_CHECK(st != SESSION_READY || row->rate == WSP_RATE_FRAME ||
+                   inflight < RT_INFLIGHT_MAX);
+        FUZZ_CHECK(!row->needs_id || f->rid);
+        FUZZ_CHECK(!row->max_len || len <= row->max_len);
+        if (st == SESSION_READY && !inflight)
+            check_data(row, f);
+        return;
+    }
+    FUZZ_CHECK(r.code != NULL && r.message != NULL);
+    if (st == SESSION_AUTHING || (st == SESSION_NEW && (!row || !row->before_auth)))
+        FUZZ_CHECK(!strcmp(r.code, "unauthenticated") && !r.details);
+    if (st == SESSION_READY && !row)
+        FUZZ_CHECK(
+            !strcmp(r.code, inflight < RT_INFLIGHT_MAX ? "validation_failed" : "rate_limited"));
+    check_error(f->rid, r.code, r.message, r.details); /* takes details, as wsp_reject does */
+}
+
+static void route(const struct wsp_frame *f, size_t len)
+{
+    static const enum session_state states[] = {SESSION_NEW, SESSION_AUTHING, SESSION_READY};
+
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        check_route(f, len, states[i], 0);
+        check_route(f, len, states[i], RT_INFLIGHT_MAX);
     }
 }
 
@@ -173,11 +237,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(json_is_object(f.root) && f.name != NULL && json_is_object(f.data));
         FUZZ_CHECK(!f.code && !f.details);
         FUZZ_CHECK(json_is_string(json_object_get(f.root, "event")));
+        /* No NUL inside: the table's lookup compares C strings. */
+        FUZZ_CHECK(strlen(f.name) == json_string_length(json_object_get(f.root, "event")));
         if (f.rid)
             FUZZ_CHECK(strlen(f.rid) <= RT_REQ_ID_MAX);
         else
             FUZZ_CHECK(json_object_get(f.root, "id") == NULL);
-        dispatch(&f);
+        route(&f, size);
     } else {
         FUZZ_CHECK(f.code != NULL && f.message != NULL);
         FUZZ_CHECK(f.name == NULL || !strcmp(f.code, "validation_failed")); /* bad data */

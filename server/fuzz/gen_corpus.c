@@ -112,6 +112,11 @@ static void wsproto_seeds(void)
         {"data-array", "{\"event\":\"typing:stop\",\"id\":\"a\",\"data\":[]}"},
         {"duplicate-key", "{\"event\":\"queue:ack\",\"event\":\"authenticate\"}"},
         {"not-object", "[\"event\",\"authenticate\"]"},
+        /* Table lookups: a name with a NUL inside (the parser must refuse it, or a C string
+         * lookup would find the row of what comes before the NUL), and a prefix of rows. */
+        {"event-nul", "{\"event\":\"typing:stop\\u0000x\",\"data\":{\"conversationId\":"
+                      "\"0199aaaa-0000-7000-8000-0000000000c1\"}}"},
+        {"event-prefix", "{\"event\":\"message\",\"id\":\"p\"}"},
         {"send-bad-base64", "{\"event\":\"message:send\",\"data\":{\"conversationId\":"
                             "\"0199aaaa-0000-7000-8000-0000000000c1\",\"clientMessageId\":"
                             "\"c\",\"envelopes\":[{\"deviceId\":"

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
     wops = backend_pool_ops(&cfg, true);
     wops.wake = loop_wake;
     wops.wake_arg = &srv;
+    realtime_ws_register();
     /* The pool wakes the loop through srv.lws, so it needs the context first. */
     if (loop_create(&srv, err, sizeof(err))) {
         fprintf(stderr, "sottod: %s\n", err);

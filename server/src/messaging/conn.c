@@ -4,7 +4,8 @@
  * or session ended by a logout, 4403 revoked, 4409 replaced, 1001 idle). A token issued
  * before its device's tokens_not_before (a logout, access_token.h) fails authenticate and
  * re-authenticate alike.
- * The session lives inside ws.c's per-connection data; pool jobs find it again by id. */
+ * This is the session code of /ws (conn_ws_handler, net/ws.h): the session lives inside
+ * ws.c's per-connection data; pool jobs find it again by id. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -163,8 +164,10 @@ static void conn_schedule(struct rtconn *s, int64_t ms)
  * frame only stamps rx_tick (conn_alive, O(1)); the check on the wheel reads the stamp and
  * moves the entry on. Only a pong after our ping moves it at once (O(1)), so that the next
  * ping comes WS_PING_INTERVAL after the pong. */
-void conn_alive(struct rtconn *s)
+void conn_alive(void *session)
 {
+    struct rtconn *s = session;
+
     if (!s->rt || s->state == SESSION_CLOSING)
         return;
     s->rx_tick = conn_tick_now();
@@ -232,8 +235,13 @@ static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb, (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
 }
 
-void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn)
+void conn_open(struct server *srv, struct ws_conn *conn, void *session)
 {
+    struct rtconn *s = session;
+    struct realtime *rt = srv->rt;
+
+    if (!rt)
+        return; /* not started: the session stays inert (every entry checks s->rt) */
     s->rt = rt;
     s->conn = conn;
     s->state = SESSION_NEW;
@@ -244,8 +252,9 @@ void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn)
     conn_schedule(s, RT_AUTH_TIMEOUT_MS);
 }
 
-void conn_closed(struct rtconn *s)
+void conn_closed(void *session)
 {
+    struct rtconn *s = session;
     struct realtime *rt = s->rt;
     bool online = s->online;
 
@@ -271,9 +280,11 @@ void conn_close(struct rtconn *s, int code, const char *reason)
     ws_close(s->conn, code, reason);
 }
 
-void conn_on_room(struct rtconn *s)
+void conn_on_room(void *session)
 {
-    if (s->state == SESSION_READY)
+    struct rtconn *s = session;
+
+    if (s->rt && s->state == SESSION_READY)
         delivery_on_room(s);
 }
 
@@ -297,12 +308,6 @@ bool conn_rate_ok(struct rtconn *s)
     if (s->strikes < 255)
         s->strikes++;
     return false;
-}
-
-void conn_message(struct rtconn *s, const char *msg, size_t len)
-{
-    if (s->rt && s->state != SESSION_CLOSING)
-        wsp_dispatch(s, msg, len);
 }
 
 /* The deadline of s has come (the sweep took it off the wheel): closes s, or sets a later
@@ -461,7 +466,8 @@ out:
     free(j);
 }
 
-void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
+/* The authenticate event: the first frame, or a fresh token later. data is borrowed. */
+static void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *tok = json_object_get(data, "token");
     bool first = s->state == SESSION_NEW;
@@ -526,3 +532,21 @@ void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
         s->reauthing = 1;
     }
 }
+
+static const struct wsp_event conn_rows[] = {
+    /* Its token (jwt_verify) is the check; the first one is the only frame allowed before
+     * authentication. Later ones take an in-flight slot while the store read runs. */
+    {"authenticate", conn_authenticate, .needs_id = false, .before_auth = true, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+};
+const struct wsp_events conn_ws_events = WSP_EVENTS(conn_rows);
+
+_Static_assert(_Alignof(struct rtconn) <= WS_STATE_ALIGN, "ws.c aligns its state to 8 bytes");
+const struct ws_handler conn_ws_handler = {
+    .state_size = sizeof(struct rtconn),
+    .open = conn_open,
+    .message = wsp_dispatch,
+    .alive = conn_alive,
+    .room = conn_on_room,
+    .closed = conn_closed,
+};

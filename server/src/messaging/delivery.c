@@ -12,7 +12,8 @@
  *
  * Backpressure: durable items are never what overflows a connection's outbound queue. When
  * it is nearly full they stay in the store, and the fetch resumes when the client has read
- * (ws.c calls conn_on_room). A client that reads nothing is dropped by the keep-alive. */
+ * (ws.c calls the handler's room, conn_on_room). A client that reads nothing is dropped by
+ * the keep-alive. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,7 +268,7 @@ static void ack_done(struct rt_batch_item *it, enum store_err commit)
     free(j);
 }
 
-void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
+static void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *seq = json_object_get(data, "seq");
     struct ack_job *j;
@@ -286,3 +287,10 @@ void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
     j->now = clock_wall_ms();
     rt_batch_add(s->rt, &j->bi, ack_batch_run, ack_done);
 }
+
+/* queue:ack: through the batch, so an in-flight slot until its commit. */
+static const struct wsp_event delivery_rows[] = {
+    {"queue:ack", delivery_ack, .needs_id = false, .before_auth = false, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+};
+const struct wsp_events delivery_ws_events = WSP_EVENTS(delivery_rows);

@@ -409,7 +409,7 @@ static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *re
 
 /* --- WebSocket entry points ----------------------------------------------------------- */
 
-void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
+static void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *conv = json_object_get(data, "conversationId");
     const char *field, *reason;
@@ -432,7 +432,7 @@ void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
     msg_op_submit_ws(op, s, req_id);
 }
 
-void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
+static void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *mid = json_object_get(data, "messageId");
 
@@ -444,3 +444,13 @@ void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
     msg_op_submit_ws(msg_op_new(s->rt, MSG_READ, s->user_id, s->device_id, json_string_value(mid)),
                      s, req_id);
 }
+
+/* The body of message:send is bounded by the frame (WS_MAX_FRAME) and, inside it, by
+ * msg_op_body (envelopes, each ciphertext); both take an in-flight slot (the batch, the pool). */
+static const struct wsp_event messaging_rows[] = {
+    {"message:read", messaging_ws_read, .needs_id = false, .before_auth = false, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+    {"message:send", messaging_ws_send, .needs_id = false, .before_auth = false, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+};
+const struct wsp_events messaging_ws_events = WSP_EVENTS(messaging_rows);

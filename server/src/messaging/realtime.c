@@ -306,6 +306,12 @@ void rt_committed(struct realtime *rt, size_t wal_pages)
 
 /* --- public -------------------------------------------------------------------------- */
 
+void realtime_ws_register(void)
+{
+    wsp_events_init();
+    ws_set_handler(&conn_ws_handler);
+}
+
 int realtime_create(struct server *srv)
 {
     struct realtime *rt = calloc(1, sizeof(*rt));

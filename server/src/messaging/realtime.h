@@ -2,7 +2,7 @@
  * and the WebSocket protocol on /ws (authenticate, message:send, queue:ack, receipts, typing,
  * presence), with fan-out through the bus (bus/bus.h).
  *
- * Public part (main.c, ws.c, and the after-success steps of device revoke, logout, logout-all
+ * Public part (main.c, and the after-success steps of device revoke, logout, logout-all
  * and password reset): create/destroy, route registration, closing a device's socket. Everything
  * runs on the loop thread unless a comment says otherwise. The internal part, shared by the
  * realtime files only, is in rt_internal.h. */
@@ -13,6 +13,9 @@
 
 struct server;
 
+/* Makes this the session code of /ws (net/ws.h: conn.c's handler, the event table of
+ * wsproto.c). Before loop_create, which sizes each connection's data by it. */
+void realtime_ws_register(void);
 /* Creates srv->rt (bus, connection registry, retention timer). Needs srv->lws, srv->pool and
  * srv->cfg. 0, or -1 (logged). */
 int realtime_create(struct server *srv);

@@ -27,6 +27,8 @@
 
 struct server;
 struct ws_conn;
+struct ws_handler;
+struct wsp_events;
 struct http_req;
 struct ratelimit;
 struct store_message;
@@ -177,22 +179,74 @@ bool rt_take_restart(struct realtime *rt);
 void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts);
 
 /* --- conn.c -------------------------------------------------------------------------- */
-void conn_open(struct realtime *rt, struct rtconn *s, struct ws_conn *conn);
-void conn_closed(struct rtconn *s);
-void conn_message(struct rtconn *s, const char *msg, size_t len);
-void conn_on_room(struct rtconn *s); /* the outbound queue has emptied a lot */
+/* The session code of /ws (net/ws.h): open, conn_alive, conn_on_room and conn_closed below,
+ * and wsp_dispatch for each message; its state is a struct rtconn. realtime_ws_register
+ * hands it to ws.c. */
+extern const struct ws_handler conn_ws_handler;
+/* The ws_handler entry points; session is the struct rtconn inside ws.c's per-session data. */
+void conn_open(struct server *srv, struct ws_conn *conn, void *session);
+void conn_closed(void *session);
+void conn_on_room(void *session); /* the outbound queue has emptied a lot */
 /* A frame or pong came from the client (keep-alive): O(1), moves no lws timer. */
-void conn_alive(struct rtconn *s);
+void conn_alive(void *session);
 /* Queues the last frames, then closes with code (flushed within a few seconds). */
 void conn_close(struct rtconn *s, int code, const char *reason);
-/* Answers authenticate (wsproto.c dispatches it). data is borrowed. */
-void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id);
 /* Rate limit for one incoming frame: true when allowed. */
 bool conn_rate_ok(struct rtconn *s);
+/* Its rows of the event table: authenticate. */
+extern const struct wsp_events conn_ws_events;
 
 /* --- wsproto.c ----------------------------------------------------------------------- */
-/* Parses and dispatches one frame. */
-void wsp_dispatch(struct rtconn *s, const char *msg, size_t len);
+/* The client events: one row per event, kept with the code that handles it (authenticate in
+ * conn.c, message:send and message:read in messaging.c, queue:ack in delivery.c, typing:start
+ * and typing:stop in typing.c). Each file exports its rows as a struct wsp_events; wsproto.c
+ * lists those sets once and sorts them into one table by name, and the dispatcher works from
+ * the row alone. A new feature (call:*, attachments) adds its rows and one line to that list.
+ *
+ * What a frame goes through, in this order (docs/api/events.md):
+ *   1. the rate bucket: every frame pays, even one that does not parse (conn_rate_ok);
+ *   2. the envelope (wsp_parse): invalid_json, or validation_failed on id, event or data;
+ *   3. before authentication, only a row with before_auth (authenticate): anything else is
+ *      "Authenticate first." and the socket closes with 4401; while the first authenticate is
+ *      at the pool, every frame is "Authentication is in progress.";
+ *   4. once authenticated, the rate class: WSP_RATE_INFLIGHT rows (and unknown events, as
+ *      before the table) are rate_limited while WS_MAX_INFLIGHT requests are at the pool;
+ *   5. the unknown event: validation_failed {event, unknown_event};
+ *   6. the row's own limits: needs_id, max_len;
+ *   7. the row's handler, which checks its data and answers. */
+enum wsp_rate {
+    WSP_RATE_FRAME,    /* the frame bucket only: the event never waits at the pool */
+    WSP_RATE_INFLIGHT, /* and an in-flight slot: refused while WS_MAX_INFLIGHT are taken */
+};
+/* data is borrowed (the frame's); req_id is the client's id or NULL, borrowed. */
+typedef void (*wsp_handler_fn)(struct rtconn *s, json_t *data, const char *req_id);
+struct wsp_event {
+    const char *name;
+    wsp_handler_fn run;
+    bool needs_id;    /* a frame without an id is refused (validation_failed {id, missing}) */
+    bool before_auth; /* may come before authentication (it is the authentication) */
+    size_t max_len;   /* longest frame, bytes (payload_too_large beyond); 0: WS_MAX_FRAME, the
+                       * cap ws.c enforces on every message */
+    enum wsp_rate rate;
+};
+struct wsp_events {
+    const struct wsp_event *rows;
+    size_t n;
+};
+#define WSP_EVENTS(rows)                         \
+    {                                            \
+        (rows), sizeof(rows) / sizeof((rows)[0]) \
+    }
+/* Builds the table from the sets (aborts on a duplicate name: a programming error). Called by
+ * realtime_ws_register; wsp_event_find also builds it on first use. Loop thread. */
+void wsp_events_init(void);
+/* The row of event name (exact, case-sensitive), or NULL. */
+const struct wsp_event *wsp_event_find(const char *name);
+/* The table in name order, for tests: *n rows. */
+const struct wsp_event *const *wsp_event_table(size_t *n);
+
+/* Parses and dispatches one frame (the ws_handler's message; session is a struct rtconn). */
+void wsp_dispatch(void *session, const char *msg, size_t len);
 /* One frame's envelope, as wsp_dispatch checks it before anything depends on the
  * connection (pure; the fuzz target server/fuzz/fuzz_wsproto.c drives it). */
 struct wsp_frame {
@@ -208,6 +262,18 @@ struct wsp_frame {
  * error otherwise (rid is set when the id was good). Free with wsp_frame_free either way. */
 int wsp_parse(const char *msg, size_t len, struct wsp_frame *f);
 void wsp_frame_free(struct wsp_frame *f);
+/* Steps 3 to 6 above for a frame that parsed (len: its size in bytes), on a connection in
+ * state with inflight requests at the pool: 0 with the row to run, or -1 with the error to
+ * answer through wsp_reject (code and message static; details, or NULL, for the caller to
+ * pass on or free). r->row is the event's row, or NULL, either way. Pure (reads the limits
+ * of rt_ws_limits): the fuzz target and the unit test drive it without a socket. */
+struct wsp_route {
+    const struct wsp_event *row;
+    const char *code, *message;
+    json_t *details;
+};
+int wsp_route(const struct wsp_frame *f, size_t len, enum session_state state, unsigned inflight,
+              struct wsp_route *r);
 /* Sends {"event", "data"} (takes the reference to data). */
 void wsp_event(struct rtconn *s, const char *event, json_t *data);
 /* Renders {"event","data"} to text (takes data); caller frees. */
@@ -245,7 +311,8 @@ static inline const char *wsp_req_id(const struct wsp_req *r)
 void delivery_start(struct rtconn *s); /* after authenticated: drain, then live */
 void delivery_push(struct rtconn *s, int64_t seq, const char *frame, size_t len);
 void delivery_on_room(struct rtconn *s);
-void delivery_ack(struct rtconn *s, json_t *data, const char *req_id);
+/* Its rows of the event table: queue:ack. */
+extern const struct wsp_events delivery_ws_events;
 /* Sends message:delivered for each first delivery (frees the array). */
 struct store_delivered;
 void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n, const bool *skip);
@@ -258,8 +325,8 @@ void rt_batch_add(struct realtime *rt, struct rt_batch_item *it, rt_batch_run_fn
                   rt_batch_done_fn done);
 
 /* --- messaging.c --------------------------------------------------------------------- */
-void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id);
-void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id);
+/* Its rows of the event table: message:send, message:read. */
+extern const struct wsp_events messaging_ws_events;
 
 /* --- presence.c ---------------------------------------------------------------------- */
 /* After authenticate: counts the connection, tells contacts when the user came online, and
@@ -274,7 +341,8 @@ void presence_offline(struct realtime *rt, const char *user_id);
 void presence_contacts(struct realtime *rt, const char *a, const char *b, bool contacts);
 
 /* --- typing.c ------------------------------------------------------------------------ */
-void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start);
+/* Its rows of the event table: typing:start, typing:stop. */
+extern const struct wsp_events typing_ws_events;
 void typing_closed(struct rtconn *s); /* stop what s was typing */
 /* A and b are no longer contacts: every typing indicator between them on this node stops
  * (typing:stop to its watcher, the last event across the block). */

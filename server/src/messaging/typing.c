@@ -134,7 +134,7 @@ out:
     free(j);
 }
 
-void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start)
+static void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start)
 {
     json_t *conv = json_object_get(data, "conversationId");
     struct typing_job *j;
@@ -187,3 +187,22 @@ void typing_pair_ended(struct realtime *rt, const char *a, const char *b)
         typing_unlink(rt, t);
     }
 }
+
+static void typing_start(struct rtconn *s, json_t *data, const char *req_id)
+{
+    typing_event(s, data, req_id, true);
+}
+
+static void typing_stop(struct rtconn *s, json_t *data, const char *req_id)
+{
+    typing_event(s, data, req_id, false);
+}
+
+/* Both check the contact relation at the pool first: an in-flight slot each. */
+static const struct wsp_event typing_rows[] = {
+    {"typing:start", typing_start, .needs_id = false, .before_auth = false, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+    {"typing:stop", typing_stop, .needs_id = false, .before_auth = false, .max_len = 0,
+     .rate = WSP_RATE_INFLIGHT},
+};
+const struct wsp_events typing_ws_events = WSP_EVENTS(typing_rows);

@@ -1,7 +1,8 @@
 /* The WebSocket frame protocol: {"event", "data", "id"?} JSON text frames in, events out;
  * a request with an id gets exactly one reply, `ack` or `error`, with that id. Parsing,
- * validation of the envelope of a frame, the per-connection rate and in-flight limits, and
- * the dispatch to the handlers of each event. */
+ * validation of the envelope of a frame, the event table (rows from the handlers' files,
+ * sorted by name) and the dispatch through it: the per-connection rate and in-flight limits
+ * and each row's declared checks, in the order rt_internal.h lists. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,60 +167,145 @@ void wsp_frame_free(struct wsp_frame *f)
     memset(f, 0, sizeof(*f));
 }
 
-void wsp_dispatch(struct rtconn *s, const char *msg, size_t len)
-{
-    struct wsp_frame f;
-    bool bad = wsp_parse(msg, len, &f) != 0;
-    json_t *root = f.root, *data = f.data;
-    const char *rid = f.rid, *name = f.name;
+/* --- the event table ---------------------------------------------------------------------
+ * Every set of rows, once; the rows themselves live with their handlers. */
+static const struct wsp_events *const wsp_sets[] = {
+    &conn_ws_events,
+    &messaging_ws_events,
+    &delivery_ws_events,
+    &typing_ws_events,
+};
 
+#define WSP_TABLE_MAX 64
+
+static const struct wsp_event *wsp_table[WSP_TABLE_MAX];
+static size_t wsp_table_n;
+
+static int wsp_row_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct wsp_event *const *)a)->name,
+                  (*(const struct wsp_event *const *)b)->name);
+}
+
+void wsp_events_init(void)
+{
+    size_t n = 0;
+
+    if (wsp_table_n)
+        return;
+    for (size_t i = 0; i < sizeof(wsp_sets) / sizeof(wsp_sets[0]); i++)
+        for (size_t j = 0; j < wsp_sets[i]->n; j++) {
+            if (n == WSP_TABLE_MAX)
+                abort();
+            wsp_table[n++] = &wsp_sets[i]->rows[j];
+        }
+    qsort(wsp_table, n, sizeof(wsp_table[0]), wsp_row_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(wsp_table[i - 1]->name, wsp_table[i]->name))
+            abort(); /* two rows for one event */
+    wsp_table_n = n;
+}
+
+const struct wsp_event *const *wsp_event_table(size_t *n)
+{
+    wsp_events_init();
+    *n = wsp_table_n;
+    return wsp_table;
+}
+
+static int wsp_name_cmp(const void *key, const void *row)
+{
+    return strcmp(key, (*(const struct wsp_event *const *)row)->name);
+}
+
+const struct wsp_event *wsp_event_find(const char *name)
+{
+    const struct wsp_event *const *row;
+
+    wsp_events_init();
+    row = bsearch(name, wsp_table, wsp_table_n, sizeof(wsp_table[0]), wsp_name_cmp);
+    return row ? *row : NULL;
+}
+
+/* --- dispatch -------------------------------------------------------------------------- */
+
+static int wsp_refuse(struct wsp_route *r, const char *code, const char *message, json_t *details)
+{
+    r->code = code;
+    r->message = message;
+    r->details = details;
+    return -1;
+}
+
+/* Step 6: the row's own limits. */
+static int wsp_row_checks(const struct wsp_frame *f, size_t len, struct wsp_route *r)
+{
+    const struct wsp_event *row = r->row;
+
+    if (row->needs_id && !f->rid)
+        return wsp_refuse(r, "validation_failed", "This event needs an id.",
+                          api_details("id", "missing"));
+    if (row->max_len && len > row->max_len)
+        return wsp_refuse(r, "payload_too_large", "The frame is too large for this event.",
+                          api_details("data", "too_large"));
+    return 0;
+}
+
+int wsp_route(const struct wsp_frame *f, size_t len, enum session_state state, unsigned inflight,
+              struct wsp_route *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->row = wsp_event_find(f->name);
+    if (state == SESSION_NEW) {
+        if (!r->row || !r->row->before_auth)
+            return wsp_refuse(r, "unauthenticated", "Authenticate first.", NULL);
+        return wsp_row_checks(f, len, r);
+    }
+    if (state != SESSION_READY)
+        return wsp_refuse(r, "unauthenticated", "Authentication is in progress.", NULL);
+    /* An unknown event is counted as the strict class: the in-flight refusal came first
+     * before the table, and still does. */
+    if ((!r->row || r->row->rate == WSP_RATE_INFLIGHT) && inflight >= RT_INFLIGHT_MAX)
+        return wsp_refuse(r, "rate_limited", "Too many requests in flight.", NULL);
+    if (!r->row)
+        return wsp_refuse(r, "validation_failed", "Unknown event.",
+                          api_details("event", "unknown_event"));
+    return wsp_row_checks(f, len, r);
+}
+
+/* The id to answer a rate-limited frame with: the frame's, if it is a string the client
+ * could match (its envelope is checked only after the bucket). */
+static const char *wsp_limited_id(json_t *root)
+{
+    json_t *id = json_object_get(root, "id");
+
+    return json_is_string(id) && json_string_length(id) <= RT_REQ_ID_MAX ? json_string_value(id)
+                                                                         : NULL;
+}
+
+void wsp_dispatch(void *session, const char *msg, size_t len)
+{
+    struct rtconn *s = session;
+    struct wsp_frame f;
+    struct wsp_route r;
+    bool bad;
+
+    if (!s->rt || s->state == SESSION_CLOSING)
+        return;
+    bad = wsp_parse(msg, len, &f) != 0;
     if (!conn_rate_ok(s)) {
         if (s->strikes >= RT_RATE_STRIKES)
             conn_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit");
         else
-            wsp_error(s,
-                      root && json_is_string(json_object_get(root, "id")) &&
-                              json_string_length(json_object_get(root, "id")) <= RT_REQ_ID_MAX
-                          ? json_string_value(json_object_get(root, "id"))
-                          : NULL,
-                      "rate_limited", "Too many frames; slow down.", NULL);
-        goto out;
-    }
-    if (bad) {
-        wsp_reject(s, rid, f.code, f.message, f.details);
+            wsp_error(s, wsp_limited_id(f.root), "rate_limited", "Too many frames; slow down.",
+                      NULL);
+    } else if (bad) {
+        wsp_reject(s, f.rid, f.code, f.message, f.details);
         f.details = NULL;
-        goto out;
+    } else if (wsp_route(&f, len, (enum session_state)s->state, s->inflight, &r)) {
+        wsp_reject(s, f.rid, r.code, r.message, r.details);
+    } else {
+        r.row->run(s, f.data, f.rid);
     }
-    if (s->state == SESSION_NEW) {
-        if (strcmp(name, "authenticate"))
-            wsp_reject(s, rid, "unauthenticated", "Authenticate first.", NULL);
-        else
-            conn_authenticate(s, data, rid);
-        goto out;
-    }
-    if (s->state != SESSION_READY) {
-        wsp_error(s, rid, "unauthenticated", "Authentication is in progress.", NULL);
-        goto out;
-    }
-    if (s->inflight >= RT_INFLIGHT_MAX) {
-        wsp_error(s, rid, "rate_limited", "Too many requests in flight.", NULL);
-        goto out;
-    }
-    if (!strcmp(name, "authenticate"))
-        conn_authenticate(s, data, rid);
-    else if (!strcmp(name, "message:send"))
-        messaging_ws_send(s, data, rid);
-    else if (!strcmp(name, "queue:ack"))
-        delivery_ack(s, data, rid);
-    else if (!strcmp(name, "message:read"))
-        messaging_ws_read(s, data, rid);
-    else if (!strcmp(name, "typing:start"))
-        typing_event(s, data, rid, true);
-    else if (!strcmp(name, "typing:stop"))
-        typing_event(s, data, rid, false);
-    else
-        wsp_error(s, rid, "validation_failed", "Unknown event.",
-                  api_details("event", "unknown_event"));
-out:
     wsp_frame_free(&f);
 }

@@ -1,11 +1,12 @@
 /* /ws: upgrade checks (path and Origin), message reassembly with a size cap, and a bounded
  * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern); a frame
- * that finds the queue empty is written at once. The
- * protocol on top (session.c and the other real-time files) gets each complete message;
- * without the store, every message is answered with an error frame "not_implemented". */
+ * that finds the queue empty is written at once. The session code on top (the handler of
+ * ws.h, registered at start) gets each complete message and the connection's life events,
+ * with its state kept inside this file's per-session data. */
 #include "net/ws.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,6 @@
 #include "base/cors.h"
 #include "base/log.h"
 #include "base/server.h"
-#include "messaging/rt_internal.h"
 #include "net/headers.h"
 #include "net/http.h"
 #include "net/metrics.h"
@@ -44,10 +44,19 @@ struct ws_conn {
     const char *close_text; /* static */
     struct ws_frame *head, *tail;
     size_t queued;
-    struct rtconn sess;
+    /* The handler's state_size bytes. 8-byte alignment (WS_STATE_ALIGN), not max_align_t's
+     * 16: that would leave a hole of 8 bytes on every connection. */
+    uint64_t state[];
 };
 
-size_t ws_session_size(void) { return sizeof(struct ws_conn); }
+static const struct ws_handler *ws_handler;
+
+void ws_set_handler(const struct ws_handler *h) { ws_handler = h; }
+
+size_t ws_session_size(void)
+{
+    return sizeof(struct ws_conn) + (ws_handler ? ws_handler->state_size : 0);
+}
 
 size_t ws_queued(const struct ws_conn *c) { return c->queued; }
 
@@ -126,11 +135,17 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
     return 0;
 }
 
-/* One complete text message: to the protocol (conn.c), or the placeholder without it. */
+/* One complete text message: to the session code, unless a close is under way. */
 static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 {
-    if (!c->closing && !c->flush_close)
-        conn_message(&c->sess, msg, len);
+    if (!c->closing && !c->flush_close && ws_handler)
+        ws_handler->message(c->state, msg, len);
+}
+
+static void ws_on_alive(struct ws_conn *c)
+{
+    if (ws_handler)
+        ws_handler->alive(c->state);
 }
 
 /* Starts dropping the message being received: it is read to its end, then the socket is
@@ -185,10 +200,11 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
     return 0;
 }
 
-/* The keep-alive ping (conn.c) goes first: every frame is written whole (FIN set, and lws
- * holds back the writeable callback while a partly sent one is pending), so it never lands
- * inside a message, and it is not a queued frame, so the queue's bound is untouched. It
- * carries a payload because lws 4.1 hands an empty pong to no callback. */
+/* The keep-alive ping (ws_ping, asked for by the session) goes first: every frame is written
+ * whole (FIN set, and lws holds back the writeable callback while a partly sent one is
+ * pending), so it never lands inside a message, and it is not a queued frame, so the queue's
+ * bound is untouched. It carries a payload because lws 4.1 hands an empty pong to no
+ * callback. */
 #define WS_PING_PAYLOAD "ka"
 
 static int ws_write_ping(struct ws_conn *c)
@@ -258,8 +274,8 @@ static int ws_on_writeable(struct ws_conn *c)
         return ws_write_close(c);
     }
     /* Durable events wait in the store while the queue is busy; room again: fetch them. */
-    if (before > c->queued && c->queued <= (size_t)c->srv->cfg->ws_max_queue / 4)
-        conn_on_room(&c->sess);
+    if (before > c->queued && c->queued <= (size_t)c->srv->cfg->ws_max_queue / 4 && ws_handler)
+        ws_handler->room(c->state);
     return 0;
 }
 
@@ -276,7 +292,8 @@ static void ws_on_closed(struct ws_conn *c)
     c->tail = NULL;
     free(c->rx);
     c->rx = NULL;
-    conn_closed(&c->sess);
+    if (ws_handler)
+        ws_handler->closed(c->state);
     metrics_connection(c->srv->metrics, 0, -1);
 }
 
@@ -345,14 +362,15 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     case LWS_CALLBACK_ADD_HEADERS: return ws_add_headers(srv, in);
     case LWS_CALLBACK_ESTABLISHED:
-        memset(c, 0, sizeof(*c));
+        memset(c, 0, ws_session_size());
         c->wsi = wsi;
         c->srv = srv;
         metrics_connection(srv->metrics, 0, 1);
-        conn_open(srv->rt, &c->sess, c);
+        if (ws_handler)
+            ws_handler->open(srv, c, c->state);
         return 0;
-    case LWS_CALLBACK_RECEIVE: conn_alive(&c->sess); return ws_on_receive(c, in, len);
-    case LWS_CALLBACK_RECEIVE_PONG: conn_alive(&c->sess); return 0;
+    case LWS_CALLBACK_RECEIVE: ws_on_alive(c); return ws_on_receive(c, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG: ws_on_alive(c); return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return ws_on_writeable(c);
     case LWS_CALLBACK_CLOSED: ws_on_closed(c); return 0;
     default: return 0;

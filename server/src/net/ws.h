@@ -1,7 +1,8 @@
 /* The WebSocket endpoint /ws. It accepts upgrades from allowed origins, reassembles messages
- * up to WS_MAX_FRAME and hands each to the protocol (session.c; without the store, an error
- * frame "not_implemented"). Outbound frames go through a bounded per-connection queue written
- * only in the writeable callback. */
+ * up to WS_MAX_FRAME and hands each to the session code above it through a struct ws_handler
+ * (the messaging room registers one at start; net/ knows nothing of what a session is).
+ * Outbound frames go through a bounded per-connection queue written only in the writeable
+ * callback. */
 #ifndef SOTTO_WS_H
 #define SOTTO_WS_H
 
@@ -11,12 +12,44 @@
 #include <libwebsockets.h>
 
 #define WS_PROTOCOL_NAME "sotto.v1"
+#define WS_STATE_ALIGN 8 /* alignment of a handler's state: pointers and 64-bit integers */
 
 struct server;
 struct ws_conn;
 
+/* The session code on top of /ws, after Janus's transport callbacks: ws.c calls these on the
+ * loop thread and never looks inside the session. Each connection carries state_size bytes
+ * for it inside lws's per-session data (suitably aligned, zeroed at the upgrade), so a
+ * session costs no allocation of its own: about 19,000 idle connections must fit in 4 KiB
+ * each with lws's share. state points at those bytes, aligned to WS_STATE_ALIGN; they are the
+ * handler's from open to closed and ws.c frees nothing in them. */
+struct ws_handler {
+    size_t state_size;
+    /* The upgrade is done: the session starts. ws_send and the others may be called on c
+     * from now until closed returns. srv is the context's (base/server.h). */
+    void (*const open)(struct server *srv, struct ws_conn *c, void *state);
+    /* One complete text message, msg[0..len) (borrowed, not NUL-terminated). Never called
+     * once a close is under way, nor for binary or oversized messages (ws.c closes those). */
+    void (*const message)(void *state, const char *msg, size_t len);
+    /* Something came from the client (a frame's bytes or a pong): the keep-alive's sign of
+     * life. Called often; must be O(1). */
+    void (*const alive)(void *state);
+    /* The outbound queue drained to a quarter of WS_MAX_QUEUE or less after writes: room for
+     * what the session held back. */
+    void (*const room)(void *state);
+    /* The connection is gone (whoever closed it); c and state are invalid once it returns.
+     * Not called for an upgrade refused before open. */
+    void (*const closed)(void *state);
+};
+
+/* Sets the handler of every connection (h is kept, not copied). Once, before loop_create:
+ * state_size is part of the per-session size lws is given then. Without a handler, messages
+ * are read and dropped. */
+void ws_set_handler(const struct ws_handler *h);
+
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);
+/* Bytes of lws per-session data per connection: ws.c's own plus the handler's state. */
 size_t ws_session_size(void);
 
 /* Queues a text frame (copied). Returns 0, or -1 if the queue is full: the connection is then
