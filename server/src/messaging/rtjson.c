@@ -140,6 +140,11 @@ void rtj_store_error(enum store_err rc, int *status, const char **code, const ch
         *status = 400, *code = "validation_failed", *message = "Invalid request.";
         break;
     case STORE_BUSY: *status = 503, *code = "unavailable", *message = "Busy; try again."; break;
+    case STORE_QUOTA:
+        *status = 413, *code = "quota_exceeded",
+        *message = "Too much of your ciphertext awaits delivery; send again once recipients "
+                   "have caught up.";
+        break;
     default: *status = 500, *code = "internal_error", *message = "Something went wrong.";
     }
 }
