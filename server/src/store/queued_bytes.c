@@ -27,8 +27,7 @@ struct qb_share {
     int64_t bytes;
 };
 
-static enum store_err qb_one(struct store *s, const char *sql, const char *user_id,
-                             int64_t *bytes)
+static enum store_err qb_one(struct store *s, const char *sql, const char *user_id, int64_t *bytes)
 {
     struct db_param p = db_text(user_id);
     struct db_rows *r;
@@ -50,8 +49,7 @@ enum store_err store_queued_bytes_recount(struct store *s, const char *user_id, 
     return qb_one(s, qb_recount, user_id, bytes);
 }
 
-enum store_err queued_bytes_charge(struct store *s, const char *user_id, int64_t bytes,
-                                   int64_t max)
+enum store_err queued_bytes_charge(struct store *s, const char *user_id, int64_t bytes, int64_t max)
 {
     int64_t changes = 0;
     if (max <= 0)
@@ -64,8 +62,8 @@ enum store_err queued_bytes_charge(struct store *s, const char *user_id, int64_t
 }
 
 /* Read every share before the first UPDATE: a connection runs one statement at a time. */
-static enum store_err qb_shares(struct store *s, const char *sql, const struct db_param *p,
-                                int n, struct qb_share **out, size_t *count)
+static enum store_err qb_shares(struct store *s, const char *sql, const struct db_param *p, int n,
+                                struct qb_share **out, size_t *count)
 {
     struct db_rows *r;
     size_t cap = 0;
@@ -81,8 +79,8 @@ static enum store_err qb_shares(struct store *s, const char *sql, const struct d
     return store_map(rc);
 }
 
-enum store_err queued_bytes_release(struct store *s, const char *sum_sql,
-                                    const struct db_param *p, int n)
+enum store_err queued_bytes_release(struct store *s, const char *sum_sql, const struct db_param *p,
+                                    int n)
 {
     struct qb_share *shares = NULL;
     size_t count = 0;
