@@ -163,6 +163,10 @@ static const struct config_row config_table[] = {
      "POST /api/keys/claim per (caller, target user), capacity/seconds"},
     {"QUEUE_RETENTION_DAYS", CT_INT, 1, 3650, "30", F(queue_retention_days), NULL,
      "undelivered messages wait in a device's queue this long, days"},
+    {"QUEUE_BYTES_PER_ACCOUNT", CT_INT, 0, 1099511627776LL, "1073741824",
+     F(queue_bytes_per_account), NULL,
+     "ciphertext an account may have waiting for delivery, bytes (0: no bound); over it a "
+     "send or edit gets 413 quota_exceeded until recipients acknowledge"},
     {"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,
      "largest static file served, bytes"},
     {"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,

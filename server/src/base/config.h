@@ -66,6 +66,9 @@ struct config {
     long max_connections_per_ip; /* 0: no cap */
     long body_memory_max;        /* bytes of request bodies held at once */
     long request_timeout;        /* seconds for a request to arrive whole */
+
+    /* Bytes of undelivered ciphertext an account may have stored (0: no bound). */
+    long queue_bytes_per_account;
 };
 
 /* Reads every setting through getenv_fn (getenv in production; tests pass their own), checks

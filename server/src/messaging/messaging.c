@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth/b64.h"
+#include "base/config.h"
 #include "base/log.h"
 #include "base/server.h"
 #include "messaging/messaging.h"
@@ -173,6 +174,7 @@ static void msg_work(void *ctx, void *arg)
     struct msg_op *op = arg;
     struct store_envelope *se = NULL;
     uint8_t **bufs = NULL;
+    int64_t queued_max = op->rt->srv->cfg->queue_bytes_per_account; /* 0: no bound */
 
     if (op->kind == MSG_READ) {
         op->rc = store_message_read(ctx, op->user_id, op->target, op->now, &op->read);
@@ -204,13 +206,13 @@ static void msg_work(void *ctx, void *arg)
                                         (enum store_envelope_type)op->envs[i].type, bufs[i], len};
     }
     if (op->kind == MSG_SEND) {
-        struct store_send req = {op->target,    op->user_id, op->device_id,
-                                 op->client_id, se,          op->n_envs};
+        struct store_send req = {op->target, op->user_id, op->device_id, op->client_id,
+                                 se,         op->n_envs,  queued_max};
 
         op->rc = store_message_send(ctx, &req, op->now, &op->res);
     } else {
         op->rc = store_message_edit(ctx, op->user_id, op->device_id, op->target, se, op->n_envs,
-                                    op->now, &op->res);
+                                    queued_max, op->now, &op->res);
     }
 out:
     for (size_t i = 0; i < op->n_envs; i++)

@@ -45,6 +45,9 @@ static const char devices_revoke_tokens[] =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL";
 static const char devices_drop_prekeys[] = "DELETE FROM one_time_pre_keys WHERE device_id = $1";
 static const char devices_drop_queue[] = "DELETE FROM device_queue WHERE device_id = $1";
+static const char devices_queue_bytes_sqlite[] = QUEUED_BYTES_SUM("q.device_id = $1", "");
+static const char devices_queue_bytes_pg[] =
+    QUEUED_BYTES_SUM("q.device_id = $1", QUEUED_BYTES_LOCK);
 /* Ending a device's tokens (logout). tokens_not_before never goes down; it rises to now, then
  * to the creation time of the device's newest refresh token if that is later: in PostgreSQL a
  * rotation that committed while the revocation waited for its row has inserted a successor
@@ -319,6 +322,9 @@ static enum store_err device_drop_state(struct store *s, const char *device_id, 
     enum store_err rc = store_exec(s, devices_revoke_tokens, p, 2, NULL);
     if (rc == STORE_OK)
         rc = store_exec(s, devices_drop_prekeys, p, 1, NULL);
+    if (rc == STORE_OK) /* its undelivered ciphertext no longer counts against the senders */
+        rc = queued_bytes_release(
+            s, store_sql(s, devices_queue_bytes_sqlite, devices_queue_bytes_pg), p, 1);
     if (rc == STORE_OK)
         rc = store_exec(s, devices_drop_queue, p, 1, NULL);
     return rc;

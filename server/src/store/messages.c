@@ -67,6 +67,8 @@ static const char msg_set_edited[] =
     "UPDATE messages SET edited_at = $2 WHERE id = $1 AND deleted_at IS NULL";
 static const char msg_set_deleted[] =
     "UPDATE messages SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL";
+static const char msg_queued_bytes_sqlite[] = QUEUED_BYTES_SUM("q.message_id = $1", "");
+static const char msg_queued_bytes_pg[] = QUEUED_BYTES_SUM("q.message_id = $1", QUEUED_BYTES_LOCK);
 static const char msg_drop_ciphertext[] =
     "UPDATE device_queue SET ciphertext = NULL, envelope_type = NULL "
     "WHERE message_id = $1 AND ciphertext IS NOT NULL";
@@ -364,6 +366,15 @@ static enum store_err queue_fan_out(struct store *s, const struct target *t, siz
     return rc;
 }
 
+/* The ciphertext bytes a send or edit would queue (envelope sizes are checked already). */
+static int64_t envelopes_bytes(const struct store_envelope *envelopes, size_t n)
+{
+    int64_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += (int64_t)envelopes[i].len;
+    return bytes;
+}
+
 /* ---------- send ---------- */
 
 /* An earlier send by this sender with this clientMessageId (*found, its id), STORE_CONFLICT
@@ -459,6 +470,7 @@ static enum store_err send_run(struct store *s, const struct store_send *req, in
     struct target *t = NULL;
     size_t nt = 0;
     bool found = false, inserted = false;
+    int64_t bytes = envelopes_bytes(req->envelopes, req->n_envelopes);
     enum store_err rc = store_conversation_other(s, req->sender_id, req->conversation_id, other);
     if (rc == STORE_OK)
         rc = send_existing(s, req, id, &found);
@@ -468,8 +480,13 @@ static enum store_err send_run(struct store *s, const struct store_send *req, in
     if (rc == STORE_OK)
         rc = targets_for(s, req->sender_id, req->sender_device_id, other, req->envelopes,
                          req->n_envelopes, &t, &nt, out);
+    /* The last check, and the first write only when it passes: a refused send wrote nothing. */
+    if (rc == STORE_OK)
+        rc = queued_bytes_charge(s, req->sender_id, bytes, req->queued_bytes_max);
     if (rc == STORE_OK)
         rc = send_insert(s, req, now, &out->message, &inserted);
+    if (rc == STORE_OK && !inserted) /* a concurrent retry won: give the charge back */
+        rc = queued_bytes_charge(s, req->sender_id, -bytes, 0);
     if (rc != STORE_OK || !inserted)
         goto done;
     out->created = true;
@@ -541,7 +558,7 @@ static enum store_err msg_mark(struct store *s, const char *sql, const char *mes
 
 static enum store_err edit_run(struct store *s, const char *user_id, const char *device_id,
                                const char *message_id, const struct store_envelope *envelopes,
-                               size_t n, int64_t now, struct store_message_result *out)
+                               size_t n, int64_t max, int64_t now, struct store_message_result *out)
 {
     struct msg_core core;
     char other[STORE_ID_SIZE];
@@ -559,6 +576,8 @@ static enum store_err edit_run(struct store *s, const char *user_id, const char 
         rc = msg_mark(s, msg_set_edited, message_id, now, &changed);
     if (rc == STORE_OK && !changed)
         rc = STORE_NOT_FOUND; /* deleted by a concurrent transaction */
+    if (rc == STORE_OK)       /* after the message row, before device rows (delete's order too) */
+        rc = queued_bytes_charge(s, user_id, envelopes_bytes(envelopes, n), max);
     if (rc == STORE_OK)
         rc = queue_fan_out(s, t, nt, message_id, "edited", now, out);
     if (rc == STORE_OK) {
@@ -571,7 +590,8 @@ static enum store_err edit_run(struct store *s, const char *user_id, const char 
 
 enum store_err store_message_edit(struct store *s, const char *user_id, const char *device_id,
                                   const char *message_id, const struct store_envelope *envelopes,
-                                  size_t n, int64_t now, struct store_message_result *out)
+                                  size_t n, int64_t queued_bytes_max, int64_t now,
+                                  struct store_message_result *out)
 {
     memset(out, 0, sizeof *out);
     if (!envelopes && n)
@@ -579,7 +599,8 @@ enum store_err store_message_edit(struct store *s, const char *user_id, const ch
     enum store_err rc = store_begin(s);
     if (rc != STORE_OK)
         return rc;
-    rc = store_finish(s, edit_run(s, user_id, device_id, message_id, envelopes, n, now, out));
+    rc = store_finish(
+        s, edit_run(s, user_id, device_id, message_id, envelopes, n, queued_bytes_max, now, out));
     if (rc != STORE_OK)
         result_failed(out);
     return rc;
@@ -600,6 +621,9 @@ static enum store_err delete_run(struct store *s, const char *user_id, const cha
         rc = msg_actor_ok(s, user_id, device_id, other, false);
     if (rc == STORE_OK && !core.deleted)
         rc = msg_mark(s, msg_set_deleted, message_id, now, &changed);
+    if (rc == STORE_OK && changed)
+        rc = queued_bytes_release(s, store_sql(s, msg_queued_bytes_sqlite, msg_queued_bytes_pg), &p,
+                                  1);
     if (rc == STORE_OK && changed)
         rc = store_exec(s, msg_drop_ciphertext, &p, 1, NULL);
     if (rc == STORE_OK && changed)

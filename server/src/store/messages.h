@@ -18,7 +18,8 @@
  * sender; blocked; the sending device revoked), STORE_MISMATCH (409 device_list_mismatch),
  * STORE_CONFLICT (a clientMessageId reused for another conversation), STORE_INVALID (sizes
  * out of bounds, an empty or over-long clientMessageId, a device named twice, a bad limit),
- * STORE_BUSY (retry; a send retried with its clientMessageId is safe).
+ * STORE_BUSY (retry; a send retried with its clientMessageId is safe), STORE_QUOTA (send and
+ * edit: the sender's queued ciphertext would pass its bound, queued_bytes.h; nothing stored).
  *
  * Conventions as in store.h; result structs are filled by the store and freed with their
  * _free function, also after an error (they are zeroed first).
@@ -110,6 +111,8 @@ struct store_send {
     const char *client_message_id;
     const struct store_envelope *envelopes;
     size_t n_envelopes;
+    /* Bound on the sender's queued ciphertext, bytes (queued_bytes.h); 0: none. */
+    int64_t queued_bytes_max;
 };
 
 /* Send a message, in one transaction: the sender is a participant (else STORE_NOT_FOUND),
@@ -117,17 +120,21 @@ struct store_send {
  * the envelopes name exactly the targets (STORE_MISMATCH). Idempotent by (sender,
  * client_message_id): a retry returns the stored message with created = false and makes no
  * queue rows (STORE_CONFLICT when that id was used in another conversation). A new message
- * gets a UUIDv7 id from now, a queue row per target, marks the sender accepted, brings the
+ * whose envelopes would take the sender's queued ciphertext past queued_bytes_max is refused
+ * with STORE_QUOTA before anything is written (so a group commit can keep its others). A new
+ * message gets a UUIDv7 id from now, a queue row per target, marks the sender accepted, brings the
  * conversation back to both lists, and moves its activity time to now. */
 enum store_err store_message_send(struct store *s, const struct store_send *req, int64_t now,
                                   struct store_message_result *out);
 
 /* Edit: the sender only (another participant: STORE_FORBIDDEN), not deleted
  * (STORE_NOT_FOUND), not across a block (STORE_FORBIDDEN); envelopes for the current
- * targets of device_id (STORE_MISMATCH); sets edited_at and queues `edited` rows. */
+ * targets of device_id (STORE_MISMATCH); within queued_bytes_max (as in store_send,
+ * STORE_QUOTA); sets edited_at and queues `edited` rows. */
 enum store_err store_message_edit(struct store *s, const char *user_id, const char *device_id,
                                   const char *message_id, const struct store_envelope *envelopes,
-                                  size_t n, int64_t now, struct store_message_result *out);
+                                  size_t n, int64_t queued_bytes_max, int64_t now,
+                                  struct store_message_result *out);
 
 /* Delete: the sender only (STORE_FORBIDDEN otherwise); allowed across a block (it only
  * removes content). Sets deleted_at, drops the ciphertext of every queue row of the

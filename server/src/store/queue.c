@@ -43,6 +43,12 @@ static const char queue_delivered_sqlite[] =
 static const char queue_mark[] =
     "UPDATE device_queue SET delivered_at = $3, ciphertext = NULL "
     "WHERE device_id = $1 AND seq > $4 AND seq <= $2 AND delivered_at IS NULL";
+/* The ciphertext the ack drops, per sender (queued_bytes.c); $3 is the acked_seq bound. */
+#define QUEUE_ACK_ROWS "q.device_id = $1 AND q.seq > $3 AND q.seq <= $2 AND q.delivered_at IS NULL"
+static const char queue_ack_bytes_sqlite[] = QUEUED_BYTES_SUM(QUEUE_ACK_ROWS, "");
+static const char queue_ack_bytes_pg[] = QUEUED_BYTES_SUM(QUEUE_ACK_ROWS, QUEUED_BYTES_LOCK);
+static const char queue_purge_bytes_sqlite[] = QUEUED_BYTES_SUM("q.created_at < $1", "");
+static const char queue_purge_bytes_pg[] = QUEUED_BYTES_SUM("q.created_at < $1", QUEUED_BYTES_LOCK);
 static const char queue_acked[] =
     "UPDATE devices SET acked_seq = $2 WHERE id = $1 AND acked_seq < $2";
 static const char queue_purge[] = "DELETE FROM device_queue WHERE created_at < $1";
@@ -169,8 +175,14 @@ static enum store_err queue_ack_run(struct store *s, const char *device_id, int6
         rc = STORE_INVALID;
     if (rc == STORE_OK && seq <= acked)
         return STORE_OK; /* nothing new: an old or repeated ack */
-    if (rc == STORE_OK)  /* message rows first, then queue rows, then the device row */
+    /* Message rows first, then queue rows, the senders' counts, then the device row. */
+    if (rc == STORE_OK)
         rc = queue_deliver(s, device_id, seq, acked, user_id, now, out, n);
+    if (rc == STORE_OK) {
+        struct db_param b[] = {db_text(device_id), DB_INT(seq), DB_INT(acked)};
+        rc =
+            queued_bytes_release(s, store_sql(s, queue_ack_bytes_sqlite, queue_ack_bytes_pg), b, 3);
+    }
     if (rc == STORE_OK)
         rc = store_exec(s, queue_mark, p, 4, NULL);
     if (rc == STORE_OK)
@@ -195,14 +207,26 @@ enum store_err store_queue_ack(struct store *s, const char *device_id, int64_t s
     return rc;
 }
 
+/* The senders' counts and the rows go together: one transaction. */
+static enum store_err queue_purge_run(struct store *s, int64_t cutoff, int64_t *changes)
+{
+    struct db_param p = DB_INT(cutoff);
+    enum store_err rc = queued_bytes_release(
+        s, store_sql(s, queue_purge_bytes_sqlite, queue_purge_bytes_pg), &p, 1);
+    if (rc == STORE_OK)
+        rc = store_exec(s, queue_purge, &p, 1, changes);
+    return rc;
+}
+
 enum store_err store_queue_purge(struct store *s, int64_t now, int64_t retention_ms,
                                  int64_t *deleted)
 {
-    struct db_param p = DB_INT(now - retention_ms);
     int64_t changes = 0;
     if (retention_ms < 0)
         return STORE_INVALID;
-    enum store_err rc = store_exec(s, queue_purge, &p, 1, &changes);
+    enum store_err rc = store_begin(s);
+    if (rc == STORE_OK)
+        rc = store_finish(s, queue_purge_run(s, now - retention_ms, &changes));
     if (deleted)
         *deleted = rc == STORE_OK ? changes : 0;
     return rc;

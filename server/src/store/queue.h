@@ -4,6 +4,8 @@
  * device's next seq. A device reads its rows after a seq, acknowledges up to a seq with
  * store_queue_ack (which drops the delivered ciphertext and turns first deliveries into
  * receipts for the sender), and store_device_revoke drops a revoked device's whole queue.
+ * Whatever drops ciphertext (ack, delete, revoke, retention) lowers its sender's count of
+ * queued bytes in the same transaction (queued_bytes.h).
  *
  * The device id is always the authenticated caller's, never taken from a request: a device
  * can only read and acknowledge its own rows.

@@ -32,6 +32,7 @@ static const char *const store_err_names[] = {
     [STORE_ERROR] = "error",
     [STORE_FORBIDDEN] = "forbidden",
     [STORE_MISMATCH] = "mismatch",
+    [STORE_QUOTA] = "quota",
 };
 
 const char *store_strerror(enum store_err err)

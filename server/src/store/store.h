@@ -7,7 +7,7 @@
  * Call store_migrate once at start (on one connection) before serving.
  *
  * Domain functions live in users.h, devices.h, prekeys.h, tokens.h, blocks.h, audit.h,
- * conversations.h, messages.h, queue.h.
+ * conversations.h, messages.h, queue.h, queued_bytes.h.
  * Conventions for all of them:
  *  - times are int64 milliseconds since the Unix epoch, passed in by the caller (`now`), so
  *    tests control the clock;
@@ -44,6 +44,7 @@ enum store_err {
     STORE_ERROR = 11,             /* backend failure; details in store_errmsg */
     STORE_FORBIDDEN = 12,         /* allowed to see it, not to do this: not the sender, blocked */
     STORE_MISMATCH = 13,          /* envelopes do not name exactly the target devices */
+    STORE_QUOTA = 14,             /* the sender's queued ciphertext would pass its bound */
 };
 
 struct store;

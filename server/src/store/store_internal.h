@@ -54,4 +54,28 @@ void *store_xmalloc(size_t n);
 void *store_xcalloc(size_t n, size_t size);
 char *store_xstrdup(const char *s);
 
+/* ---------- the per-account count of queued ciphertext (queued_bytes.c) ---------- */
+
+/* Add bytes to user_id's count unless that would pass max (0 or less: no bound): STORE_QUOTA
+ * then, with nothing written. A negative bytes gives some back, unchecked. */
+enum store_err queued_bytes_charge(struct store *s, const char *user_id, int64_t bytes,
+                                   int64_t max);
+
+/* Subtract from each sender what the rows of sum_sql (one per sender: id, bytes; see
+ * QUEUED_BYTES_SUM) hold. Run it just before the statement that drops those rows'
+ * ciphertext, in the same transaction. */
+enum store_err queued_bytes_release(struct store *s, const char *sum_sql, const struct db_param *p,
+                                    int n);
+
+/* The ciphertext bytes per sender of the queue rows `q` matching `where`, for
+ * queued_bytes_release. PostgreSQL locks those rows first (FOR UPDATE re-reads any row a
+ * concurrent transaction changed, and drops it when its ciphertext is gone), so each byte
+ * is released by exactly one transaction; SQLite has one writer and needs no lock. Pick with
+ * store_sql(s, QUEUED_BYTES_SUM(w, ""), QUEUED_BYTES_SUM(w, QUEUED_BYTES_LOCK)). */
+#define QUEUED_BYTES_SUM(where, lock)                                                         \
+    "SELECT sender, SUM(len) FROM (SELECT m.sender_user_id AS sender, "                       \
+    "length(q.ciphertext) AS len FROM device_queue q JOIN messages m ON m.id = q.message_id " \
+    "WHERE q.ciphertext IS NOT NULL AND " where lock ") t GROUP BY sender ORDER BY sender"
+#define QUEUED_BYTES_LOCK " FOR UPDATE OF q"
+
 #endif
