@@ -26,6 +26,10 @@ struct api_error api_store_error(enum store_err rc)
     case STORE_LIMIT: return (struct api_error){400, "validation_failed", "Invalid request."};
     case STORE_BUSY:
         return (struct api_error){503, "unavailable", "The server is busy; try again."};
+    case STORE_QUOTA:
+        return (struct api_error){413, "quota_exceeded",
+                                  "Too much of your ciphertext awaits delivery; send again once "
+                                  "recipients have caught up."};
     default: return (struct api_error){500, API_INTERNAL_ERROR, "Something went wrong."};
     }
 }
