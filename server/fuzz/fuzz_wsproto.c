@@ -185,7 +185,7 @@ static void check_data(const struct wsp_event *row, const struct wsp_frame *f)
 
 /* One routed frame: wsp_route's promise for each connection state, with and without the
  * in-flight slots taken. */
-static void check_route(const struct wsp_frame *f, size_t len, enum session_state st,
+static void check_route(const struct wsp_frame *f, size_t len, enum conn_state st,
                         unsigned inflight)
 {
     const struct wsp_event *row = wsp_event_find(f->name);
@@ -195,19 +195,18 @@ static void check_route(const struct wsp_frame *f, size_t len, enum session_stat
         FUZZ_CHECK(!strcmp(row->name, f->name));
     if (wsp_route(f, len, st, inflight, &r) == 0) {
         FUZZ_CHECK(r.row == row && row != NULL && !r.code && !r.details);
-        FUZZ_CHECK(st == SESSION_READY || (st == SESSION_NEW && row->before_auth));
-        FUZZ_CHECK(st != SESSION_READY || row->rate == WSP_RATE_FRAME ||
-                   inflight < RT_INFLIGHT_MAX);
+        FUZZ_CHECK(st == CONN_READY || (st == CONN_NEW && row->before_auth));
+        FUZZ_CHECK(st != CONN_READY || row->rate == WSP_RATE_FRAME || inflight < RT_INFLIGHT_MAX);
         FUZZ_CHECK(!row->needs_id || f->rid);
         FUZZ_CHECK(!row->max_len || len <= row->max_len);
-        if (st == SESSION_READY && !inflight)
+        if (st == CONN_READY && !inflight)
             check_data(row, f);
         return;
     }
     FUZZ_CHECK(r.code != NULL && r.message != NULL);
-    if (st == SESSION_AUTHING || (st == SESSION_NEW && (!row || !row->before_auth)))
+    if (st == CONN_AUTHING || (st == CONN_NEW && (!row || !row->before_auth)))
         FUZZ_CHECK(!strcmp(r.code, "unauthenticated") && !r.details);
-    if (st == SESSION_READY && !row)
+    if (st == CONN_READY && !row)
         FUZZ_CHECK(
             !strcmp(r.code, inflight < RT_INFLIGHT_MAX ? "validation_failed" : "rate_limited"));
     check_error(f->rid, r.code, r.message, r.details); /* takes details, as wsp_reject does */
@@ -215,7 +214,7 @@ static void check_route(const struct wsp_frame *f, size_t len, enum session_stat
 
 static void route(const struct wsp_frame *f, size_t len)
 {
-    static const enum session_state states[] = {SESSION_NEW, SESSION_AUTHING, SESSION_READY};
+    static const enum conn_state states[] = {CONN_NEW, CONN_AUTHING, CONN_READY};
 
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         check_route(f, len, states[i], 0);

@@ -20,7 +20,7 @@ struct sink_log {
     char last_id[40], last_except[40], frame[64];
     int64_t seq;
     int code;
-    uint64_t keep_node, keep_session;
+    uint64_t keep_node, keep_conn;
 };
 
 static void on_device(void *arg, const char *device_id, int64_t seq, const char *frame, size_t len)
@@ -45,7 +45,7 @@ static void on_user(void *arg, const char *user_id, const char *except, const ch
 }
 
 static void on_kick(void *arg, const char *device_id, int code, uint64_t keep_node,
-                    uint64_t keep_session)
+                    uint64_t keep_conn)
 {
     struct sink_log *l = arg;
 
@@ -53,7 +53,7 @@ static void on_kick(void *arg, const char *device_id, int code, uint64_t keep_no
     snprintf(l->last_id, sizeof(l->last_id), "%s", device_id);
     l->code = code;
     l->keep_node = keep_node;
-    l->keep_session = keep_session;
+    l->keep_conn = keep_conn;
 }
 
 static void on_contacts(void *arg, const char *a, const char *b, bool contacts)
@@ -90,7 +90,7 @@ static void test_publish(void **state)
         impls[i]->kick(b, "dev-3", 4409, impls[i]->node_id(b), 42);
         assert_int_equal(log.kick, 1);
         assert_int_equal(log.code, 4409);
-        assert_int_equal(log.keep_session, 42);
+        assert_int_equal(log.keep_conn, 42);
         impls[i]->contacts(b, "user-a", "user-b", false);
         assert_int_equal(log.contacts, 1);
         assert_string_equal(log.last_id, "user-a");

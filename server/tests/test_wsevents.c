@@ -69,7 +69,7 @@ static void test_declared_limits(void **state)
 
 /* Routes the frame text in state with inflight requests out; returns wsp_route's result and
  * leaves code (or NULL) and the row (or NULL) in *r, details freed. */
-static int route(const char *text, enum session_state st, unsigned inflight, struct wsp_route *r)
+static int route(const char *text, enum conn_state st, unsigned inflight, struct wsp_route *r)
 {
     struct wsp_frame f;
     int rc;
@@ -88,17 +88,17 @@ static void test_route_before_auth(void **state)
 
     (void)state;
     assert_int_equal(
-        route("{\"event\":\"authenticate\",\"data\":{\"token\":\"x\"}}", SESSION_NEW, 0, &r), 0);
+        route("{\"event\":\"authenticate\",\"data\":{\"token\":\"x\"}}", CONN_NEW, 0, &r), 0);
     assert_string_equal(r.row->name, "authenticate");
-    assert_int_equal(route("{\"event\":\"message:send\",\"id\":\"a\"}", SESSION_NEW, 0, &r), -1);
+    assert_int_equal(route("{\"event\":\"message:send\",\"id\":\"a\"}", CONN_NEW, 0, &r), -1);
     assert_string_equal(r.code, "unauthenticated");
     assert_string_equal(r.message, "Authenticate first.");
-    assert_int_equal(route("{\"event\":\"nope\"}", SESSION_NEW, 0, &r), -1);
+    assert_int_equal(route("{\"event\":\"nope\"}", CONN_NEW, 0, &r), -1);
     assert_string_equal(r.message, "Authenticate first.");
-    assert_int_equal(route("{\"event\":\"authenticate\"}", SESSION_AUTHING, 0, &r), -1);
+    assert_int_equal(route("{\"event\":\"authenticate\"}", CONN_AUTHING, 0, &r), -1);
     assert_string_equal(r.code, "unauthenticated");
     assert_string_equal(r.message, "Authentication is in progress.");
-    assert_int_equal(route("{\"event\":\"queue:ack\"}", SESSION_AUTHING, 0, &r), -1);
+    assert_int_equal(route("{\"event\":\"queue:ack\"}", CONN_AUTHING, 0, &r), -1);
     assert_string_equal(r.message, "Authentication is in progress.");
 }
 
@@ -113,16 +113,16 @@ static void test_route_ready(void **state)
         char text[96];
 
         snprintf(text, sizeof(text), "{\"event\":\"%s\"}", known[i]);
-        assert_int_equal(route(text, SESSION_READY, 0, &r), 0);
+        assert_int_equal(route(text, CONN_READY, 0, &r), 0);
         assert_string_equal(r.row->name, known[i]);
-        assert_int_equal(route(text, SESSION_READY, RT_INFLIGHT_MAX - 1, &r), 0);
-        assert_int_equal(route(text, SESSION_READY, RT_INFLIGHT_MAX, &r), -1);
+        assert_int_equal(route(text, CONN_READY, RT_INFLIGHT_MAX - 1, &r), 0);
+        assert_int_equal(route(text, CONN_READY, RT_INFLIGHT_MAX, &r), -1);
         assert_string_equal(r.code, "rate_limited");
         assert_string_equal(r.message, "Too many requests in flight.");
     }
     /* Unknown: validation_failed {event, unknown_event}, but the in-flight refusal first. */
     assert_int_equal(wsp_parse(unknown, strlen(unknown), &f), 0);
-    assert_int_equal(wsp_route(&f, strlen(unknown), SESSION_READY, 0, &r), -1);
+    assert_int_equal(wsp_route(&f, strlen(unknown), CONN_READY, 0, &r), -1);
     assert_null(r.row);
     assert_string_equal(r.code, "validation_failed");
     assert_string_equal(r.message, "Unknown event.");
@@ -130,7 +130,7 @@ static void test_route_ready(void **state)
     assert_string_equal(json_string_value(json_object_get(r.details, "reason")), "unknown_event");
     json_decref(r.details);
     wsp_frame_free(&f);
-    assert_int_equal(route(unknown, SESSION_READY, RT_INFLIGHT_MAX, &r), -1);
+    assert_int_equal(route(unknown, CONN_READY, RT_INFLIGHT_MAX, &r), -1);
     assert_string_equal(r.code, "rate_limited");
 }
 

@@ -4,8 +4,8 @@
  * or session ended by a logout, 4403 revoked, 4409 replaced, 1001 idle). A token issued
  * before its device's tokens_not_before (a logout, access_token.h) fails authenticate and
  * re-authenticate alike.
- * This is the session code of /ws (conn_ws_handler, net/ws.h): the session lives inside
- * ws.c's per-connection data; pool jobs find it again by id. */
+ * This is the connection handler of /ws (conn_ws_handler, net/ws.h): the connection state lives
+ * inside ws.c's per-connection data; pool jobs find it again by id. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,11 +164,11 @@ static void conn_schedule(struct rtconn *s, int64_t ms)
  * frame only stamps rx_tick (conn_alive, O(1)); the check on the wheel reads the stamp and
  * moves the entry on. Only a pong after our ping moves it at once (O(1)), so that the next
  * ping comes WS_PING_INTERVAL after the pong. */
-void conn_alive(void *session)
+void conn_alive(void *state)
 {
-    struct rtconn *s = session;
+    struct rtconn *s = state;
 
-    if (!s->rt || s->state == SESSION_CLOSING)
+    if (!s->rt || s->state == CONN_CLOSING)
         return;
     s->rx_tick = conn_tick_now();
     if (!s->pinged)
@@ -184,7 +184,7 @@ static bool conn_keepalive(struct rtconn *s, uint32_t now)
     if ((int32_t)(now - conn_keepalive_due(s)) < 0)
         return false;
     if (s->pinged) {
-        log_debug("ws.idle", "session=%llu", (unsigned long long)s->id);
+        log_debug("ws.idle", "conn=%llu", (unsigned long long)s->id);
         conn_close(s, 1001, "keep-alive timeout");
         return true;
     }
@@ -198,7 +198,7 @@ static void conn_timer_fire(struct rtconn *s, uint32_t now)
 {
     if ((int32_t)(now - s->dl_due) >= 0) {
         conn_deadline_fire(s); /* closes s, or sets a later deadline */
-        if (s->state == SESSION_CLOSING)
+        if (s->state == CONN_CLOSING)
             return;
     }
     if (!conn_keepalive(s, now))
@@ -235,26 +235,26 @@ static void conn_sweep_cb(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(w->lws, 0, &w->sul, conn_sweep_cb, (lws_usec_t)CONN_TICK_MS * LWS_US_PER_MS);
 }
 
-void conn_open(struct server *srv, struct ws_conn *conn, void *session)
+void conn_open(struct server *srv, struct ws_conn *conn, void *state)
 {
-    struct rtconn *s = session;
+    struct rtconn *s = state;
     struct realtime *rt = srv->rt;
 
     if (!rt)
-        return; /* not started: the session stays inert (every entry checks s->rt) */
+        return; /* not started: the connection stays inert (every entry checks s->rt) */
     s->rt = rt;
     s->conn = conn;
-    s->state = SESSION_NEW;
+    s->state = CONN_NEW;
     s->rl_milli = RT_RATE_BURST * 1000u;
     s->rl_stamp = conn_mono_ms();
     s->rx_tick = conn_tick_now(); /* the upgrade is the first sign of life */
-    rt_session_add(rt, s);
+    rt_conn_add(rt, s);
     conn_schedule(s, RT_AUTH_TIMEOUT_MS);
 }
 
-void conn_closed(void *session)
+void conn_closed(void *state)
 {
-    struct rtconn *s = session;
+    struct rtconn *s = state;
     struct realtime *rt = s->rt;
     bool online = s->online;
 
@@ -262,8 +262,8 @@ void conn_closed(void *session)
         return;
     conn_timer_remove(s);
     typing_closed(s);
-    rt_session_remove(rt, s);
-    s->state = SESSION_CLOSING;
+    rt_conn_remove(rt, s);
+    s->state = CONN_CLOSING;
     s->rt = NULL;
     if (online)
         presence_offline(rt, s->user_id);
@@ -271,20 +271,20 @@ void conn_closed(void *session)
 
 void conn_close(struct rtconn *s, int code, const char *reason)
 {
-    if (s->state == SESSION_CLOSING)
+    if (s->state == CONN_CLOSING)
         return;
-    s->state = SESSION_CLOSING;
+    s->state = CONN_CLOSING;
     conn_timer_remove(s);
     rt_unregister(s->rt, s);
-    log_debug("ws.close", "code=%d session=%llu", code, (unsigned long long)s->id);
+    log_debug("ws.close", "code=%d conn=%llu", code, (unsigned long long)s->id);
     ws_close(s->conn, code, reason);
 }
 
-void conn_on_room(void *session)
+void conn_on_room(void *state)
 {
-    struct rtconn *s = session;
+    struct rtconn *s = state;
 
-    if (s->rt && s->state == SESSION_READY)
+    if (s->rt && s->state == CONN_READY)
         delivery_on_room(s);
 }
 
@@ -316,10 +316,10 @@ static void conn_deadline_fire(struct rtconn *s)
 {
     int64_t now = clock_wall_ms() / 1000;
 
-    if (s->state == SESSION_NEW || s->state == SESSION_AUTHING) {
+    if (s->state == CONN_NEW || s->state == CONN_AUTHING) {
         wsp_error(s, NULL, "unauthenticated", "No valid authenticate within 10 seconds.", NULL);
         conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
-    } else if (s->state == SESSION_READY) {
+    } else if (s->state == CONN_READY) {
         if (now < s->token_exp) {
             conn_deadline_set(s, (s->token_exp - now) * 1000);
             return;
@@ -366,7 +366,7 @@ static void auth_work(void *ctx, void *arg)
 static void auth_done(void *arg);
 
 /* A kick that ends a device's tokens or the device may have run on this node after the store
- * read started, and so before this session was in the registry to be closed: for a read that
+ * read started, and so before this connection was in the registry to be closed: for a read that
  * said yes, read again (the kick ran after its commit). True when resubmitted; false when
  * auth_done goes on with j's result (STORE_BUSY when it could not read again). */
 static bool auth_recheck(struct rtconn *s, struct auth_job *j)
@@ -443,7 +443,7 @@ static void auth_done(void *arg)
     if (j->exp > s->token_exp)
         s->token_exp = j->exp;
     if (!j->first) {
-        if (s->state != SESSION_READY)
+        if (s->state != CONN_READY)
             goto out;
         conn_schedule(s, (s->token_exp - clock_wall_ms() / 1000) * 1000);
         wsp_event(s, "authenticated", auth_ids(s));
@@ -452,11 +452,11 @@ static void auth_done(void *arg)
     }
     memcpy(s->user_id, j->r.user_id, RT_ID_SIZE);
     memcpy(s->device_id, j->r.device_id, RT_ID_SIZE);
-    s->state = SESSION_READY;
+    s->state = CONN_READY;
     ws_rx_pause(s->conn, false);
     rt_register(s->rt, s);
     conn_schedule(s, (s->token_exp - clock_wall_ms() / 1000) * 1000);
-    log_debug("ws.auth", "session=%llu", (unsigned long long)s->id);
+    log_debug("ws.auth", "conn=%llu", (unsigned long long)s->id);
     wsp_event(s, "authenticated", auth_ids(s));
     wsp_ack(s, rid, auth_ids(s));
     presence_online(s, j->contacts, j->n_contacts);
@@ -470,12 +470,12 @@ out:
 static void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
 {
     json_t *tok = json_object_get(data, "token");
-    bool first = s->state == SESSION_NEW;
+    bool first = s->state == CONN_NEW;
     struct auth_job *j;
     jwt_claims cl;
     jwt_status st;
 
-    if (s->state == SESSION_AUTHING || s->reauthing) {
+    if (s->state == CONN_AUTHING || s->reauthing) {
         wsp_error(s, req_id, "rate_limited", "An authenticate is already in progress.", NULL);
         return;
     }
@@ -526,7 +526,7 @@ static void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id
         return;
     }
     if (first) {
-        s->state = SESSION_AUTHING;
+        s->state = CONN_AUTHING;
         ws_rx_pause(s->conn, true); /* later frames wait until we know who this is */
     } else {
         s->reauthing = 1;

@@ -65,7 +65,7 @@ static void fetch_done(void *arg)
         goto out;
     s->fetching = 0;
     if (j->rc != STORE_OK) {
-        log_warn("queue.fetch", "result=%s session=%llu", store_strerror(j->rc),
+        log_warn("queue.fetch", "result=%s conn=%llu", store_strerror(j->rc),
                  (unsigned long long)s->id);
         if (j->rc == STORE_NOT_FOUND)
             conn_close(s, RT_CLOSE_REVOKED, "device revoked");
@@ -294,3 +294,22 @@ static const struct wsp_event delivery_rows[] = {
      .rate = WSP_RATE_INFLIGHT},
 };
 const struct wsp_events delivery_ws_events = WSP_EVENTS(delivery_rows);
+
+/* The bus sink for one device (bus.h): a frame for device_id reaches each of its ready
+ * connections on this node; a queue item (seq > 0) in sequence through delivery_push. */
+void delivery_to_device(void *arg, const char *device_id, int64_t seq, const char *frame,
+                        size_t len)
+{
+    struct realtime *rt = arg;
+    struct rtconn *s, *next;
+
+    for (s = rt_device_conns(rt, device_id); s; s = next) {
+        next = s->next_dev; /* a push may close s, which leaves the chain */
+        if (strcmp(s->device_id, device_id) || s->state != CONN_READY)
+            continue;
+        if (seq > 0)
+            delivery_push(s, seq, frame, len);
+        else
+            wsp_send_raw(s, frame, len);
+    }
+}

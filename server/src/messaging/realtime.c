@@ -1,6 +1,7 @@
-/* The real-time state of one node: the registry of authenticated connections (by session
- * id, by device, by user), the bus and its sink (what arrives for this node's sockets), the
- * periodic retention purge of device queues, and the public entry points of realtime.h. */
+/* The real-time state of one node: the registry of authenticated connections (by connection
+ * id, by device, by user), the bus and its sinks for users and kicks (a device's frames go to
+ * delivery.c), the periodic retention purge of device queues, and the public entry points of
+ * realtime.h. */
 #include "messaging/realtime.h"
 
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "net/ws.h"
 #include "store/queue.h"
 
-#define RT_BUCKETS 16384u /* per chain table; ~1 session per bucket at 19,000 connections */
+#define RT_BUCKETS 16384u /* per chain table; ~1 connection per bucket at 19,000 connections */
 
 struct rt_ws_limits rt_ws_limits = {32, 200, 100, 50, 30, 70}; /* config.c's defaults */
 
@@ -43,7 +44,7 @@ int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, v
     return pool_submit(rt->srv->writer, work, done, arg);
 }
 
-struct rtconn *rt_session(struct realtime *rt, uint64_t id)
+struct rtconn *rt_conn_find(struct realtime *rt, uint64_t id)
 {
     struct rtconn *s;
 
@@ -53,7 +54,7 @@ struct rtconn *rt_session(struct realtime *rt, uint64_t id)
     return NULL;
 }
 
-/* Unlinks s from a chain whose link field sits at offset off in each session. */
+/* Unlinks s from a chain whose link field sits at offset off in each connection. */
 static void rt_chain_remove(struct rtconn **head, struct rtconn *s, size_t off)
 {
     struct rtconn **pp = head;
@@ -64,23 +65,23 @@ static void rt_chain_remove(struct rtconn **head, struct rtconn *s, size_t off)
         *pp = *(struct rtconn **)(void *)((char *)s + off);
 }
 
-/* The id chain holds every open session (authenticated or not), so completions find theirs. */
-void rt_session_add(struct realtime *rt, struct rtconn *s)
+/* The id chain holds every open connection (authenticated or not), so completions find theirs. */
+void rt_conn_add(struct realtime *rt, struct rtconn *s)
 {
     uint32_t b;
 
-    s->id = ++rt->next_session;
+    s->id = ++rt->next_conn_id;
     b = (uint32_t)(s->id % RT_BUCKETS);
     s->next_id = rt->by_id[b];
     rt->by_id[b] = s;
-    rt->sessions++;
+    rt->conns++;
 }
 
-void rt_session_remove(struct realtime *rt, struct rtconn *s)
+void rt_conn_remove(struct realtime *rt, struct rtconn *s)
 {
     rt_unregister(rt, s);
     rt_chain_remove(&rt->by_id[s->id % RT_BUCKETS], s, offsetof(struct rtconn, next_id));
-    rt->sessions--;
+    rt->conns--;
 }
 
 void rt_register(struct realtime *rt, struct rtconn *s)
@@ -117,24 +118,12 @@ void rt_unregister(struct realtime *rt, struct rtconn *s)
     s->registered = 0;
 }
 
-/* --- bus sink: what arrives for this node ------------------------------------------- */
-
-static void rt_sink_device(void *arg, const char *device_id, int64_t seq, const char *frame,
-                           size_t len)
+struct rtconn *rt_device_conns(struct realtime *rt, const char *device_id)
 {
-    struct realtime *rt = arg;
-    struct rtconn *s, *next;
-
-    for (s = rt->by_dev[rt_hash(device_id)]; s; s = next) {
-        next = s->next_dev; /* a push may close s, which leaves the chain */
-        if (strcmp(s->device_id, device_id) || s->state != SESSION_READY)
-            continue;
-        if (seq > 0)
-            delivery_push(s, seq, frame, len);
-        else
-            wsp_send_raw(s, frame, len);
-    }
+    return rt->by_dev[rt_hash(device_id)];
 }
+
+/* --- bus sink: what arrives for this node (a device's frames: delivery.c) ------------ */
 
 static void rt_sink_user(void *arg, const char *user_id, const char *except_device,
                          const char *frame, size_t len)
@@ -144,7 +133,7 @@ static void rt_sink_user(void *arg, const char *user_id, const char *except_devi
 
     for (s = rt->by_user[rt_hash(user_id)]; s; s = next) {
         next = s->next_user; /* a full queue closes s, which leaves the chain */
-        if (strcmp(s->user_id, user_id) || s->state != SESSION_READY)
+        if (strcmp(s->user_id, user_id) || s->state != CONN_READY)
             continue;
         if (except_device && !strcmp(s->device_id, except_device))
             continue;
@@ -153,7 +142,7 @@ static void rt_sink_user(void *arg, const char *user_id, const char *except_devi
 }
 
 static void rt_sink_kick(void *arg, const char *device_id, int code, uint64_t keep_node,
-                         uint64_t keep_session)
+                         uint64_t keep_conn)
 {
     struct realtime *rt = arg;
     struct rtconn *s, *next;
@@ -164,7 +153,7 @@ static void rt_sink_kick(void *arg, const char *device_id, int code, uint64_t ke
         next = s->next_dev;
         if (strcmp(s->device_id, device_id))
             continue;
-        if (keep_node == rt->node && keep_session == s->id)
+        if (keep_node == rt->node && keep_conn == s->id)
             continue;
         rt_unregister(rt, s);
         conn_close(s, code,
@@ -236,74 +225,6 @@ static void rt_purge_tick(lws_sorted_usec_list_t *sul)
 
 /* --- checkpoints --------------------------------------------------------------------- */
 
-/* The log's growth (pages) after which a general worker copies it back into the database in
- * the background, so that the writer's commits need not; sqlite.c's backstop is 8 times
- * larger. Counted in pages, not requests or batches: a request writes a few pages, a batch of
- * many requests few pages each, and the fsyncs of every checkpoint are paid per checkpoint.
- *
- * The log only restarts from its beginning (instead of growing) at a write transaction that
- * finds every page of it copied, which never happens while commits land behind a background
- * checkpoint. So when one has finished, with little left uncopied (store_checkpoint), the
- * writer runs one more before its next batch (rt_take_restart, batch.c): it copies the few
- * pages committed meanwhile, and the batch's transaction then restarts the log. Without this
- * the log grew to the backstop, whose checkpoint stalled the writer for 20-80 ms about once a
- * second at 3,500 messages/s (bench/RESULTS-messaging.md). */
-#define RT_CHECKPOINT_PAGES 4096
-
-struct rt_checkpoint_job {
-    struct realtime *rt;
-    enum store_err rc;
-};
-
-static void rt_checkpoint_work(void *ctx, void *arg)
-{
-    struct rt_checkpoint_job *j = arg;
-
-    j->rc = store_checkpoint(ctx);
-}
-
-static void rt_checkpoint_done(void *arg)
-{
-    struct rt_checkpoint_job *j = arg;
-
-    if (j->rc != STORE_OK)
-        log_warn("store.checkpoint", "result=%s", store_strerror(j->rc));
-    j->rt->checkpointing = false;
-    j->rt->restart_wanted = j->rc == STORE_OK;
-    free(j);
-}
-
-bool rt_take_restart(struct realtime *rt)
-{
-    bool want = rt->restart_wanted;
-
-    rt->restart_wanted = false;
-    return want;
-}
-
-void rt_committed(struct realtime *rt, size_t wal_pages)
-{
-    struct rt_checkpoint_job *j;
-
-    /* The log restarts from its beginning once a checkpoint has copied all of it; until
-     * then it only grows, and each checkpoint copies what was committed since the last. */
-    if (wal_pages < rt->checkpoint_at)
-        rt->checkpoint_at = 0;
-    if (wal_pages < rt->checkpoint_at + RT_CHECKPOINT_PAGES || rt->checkpointing ||
-        rt->restart_wanted || rt->stopping)
-        return;
-    j = calloc(1, sizeof(*j));
-    if (!j)
-        abort();
-    j->rt = rt;
-    if (rt_submit(rt, rt_checkpoint_work, rt_checkpoint_done, j)) {
-        free(j); /* the pool is full: after the next commit */
-        return;
-    }
-    rt->checkpointing = true;
-    rt->checkpoint_at = wal_pages;
-}
-
 /* --- public -------------------------------------------------------------------------- */
 
 void realtime_ws_register(void)
@@ -315,7 +236,7 @@ void realtime_ws_register(void)
 int realtime_create(struct server *srv)
 {
     struct realtime *rt = calloc(1, sizeof(*rt));
-    struct bus_sink sink = {rt_sink_device, rt_sink_user, rt_sink_kick, rt_sink_contacts, rt};
+    struct bus_sink sink = {delivery_to_device, rt_sink_user, rt_sink_kick, rt_sink_contacts, rt};
     const struct config *cfg = srv->cfg;
 
     if (!rt)

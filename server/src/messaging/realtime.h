@@ -13,16 +13,16 @@
 
 struct server;
 
-/* Makes this the session code of /ws (net/ws.h: conn.c's handler, the event table of
+/* Makes this the connection handler of /ws (net/ws.h: conn.c's handler, the event table of
  * wsproto.c). Before loop_create, which sizes each connection's data by it. */
 void realtime_ws_register(void);
 /* Creates srv->rt (bus, connection registry, retention timer). Needs srv->lws, srv->pool and
  * srv->cfg. 0, or -1 (logged). */
 int realtime_create(struct server *srv);
 /* Before the pool and the lws context go: stops the timers and refuses new pool work (the
- * sessions closing during context destruction then skip their store work). */
+ * connections closing during context destruction then skip their store work). */
 void realtime_stop(struct server *srv);
-/* Frees srv->rt. The lws context must be destroyed first (every session closed). */
+/* Frees srv->rt. The lws context must be destroyed first (every connection closed). */
 void realtime_destroy(struct server *srv);
 
 /* Registers the keys, conversations and messages routes. */

@@ -1,12 +1,13 @@
-/* Internals shared by the real-time files: the per-connection session, the registry, the
- * JSON renderers and the helpers for replies and pool jobs. Not for other modules (they use
- * realtime.h).
+/* Internals shared by the messaging files: the per-connection state, the registry, and the
+ * helpers for replies and pool jobs. Not for other rooms (they use realtime.h).
  *
- * Files: realtime.c (state, registry, bus sink, retention timer), conn.c (connection
- * life: authenticate, re-authenticate, deadlines, keep-alive, close codes, rate limits),
- * wsproto.c (frames, request ids, ack/error replies, dispatch), delivery.c (queue drain, live
- * push, queue:ack), messaging.c (send/edit/delete/read shared by REST and WebSocket),
- * presence.c, typing.c, forms.c (JSON forms), conversations_routes.c, messages_routes.c. */
+ * Files: realtime.c (state, registry, the bus's user and kick sinks, retention timer),
+ * conn.c (connection life: authenticate, re-authenticate, deadlines, keep-alive, close codes,
+ * rate limits), wsproto.c (frames, request ids, ack/error replies, the event table),
+ * delivery.c (the device sink, queue drain, live push, queue:ack), messaging.c
+ * (send/edit/delete/read shared by REST and WebSocket), batch.c (group commit),
+ * checkpoint.c (the SQLite log after the writer's commits), presence.c, typing.c, forms.c
+ * (JSON forms), conversations_routes.c, messages_routes.c. */
 #ifndef SOTTO_RT_INTERNAL_H
 #define SOTTO_RT_INTERNAL_H
 
@@ -66,17 +67,17 @@ extern struct rt_ws_limits rt_ws_limits;
 #define RT_CLOSE_REVOKED 4403
 #define RT_CLOSE_REPLACED 4409
 
-enum session_state {
-    SESSION_NEW = 0, /* waiting for authenticate */
-    SESSION_AUTHING, /* first authenticate at the pool; reading paused */
-    SESSION_READY,   /* authenticated */
-    SESSION_CLOSING, /* flushing, then closing */
+enum conn_state {
+    CONN_NEW = 0, /* waiting for authenticate */
+    CONN_AUTHING, /* first authenticate at the pool; reading paused */
+    CONN_READY,   /* authenticated */
+    CONN_CLOSING, /* flushing, then closing */
 };
 
 struct typing_slot;
 struct conn_wheel;
 
-/* Per-connection state, embedded in ws.c's per-session data (so it costs no allocation).
+/* Per-connection state, embedded in ws.c's per-connection data (so it costs no allocation).
  * Kept small: about 19,000 idle connections must fit in 4 KiB each with lws's own share. */
 struct rtconn {
     uint64_t id; /* serial, never reused: pool jobs find us by it */
@@ -94,7 +95,7 @@ struct rtconn {
     uint32_t dl_due;   /* wheel tick of the auth / token deadline */
     uint32_t rx_tick;  /* wheel tick of the last frame from the client */
     uint16_t inflight;
-    uint8_t state; /* enum session_state */
+    uint8_t state; /* enum conn_state */
     uint8_t strikes;
     unsigned registered : 1, live : 1, fetching : 1, refetch : 1, drained_sent : 1, want_room : 1,
         reauthing : 1, online : 1, timed : 1, pinged : 1;
@@ -129,9 +130,9 @@ struct realtime {
     const struct bus_ops *bus_ops;
     struct bus *bus;
     uint64_t node;
-    uint64_t next_session;
+    uint64_t next_conn_id;
     struct rtconn **by_id, **by_dev, **by_user; /* RT_BUCKETS chains each */
-    size_t sessions;
+    size_t conns;
     struct ratelimit *limits;       /* REST message writes per device ... */
     ratelimit_rule rest_write_rule; /* ... by the WebSocket's budget */
     lws_sorted_usec_list_t purge;
@@ -154,18 +155,22 @@ struct realtime {
 };
 
 /* --- realtime.c ---------------------------------------------------------------------- */
-struct rtconn *rt_session(struct realtime *rt, uint64_t id);
-/* Every open session is in the id chain from open to close. */
-void rt_session_add(struct realtime *rt, struct rtconn *s);
-void rt_session_remove(struct realtime *rt, struct rtconn *s);
-/* Puts an authenticated session in the device and user chains, and closes any other
+struct rtconn *rt_conn_find(struct realtime *rt, uint64_t id);
+/* Every open connection is in the id chain from open to close. */
+void rt_conn_add(struct realtime *rt, struct rtconn *s);
+void rt_conn_remove(struct realtime *rt, struct rtconn *s);
+/* Puts an authenticated connection in the device and user chains, and closes any other
  * connection of the same device (here 4409, on other nodes through the bus). */
 void rt_register(struct realtime *rt, struct rtconn *s);
 void rt_unregister(struct realtime *rt, struct rtconn *s);
-/* Submits pool work for a session or a route; -1 when the pool refuses it. */
+/* Submits pool work for a connection or a route; -1 when the pool refuses it. */
 int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
 /* The same on the writer (server.h): the group-committed batches of batch.c. */
 int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
+/* The connections in device_id's registry chain (the chain holds others too: compare). */
+struct rtconn *rt_device_conns(struct realtime *rt, const char *device_id);
+
+/* --- checkpoint.c -------------------------------------------------------------------- */
 /* The writer committed a batch, leaving wal_pages in SQLite's log (store_wal_pages): past a
  * threshold a general worker checkpoints the store. */
 void rt_committed(struct realtime *rt, size_t wal_pages);
@@ -179,16 +184,16 @@ bool rt_take_restart(struct realtime *rt);
 void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts);
 
 /* --- conn.c -------------------------------------------------------------------------- */
-/* The session code of /ws (net/ws.h): open, conn_alive, conn_on_room and conn_closed below,
+/* The connection handler of /ws (net/ws.h): open, conn_alive, conn_on_room and conn_closed below,
  * and wsp_dispatch for each message; its state is a struct rtconn. realtime_ws_register
  * hands it to ws.c. */
 extern const struct ws_handler conn_ws_handler;
-/* The ws_handler entry points; session is the struct rtconn inside ws.c's per-session data. */
-void conn_open(struct server *srv, struct ws_conn *conn, void *session);
-void conn_closed(void *session);
-void conn_on_room(void *session); /* the outbound queue has emptied a lot */
+/* The ws_handler entry points; state is the struct rtconn inside ws.c's per-connection data. */
+void conn_open(struct server *srv, struct ws_conn *conn, void *state);
+void conn_closed(void *state);
+void conn_on_room(void *state); /* the outbound queue has emptied a lot */
 /* A frame or pong came from the client (keep-alive): O(1), moves no lws timer. */
-void conn_alive(void *session);
+void conn_alive(void *state);
 /* Queues the last frames, then closes with code (flushed within a few seconds). */
 void conn_close(struct rtconn *s, int code, const char *reason);
 /* Rate limit for one incoming frame: true when allowed. */
@@ -245,8 +250,8 @@ const struct wsp_event *wsp_event_find(const char *name);
 /* The table in name order, for tests: *n rows. */
 const struct wsp_event *const *wsp_event_table(size_t *n);
 
-/* Parses and dispatches one frame (the ws_handler's message; session is a struct rtconn). */
-void wsp_dispatch(void *session, const char *msg, size_t len);
+/* Parses and dispatches one frame (the ws_handler's message; state is a struct rtconn). */
+void wsp_dispatch(void *state, const char *msg, size_t len);
 /* One frame's envelope, as wsp_dispatch checks it before anything depends on the
  * connection (pure; the fuzz target server/fuzz/fuzz_wsproto.c drives it). */
 struct wsp_frame {
@@ -272,7 +277,7 @@ struct wsp_route {
     const char *code, *message;
     json_t *details;
 };
-int wsp_route(const struct wsp_frame *f, size_t len, enum session_state state, unsigned inflight,
+int wsp_route(const struct wsp_frame *f, size_t len, enum conn_state state, unsigned inflight,
               struct wsp_route *r);
 /* Sends {"event", "data"} (takes the reference to data). */
 void wsp_event(struct rtconn *s, const char *event, json_t *data);
@@ -288,18 +293,18 @@ void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, js
 bool wsp_send_raw(struct rtconn *s, const char *frame, size_t len);
 size_t wsp_room(struct rtconn *s); /* free outbound slots */
 
-/* A WebSocket request on its way through the pool: identifies the session by id, so a
+/* A WebSocket request on its way through the pool: identifies the connection by id, so a
  * completion after the socket closed finds nothing and only frees. */
 struct wsp_req {
     struct realtime *rt;
-    uint64_t session;
+    uint64_t conn_id;
     char user_id[RT_ID_SIZE], device_id[RT_ID_SIZE];
     char req_id[RT_REQ_ID_MAX + 1];
     bool has_id;
 };
 /* Fills r from s and the request id; counts it in flight. */
 void wsp_req_init(struct wsp_req *r, struct rtconn *s, const char *req_id);
-/* The session again at completion (NULL when it closed); uncounts the request. */
+/* The connection again at completion (NULL when it closed); uncounts the request. */
 struct rtconn *wsp_req_done(struct wsp_req *r);
 /* A request id for wsp_ack/wsp_error: NULL when the client gave none. */
 static inline const char *wsp_req_id(const struct wsp_req *r)
@@ -311,6 +316,9 @@ static inline const char *wsp_req_id(const struct wsp_req *r)
 void delivery_start(struct rtconn *s); /* after authenticated: drain, then live */
 void delivery_push(struct rtconn *s, int64_t seq, const char *frame, size_t len);
 void delivery_on_room(struct rtconn *s);
+/* The bus sink of a device's frames (bus.h's struct bus_sink; arg is the realtime). */
+void delivery_to_device(void *arg, const char *device_id, int64_t seq, const char *frame,
+                        size_t len);
 /* Its rows of the event table: queue:ack. */
 extern const struct wsp_events delivery_ws_events;
 /* Sends message:delivered for each first delivery (frees the array). */
@@ -332,7 +340,7 @@ extern const struct wsp_events messaging_ws_events;
 /* After authenticate: counts the connection, tells contacts when the user came online, and
  * sends the snapshot to s. contacts: sorted ids (borrowed). */
 void presence_online(struct rtconn *s, char (*contacts)[STORE_ID_SIZE], size_t n);
-/* After close of an authenticated session: uncounts it, tells contacts when the user went
+/* After close of an authenticated connection: uncounts it, tells contacts when the user went
  * offline. */
 void presence_offline(struct realtime *rt, const char *user_id);
 /* A and b just became contacts (contacts true) or stopped being contacts: whichever of them

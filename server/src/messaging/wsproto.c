@@ -26,12 +26,12 @@ char *wsp_render(const char *event, json_t *data, size_t *len)
 
 bool wsp_send_raw(struct rtconn *s, const char *frame, size_t len)
 {
-    if (s->state == SESSION_CLOSING || !s->conn)
+    if (s->state == CONN_CLOSING || !s->conn)
         return false;
     return ws_send(s->conn, frame, len) == 0;
 }
 
-size_t wsp_room(struct rtconn *s) { return s->state == SESSION_CLOSING ? 0 : ws_room(s->conn); }
+size_t wsp_room(struct rtconn *s) { return s->state == CONN_CLOSING ? 0 : ws_room(s->conn); }
 
 void wsp_event(struct rtconn *s, const char *event, json_t *data)
 {
@@ -90,7 +90,7 @@ void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, js
 void wsp_req_init(struct wsp_req *r, struct rtconn *s, const char *req_id)
 {
     r->rt = s->rt;
-    r->session = s->id;
+    r->conn_id = s->id;
     memcpy(r->user_id, s->user_id, RT_ID_SIZE);
     memcpy(r->device_id, s->device_id, RT_ID_SIZE);
     r->has_id = req_id != NULL;
@@ -101,13 +101,13 @@ void wsp_req_init(struct wsp_req *r, struct rtconn *s, const char *req_id)
 
 struct rtconn *wsp_req_done(struct wsp_req *r)
 {
-    struct rtconn *s = rt_session(r->rt, r->session);
+    struct rtconn *s = rt_conn_find(r->rt, r->conn_id);
 
     if (!s)
         return NULL;
     if (s->inflight)
         s->inflight--;
-    return s->state == SESSION_CLOSING ? NULL : s;
+    return s->state == CONN_CLOSING ? NULL : s;
 }
 
 /* A bad first frame ends an unauthenticated connection. */
@@ -115,7 +115,7 @@ static void wsp_reject(struct rtconn *s, const char *req_id, const char *code, c
                        json_t *details)
 {
     wsp_error(s, req_id, code, msg, details);
-    if (s->state == SESSION_NEW)
+    if (s->state == CONN_NEW)
         conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
 }
 
@@ -251,17 +251,17 @@ static int wsp_row_checks(const struct wsp_frame *f, size_t len, struct wsp_rout
     return 0;
 }
 
-int wsp_route(const struct wsp_frame *f, size_t len, enum session_state state, unsigned inflight,
+int wsp_route(const struct wsp_frame *f, size_t len, enum conn_state state, unsigned inflight,
               struct wsp_route *r)
 {
     memset(r, 0, sizeof(*r));
     r->row = wsp_event_find(f->name);
-    if (state == SESSION_NEW) {
+    if (state == CONN_NEW) {
         if (!r->row || !r->row->before_auth)
             return wsp_refuse(r, "unauthenticated", "Authenticate first.", NULL);
         return wsp_row_checks(f, len, r);
     }
-    if (state != SESSION_READY)
+    if (state != CONN_READY)
         return wsp_refuse(r, "unauthenticated", "Authentication is in progress.", NULL);
     /* An unknown event is counted as the strict class: the in-flight refusal came first
      * before the table, and still does. */
@@ -283,14 +283,14 @@ static const char *wsp_limited_id(json_t *root)
                                                                          : NULL;
 }
 
-void wsp_dispatch(void *session, const char *msg, size_t len)
+void wsp_dispatch(void *state, const char *msg, size_t len)
 {
-    struct rtconn *s = session;
+    struct rtconn *s = state;
     struct wsp_frame f;
     struct wsp_route r;
     bool bad;
 
-    if (!s->rt || s->state == SESSION_CLOSING)
+    if (!s->rt || s->state == CONN_CLOSING)
         return;
     bad = wsp_parse(msg, len, &f) != 0;
     if (!conn_rate_ok(s)) {
@@ -302,7 +302,7 @@ void wsp_dispatch(void *session, const char *msg, size_t len)
     } else if (bad) {
         wsp_reject(s, f.rid, f.code, f.message, f.details);
         f.details = NULL;
-    } else if (wsp_route(&f, len, (enum session_state)s->state, s->inflight, &r)) {
+    } else if (wsp_route(&f, len, (enum conn_state)s->state, s->inflight, &r)) {
         wsp_reject(s, f.rid, r.code, r.message, r.details);
     } else {
         r.row->run(s, f.data, f.rid);

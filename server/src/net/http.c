@@ -41,7 +41,7 @@ struct http_state {
     uint64_t rid_base, rid_next;
 };
 
-/* Per-connection session data (lws allocates it; we keep it to one pointer). */
+/* Per-connection data (lws allocates it; we keep it to one pointer). */
 /* A request answered before its body arrived (413, 415, or an error at the headers) that
  * must close: the body is read and dropped first, up to this much and for this long, because
  * closing with unread data makes the kernel reset the connection and the client, still
@@ -1042,7 +1042,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
 }
 
-size_t http_session_size(void) { return sizeof(struct http_conn); }
+size_t http_conn_data_size(void) { return sizeof(struct http_conn); }
 
 size_t http_active(const struct server *srv) { return srv->http ? srv->http->active : 0; }
 

@@ -112,7 +112,7 @@ void http_init(struct server *srv);
 void http_fini(struct server *srv);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
-size_t http_session_size(void);
+size_t http_conn_data_size(void);
 size_t http_active(const struct server *srv); /* requests not yet answered or not yet sent */
 void http_set_draining(struct server *srv);   /* answer in-flight requests, then close */
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for either protocol: 0 to allow (a WebSocket on /ws),

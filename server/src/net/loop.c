@@ -203,8 +203,8 @@ int loop_create(struct server *srv, char *err, size_t errlen)
     struct lws_context_creation_info info;
     struct netaddr bind_addr;
 
-    loop_protocols[0].per_session_data_size = http_session_size();
-    loop_protocols[1].per_session_data_size = ws_session_size();
+    loop_protocols[0].per_session_data_size = http_conn_data_size();
+    loop_protocols[1].per_session_data_size = ws_conn_data_size();
     memset(&info, 0, sizeof(info));
     info.port = (int)cfg->port;
     info.iface = cfg->bind;

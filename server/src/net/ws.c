@@ -1,8 +1,8 @@
 /* /ws: upgrade checks (path and Origin), message reassembly with a size cap, and a bounded
  * outbound queue drained in LWS_CALLBACK_SERVER_WRITEABLE (the mosquitto pattern); a frame
- * that finds the queue empty is written at once. The session code on top (the handler of
+ * that finds the queue empty is written at once. The connection handler on top (the handler of
  * ws.h, registered at start) gets each complete message and the connection's life events,
- * with its state kept inside this file's per-session data. */
+ * with its state kept inside this file's per-connection data. */
 #include "net/ws.h"
 
 #include <stdbool.h>
@@ -53,7 +53,7 @@ static const struct ws_handler *ws_handler;
 
 void ws_set_handler(const struct ws_handler *h) { ws_handler = h; }
 
-size_t ws_session_size(void)
+size_t ws_conn_data_size(void)
 {
     return sizeof(struct ws_conn) + (ws_handler ? ws_handler->state_size : 0);
 }
@@ -135,7 +135,7 @@ int ws_send(struct ws_conn *c, const char *text, size_t len)
     return 0;
 }
 
-/* One complete text message: to the session code, unless a close is under way. */
+/* One complete text message: to the connection handler, unless a close is under way. */
 static void ws_on_message(struct ws_conn *c, const char *msg, size_t len)
 {
     if (!c->closing && !c->flush_close && ws_handler)
@@ -200,7 +200,7 @@ static int ws_on_receive(struct ws_conn *c, const void *in, size_t len)
     return 0;
 }
 
-/* The keep-alive ping (ws_ping, asked for by the session) goes first: every frame is written
+/* The keep-alive ping (ws_ping, asked for by the handler) goes first: every frame is written
  * whole (FIN set, and lws holds back the writeable callback while a partly sent one is
  * pending), so it never lands inside a message, and it is not a queued frame, so the queue's
  * bound is untouched. It carries a payload because lws 4.1 hands an empty pong to no
@@ -362,7 +362,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     case LWS_CALLBACK_ADD_HEADERS: return ws_add_headers(srv, in);
     case LWS_CALLBACK_ESTABLISHED:
-        memset(c, 0, ws_session_size());
+        memset(c, 0, ws_conn_data_size());
         c->wsi = wsi;
         c->srv = srv;
         metrics_connection(srv->metrics, 0, 1);

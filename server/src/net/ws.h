@@ -1,6 +1,6 @@
 /* The WebSocket endpoint /ws. It accepts upgrades from allowed origins, reassembles messages
- * up to WS_MAX_FRAME and hands each to the session code above it through a struct ws_handler
- * (the messaging room registers one at start; net/ knows nothing of what a session is).
+ * up to WS_MAX_FRAME and hands each to the connection handler above it through a struct ws_handler
+ * (the messaging room registers one at start; net/ knows nothing of what a connection carries).
  * Outbound frames go through a bounded per-connection queue written only in the writeable
  * callback. */
 #ifndef SOTTO_WS_H
@@ -17,15 +17,15 @@
 struct server;
 struct ws_conn;
 
-/* The session code on top of /ws, after Janus's transport callbacks: ws.c calls these on the
- * loop thread and never looks inside the session. Each connection carries state_size bytes
- * for it inside lws's per-session data (suitably aligned, zeroed at the upgrade), so a
- * session costs no allocation of its own: about 19,000 idle connections must fit in 4 KiB
+/* The connection handler on top of /ws, after Janus's transport callbacks: ws.c calls these on the
+ * loop thread and never looks inside the handler's state. Each connection carries state_size bytes
+ * for it inside lws's per-connection data (suitably aligned, zeroed at the upgrade), so a
+ * connection costs no allocation of its own: about 19,000 idle connections must fit in 4 KiB
  * each with lws's share. state points at those bytes, aligned to WS_STATE_ALIGN; they are the
  * handler's from open to closed and ws.c frees nothing in them. */
 struct ws_handler {
     size_t state_size;
-    /* The upgrade is done: the session starts. ws_send and the others may be called on c
+    /* The upgrade is done: the connection starts. ws_send and the others may be called on c
      * from now until closed returns. srv is the context's (base/server.h). */
     void (*const open)(struct server *srv, struct ws_conn *c, void *state);
     /* One complete text message, msg[0..len) (borrowed, not NUL-terminated). Never called
@@ -35,7 +35,7 @@ struct ws_handler {
      * life. Called often; must be O(1). */
     void (*const alive)(void *state);
     /* The outbound queue drained to a quarter of WS_MAX_QUEUE or less after writes: room for
-     * what the session held back. */
+     * what the handler held back. */
     void (*const room)(void *state);
     /* The connection is gone (whoever closed it); c and state are invalid once it returns.
      * Not called for an upgrade refused before open. */
@@ -43,14 +43,14 @@ struct ws_handler {
 };
 
 /* Sets the handler of every connection (h is kept, not copied). Once, before loop_create:
- * state_size is part of the per-session size lws is given then. Without a handler, messages
+ * state_size is part of the per-connection size lws is given then. Without a handler, messages
  * are read and dropped. */
 void ws_set_handler(const struct ws_handler *h);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);
-/* Bytes of lws per-session data per connection: ws.c's own plus the handler's state. */
-size_t ws_session_size(void);
+/* Bytes of lws per-connection data per connection: ws.c's own plus the handler's state. */
+size_t ws_conn_data_size(void);
 
 /* Queues a text frame (copied). Returns 0, or -1 if the queue is full: the connection is then
  * closed (1008), since a client that does not read must not grow our memory. Loop thread. */
