@@ -10,5 +10,7 @@
 int64_t clock_wall_ms(void);
 /* Milliseconds since an arbitrary point (CLOCK_MONOTONIC); only differences mean anything. */
 int64_t clock_mono_ms(void);
+/* The same in microseconds (request timing, the loop's deadlines). */
+int64_t clock_mono_us(void);
 
 #endif

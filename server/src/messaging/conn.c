@@ -19,13 +19,7 @@
 #include "store/conversations.h"
 #include "store/devices.h"
 
-static uint32_t conn_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
+static uint32_t conn_mono_ms(void) { return (uint32_t)clock_mono_ms(); }
 
 /* --- timers: a coarse timer wheel ----------------------------------------------------
  * Every connection has one deadline (the authenticate limit, then its token's expiry) and the
@@ -50,13 +44,7 @@ struct conn_wheel {
     bool sweeping;
 };
 
-static uint64_t conn_mono_ms64(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+static uint64_t conn_mono_ms64(void) { return (uint64_t)clock_mono_ms(); }
 
 static uint32_t conn_tick_now(void) { return (uint32_t)(conn_mono_ms64() / CONN_TICK_MS); }
 

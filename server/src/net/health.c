@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/pool.h"
 #include "base/server.h"
@@ -40,13 +41,7 @@ int health_probe_none(void *worker_ctx)
     return 0;
 }
 
-static uint64_t health_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static uint64_t health_now(void) { return (uint64_t)clock_mono_us(); }
 
 static void health_answer(struct health *h, struct http_req *req)
 {

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "base/cors.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/netaddr.h"
 #include "base/server.h"
@@ -97,13 +98,7 @@ struct http_req {
     char mem[]; /* path, then scratch */
 };
 
-static uint64_t now_usec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static uint64_t now_usec(void) { return (uint64_t)clock_mono_us(); }
 
 static struct http_state *http_state_of(struct lws *wsi)
 {
@@ -1013,13 +1008,6 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (conn)
             http_detach(conn);
-        return 0;
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        srv = lws_context_user(lws_get_context(wsi));
-        if (srv && srv->pool)
-            pool_run_completions(srv->pool);
-        if (srv && srv->writer)
-            pool_run_completions(srv->writer);
         return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         if (conn && conn->req) /* an upgrade pipelined behind an open request */

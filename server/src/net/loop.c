@@ -27,8 +27,10 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/netaddr.h"
+#include "base/pool.h"
 #include "base/sdnotify.h"
 #include "base/server.h"
 #include "net/headers.h"
@@ -49,8 +51,26 @@ static atomic_int loop_stop_requested;
 static struct lws_context *_Atomic loop_ctx;
 static struct ev_loop *loop_ev;
 
+/* The loop's own work, before HTTP's: lws_cancel_service (a worker finished a job, pool.h)
+ * wakes the loop with EVENT_WAIT_CANCELLED on the first protocol, and the completions of
+ * both pools run here. Everything else is HTTP's. */
+static int loop_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                              void *in, size_t len)
+{
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        struct server *srv = lws_context_user(lws_get_context(wsi));
+
+        if (srv && srv->pool)
+            pool_run_completions(srv->pool);
+        if (srv && srv->writer)
+            pool_run_completions(srv->writer);
+        return 0;
+    }
+    return http_callback(wsi, reason, user, in, len);
+}
+
 static struct lws_protocols loop_protocols[] = {
-    {"http", http_callback, 0, 0, 0, NULL, 0},
+    {"http", loop_http_callback, 0, 0, 0, NULL, 0},
     /* rx_buffer_size is allocated per WebSocket connection for its whole life: 1 KiB instead
      * of 4 KiB saves 3 KiB on every idle connection (bench/RESULTS-messaging.md). Larger
      * frames arrive in several RECEIVE callbacks and ws.c reassembles them. tx_packet_size
@@ -253,13 +273,7 @@ int loop_create(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
-static uint64_t loop_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static uint64_t loop_now(void) { return (uint64_t)clock_mono_us(); }
 
 /* During the drain the loop must wake up to check the clock even with no traffic. */
 static void loop_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
