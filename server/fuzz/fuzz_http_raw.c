@@ -49,6 +49,7 @@
 #include "base/secrets.h"
 #include "base/server.h"
 #include "fuzz_common.h"
+#include "keys/keys.h"
 #include "messaging/realtime.h"
 #include "net/health.h"
 #include "net/http.h"
@@ -57,6 +58,7 @@
 #include "net/router.h"
 #include "net/static.h"
 #include "net/testroutes.h"
+#include "routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,6 +145,7 @@ static void server_start(void)
     char err[512];
     struct pool_ops ops, wops;
     struct auth_state *auth;
+    struct keys *keys;
     struct health *health;
     pthread_t t;
 
@@ -181,6 +184,7 @@ static void server_start(void)
     wops = backend_pool_ops(&cfg, true);
     wops.wake = loop_wake;
     wops.wake_arg = &srv;
+    realtime_ws_register(); /* before the context: it sizes the WebSocket's data */
     if (loop_create(&srv, err, sizeof err))
         FUZZ_FAIL("loop: %s", err);
     srv.pool = pool_create((int)cfg.workers, (size_t)cfg.queue_max, &ops);
@@ -191,8 +195,10 @@ static void server_start(void)
         FUZZ_FAIL("realtime");
     health = health_create(&srv, backend_probe);
     srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
-    if (health_routes(health) || metrics_routes(&srv) || testroutes_register(&srv) ||
-        auth_routes(&srv, auth) || realtime_routes(&srv))
+    if (srv.statics)
+        http_set_fallback(&srv, static_fallback, srv.statics);
+    keys = keys_create(&cfg);
+    if (!keys || routes_register(&srv, health, auth, keys))
         FUZZ_FAIL("routes");
     if (pthread_create(&t, NULL, server_thread, NULL) != 0)
         FUZZ_FAIL("server thread");

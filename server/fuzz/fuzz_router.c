@@ -22,6 +22,7 @@
 #include "net/metrics.h"
 #include "net/router.h"
 #include "net/testroutes.h"
+#include "routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -114,12 +115,8 @@ static struct router *real_routes(void)
 
     srv.router = router_create();
     struct health *health = health_create(&srv, NULL);
-    if (health_routes(health) || metrics_routes(&srv) || testroutes_register(&srv))
+    if (routes_register(&srv, health, NULL, NULL))
         FUZZ_FAIL("route table");
-    if (auth_routes(&srv, NULL))
-        FUZZ_FAIL("auth routes");
-    if (realtime_routes(&srv))
-        FUZZ_FAIL("realtime routes");
     if (router_count(srv.router) < 5)
         FUZZ_FAIL("too few routes: %zu", router_count(srv.router));
     return srv.router; /* kept for the process's life, as sottod keeps it */

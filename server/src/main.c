@@ -27,12 +27,11 @@
 #include "net/router.h"
 #include "net/static.h"
 #include "net/testroutes.h"
+#include "routes.h"
 
 #define EXIT_CONFIG 2
 
 static const char *main_getenv(const char *name) { return getenv(name); }
-
-static int main_routes(struct server *srv, struct health *health, void *auth, struct keys *keys);
 
 /* `sottod --routes`: the route table, one "METHOD PATTERN auth|public" line per method, for
  * the test that checks docs/api/openapi.yaml describes every route. Nothing is started. */
@@ -45,7 +44,7 @@ static int main_print_routes(void)
 
     srv.router = router_create();
     health = health_create(&srv, NULL);
-    if (!main_routes(&srv, health, NULL, NULL)) {
+    if (!routes_register(&srv, health, NULL, NULL)) {
         for (size_t i = 0; i < router_count(srv.router); i++) {
             const struct route *r = router_get(srv.router, i);
 
@@ -106,19 +105,6 @@ static int main_configure(struct config *cfg, struct server *srv, char *err, siz
     if (secrets_load(cfg, err, errlen))
         return -1;
     return backend_start(cfg, err, errlen);
-}
-
-/* Every room's routes. auth and keys may be NULL (for --routes): handlers are registered,
- * never called. */
-static int main_routes(struct server *srv, struct health *health, void *auth, struct keys *keys)
-{
-    if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
-        return -1;
-    if (auth_routes(srv, auth) || keys_routes(srv, keys))
-        return -1;
-    if (realtime_routes(srv))
-        return -1;
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -194,9 +180,11 @@ int main(int argc, char **argv)
         goto done;
     health = health_create(&srv, backend_probe);
     srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
-    if (!srv.statics)
+    if (srv.statics)
+        http_set_fallback(&srv, static_fallback, srv.statics);
+    else
         log_warn("static.off", "reason=web_root_missing");
-    if (main_routes(&srv, health, auth, keys)) {
+    if (routes_register(&srv, health, auth, keys)) {
         log_error("server.fail", "reason=routes");
         goto done;
     }

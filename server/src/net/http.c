@@ -22,7 +22,6 @@
 #include "net/conncap.h"
 #include "net/headers.h"
 #include "net/metrics.h"
-#include "net/static.h"
 
 #define HTTP_HEAD_MAX 4096    /* response header block */
 #define HTTP_CHUNK 16384      /* body bytes per writeable callback */
@@ -35,6 +34,8 @@ struct http_state {
     void *auth_arg;
     http_precheck_fn precheck_fn;
     void *precheck_arg;
+    http_fallback_fn fallback_fn; /* static files */
+    void *fallback_arg;
     struct conncap *conncap; /* open connections per client address */
     size_t body_reserved;    /* declared bytes of the bodies being read or held */
     size_t active;           /* request objects alive (attached or orphaned) */
@@ -627,10 +628,10 @@ static void http_not_matched(struct http_req *req)
         return;
     }
     if ((req->method == HTTP_GET || req->method == HTTP_HEAD) && !http_is_api_path(req->path) &&
-        strcmp(req->path, "/ws") && req->srv->statics) {
+        strcmp(req->path, "/ws") && req->srv->http->fallback_fn) {
         req->metric_route = METRICS_ROUTE_STATIC;
         req->dispatched = true;
-        static_serve(req->srv->statics, req);
+        req->srv->http->fallback_fn(req, req->srv->http->fallback_arg);
         return;
     }
     http_respond_error(req, 404, "not_found", "Not found.", NULL);
@@ -1033,6 +1034,14 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 size_t http_conn_data_size(void) { return sizeof(struct http_conn); }
 
 size_t http_active(const struct server *srv) { return srv->http ? srv->http->active : 0; }
+
+void http_set_fallback(struct server *srv, http_fallback_fn fn, void *arg)
+{
+    struct http_state *h = http_state_get(srv);
+
+    h->fallback_fn = fn;
+    h->fallback_arg = arg;
+}
 
 void http_set_draining(struct server *srv) { http_state_get(srv)->draining = true; }
 

@@ -72,6 +72,11 @@ void http_set_auth_hook(struct server *srv, http_auth_fn fn, void *arg);
 typedef bool (*http_precheck_fn)(struct http_req *req, void *arg);
 void http_set_auth_precheck(struct server *srv, http_precheck_fn fn, void *arg);
 
+/* What answers a GET or HEAD outside /api and /ws that no route matched: the web client's
+ * static files (static.c), set by main. Without one, such a request is 404. */
+typedef void (*http_fallback_fn)(struct http_req *req, void *arg);
+void http_set_fallback(struct server *srv, http_fallback_fn fn, void *arg);
+
 /* Stores the caller's identity (freed with free_fn when the request ends) and runs the
  * route handler. */
 void http_auth_accept(struct http_req *req, void *auth, void (*free_fn)(void *auth));

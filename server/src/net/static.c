@@ -240,3 +240,5 @@ void static_serve(struct static_files *s, struct http_req *req)
     if (http_submit(req, static_work, static_done, j))
         free(j);
 }
+
+void static_fallback(struct http_req *req, void *arg) { static_serve(arg, req); }

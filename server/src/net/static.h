@@ -17,6 +17,8 @@ void static_destroy(struct static_files *s);
 /* Answers a GET/HEAD for a non-API path: the file, index.html for a directory, or the SPA
  * fallback (index.html) for an extension-less path that does not exist; 404 otherwise. */
 void static_serve(struct static_files *s, struct http_req *req);
+/* static_serve as HTTP's fallback (http_set_fallback); arg is the struct static_files. */
+void static_fallback(struct http_req *req, void *arg);
 
 /* Pure helpers (tested): the MIME type for a path, its Cache-Control value, and whether a
  * URL path is safe to map into the web root (no "..", ".", dot-files, backslash, NUL). */
