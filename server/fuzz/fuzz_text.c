@@ -1,8 +1,8 @@
 /*
  * fuzz_text: the text validators and decoders input reaches before anything trusts it:
- * utf8_count (auth/utf8.c), api_string, api_username_ok and api_is_uuid (api/check.c, the
- * checks of every JSON body: names, bios, device names, ids, ...), base32_decode (TOTP
- * secrets) and b64_decode (tokens, keys, envelopes).
+ * utf8_count (auth/utf8.c), api_string (api/fields.c: the text rule of every JSON body's
+ * names, bios, device names, ...), api_username_ok and api_is_uuid (api/check.c),
+ * base32_decode (TOTP secrets) and b64_decode (tokens, keys, envelopes).
  *
  * The first byte picks a check, its bits limits; the rest is the text. Findings: a crash or
  * overread; utf8_count disagreeing with an independent RFC 3629 decoder; api_string

@@ -1,5 +1,5 @@
 /* The REST plumbing, as a route handler of any domain sees it: the job (job.h), the one error
- * mapping (errors.h), the shared JSON forms (forms.h), input checks (check.h), the access
+ * mapping (errors.h), the shared JSON forms (forms.h), input checks (fields.h, check.h), the access
  * token hook and the audit log. Domains include this and net/http.h's request interface,
  * never the network layer's internals. */
 #ifndef SOTTO_API_H
@@ -11,6 +11,7 @@
 
 #include "api/check.h"
 #include "api/errors.h"
+#include "api/fields.h"
 #include "api/forms.h"
 #include "api/job.h"
 #include "base/clock.h"

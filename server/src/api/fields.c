@@ -242,3 +242,35 @@ int job_fields(struct job *j, const json_t *obj, const struct field_spec *specs,
     job_invalid(j, fail.field, fail.reason);
     return -1;
 }
+
+bool api_has_control(const char *s, size_t len)
+{
+    /* Control characters (C0, DEL, C1) and the bidirectional embedding, override and isolate
+     * controls (U+202A-U+202E, U+2066-U+2069): a name or a bio is shown beside other text, and
+     * an override in it reorders that text ("Bob\u202Egpj.exe"). Right-to-left scripts need
+     * none of them. s is valid UTF-8 (checked first), so a lead byte has its continuations. */
+    const unsigned char *u = (const unsigned char *)s;
+
+    for (size_t i = 0; i < len; i++) {
+        if (u[i] < 0x20 || u[i] == 0x7f)
+            return true;
+        if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+            return true;
+        if (u[i] == 0xe2 && ((u[i + 1] == 0x80 && u[i + 2] >= 0xaa && u[i + 2] <= 0xae) ||
+                             (u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)))
+            return true;
+    }
+    return false;
+}
+
+const char *api_string(struct job *j, const json_t *obj, const char *field, bool required,
+                       size_t min_chars, size_t max_chars)
+{
+    struct field_spec row = {field, FIELD_STRING, required ? FIELD_REQUIRED : 0,
+                             .min = (int64_t)min_chars, .max = (int64_t)max_chars};
+    struct field_value v;
+
+    if (job_fields(j, obj, &row, 1, &v, 1))
+        return NULL;
+    return v.str ? v.str : "";
+}

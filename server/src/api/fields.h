@@ -109,4 +109,14 @@ struct job;
 int job_fields(struct job *j, const json_t *obj, const struct field_spec *specs, size_t n,
                struct field_value *values, size_t n_values);
 
+/* Whether s[0..len), valid UTF-8, holds a control character (C0, DEL, C1) or a
+ * bidirectional embedding, override or isolate control. */
+bool api_has_control(const char *s, size_t len);
+
+/* obj[field] as a string of min_chars..max_chars code points, valid UTF-8 without control
+ * characters (one FIELD_STRING row of fields.h); NULL after job_invalid. required=false: a
+ * missing field gives "". */
+const char *api_string(struct job *j, const json_t *obj, const char *field, bool required,
+                       size_t min_chars, size_t max_chars);
+
 #endif
