@@ -363,6 +363,24 @@ static void test_overrides(void **state)
     assert_string_equal(run("{}", rows, 2), "missing");
     assert_string_equal(run("{\"email\": \"a\", \"n\": 2}", rows, 2), "too_big");
     assert_string_equal(run("{\"email\": \"a\", \"n\": \"2\"}", rows, 2), "wrong_type");
+    /* A refused value with its own older reason (message envelopes): only that reason moves. */
+    static const char *const kinds[] = {"prekey", "message", NULL};
+    static const struct field_spec env[] = {
+        {"d", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+        {"t", FIELD_ENUM, FIELD_REQUIRED, .one_of = kinds, .as_invalid = "out_of_range"},
+    };
+    const char *ok_d = "\"d\": \"0199aaaa-0000-7000-8000-000000000000\"";
+    char buf[160];
+
+    assert_string_equal(run("{\"d\": \"x\"}", env, 2), "wrong_type");
+    assert_string_equal(run("{\"d\": null}", env, 2), "wrong_type");
+    assert_string_equal(run("{}", env, 2), "missing");
+    snprintf(buf, sizeof(buf), "{%s, \"t\": \"other\"}", ok_d);
+    assert_string_equal(run(buf, env, 2), "out_of_range");
+    snprintf(buf, sizeof(buf), "{%s, \"t\": 1}", ok_d);
+    assert_string_equal(run(buf, env, 2), "wrong_type");
+    snprintf(buf, sizeof(buf), "{%s, \"t\": \"prekey\"}", ok_d);
+    assert_null(run(buf, env, 2));
 }
 
 static void test_job_fields(void **state)

@@ -40,6 +40,11 @@ static const char *fields_bounds(const struct field_spec *s, const char *reason)
     return s->as_bounds ? s->as_bounds : reason;
 }
 
+static const char *fields_invalid(const struct field_spec *s, const char *reason)
+{
+    return s->as_invalid ? s->as_invalid : reason;
+}
+
 static bool fields_username_chars(const char *s)
 {
     for (; *s; s++)
@@ -109,7 +114,7 @@ static const char *fields_enum(const struct field_spec *s, const char *v)
     for (size_t i = 0; s->one_of && s->one_of[i]; i++)
         if (!strcmp(v, s->one_of[i]))
             return NULL;
-    return "unknown";
+    return fields_invalid(s, "unknown");
 }
 
 /* The string kinds: the value's own checks; NULL when it passes. */
@@ -124,7 +129,7 @@ static const char *fields_string(const struct field_spec *s, struct field_value 
     case FIELD_STRING:
     case FIELD_USERNAME:
     case FIELD_EMAIL: return fields_text(s, v, len);
-    case FIELD_UUID: return fields_uuid(v, len) ? NULL : "invalid";
+    case FIELD_UUID: return fields_uuid(v, len) ? NULL : fields_invalid(s, "invalid");
     case FIELD_BASE64: return fields_base64(s, v, len);
     case FIELD_ENUM: return fields_enum(s, v);
     default: break;

@@ -73,9 +73,10 @@ struct field_spec {
     const struct field_spec *sub; /* FIELD_OBJECT: its member rows (may be NULL) */
     size_t n_sub;
     /* Routes older than these defaults answer other reasons, and the wire is a contract:
-     * when set, the reason given for a wrong type, and for any bound (too short, too long,
-     * out of range, too many). */
-    const char *as_wrong_type, *as_bounds;
+     * when set, the reason given for a wrong type, for any bound (too short, too long, out
+     * of range, too many), and for a value its kind refuses (a UUID that is not one, a string
+     * not in one_of). */
+    const char *as_wrong_type, *as_bounds, *as_invalid;
 };
 
 /* A checked field. The pointers are into the object checked (owned by it). */

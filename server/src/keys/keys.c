@@ -166,42 +166,42 @@ static void keys_claim_work(struct store *st, struct job *j)
     job_result(j, rc, json_pack("{s:s, s:o}", "userId", j->arg, "devices", arr), "keys_claim");
 }
 
+/* {userId, deviceIds?}: every malformed member was always "wrong_type". */
+static const struct field_spec claim_fields[] = {
+    {"userId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+    {"deviceIds", FIELD_ARRAY, FIELD_NULL_WRONG, .max = 100, .as_bounds = "wrong_type"},
+};
+enum { CLAIM_USER, CLAIM_DEVICES, CLAIM_N };
+
 static void keys_claim(struct http_req *req, void *arg)
 {
     struct keys *k = arg;
     struct job *j = job_new_caller(req, NULL, NULL);
-    json_t *uid, *ids, *v;
+    struct field_value f[CLAIM_N];
+    const json_t *v;
     char key[2 * STORE_ID_SIZE + 2];
     uint32_t retry = 1;
     size_t i;
 
     if (!j)
         return;
-    uid = json_object_get(j->body, "userId");
-    ids = json_object_get(j->body, "deviceIds");
-    if (!json_is_string(uid) || !api_is_uuid(json_string_value(uid))) {
-        http_respond_error(req, 400, "validation_failed", "userId is a UUID.",
-                           api_details("userId", uid ? "wrong_type" : "missing"));
-        goto fail;
-    }
-    if (ids && (!json_is_array(ids) || json_array_size(ids) > 100)) {
-        http_respond_error(req, 400, "validation_failed", "deviceIds is an array of UUIDs.",
-                           api_details("deviceIds", "wrong_type"));
-        goto fail;
-    }
-    json_array_foreach(ids, i, v)
+    if (job_fields(j, j->body, claim_fields, CLAIM_N, f, CLAIM_N))
+        goto answer;
+    json_array_foreach(f[CLAIM_DEVICES].json, i, v)
         if (!json_is_string(v) || !api_is_uuid(json_string_value(v))) {
-            http_respond_error(req, 400, "validation_failed", "deviceIds is an array of UUIDs.",
-                               api_details("deviceIds", "wrong_type"));
-            goto fail;
+            job_invalid(j, "deviceIds", "wrong_type");
+            goto answer;
         }
-    snprintf(j->arg, sizeof(j->arg), "%s", json_string_value(uid));
+    snprintf(j->arg, sizeof(j->arg), "%s", f[CLAIM_USER].str);
     snprintf(key, sizeof(key), "%s:%.36s", j->who.user_id, j->arg);
     if (ratelimit_take(k->limits, &k->claim_rule, key, strlen(key), clock_mono_ms(), &retry)) {
         http_respond_rate_limited(req, "rate_limited", retry);
         goto fail;
     }
     job_submit(j, keys_claim_work);
+    return;
+answer:
+    job_finish(j);
     return;
 fail:
     job_free(j);
@@ -237,30 +237,30 @@ static void keys_upload_work(struct store *st, struct job *j)
 static void keys_upload(struct http_req *req, void *arg)
 {
     struct job *j = job_new_caller(req, NULL, NULL);
+    static const struct field_spec rows[] = {
+        {"keys", FIELD_ARRAY, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = FIELD_UNBOUNDED},
+    };
+    struct field_value arr;
     bundle_prekey *keys;
     bundle_error err = {0};
     size_t n = 0;
-    json_t *arr;
 
     (void)arg; /* the keys state is for claims only */
     if (!j)
         return;
-    arr = json_object_get(j->body, "keys");
     keys = calloc(BUNDLE_MAX_OTPK, sizeof(*keys));
     if (!keys)
         abort();
     j->extra = keys;
     j->extra_free = free;
-    if (!json_is_array(arr)) {
-        http_respond_error(req, 400, "validation_failed", "keys is an array.",
-                           api_details("keys", arr ? "wrong_type" : "missing"));
-        job_free(j);
+    if (job_fields(j, j->body, rows, 1, &arr, 1)) {
+        job_finish(j);
         return;
     }
-    if (bundle_parse_otpks(arr, "keys", keys, &n, &err) != BUNDLE_OK) {
-        http_respond_error(req, 400, "validation_failed", "Invalid one-time keys.",
-                           api_details(err.field, err.reason ? err.reason : "invalid"));
-        job_free(j);
+    /* The items are keys: auth/bundle.c checks them, with its own reasons. */
+    if (bundle_parse_otpks(arr.json, "keys", keys, &n, &err) != BUNDLE_OK) {
+        job_invalid(j, err.field, err.reason ? err.reason : "invalid");
+        job_finish(j);
         return;
     }
     j->n1 = (int64_t)n;

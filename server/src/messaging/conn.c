@@ -455,9 +455,13 @@ out:
 }
 
 /* The authenticate event: the first frame, or a fresh token later. data is borrowed. */
+static const struct field_spec conn_auth_fields[] = {
+    {"token", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = FIELD_UNBOUNDED},
+};
+
 static void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id)
 {
-    json_t *tok = json_object_get(data, "token");
+    struct field_value tok;
     bool first = s->state == CONN_NEW;
     struct auth_job *j;
     jwt_claims cl;
@@ -467,15 +471,13 @@ static void conn_authenticate(struct rtconn *s, json_t *data, const char *req_id
         wsp_error(s, req_id, "rate_limited", "An authenticate is already in progress.", NULL);
         return;
     }
-    if (!json_is_string(tok)) {
-        wsp_error(s, req_id, "validation_failed", "authenticate needs a token.",
-                  api_details("token", json_object_get(data, "token") ? "wrong_type" : "missing"));
+    if (wsp_fields(s, req_id, data, conn_auth_fields, 1, &tok, 1)) {
         if (first)
             conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
         return;
     }
-    st = jwt_verify(s->rt->jwt_key, s->rt->jwt_key_len, json_string_value(tok),
-                    json_string_length(tok), clock_wall_ms() / 1000, &cl);
+    st = jwt_verify(s->rt->jwt_key, s->rt->jwt_key_len, tok.str, tok.len, clock_wall_ms() / 1000,
+                    &cl);
     if (st != JWT_OK) {
         bool expired = st == JWT_ERR_EXPIRED;
 

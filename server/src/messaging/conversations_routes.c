@@ -126,19 +126,21 @@ static void conv_create_done_copy(struct store *st, struct job *j)
 
 static void conv_create(struct http_req *req, void *arg)
 {
+    /* A malformed id was always "wrong_type". */
+    static const struct field_spec rows[] = {
+        {"participantId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG,
+         .as_invalid = "wrong_type"},
+    };
     struct job *j = job_new_caller(req, arg, NULL);
-    json_t *p;
+    struct field_value p;
 
     if (!j)
         return;
-    p = json_object_get(j->body, "participantId");
-    if (!json_is_string(p) || !api_is_uuid(json_string_value(p))) {
-        http_respond_error(req, 400, "validation_failed", "participantId is a user id.",
-                           api_details("participantId", p ? "wrong_type" : "missing"));
-        job_free(j);
+    if (job_fields(j, j->body, rows, 1, &p, 1)) {
+        job_finish(j);
         return;
     }
-    snprintf(j->text, sizeof(j->text), "%s", json_string_value(p));
+    snprintf(j->text, sizeof(j->text), "%s", p.str);
     j->after_success = conv_create_after;
     job_submit(j, conv_create_done_copy);
 }

@@ -268,22 +268,25 @@ static void ack_done(struct rt_batch_item *it, enum store_err commit)
     free(j);
 }
 
+/* queue:ack {seq}: a negative seq was always "wrong_type". */
+static const struct field_spec ack_fields[] = {
+    {"seq", FIELD_INTEGER, FIELD_REQUIRED | FIELD_NULL_WRONG, .min = 0, .max = INT64_MAX,
+     .as_bounds = "wrong_type"},
+};
+
 static void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 {
-    json_t *seq = json_object_get(data, "seq");
+    struct field_value seq;
     struct ack_job *j;
 
-    if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
-        wsp_error(s, req_id, "validation_failed", "seq is a non-negative integer.",
-                  api_details("seq", seq ? "wrong_type" : "missing"));
+    if (wsp_fields(s, req_id, data, ack_fields, 1, &seq, 1))
         return;
-    }
     j = calloc(1, sizeof(*j));
     if (!j)
         abort();
     /* The device is the authenticated connection's, never one named in the frame. */
     wsp_req_init(&j->r, s, req_id);
-    j->seq = json_integer_value(seq);
+    j->seq = seq.num;
     j->now = clock_wall_ms();
     rt_batch_add(s->rt, &j->bi, ack_batch_run, ack_done);
 }

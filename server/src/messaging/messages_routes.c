@@ -56,7 +56,7 @@ static void msg_op_http(struct http_req *req, struct realtime *rt, enum msg_kind
     if (has_body && msg_op_body(op, http_json(req), &status, &field, &reason)) {
         http_respond_error(req, status, status == 413 ? "payload_too_large" : "validation_failed",
                            status == 413 ? "An envelope is larger than 64 KiB."
-                                         : "Invalid message.",
+                                         : API_VALIDATION_MESSAGE,
                            api_details(field, reason));
         msg_op_free(op);
         return;

@@ -87,82 +87,92 @@ static size_t msg_b64_decoded(const char *s, size_t len)
     return n;
 }
 
+/* A send's and an edit's body, and each envelope in it, declared (api/fields.h). The reasons
+ * are the contract's older ones: a malformed id is "wrong_type", an unknown envelope type
+ * "out_of_range". The ciphertext's size and base64 are checked after, in code: past the
+ * envelope limit the answer is 413, not 400. */
+static const struct field_spec msg_send_fields[] = {
+    {"clientMessageId", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .min = 1,
+     .max = STORE_CLIENT_ID_MAX, .as_bounds = "out_of_range"},
+    {"envelopes", FIELD_ARRAY, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = STORE_ENVELOPES_MAX},
+};
+static const char *const msg_envelope_types[] = {"prekey", "message", NULL};
+static const struct field_spec msg_envelope_fields[] = {
+    {"deviceId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+    {"type", FIELD_ENUM, FIELD_REQUIRED | FIELD_NULL_WRONG, .one_of = msg_envelope_types,
+     .as_wrong_type = "out_of_range", .as_invalid = "out_of_range"},
+    {"ciphertext", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = FIELD_UNBOUNDED},
+};
+enum { ENV_DEVICE, ENV_TYPE, ENV_CIPHERTEXT, ENV_N };
+
+/* One envelope into e; 0, or -1 with *status, *field and *reason. */
+static int msg_envelope(const json_t *v, struct msg_env *e, int *status, const char **field,
+                        const char **reason)
+{
+    static char path[FIELD_PATH_MAX]; /* loop thread only */
+    struct field_value f[ENV_N];
+    struct field_fail fail;
+    size_t decoded;
+
+    if (!json_is_object(v)) {
+        *field = "envelopes", *reason = "wrong_type";
+        return -1;
+    }
+    if (fields_check(v, "envelopes", msg_envelope_fields, ENV_N, f, ENV_N, &fail)) {
+        snprintf(path, sizeof(path), "%s", fail.field);
+        *field = path, *reason = fail.reason;
+        return -1;
+    }
+    decoded = f[ENV_CIPHERTEXT].len > MSG_B64_MAX + 4
+                  ? STORE_ENVELOPE_MAX + 1
+                  : msg_b64_decoded(f[ENV_CIPHERTEXT].str, f[ENV_CIPHERTEXT].len);
+    if (decoded == SIZE_MAX) {
+        *field = "envelopes.ciphertext", *reason = "bad_base64";
+        return -1;
+    }
+    if (decoded > STORE_ENVELOPE_MAX) {
+        *status = 413;
+        *field = "envelopes.ciphertext", *reason = "too_large";
+        return -1;
+    }
+    memcpy(e->device_id, f[ENV_DEVICE].str, RT_ID_SIZE);
+    e->type = !strcmp(f[ENV_TYPE].str, "prekey") ? STORE_ENVELOPE_PREKEY : STORE_ENVELOPE_MESSAGE;
+    e->b64 = f[ENV_CIPHERTEXT].str;
+    e->b64_len = f[ENV_CIPHERTEXT].len;
+    return 0;
+}
+
 int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field,
                 const char **reason)
 {
-    json_t *envs, *v;
-    size_t i;
+    static char path[FIELD_PATH_MAX]; /* loop thread only */
+    /* An edit has no clientMessageId: its rows start at envelopes. */
+    const struct field_spec *rows = msg_send_fields + (op->kind == MSG_SEND ? 0 : 1);
+    size_t n = op->kind == MSG_SEND ? 2 : 1, i;
+    struct field_value f[2];
+    struct field_fail fail;
+    const json_t *envs, *v;
 
     *status = 400;
     if (!json_is_object(body)) {
         *field = "body", *reason = "wrong_type";
         return -1;
     }
-    if (op->kind == MSG_SEND) {
-        v = json_object_get(body, "clientMessageId");
-        if (!json_is_string(v) || !json_string_length(v) ||
-            json_string_length(v) > STORE_CLIENT_ID_MAX) {
-            *field = "clientMessageId";
-            *reason = !v ? "missing" : json_is_string(v) ? "out_of_range" : "wrong_type";
-            return -1;
-        }
-        op->client_id = json_string_value(v);
-    }
-    envs = json_object_get(body, "envelopes");
-    if (!json_is_array(envs)) {
-        *field = "envelopes", *reason = envs ? "wrong_type" : "missing";
+    if (fields_check(body, NULL, rows, n, f, n, &fail)) {
+        snprintf(path, sizeof(path), "%s", fail.field);
+        *field = path, *reason = fail.reason;
         return -1;
     }
-    if (json_array_size(envs) > STORE_ENVELOPES_MAX) {
-        *field = "envelopes", *reason = "too_many";
-        return -1;
-    }
+    if (op->kind == MSG_SEND)
+        op->client_id = f[0].str;
+    envs = f[n - 1].json;
     op->n_envs = json_array_size(envs);
     op->envs = calloc(op->n_envs ? op->n_envs : 1, sizeof(*op->envs));
     if (!op->envs)
         abort();
-    json_array_foreach(envs, i, v) {
-        json_t *dev = json_object_get(v, "deviceId"), *type = json_object_get(v, "type"),
-               *ct = json_object_get(v, "ciphertext");
-        struct msg_env *e = &op->envs[i];
-
-        if (!json_is_object(v)) {
-            *field = "envelopes", *reason = "wrong_type";
+    json_array_foreach(envs, i, v)
+        if (msg_envelope(v, &op->envs[i], status, field, reason))
             return -1;
-        }
-        if (!json_is_string(dev) || !api_is_uuid(json_string_value(dev))) {
-            *field = "envelopes.deviceId", *reason = dev ? "wrong_type" : "missing";
-            return -1;
-        }
-        if (!json_is_string(type) || (strcmp(json_string_value(type), "prekey") &&
-                                      strcmp(json_string_value(type), "message"))) {
-            *field = "envelopes.type", *reason = type ? "out_of_range" : "missing";
-            return -1;
-        }
-        if (!json_is_string(ct)) {
-            *field = "envelopes.ciphertext", *reason = ct ? "wrong_type" : "missing";
-            return -1;
-        }
-        if (json_string_length(ct) > MSG_B64_MAX + 4) {
-            *status = 413;
-            *field = "envelopes.ciphertext", *reason = "too_large";
-            return -1;
-        }
-        if (msg_b64_decoded(json_string_value(ct), json_string_length(ct)) == SIZE_MAX) {
-            *field = "envelopes.ciphertext", *reason = "bad_base64";
-            return -1;
-        }
-        if (msg_b64_decoded(json_string_value(ct), json_string_length(ct)) > STORE_ENVELOPE_MAX) {
-            *status = 413;
-            *field = "envelopes.ciphertext", *reason = "too_large";
-            return -1;
-        }
-        memcpy(e->device_id, json_string_value(dev), RT_ID_SIZE);
-        e->type = !strcmp(json_string_value(type), "prekey") ? STORE_ENVELOPE_PREKEY
-                                                             : STORE_ENVELOPE_MESSAGE;
-        e->b64 = json_string_value(ct);
-        e->b64_len = json_string_length(ct);
-    }
     op->body = json_incref(body);
     return 0;
 }
@@ -404,29 +414,34 @@ static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *re
     }
     if (rt_submit(s->rt, msg_work, msg_done, op)) {
         wsp_req_done(&op->r);
-        wsp_error(s, req_id, "unavailable", "Busy; try again.", NULL);
+        wsp_store_error(s, req_id, STORE_BUSY, NULL);
         msg_op_free(op);
     }
 }
 
 /* --- WebSocket entry points ----------------------------------------------------------- */
 
+/* The id a WebSocket event names (a malformed one is "wrong_type", as it always was). */
+static const struct field_spec msg_conversation_field[] = {
+    {"conversationId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+};
+static const struct field_spec msg_message_field[] = {
+    {"messageId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+};
+
 static void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id)
 {
-    json_t *conv = json_object_get(data, "conversationId");
+    struct field_value conv;
     const char *field, *reason;
     struct msg_op *op;
     int status;
 
-    if (!json_is_string(conv) || !api_is_uuid(json_string_value(conv))) {
-        wsp_error(s, req_id, "validation_failed", "conversationId is a UUID.",
-                  api_details("conversationId", conv ? "wrong_type" : "missing"));
+    if (wsp_fields(s, req_id, data, msg_conversation_field, 1, &conv, 1))
         return;
-    }
-    op = msg_op_new(s->rt, MSG_SEND, s->user_id, s->device_id, json_string_value(conv));
+    op = msg_op_new(s->rt, MSG_SEND, s->user_id, s->device_id, conv.str);
     if (msg_op_body(op, data, &status, &field, &reason)) {
         wsp_error(s, req_id, status == 413 ? "payload_too_large" : "validation_failed",
-                  status == 413 ? "An envelope is larger than 64 KiB." : "Invalid message.",
+                  status == 413 ? "An envelope is larger than 64 KiB." : API_VALIDATION_MESSAGE,
                   api_details(field, reason));
         msg_op_free(op);
         return;
@@ -436,15 +451,11 @@ static void messaging_ws_send(struct rtconn *s, json_t *data, const char *req_id
 
 static void messaging_ws_read(struct rtconn *s, json_t *data, const char *req_id)
 {
-    json_t *mid = json_object_get(data, "messageId");
+    struct field_value mid;
 
-    if (!json_is_string(mid) || !api_is_uuid(json_string_value(mid))) {
-        wsp_error(s, req_id, "validation_failed", "messageId is a UUID.",
-                  api_details("messageId", mid ? "wrong_type" : "missing"));
+    if (wsp_fields(s, req_id, data, msg_message_field, 1, &mid, 1))
         return;
-    }
-    msg_op_submit_ws(msg_op_new(s->rt, MSG_READ, s->user_id, s->device_id, json_string_value(mid)),
-                     s, req_id);
+    msg_op_submit_ws(msg_op_new(s->rt, MSG_READ, s->user_id, s->device_id, mid.str), s, req_id);
 }
 
 /* The body of message:send is bounded by the frame (WS_MAX_FRAME) and, inside it, by

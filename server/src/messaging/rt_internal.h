@@ -288,6 +288,10 @@ char *wsp_render(const char *event, json_t *data, size_t *len);
 void wsp_ack(struct rtconn *s, const char *req_id, json_t *data);
 void wsp_error(struct rtconn *s, const char *req_id, const char *code, const char *message,
                json_t *details);
+/* Checks data against declared field rows (api/fields.h): 0, or -1 after answering
+ * validation_failed {field, reason}, the same answer REST gives. */
+int wsp_fields(struct rtconn *s, const char *req_id, const json_t *data,
+               const struct field_spec *specs, size_t n, struct field_value *values, size_t nv);
 /* The error for a store result (not_found, forbidden, device_list_mismatch...). */
 void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, json_t *details);
 bool wsp_send_raw(struct rtconn *s, const char *frame, size_t len);

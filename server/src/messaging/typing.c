@@ -134,27 +134,29 @@ out:
     free(j);
 }
 
+/* A malformed conversation id is "wrong_type", as it always was. */
+static const struct field_spec typing_fields[] = {
+    {"conversationId", FIELD_UUID, FIELD_REQUIRED | FIELD_NULL_WRONG, .as_invalid = "wrong_type"},
+};
+
 static void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start)
 {
-    json_t *conv = json_object_get(data, "conversationId");
+    struct field_value conv;
     struct typing_job *j;
 
-    if (!json_is_string(conv) || !api_is_uuid(json_string_value(conv))) {
-        wsp_error(s, req_id, "validation_failed", "conversationId is a UUID.",
-                  api_details("conversationId", conv ? "wrong_type" : "missing"));
+    if (wsp_fields(s, req_id, data, typing_fields, 1, &conv, 1))
         return;
-    }
     j = calloc(1, sizeof(*j));
     if (!j)
         abort();
     wsp_req_init(&j->r, s, req_id);
     j->start = start;
     j->epoch = s->rt->contacts_epoch;
-    memcpy(j->conv, json_string_value(conv), RT_ID_SIZE);
+    memcpy(j->conv, conv.str, RT_ID_SIZE);
     if (rt_submit(s->rt, typing_work, typing_done, j)) {
         wsp_req_done(&j->r);
         free(j);
-        wsp_error(s, req_id, "unavailable", "Busy; try again.", NULL);
+        wsp_store_error(s, req_id, STORE_BUSY, NULL);
     }
 }
 

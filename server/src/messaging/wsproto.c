@@ -80,6 +80,18 @@ void wsp_error(struct rtconn *s, const char *req_id, const char *code, const cha
     wsp_reply(s, "error", req_id, d);
 }
 
+int wsp_fields(struct rtconn *s, const char *req_id, const json_t *data,
+               const struct field_spec *specs, size_t n, struct field_value *values, size_t nv)
+{
+    struct field_fail fail;
+
+    if (!fields_check(data, NULL, specs, n, values, nv, &fail))
+        return 0;
+    wsp_error(s, req_id, "validation_failed", API_VALIDATION_MESSAGE,
+              api_details(fail.field, fail.reason));
+    return -1;
+}
+
 void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, json_t *details)
 {
     struct api_error e = api_store_error(rc);
@@ -119,9 +131,20 @@ static void wsp_reject(struct rtconn *s, const char *req_id, const char *code, c
         conn_close(s, RT_CLOSE_UNAUTH, "unauthenticated");
 }
 
+/* A frame's envelope: {"id"?: 1..64 characters, "event": string, "data"?: object}, checked
+ * in that order (the id first, so that an error about the rest can echo it). */
+static const struct field_spec wsp_frame_fields[] = {
+    {"id", FIELD_OPAQUE, FIELD_NULL_WRONG, .min = 1, .max = RT_REQ_ID_MAX,
+     .as_bounds = "out_of_range"},
+    {"event", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = FIELD_UNBOUNDED},
+    {.name = "data", .type = FIELD_OBJECT, .flags = FIELD_NULL_WRONG},
+};
+enum { WSP_ID, WSP_EVENT, WSP_DATA, WSP_N };
+
 int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
 {
-    json_t *id, *ev;
+    struct field_value v[WSP_N];
+    struct field_fail fail;
 
     memset(f, 0, sizeof(*f));
     f->root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL);
@@ -129,31 +152,18 @@ int wsp_parse(const char *msg, size_t len, struct wsp_frame *f)
         f->code = "invalid_json", f->message = "Frames are JSON objects.";
         return -1;
     }
-    id = json_object_get(f->root, "id");
-    if (id) {
-        if (!json_is_string(id) || !json_string_length(id) ||
-            json_string_length(id) > RT_REQ_ID_MAX) {
-            f->code = "validation_failed";
-            f->message = "id is a string of 1 to 64 characters.";
-            f->details = api_details("id", json_is_string(id) ? "out_of_range" : "wrong_type");
-            return -1;
-        }
-        f->rid = json_string_value(id);
-    }
-    ev = json_object_get(f->root, "event");
-    if (!json_is_string(ev)) {
-        f->code = "validation_failed", f->message = "event is a string.";
-        f->details = api_details("event", ev ? "wrong_type" : "missing");
+    if (fields_check(f->root, NULL, wsp_frame_fields, WSP_N, v, WSP_N, &fail)) {
+        /* The rows before the one that failed passed: a good id still names the request the
+         * error answers, and a bad data still has its event's name. */
+        f->rid = v[WSP_ID].str;
+        f->name = v[WSP_EVENT].str;
+        f->code = "validation_failed", f->message = API_VALIDATION_MESSAGE;
+        f->details = api_details(fail.field, fail.reason);
         return -1;
     }
-    f->name = json_string_value(ev);
-    f->data = json_object_get(f->root, "data");
-    if (f->data && !json_is_object(f->data)) {
-        f->data = NULL;
-        f->code = "validation_failed", f->message = "data is an object.";
-        f->details = api_details("data", "wrong_type");
-        return -1;
-    }
+    f->rid = v[WSP_ID].str;
+    f->name = v[WSP_EVENT].str;
+    f->data = v[WSP_DATA].json ? json_object_get(f->root, "data") : NULL;
     if (!f->data)
         f->data = f->own = json_object();
     return 0;
