@@ -15,13 +15,24 @@
 
 #define COOKIE_NAME "sotto_refresh"
 
-struct job *job_new(struct http_req *req, struct auth_state *a)
+static const struct job_transport job_http;
+
+struct job *job_new_via(const struct job_transport *via, void *via_data)
 {
     struct job *j = calloc(1, sizeof(*j));
-    struct auth_identity *who = http_auth(req);
 
     if (!j)
         abort();
+    j->via = via;
+    j->via_data = via_data;
+    return j;
+}
+
+struct job *job_new(struct http_req *req, struct auth_state *a)
+{
+    struct job *j = job_new_via(&job_http, NULL);
+    struct auth_identity *who = http_auth(req);
+
     j->req = req;
     j->a = a;
     snprintf(j->ip, sizeof(j->ip), "%s", http_client_ip(req));
@@ -60,6 +71,8 @@ void job_free(struct job *j)
 {
     if (!j)
         return;
+    if (j->via && j->via->release)
+        j->via->release(j);
     json_decref(j->body);
     json_decref(j->out);
     json_decref(j->details);
@@ -90,7 +103,7 @@ static void job_cookie(struct job *j)
     sodium_memzero(v, sizeof(v));
 }
 
-static void job_answer(struct job *j)
+static bool job_http_answer(struct job *j)
 {
     if (j->status == 429) {
         http_respond_rate_limited(j->req, j->code ? j->code : "rate_limited",
@@ -110,7 +123,15 @@ static void job_answer(struct job *j)
         j->details = NULL;
     }
     j->req = NULL;
+    return true;
 }
+
+static int job_http_submit(struct job *j, void (*work)(void *, void *), void (*done)(void *))
+{
+    return http_submit(j->req, work, done, j);
+}
+
+static const struct job_transport job_http = {job_http_submit, job_http_answer, NULL};
 
 static void job_done(void *arg)
 {
@@ -119,8 +140,7 @@ static void job_done(void *arg)
     bool after =
         j->after_success && (j->out ? j->status < 400 : j->after_error && j->status != 429);
 
-    job_answer(j);
-    if (after)
+    if (j->via->answer(j) && after)
         j->after_success(j);
     if (g)
         job_gate_release(g, j);
@@ -143,7 +163,7 @@ static void job_work(void *ctx, void *arg)
     j->work(ctx, j);
 }
 
-int job_start(struct job *j) { return http_submit(j->req, job_work, job_done, j); }
+int job_start(struct job *j) { return j->via->submit(j, job_work, job_done); }
 
 void job_submit(struct job *j, job_work_fn work)
 {

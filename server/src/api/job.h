@@ -1,6 +1,8 @@
-/* The one job of the REST plumbing: what a handler needs from its request travels to a worker
- * as a copy, the work fills either a result or an error there, and the job answers on the
- * loop thread. Every REST handler of every domain uses it.
+/* The one job of the plumbing: what a handler needs from its request travels to a worker as
+ * a copy, the work fills either a result or an error there, and the job answers on the loop
+ * thread. Every REST route and every WebSocket request of every domain runs as one; how it
+ * reaches a worker and how its answer reaches the requester is its transport (struct
+ * job_transport): HTTP here, a WebSocket request in messaging/wsproto.c.
  *
  * A handler reads what it needs on the loop thread (the caller, headers, a path parameter,
  * a reference to the JSON body), then job_submit runs work(store, job) on a worker with that
@@ -40,8 +42,22 @@ enum api_cookie { COOKIE_NONE, COOKIE_SET, COOKIE_CLEAR };
 struct job;
 typedef void (*job_work_fn)(struct store *s, struct job *j);
 
+/* How a job reaches a worker and how its answer goes back. Loop thread. */
+struct job_transport {
+    /* Runs work on a worker, then done on the loop thread: 0, or -1 when refused, after
+     * answering the requester (busy) itself. */
+    int (*submit)(struct job *j, void (*work)(void *ctx, void *arg), void (*done)(void *arg));
+    /* Sends the job's result or error. false when the requester is gone: the after-success
+     * step is then skipped too. */
+    bool (*answer)(struct job *j);
+    /* Frees what the transport keeps in j->via_data (may be NULL). */
+    void (*release)(struct job *j);
+};
+
 struct job {
-    struct http_req *req; /* loop thread only; NULL once answered */
+    const struct job_transport *via;
+    void *via_data;       /* the transport's (a WebSocket request's identity) */
+    struct http_req *req; /* REST: loop thread only; NULL once answered */
     /* The state of the domain the route belongs to (its route arg): one of them is set. */
     struct auth_state *a;
     struct realtime *rt;
@@ -86,6 +102,8 @@ struct job {
 
 /* A job for req with the request's IP, user agent, id, caller and body. Loop thread. */
 struct job *job_new(struct http_req *req, struct auth_state *a);
+/* An empty job answered through via (a WebSocket request: messaging/wsproto.c fills who). */
+struct job *job_new_via(const struct job_transport *via, void *via_data);
 /* The same for a route that needs its caller (ROUTE_AUTH) and one path parameter copied to
  * j->arg (param may be NULL): NULL after answering 401 when the request has no caller. */
 struct job *job_new_caller(struct http_req *req, struct realtime *rt, const char *param);
@@ -93,7 +111,9 @@ struct job *job_new_caller(struct http_req *req, struct realtime *rt, const char
  * answered 503 and the job is freed. */
 void job_submit(struct job *j, job_work_fn work);
 void job_free(struct job *j);
-/* Answers with the job's result now (loop thread; for checks made before submitting). */
+/* Answers with the job's result now, runs its after-success step and frees it (loop
+ * thread): for checks made before submitting, and for a job whose work ran elsewhere (a
+ * group commit, messaging/batch.c). */
 void job_finish(struct job *j);
 /* The pool side of job_submit, for a gate (gate.c) that submits later. */
 int job_start(struct job *j);

@@ -288,6 +288,13 @@ char *wsp_render(const char *event, json_t *data, size_t *len);
 void wsp_ack(struct rtconn *s, const char *req_id, json_t *data);
 void wsp_error(struct rtconn *s, const char *req_id, const char *code, const char *message,
                json_t *details);
+/* A WebSocket request of s as the plumbing's job (api/job.h): job_submit runs its work on a
+ * worker, and its result is the request's ack, its error the error frame, through the same
+ * mapping as REST. It counts in s's in-flight requests until answered; who is s's caller. */
+struct job *wsp_job(struct rtconn *s, const char *req_id);
+/* The connection a WebSocket job answered, found again (NULL once it closed): for an
+ * after-success step that acts on it. */
+struct rtconn *wsp_job_conn(struct job *j);
 /* Checks data against declared field rows (api/fields.h): 0, or -1 after answering
  * validation_failed {field, reason}, the same answer REST gives. */
 int wsp_fields(struct rtconn *s, const char *req_id, const json_t *data,

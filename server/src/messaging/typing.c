@@ -61,58 +61,57 @@ static void typing_tick(lws_sorted_usec_list_t *sul)
                          TYPING_TICK_MS * LWS_US_PER_MS);
 }
 
-struct typing_job {
-    struct wsp_req r;
+/* What a typing event asks the store (is the conversation the caller's, and is its other
+ * side a contact?), carried by the job. */
+struct typing_check {
     bool start, contact;
-    uint64_t epoch; /* rt->contacts_epoch when the store check was submitted */
+    uint64_t epoch; /* rt->contacts_epoch when the check was submitted */
     char conv[RT_ID_SIZE], other[RT_ID_SIZE];
-    enum store_err rc;
 };
 
-static void typing_work(void *ctx, void *arg)
+static void typing_work(struct store *st, struct job *j)
 {
-    struct typing_job *j = arg;
+    struct typing_check *c = j->extra;
+    enum store_err rc = store_conversation_other(st, j->who.user_id, c->conv, c->other);
 
-    j->rc = store_conversation_other(ctx, j->r.user_id, j->conv, j->other);
-    if (j->rc == STORE_OK)
-        j->rc = store_contacts_check(ctx, j->r.user_id, j->other, &j->contact);
+    if (rc == STORE_OK)
+        rc = store_contacts_check(st, j->who.user_id, c->other, &c->contact);
+    job_result(j, rc, json_object(), "typing");
 }
 
-static void typing_done(void *arg)
+/* After the ack: the indicator starts, is renewed or stops, on this node and, through the
+ * bus, on the other side's. */
+static void typing_apply(struct job *j)
 {
-    struct typing_job *j = arg;
-    struct rtconn *s = wsp_req_done(&j->r);
-    struct realtime *rt = j->r.rt;
+    struct typing_check *c = j->extra;
+    struct rtconn *s = wsp_job_conn(j);
+    struct realtime *rt = j->rt;
     struct typing_slot *t;
 
     if (!s)
-        goto out;
-    if (j->rc != STORE_OK) {
-        wsp_store_error(s, wsp_req_id(&j->r), j->rc, NULL);
-        goto out;
-    }
+        return;
     /* A block ended a contact while we asked the store: this answer may predate it. Dropping
      * an indicator is harmless; relaying one across a block is not. */
-    if (j->epoch != rt->contacts_epoch)
-        j->contact = false;
+    if (c->epoch != rt->contacts_epoch)
+        c->contact = false;
     t = s->typing;
     /* Another conversation's indicator ends when this one starts or stops. */
-    if (t && strcmp(t->conv, j->conv)) {
+    if (t && strcmp(t->conv, c->conv)) {
         typing_publish(rt, "typing:stop", t->conv, s->user_id, t->other);
         typing_unlink(rt, t);
         t = NULL;
     }
-    if (!j->contact) { /* not contacts (yet, or blocked): nothing flows, and we don't say */
+    if (!c->contact) { /* not contacts (yet, or blocked): nothing flows, and we don't say */
         if (t)
             typing_unlink(rt, t);
-    } else if (j->start) {
+    } else if (c->start) {
         if (!t) {
             t = calloc(1, sizeof(*t));
             if (!t)
                 abort();
             t->s = s;
-            memcpy(t->conv, j->conv, RT_ID_SIZE);
-            memcpy(t->other, j->other, RT_ID_SIZE);
+            memcpy(t->conv, c->conv, RT_ID_SIZE);
+            memcpy(t->other, c->other, RT_ID_SIZE);
             t->next = rt->typing_head;
             if (t->next)
                 t->next->prev = t;
@@ -123,15 +122,12 @@ static void typing_done(void *arg)
                                  TYPING_TICK_MS * LWS_US_PER_MS);
         }
         t->expires = clock_wall_ms() + RT_TYPING_MS;
-        typing_publish(rt, "typing:start", j->conv, s->user_id, j->other);
+        typing_publish(rt, "typing:start", c->conv, s->user_id, c->other);
     } else {
         if (t)
             typing_unlink(rt, t);
-        typing_publish(rt, "typing:stop", j->conv, s->user_id, j->other);
+        typing_publish(rt, "typing:stop", c->conv, s->user_id, c->other);
     }
-    wsp_ack(s, wsp_req_id(&j->r), json_object());
-out:
-    free(j);
 }
 
 /* A malformed conversation id is "wrong_type", as it always was. */
@@ -142,22 +138,22 @@ static const struct field_spec typing_fields[] = {
 static void typing_event(struct rtconn *s, json_t *data, const char *req_id, bool start)
 {
     struct field_value conv;
-    struct typing_job *j;
+    struct typing_check *c;
+    struct job *j;
 
     if (wsp_fields(s, req_id, data, typing_fields, 1, &conv, 1))
         return;
-    j = calloc(1, sizeof(*j));
-    if (!j)
+    c = calloc(1, sizeof(*c));
+    if (!c)
         abort();
-    wsp_req_init(&j->r, s, req_id);
-    j->start = start;
-    j->epoch = s->rt->contacts_epoch;
-    memcpy(j->conv, conv.str, RT_ID_SIZE);
-    if (rt_submit(s->rt, typing_work, typing_done, j)) {
-        wsp_req_done(&j->r);
-        free(j);
-        wsp_store_error(s, req_id, STORE_BUSY, NULL);
-    }
+    c->start = start;
+    c->epoch = s->rt->contacts_epoch;
+    memcpy(c->conv, conv.str, RT_ID_SIZE);
+    j = wsp_job(s, req_id);
+    j->extra = c;
+    j->extra_free = free;
+    j->after_success = typing_apply;
+    job_submit(j, typing_work);
 }
 
 void typing_closed(struct rtconn *s)

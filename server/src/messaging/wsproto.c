@@ -80,6 +80,68 @@ void wsp_error(struct rtconn *s, const char *req_id, const char *code, const cha
     wsp_reply(s, "error", req_id, d);
 }
 
+/* --- a WebSocket request as the plumbing's job (api/job.h) ------------------------------- */
+
+static int wsp_job_submit(struct job *j, void (*work)(void *, void *), void (*done)(void *))
+{
+    struct wsp_req *r = j->via_data;
+    struct rtconn *s;
+
+    if (!rt_submit(r->rt, work, done, j))
+        return 0;
+    s = wsp_req_done(r);
+    if (s)
+        wsp_store_error(s, wsp_req_id(r), STORE_BUSY, NULL);
+    return -1;
+}
+
+static bool wsp_job_answer(struct job *j)
+{
+    struct wsp_req *r = j->via_data;
+    struct rtconn *s = wsp_req_done(r);
+
+    if (!s)
+        return false; /* closed meanwhile: nobody to answer, nothing to follow */
+    if (j->out) {
+        wsp_ack(s, wsp_req_id(r), j->out);
+        j->out = NULL;
+    } else {
+        wsp_error(s, wsp_req_id(r), j->code ? j->code : API_INTERNAL_ERROR,
+                  j->message ? j->message : "Something went wrong.", j->details);
+        j->details = NULL;
+    }
+    return true;
+}
+
+static void wsp_job_release(struct job *j) { free(j->via_data); }
+
+static const struct job_transport wsp_job_transport = {wsp_job_submit, wsp_job_answer,
+                                                       wsp_job_release};
+
+struct job *wsp_job(struct rtconn *s, const char *req_id)
+{
+    struct wsp_req *r = malloc(sizeof(*r));
+    struct job *j;
+
+    if (!r)
+        abort();
+    wsp_req_init(r, s, req_id);
+    j = job_new_via(&wsp_job_transport, r);
+    j->rt = s->rt;
+    j->authed = true;
+    memcpy(j->who.user_id, s->user_id, RT_ID_SIZE);
+    memcpy(j->who.device_id, s->device_id, RT_ID_SIZE);
+    return j;
+}
+
+struct rtconn *wsp_job_conn(struct job *j)
+{
+    struct wsp_req *r = j->via_data;
+    struct rtconn *s = rt_conn_find(r->rt, r->conn_id);
+
+    return s && s->state != CONN_CLOSING ? s : NULL;
+}
+
 int wsp_fields(struct rtconn *s, const char *req_id, const json_t *data,
                const struct field_spec *specs, size_t n, struct field_value *values, size_t nv)
 {
