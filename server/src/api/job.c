@@ -103,7 +103,7 @@ static void job_cookie(struct job *j)
     sodium_memzero(v, sizeof(v));
 }
 
-static bool job_http_answer(struct job *j)
+static void job_http_answer(struct job *j)
 {
     if (j->status == 429) {
         http_respond_rate_limited(j->req, j->code ? j->code : "rate_limited",
@@ -123,7 +123,6 @@ static bool job_http_answer(struct job *j)
         j->details = NULL;
     }
     j->req = NULL;
-    return true;
 }
 
 static int job_http_submit(struct job *j, void (*work)(void *, void *), void (*done)(void *))
@@ -140,7 +139,8 @@ static void job_done(void *arg)
     bool after =
         j->after_success && (j->out ? j->status < 400 : j->after_error && j->status != 429);
 
-    if (j->via->answer(j) && after)
+    j->via->answer(j);
+    if (after)
         j->after_success(j);
     if (g)
         job_gate_release(g, j);

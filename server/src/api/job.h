@@ -47,9 +47,9 @@ struct job_transport {
     /* Runs work on a worker, then done on the loop thread: 0, or -1 when refused, after
      * answering the requester (busy) itself. */
     int (*submit)(struct job *j, void (*work)(void *ctx, void *arg), void (*done)(void *arg));
-    /* Sends the job's result or error. false when the requester is gone: the after-success
-     * step is then skipped too. */
-    bool (*answer)(struct job *j);
+    /* Sends the job's result or error (or drops it when the requester is gone: the
+     * after-success step still runs, since what it follows was committed). */
+    void (*answer)(struct job *j);
     /* Frees what the transport keeps in j->via_data (may be NULL). */
     void (*release)(struct job *j);
 };

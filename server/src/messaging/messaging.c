@@ -35,10 +35,8 @@ struct msg_op {
     struct msg_env *envs;
     size_t n_envs;
     int64_t now;
-    /* where the answer goes */
-    struct http_req *req;
-    struct wsp_req r;
-    bool ws;
+    struct job *job; /* carries the answer (REST or WebSocket); owns the op once submitted */
+    bool ws;         /* a WebSocket request (a read's ack names the message) */
     /* results */
     enum store_err rc;
     bool bad_b64;
@@ -310,51 +308,31 @@ static json_t *msg_mismatch_details(const struct store_message_result *res)
     return json_pack("{s:o, s:o}", "missing", missing, "extra", extra);
 }
 
-/* The answer: status, body (or error) for both transports. */
-static void msg_done(void *arg)
+/* The job's result from the op's (worker, or the loop after a group commit). */
+static void msg_result(struct job *j)
 {
-    struct msg_op *op = arg;
-    struct rtconn *s = op->ws ? wsp_req_done(&op->r) : NULL;
-    json_t *details = NULL, *out = NULL;
-    int status = 200;
+    struct msg_op *op = j->extra;
+    struct api_error e;
+    json_t *details = NULL;
 
     if (op->bad_b64) {
-        details = api_details("envelopes.ciphertext", "bad_base64");
-        if (s)
-            wsp_error(s, wsp_req_id(&op->r), "validation_failed", "Invalid ciphertext.", details);
-        else if (!op->ws)
-            http_respond_error(op->req, 400, "validation_failed", "Invalid ciphertext.", details);
-        else
-            json_decref(details);
-        goto out;
+        job_invalid(j, "envelopes.ciphertext", "bad_base64");
+        return;
     }
     if (op->rc == STORE_OK) {
-        if (op->kind == MSG_READ)
-            msg_read_receipts(op);
-        else if (op->kind == MSG_DELETE || op->res.created)
-            msg_fanout(op);
-        /* The first reply: the two are contacts now, presence and typing flow at once. */
-        if (op->kind == MSG_SEND && op->res.contact_made)
-            rt_contacts_changed(op->rt, op->user_id, op->res.other_id, true);
         switch (op->kind) {
         case MSG_SEND:
-            status = op->res.created ? 201 : 200;
-            out = forms_message(&op->res.message);
+            job_ok(j, op->res.created ? 201 : 200, forms_message(&op->res.message));
             break;
-        case MSG_EDIT: out = forms_message(&op->res.message); break;
-        case MSG_DELETE: out = json_pack("{s:b}", "success", 1); break;
+        case MSG_EDIT: job_ok(j, 200, forms_message(&op->res.message)); break;
+        case MSG_DELETE: job_success(j, 200); break;
         case MSG_READ:
-            out = op->ws ? json_pack("{s:s}", "messageId", op->target)
-                         : json_pack("{s:b}", "success", 1);
+            job_ok(j, 200,
+                   op->ws ? json_pack("{s:s}", "messageId", op->target)
+                          : json_pack("{s:b}", "success", 1));
             break;
         }
-        if (s)
-            wsp_ack(s, wsp_req_id(&op->r), out);
-        else if (!op->ws)
-            http_respond_json(op->req, status, out);
-        else
-            json_decref(out);
-        goto out;
+        return;
     }
     if (op->rc == STORE_MISMATCH)
         details = msg_mismatch_details(&op->res);
@@ -362,14 +340,29 @@ static void msg_done(void *arg)
         details = api_details("envelopes", "invalid");
     if (op->rc != STORE_NOT_FOUND && op->rc != STORE_FORBIDDEN && op->rc != STORE_MISMATCH)
         log_info("message.refused", "kind=%d result=%s", (int)op->kind, store_strerror(op->rc));
-    if (s)
-        wsp_store_error(s, wsp_req_id(&op->r), op->rc, details);
-    else if (!op->ws)
-        api_respond_error(op->req, api_store_error(op->rc), details);
-    else
-        json_decref(details);
-out:
-    msg_op_free(op);
+    e = api_store_error(op->rc);
+    job_fail(j, e.status, e.code, e.message, details);
+}
+
+/* After a success, on the loop thread (also when the requester is gone: it is committed):
+ * the events to every target device, or the read receipts. */
+static void msg_after(struct job *j)
+{
+    struct msg_op *op = j->extra;
+
+    if (op->kind == MSG_READ)
+        msg_read_receipts(op);
+    else if (op->kind == MSG_DELETE || op->res.created)
+        msg_fanout(op);
+    /* The first reply: the two are contacts now, presence and typing flow at once. */
+    if (op->kind == MSG_SEND && op->res.contact_made)
+        rt_contacts_changed(op->rt, op->user_id, op->res.other_id, true);
+}
+
+static void msg_job_work(struct store *st, struct job *j)
+{
+    msg_work(st, j->extra);
+    msg_result(j);
 }
 
 static void msg_batch_run(struct store *st, struct rt_batch_item *it)
@@ -387,36 +380,41 @@ static void msg_batch_done(struct rt_batch_item *it, enum store_err commit)
         memset(&op->res, 0, sizeof(op->res));
         op->rc = STORE_BUSY;
     }
-    msg_done(op);
+    msg_result(op->job);
+    job_finish(op->job);
+}
+
+static void msg_op_job_free(void *op) { msg_op_free(op); }
+
+/* Hands op to j and runs it: sends in the group commit, the rest as the job's work. */
+static void msg_op_run(struct msg_op *op, struct job *j)
+{
+    op->job = j;
+    op->now = clock_wall_ms();
+    j->extra = op;
+    j->extra_free = msg_op_job_free;
+    j->after_success = msg_after;
+    if (op->kind == MSG_SEND)
+        rt_batch_add(op->rt, &op->bi, msg_batch_run, msg_batch_done);
+    else
+        job_submit(j, msg_job_work);
 }
 
 void msg_op_submit_http(struct msg_op *op, struct http_req *req)
 {
-    op->req = req;
-    op->now = clock_wall_ms();
-    if (op->kind == MSG_SEND) {
-        /* Answered from msg_done after the batch (a client gone meanwhile is fine). */
-        rt_batch_add(op->rt, &op->bi, msg_batch_run, msg_batch_done);
+    struct job *j = job_new_caller(req, op->rt, NULL);
+
+    if (!j) {
+        msg_op_free(op);
         return;
     }
-    if (http_submit(req, msg_work, msg_done, op))
-        msg_op_free(op);
+    msg_op_run(op, j);
 }
 
 static void msg_op_submit_ws(struct msg_op *op, struct rtconn *s, const char *req_id)
 {
     op->ws = true;
-    op->now = clock_wall_ms();
-    wsp_req_init(&op->r, s, req_id);
-    if (op->kind == MSG_SEND) {
-        rt_batch_add(s->rt, &op->bi, msg_batch_run, msg_batch_done);
-        return;
-    }
-    if (rt_submit(s->rt, msg_work, msg_done, op)) {
-        wsp_req_done(&op->r);
-        wsp_store_error(s, req_id, STORE_BUSY, NULL);
-        msg_op_free(op);
-    }
+    msg_op_run(op, wsp_job(s, req_id));
 }
 
 /* --- WebSocket entry points ----------------------------------------------------------- */

@@ -80,7 +80,7 @@ static void typing_work(struct store *st, struct job *j)
 }
 
 /* After the ack: the indicator starts, is renewed or stops, on this node and, through the
- * bus, on the other side's. */
+ * bus, on the other side's; nothing when the connection closed meanwhile. */
 static void typing_apply(struct job *j)
 {
     struct typing_check *c = j->extra;

@@ -95,13 +95,13 @@ static int wsp_job_submit(struct job *j, void (*work)(void *, void *), void (*do
     return -1;
 }
 
-static bool wsp_job_answer(struct job *j)
+static void wsp_job_answer(struct job *j)
 {
     struct wsp_req *r = j->via_data;
     struct rtconn *s = wsp_req_done(r);
 
     if (!s)
-        return false; /* closed meanwhile: nobody to answer, nothing to follow */
+        return; /* closed meanwhile: nobody to answer */
     if (j->out) {
         wsp_ack(s, wsp_req_id(r), j->out);
         j->out = NULL;
@@ -110,7 +110,6 @@ static bool wsp_job_answer(struct job *j)
                   j->message ? j->message : "Something went wrong.", j->details);
         j->details = NULL;
     }
-    return true;
 }
 
 static void wsp_job_release(struct job *j) { free(j->via_data); }
