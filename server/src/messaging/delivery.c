@@ -176,9 +176,11 @@ void delivery_on_room(struct rtconn *s)
 /* How far back ack_work looks for a block check it already made. */
 #define ACK_BLOCK_LOOKBACK 64
 
-struct ack_job {
+/* A queue:ack in the group commit; its job (the request's) carries the answer. */
+struct ack_op {
     struct rt_batch_item bi; /* in rt->batch (first member) */
-    struct wsp_req r;
+    struct job *job;
+    char device_id[RT_ID_SIZE];
     int64_t seq, now;
     enum store_err rc;
     struct store_delivered *d;
@@ -188,32 +190,32 @@ struct ack_job {
 
 static void ack_work(void *ctx, void *arg)
 {
-    struct ack_job *j = arg;
+    struct ack_op *a = arg;
 
-    j->rc = store_queue_ack(ctx, j->r.device_id, j->seq, j->now, &j->d, &j->n);
-    if (j->rc != STORE_OK || !j->n)
+    a->rc = store_queue_ack(ctx, a->device_id, a->seq, a->now, &a->d, &a->n);
+    if (a->rc != STORE_OK || !a->n)
         return;
-    j->skip = calloc(j->n, sizeof(*j->skip));
-    if (!j->skip)
+    a->skip = calloc(a->n, sizeof(*a->skip));
+    if (!a->skip)
         abort();
     /* Across a block no receipt flows, even for a message sent before it. One ack usually
      * covers many messages of few senders: ask the store once per (sender, user) pair. */
-    for (size_t i = 0; i < j->n; i++) {
+    for (size_t i = 0; i < a->n; i++) {
         size_t k = i, stop = i > ACK_BLOCK_LOOKBACK ? i - ACK_BLOCK_LOOKBACK : 0;
         bool known = false;
 
         while (k-- > stop)
-            if (!strcmp(j->d[k].sender_id, j->d[i].sender_id) &&
-                !strcmp(j->d[k].user_id, j->d[i].user_id)) {
+            if (!strcmp(a->d[k].sender_id, a->d[i].sender_id) &&
+                !strcmp(a->d[k].user_id, a->d[i].user_id)) {
                 known = true;
                 break;
             }
         if (known) {
-            j->skip[i] = j->skip[k];
+            a->skip[i] = a->skip[k];
             continue;
         }
-        if (store_block_between(ctx, j->d[i].sender_id, j->d[i].user_id, &j->skip[i]) != STORE_OK)
-            j->skip[i] = true;
+        if (store_block_between(ctx, a->d[i].sender_id, a->d[i].user_id, &a->skip[i]) != STORE_OK)
+            a->skip[i] = true;
     }
 }
 
@@ -239,33 +241,43 @@ void delivery_receipts(struct realtime *rt, struct store_delivered *d, size_t n,
  * receipts only after the COMMIT. */
 static void ack_batch_run(struct store *st, struct rt_batch_item *it)
 {
-    ack_work(st, (struct ack_job *)(void *)it);
+    ack_work(st, (struct ack_op *)(void *)it);
+}
+
+static void ack_op_free(void *arg)
+{
+    struct ack_op *a = arg;
+
+    free(a->d);
+    free(a->skip);
+    free(a);
+}
+
+/* Receipts go out even when the acknowledging socket has closed meanwhile. */
+static void ack_after(struct job *j)
+{
+    struct ack_op *a = j->extra;
+
+    delivery_receipts(j->rt, a->d, a->n, a->skip);
 }
 
 static void ack_done(struct rt_batch_item *it, enum store_err commit)
 {
-    struct ack_job *j = (struct ack_job *)(void *)it;
-    struct rtconn *s = wsp_req_done(&j->r);
+    struct ack_op *a = (struct ack_op *)(void *)it;
+    struct job *j = a->job;
 
     if (commit != STORE_OK)
-        j->rc = STORE_BUSY; /* the batch did not commit: retryable, no receipts */
-    if (s) {
-        if (j->rc == STORE_INVALID)
-            wsp_error(s, wsp_req_id(&j->r), "validation_failed",
-                      "seq is beyond this device's queue.", api_details("seq", "out_of_range"));
-        else if (j->rc == STORE_NOT_FOUND)
-            wsp_error(s, wsp_req_id(&j->r), "forbidden", "This device was revoked.", NULL);
-        else if (j->rc != STORE_OK)
-            wsp_store_error(s, wsp_req_id(&j->r), j->rc, NULL);
-        else
-            wsp_ack(s, wsp_req_id(&j->r), json_pack("{s:I}", "seq", (json_int_t)j->seq));
-    }
-    /* Receipts go out even when the acknowledging socket has closed meanwhile. */
-    if (j->rc == STORE_OK)
-        delivery_receipts(j->r.rt, j->d, j->n, j->skip);
-    free(j->d);
-    free(j->skip);
-    free(j);
+        a->rc = STORE_BUSY; /* the batch did not commit: retryable, no receipts */
+    if (a->rc == STORE_INVALID)
+        job_fail(j, 400, "validation_failed", "seq is beyond this device's queue.",
+                 api_details("seq", "out_of_range"));
+    else if (a->rc == STORE_NOT_FOUND)
+        job_error(j, 403, "forbidden", "This device was revoked.");
+    else if (a->rc != STORE_OK)
+        job_store_error(j, a->rc, "queue_ack");
+    else
+        job_ok(j, 200, json_pack("{s:I}", "seq", (json_int_t)a->seq));
+    job_finish(j);
 }
 
 /* queue:ack {seq}: a negative seq was always "wrong_type". */
@@ -277,18 +289,22 @@ static const struct field_spec ack_fields[] = {
 static void delivery_ack(struct rtconn *s, json_t *data, const char *req_id)
 {
     struct field_value seq;
-    struct ack_job *j;
+    struct ack_op *a;
 
     if (wsp_fields(s, req_id, data, ack_fields, 1, &seq, 1))
         return;
-    j = calloc(1, sizeof(*j));
-    if (!j)
+    a = calloc(1, sizeof(*a));
+    if (!a)
         abort();
+    a->job = wsp_job(s, req_id);
+    a->job->extra = a;
+    a->job->extra_free = ack_op_free;
+    a->job->after_success = ack_after;
     /* The device is the authenticated connection's, never one named in the frame. */
-    wsp_req_init(&j->r, s, req_id);
-    j->seq = seq.num;
-    j->now = clock_wall_ms();
-    rt_batch_add(s->rt, &j->bi, ack_batch_run, ack_done);
+    memcpy(a->device_id, s->device_id, RT_ID_SIZE);
+    a->seq = seq.num;
+    a->now = clock_wall_ms();
+    rt_batch_add(s->rt, &a->bi, ack_batch_run, ack_done);
 }
 
 /* queue:ack: through the batch, so an in-flight slot until its commit. */
