@@ -15,12 +15,12 @@ void job_heavy_account(struct job *j, const char *account)
     job_gate_account(j->a->heavy, j, account);
 }
 
-int api_password_verify(struct job *j, const char *hash, const char *pw)
+int accounts_password_verify(struct job *j, const char *hash, const char *pw)
 {
     return password_verify(j->a->pw, hash, pw, strlen(pw));
 }
 
-void api_tokens_ended(struct job *j, const char *device_id)
+void accounts_tokens_ended(struct job *j, const char *device_id)
 {
     char(*grown)[STORE_ID_SIZE] = realloc(j->devices, (j->n_devices + 1) * sizeof(*grown));
 
@@ -28,22 +28,22 @@ void api_tokens_ended(struct job *j, const char *device_id)
         abort();
     j->devices = grown;
     snprintf(j->devices[j->n_devices++], STORE_ID_SIZE, "%s", device_id);
-    j->after_success = api_after_tokens_ended;
+    j->after_success = accounts_after_tokens_ended;
 }
 
-enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id)
+enum store_err accounts_tokens_ended_user(struct store *s, struct job *j, const char *user_id)
 {
     struct store_device *d = NULL;
     size_t n = 0;
     enum store_err rc = store_device_list(s, user_id, STORE_DEVICES_NOT_REVOKED, &d, &n);
 
     for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        api_tokens_ended(j, d[i].id);
+        accounts_tokens_ended(j, d[i].id);
     store_devices_free(d, n);
     return rc;
 }
 
-void api_after_tokens_ended(struct job *j)
+void accounts_after_tokens_ended(struct job *j)
 {
     for (size_t i = 0; i < j->n_devices; i++)
         realtime_end_device(j->a->srv, j->devices[i]);

@@ -219,7 +219,7 @@ static void reset_apply(struct store *s, struct job *j, const uint8_t *th, const
     }
     if ((rc = store_user_set_password(s, uid, hash, j->now)) != STORE_OK ||
         (rc = store_user_end_tokens(s, uid, j->now)) != STORE_OK ||
-        (rc = api_tokens_ended_user(s, j, uid)) != STORE_OK) {
+        (rc = accounts_tokens_ended_user(s, j, uid)) != STORE_OK) {
         store_rollback(s);
         job_store_error(j, rc, "reset_apply");
         return;

@@ -27,7 +27,7 @@ void job_submit_heavy(struct job *j, job_work_fn work);
 void job_heavy_account(struct job *j, const char *account);
 /* Argon2 verify on the worker (bounded by the gate); 0 on a match. hash NULL = unknown
  * account (a dummy hash of equal cost is checked). */
-int api_password_verify(struct job *j, const char *hash, const char *pw);
+int accounts_password_verify(struct job *j, const char *hash, const char *pw);
 
 /* Issues a session for (user, device) with a fresh refresh-token family: access token,
  * refresh token (in the body, or for web devices only in the cookie). Returns the tokens
@@ -47,11 +47,11 @@ int mfa_check_code(struct store *s, struct job *j, const char *user_id, const ch
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind);
 
 /* Work side: these devices' tokens were ended (logout, logout-all, password reset), so
- * after a success answer their WebSockets close with 4401 (api_after_tokens_ended becomes
- * the after-success step). api_tokens_ended_user notes every not revoked device of user_id;
+ * after a success answer their WebSockets close with 4401 (accounts_after_tokens_ended becomes
+ * the after-success step). accounts_tokens_ended_user notes every not revoked device of user_id;
  * call it in the transaction that ends the tokens, or after its commit. */
-void api_tokens_ended(struct job *j, const char *device_id);
-enum store_err api_tokens_ended_user(struct store *s, struct job *j, const char *user_id);
-void api_after_tokens_ended(struct job *j);
+void accounts_tokens_ended(struct job *j, const char *device_id);
+enum store_err accounts_tokens_ended_user(struct store *s, struct job *j, const char *user_id);
+void accounts_after_tokens_ended(struct job *j);
 
 #endif

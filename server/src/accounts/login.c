@@ -161,7 +161,8 @@ static int login_authenticate(struct store *s, struct job *j, struct login *l)
         j->retry_after = retry;
         return -1;
     }
-    if (api_password_verify(j, l->found ? l->user.password_hash : NULL, l->password) || !l->found) {
+    if (accounts_password_verify(j, l->found ? l->user.password_hash : NULL, l->password) ||
+        !l->found) {
         login_failed(s, j, l, l->found ? "bad_password" : "no_account", 401, "invalid_credentials",
                      "Wrong email or password.");
         return -1;

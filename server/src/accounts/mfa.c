@@ -105,7 +105,7 @@ static int mfa_password(struct store *s, struct job *j, struct store_user *u)
     }
     if (job_fields(j, j->body, password_field, 1, &pw, 1))
         return -1;
-    if (api_password_verify(j, u->password_hash, pw.str)) {
+    if (accounts_password_verify(j, u->password_hash, pw.str)) {
         api_audit(s, j, u->id, j->who.device_id, "mfa_password_check", false, NULL);
         job_error(j, 401, "invalid_credentials", "The password is not right.");
         return -1;

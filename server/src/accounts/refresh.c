@@ -100,7 +100,7 @@ static void refresh_work(struct store *s, struct job *j)
         /* A copied token: besides its family, the access tokens minted from it stop now
          * (the device's not-before), and the device's sockets close, as at a logout. */
         if (store_device_end_tokens(s, owner.device_id, j->now) == STORE_OK) {
-            api_tokens_ended(j, owner.device_id);
+            accounts_tokens_ended(j, owner.device_id);
             j->after_error = true;
         }
         api_audit(s, j, owner.user_id, owner.device_id, "refresh_reuse", false,
@@ -252,7 +252,7 @@ static void logout_work(struct store *s, struct job *j)
         return;
     }
     api_audit(s, j, j->who.user_id, j->who.device_id, "logout", true, NULL);
-    api_tokens_ended(j, j->who.device_id);
+    accounts_tokens_ended(j, j->who.device_id);
     j->cookie = COOKIE_CLEAR;
     job_success(j, 200);
 }
@@ -265,7 +265,7 @@ static void logout_all_work(struct store *s, struct job *j)
     if (rc == STORE_OK) {
         rc = store_user_end_tokens(s, j->who.user_id, j->now);
         if (rc == STORE_OK)
-            rc = api_tokens_ended_user(s, j, j->who.user_id);
+            rc = accounts_tokens_ended_user(s, j, j->who.user_id);
         if (rc == STORE_OK)
             rc = store_commit(s);
         else
