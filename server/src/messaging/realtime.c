@@ -233,6 +233,17 @@ void realtime_ws_register(void)
     ws_set_handler(&conn_ws_handler);
 }
 
+static void rt_free(struct realtime *rt)
+{
+    if (rt->bus)
+        rt->bus_ops->destroy(rt->bus);
+    ratelimit_destroy(rt->limits);
+    free(rt->by_id);
+    free(rt->by_dev);
+    free(rt->by_user);
+    free(rt);
+}
+
 int realtime_create(struct server *srv)
 {
     struct realtime *rt = calloc(1, sizeof(*rt));
@@ -263,13 +274,7 @@ int realtime_create(struct server *srv)
                               (uint32_t)cfg->ws_ping_interval, (uint32_t)cfg->ws_idle_timeout};
     if (!rt->bus || !rt->limits) {
         log_error("realtime.fail", "reason=%s", rt->bus ? "ratelimit" : "bus");
-        if (rt->bus)
-            rt->bus_ops->destroy(rt->bus);
-        ratelimit_destroy(rt->limits);
-        free(rt->by_id);
-        free(rt->by_dev);
-        free(rt->by_user);
-        free(rt);
+        rt_free(rt);
         return -1;
     }
     rt->node = rt->bus_ops->node_id(rt->bus);
@@ -300,12 +305,7 @@ void realtime_destroy(struct server *srv)
     if (!rt)
         return;
     typing_fini(rt);
-    rt->bus_ops->destroy(rt->bus);
-    ratelimit_destroy(rt->limits);
-    free(rt->by_id);
-    free(rt->by_dev);
-    free(rt->by_user);
-    free(rt);
+    rt_free(rt);
     srv->rt = NULL;
 }
 
