@@ -327,6 +327,10 @@ describe('a browser user and a CLI user chat with each other', () => {
     assert.equal(got.find((e) => e.id === id && e.text !== undefined).resent, true, JSON.stringify(got));
     const hist = JSON.parse((await cliOk(['--json', 'history', W.username])).stdout);
     assert.equal(hist.filter((m) => m.serverId === id || m.id === id).length, 1);
+    // The browser says so on its message (issue 17, item 6: both users see what happened).
+    const note = messageItem(web.page, text('damaged on the way to the terminal')).locator('[data-outcome="resent-for"]');
+    await note.waitFor({ timeout: 15000 });
+    assert.equal(await note.textContent(), `Resent — ${C.displayName}'s device could not read it`);
     // And back: the CLI's reply still reads in the browser.
     await cliOk(['send', W.username, text('read you again')]);
     await messageItem(web.page, text('read you again')).waitFor({ timeout: 15000 });

@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { getEngine, HeldError, SecurityError } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
+import { awaitingResend } from '../lib/resend';
 import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
 import { textChars, TEXT_MAX_CHARS } from '../lib/text';
 import { useConversations, type ConversationView } from '../state/conversations';
@@ -31,6 +32,31 @@ function statusKey(s: MessageStatus) {
   return (
     { pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const
   )[s];
+}
+
+/** An undecryptable message: waiting for its resend for a while, then unreadable for good. */
+function Unreadable({ m, own, peerName }: { m: LocalMessage; own: boolean; peerName: string }) {
+  const t = useT();
+  if (!awaitingResend(m, Date.now())) return <span data-undecryptable="final">{t('undecryptable')}</span>;
+  return <span data-undecryptable="waiting">{own ? t('awaitingResendOwn') : t('awaitingResend', { name: peerName })}</span>;
+}
+
+/** What happened to this device's own message: resent on request, or a delete still queued or given up. */
+function Outcome({ m, own, peerName }: { m: LocalMessage; own: boolean; peerName: string }) {
+  const t = useT();
+  const lines: [string, string][] = [];
+  if (m.resentFor) lines.push(['resent-for', own ? t('resentForOwn') : t('resentFor', { name: peerName })]);
+  if (m.deleteState === 'queued') lines.push(['delete-queued', t('deleteQueued')]);
+  if (m.deleteState === 'failed') lines.push(['delete-failed', t('deleteFailed')]);
+  return (
+    <>
+      {lines.map(([k, text]) => (
+        <span key={k} data-outcome={k} className="mt-1 block text-[11px] italic opacity-80">
+          {text}
+        </span>
+      ))}
+    </>
+  );
 }
 
 interface Actions {
@@ -108,7 +134,14 @@ function Bubble({
               </span>
             </div>
           )}
-          {m.deleted ? t('deletedMessage') : m.kind === 'undecryptable' ? t('undecryptable') : <MessageText text={m.body} />}
+          {m.deleted ? (
+            t('deletedMessage')
+          ) : m.kind === 'undecryptable' ? (
+            <Unreadable m={m} own={m.senderId === me} peerName={peerName} />
+          ) : (
+            <MessageText text={m.body} />
+          )}
+          {!m.deleted && <Outcome m={m} own={m.resentFor?.userId === me} peerName={peerName} />}
           <span
             className={cn(
               'ml-2 inline-flex translate-y-0.5 items-center gap-1 whitespace-nowrap text-[11px]',

@@ -94,6 +94,25 @@ export interface Requests {
     { ok: true; message: LocalMessage } | { ok: false; reason: 'not-ours' | 'deleted' | 'resent' },
   ];
   decrypt: [{ message: Message; kind: 'new' | 'edited'; expected: Expected }, Incoming];
+  /** The engine's retry bookkeeping (engine/retries.ts: rate windows, the control queue), sealed
+   *  in kv under `ledger:<key>` and bound to that name: the entries whose key starts with `prefix`. */
+  ledgerList: [{ prefix: string }, { key: string; value: unknown }[]];
+  /** Puts (value) or deletes (null) ledger entries, all in one commit. */
+  ledgerWrite: [{ entries: { key: string; value: unknown }[] }, void];
+  /** Drops the kv marks retry:<id> and resent:<id> committed before `before` (ms); how many. */
+  pruneMarks: [{ before: number }, number];
+  /** Notes on a message row: `awaiting` (a number sets it, null clears it) only on a row still
+   *  undecryptable; `resentFor` only on this user's own text; `deleteState` (null clears) only
+   *  on a row not deleted. The row as it is now, or null when there is none. */
+  annotate: [
+    {
+      id: string;
+      awaiting?: number | null;
+      resentFor?: { userId: string; deviceId: string };
+      deleteState?: 'queued' | 'failed' | null;
+    },
+    LocalMessage | null,
+  ];
   markDeleted: [{ id: string }, LocalMessage | null];
   saveMessage: [LocalMessage, void];
   /** Replaces a pending message's local id by the server's once sent. */

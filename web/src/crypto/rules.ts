@@ -107,23 +107,3 @@ export function resendSourceVerdict(
   if (target.kind !== 'text' || target.deleted || !target.body) return 'deleted';
   return resentAlready ? 'resent' : 'ok';
 }
-
-/** At most `max` per key per `windowMs` (retries sent to, and resends answered for, one peer
- *  device: 5 per 10 minutes). In memory: a restart forgets, as a redelivery never asks twice. */
-export class RateLimit {
-  private readonly seen = new Map<string, number[]>();
-  constructor(
-    private readonly max = 5,
-    private readonly windowMs = 10 * 60 * 1000,
-  ) {}
-  take(key: string, now = Date.now()): boolean {
-    const recent = (this.seen.get(key) ?? []).filter((t) => now - t < this.windowMs);
-    if (recent.length >= this.max) {
-      this.seen.set(key, recent);
-      return false;
-    }
-    recent.push(now);
-    this.seen.set(key, recent);
-    return true;
-  }
-}

@@ -45,7 +45,18 @@ interface MessageRow {
 }
 type SealedPart = Pick<
   LocalMessage,
-  'body' | 'kind' | 'replyTo' | 'editedAt' | 'deleted' | 'noticeUserId' | 'senderDeviceId' | 'security' | 'resent'
+  | 'body'
+  | 'kind'
+  | 'replyTo'
+  | 'editedAt'
+  | 'deleted'
+  | 'noticeUserId'
+  | 'senderDeviceId'
+  | 'security'
+  | 'resent'
+  | 'awaiting'
+  | 'resentFor'
+  | 'deleteState'
 >;
 /** The security notice standing in for a refused queue item (a redelivery is a duplicate). */
 const refusedId = (messageId: string) => `security:${messageId}`;
@@ -56,6 +67,8 @@ const controlId = (messageId: string) => `ctl:${messageId}`;
 const askedId = (messageId: string) => `retry:${messageId}`;
 /** This device resent its message once (never twice). */
 const resentId = (messageId: string) => `resent:${messageId}`;
+/** The engine's retry bookkeeping (engine/retries.ts), one sealed kv entry per key. */
+const ledgerId = (key: string) => `ledger:${key}`;
 /** SOTTO_E_REPLAY: an envelope seen before is no reason to ask again. */
 const E_REPLAY = -7;
 
@@ -133,6 +146,9 @@ async function rowOf(m: LocalMessage): Promise<MessageRow> {
     senderDeviceId: m.senderDeviceId,
     security: m.security,
     resent: m.resent,
+    awaiting: m.awaiting,
+    resentFor: m.resentFor,
+    deleteState: m.deleteState,
   };
   return {
     id: m.id,
@@ -458,6 +474,7 @@ const ops: Handlers = {
           kind: 'text',
           replyTo: p.replyTo,
           resent: true,
+          awaiting: undefined,
           status: message.senderId === me ? 'sent' : 'delivered',
         };
         writes.push({ store: 'messages', value: await rowOf(m) });
@@ -514,10 +531,55 @@ const ops: Handlers = {
     return verdict === 'ok' && m ? { ok: true, message: m } : { ok: false, reason: verdict === 'ok' ? 'not-ours' : verdict };
   },
 
+  async ledgerList({ prefix }) {
+    const d = theDb();
+    const first = ledgerId(prefix);
+    const range = IDBKeyRange.bound(first, `${first}\uffff`);
+    const keys = (await request(d.transaction('kv').objectStore('kv').getAllKeys(range))) as string[];
+    const out = [];
+    for (const k of keys) {
+      const v = await kvGetJSON<unknown>(k);
+      if (v !== null) out.push({ key: k.slice('ledger:'.length), value: v });
+    }
+    return out;
+  },
+
+  async ledgerWrite({ entries }) {
+    const writes: Write[] = [];
+    for (const e of entries) {
+      writes.push(e.value === null ? { store: 'kv', key: ledgerId(e.key), del: true } : await kvSealed(ledgerId(e.key), e.value));
+    }
+    await commit(theDb(), writes);
+  },
+
+  async pruneMarks({ before }) {
+    const d = theDb();
+    const keys = (await request(d.transaction('kv').objectStore('kv').getAllKeys())) as string[];
+    const writes: Write[] = [];
+    for (const k of keys.filter((x) => x.startsWith('retry:') || x.startsWith('resent:'))) {
+      const at = await kvGetJSON<number>(k);
+      if (typeof at !== 'number' || at < before) writes.push({ store: 'kv', key: k, del: true });
+    }
+    await commit(d, writes);
+    return writes.length;
+  },
+
+  async annotate({ id, awaiting, resentFor, deleteState }) {
+    const row = await getRow(id);
+    if (!row) return null;
+    const m = await messageOf(row);
+    const next: LocalMessage = { ...m };
+    if (awaiting !== undefined && m.kind === 'undecryptable' && !m.deleted) next.awaiting = awaiting ?? undefined;
+    if (resentFor && m.kind === 'text' && m.senderId === profile?.userId) next.resentFor = resentFor;
+    if (deleteState !== undefined && !m.deleted) next.deleteState = deleteState ?? undefined;
+    await commit(theDb(), [{ store: 'messages', value: await rowOf(next) }]);
+    return next;
+  },
+
   async markDeleted({ id }) {
     const row = await getRow(id);
     if (!row) return null;
-    const m: LocalMessage = { ...(await messageOf(row)), body: '', deleted: true, replyTo: undefined };
+    const m: LocalMessage = { ...(await messageOf(row)), body: '', deleted: true, replyTo: undefined, deleteState: undefined };
     await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
     return m;
   },

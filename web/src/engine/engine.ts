@@ -100,7 +100,11 @@ export class Engine {
       loadConversations: () => this.loadConversations(),
       requestResend: (m) => this.sender.requestResend(m),
       answerRetry: (r) => this.sender.answerRetry(r),
-      drained: () => void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id, this.directory),
+      drained: () => {
+        void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id, this.directory);
+        // The connection is back: queued retries and deletes go out (controls.ts).
+        void this.receiver.idle().then(() => this.sender.controls.afterDrain());
+      },
     });
     this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));
     this.channel.onEvent((name, data) => this.onTabEvent(name, data));

@@ -40,6 +40,20 @@ export function fakeCrypto(handlers: CryptoHandlers = {}): FakeCrypto {
   };
 }
 
+/** The worker's ledger ops (retries.ts) over one map, which outlives the engine objects that
+ *  use it, as IndexedDB outlives a reload: a test hands the same map to a new Sender. */
+export function ledgerHandlers(store = new Map<string, unknown>()): CryptoHandlers {
+  return {
+    ledgerList: ({ prefix }) => [...store].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
+    ledgerWrite: ({ entries }) => {
+      for (const e of entries) {
+        if (e.value === null) store.delete(e.key);
+        else store.set(e.key, structuredClone(e.value));
+      }
+    },
+  };
+}
+
 export type SocketAnswers = {
   [K in ClientRequestName]?: (arg: ClientRequests[K][0]) => ClientRequests[K][1] | Promise<ClientRequests[K][1]>;
 };

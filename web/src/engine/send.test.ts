@@ -4,9 +4,21 @@ import { ApiError } from '../net/api';
 import { SocketError } from '../net/socket';
 import type { Message, WireEnvelope } from '../net/types';
 import type { ContactTrust, LocalMessage } from '../state/types';
-import { fakeContext, fakeCrypto, fakeSocket, ME, message, MY_DEVICE, PEER, resetStores, type CryptoHandlers } from './fakes';
+import {
+  fakeContext,
+  fakeCrypto,
+  fakeSocket,
+  ledgerHandlers,
+  ME,
+  message,
+  MY_DEVICE,
+  PEER,
+  resetStores,
+  type CryptoHandlers,
+} from './fakes';
 import { DeviceDirectory } from './keys';
 import { Receipts } from './receipts';
+import { MARK_KEEP_MS, QUEUE_MAX, QUEUE_MAX_AGE_MS, type QueuedControl } from './retries';
 import { Sender } from './send';
 import { HeldError, SecurityError } from './trust';
 
@@ -22,8 +34,17 @@ const serverMessage = (id: string): Message => ({
 });
 
 /** A world where PEER has devices p1 (and p2 once the list is stale) and ME has this device and m2. */
-function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; socket?: ReturnType<typeof fakeSocket> | null } = {}) {
-  const stored = new Map<string, LocalMessage>();
+function world(
+  opts: {
+    trust?: ContactTrust | null;
+    handlers?: CryptoHandlers;
+    socket?: ReturnType<typeof fakeSocket> | null;
+    stored?: Map<string, LocalMessage>;
+    ledger?: Map<string, unknown>;
+  } = {},
+) {
+  const stored = opts.stored ?? new Map<string, LocalMessage>();
+  const ledger = opts.ledger ?? new Map<string, unknown>();
   const encrypted: EncryptTarget[][] = [];
   let peerDevices = ['p1'];
   // Accepted sets by user: by default both first seen on the first send (trust on first use).
@@ -52,6 +73,18 @@ function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; s
       return m ? { ...m, deleted: true, body: '' } : null;
     },
     setStatus: () => [],
+    ...ledgerHandlers(ledger),
+    pruneMarks: () => 0,
+    annotate: ({ id, awaiting, resentFor, deleteState }) => {
+      const m = stored.get(id);
+      if (!m) return null;
+      const next = { ...m };
+      if (awaiting !== undefined && m.kind === 'undecryptable') next.awaiting = awaiting ?? undefined;
+      if (resentFor) next.resentFor = resentFor;
+      if (deleteState !== undefined) next.deleteState = deleteState ?? undefined;
+      stored.set(id, next);
+      return next;
+    },
     ...opts.handlers,
   });
   const userKeys = vi.fn(async (userId: string) => ({
@@ -69,7 +102,7 @@ function world(opts: { trust?: ContactTrust | null; handlers?: CryptoHandlers; s
   const ctx = fakeContext({ crypto, api, socket });
   const receipts = new Receipts(ctx);
   const sender = new Sender(ctx, new DeviceDirectory(api), receipts);
-  return { ctx, crypto, api, sender, stored, encrypted, receipts, trusts, setPeerDevices: (d: string[]) => (peerDevices = d) };
+  return { ctx, crypto, api, sender, stored, ledger, encrypted, receipts, trusts, setPeerDevices: (d: string[]) => (peerDevices = d) };
 }
 
 describe('sending a text', () => {
@@ -273,15 +306,16 @@ describe('retry, edit, remove', () => {
     expect(w.crypto.ops()).not.toContain('saveMessage');
   });
 
-  test('a delete that cannot be sent deletes nothing, on the server or here', async () => {
+  test('a delete refused by the server deletes nothing, on the server or here, and is not queued', async () => {
     const w = world();
     w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
     w.api.sendMessage.mockImplementation(async () => {
-      throw new ApiError(500, 'internal', 'down');
+      throw new ApiError(403, 'forbidden', 'no');
     });
     await expect(w.sender.remove('0190-mine')).rejects.toThrow();
     expect(w.api.deleteMessage).not.toHaveBeenCalled();
     expect(w.ctx.events('msg')).toEqual([]);
+    expect([...w.ledger.keys()]).toEqual([]);
   });
 
   test('the server DELETE failing after the payload went out still wipes the local copy', async () => {
@@ -313,7 +347,14 @@ describe('retry, edit, remove', () => {
   });
 
   test('a retry for a message this device sent: resent on a new session with the asking device, under a fresh server id', async () => {
-    const original = message('0190-mine', { senderId: ME, senderDeviceId: MY_DEVICE, clientMessageId: 'c-mine', body: 'again', ts: 1234 });
+    const sentAt = Date.now() - 60_000;
+    const original = message('0190-mine', {
+      senderId: ME,
+      senderDeviceId: MY_DEVICE,
+      clientMessageId: 'c-mine',
+      body: 'again',
+      ts: sentAt,
+    });
     const w = world({ handlers: { resendSource: () => ({ ok: true, message: original }) } });
     const claimed = {
       deviceId: 'p1',
@@ -336,7 +377,7 @@ describe('retry, edit, remove', () => {
       editOf: '0190-mine',
       body: 'again',
       clientMessageId: 'c-mine',
-      sentAt: 1234,
+      sentAt,
     });
     expect(enc.marks).toEqual(['resent:0190-mine']);
     const asking = enc.targets.find((t) => t.deviceId === 'p1');
@@ -353,5 +394,150 @@ describe('retry, edit, remove', () => {
     );
     expect(await w.sender.answerRetry({ target: 'x', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } })).toBe('not-ours');
     expect(w.api.sendMessage).not.toHaveBeenCalled();
+  });
+});
+
+describe('nothing silently lost (issue 17, item 6): the ledger outlives a reload', () => {
+  const offline = () => {
+    throw new TypeError('Failed to fetch');
+  };
+  const unreadable = (id: string) => message(id, { senderId: PEER, senderDeviceId: 'p1', kind: 'undecryptable', body: '' });
+  const queued = (ledger: Map<string, unknown>) => [...ledger].filter(([k]) => k.startsWith('queue:')).map(([, v]) => v as QueuedControl);
+
+  test('a retry goes out once: "waiting" before the post; offline it waits in the queue, and after a reload it is sent under the same key', async () => {
+    const w = world();
+    w.stored.set('0190-bad', unreadable('0190-bad'));
+    w.api.sendMessage.mockImplementation(offline);
+    expect(await w.sender.requestResend(unreadable('0190-bad'))).toBe(true);
+    expect(w.stored.get('0190-bad')?.awaiting).toBeGreaterThan(0);
+    const [entry] = queued(w.ledger);
+    expect(entry).toMatchObject({ kind: 'retry', target: '0190-bad', attempts: 1 });
+    const firstKey = (w.api.sendMessage.mock.calls[0]?.[1] as { clientMessageId: string }).clientMessageId;
+    expect(firstKey).toBe(entry?.clientMessageId);
+
+    // A reload: a new engine over the same store; the connection is back.
+    const again = world({ stored: w.stored, ledger: w.ledger });
+    await again.sender.controls.afterDrain();
+    expect(again.api.sendMessage).toHaveBeenCalledTimes(1);
+    const posted = again.api.sendMessage.mock.calls[0]?.[1] as { clientMessageId: string };
+    expect(posted.clientMessageId).toBe(firstKey); // the server's idempotency: never asked twice
+    const enc = again.crypto.calls.find((c) => c.op === 'encrypt')?.arg as { payload: Record<string, unknown>; marks: string[] };
+    expect(enc.payload).toMatchObject({ contentType: 'retry', editOf: '0190-bad' });
+    expect(enc.marks).toEqual(['retry:0190-bad']);
+    expect(queued(again.ledger)).toEqual([]);
+    expect(again.stored.get('0190-bad')?.awaiting).toBeGreaterThan(0); // still waiting for the resend
+    await again.sender.controls.afterDrain();
+    expect(again.api.sendMessage).toHaveBeenCalledTimes(1);
+  });
+
+  test('5 retries to one device per 10 minutes, counted across a reload', async () => {
+    const w = world();
+    for (let i = 0; i < 5; i++) expect(await w.sender.requestResend(unreadable(`0190-b${i}`))).toBe(true);
+    const again = world({ ledger: w.ledger });
+    again.stored.set('0190-b9', unreadable('0190-b9'));
+    expect(await again.sender.requestResend(unreadable('0190-b9'))).toBe(false);
+    expect(again.api.sendMessage).not.toHaveBeenCalled();
+    expect(again.stored.get('0190-b9')?.awaiting).toBeUndefined(); // "could not be decrypted", final
+    expect(w.ledger.get(`rate:retry:${PEER}:p1`)).toMatchObject({ count: 5 });
+  });
+
+  test('a retry refused for good is not queued, and the row says it could not be decrypted', async () => {
+    const w = world();
+    w.stored.set('0190-bad', unreadable('0190-bad'));
+    w.api.sendMessage.mockImplementation(async () => {
+      throw new ApiError(403, 'forbidden', 'no');
+    });
+    expect(await w.sender.requestResend(unreadable('0190-bad'))).toBe(false);
+    expect(queued(w.ledger)).toEqual([]);
+    expect(w.stored.get('0190-bad')?.awaiting).toBeUndefined();
+    expect(w.ctx.events('msg').at(-1)).toMatchObject({ id: '0190-bad', kind: 'undecryptable' });
+  });
+
+  test('given up after 5 failed sends or 7 days: a retry leaves "could not be decrypted", a delete "not deleted for everyone"', async () => {
+    const w = world();
+    w.stored.set('0190-bad', { ...unreadable('0190-bad'), awaiting: 5 });
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME, deleteState: 'queued' }));
+    const now = 10 * 24 * 3600 * 1000;
+    const base = { conversationId: 'c1', clientMessageId: 'k' };
+    w.ledger.set('queue:a', { ...base, id: 'a', kind: 'retry', target: '0190-bad', firstAt: now - 1000, attempts: 5 });
+    w.ledger.set('queue:b', { ...base, id: 'b', kind: 'delete', target: '0190-mine', firstAt: now - QUEUE_MAX_AGE_MS, attempts: 1 });
+    await w.sender.controls.flush(now);
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+    expect(queued(w.ledger)).toEqual([]);
+    expect(w.stored.get('0190-bad')?.awaiting).toBeUndefined();
+    expect(w.stored.get('0190-mine')?.deleteState).toBe('failed');
+  });
+
+  test('a delete for everyone without a connection: queued and marked, then sent, the server copy dropped and the local one wiped', async () => {
+    const w = world();
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
+    w.api.sendMessage.mockImplementation(async () => {
+      throw new ApiError(503, 'unavailable', 'down');
+    });
+    await w.sender.remove('0190-mine');
+    expect(w.api.deleteMessage).not.toHaveBeenCalled();
+    expect(w.ctx.events('msg').map((m) => [m.deleted, m.deleteState])).toEqual([[undefined, 'queued']]);
+    expect(queued(w.ledger)).toMatchObject([{ kind: 'delete', target: '0190-mine', attempts: 1 }]);
+
+    const again = world({ stored: w.stored, ledger: w.ledger });
+    await again.sender.controls.afterDrain();
+    const enc = again.crypto.calls.find((c) => c.op === 'encrypt')?.arg as { payload: Record<string, unknown> };
+    expect(enc.payload).toMatchObject({ contentType: 'delete', editOf: '0190-mine' });
+    expect(again.api.deleteMessage).toHaveBeenCalledWith('0190-mine');
+    expect(again.ctx.events('msg').map((m) => m.deleted)).toEqual([true]);
+    expect(queued(again.ledger)).toEqual([]);
+  });
+
+  test('the queue holds at most 50: then a delete that cannot be sent fails as before', async () => {
+    const w = world();
+    for (let i = 0; i < QUEUE_MAX; i++) w.ledger.set(`queue:${i}`, { id: `${i}`, kind: 'delete', firstAt: 0, attempts: 0 });
+    w.stored.set('0190-mine', message('0190-mine', { senderId: ME }));
+    w.api.sendMessage.mockImplementation(offline);
+    await expect(w.sender.remove('0190-mine')).rejects.toThrow('Failed to fetch');
+    expect(queued(w.ledger)).toHaveLength(QUEUE_MAX);
+  });
+
+  test('the sender sees its resend on the message; resent once, even by a new engine; resends rate-limited across a reload', async () => {
+    const sentAt = Date.now() - 60_000;
+    const original = message('0190-mine', { senderId: ME, senderDeviceId: MY_DEVICE, clientMessageId: 'c-mine', ts: sentAt });
+    const stored = new Map([['0190-mine', original]]);
+    const claimed = {
+      deviceId: 'p1',
+      identityKey: 'ik',
+      signingKey: 'sk-p1',
+      identitySignature: 's',
+      signedPreKey: { keyId: 1, publicKey: 'x', signature: 'y' },
+      oneTimePreKey: null,
+    };
+    const w = world({ stored, handlers: { resendSource: () => ({ ok: true, message: original }) } });
+    w.api.claim.mockResolvedValue({ userId: PEER, devices: [claimed] });
+    const ask = { target: '0190-mine', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } };
+    expect(await w.sender.answerRetry(ask)).toBe('resent');
+    expect(w.stored.get('0190-mine')?.resentFor).toEqual({ userId: PEER, deviceId: 'p1' });
+    expect(w.ctx.events('msg').at(-1)?.resentFor).toEqual({ userId: PEER, deviceId: 'p1' });
+    // Four more in the window, then a new engine still counts them.
+    w.ledger.set(`rate:resend:${PEER}:p1`, { start: Date.now(), count: 5 });
+    const again = world({ stored, ledger: w.ledger, handlers: { resendSource: () => ({ ok: true, message: original }) } });
+    expect(await again.sender.answerRetry(ask)).toBe('rate-limit');
+    expect(again.api.sendMessage).not.toHaveBeenCalled();
+  });
+
+  test('a retry for a message older than the marks are kept (30 days) gets no resend', async () => {
+    const old = message('0190-old', { senderId: ME, senderDeviceId: MY_DEVICE, ts: Date.now() - MARK_KEEP_MS - 1 });
+    const w = world({ handlers: { resendSource: () => ({ ok: true, message: old }) } });
+    expect(await w.sender.answerRetry({ target: '0190-old', conversationId: 'c1', from: { userId: PEER, deviceId: 'p1' } })).toBe(
+      'too-old',
+    );
+    expect(w.api.sendMessage).not.toHaveBeenCalled();
+  });
+
+  test('after a drain: ended rate windows and marks older than 30 days are dropped', async () => {
+    const w = world();
+    const now = 100 * 24 * 3600 * 1000;
+    w.ledger.set(`rate:retry:${PEER}:p1`, { start: now - 11 * 60 * 1000, count: 5 });
+    w.ledger.set(`rate:retry:${PEER}:p2`, { start: now - 60 * 1000, count: 1 });
+    await w.sender.controls.afterDrain(now);
+    expect([...w.ledger.keys()]).toEqual([`rate:retry:${PEER}:p2`]);
+    expect(w.crypto.calls.find((c) => c.op === 'pruneMarks')?.arg).toEqual({ before: now - MARK_KEEP_MS });
   });
 });

@@ -8,7 +8,6 @@
  * Each target is encrypted under the signing key of its accepted set: a claimed bundle or a
  * session under another key is refused (a security notice; nothing committed or sent). */
 import type { EncryptTarget, OutgoingPayload, RetryRequest } from '../crypto/protocol';
-import { RateLimit } from '../crypto/rules';
 import { ApiError } from '../net/api';
 import { SocketError } from '../net/socket';
 import type { Message, WireEnvelope } from '../net/types';
@@ -16,29 +15,24 @@ import { uuid } from '../lib/uuid';
 import { useConversations } from '../state/conversations';
 import type { LocalMessage } from '../state/types';
 import type { EngineContext } from './context';
+import { Controls, type PostOptions, type RetryAnswer } from './controls';
 import { withClaimedKeys, type DeviceDirectory } from './keys';
 import type { Receipts } from './receipts';
+import { RetryLedger } from './retries';
 import { checkTrust, SecurityError, securityNotice } from './trust';
 
-/** How a control payload is posted: the server's idempotency key when the payload's own
- *  clientMessageId is not fresh (a resend), kv marks committed with the records, and a last
- *  change to the targets (the fresh session for a resend). */
-interface PostOptions {
-  serverClientMessageId?: string;
-  marks?: string[];
-  adjust?: (targets: EncryptTarget[]) => Promise<EncryptTarget[] | null>;
-}
-
 export class Sender {
-  /** Retries sent to, and resends answered for, one peer device: 5 per 10 minutes each. */
-  private readonly retriesSent = new RateLimit();
-  private readonly resendsAnswered = new RateLimit();
+  /** Retries, resends and deletes for everyone, with their persistent ledger. */
+  readonly controls: Controls;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly directory: DeviceDirectory,
     private readonly receipts: Pick<Receipts, 'confirmed'>,
-  ) {}
+    ledger = new RetryLedger(ctx.crypto),
+  ) {
+    this.controls = new Controls(ctx, ledger, (c, p, o) => this.post(c, p, o));
+  }
 
   async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
     const cmid = uuid();
@@ -100,102 +94,29 @@ export class Sender {
    * first a delete payload (empty body, editOf = the message) to every device of both users,
    * like any message (same device lists and trust checks), which is what deletes it on the
    * other devices; then DELETE /api/messages/:id so the server drops the ciphertext it still
-   * holds; then the local copy is wiped. Nothing is deleted when the payload cannot be sent.
+   * holds; then the local copy is wiped. Without a connection the payload waits in the
+   * persistent queue (controls.ts), the message marked as being deleted; any other failure
+   * deletes nothing.
    */
   async remove(id: string): Promise<void> {
     const m = await this.ctx.crypto.call('getMessage', { id });
     if (!m) return;
     if (m.senderId === this.ctx.me() && !id.startsWith('local:') && !m.deleted) {
-      await this.post(m.conversationId, {
-        clientMessageId: uuid(),
-        conversationId: m.conversationId,
-        contentType: 'delete',
-        sentAt: Date.now(),
-        body: '',
-        editOf: id,
-      });
-      try {
-        await this.ctx.api.deleteMessage(id);
-      } finally {
-        // The payload is out: the other devices delete it whatever the server says.
-        const gone = await this.ctx.crypto.call('markDeleted', { id });
-        if (gone) this.ctx.publish('msg', gone);
-      }
+      await this.controls.deleteForEveryone(m);
       return;
     }
     const gone = await this.ctx.crypto.call('markDeleted', { id });
     if (gone) this.ctx.publish('msg', gone);
   }
 
-  /**
-   * A message that did not decrypt here: ask its sender device to resend it (a retry payload,
-   * empty body, editOf = the message, to every device of both users; only that device
-   * answers). The mark retry:<id> is committed with the records before the post, so only
-   * then is a resend of it accepted. False when not sent (rate limit, no device, an error).
-   */
-  async requestResend(m: LocalMessage): Promise<boolean> {
-    if (!m.senderDeviceId || !this.retriesSent.take(`${m.senderId}:${m.senderDeviceId}`)) return false;
-    try {
-      await this.post(
-        m.conversationId,
-        { clientMessageId: uuid(), conversationId: m.conversationId, contentType: 'retry', sentAt: Date.now(), body: '', editOf: m.id },
-        { marks: [`retry:${m.id}`] },
-      );
-      return true;
-    } catch (e) {
-      console.warn('sotto: could not ask for a message again', e);
-      return false;
-    }
+  /** A message that did not decrypt here: its sender device is asked to resend it (controls.ts). */
+  requestResend(m: LocalMessage): Promise<boolean> {
+    return this.controls.requestResend(m);
   }
 
-  /**
-   * A retry from a participant's device: when this device sent that message and still holds it
-   * (not deleted, not resent before), it claims a new bundle for the asking device, starts a
-   * new session with the listed key and sends the message again as a resend (its own
-   * clientMessageId and sentAt; posted under a fresh id) to every device of both users; the
-   * mark resent:<id> is committed with the records before the post. Says what happened.
-   */
-  async answerRetry(r: RetryRequest): Promise<'resent' | 'not-ours' | 'deleted' | 'resent-before' | 'rate-limit' | 'failed'> {
-    const peer = useConversations.getState().list.find((c) => c.id === r.conversationId)?.peer.id;
-    if (r.from.userId !== peer && r.from.userId !== this.ctx.me()) return 'not-ours';
-    const src = await this.ctx.crypto.call('resendSource', { target: r.target, conversationId: r.conversationId });
-    if (!src.ok) return src.reason === 'resent' ? 'resent-before' : src.reason;
-    if (!this.resendsAnswered.take(`${r.from.userId}:${r.from.deviceId}`)) return 'rate-limit';
-    const m = src.message;
-    try {
-      await this.post(
-        r.conversationId,
-        {
-          clientMessageId: m.clientMessageId,
-          conversationId: r.conversationId,
-          contentType: 'resend',
-          sentAt: m.ts,
-          body: m.body,
-          replyTo: m.replyTo,
-          editOf: m.id,
-        },
-        {
-          serverClientMessageId: uuid(),
-          marks: [`resent:${m.id}`],
-          adjust: async (targets) => {
-            const t = targets.find((x) => x.userId === r.from.userId && x.deviceId === r.from.deviceId);
-            if (!t) return null; // not a device of theirs this device encrypts to
-            if (!t.claimed) {
-              const claimed = await this.ctx.api.claim(r.from.userId, [r.from.deviceId]);
-              const c = claimed.devices.find((d) => d.deviceId === r.from.deviceId);
-              if (!c) return null;
-              t.claimed = c;
-            }
-            t.fresh = true;
-            return targets;
-          },
-        },
-      );
-      return 'resent';
-    } catch (e) {
-      console.warn('sotto: could not resend a message', e);
-      return 'failed';
-    }
+  /** A retry from another device: resent when this device sent that message (controls.ts). */
+  answerRetry(r: RetryRequest): Promise<RetryAnswer> {
+    return this.controls.answerRetry(r);
   }
 
   private async deliver(local: LocalMessage): Promise<void> {

@@ -39,6 +39,13 @@ export interface LocalMessage {
   senderDeviceId?: string;
   /** Filled in by a resend from its sender device after it could not be decrypted here. */
   resent?: boolean;
+  /** An undecryptable row whose sender device was asked to resend it (or the request is queued
+   *  to go out): when, ms. Shown as waiting for a while (lib/resend.ts), then as unreadable. */
+  awaiting?: number;
+  /** This device resent its message because that device could not read it (issue 17, item 6). */
+  resentFor?: { userId: string; deviceId: string };
+  /** A delete for everyone that could not be sent yet ('queued') or was given up ('failed'). */
+  deleteState?: 'queued' | 'failed';
   /** For kind 'security': what was refused and which device was named. */
   security?: { reason: SecurityReason; deviceId: string };
 }
