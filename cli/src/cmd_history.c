@@ -5,6 +5,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "controls.h"
 #include "term.h"
 #include "util.h"
 
@@ -29,9 +30,19 @@ static const char *status_name(int s)
     }
 }
 
+int history_retry_state(client *c, const ls_message *m)
+{
+    if (m->outgoing || m->deleted_at_ms != 0)
+        return HISTORY_PLAIN;
+    if (m->status == LS_MSG_UNREADABLE && m->body == NULL)
+        return controls_waiting(c, m->id) ? HISTORY_WAITING : HISTORY_PLAIN;
+    return m->body != NULL && controls_asked(c, m->id) ? HISTORY_RESENT : HISTORY_PLAIN;
+}
+
 static int one(void *ctx, const ls_message *m)
 {
     hist *h = ctx;
+    int state = history_retry_state(h->c, m);
 
     if (h->o->search != NULL && (m->body == NULL || strcasestr(m->body, h->o->search) == NULL))
         return 0;
@@ -45,32 +56,38 @@ static int one(void *ctx, const ls_message *m)
             json_object_set_new(j, "editedAt", json_integer((json_int_t)m->edited_at_ms));
         if (m->deleted_at_ms != 0)
             json_object_set_new(j, "deletedAt", json_integer((json_int_t)m->deleted_at_ms));
+        if (state == HISTORY_WAITING)
+            json_object_set_new(j, "waiting", json_true());
+        if (state == HISTORY_RESENT)
+            json_object_set_new(j, "resent", json_true());
         json_array_append_new(h->out, j);
         return 0;
     }
-    history_print_line(m, h->peer_name);
+    history_print_line(m, h->peer_name, state);
     return 0;
 }
 
-void history_print_line(const ls_message *m, const char *peer_name)
+void history_print_line(const ls_message *m, const char *peer_name, int retry_state)
 {
-    char when[32];
-
-    char who[128];
+    char when[32], who[128];
 
     term_time(m->sent_at_ms, when, sizeof when);
     term_safe(who, sizeof who, m->outgoing ? "you" : peer_name);
     if (m->deleted_at_ms != 0) {
         printf("[%s] %s: (deleted)\n", when, who);
+    } else if (m->body == NULL && retry_state == HISTORY_WAITING) {
+        printf("[%s] %s: (" CONTROLS_WAITING ")\n", when, who, who);
     } else if (m->body == NULL && m->status == LS_MSG_UNREADABLE) {
-        printf("[%s] %s: (a message that could not be decrypted)\n", when, who);
+        printf("[%s] %s: (" CONTROLS_UNDECRYPTABLE ")\n", when, who);
     } else if (m->body == NULL) {
         printf("[%s] %s: (a message that failed to decrypt was refused)\n", when, who);
     } else {
         printf("[%s] %s: ", when, who);
         term_print(stdout, m->body, 1);
-        printf("%s%s%s\n", m->edited_at_ms != 0 ? "  (edited)" : "", m->outgoing ? "  " : "",
-               m->outgoing ? status_name(m->status) : "");
+        printf("%s%s%s%s\n", m->edited_at_ms != 0 ? "  (edited)" : "",
+               retry_state == HISTORY_RESENT ? "  (resent: it could not be read the first time)"
+                                             : "",
+               m->outgoing ? "  " : "", m->outgoing ? status_name(m->status) : "");
     }
 }
 

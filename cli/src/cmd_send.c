@@ -84,11 +84,11 @@ int cmd_edit(const cli_opts *o)
 int cmd_delete(const cli_opts *o)
 {
     client c;
-    int rc;
+    int rc, queued = 0;
 
     if ((rc = client_open(&c, o, 0)) == 0 && (rc = client_require_login(&c)) == 0 &&
-        (rc = delete_message(&c, o->pos[0], o->pos[1])) == 0)
-        rc = done_line(o, "deleted", o->pos[1]);
+        (rc = delete_message(&c, o->pos[0], o->pos[1], &queued)) == 0)
+        rc = done_line(o, queued ? "queued" : "deleted", o->pos[1]);
     client_close(&c);
     return rc;
 }

@@ -26,8 +26,13 @@ int cmd_history(const cli_opts *o);
 int cmd_conversations(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
 
-/* One stored message as `history` prints it (chat shows the recent ones the same way). */
-void history_print_line(const ls_message *m, const char *peer_name);
+/* One stored message as `history` prints it (chat shows the recent ones the same way), with
+ * what its retry says (history_retry_state): an undecryptable message asked for less than a
+ * day ago is waiting for its resend, a received one that was asked for came as a resend. */
+enum { HISTORY_PLAIN = 0, HISTORY_WAITING = 1, HISTORY_RESENT = 2 };
+struct client;
+int history_retry_state(struct client *c, const ls_message *m);
+void history_print_line(const ls_message *m, const char *peer_name, int retry_state);
 
 /* Prints a JSON value on stdout (one line) and returns 0. */
 int print_json(json_t *v);

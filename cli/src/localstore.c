@@ -36,7 +36,9 @@ static const char *const SCHEMA =
     " deleted_at INTEGER);"
     "CREATE INDEX IF NOT EXISTS messages_peer ON messages(peer_id, seq);"
     "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " client_id TEXT NOT NULL UNIQUE, conversation_id TEXT NOT NULL, envelopes BLOB NOT NULL);";
+    " client_id TEXT NOT NULL UNIQUE, conversation_id TEXT NOT NULL, envelopes BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS controls(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE, entry BLOB NOT NULL);";
 
 /* ------------------------------------------------------------------ sealing */
 
@@ -872,16 +874,17 @@ int ls_outbox_del(ls_store *s, const char *client_id)
     return run_texts(s, "DELETE FROM outbox WHERE client_id = ?", 1, &client_id);
 }
 
-int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx)
+/* Runs sql (one text column, maybe one text argument) and calls fn for each value. The values
+ * are collected first: fn may delete rows while we walk them. */
+static int each_text(ls_store *s, const char *sql, const char *arg, ls_id_fn fn, void *ctx)
 {
-    sqlite3_stmt *st = prep(s, "SELECT client_id FROM outbox ORDER BY seq");
-    char(*ids)[40] = NULL;
+    sqlite3_stmt *st = prep(s, sql);
+    char(*ids)[160] = NULL;
     size_t n = 0, cap = 0;
     int rc = -1, step;
 
-    if (st == NULL)
+    if (st == NULL || (arg != NULL && bind_texts(st, 1, &arg) != 0))
         goto done;
-    /* Collected first: fn may delete rows while we walk them. */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             void *p = realloc(ids, (cap = cap ? cap * 2 : 8) * sizeof *ids);
@@ -889,7 +892,7 @@ int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx)
                 goto done;
             ids = p;
         }
-        str_copy(ids[n++], 40, (const char *)sqlite3_column_text(st, 0));
+        str_copy(ids[n++], sizeof *ids, (const char *)sqlite3_column_text(st, 0));
     }
     if (step != SQLITE_DONE)
         goto done;
@@ -903,4 +906,76 @@ done:
     sqlite3_finalize(st);
     free(ids);
     return rc;
+}
+
+int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx)
+{
+    return each_text(s, "SELECT client_id FROM outbox ORDER BY seq", NULL, fn, ctx);
+}
+
+int ls_kv_each_prefix(ls_store *s, const char *prefix, ls_id_fn fn, void *ctx)
+{
+    /* substr, not LIKE: '_' in a prefix is a character, not a wildcard. */
+    return each_text(s, "SELECT name FROM kv WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name",
+                     prefix, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ controls */
+
+int ls_control_put(ls_store *s, const char *id, const char *json)
+{
+    /* An upsert keeps the row's seq: an entry updated after a failed send keeps its place. */
+    sqlite3_stmt *st = prep(s, "INSERT INTO controls(id, entry) VALUES(?, ?)"
+                               " ON CONFLICT(id) DO UPDATE SET entry = excluded.entry");
+    char slot[64];
+
+    if (st == NULL || slot_name(slot, sizeof slot, "controls", id, NULL) != 0 ||
+        bind_texts(st, 1, &id) != 0 ||
+        bind_sealed(s, st, 2, slot, (const uint8_t *)json, strlen(json)) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    return run(st);
+}
+
+int ls_control_get(ls_store *s, const char *id, char **json)
+{
+    sqlite3_stmt *st = prep(s, "SELECT entry FROM controls WHERE id = ?");
+    uint8_t *buf = NULL;
+    size_t len;
+    char slot[64];
+    int rc = -1, step;
+
+    *json = NULL;
+    if (st == NULL || slot_name(slot, sizeof slot, "controls", id, NULL) != 0 ||
+        bind_texts(st, 1, &id) != 0)
+        goto done;
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        rc = 1;
+    else if (step == SQLITE_ROW && column_unseal(s, st, 0, slot, &buf, &len) == 0)
+        rc = (*json = strdup((const char *)buf)) != NULL ? 0 : -1;
+done:
+    ls_secret_free(buf);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ls_control_del(ls_store *s, const char *id)
+{
+    return run_texts(s, "DELETE FROM controls WHERE id = ?", 1, &id);
+}
+
+int ls_control_each(ls_store *s, ls_id_fn fn, void *ctx)
+{
+    return each_text(s, "SELECT id FROM controls ORDER BY seq", NULL, fn, ctx);
+}
+
+int ls_control_count(ls_store *s)
+{
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM controls");
+    int n = st != NULL && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+
+    sqlite3_finalize(st);
+    return n;
 }

@@ -2,7 +2,8 @@
  *
  * Tables: kv (account keys, tokens, settings), peers (one sotto_record per peer device),
  * contacts (known device sets, verified/hold flags), conversations (id -> peer), messages
- * (history, the text sealed) and outbox (encrypted envelopes not yet accepted by the server).
+ * (history, the text sealed), outbox (encrypted envelopes not yet accepted by the server) and
+ * controls (retry requests and deletes for everyone waiting for a connection).
  * Every sealed column is sotto_seal()ed under the profile key with its slot name
  * ("<table>:<row key>") as associated data, so a blob moved to another row does not open.
  *
@@ -38,6 +39,10 @@ int ls_kv_put_str(ls_store *s, const char *name, const char *v);
 /* A malloc()ed copy (not secret-grade: use for ids and URLs), 1 when absent. */
 int ls_kv_get_str(ls_store *s, const char *name, char **v);
 int ls_kv_del(ls_store *s, const char *name);
+/* Calls fn with each kv name that begins with prefix, in name order (collected first: fn may
+ * delete them); fn returns non-zero to stop. */
+typedef int (*ls_id_fn)(void *ctx, const char *id);
+int ls_kv_each_prefix(ls_store *s, const char *prefix, ls_id_fn fn, void *ctx);
 
 /* This device's sotto_account. load returns 1 when there is none yet. */
 int ls_account_save(ls_store *s, const sotto_account *a);
@@ -138,7 +143,16 @@ int ls_outbox_put(ls_store *s, const char *client_id, const char *conv_id, const
 int ls_outbox_get(ls_store *s, const char *client_id, char **conv_id, char **json);
 int ls_outbox_del(ls_store *s, const char *client_id);
 /* Client ids in the outbox, oldest first: fn returns non-zero to stop. */
-typedef int (*ls_id_fn)(void *ctx, const char *id);
 int ls_outbox_each(ls_store *s, ls_id_fn fn, void *ctx);
+
+/* Controls: the queue of control payloads (a retry request, a delete for everyone) whose send
+ * failed for want of a connection, by their clientMessageId; each entry is JSON text, sealed
+ * under "controls:<id>". put keeps an updated entry's place; each walks them oldest first;
+ * get returns 1 when absent; count is -1 on error. */
+int ls_control_put(ls_store *s, const char *id, const char *json);
+int ls_control_get(ls_store *s, const char *id, char **json);
+int ls_control_del(ls_store *s, const char *id);
+int ls_control_each(ls_store *s, ls_id_fn fn, void *ctx);
+int ls_control_count(ls_store *s);
 
 #endif

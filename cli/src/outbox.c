@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "controls.h"
 #include "crash.h"
 #include "term.h"
 #include "trust.h"
@@ -245,7 +246,13 @@ static int flush_one(void *ctx, const char *id)
     return rc == EXIT_NET || rc == EXIT_AUTH; /* stop on what will not get better now */
 }
 
-int outbox_flush(client *c) { return ls_outbox_each(c->st, flush_one, c) == 0 ? 0 : EXIT_LOCAL; }
+/* The messages first, then the queued controls (a delete may name a message just posted). */
+int outbox_flush(client *c)
+{
+    if (ls_outbox_each(c->st, flush_one, c) != 0)
+        return EXIT_LOCAL;
+    return controls_flush(c);
+}
 
 int conversation_with(client *c, const char *peer_id, char conv[40])
 {
@@ -364,10 +371,17 @@ static int own_message(client *c, const char *username, const char *id, char pee
     int rc;
 
     memset(m, 0, sizeof *m);
-    if ((rc = client_user_by_name(c, username, &user)) != 0)
+    /* A known contact first: a delete made offline is queued, not refused. */
+    ls_contact ct;
+    if (ls_contact_find(c->st, username, &ct) == 0) {
+        str_copy(peer, 40, ct.user_id);
+        ls_contact_clear(&ct);
+    } else if ((rc = client_user_by_name(c, username, &user)) != 0) {
         return rc;
-    str_copy(peer, 40, json_string_value(json_object_get(user, "id")));
-    json_decref(user);
+    } else {
+        str_copy(peer, 40, json_string_value(json_object_get(user, "id")));
+        json_decref(user);
+    }
     if ((rc = ls_message_get(c->st, id, m)) < 0)
         return EXIT_LOCAL;
     if (rc == 1 || strcmp(m->peer_id, peer) != 0 || !m->outgoing || m->server_id[0] == '\0' ||
@@ -434,18 +448,19 @@ int edit_text(client *c, const char *username, const char *id, const char *text)
 }
 
 /* Sends one control payload (DELETE, RETRY, RESEND) to every device of both users, as a
- * message of the conversation: the records (and `mark`) are committed before the POST; a 409
- * device-list mismatch encrypts afresh for the new list (the refused envelopes are never sent);
- * nothing is kept to send later. On failure `mark` is removed again. 0 or an EXIT_* code. */
+ * message of the conversation, under clientMessageId `cid` (the server's idempotency key: the
+ * same for every attempt, and for every later send of a queued control): the records (and
+ * `mark`) are committed before the POST; a 409 device-list mismatch encrypts afresh for the
+ * new list (the refused envelopes are never sent). On failure `mark` is removed again. 0 or an
+ * EXIT_* code: EXIT_NET when it failed for want of a connection (no network, 5xx, 429). */
 static int send_control(client *c, const char *peer_id, const sotto_payload *p,
-                        const fresh_dev *fresh, const char *mark, const char *conv)
+                        const fresh_dev *fresh, const char *mark, const char *conv, const char *cid)
 {
-    char cid[UUID_STRLEN + 1], path[128];
+    char path[128];
     pr_target *t = NULL;
     size_t n = 0;
     int rc = -1;
 
-    uuid_v4(cid); /* the server's idempotency key: the same for every attempt */
     snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
     for (int attempt = 0; attempt < SEND_ATTEMPTS && rc == -1; attempt++) {
         json_t *env = NULL, *body;
@@ -467,8 +482,8 @@ static int send_control(client *c, const char *peer_id, const sotto_payload *p,
         else if (rc == 0 && r.status == 409 &&
                  strcmp(http_error_code(&r), "device_list_mismatch") == 0)
             rc = -1; /* fetch the list again and encrypt afresh */
-        else if (rc == 0)
-            rc = client_fail(&r, "sending");
+        else if (rc == 0 && (rc = client_fail(&r, "sending")) != 0 && r.status == 429)
+            rc = EXIT_NET; /* slowed down, not refused: like a 5xx, it may go out later */
         http_resp_clear(&r);
     }
     if (rc == -1)
@@ -479,30 +494,64 @@ static int send_control(client *c, const char *peer_id, const sotto_payload *p,
     return rc;
 }
 
-/* A payload naming `target` in `conv`: fresh clientMessageId, sent now. */
-static int control_payload(sotto_payload *p, uint8_t type, const char *conv, const char *target)
+/* The payload of a queued control: its target and conversation, the entry's clientMessageId
+ * (the POST's too) and the time it was first tried, the same bytes for every attempt. */
+static int control_payload(sotto_payload *p, uint8_t type, const ctl_entry *e)
 {
-    char cid[UUID_STRLEN + 1];
-
     memset(p, 0, sizeof *p);
-    uuid_v4(cid);
     p->content_type = type;
-    p->sent_at_ms = now_ms();
+    p->sent_at_ms = e->first_ms;
     p->has_edit_of = 1;
-    return uuid_parse(cid, p->client_message_id) != 0 ||
-                   uuid_parse(conv, p->conversation_id) != 0 || uuid_parse(target, p->edit_of) != 0
+    return uuid_parse(e->id, p->client_message_id) != 0 ||
+                   uuid_parse(e->conv, p->conversation_id) != 0 ||
+                   uuid_parse(e->target, p->edit_of) != 0
                ? -1
                : 0;
 }
 
-int delete_message(client *c, const char *username, const char *id)
+/* After the DELETE payload went out: the server drops the ciphertext it still holds (its own
+ * event deletes nothing), then the local text is wiped. */
+static int delete_finish(client *c, const char *server_id, const char *local_id)
 {
-    ls_message m;
-    sotto_payload p;
+    char path[128];
     http_resp r;
-    char peer[40], path[128];
     int rc;
 
+    snprintf(path, sizeof path, "/api/messages/%s", server_id);
+    if (client_api(c, "DELETE", path, NULL, &r) == 0) {
+        if (r.status != 200 && r.status != 204)
+            client_fail(&r, "dropping the server's copy");
+        http_resp_clear(&r);
+    }
+    rc = ls_message_wipe(c->st, local_id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
+    ls_checkpoint(c->st);
+    return rc;
+}
+
+int control_send_queued(client *c, const ctl_entry *e)
+{
+    int retry = strcmp(e->kind, "retry") == 0;
+    sotto_payload p;
+    int rc;
+
+    if (!retry && strcmp(e->kind, "delete") != 0)
+        return EXIT_LOCAL;
+    if (control_payload(&p, retry ? SOTTO_CONTENT_RETRY : SOTTO_CONTENT_DELETE, e) != 0)
+        return EXIT_LOCAL;
+    /* A retry's mark was stored with its entry: it stays while the entry waits. */
+    if ((rc = send_control(c, e->peer, &p, NULL, NULL, e->conv, e->id)) != 0 || retry)
+        return rc;
+    return delete_finish(c, e->target, e->local);
+}
+
+int delete_message(client *c, const char *username, const char *id, int *queued)
+{
+    ls_message m;
+    ctl_entry e;
+    char peer[40];
+    int rc;
+
+    *queued = 0;
     if ((rc = own_message(c, username, id, peer, &m)) != 0)
         return rc;
     if (held(c, peer, username)) {
@@ -510,35 +559,26 @@ int delete_message(client *c, const char *username, const char *id)
         return EXIT_TRUST;
     }
     /* The delete itself: an authenticated DELETE payload to every device of both users. */
-    if (control_payload(&p, SOTTO_CONTENT_DELETE, m.conversation_id, m.server_id) != 0)
-        rc = EXIT_LOCAL;
-    else
-        rc = send_control(c, peer, &p, NULL, NULL, m.conversation_id);
-    if (rc != 0) {
+    controls_entry(&e, "delete", m.conversation_id, peer, m.server_id, m.id);
+    rc = control_send_queued(c, &e);
+    if (rc == EXIT_NET) { /* no connection: kept, sent with the next sync, chat or send */
+        e.fails = 1;
+        if (controls_add(c, &e) == 0) {
+            fprintf(stderr, "sotto: Deleting for everyone: waiting for a connection. It is sent"
+                            " with the next sync, chat or send\n");
+            *queued = 1;
+            rc = 0;
+        }
+    }
+    if (rc != 0)
         fprintf(stderr, "sotto: the deletion was not sent; nothing was deleted\n");
-        ls_message_clear(&m);
-        return rc;
-    }
-    /* Then the server drops the ciphertext it still holds (its own event deletes nothing). */
-    snprintf(path, sizeof path, "/api/messages/%s", m.server_id);
-    if (client_api(c, "DELETE", path, NULL, &r) == 0) {
-        if (r.status != 200 && r.status != 204)
-            client_fail(&r, "dropping the server's copy");
-        http_resp_clear(&r);
-    }
-    rc = ls_message_wipe(c->st, m.id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
-    ls_checkpoint(c->st);
     ls_message_clear(&m);
     return rc;
 }
 
 /* ------------------------------------------------------------------ retry and resend */
 
-/* At most RETRY_RATE_MAX requests (or resends) per peer device per RETRY_RATE_WINDOW_MS:
- * kv "<kind>-rate:<user>:<device>" holds "<window start ms> <count>". 1: allowed (counted). */
-#define RETRY_RATE_MAX 5
-#define RETRY_RATE_WINDOW_MS (10u * 60u * 1000u)
-
+/* The rate windows (controls.h): 1 allowed (counted), 0 not. */
 static int rate_take(client *c, const char *kind, const char *user, const char *device)
 {
     char name[160], val[48], *end = NULL;
@@ -567,14 +607,26 @@ int retry_request(client *c, const char *conv, const char *peer, const char *sen
                   const char *device, const char *target)
 {
     sotto_payload p;
+    ctl_entry e;
     char mark[64];
+    int rc;
 
     if (!rate_take(c, "retry", sender, device))
         return 1;
-    snprintf(mark, sizeof mark, "retry:%s", target);
-    if (control_payload(&p, SOTTO_CONTENT_RETRY, conv, target) != 0)
+    /* Queued (with its mark) before the first send, so a resend can never come first and a
+     * send that fails for want of a connection goes out later under the same id. */
+    controls_entry(&e, "retry", conv, peer, target, NULL);
+    if ((rc = controls_add(c, &e)) < 0)
         return EXIT_LOCAL;
-    return send_control(c, peer, &p, NULL, mark, conv);
+    if (rc == 0) {
+        rc = controls_try(c, e.id);
+        return rc == 0 ? 0 : rc == 1 ? 2 : rc == 2 ? EXIT_REFUSED : rc;
+    }
+    /* The queue is full: one send, as before, not kept. */
+    snprintf(mark, sizeof mark, "retry:%s", target);
+    if (control_payload(&p, SOTTO_CONTENT_RETRY, &e) != 0)
+        return EXIT_LOCAL;
+    return send_control(c, peer, &p, NULL, mark, conv, e.id);
 }
 
 int resend_answer(client *c, const char *conv, const char *requester, const char *device,
@@ -587,6 +639,12 @@ int resend_answer(client *c, const char *conv, const char *requester, const char
 
     if (rc != 0)
         return rc < 0 ? -EXIT_LOCAL : rc;
+    /* Its `resent:` mark is dropped after 30 days: an older message is never resent, so a
+     * dropped mark cannot allow a second resend. */
+    if (now_ms() > m.sent_at_ms && now_ms() - m.sent_at_ms > CONTROLS_MARK_KEEP_MS) {
+        ls_message_clear(&m);
+        return 5;
+    }
     if (!rate_take(c, "resend", requester, device)) {
         ls_message_clear(&m);
         return 4;
@@ -601,11 +659,13 @@ int resend_answer(client *c, const char *conv, const char *requester, const char
     p.body_len = m.body_len;
     snprintf(mark, sizeof mark, "resent:%s", target);
     fresh_dev fresh = {requester, device};
+    char cid[UUID_STRLEN + 1]; /* its own POST: the original's id would name the original */
+    uuid_v4(cid);
     if (uuid_parse(m.id, p.client_message_id) != 0 ||
         uuid_parse(m.conversation_id, p.conversation_id) != 0 ||
         uuid_parse(m.server_id, p.edit_of) != 0)
         rc = -EXIT_LOCAL;
-    else if ((rc = send_control(c, m.peer_id, &p, &fresh, mark, conv)) != 0)
+    else if ((rc = send_control(c, m.peer_id, &p, &fresh, mark, conv, cid)) != 0)
         rc = -rc;
     ls_message_clear(&m);
     return rc;

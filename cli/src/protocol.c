@@ -780,9 +780,11 @@ int pr_control_prepare(pr_ctx *c, const sotto_payload *p, const pr_target *t, si
     json_t *arr = json_array();
     payload_bytes pb = {0};
     sotto_payload q = *p;
+    char stamp[24]; /* a mark holds when it was made: it is dropped after 30 days */
     int rc = -1;
 
     *envelopes = NULL;
+    snprintf(stamp, sizeof stamp, "%llu", (unsigned long long)now_ms());
     if (recs == NULL || arr == NULL ||
         encode_one(&q, p->content_type, &pb.text, &pb.text_len) != 0 ||
         encode_one(&q, p->content_type, &pb.sync, &pb.sync_len) != 0)
@@ -794,8 +796,7 @@ int pr_control_prepare(pr_ctx *c, const sotto_payload *p, const pr_target *t, si
     if (ls_begin(c->st) != 0) /* save before acting */
         goto fail;
     if (records_save(c, t, recs, n) != 0 ||
-        (mark != NULL && ls_kv_put(c->st, mark, (const uint8_t *)"1", 1) != 0) ||
-        ls_commit(c->st) != 0) {
+        (mark != NULL && ls_kv_put_str(c->st, mark, stamp) != 0) || ls_commit(c->st) != 0) {
         ls_rollback(c->st);
         goto fail;
     }

@@ -130,8 +130,9 @@ int pr_receive_edit(pr_ctx *c, const pr_incoming *in, ls_message *out);
 int pr_receive_delete(pr_ctx *c, const char *server_id, const char *conv, uint64_t deleted_at_ms);
 
 /* Encrypts one control payload (DELETE, RETRY or RESEND; the same bytes for every target) and
- * commits the advanced records, with the kv `mark` (may be NULL) set in the same transaction,
- * before anything is sent. *envelopes: the JSON array to POST. 0, -1 or SOTTO_E_*. */
+ * commits the advanced records, with the kv `mark` (may be NULL; it holds the time now, in ms)
+ * set in the same transaction, before anything is sent. *envelopes: the JSON array to POST. 0, -1
+ * or SOTTO_E_*. */
 int pr_control_prepare(pr_ctx *c, const sotto_payload *p, const pr_target *t, size_t n,
                        const char *mark, json_t **envelopes);
 /* Whether this device answers a RETRY for `target` from user `requester` in `conv`: 0 yes (*m

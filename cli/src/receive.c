@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "controls.h"
 #include "keys_maint.h"
 #include "net_ws.h"
 #include "outbox.h"
@@ -100,16 +101,22 @@ static void on_undecryptable(rx *x, const char *id, const char *conv, const char
     int rc = retry_request(x->c, conv, peer, sender, device, id);
     const char *what = rc == 0   ? "asked that device to resend it"
                        : rc == 1 ? "not asking again so soon (too many requests to that device)"
-                                 : "could not ask that device to resend it";
+                       : rc == 2
+                           ? "no connection: that device is asked to resend it with the next sync"
+                           : "could not ask that device to resend it";
 
     client_username(x->c, sender, who, sizeof who);
     fprintf(stderr,
             "sotto: !!! REFUSED a message from %s (device %s): it could not be decrypted; %s\n",
             term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, device), what);
     if (x->c->o->json) {
-        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "event", "undecryptable", "id", id,
-                             "conversationId", conv, "fromId", sender, "from", who, "deviceId",
-                             device, "retryRequested", rc == 0));
+        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "event", "undecryptable", "id",
+                             id, "conversationId", conv, "fromId", sender, "from", who, "deviceId",
+                             device, "retryRequested", rc == 0, "retryQueued", rc == 2));
+    } else if (rc == 0 || rc == 2) {
+        snprintf(text, sizeof text, "a message from %s could not be read; %s. " CONTROLS_WAITING,
+                 who, what, who);
+        print_notice(x, "undecryptable", id, conv, sender, device, text);
     } else {
         snprintf(text, sizeof text, "a message from %s could not be read; %s", who, what);
         print_notice(x, "undecryptable", id, conv, sender, device, text);
@@ -136,6 +143,7 @@ static void on_retry(rx *x, const char *conv, const char *sender, const char *de
                  rc == 2   ? "it was deleted"
                  : rc == 3 ? "it was resent once already"
                  : rc == 4 ? "too many requests from that device"
+                 : rc == 5 ? "it is older than 30 days"
                            : "sending failed");
     if (x->c->o->json)
         print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "event",
@@ -663,7 +671,9 @@ static int on_tick(void *ctx)
 
 static int chat_context_line(void *ctx, const ls_message *m)
 {
-    history_print_line(m, ((rx *)ctx)->peer_name);
+    rx *x = ctx;
+
+    history_print_line(m, x->peer_name, history_retry_state(x->c, m));
     return 0;
 }
 

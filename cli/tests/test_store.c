@@ -312,10 +312,87 @@ static void test_status_cursor(void **state)
     ls_close(st);
 }
 
+/* Collects ids (at most 8) for the each-functions. */
+typedef struct seen {
+    char ids[8][64];
+    int n;
+} seen;
+
+static int collect(void *ctx, const char *id)
+{
+    seen *s = ctx;
+
+    if (s->n < 8)
+        snprintf(s->ids[s->n++], sizeof s->ids[0], "%s", id);
+    return 0;
+}
+
+/* The queue of controls: sealed and bound to its row, oldest first even after an update, and
+ * the kv names by prefix (a '_' is a character, not a wildcard). */
+static void test_controls_queue(void **state)
+{
+    char dir[512], db[600], *json = NULL;
+    ls_store *st = NULL;
+    sqlite3 *raw;
+    seen s = {0};
+
+    snprintf(dir, sizeof dir, "%s/ctl", (char *)*state);
+    assert_int_equal(profile_open(dir, 1, &st), 0);
+    assert_int_equal(ls_control_count(st), 0);
+    assert_int_equal(ls_control_get(st, "c1", &json), 1);
+    assert_int_equal(ls_control_put(st, "c1", "{\"kind\":\"retry\",\"m\":\"MARKER-store-7f3a9c\"}"),
+                     0);
+    assert_int_equal(ls_control_put(st, "c2", "{\"kind\":\"delete\"}"), 0);
+    assert_int_equal(ls_control_put(st, "c1", "{\"kind\":\"retry\",\"fails\":1}"), 0);
+    assert_int_equal(ls_control_count(st), 2);
+    assert_int_equal(ls_control_each(st, collect, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], "c1"); /* updated, still first */
+    assert_string_equal(s.ids[1], "c2");
+    assert_int_equal(ls_control_get(st, "c1", &json), 0);
+    assert_string_equal(json, "{\"kind\":\"retry\",\"fails\":1}");
+    free(json);
+    assert_int_equal(ls_control_del(st, "c2"), 0);
+    assert_int_equal(ls_control_count(st), 1);
+
+    assert_int_equal(ls_kv_put_str(st, "retry:a", "1"), 0);
+    assert_int_equal(ls_kv_put_str(st, "retry-rate:u:d", "1 1"), 0);
+    assert_int_equal(ls_kv_put_str(st, "retryXa", "1"), 0);
+    assert_int_equal(ls_kv_put_str(st, "a_b", "1"), 0);
+    assert_int_equal(ls_kv_put_str(st, "axb", "1"), 0);
+    s.n = 0;
+    assert_int_equal(ls_kv_each_prefix(st, "retry:", collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.ids[0], "retry:a");
+    s.n = 0;
+    assert_int_equal(ls_kv_each_prefix(st, "a_", collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.ids[0], "a_b");
+    assert_int_equal(ls_control_put(st, "c3", "{}"), 0);
+    ls_close(st);
+    assert_false(dir_leaks(dir, MARKER));
+
+    /* An entry copied onto another row does not open there. */
+    snprintf(db, sizeof db, "%s/sotto.db", dir);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "UPDATE controls SET entry = (SELECT entry FROM controls"
+                                  " WHERE id='c1') WHERE id='c3'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(profile_open(dir, 0, &st), 0);
+    assert_int_equal(ls_control_get(st, "c3", &json), -1);
+    assert_int_equal(ls_control_get(st, "c1", &json), 0);
+    free(json);
+    ls_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_profile_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_controls_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed_and_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),

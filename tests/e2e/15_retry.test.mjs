@@ -105,7 +105,10 @@ describe('retry requests and resends', () => {
     const h = (await history(w, b.devices[0], a)).find((x) => x.id === sent.id);
     assert.equal(h.status, 'undecryptable');
     assert.equal(h.text ?? null, null);
-    assert.match((await ok(w, b.devices[0], ['history', a.name])).stdout, /\(a message that could not be decrypted\)/);
+    // Waiting for a resend for a day (one may still come), then undecryptable for good.
+    assert.match((await ok(w, b.devices[0], ['history', a.name])).stdout, new RegExp(`\\(Waiting for this message from ${a.name}\u2026\\)`));
+    const dayLater = { env: { SOTTO_TEST_CLOCK_OFFSET: String(25 * 3600) } };
+    assert.match((await ok(w, b.devices[0], ['history', a.name], dayLater)).stdout, /\(This message could not be decrypted\.\)/);
   });
 
   test('no plaintext marker on the server or in the profiles', () => assertNoPlaintext(w));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startAuthServer, sql, BACKEND } from '../../api/lib/api.mjs';
@@ -32,9 +33,10 @@ export async function world() {
 }
 
 // Runs `sotto` with a profile. Resolves {code, stdout, stderr}; never rejects on exit codes.
-export function run(w, profile, args, { input, env = {}, timeoutMs = 60000 } = {}) {
+// `server` points it elsewhere (a proxy, a closed port) for this run.
+export function run(w, profile, args, { input, env = {}, timeoutMs = 60000, server } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, ...args], {
+    const child = spawn(cliPath(), ['--server', server ?? w.srv.base, '--profile', profile, ...args], {
       env: { ...process.env, SOTTO_PROFILE: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '', stderr = '';
@@ -56,8 +58,8 @@ export function run(w, profile, args, { input, env = {}, timeoutMs = 60000 } = {
 // An interactive `sotto chat` with piped stdin, --json unless json is false: what it printed
 // (out, err, lines() for the JSON ones), waitFor/waitOut for something to show, type() for
 // input, quit() to end it with /quit and check its exit code.
-export function chat(w, profile, peer, { json = true } = {}) {
-  const child = spawn(cliPath(), ['--server', w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
+export function chat(w, profile, peer, { json = true, server } = {}) {
+  const child = spawn(cliPath(), ['--server', server ?? w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   const c = { child, out: '', err: '' };
   child.stdout.setEncoding('utf8'); // whole characters, even split across reads
@@ -81,6 +83,15 @@ export function chat(w, profile, peer, { json = true } = {}) {
     assert.equal(await c.exited, 0, c.err);
   };
   return c;
+}
+
+// A loopback address where nothing listens: a server that cannot be reached.
+export async function closedBase() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return `http://127.0.0.1:${port}`;
 }
 
 // Like run, but the command must succeed.
