@@ -289,6 +289,7 @@ void realtime_stop(struct server *srv)
     if (!rt)
         return;
     rt->stopping = true;
+    sessions_stop(rt);
     lws_sul_cancel(&rt->purge);
     lws_sul_cancel(&rt->typing_tick);
 }
@@ -300,6 +301,7 @@ void realtime_destroy(struct server *srv)
     if (!rt)
         return;
     typing_fini(rt);
+    sessions_destroy(rt);
     rt->bus_ops->destroy(rt->bus);
     ratelimit_destroy(rt->limits);
     free(rt->by_id);
