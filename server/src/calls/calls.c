@@ -30,6 +30,7 @@ static void calls_destroy(void *arg)
 static const struct ws_session_hooks calls_hooks = {
     .ready = calls_device_ready,
     .gone = calls_device_gone,
+    .pair_ended = calls_pair_ended,
     .stop = calls_stop,
     .destroy = calls_destroy,
 };

@@ -68,6 +68,8 @@ void calls_to_device(struct calls *c, const char *device_id, const char *event, 
 /* The session hooks (ws_requests.h): a device came back, a device's last socket closed. */
 void calls_device_ready(void *arg, const char *user_id, const char *device_id);
 void calls_device_gone(void *arg, const char *user_id, const char *device_id);
+/* A block between a and b: a call between them ends (hangup, by nobody). */
+void calls_pair_ended(void *arg, const char *a, const char *b);
 
 /* --- turn.c ----------------------------------------------------------------------------- */
 /* The TURN REST credential of coturn's use-auth-secret: base64(HMAC-SHA1(secret, username))

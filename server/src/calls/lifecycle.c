@@ -236,6 +236,19 @@ void calls_device_gone(void *arg, const char *user_id, const char *device_id)
     calls_timer_arm(t);
 }
 
+/* Nothing flows across a block, calls included. It ends as a hang-up by nobody: to the one
+ * blocked it looks like the other side hanging up, which reveals no more than that. */
+void calls_pair_ended(void *arg, const char *a, const char *b)
+{
+    struct calls *c = arg;
+    struct bus_call bc;
+
+    if (c->bus_ops->call_of_user(c->bus, a, &bc))
+        return;
+    if (!strcmp(bc.caller_id, b) || !strcmp(bc.callee_id, b))
+        calls_end(c, &bc, STORE_CALL_HANGUP, NULL);
+}
+
 void calls_device_ready(void *arg, const char *user_id, const char *device_id)
 {
     struct calls *c = arg;

@@ -172,6 +172,7 @@ static void rt_sink_contacts(void *arg, const char *a, const char *b, bool conta
         return;
     rt->contacts_epoch++;
     typing_pair_ended(rt, a, b);
+    sessions_pair_ended(rt, a, b); /* a call between them ends */
 }
 
 void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts)

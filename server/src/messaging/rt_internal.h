@@ -179,6 +179,7 @@ struct rtconn *rt_device_conns(struct realtime *rt, const char *device_id);
 /* The hooks of ws_requests.h: s authenticated for the first time; s (authenticated) closed. */
 void sessions_ready(struct rtconn *s);
 void sessions_gone(struct realtime *rt, struct rtconn *s);
+void sessions_pair_ended(struct realtime *rt, const char *a, const char *b); /* a block */
 void sessions_stop(struct realtime *rt);
 void sessions_destroy(struct realtime *rt);
 

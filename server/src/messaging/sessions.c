@@ -53,6 +53,12 @@ void sessions_gone(struct realtime *rt, struct rtconn *s)
     rt->hooks->gone(rt->hooks_arg, s->user_id, s->device_id);
 }
 
+void sessions_pair_ended(struct realtime *rt, const char *a, const char *b)
+{
+    if (rt->hooks)
+        rt->hooks->pair_ended(rt->hooks_arg, a, b);
+}
+
 void sessions_stop(struct realtime *rt)
 {
     if (rt->hooks)

@@ -84,6 +84,8 @@ struct ws_session_hooks {
     /* The last connection of a device on this node closed (a connection replaced by a newer
      * one of the same device is not a departure). */
     void (*const gone)(void *arg, const char *user_id, const char *device_id);
+    /* Users a and b stopped being contacts (a block), on every node (the bus's contacts). */
+    void (*const pair_ended)(void *arg, const char *a, const char *b);
     /* realtime_stop: cancel timers, submit no more pool work. */
     void (*const stop)(void *arg);
     /* realtime_destroy, before the bus goes: free everything. */
