@@ -16,7 +16,7 @@ import { makeDevice } from './lib/crypto.mjs';
 import { conversation, sendRest, userWithDevices, wsConnect } from './lib/rt.mjs';
 
 const RING_S = 2;
-const RECONNECT_S = 2;
+const RECONNECT_S = 3;
 const CALL_ENV = { CALL_RING_SECONDS: String(RING_S), CALL_RECONNECT_SECONDS: String(RECONNECT_S) };
 
 let srv;
