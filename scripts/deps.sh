@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libssl-dev libcurl4-openssl-dev libqrencode-dev libhiredis-dev libcmocka-dev
   # services and tools the tests and benchmarks run
   postgresql sqlite3 python3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
+  # the TURN server the call tests check credentials against (deploy/turnserver.conf)
+  coturn
   # browser tests of the web client (driven by playwright-core from npm)
   chromium fonts-dejavu-core
   # WebAssembly build of libsotto (libsodium comes from Debian's source package)

@@ -2,6 +2,8 @@
 #include "routes.h"
 
 #include "accounts/accounts.h"
+#include "base/server.h"
+#include "calls/calls.h"
 #include "keys/keys.h"
 #include "messaging/realtime.h"
 #include "net/health.h"
@@ -11,9 +13,15 @@
 int routes_register(struct server *srv, struct health *health, struct auth_state *auth,
                     struct keys *keys)
 {
+    struct calls *calls;
+
     if (health_routes(health) || metrics_routes(srv) || testroutes_register(srv))
         return -1;
     if (auth_routes(srv, auth) || keys_routes(srv, keys) || realtime_routes(srv))
         return -1;
+    if (calls_routes(srv, &calls))
+        return -1;
+    if (calls && srv->metrics) /* the network layer knows no domain: wired here */
+        metrics_calls_source(srv->metrics, calls_metrics, calls);
     return 0;
 }

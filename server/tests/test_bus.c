@@ -1,7 +1,8 @@
 /* The bus contract (bus/bus.h), run against every implementation (today: in-process):
  * publications (and contact changes) reach the sink with their arguments, presence counts
  * connections per user and reports the first and the last one, lastSeen is kept after going
- * offline. */
+ * offline; call state: a user in one call at most (busy), compare-and-set updates (first
+ * answer wins), one ender. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,11 +134,77 @@ static void test_presence(void **state)
     }
 }
 
+static struct bus_call call_of(const char *id, const char *caller, const char *callee)
+{
+    struct bus_call c;
+
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "%s", id);
+    snprintf(c.caller_id, sizeof(c.caller_id), "%s", caller);
+    snprintf(c.caller_device, sizeof(c.caller_device), "%s-dev", caller);
+    snprintf(c.callee_id, sizeof(c.callee_id), "%s", callee);
+    c.state = BUS_CALL_RINGING;
+    c.started_ms = 1000;
+    return c;
+}
+
+static void test_calls(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+        struct sink_log log = {0};
+        struct bus_sink sink = {on_device, on_user, on_kick, on_contacts, &log};
+        struct bus *b = impls[i]->create(NULL, &sink);
+        struct bus_call c = call_of("call-1", "alice", "bob"), other, r1, r2;
+
+        assert_int_equal(impls[i]->call_begin(b, &c), 0);
+        /* busy: either party, either side, and the same id again */
+        other = call_of("call-2", "carol", "bob");
+        assert_int_equal(impls[i]->call_begin(b, &other), -1);
+        other = call_of("call-2", "alice", "carol");
+        assert_int_equal(impls[i]->call_begin(b, &other), -1);
+        other = call_of("call-2", "carol", "alice");
+        assert_int_equal(impls[i]->call_begin(b, &other), -1);
+        other = call_of("call-1", "carol", "dave");
+        assert_int_equal(impls[i]->call_begin(b, &other), -1);
+        assert_int_equal(impls[i]->call_get(b, "call-2", &other), -1);
+        other = call_of("call-3", "carol", "dave"); /* strangers call freely */
+        assert_int_equal(impls[i]->call_begin(b, &other), 0);
+
+        assert_int_equal(impls[i]->call_of_user(b, "bob", &r1), 0);
+        assert_string_equal(r1.id, "call-1");
+        assert_int_equal(impls[i]->call_of_user(b, "erin", &r1), -1);
+        /* two answers read the same version: the first update wins, the second is refused */
+        assert_int_equal(impls[i]->call_get(b, "call-1", &r1), 0);
+        assert_int_equal(impls[i]->call_get(b, "call-1", &r2), 0);
+        r1.state = BUS_CALL_ACTIVE;
+        snprintf(r1.callee_device, sizeof(r1.callee_device), "bob-phone");
+        r1.answered_ms = 2000;
+        r2.state = BUS_CALL_ACTIVE;
+        snprintf(r2.callee_device, sizeof(r2.callee_device), "bob-laptop");
+        assert_int_equal(impls[i]->call_update(b, &r1), 0);
+        assert_int_equal(impls[i]->call_update(b, &r2), -1);
+        assert_int_equal(impls[i]->call_get(b, "call-1", &r2), 0);
+        assert_string_equal(r2.callee_device, "bob-phone");
+        assert_int_equal(r2.answered_ms, 2000);
+        assert_int_equal(r2.version, r1.version);
+        /* one ender */
+        assert_int_equal(impls[i]->call_end(b, "call-1"), 0);
+        assert_int_equal(impls[i]->call_end(b, "call-1"), -1);
+        assert_int_equal(impls[i]->call_update(b, &r1), -1);
+        assert_int_equal(impls[i]->call_of_user(b, "alice", &r1), -1);
+        other = call_of("call-4", "bob", "alice"); /* both free again */
+        assert_int_equal(impls[i]->call_begin(b, &other), 0);
+        impls[i]->destroy(b); /* frees the calls still in progress */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish),
         cmocka_unit_test(test_presence),
+        cmocka_unit_test(test_calls),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@ static int check_smtp_url(const char *v, char *why, size_t whylen);
 static int check_mail_from(const char *v, char *why, size_t whylen);
 static int check_smtp_tls(const char *v, char *why, size_t whylen);
 static int check_bucket(const char *v, char *why, size_t whylen);
+static int check_turn_urls(const char *v, char *why, size_t whylen);
 
 static const struct config_row config_table[] = {
     {"PORT", CT_INT, 0, 65535, "8080", F(port), NULL,
@@ -177,6 +178,20 @@ static const struct config_row config_table[] = {
      "request bodies held in memory at once, bytes (over it: 503 and retry)"},
     {"REQUEST_TIMEOUT", CT_INT, 5, 3600, "60", F(request_timeout), NULL,
      "seconds a request may take to arrive whole, head and body (absolute, not per byte)"},
+    {"CALL_RING_SECONDS", CT_INT, 1, 600, "60", F(call_ring_seconds), NULL,
+     "a call nobody answers within this ends as missed, seconds"},
+    {"CALL_RECONNECT_SECONDS", CT_INT, 1, 300, "20", F(call_reconnect_seconds), NULL,
+     "a party whose socket closed has this long to come back before the call fails, seconds"},
+    {"TURN_URLS", CT_STR, 0, 4096, NULL, F(turn_urls), check_turn_urls,
+     "comma-separated turn:/turns:/stun: URLs handed to clients with TURN credentials"},
+    {"TURN_SECRET", CT_SECRET, 0, 1024, NULL, F(turn_secret), NULL,
+     "coturn's static-auth-secret (use-auth-secret); unset: no TURN credentials"},
+    {"TURN_TTL", CT_INT, 1, 604800, "86400", F(turn_ttl), NULL,
+     "lifetime of TURN credentials, seconds (a client asks again before they end)"},
+    {"RATE_LIMIT_CALLS", CT_STR, 0, 32, "20/60", F(rl_calls), check_bucket,
+     "call:initiate per user, capacity/seconds"},
+    {"RATE_LIMIT_TURN", CT_STR, 0, 32, "30/60", F(rl_turn), check_bucket,
+     "GET /api/calls/turn-credentials per user, capacity/seconds"},
 };
 
 #define CONFIG_ROWS (sizeof(config_table) / sizeof(config_table[0]))
@@ -332,6 +347,37 @@ static int check_bucket(const char *v, char *why, size_t whylen)
     return -1;
 }
 
+/* "turn:host:port?transport=udp, turns:host:5349?transport=tcp": each item a TURN or STUN URL,
+ * without spaces or quotes inside (they go into JSON as they are). */
+static int check_turn_urls(const char *v, char *why, size_t whylen)
+{
+    const char *p = v;
+
+    while (*p) {
+        size_t n = strcspn(p, ",");
+
+        while (n && *p == ' ')
+            p++, n--;
+        if (!starts_with(p, "turn:") && !starts_with(p, "turns:") && !starts_with(p, "stun:")) {
+            snprintf(why, whylen, "each URL starts with turn:, turns: or stun:");
+            return -1;
+        }
+        size_t m = n;
+
+        while (m && p[m - 1] == ' ')
+            m--;
+        for (size_t i = 0; i < m; i++)
+            if ((unsigned char)p[i] <= ' ' || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f) {
+                snprintf(why, whylen, "a URL holds a space, a quote or a control character");
+                return -1;
+            }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 static int parse_int(const char *v, long min, long max, long *out)
 {
     char *end;
@@ -412,6 +458,11 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name), 
     }
     if (cfg->ws_idle_timeout <= cfg->ws_ping_interval) {
         snprintf(err, errlen, "WS_IDLE_TIMEOUT: must be more than WS_PING_INTERVAL");
+        goto fail;
+    }
+    if (!cfg->turn_urls != !cfg->turn_secret) {
+        snprintf(err, errlen, "%s: TURN_URLS and TURN_SECRET go together",
+                 cfg->turn_urls ? "TURN_SECRET" : "TURN_URLS");
         goto fail;
     }
     if (cfg->argon2_memory_cost < 8 * cfg->argon2_parallelism) {

@@ -69,6 +69,15 @@ struct config {
 
     /* Bytes of undelivered ciphertext an account may have stored (0: no bound). */
     long queue_bytes_per_account;
+
+    /* Calls (calls/): ring and reconnect times, TURN credentials, rate limits. */
+    long call_ring_seconds;
+    long call_reconnect_seconds;
+    char *turn_urls;   /* comma-separated; NULL: no TURN */
+    char *turn_secret; /* secret: coturn's static-auth-secret */
+    long turn_ttl;     /* seconds */
+    char *rl_calls;    /* "capacity/seconds" call:initiate per user */
+    char *rl_turn;     /* "capacity/seconds" turn-credentials per user */
 };
 
 /* Reads every setting through getenv_fn (getenv in production; tests pass their own), checks

@@ -10,6 +10,12 @@
  * publication never loses or duplicates a message. Everything else (receipts, typing,
  * presence) is ephemeral by contract.
  *
+ * Call state (calls/) lives here too, not in the calls room: a call's two parties may sit on
+ * different nodes, and whichever node hears an answer, a hang-up or a dropped socket must see
+ * and change the one state of that call, atomically (busy, first answer wins). So the bus
+ * carries it as small records with compare-and-set updates: in-process a table here, with
+ * Redis a hash per call changed by a script. Timers (ring, reconnect) stay with a node.
+ *
  * All operations run on the loop thread; frames are JSON text, borrowed for the call. */
 #ifndef SOTTO_BUS_BUS_H
 #define SOTTO_BUS_BUS_H
@@ -20,6 +26,27 @@
 
 struct bus;
 struct config;
+
+#define BUS_ID_SIZE 37
+#define BUS_CALL_DEVICES 50 /* callee devices that may ring (api.md: 50 devices a user) */
+
+enum bus_call_state { BUS_CALL_RINGING = 1, BUS_CALL_ACTIVE = 2 };
+
+/* One call in progress: who, which devices, and its state. Copied in and out; ids are
+ * canonical UUIDs. */
+struct bus_call {
+    char id[BUS_ID_SIZE], conversation_id[BUS_ID_SIZE];
+    char caller_id[BUS_ID_SIZE], caller_device[BUS_ID_SIZE];
+    char callee_id[BUS_ID_SIZE];
+    char callee_device[BUS_ID_SIZE]; /* the device that answered; "" while ringing */
+    uint8_t video;                   /* callType video (else audio) */
+    uint8_t state;                   /* enum bus_call_state */
+    uint8_t offered;                 /* call:offer went out (once per call) */
+    uint8_t n_rung;
+    char rung[BUS_CALL_DEVICES][BUS_ID_SIZE]; /* callee devices that got call:incoming */
+    int64_t started_ms, answered_ms;          /* wall clock; answered 0 while ringing */
+    uint64_t version; /* set by the bus: an update must carry the version it read */
+};
 
 /* What a node does with what arrives for it: set once by the real-time layer at creation.
  * Called on the loop thread, possibly from inside a publish call (in-process bus). */
@@ -75,6 +102,21 @@ struct bus_ops {
      * online; 0 when unknown since this bus started). */
     void (*const presence_get)(struct bus *b, const char *user_id, int64_t now_ms, bool *online,
                                int64_t *last_seen);
+
+    /* Calls in progress (see the top). A user is in at most one, ringing or active.
+     * Starts c (copied; its version set in c): 0, or -1 when the caller or the callee is
+     * already in a call (busy) or the table is full. */
+    int (*const call_begin)(struct bus *b, struct bus_call *c);
+    /* The call call_id into *out: 0, or -1 when there is none (ended, or never was). */
+    int (*const call_get)(struct bus *b, const char *call_id, struct bus_call *out);
+    /* The call user_id is in into *out: 0, or -1 when none. */
+    int (*const call_of_user)(struct bus *b, const char *user_id, struct bus_call *out);
+    /* Replaces the call's record by c when c->version is the version stored (c->version
+     * then becomes the new one): 0, or -1 when it changed meanwhile or ended (re-read). */
+    int (*const call_update)(struct bus *b, struct bus_call *c);
+    /* Ends the call: 0 when this call removed it, -1 when it was gone already (so exactly
+     * one ender tells the devices). */
+    int (*const call_end)(struct bus *b, const char *call_id);
 };
 
 extern const struct bus_ops bus_inproc;

@@ -1,6 +1,8 @@
 /* The in-process bus: one node, so every publication goes straight to this node's sink, and
  * presence is a table of connection counts per user. The table keeps offline users' lastSeen
- * too; it is bounded: past BUS_PRESENCE_MAX entries the offline ones are forgotten. */
+ * too; it is bounded: past BUS_PRESENCE_MAX entries the offline ones are forgotten. Calls in
+ * progress are a table by call id with an index by user (a user is in at most one call),
+ * bounded by BUS_CALLS_MAX. */
 #include "bus/bus.h"
 
 #include <stdlib.h>
@@ -8,7 +10,8 @@
 
 #define BUS_BUCKETS 4096u
 #define BUS_PRESENCE_MAX 1000000u
-#define BUS_ID_SIZE 37
+#define BUS_CALL_BUCKETS 1024u
+#define BUS_CALLS_MAX 100000u
 
 struct bus_presence {
     struct bus_presence *next;
@@ -17,10 +20,27 @@ struct bus_presence {
     int64_t last_seen; /* ms: when the last one closed */
 };
 
+/* A call is in one id chain and, through its two user links, in its two users' chains. */
+struct bus_call_entry;
+struct bus_user_link {
+    struct bus_user_link *next;
+    struct bus_call_entry *e;
+    const char *user_id; /* into e->c */
+};
+struct bus_call_entry {
+    struct bus_call_entry *next;
+    struct bus_user_link caller, callee;
+    struct bus_call c;
+};
+
 struct bus {
     struct bus_sink sink;
     struct bus_presence *buckets[BUS_BUCKETS];
     size_t entries;
+    struct bus_call_entry *calls[BUS_CALL_BUCKETS];
+    struct bus_user_link *call_users[BUS_CALL_BUCKETS];
+    size_t n_calls;
+    uint64_t call_version;
 };
 
 static uint32_t inproc_hash(const char *s)
@@ -47,6 +67,13 @@ static void inproc_destroy(struct bus *b)
 {
     if (!b)
         return;
+    for (size_t i = 0; i < BUS_CALL_BUCKETS; i++)
+        while (b->calls[i]) {
+            struct bus_call_entry *e = b->calls[i];
+
+            b->calls[i] = e->next;
+            free(e);
+        }
     for (size_t i = 0; i < BUS_BUCKETS; i++)
         while (b->buckets[i]) {
             struct bus_presence *p = b->buckets[i];
@@ -156,6 +183,119 @@ static void inproc_presence_get(struct bus *b, const char *user_id, int64_t now_
     *last_seen = !p ? 0 : p->count ? now_ms : p->last_seen;
 }
 
+/* --- calls in progress ---------------------------------------------------------------- */
+
+static struct bus_call_entry **inproc_call_slot(struct bus *b, const char *call_id)
+{
+    struct bus_call_entry **pp = &b->calls[inproc_hash(call_id) % BUS_CALL_BUCKETS];
+
+    while (*pp && strcmp((*pp)->c.id, call_id))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static struct bus_call_entry *inproc_user_call(struct bus *b, const char *user_id)
+{
+    struct bus_user_link *l = b->call_users[inproc_hash(user_id) % BUS_CALL_BUCKETS];
+
+    for (; l; l = l->next)
+        if (!strcmp(l->user_id, user_id))
+            return l->e;
+    return NULL;
+}
+
+static void inproc_link(struct bus *b, struct bus_user_link *l)
+{
+    struct bus_user_link **head = &b->call_users[inproc_hash(l->user_id) % BUS_CALL_BUCKETS];
+
+    l->next = *head;
+    *head = l;
+}
+
+static void inproc_unlink(struct bus *b, struct bus_user_link *l)
+{
+    struct bus_user_link **pp = &b->call_users[inproc_hash(l->user_id) % BUS_CALL_BUCKETS];
+
+    while (*pp && *pp != l)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = l->next;
+}
+
+static int inproc_call_begin(struct bus *b, struct bus_call *c)
+{
+    struct bus_call_entry *e;
+
+    if (b->n_calls >= BUS_CALLS_MAX || inproc_user_call(b, c->caller_id) ||
+        inproc_user_call(b, c->callee_id) || *inproc_call_slot(b, c->id))
+        return -1;
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        abort();
+    c->version = ++b->call_version;
+    e->c = *c;
+    e->caller = (struct bus_user_link){NULL, e, e->c.caller_id};
+    e->callee = (struct bus_user_link){NULL, e, e->c.callee_id};
+    inproc_link(b, &e->caller);
+    inproc_link(b, &e->callee);
+    e->next = b->calls[inproc_hash(c->id) % BUS_CALL_BUCKETS];
+    b->calls[inproc_hash(c->id) % BUS_CALL_BUCKETS] = e;
+    b->n_calls++;
+    return 0;
+}
+
+static int inproc_call_get(struct bus *b, const char *call_id, struct bus_call *out)
+{
+    struct bus_call_entry *e = *inproc_call_slot(b, call_id);
+
+    if (!e)
+        return -1;
+    *out = e->c;
+    return 0;
+}
+
+static int inproc_call_of_user(struct bus *b, const char *user_id, struct bus_call *out)
+{
+    struct bus_call_entry *e = inproc_user_call(b, user_id);
+
+    if (!e)
+        return -1;
+    *out = e->c;
+    return 0;
+}
+
+/* The parties of a call never change: only its state, devices and times do. */
+static int inproc_call_update(struct bus *b, struct bus_call *c)
+{
+    struct bus_call_entry *e = *inproc_call_slot(b, c->id);
+
+    if (!e || e->c.version != c->version)
+        return -1;
+    c->version = ++b->call_version;
+    memcpy(e->c.callee_device, c->callee_device, sizeof(c->callee_device));
+    memcpy(e->c.rung, c->rung, sizeof(c->rung));
+    e->c.n_rung = c->n_rung;
+    e->c.state = c->state;
+    e->c.offered = c->offered;
+    e->c.answered_ms = c->answered_ms;
+    e->c.version = c->version;
+    return 0;
+}
+
+static int inproc_call_end(struct bus *b, const char *call_id)
+{
+    struct bus_call_entry **pp = inproc_call_slot(b, call_id), *e = *pp;
+
+    if (!e)
+        return -1;
+    *pp = e->next;
+    inproc_unlink(b, &e->caller);
+    inproc_unlink(b, &e->callee);
+    free(e);
+    b->n_calls--;
+    return 0;
+}
+
 const struct bus_ops bus_inproc = {
     .name = "inproc",
     .create = inproc_create,
@@ -167,4 +307,9 @@ const struct bus_ops bus_inproc = {
     .contacts = inproc_contacts,
     .presence_change = inproc_presence_change,
     .presence_get = inproc_presence_get,
+    .call_begin = inproc_call_begin,
+    .call_get = inproc_call_get,
+    .call_of_user = inproc_call_of_user,
+    .call_update = inproc_call_update,
+    .call_end = inproc_call_end,
 };

@@ -253,8 +253,10 @@ void conn_closed(void *state)
     rt_conn_remove(rt, s);
     s->state = CONN_CLOSING;
     s->rt = NULL;
-    if (online)
+    if (online) {
         presence_offline(rt, s->user_id);
+        conn_hook_gone(rt, s); /* a call waits for the device to come back (ws_requests.h) */
+    }
 }
 
 void conn_close(struct rtconn *s, int code, const char *reason)
@@ -449,6 +451,7 @@ static void auth_done(void *arg)
     wsp_ack(s, rid, auth_ids(s));
     presence_online(s, j->contacts, j->n_contacts);
     delivery_start(s);
+    conn_hook_ready(s);
 out:
     free(j->contacts);
     free(j);

@@ -172,6 +172,7 @@ static void rt_sink_contacts(void *arg, const char *a, const char *b, bool conta
         return;
     rt->contacts_epoch++;
     typing_pair_ended(rt, a, b);
+    conn_hook_pair_ended(rt, a, b); /* a call between them ends */
 }
 
 void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool contacts)
@@ -294,6 +295,7 @@ void realtime_stop(struct server *srv)
     if (!rt)
         return;
     rt->stopping = true;
+    conn_hook_stop(rt);
     lws_sul_cancel(&rt->purge);
     lws_sul_cancel(&rt->typing_tick);
 }
@@ -305,6 +307,7 @@ void realtime_destroy(struct server *srv)
     if (!rt)
         return;
     typing_fini(rt);
+    conn_hook_destroy(rt);
     rt_free(rt);
     srv->rt = NULL;
 }

@@ -7,7 +7,8 @@
  * delivery.c (the device sink, queue drain, live push, queue:ack), messaging.c
  * (send/edit/delete/read shared by REST and WebSocket), batch.c (group commit),
  * checkpoint.c (the SQLite log after the writer's commits), presence.c, typing.c, forms.c
- * (JSON forms), conversations_routes.c, messages_routes.c. */
+ * (JSON forms), conversations_routes.c, messages_routes.c, conn_hooks.c (ws_requests.h's
+ * accessors and the connection hooks). */
 #ifndef SOTTO_RT_INTERNAL_H
 #define SOTTO_RT_INTERNAL_H
 
@@ -24,6 +25,7 @@
 #include "base/pool.h"
 #include "bus/bus.h"
 #include "messaging/forms.h"
+#include "messaging/ws_requests.h"
 #include "store/store.h"
 
 struct server;
@@ -152,6 +154,9 @@ struct realtime {
     uint64_t ended_epoch;
     struct rt_batch batch; /* message:send (WebSocket and REST) and queue:ack */
     bool stopping;
+    /* Another room's ears on the sessions (the calls room; conn_hooks.c), or NULL. */
+    const struct ws_conn_hooks *hooks;
+    void *hooks_arg;
 };
 
 /* --- realtime.c ---------------------------------------------------------------------- */
@@ -169,6 +174,14 @@ int rt_submit(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *a
 int rt_submit_write(struct realtime *rt, pool_work_fn work, pool_done_fn done, void *arg);
 /* The connections in device_id's registry chain (the chain holds others too: compare). */
 struct rtconn *rt_device_conns(struct realtime *rt, const char *device_id);
+
+/* --- conn_hooks.c ---------------------------------------------------------------------- */
+/* The hooks of ws_requests.h: s authenticated for the first time; s (authenticated) closed. */
+void conn_hook_ready(struct rtconn *s);
+void conn_hook_gone(struct realtime *rt, struct rtconn *s);
+void conn_hook_pair_ended(struct realtime *rt, const char *a, const char *b); /* a block */
+void conn_hook_stop(struct realtime *rt);
+void conn_hook_destroy(struct realtime *rt);
 
 /* --- checkpoint.c -------------------------------------------------------------------- */
 /* The writer committed a batch, leaving wal_pages in SQLite's log (store_wal_pages): past a
@@ -219,29 +232,6 @@ extern const struct wsp_events conn_ws_events;
  *   5. the unknown event: validation_failed {event, unknown_event};
  *   6. the row's own limits: needs_id, max_len;
  *   7. the row's handler, which checks its data and answers. */
-enum wsp_rate {
-    WSP_RATE_FRAME,    /* the frame bucket only: the event never waits at the pool */
-    WSP_RATE_INFLIGHT, /* and an in-flight slot: refused while WS_MAX_INFLIGHT are taken */
-};
-/* data is borrowed (the frame's); req_id is the client's id or NULL, borrowed. */
-typedef void (*wsp_handler_fn)(struct rtconn *s, json_t *data, const char *req_id);
-struct wsp_event {
-    const char *name;
-    wsp_handler_fn run;
-    bool needs_id;    /* a frame without an id is refused (validation_failed {id, missing}) */
-    bool before_auth; /* may come before authentication (it is the authentication) */
-    size_t max_len;   /* longest frame, bytes (payload_too_large beyond); 0: WS_MAX_FRAME, the
-                       * cap ws.c enforces on every message */
-    enum wsp_rate rate;
-};
-struct wsp_events {
-    const struct wsp_event *rows;
-    size_t n;
-};
-#define WSP_EVENTS(rows)                         \
-    {                                            \
-        (rows), sizeof(rows) / sizeof((rows)[0]) \
-    }
 /* Builds the table from the sets (aborts on a duplicate name: a programming error). Called by
  * realtime_ws_register; wsp_event_find also builds it on first use. Loop thread. */
 void wsp_events_init(void);
@@ -281,26 +271,6 @@ int wsp_route(const struct wsp_frame *f, size_t len, enum conn_state state, unsi
               struct wsp_route *r);
 /* Sends {"event", "data"} (takes the reference to data). */
 void wsp_event(struct rtconn *s, const char *event, json_t *data);
-/* Renders {"event","data"} to text (takes data); caller frees. */
-char *wsp_render(const char *event, json_t *data, size_t *len);
-/* The one reply to a request with an id; without an id, ack sends nothing and error still
- * sends the error frame (without id). Both take the reference to data/details. */
-void wsp_ack(struct rtconn *s, const char *req_id, json_t *data);
-void wsp_error(struct rtconn *s, const char *req_id, const char *code, const char *message,
-               json_t *details);
-/* A WebSocket request of s as the plumbing's job (api/job.h): job_submit runs its work on a
- * worker, and its result is the request's ack, its error the error frame, through the same
- * mapping as REST. It counts in s's in-flight requests until answered; who is s's caller. */
-struct job *wsp_job(struct rtconn *s, const char *req_id);
-/* The connection a WebSocket job answered, found again (NULL once it closed): for an
- * after-success step that acts on it. */
-struct rtconn *wsp_job_conn(struct job *j);
-/* Checks data against declared field rows (api/fields.h): 0, or -1 after answering
- * validation_failed {field, reason}, the same answer REST gives. */
-int wsp_fields(struct rtconn *s, const char *req_id, const json_t *data,
-               const struct field_spec *specs, size_t n, struct field_value *values, size_t nv);
-/* The error for a store result (not_found, forbidden, device_list_mismatch...). */
-void wsp_store_error(struct rtconn *s, const char *req_id, enum store_err rc, json_t *details);
 bool wsp_send_raw(struct rtconn *s, const char *frame, size_t len);
 size_t wsp_room(struct rtconn *s); /* free outbound slots */
 

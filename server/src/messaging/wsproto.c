@@ -241,10 +241,7 @@ void wsp_frame_free(struct wsp_frame *f)
 /* --- the event table ---------------------------------------------------------------------
  * Every set of rows, once; the rows themselves live with their handlers. */
 static const struct wsp_events *const wsp_sets[] = {
-    &conn_ws_events,
-    &messaging_ws_events,
-    &delivery_ws_events,
-    &typing_ws_events,
+    &conn_ws_events, &messaging_ws_events, &delivery_ws_events, &typing_ws_events, &calls_ws_events,
 };
 
 #define WSP_TABLE_MAX 64

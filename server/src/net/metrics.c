@@ -30,6 +30,8 @@ struct metrics {
     uint64_t requests[NSLOTS][NSTATUS + 1];
     uint64_t hist[NBUCKETS + 1];
     uint64_t hist_sum_us, hist_count;
+    metrics_calls_fn calls; /* the calls room's counters, or NULL */
+    void *calls_arg;
 };
 
 struct metrics *metrics_create(void)
@@ -42,6 +44,12 @@ struct metrics *metrics_create(void)
 }
 
 void metrics_destroy(struct metrics *m) { free(m); }
+
+void metrics_calls_source(struct metrics *m, metrics_calls_fn fn, void *arg)
+{
+    m->calls = fn;
+    m->calls_arg = arg;
+}
 
 void metrics_connection(struct metrics *m, int http_delta, int ws_delta)
 {
@@ -151,6 +159,28 @@ static void metrics_render_hist(const struct metrics *m, struct mbuf *b)
                 (unsigned long long)m->hist_count);
 }
 
+static void metrics_render_calls(const struct metrics *m, struct mbuf *b)
+{
+    uint64_t started = 0, answered = 0, missed = 0, failed = 0, ringing = 0, active = 0;
+
+    if (m->calls)
+        m->calls(m->calls_arg, &started, &answered, &missed, &failed, &ringing, &active);
+    mbuf_printf(b,
+                "# HELP sotto_calls_total Calls by what happened to them, since start.\n"
+                "# TYPE sotto_calls_total counter\n"
+                "sotto_calls_total{event=\"started\"} %llu\n"
+                "sotto_calls_total{event=\"answered\"} %llu\n"
+                "sotto_calls_total{event=\"missed\"} %llu\n"
+                "sotto_calls_total{event=\"failed\"} %llu\n"
+                "# HELP sotto_calls_active Calls in progress on this node, by state.\n"
+                "# TYPE sotto_calls_active gauge\n"
+                "sotto_calls_active{state=\"ringing\"} %llu\n"
+                "sotto_calls_active{state=\"active\"} %llu\n",
+                (unsigned long long)started, (unsigned long long)answered,
+                (unsigned long long)missed, (unsigned long long)failed, (unsigned long long)ringing,
+                (unsigned long long)active);
+}
+
 char *metrics_render(const struct metrics *m, const struct router *r, size_t pool_pending,
                      size_t *len)
 {
@@ -170,6 +200,7 @@ char *metrics_render(const struct metrics *m, const struct router *r, size_t poo
                 m->http_conns - m->ws_conns, m->ws_conns, pool_pending);
     metrics_render_requests(m, r, &b);
     metrics_render_hist(m, &b);
+    metrics_render_calls(m, &b);
     *len = b.len;
     return b.s;
 }

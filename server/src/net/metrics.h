@@ -1,4 +1,5 @@
-/* Prometheus metrics: open connections, requests by route and status, a latency histogram.
+/* Prometheus metrics: open connections, requests by route and status, a latency histogram,
+ * calls.
  * Counters are plain integers touched only on the loop thread, so recording costs a few adds. */
 #ifndef SOTTO_METRICS_H
 #define SOTTO_METRICS_H
@@ -17,6 +18,12 @@ struct metrics *metrics_create(void);
 void metrics_destroy(struct metrics *m);
 
 void metrics_connection(struct metrics *m, int http_delta, int ws_delta);
+
+/* Where the call counters come from (the calls room, wired by routes.c: the network layer
+ * knows no domain): totals since start and the calls ringing and active now. */
+typedef void (*metrics_calls_fn)(void *arg, uint64_t *started, uint64_t *answered, uint64_t *missed,
+                                 uint64_t *failed, uint64_t *ringing, uint64_t *active);
+void metrics_calls_source(struct metrics *m, metrics_calls_fn fn, void *arg);
 void metrics_request(struct metrics *m, int route_index, int status, uint64_t usec);
 
 /* The exposition text (malloc'd, caller frees). */
