@@ -348,12 +348,21 @@ describe('bad input changes no call', () => {
     await refused(aws, 'call:ice-candidate', { callId, recipientDeviceId: b.deviceId, envelope: big }, 'payload_too_large');
     await refused(bws, 'call:reject', { callId }, 'conflict');
     // A flood from a stranger: every frame is refused (not_found, or rate_limited once its
-    // bucket is empty; how many of each depends on how fast the loop drains them), and the
-    // call goes on.
+    // bucket is empty), or, when the frames come faster than their refusals can be written,
+    // the flooder is cut off (as any peer that does not read its replies is: how many frames
+    // one read brings depends on the load). Either way the call goes on.
     for (let i = 0; i < 400; i += 1) stranger.send({ event: 'call:end', id: `f${i}`, data: { callId } });
-    const first = await stranger.next((m) => m.id === 'f0', 30000);
-    assert.equal(first.event, 'error');
-    assert.ok(['not_found', 'rate_limited'].includes(first.data.code), JSON.stringify(first.data));
+    const first = await Promise.race([
+      stranger.next((m) => m.id === 'f0', 30000),
+      stranger.closed.then((c) => ({ closed: c })),
+    ]);
+    if (first.closed) {
+      // 1008 when its close frame got through, 1006 when the socket went first.
+      assert.ok([1008, 1006].includes(first.closed.code), JSON.stringify(first.closed));
+    } else {
+      assert.equal(first.event, 'error');
+      assert.ok(['not_found', 'rate_limited'].includes(first.data.code), JSON.stringify(first.data));
+    }
     await ok(aws, 'call:ice-candidate', { callId, recipientDeviceId: b.deviceId, envelope: cand });
     await bws.next(isCall('call:ice-candidate', callId));
     await ok(aws, 'call:end', { callId });
