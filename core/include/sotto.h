@@ -272,19 +272,42 @@ SOTTO_EXPORT int sotto_passphrase_key(uint8_t key[SOTTO_SEAL_KEYBYTES], const ch
 
 /* ---------------------------------------------------------------- payload */
 
+#define SOTTO_UUIDBYTES 16u
+
 /* edit_of (tag 7) is the *target*: the server id of the message an EDIT, DELETE, RETRY or
- * RESEND is about. Those four require it, and DELETE and RETRY an empty body; both encode and
- * decode refuse otherwise. Other values (7..255) decode: a reader ignores a type it does not
- * know (docs/protocol.md, "Deletes, edits and retries"). */
+ * RESEND is about. Those four require it, and DELETE and RETRY an empty body; a CALL requires
+ * the call binding (tag 16), which no other type may carry; both encode and decode refuse
+ * otherwise. Other values (8..255) decode: a reader ignores a type it does not know
+ * (docs/protocol.md, "Deletes, edits and retries"). */
 enum sotto_content_type {
     SOTTO_CONTENT_TEXT = 1,
     SOTTO_CONTENT_EDIT = 2,   /* body replaces the target */
     SOTTO_CONTENT_DELETE = 3, /* delete-for-everyone of the target; empty body */
     SOTTO_CONTENT_SYNC = 4,   /* a copy of one's own message for one's other devices */
     SOTTO_CONTENT_RETRY = 5,  /* "I could not decrypt the target: resend it"; empty body */
-    SOTTO_CONTENT_RESEND = 6  /* the target again (its clientMessageId, sentAt and text) */
+    SOTTO_CONTENT_RESEND = 6, /* the target again (its clientMessageId, sentAt and text) */
+    SOTTO_CONTENT_CALL = 7    /* a call signal; requires the call binding (tag 16) */
 };
-#define SOTTO_UUIDBYTES 16u
+enum sotto_call_type { SOTTO_CALL_AUDIO = 1, SOTTO_CALL_VIDEO = 2 };
+/* What a call signal's body is: SDP text for the offers and answers, one ICE candidate as
+ * RTCIceCandidateInit JSON for a candidate. Restarts renegotiate an active call (ICE restart). */
+enum sotto_call_signal {
+    SOTTO_SIGNAL_OFFER = 1,
+    SOTTO_SIGNAL_ANSWER = 2,
+    SOTTO_SIGNAL_CANDIDATE = 3,
+    SOTTO_SIGNAL_RESTART_OFFER = 4,
+    SOTTO_SIGNAL_RESTART_ANSWER = 5
+};
+/* The call a signal belongs to (docs/protocol.md, "Calls"): a receiver compares it with the
+ * call the server's event names, so a signal cannot be replayed into another call, another
+ * device pair or another kind of call. Device ids are the server's UUIDs as 16 bytes. */
+typedef struct sotto_call_binding {
+    uint8_t call_id[SOTTO_UUIDBYTES];
+    uint8_t caller_device_id[SOTTO_UUIDBYTES];
+    uint8_t callee_device_id[SOTTO_UUIDBYTES];
+    uint8_t call_type; /* enum sotto_call_type */
+    uint8_t signal;    /* enum sotto_call_signal */
+} sotto_call_binding;
 #define SOTTO_PAYLOAD_VERSION 1u
 
 /* What a message is. Decoded bodies point into the decoded buffer (borrowed). */
@@ -299,12 +322,18 @@ typedef struct sotto_payload {
     uint8_t reply_to[SOTTO_UUIDBYTES];
     int has_edit_of;
     uint8_t edit_of[SOTTO_UUIDBYTES];
+    int has_call; /* exactly when content_type is SOTTO_CONTENT_CALL */
+    sotto_call_binding call;
 } sotto_payload;
 
 SOTTO_EXPORT size_t sotto_payload_encoded_size(const sotto_payload *p);
 SOTTO_EXPORT int sotto_payload_encode(const sotto_payload *p, uint8_t *out, size_t cap,
                                       size_t *len) SOTTO_WUR;
 SOTTO_EXPORT int sotto_payload_decode(sotto_payload *p, const uint8_t *in, size_t len) SOTTO_WUR;
+/* 1 when two bindings name the same call, caller and callee device and call type; else 0.
+ * The signal kind is not compared: the receiver checks it against the event it came in. */
+SOTTO_EXPORT int sotto_call_binding_same_call(const sotto_call_binding *a,
+                                              const sotto_call_binding *b);
 
 /* ---------------------------------------------------------------- safety numbers */
 

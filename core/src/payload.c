@@ -2,10 +2,11 @@
  * payload.c: what a message is, inside the ciphertext (docs/protocol.md, "Payload").
  * version (1) then fields as tag (u8) || length (u32 BE) || value, tags strictly
  * increasing, so every payload has exactly one encoding. Tags 1-5 are required;
- * unknown tags from 16 up are skipped (later fields: attachments, call signals);
- * unknown tags below 16 are refused, so a field that changes meaning needs a new version.
- * Content types that are about another message (edit, delete, retry, resend) must name it
- * (tag 7); delete and retry carry no body. Unknown content types decode: readers skip them.
+ * tag 16 is a call signal's binding; unknown tags from 17 up are skipped (later fields:
+ * attachments); unknown tags below 17 are refused, so a field that changes meaning needs a new
+ * version. Content types that are about another message (edit, delete, retry, resend) must name it
+ * (tag 7); delete and retry carry no body; a call signal, and only a call signal, carries the
+ * call binding (tag 16). Unknown content types decode: readers skip them.
  */
 #include <string.h>
 
@@ -19,8 +20,10 @@ enum {
     TAG_BODY = 5,
     TAG_REPLY_TO = 6,
     TAG_EDIT_OF = 7,
-    TAG_FIRST_OPTIONAL = 16
+    TAG_CALL = 16, /* call_id || caller_device_id || callee_device_id || call_type || signal */
+    TAG_FIRST_UNKNOWN = 17
 };
+#define CALL_FIELD_BYTES (3u * SOTTO_UUIDBYTES + 2u)
 #define BODY_MAX (SOTTO_PLAINTEXT_MAX - 128u)
 
 #ifdef __EMSCRIPTEN__
@@ -32,7 +35,9 @@ _Static_assert(offsetof(sotto_payload, content_type) == 32 &&
                    offsetof(sotto_payload, has_reply_to) == 56 &&
                    offsetof(sotto_payload, reply_to) == 60 &&
                    offsetof(sotto_payload, has_edit_of) == 76 &&
-                   offsetof(sotto_payload, edit_of) == 80 && sizeof(sotto_payload) <= 128,
+                   offsetof(sotto_payload, edit_of) == 80 &&
+                   offsetof(sotto_payload, has_call) == 96 &&
+                   offsetof(sotto_payload, call) == 100 && sizeof(sotto_payload) <= 160,
                "sotto_payload layout changed: update core/wasm/src/sotto.ts");
 #endif
 
@@ -43,6 +48,43 @@ static void field(wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
     wb_bytes(w, v, n);
 }
 
+static int call_ok(const sotto_call_binding *c)
+{
+    return (c->call_type == SOTTO_CALL_AUDIO || c->call_type == SOTTO_CALL_VIDEO) &&
+           c->signal >= SOTTO_SIGNAL_OFFER && c->signal <= SOTTO_SIGNAL_RESTART_ANSWER;
+}
+
+static void write_call(wbuf *w, const sotto_call_binding *c)
+{
+    wb_u8(w, TAG_CALL);
+    wb_u32(w, CALL_FIELD_BYTES);
+    wb_bytes(w, c->call_id, SOTTO_UUIDBYTES);
+    wb_bytes(w, c->caller_device_id, SOTTO_UUIDBYTES);
+    wb_bytes(w, c->callee_device_id, SOTTO_UUIDBYTES);
+    wb_u8(w, c->call_type);
+    wb_u8(w, c->signal);
+}
+
+static int read_call(sotto_call_binding *c, const uint8_t *v, uint32_t n)
+{
+    if (n != CALL_FIELD_BYTES)
+        return SOTTO_E_INVALID;
+    memcpy(c->call_id, v, SOTTO_UUIDBYTES);
+    memcpy(c->caller_device_id, v + SOTTO_UUIDBYTES, SOTTO_UUIDBYTES);
+    memcpy(c->callee_device_id, v + 2 * SOTTO_UUIDBYTES, SOTTO_UUIDBYTES);
+    c->call_type = v[3 * SOTTO_UUIDBYTES];
+    c->signal = v[3 * SOTTO_UUIDBYTES + 1];
+    return call_ok(c) ? 0 : SOTTO_E_INVALID;
+}
+
+int sotto_call_binding_same_call(const sotto_call_binding *a, const sotto_call_binding *b)
+{
+    return memcmp(a->call_id, b->call_id, SOTTO_UUIDBYTES) == 0 &&
+           memcmp(a->caller_device_id, b->caller_device_id, SOTTO_UUIDBYTES) == 0 &&
+           memcmp(a->callee_device_id, b->callee_device_id, SOTTO_UUIDBYTES) == 0 &&
+           a->call_type == b->call_type;
+}
+
 /* The rules tying the content type to the other fields (the same for encode and decode). */
 static int shape_ok(const sotto_payload *p)
 {
@@ -51,7 +93,10 @@ static int shape_ok(const sotto_payload *p)
                    t == SOTTO_CONTENT_RETRY || t == SOTTO_CONTENT_RESEND;
     int bodiless = t == SOTTO_CONTENT_DELETE || t == SOTTO_CONTENT_RETRY;
 
-    return t != 0 && (!targeted || p->has_edit_of) && (!bodiless || p->body_len == 0);
+    int call = t == SOTTO_CONTENT_CALL;
+
+    return t != 0 && (!targeted || p->has_edit_of) && (!bodiless || p->body_len == 0) &&
+           call == (p->has_call != 0) && (!call || call_ok(&p->call));
 }
 
 static int write_payload(wbuf *w, const sotto_payload *p)
@@ -70,6 +115,8 @@ static int write_payload(wbuf *w, const sotto_payload *p)
         field(w, TAG_REPLY_TO, p->reply_to, SOTTO_UUIDBYTES);
     if (p->has_edit_of)
         field(w, TAG_EDIT_OF, p->edit_of, SOTTO_UUIDBYTES);
+    if (p->has_call)
+        write_call(w, &p->call);
     return 0;
 }
 
@@ -125,7 +172,8 @@ static int read_field(sotto_payload *p, uint8_t tag, const uint8_t *v, uint32_t 
         p->body = v;
         p->body_len = n;
         return 0;
-    default: return tag >= TAG_FIRST_OPTIONAL ? 0 : SOTTO_E_INVALID;
+    case TAG_CALL: p->has_call = 1; return read_call(&p->call, v, n);
+    default: return tag >= TAG_FIRST_UNKNOWN ? 0 : SOTTO_E_INVALID;
     }
 }
 

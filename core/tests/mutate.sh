@@ -36,6 +36,8 @@ MUTATIONS=(
   'one-time-key-cap-fails-for-good|src/keys.c|s/    while \(a->n_opk > SOTTO_ONE_TIME_KEYS_MAX - count\)\n        account_remove_opk\(a, \(int\)opk_victim\(a\)\);\n/    (void)opk_victim;\n    if (count > SOTTO_ONE_TIME_KEYS_MAX - a->n_opk)\n        return SOTTO_E_BOUNDS;\n/'
   'one-time-key-victim-ignores-claims|src/keys.c|s/        if \(x->claimed &&\s+\(!b->claimed/        if (0 \&\& x->claimed \&\& (!b->claimed/; s/else if \(!x->claimed && !b->claimed && x->id < b->id\)/else if (x->id < b->id)/'
   'one-time-key-grace-shortened|src/keys.c|s/now - a->opk\[i\]\.claimed >= SOTTO_ONE_TIME_KEY_GRACE/now - a->opk[i].claimed >= SOTTO_ONE_TIME_KEY_GRACE \/ 1000/'
+  'call-binding-optional|src/payload.c|s/call == \(p->has_call != 0\) && \(!call \|\| call_ok\(&p->call\)\)/(call \|\| 1)/'
+  'same-call-ignores-callee|src/payload.c|s/memcmp\(a->callee_device_id, b->callee_device_id, SOTTO_UUIDBYTES\) == 0 &&/1 \&\&/'
 )
 
 want=("$@")

@@ -44,8 +44,8 @@ static void payload_round_trip_and_strictness(void **state)
     buf[1 + 21] = 1; /* second field's tag becomes 1 again */
     assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
     buf[1 + 21] = 2;
-    /* an unknown optional field (tag 16+) is skipped */
-    memcpy(buf + n, "\x10\x00\x00\x00\x01\x00", 6);
+    /* an unknown optional field (tag 17+; 16 is the call binding) is skipped */
+    memcpy(buf + n, "\x11\x00\x00\x00\x01\x00", 6);
     assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
     buf[n] = 0x08;
     assert_int_equal(sotto_payload_decode(&q, buf, n + 6), SOTTO_E_INVALID);
@@ -85,7 +85,7 @@ static void payload_targets(void **state)
         /* the same bytes without the target field (the last 21): refused by the decoder */
         assert_int_equal(sotto_payload_decode(&q, buf, n - 21), SOTTO_E_INVALID);
         /* an unknown optional field after it is skipped */
-        memcpy(buf + n, "\x10\x00\x00\x00\x01\x00", 6);
+        memcpy(buf + n, "\x11\x00\x00\x00\x01\x00", 6);
         assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
         assert_int_equal(q.content_type, types[i]);
         if (bodiless) { /* a body on a delete or retry: refused both ways */
@@ -111,6 +111,84 @@ static void payload_targets(void **state)
     p.has_edit_of = 0;
     assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
     assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+}
+
+static void call_payload(sotto_payload *p)
+{
+    memset(p, 0, sizeof *p);
+    memset(p->client_message_id, 1, 16);
+    memset(p->conversation_id, 2, 16);
+    p->content_type = SOTTO_CONTENT_CALL;
+    p->sent_at_ms = 1764000000123ull;
+    p->body = (const uint8_t *)"v=0";
+    p->body_len = 3;
+    p->has_call = 1;
+    memset(p->call.call_id, 4, 16);
+    memset(p->call.caller_device_id, 5, 16);
+    memset(p->call.callee_device_id, 6, 16);
+    p->call.call_type = SOTTO_CALL_VIDEO;
+    p->call.signal = SOTTO_SIGNAL_OFFER;
+}
+
+/* Call signals (issue 18): the binding round-trips, is required on a call signal and refused on
+ * anything else, both ways; its call type and signal kind are checked; same_call compares the
+ * call, the two devices and the type, and nothing else. */
+static void payload_call_binding(void **state)
+{
+    sotto_payload p, q;
+    sotto_call_binding b;
+    uint8_t buf[512], text[512];
+    size_t n, tn;
+    (void)state;
+    call_payload(&p);
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(n, sotto_payload_encoded_size(&p));
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    assert_true(q.has_call && q.content_type == SOTTO_CONTENT_CALL);
+    assert_memory_equal(&q.call, &p.call, sizeof p.call);
+    assert_true(sotto_call_binding_same_call(&q.call, &p.call));
+    /* the binding is the last field (5 + 50 bytes): without it the signal is refused */
+    assert_int_equal(sotto_payload_decode(&q, buf, n - 55), SOTTO_E_INVALID);
+    /* a bad call type or signal kind, and a short binding, are refused */
+    buf[n - 2] = 3;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    buf[n - 2] = SOTTO_CALL_VIDEO;
+    buf[n - 1] = 6;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    buf[n - 1] = 0;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    buf[n - 1] = SOTTO_SIGNAL_RESTART_ANSWER;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    buf[n - 51] = 49; /* the binding's length byte */
+    assert_int_equal(sotto_payload_decode(&q, buf, n - 1), SOTTO_E_INVALID);
+    /* the encoder refuses a signal without a binding and a binding on a text */
+    p.has_call = 0;
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    p.has_call = 1;
+    p.call.signal = 9;
+    assert_int_equal(sotto_payload_encoded_size(&p), 0);
+    call_payload(&p);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    /* a text with a binding appended, and a signal relabelled as text: refused by the decoder */
+    p.has_call = 0;
+    assert_int_equal(sotto_payload_encode(&p, text, sizeof text, &tn), 0);
+    call_payload(&p);
+    assert_int_equal(sotto_payload_encode(&p, buf, sizeof buf, &n), 0);
+    memcpy(text + tn, buf + n - 55, 55);
+    assert_int_equal(sotto_payload_decode(&q, text, tn + 55), SOTTO_E_INVALID);
+    buf[1 + 21 + 21 + 5] = SOTTO_CONTENT_TEXT;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    /* same_call: the signal kind is not compared; every other part is */
+    b = p.call;
+    b.signal = SOTTO_SIGNAL_CANDIDATE;
+    assert_true(sotto_call_binding_same_call(&b, &p.call));
+    uint8_t *parts[] = {b.call_id, b.caller_device_id, b.callee_device_id, &b.call_type};
+    for (size_t i = 0; i < 4; i++) {
+        b = p.call;
+        parts[i][0] ^= 1;
+        assert_false(sotto_call_binding_same_call(&b, &p.call));
+    }
 }
 
 static const char *UA = "0190a6f2-7c1e-7d3a-9b2c-1f2e3d4c5b6a";
@@ -363,6 +441,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(payload_round_trip_and_strictness),
         cmocka_unit_test(payload_targets),
+        cmocka_unit_test(payload_call_binding),
         cmocka_unit_test(safety_numbers),
         cmocka_unit_test(attachments),
         cmocka_unit_test(seal_and_state),

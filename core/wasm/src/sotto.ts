@@ -47,9 +47,21 @@ export interface ClaimedBundleJSON extends Omit<BundleJSON, 'oneTimePreKeys'> {
   oneTimePreKey: { keyId: number; publicKey: string } | null;
 }
 
-/** Content types 1..6 by name (docs/protocol.md, Payload); 'unknown' for any other (a reader
+/** Content types 1..7 by name (docs/protocol.md, Payload); 'unknown' for any other (a reader
  *  skips it: acknowledged, remembered, never shown). */
-export type ContentType = 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend' | 'unknown';
+export type ContentType = 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend' | 'call' | 'unknown';
+export type CallType = 'audio' | 'video';
+export type CallSignal = 'offer' | 'answer' | 'candidate' | 'restart-offer' | 'restart-answer';
+/** Tag 16, the call a call signal belongs to (docs/protocol.md, "Calls"); required on a 'call'
+ *  payload and refused on any other. A receiver compares it with the call the server's event
+ *  names (`sameCall`) and the signal kind with the event it came in. */
+export interface CallBinding {
+  callId: string;
+  callerDeviceId: string;
+  calleeDeviceId: string;
+  callType: CallType;
+  signal: CallSignal;
+}
 /** What a message is (the payload inside the ciphertext). UUIDs in canonical text form. */
 export interface Payload {
   clientMessageId: string;
@@ -63,6 +75,7 @@ export interface Payload {
   replyTo?: string;
   /** Tag 7, the target: the server id of the message an edit, delete, retry or resend is about. */
   editOf?: string;
+  call?: CallBinding;
 }
 
 export interface Envelope {
@@ -83,8 +96,10 @@ export const PASSPHRASE_MEM_KIB = 65536;
 const SIG = 64;
 const BUNDLE_BYTES = 265;
 const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
-const PAYLOAD_STRUCT = 128; // >= sizeof(sotto_payload) in wasm32 (112)
-const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync', 'retry', 'resend'];
+const PAYLOAD_STRUCT = 160; // >= sizeof(sotto_payload) in wasm32 (152)
+const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync', 'retry', 'resend', 'call'];
+const CALL_TYPES: CallType[] = ['audio', 'video'];
+const SIGNALS: CallSignal[] = ['offer', 'answer', 'candidate', 'restart-offer', 'restart-answer'];
 export const E_NO_SESSION = -9;
 /** SOTTO_E_KEY_MISMATCH: the peer's signing key is not the one the device list gives. */
 export const E_KEY_MISMATCH = -12;
@@ -106,6 +121,19 @@ function unb64(s: string, len: number): Uint8Array {
   if (bin.length !== len) throw new SottoError(`expected ${len} bytes of base64`);
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
+/** True when two bindings name the same call, caller and callee device and call type (the
+ *  signal kind is not compared: the receiver checks it against the event it came in). The
+ *  C core's sotto_call_binding_same_call, on the canonical text form. */
+export function sameCall(a: CallBinding, b: CallBinding): boolean {
+  const eq = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  return (
+    eq(a.callId, b.callId) &&
+    eq(a.callerDeviceId, b.callerDeviceId) &&
+    eq(a.calleeDeviceId, b.calleeDeviceId) &&
+    a.callType === b.callType
+  );
+}
+
 function uuidBytes(u: string): Uint8Array {
   if (!/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(u)) throw new SottoError('bad UUID');
   const hex = u.replace(/-/g, '');
@@ -586,7 +614,8 @@ export class Sotto {
   }
 
   /* sotto_payload in wasm32: ids 0/16, content_type 32, sent_at_ms 40 (u64), body ptr 48,
-   * body_len 52, has_reply_to 56, reply_to 60, has_edit_of 76, edit_of 80 (size 96). */
+   * body_len 52, has_reply_to 56, reply_to 60, has_edit_of 76, edit_of 80, has_call 96,
+   * call 100: call_id, caller_device_id, callee_device_id (16 each), call_type 148, signal 149. */
   private encodePayload(h: Heap, p: Payload): { p: number; len: number } {
     const s = h.alloc(PAYLOAD_STRUCT);
     const H = this.m.HEAPU8;
@@ -606,6 +635,7 @@ export class Sotto {
       this.m.HEAPU32[(s + 76) >>> 2] = 1;
       H.set(uuidBytes(p.editOf), s + 80);
     }
+    if (p.call) this.putCall(s, p.call);
     const n = this.m._sotto_payload_encoded_size(s);
     if (n === 0) throw new SottoError('payload too large or invalid', -1);
     const out = h.alloc(n), len = h.alloc(4);
@@ -631,7 +661,31 @@ export class Sotto {
     };
     if (this.m.HEAPU32[(s + 56) >>> 2]) payload.replyTo = uuidText(H.slice(s + 60, s + 76));
     if (this.m.HEAPU32[(s + 76) >>> 2]) payload.editOf = uuidText(H.slice(s + 80, s + 96));
+    if (this.m.HEAPU32[(s + 96) >>> 2]) payload.call = this.getCall(s);
     return payload;
+  }
+
+  private putCall(s: number, c: CallBinding): void {
+    const H = this.m.HEAPU8;
+    const type = CALL_TYPES.indexOf(c.callType) + 1, signal = SIGNALS.indexOf(c.signal) + 1;
+    if (type === 0 || signal === 0) throw new SottoError('unknown call type or signal', -1);
+    this.m.HEAPU32[(s + 96) >>> 2] = 1;
+    H.set(uuidBytes(c.callId), s + 100);
+    H.set(uuidBytes(c.callerDeviceId), s + 116);
+    H.set(uuidBytes(c.calleeDeviceId), s + 132);
+    H[s + 148] = type;
+    H[s + 149] = signal;
+  }
+
+  private getCall(s: number): CallBinding {
+    const H = this.m.HEAPU8;
+    return {
+      callId: uuidText(H.slice(s + 100, s + 116)),
+      callerDeviceId: uuidText(H.slice(s + 116, s + 132)),
+      calleeDeviceId: uuidText(H.slice(s + 132, s + 148)),
+      callType: CALL_TYPES[H[s + 148] - 1],
+      signal: SIGNALS[H[s + 149] - 1],
+    };
   }
 }
 

@@ -14,7 +14,7 @@ const wrapper = process.env.SOTTO_WRAPPER ?? new URL('../dist/sotto.js', import.
 globalThis.self = globalThis;
 globalThis.location = { href: pathToFileURL(wasmDir + '/').href };
 const { default: createSotto } = await import(pathToFileURL(path.join(wasmDir, 'libsotto.mjs')).href);
-const { loadSotto, SottoError } = await import(pathToFileURL(wrapper).href);
+const { loadSotto, SottoError, sameCall } = await import(pathToFileURL(wrapper).href);
 const wasmBinary = fs.readFileSync(path.join(wasmDir, 'libsotto.wasm'));
 
 const ALICE = { userId: '0b9a3a0e-6a51-4c55-9d0f-0f9c1e0d0a01', deviceId: 'a1' };
@@ -283,7 +283,21 @@ test('every content type decodes: delete, retry, resend by name with their targe
   const resend = roundTrip(payload(id(), 'again', { contentType: 'resend', editOf: TARGET }));
   assert.deepEqual([resend.contentType, resend.type, resend.editOf], ['resend', 6, TARGET]);
   assert.equal(new TextDecoder().decode(resend.body), 'again');
-  for (const type of [7, 42, 255]) {
+  const call = {
+    callId: '01890000-0000-7000-8000-0000000000c1',
+    callerDeviceId: '01890000-0000-7000-8000-0000000000d1',
+    calleeDeviceId: '01890000-0000-7000-8000-0000000000d2',
+    callType: 'video',
+    signal: 'restart-offer',
+  };
+  const signal = roundTrip(payload(id(), 'v=0', { contentType: 'call', call }));
+  assert.deepEqual([signal.contentType, signal.type, signal.call], ['call', 7, call]);
+  assert.ok(sameCall(signal.call, { ...call, signal: 'candidate', callId: call.callId.toUpperCase() }));
+  for (const k of ['callId', 'callerDeviceId', 'calleeDeviceId'])
+    assert.ok(!sameCall(signal.call, { ...call, [k]: '01890000-0000-7000-8000-0000000000ff' }), k);
+  assert.ok(!sameCall(signal.call, { ...call, callType: 'audio' }));
+  assert.equal(roundTrip(payload(id(), 'hi')).call, undefined);
+  for (const type of [8, 42, 255]) {
     const future = roundTrip(payload(id(), 'later', { type, editOf: TARGET }));
     assert.deepEqual([future.contentType, future.type, future.editOf], ['unknown', type, TARGET]);
   }
@@ -298,6 +312,11 @@ test('every content type decodes: delete, retry, resend by name with their targe
     { contentType: 'delete', editOf: TARGET, body: text('x') },
     { contentType: 'retry', editOf: TARGET, body: text('x') },
     { contentType: 'unknown' },
+    { contentType: 'call' },
+    { contentType: 'text', call },
+    { contentType: 'call', call: { ...call, signal: 'hangup' } },
+    { contentType: 'call', call: { ...call, callType: 'screen' } },
+    { contentType: 'call', call: { ...call, callId: 'not-a-uuid' } },
     { type: 0 },
     { type: 256 },
   ]) {
