@@ -3,6 +3,7 @@
 // detection, the web cookie path and its Origin check, logout, logout-all, device revocation,
 // and one user's token on another's resources.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, jwt } from './lib/crypto.mjs';
 import { JWT_SECRET, login, registerUser, sql, startAuthServer } from './lib/api.mjs';
@@ -127,6 +128,48 @@ describe('refresh', () => {
     r = await srv.api('POST', '/api/auth/refresh', { headers: { cookie: `a=b; ${next}`, origin: 'https://app.example.org' } });
     assert.equal(r.status, 200, 'an origin from CORS_ORIGINS');
     expect401(await srv.api('POST', '/api/auth/refresh', { headers: { cookie, origin: `http://localhost:${srv.port}` } }));
+  });
+});
+
+// A POST /api/auth/refresh with the cookie, an Origin and a Host of the test's choosing (fetch
+// sets Host itself).
+function refreshAs(cookie, origin, host) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.port, path: '/api/auth/refresh', method: 'POST',
+      headers: { cookie, origin, host, 'content-length': 0 } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, cookie: (res.headers['set-cookie'] || [''])[0] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the refresh cookie on another address of this server (issue 20)', () => {
+  test('the app opened at 127.0.0.1 or a LAN name keeps its session; other sites and schemes do not', async () => {
+    const u = await registerUser(srv, { platform: 'web' });
+    let cookie = u.res.cookie.split(';')[0];
+    const self = `127.0.0.1:${srv.port}`;
+    // the request's own origin: PUBLIC_URL's scheme (http here) and the Host the browser sent
+    let r = await refreshAs(cookie, `http://${self}`, self);
+    assert.equal(r.status, 200);
+    cookie = r.cookie.split(';')[0];
+    r = await refreshAs(cookie, 'http://sotto.lan:8080', 'sotto.lan:8080');
+    assert.equal(r.status, 200, 'a LAN name, as the browser sent it');
+    cookie = r.cookie.split(';')[0];
+    for (const [origin, host, why] of [
+      [`http://${self}`, 'evil.example', 'another site\'s Host'],
+      ['http://evil.example', self, 'another site\'s Origin'],
+      [`https://${self}`, self, 'another scheme'],
+      [`http://${self}`, `${self}/x`, 'a Host with a path'],
+      [`http://evil.example@${self}`, `evil.example@${self}`, 'userinfo in the Host'],
+      ['null', 'null', 'an opaque origin'],
+    ]) {
+      assert.equal((await refreshAs(cookie, origin, host)).status, 403, why);
+    }
+    assert.equal((await refreshAs(cookie, `HTTP://${self.toUpperCase()}`, self)).status, 200, 'case does not matter');
+    assert.match(srv.log, /auth\.refresh_origin_refused.*origin=http:\/\/evil\.example .*set PUBLIC_URL/,
+      'the log says what to set');
   });
 });
 

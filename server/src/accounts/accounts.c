@@ -155,8 +155,9 @@ static void auth_public_url(struct auth_state *a, const struct config *c, int po
 
     if (c->public_url)
         snprintf(a->public_url, sizeof(a->public_url), "%s", c->public_url);
-    else
-        snprintf(a->public_url, sizeof(a->public_url), "http://localhost:%d", port);
+    else /* the scheme matters: it is the one the refresh cookie's Origin check expects */
+        snprintf(a->public_url, sizeof(a->public_url), "%s://localhost:%d",
+                 c->tls_cert_file ? "https" : "http", port);
     n = strlen(a->public_url);
     while (n > 0 && a->public_url[n - 1] == '/')
         a->public_url[--n] = 0;
@@ -248,13 +249,30 @@ int auth_limit(struct auth_state *a, struct http_req *req, enum auth_rule rule, 
     return -1;
 }
 
-bool auth_origin_allowed(const struct auth_state *a, const char *origin)
+/* A Host header as an origin's authority: host[:port], nothing that could end it early. */
+static bool host_ok(const char *h, int n) { return n > 0 && strcspn(h, "/@\\?# \t") == (size_t)n; }
+
+/* Same origin as the request: the configured scheme and the Host the browser sent. A page of
+ * another site cannot send the cookie with its own Origin, and a name that merely resolves to
+ * this server (DNS rebinding) never had the cookie: it is the browser's, per host. */
+static bool own_origin(const struct auth_state *a, struct http_req *req, const char *origin)
+{
+    const char *sep = strstr(a->public_origin, "://");
+    size_t scheme = sep ? (size_t)(sep - a->public_origin) + 3 : 0;
+    char host[CORS_ORIGIN_MAX];
+    int n = req ? http_header(req, "host", host, sizeof(host)) : -1;
+
+    return scheme && host_ok(host, n) && !strncasecmp(origin, a->public_origin, scheme) &&
+           !strcasecmp(origin + scheme, host);
+}
+
+bool auth_origin_allowed(const struct auth_state *a, struct http_req *req, const char *origin)
 {
     if (!origin || !*origin)
         return false;
     if (a->public_origin[0] && !strcasecmp(origin, a->public_origin))
         return true;
-    return cors_origin_allowed(&a->srv->cors, origin);
+    return own_origin(a, req, origin) || cors_origin_allowed(&a->srv->cors, origin);
 }
 
 int auth_routes(struct server *srv, struct auth_state *a)

@@ -64,8 +64,10 @@ void auth_destroy(struct auth_state *a);
  * and returns -1. Loop thread. An empty key is not limited (nothing to key on). */
 int auth_limit(struct auth_state *a, struct http_req *req, enum auth_rule rule, const char *key);
 
-/* Whether origin may use the refresh cookie: PUBLIC_URL's origin or one in CORS_ORIGINS. */
-bool auth_origin_allowed(const struct auth_state *a, const char *origin);
+/* Whether origin may use the refresh cookie: PUBLIC_URL's origin, the request's own origin
+ * (PUBLIC_URL's scheme and the request's Host: the app opened at 127.0.0.1 or a LAN address),
+ * or one in CORS_ORIGINS. */
+bool auth_origin_allowed(const struct auth_state *a, struct http_req *req, const char *origin);
 
 /* Registers every auth, users and keys route. Call once listening: the default PUBLIC_URL
  * names the port (srv->port). */

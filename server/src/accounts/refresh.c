@@ -155,7 +155,7 @@ static int refresh_token_of(struct http_req *req, struct auth_state *a, json_t *
 {
     struct field_value v;
     struct field_fail fail;
-    char cookies[4096], origin[CORS_ORIGIN_MAX];
+    char cookies[4096], origin[CORS_ORIGIN_MAX] = "";
     size_t n;
 
     *from_cookie = false;
@@ -175,8 +175,12 @@ static int refresh_token_of(struct http_req *req, struct auth_state *a, json_t *
         api_invalid(req, "refreshToken", "missing");
         return -1;
     }
-    if (http_header(req, "origin", origin, sizeof(origin)) < 0 || !auth_origin_allowed(a, origin)) {
-        log_info("auth.refresh_origin_refused", "rid=%s", http_request_id(req));
+    if (http_header(req, "origin", origin, sizeof(origin)) < 0 ||
+        !auth_origin_allowed(a, req, origin)) {
+        log_emit_limited(LOG_WARN, "auth.refresh_origin_refused",
+                         "rid=%s origin=%s public_origin=%s hint=\"behind a proxy, set PUBLIC_URL "
+                         "to the address people open (or list it in CORS_ORIGINS)\"",
+                         http_request_id(req), origin, a->public_origin);
         http_respond_error(req, 403, "forbidden", "The refresh cookie needs an allowed Origin.",
                            NULL);
         return -1;

@@ -51,7 +51,8 @@ static const struct config_row config_table[] = {
     {"DATA_DIR", CT_STR, 1, 1024, "./data", F(data_dir), NULL,
      "SQLite database, generated secrets, blobs and mail outbox"},
     {"PUBLIC_URL", CT_STR, 0, 1024, NULL, F(public_url), check_url,
-     "external URL of this server, used in e-mailed links"},
+     "the address people open (scheme://host[:port]): mailed links, and the Origin the "
+     "web sign-in cookie accepts besides the request's own; set it behind a proxy"},
     {"DATABASE_URL", CT_STR, 0, 4096, NULL, F(database_url), check_database_url,
      "postgresql://... for PostgreSQL; unset: SQLite in DATA_DIR"},
     {"REDIS_URL", CT_STR, 0, 4096, NULL, F(redis_url), check_redis_url,
