@@ -353,6 +353,65 @@ SOTTO_EXPORT int sotto_safety_qr(uint8_t out[SOTTO_SAFETY_QRBYTES], const char *
 SOTTO_EXPORT int sotto_safety_qr_verify(const uint8_t ours[SOTTO_SAFETY_QRBYTES],
                                         const uint8_t *scanned, size_t scanned_len) SOTTO_WUR;
 
+/* ---------------------------------------------------------------- account key, device list */
+
+/* An account's Ed25519 key (issue 23; docs/protocol.md, "Account key and device list"): made
+ * on the account's first device, held only by its devices (the 32-byte seed is the secret:
+ * seal it like the account), it signs the list of the account's devices. Clients encrypt only
+ * to a device in a valid list, and safety numbers cover the account key instead of every
+ * device's key. */
+#define SOTTO_ACCOUNT_SEEDBYTES 32u
+#define SOTTO_DEVICE_LIST_MAX SOTTO_SAFETY_MAX_DEVICES
+#define SOTTO_DEVICE_LIST_VERSION 1u
+
+typedef struct sotto_listed_device {
+    uint8_t device_id[SOTTO_UUIDBYTES];
+    uint8_t signing_key[SOTTO_KEYBYTES];
+} sotto_listed_device;
+
+typedef struct sotto_device_list {
+    uint8_t user_id[SOTTO_UUIDBYTES];
+    uint8_t account_key[SOTTO_KEYBYTES]; /* the Ed25519 public key that signs the list */
+    uint64_t version;                    /* only grows: 1 for the first list */
+    uint64_t issued_at_ms;
+    size_t n; /* 1..SOTTO_DEVICE_LIST_MAX */
+    sotto_listed_device devices[SOTTO_DEVICE_LIST_MAX];
+} sotto_device_list;
+
+/* A fresh account key: its seed (secret) and public key. */
+SOTTO_EXPORT int sotto_account_key_create(uint8_t seed[SOTTO_ACCOUNT_SEEDBYTES],
+                                          uint8_t public_key[SOTTO_KEYBYTES]) SOTTO_WUR;
+SOTTO_EXPORT int sotto_account_key_public(const uint8_t seed[SOTTO_ACCOUNT_SEEDBYTES],
+                                          uint8_t public_key[SOTTO_KEYBYTES]) SOTTO_WUR;
+/* Bytes of a signed list of n devices (0 if n is out of range). */
+SOTTO_EXPORT size_t sotto_device_list_signed_size(size_t n);
+/* Sorts l->devices by id and signs the list with the seed, whose public key must be
+ * l->account_key. Refused (SOTTO_E_INVALID): no device, too many, one id twice, version 0. */
+SOTTO_EXPORT int sotto_device_list_sign(sotto_device_list *l,
+                                        const uint8_t seed[SOTTO_ACCOUNT_SEEDBYTES], uint8_t *out,
+                                        size_t cap, size_t *len) SOTTO_WUR;
+/* Decodes a signed list and checks its signature under the account key it names. With
+ * pinned (the account key this client already holds for the user), that key must be the
+ * list's: SOTTO_E_UNTRUSTED otherwise. SOTTO_E_AUTH for a bad signature. */
+SOTTO_EXPORT int sotto_device_list_open(sotto_device_list *l, const uint8_t *in, size_t len,
+                                        const uint8_t pinned[SOTTO_KEYBYTES]) SOTTO_WUR;
+/* Whether next may replace seen (both opened): 0 when it is the same user and account key
+ * with a greater version, or the same version with the same devices (a repeat);
+ * SOTTO_E_UNTRUSTED for another user or account key; SOTTO_E_REPLAY for an older version, or
+ * the same version with other devices (a rollback or a fork). */
+SOTTO_EXPORT int sotto_device_list_update_ok(const sotto_device_list *seen,
+                                             const sotto_device_list *next) SOTTO_WUR;
+/* 1 when the list names device_id with exactly this signing key, else 0. */
+SOTTO_EXPORT int sotto_device_list_has(const sotto_device_list *l,
+                                       const uint8_t device_id[SOTTO_UUIDBYTES],
+                                       const uint8_t signing_key[SOTTO_KEYBYTES]);
+/* Safety numbers over the two users' account keys (version 2 of the halves): the number
+ * stays the same when either adds or removes a device, and changes with an account key. */
+SOTTO_EXPORT int
+sotto_safety_number_accounts(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
+                             const uint8_t account_key_a[SOTTO_KEYBYTES], const char *user_b,
+                             const uint8_t account_key_b[SOTTO_KEYBYTES]) SOTTO_WUR;
+
 /* ---------------------------------------------------------------- attachments */
 
 #define SOTTO_ATTACHMENT_KEYBYTES 32u

@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #define SAFETY_VERSION 1u
+#define SAFETY_VERSION_ACCOUNTS 2u /* over account keys (issue 23) */
 #define SAFETY_ITERATIONS 5200u
 #define UUID_CHARS 36u
 
@@ -61,11 +62,11 @@ static int parse_uuid(const char *s, char lower[UUID_CHARS], uint8_t raw[SOTTO_U
 
 static int key_cmp(const void *x, const void *y) { return memcmp(x, y, KEY); }
 
-static int compute_half(half *h, const char *user, const uint8_t *keys, size_t n)
+static int compute_half(half *h, uint8_t ver, const char *user, const uint8_t *keys, size_t n)
 {
     uint8_t sorted[SOTTO_SAFETY_MAX_DEVICES * KEY], digest[crypto_hash_sha512_BYTES];
     char lower[UUID_CHARS];
-    uint8_t version[2] = {0, SAFETY_VERSION};
+    uint8_t version[2] = {0, ver};
     crypto_hash_sha512_state st;
 
     if (n == 0 || n > SOTTO_SAFETY_MAX_DEVICES || keys == NULL ||
@@ -102,11 +103,12 @@ static int compute_half(half *h, const char *user, const uint8_t *keys, size_t n
 }
 
 /* Both halves, the lower digit string first, so both people get the same order. */
-static int compute_pair(half out[2], const char *user_a, const uint8_t *keys_a, size_t n_a,
-                        const char *user_b, const uint8_t *keys_b, size_t n_b)
+static int compute_pair(half out[2], uint8_t v, const char *user_a, const uint8_t *keys_a,
+                        size_t n_a, const char *user_b, const uint8_t *keys_b, size_t n_b)
 {
     half a, b;
-    if (compute_half(&a, user_a, keys_a, n_a) != 0 || compute_half(&b, user_b, keys_b, n_b) != 0)
+    if (compute_half(&a, v, user_a, keys_a, n_a) != 0 ||
+        compute_half(&b, v, user_b, keys_b, n_b) != 0)
         return SOTTO_E_INVALID;
     if (strcmp(a.digits, b.digits) <= 0) {
         out[0] = a;
@@ -118,12 +120,12 @@ static int compute_pair(half out[2], const char *user_a, const uint8_t *keys_a, 
     return 0;
 }
 
-int sotto_safety_number(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
-                        const uint8_t *keys_a, size_t n_a, const char *user_b,
-                        const uint8_t *keys_b, size_t n_b)
+static int number(char out[SOTTO_SAFETY_DIGITS + 1], uint8_t v, const char *user_a,
+                  const uint8_t *keys_a, size_t n_a, const char *user_b, const uint8_t *keys_b,
+                  size_t n_b)
 {
     half h[2];
-    int rc = compute_pair(h, user_a, keys_a, n_a, user_b, keys_b, n_b);
+    int rc = compute_pair(h, v, user_a, keys_a, n_a, user_b, keys_b, n_b);
     if (rc != 0)
         return rc;
     memcpy(out, h[0].digits, SOTTO_SAFETY_HALF_DIGITS);
@@ -131,12 +133,27 @@ int sotto_safety_number(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
     return 0;
 }
 
+int sotto_safety_number(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
+                        const uint8_t *keys_a, size_t n_a, const char *user_b,
+                        const uint8_t *keys_b, size_t n_b)
+{
+    return number(out, SAFETY_VERSION, user_a, keys_a, n_a, user_b, keys_b, n_b);
+}
+
+/* Version 2: each half over the user's account key, the one "device key" of the half. */
+int sotto_safety_number_accounts(char out[SOTTO_SAFETY_DIGITS + 1], const char *user_a,
+                                 const uint8_t account_key_a[KEY], const char *user_b,
+                                 const uint8_t account_key_b[KEY])
+{
+    return number(out, SAFETY_VERSION_ACCOUNTS, user_a, account_key_a, 1, user_b, account_key_b, 1);
+}
+
 /* version (1) || for each half in display order: userId (16) || first 32 bytes of h. */
 int sotto_safety_qr(uint8_t out[SOTTO_SAFETY_QRBYTES], const char *user_a, const uint8_t *keys_a,
                     size_t n_a, const char *user_b, const uint8_t *keys_b, size_t n_b)
 {
     half h[2];
-    int rc = compute_pair(h, user_a, keys_a, n_a, user_b, keys_b, n_b);
+    int rc = compute_pair(h, SAFETY_VERSION, user_a, keys_a, n_a, user_b, keys_b, n_b);
     if (rc != 0)
         return rc;
     out[0] = SAFETY_VERSION;

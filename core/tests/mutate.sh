@@ -38,6 +38,9 @@ MUTATIONS=(
   'one-time-key-grace-shortened|src/keys.c|s/now - a->opk\[i\]\.claimed >= SOTTO_ONE_TIME_KEY_GRACE/now - a->opk[i].claimed >= SOTTO_ONE_TIME_KEY_GRACE \/ 1000/'
   'call-binding-optional|src/payload.c|s/call == \(p->has_call != 0\) && \(!call \|\| call_ok\(&p->call\)\)/(call \|\| 1)/'
   'same-call-ignores-callee|src/payload.c|s/memcmp\(a->callee_device_id, b->callee_device_id, SOTTO_UUIDBYTES\) == 0 &&/1 \&\&/'
+  'device-list-pin-ignored|src/devicelist.c|s/if \(pinned && sodium_memcmp/if (0 \&\& pinned \&\& sodium_memcmp/'
+  'device-list-fork-accepted|src/devicelist.c|s/next->version == seen->version && same_devices\(seen, next\)/next->version == seen->version \&\& (same_devices(seen, next) \|\| 1)/'
+  'device-list-ids-unordered|src/devicelist.c|s/entry_cmp\(&l->devices\[i - 1\], &l->devices\[i\]\) >= 0/entry_cmp(\&l->devices[i - 1], \&l->devices[i]) > 0/'
 )
 
 want=("$@")

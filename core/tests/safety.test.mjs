@@ -10,10 +10,10 @@ import { execFileSync } from 'node:child_process';
 
 const ITERATIONS = 5200;
 
-function half(userId, keys) {
+function half(userId, keys, version = 1) {
   const sorted = [...keys].sort(Buffer.compare);
   const K = Buffer.concat(sorted);
-  let h = Buffer.concat([Buffer.from([0, 1]), Buffer.from(userId.toLowerCase(), 'ascii'), K]);
+  let h = Buffer.concat([Buffer.from([0, version]), Buffer.from(userId.toLowerCase(), 'ascii'), K]);
   for (let i = 0; i < ITERATIONS; i++) h = crypto.createHash('sha512').update(h).update(K).digest();
   let digits = '';
   for (let c = 0; c < 6; c++) {
@@ -55,5 +55,18 @@ test('random users and device sets match', () => {
     const kb = Array.from({ length: 1 + ((i * 3) % 5) }, () => crypto.randomBytes(32));
     const ua = uuid(), ub = uuid();
     assert.equal(libsotto(ua, ka, ub, kb), expected(ua, ka, ub, kb));
+  }
+});
+
+// Version 2 (issue 23): each half over the user's account key alone, version bytes 0x00 0x02.
+test('safety numbers over account keys match the independent computation', () => {
+  for (let i = 0; i < 4; i++) {
+    const ua = crypto.randomUUID(), ub = crypto.randomUUID();
+    const a = crypto.randomBytes(32), b = crypto.randomBytes(32);
+    const halves = [half(ua, [a], 2), half(ub, [b], 2)].map((h) => h.digits).sort();
+    const got = execFileSync(process.env.SOTTO_SAFETY_PRINT,
+      ['--accounts', ua, a.toString('hex'), ub, b.toString('hex')]).toString().trim();
+    assert.equal(got, halves.join(''));
+    assert.notEqual(got, libsotto(ua, [a], ub, [b]).split(' ')[0], 'version 2 is not version 1');
   }
 });
