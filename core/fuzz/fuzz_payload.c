@@ -1,6 +1,6 @@
 /*
  * fuzz_payload.c: the message payload parser. What decodes must encode back to the
- * same bytes once fields it skips (tags 16 and up) are left out, and decode again to the
+ * same bytes once fields it skips (tags 17 and up) are left out, and decode again to the
  * same fields: one encoding per payload.
  */
 #include <stdlib.h>
@@ -19,7 +19,9 @@ static int same(const sotto_payload *x, const sotto_payload *y)
            (x->body_len == 0 || memcmp(x->body, y->body, x->body_len) == 0) &&
            x->has_reply_to == y->has_reply_to && x->has_edit_of == y->has_edit_of &&
            (!x->has_reply_to || memcmp(x->reply_to, y->reply_to, SOTTO_UUIDBYTES) == 0) &&
-           (!x->has_edit_of || memcmp(x->edit_of, y->edit_of, SOTTO_UUIDBYTES) == 0);
+           (!x->has_edit_of || memcmp(x->edit_of, y->edit_of, SOTTO_UUIDBYTES) == 0) &&
+           x->has_call == y->has_call &&
+           (!x->has_call || memcmp(&x->call, &y->call, sizeof x->call) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

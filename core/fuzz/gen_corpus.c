@@ -42,8 +42,44 @@ static void payloads(const char *dir)
     if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
         fixture_fail("payload");
     put(dir, "payload", "edit-reply", buf, n, NULL, 0);
-    buf[n] = 16, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0, buf[n + 4] = 1, buf[n + 5] = 0xaa;
+    buf[n] = 17, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0, buf[n + 4] = 1, buf[n + 5] = 0xaa;
     put(dir, "payload", "unknown-optional-field", buf, n + 6, NULL, 0);
+    memset(&p, 0, sizeof p);
+    p.content_type = SOTTO_CONTENT_CALL;
+    p.body = (const uint8_t *)"v=0";
+    p.body_len = 3;
+    p.has_call = 1;
+    memset(p.call.call_id, 0x55, 16);
+    p.call.call_type = SOTTO_CALL_VIDEO;
+    p.call.signal = SOTTO_SIGNAL_OFFER;
+    if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
+        fixture_fail("payload");
+    put(dir, "payload", "call-offer", buf, n, NULL, 0);
+}
+
+/* A signed list of three devices, and one of one (seeded RNG: the same bytes every time). */
+static void device_lists(const char *dir)
+{
+    static sotto_device_list l;
+    uint8_t seed[SOTTO_ACCOUNT_SEEDBYTES], buf[4096];
+    size_t n;
+    memset(&l, 0, sizeof l);
+    if (sotto_account_key_create(seed, l.account_key) != 0)
+        fixture_fail("account key");
+    memset(l.user_id, 0x66, 16);
+    l.version = 3;
+    l.issued_at_ms = 1764000000123ull;
+    for (l.n = 0; l.n < 3; l.n++) {
+        memset(l.devices[l.n].device_id, (int)(0x70 + l.n), 16);
+        memset(l.devices[l.n].signing_key, (int)(0x80 + l.n), 32);
+    }
+    if (sotto_device_list_sign(&l, seed, buf, sizeof buf, &n) != 0)
+        fixture_fail("device list");
+    put(dir, "devicelist", "three", buf, n, NULL, 0);
+    l.n = 1;
+    if (sotto_device_list_sign(&l, seed, buf, sizeof buf, &n) != 0)
+        fixture_fail("device list");
+    put(dir, "devicelist", "one", buf, n, NULL, 0);
 }
 
 static void attachments(const char *dir)
@@ -79,5 +115,6 @@ int main(int argc, char **argv)
     put(argv[1], "bundle", "bob", f->bob_bundle, sizeof f->bob_bundle, NULL, 0);
     payloads(argv[1]);
     attachments(argv[1]);
+    device_lists(argv[1]);
     return 0;
 }
