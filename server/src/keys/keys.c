@@ -102,11 +102,20 @@ static void keys_list_work(struct store *st, struct job *j)
     enum store_err rc;
     struct store_device *devs = keys_devices(st, j, &n, &rc);
     json_t *arr = json_array();
+    json_t *list = NULL;
 
     for (size_t i = 0; rc == STORE_OK && i < n; i++)
         json_array_append_new(arr, keys_device(&devs[i]));
     store_devices_free(devs, n);
-    job_result(j, rc, json_pack("{s:s, s:o}", "userId", j->arg, "devices", arr), "keys_list");
+    if (rc == STORE_OK)
+        list = keys_device_list_json(st, j->arg, &rc);
+    if (rc != STORE_OK) {
+        json_decref(arr);
+        job_store_error(j, rc, "keys_list");
+        return;
+    }
+    job_ok(j, 200,
+           json_pack("{s:s, s:o, s:o}", "userId", j->arg, "devices", arr, "deviceList", list));
 }
 
 static void keys_list(struct http_req *req, void *arg)
@@ -394,5 +403,5 @@ int keys_routes(struct server *srv, struct keys *k)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (router_add(srv->router, &routes[i]) < 0)
             return -1;
-    return 0;
+    return keys_device_list_routes(srv);
 }

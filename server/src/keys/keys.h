@@ -22,6 +22,14 @@ void keys_destroy(struct keys *k);
 /* Registers every /api/keys route (k NULL for `sottod --routes`). */
 int keys_routes(struct server *srv, struct keys *k);
 
+/* PUT /api/keys/device-list (device_list.c). */
+int keys_device_list_routes(struct server *srv);
+/* user_id's signed device list as base64 (a JSON null when none); NULL with *rc on a store
+ * error. Worker thread. */
+struct store;
+enum store_err;
+json_t *keys_device_list_json(struct store *st, const char *user_id, enum store_err *rc);
+
 /* Parses and verifies v (body[field], or the body itself when field is NULL) as a bundle;
  * on failure sets the job's 400 (validation_failed or invalid_signature). *b is heap. Worker
  * or loop thread. Register uses it too. */
