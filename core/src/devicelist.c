@@ -19,6 +19,16 @@
 #define LIST_HEAD (1u + SOTTO_UUIDBYTES + KEY + 8u + 8u + 1u)
 #define ENTRY (SOTTO_UUIDBYTES + KEY)
 
+#ifdef __EMSCRIPTEN__
+#include <stddef.h>
+/* core/wasm/src/sotto.ts reads and writes sotto_device_list by these wasm32 offsets. */
+_Static_assert(offsetof(sotto_device_list, version) == 48 &&
+                   offsetof(sotto_device_list, issued_at_ms) == 56 &&
+                   offsetof(sotto_device_list, n) == 64 &&
+                   offsetof(sotto_device_list, devices) == 68 && sizeof(sotto_device_list) == 3144,
+               "sotto_device_list layout changed: update core/wasm/src/sotto.ts");
+#endif
+
 int sotto_account_key_create(uint8_t seed[SOTTO_ACCOUNT_SEEDBYTES], uint8_t public_key[KEY])
 {
     rng_buf(seed, SOTTO_ACCOUNT_SEEDBYTES);

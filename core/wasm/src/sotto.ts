@@ -103,6 +103,21 @@ const SIGNALS: CallSignal[] = ['offer', 'answer', 'candidate', 'restart-offer', 
 export const E_NO_SESSION = -9;
 /** SOTTO_E_KEY_MISMATCH: the peer's signing key is not the one the device list gives. */
 export const E_KEY_MISMATCH = -12;
+/** SOTTO_E_UNTRUSTED: another account key than the one pinned (or another user's list). */
+export const E_UNTRUSTED = -8;
+/** SOTTO_E_REPLAY: an older device list than one seen, or another list of the same version. */
+export const E_REPLAY = -7;
+
+/** An account's device list (issue 23; docs/protocol.md, "Account key and device list"). */
+export interface DeviceList {
+  userId: string;
+  accountKey: Uint8Array; // Ed25519 public key, 32 bytes
+  version: number; // from 1, only grows
+  issuedAt: number; // ms since the epoch
+  devices: { deviceId: string; signingKey: Uint8Array }[];
+}
+const LIST_STRUCT = 3144; // sizeof(sotto_device_list) in wasm32
+const LIST_MAX = 64;
 
 /** What the caller verified about the peer device (the server's device list), and when. */
 export interface PeerCheck {
@@ -465,6 +480,96 @@ export class Sotto {
       );
       return this.m.UTF8ToString(out);
     });
+  }
+
+  /** A fresh account key: its 32-byte seed (the secret: seal it with the device's state) and
+   *  its public key. */
+  createAccountKey(): { seed: Uint8Array; publicKey: Uint8Array } {
+    return this.scratch((h) => {
+      const seed = h.alloc(KEY), pk = h.alloc(KEY);
+      this.check(this.m._sotto_account_key_create(seed, pk), 'account key');
+      return { seed: h.get(seed, KEY), publicKey: h.get(pk, KEY) };
+    });
+  }
+
+  /** The signed list's bytes (devices in any order; the core sorts them). The seed's public
+   *  key must be list.accountKey. */
+  signDeviceList(list: DeviceList, seed: Uint8Array): Uint8Array {
+    return this.scratch((h) => {
+      const l = this.putList(h, list);
+      const cap = this.m._sotto_device_list_signed_size(list.devices.length);
+      if (cap === 0) throw new SottoError('a device list holds 1 to 64 devices', -1);
+      const out = h.alloc(cap), len = h.alloc(4);
+      this.check(this.m._sotto_device_list_sign(l, h.put(seed), out, cap, len), 'sign device list');
+      return h.get(out, h.u32(len));
+    });
+  }
+
+  /** Opens a signed list: its signature under the account key it names, and with `pinned`
+   *  (the account key this client holds for the user) that key (E_UNTRUSTED otherwise). */
+  openDeviceList(bytes: Uint8Array, pinned?: Uint8Array): DeviceList {
+    return this.scratch((h) => {
+      const l = h.alloc(LIST_STRUCT);
+      this.check(this.m._sotto_device_list_open(l, h.put(bytes), bytes.length, pinned ? h.put(pinned) : 0), 'device list');
+      return this.getList(h, l);
+    });
+  }
+
+  /** Throws unless `next` may replace `seen` (both signed lists' bytes, both valid): the same
+   *  user and account key, and a greater version or the very same list (E_REPLAY for a
+   *  rollback or a fork, E_UNTRUSTED for another account key). */
+  checkDeviceListUpdate(seen: Uint8Array, next: Uint8Array): void {
+    this.scratch((h) => {
+      const a = h.alloc(LIST_STRUCT), b = h.alloc(LIST_STRUCT);
+      this.check(this.m._sotto_device_list_open(a, h.put(seen), seen.length, 0), 'device list');
+      this.check(this.m._sotto_device_list_open(b, h.put(next), next.length, 0), 'device list');
+      this.check(this.m._sotto_device_list_update_ok(a, b), 'device list update');
+    });
+  }
+
+  /** Safety number version 2, over the two users' account keys. */
+  safetyNumberAccounts(userA: string, accountKeyA: Uint8Array, userB: string, accountKeyB: Uint8Array): string {
+    return this.scratch((h) => {
+      const str = (s: string) => h.put(new TextEncoder().encode(s + '\0'));
+      const out = h.alloc(61);
+      this.check(
+        this.m._sotto_safety_number_accounts(out, str(userA), h.put(accountKeyA), str(userB), h.put(accountKeyB)),
+        'safety number',
+      );
+      return this.m.UTF8ToString(out);
+    });
+  }
+
+  /* sotto_device_list in wasm32: user_id 0, account_key 16, version 48 (u64), issued_at 56,
+   * n 64, devices 68 (device_id 16 || signing_key 32 each). */
+  private putList(h: Heap, list: DeviceList): number {
+    if (list.devices.length < 1 || list.devices.length > LIST_MAX) throw new SottoError('a device list holds 1 to 64 devices', -1);
+    const l = h.alloc(LIST_STRUCT), H = this.m.HEAPU8, dv = new DataView(H.buffer);
+    H.set(uuidBytes(list.userId), l);
+    H.set(list.accountKey, l + 16);
+    dv.setBigUint64(l + 48, BigInt(list.version), true);
+    dv.setBigUint64(l + 56, BigInt(list.issuedAt), true);
+    this.m.HEAPU32[(l + 64) >>> 2] = list.devices.length;
+    list.devices.forEach((d, i) => {
+      if (d.signingKey.length !== KEY) throw new SottoError('a signing key is 32 bytes', -1);
+      H.set(uuidBytes(d.deviceId), l + 68 + 48 * i);
+      H.set(d.signingKey, l + 68 + 48 * i + 16);
+    });
+    return l;
+  }
+
+  private getList(h: Heap, l: number): DeviceList {
+    const H = this.m.HEAPU8, dv = new DataView(H.buffer), n = h.u32(l + 64);
+    return {
+      userId: uuidText(H.slice(l, l + 16)),
+      accountKey: H.slice(l + 16, l + 48),
+      version: Number(dv.getBigUint64(l + 48, true)),
+      issuedAt: Number(dv.getBigUint64(l + 56, true)),
+      devices: Array.from({ length: n }, (_, i) => ({
+        deviceId: uuidText(H.slice(l + 68 + 48 * i, l + 84 + 48 * i)),
+        signingKey: H.slice(l + 84 + 48 * i, l + 116 + 48 * i),
+      })),
+    };
   }
 
   /**

@@ -14,7 +14,7 @@ const wrapper = process.env.SOTTO_WRAPPER ?? new URL('../dist/sotto.js', import.
 globalThis.self = globalThis;
 globalThis.location = { href: pathToFileURL(wasmDir + '/').href };
 const { default: createSotto } = await import(pathToFileURL(path.join(wasmDir, 'libsotto.mjs')).href);
-const { loadSotto, SottoError, sameCall } = await import(pathToFileURL(wrapper).href);
+const { loadSotto, SottoError, sameCall, E_UNTRUSTED, E_REPLAY } = await import(pathToFileURL(wrapper).href);
 const wasmBinary = fs.readFileSync(path.join(wasmDir, 'libsotto.wasm'));
 
 const ALICE = { userId: '0b9a3a0e-6a51-4c55-9d0f-0f9c1e0d0a01', deviceId: 'a1' };
@@ -322,4 +322,36 @@ test('every content type decodes: delete, retry, resend by name with their targe
   ]) {
     assert.throws(() => s.encrypt(alice, ka, BOB, ab, payload(id(), '', bad)), SottoError, JSON.stringify(bad));
   }
+});
+
+test('the account key signs the device list; opening checks the pin; updates only grow (issue 23)', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const { seed, publicKey } = s.createAccountKey();
+  assert.equal(seed.length, 32);
+  const other = s.createAccountKey();
+  const USER = '01890000-0000-7000-8000-0000000000e1';
+  const dev = (n) => ({ deviceId: `01890000-0000-7000-8000-0000000000${n}`, signingKey: new Uint8Array(32).fill(n) });
+  const list = (version, devices, accountKey = publicKey) => ({ userId: USER, accountKey, version, issuedAt: 1764000000000, devices });
+  const v1 = s.signDeviceList(list(1, [dev(22), dev(11)]), seed);
+  const opened = s.openDeviceList(v1, publicKey);
+  assert.deepEqual(opened.devices.map((d) => d.deviceId), [dev(11).deviceId, dev(22).deviceId], 'sorted by id');
+  assert.deepEqual([opened.userId, opened.version, opened.issuedAt], [USER, 1, 1764000000000]);
+  assert.deepEqual(opened.accountKey, publicKey);
+  assert.throws(() => s.openDeviceList(v1, other.publicKey), (e) => e.code === E_UNTRUSTED);
+  const bad = Uint8Array.from(v1);
+  bad[70] ^= 1;
+  assert.throws(() => s.openDeviceList(bad), SottoError);
+  const v2 = s.signDeviceList(list(2, [dev(11)]), seed);
+  s.checkDeviceListUpdate(v1, v2);
+  s.checkDeviceListUpdate(v2, v2);
+  assert.throws(() => s.checkDeviceListUpdate(v2, v1), (e) => e.code === E_REPLAY);
+  assert.throws(() => s.checkDeviceListUpdate(v2, s.signDeviceList(list(2, [dev(22)]), seed)), (e) => e.code === E_REPLAY);
+  assert.throws(() => s.checkDeviceListUpdate(v2, s.signDeviceList(list(3, [dev(11)], other.publicKey), other.seed)),
+    (e) => e.code === E_UNTRUSTED);
+  assert.throws(() => s.signDeviceList(list(1, [dev(11)]), other.seed), SottoError, 'a key the list does not name');
+  assert.throws(() => s.signDeviceList(list(1, []), seed), SottoError);
+  const n1 = s.safetyNumberAccounts(USER, publicKey, '01890000-0000-7000-8000-0000000000e2', other.publicKey);
+  const n2 = s.safetyNumberAccounts('01890000-0000-7000-8000-0000000000e2', other.publicKey, USER, publicKey);
+  assert.equal(n1, n2);
+  assert.match(n1, /^\d{60}$/);
 });
