@@ -130,7 +130,8 @@ static int expected_binding(client *c, const incoming *in, sotto_call_binding *b
     memset(b, 0, sizeof *b);
     b->call_type = in->video ? SOTTO_CALL_VIDEO : SOTTO_CALL_AUDIO;
     b->signal = SOTTO_SIGNAL_OFFER;
-    return uuid_parse(in->id, b->call_id) != 0 || uuid_parse(in->device, b->caller_device_id) != 0 ||
+    return uuid_parse(in->id, b->call_id) != 0 ||
+                   uuid_parse(in->device, b->caller_device_id) != 0 ||
                    uuid_parse(c->pr.device_id, b->callee_device_id) != 0
                ? -1
                : 0;
@@ -186,12 +187,12 @@ static void say_refused(client *c, const incoming *in, const char *why)
             term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, in->device ? in->device : "?"),
             why);
     if (c->o->json)
-        print_json(json_pack("{s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:s}", "event", "call-refused",
-                             "callId", in->id, "conversationId", in->conv, "fromId", in->caller,
-                             "from", who, "deviceId", in->device, "reason", why));
+        print_json(json_pack("{s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:s}", "event", "call-refused", "callId",
+                             in->id, "conversationId", in->conv, "fromId", in->caller, "from", who,
+                             "deviceId", in->device, "reason", why));
     else
-        printf("  Refused a %s call from %s: %s\n", kind(in->video),
-               term_safe(s1, sizeof s1, who), why);
+        printf("  Refused a %s call from %s: %s\n", kind(in->video), term_safe(s1, sizeof s1, who),
+               why);
     fflush(stdout);
 }
 
@@ -364,12 +365,11 @@ int calls_conversation_with(client *c, const char *peer_id, char conv[40])
 json_t *calls_record_json(client *c, const json_t *call)
 {
     const char *caller = json_string_value(json_object_get(call, "callerId"));
-    json_t *j = json_pack("{s:O,s:s,s:O,s:s,s:O,s:O}", "id", json_object_get(call, "id"),
-                          "direction",
-                          caller && !strcmp(caller, c->pr.user_id) ? "outgoing" : "incoming",
-                          "callType", json_object_get(call, "callType"), "outcome", outcome(call),
-                          "startedAt", json_object_get(call, "startedAt"), "duration",
-                          json_object_get(call, "duration"));
+    json_t *j = json_pack(
+        "{s:O,s:s,s:O,s:s,s:O,s:O}", "id", json_object_get(call, "id"), "direction",
+        caller && !strcmp(caller, c->pr.user_id) ? "outgoing" : "incoming", "callType",
+        json_object_get(call, "callType"), "outcome", outcome(call), "startedAt",
+        json_object_get(call, "startedAt"), "duration", json_object_get(call, "duration"));
 
     if (j == NULL)
         return NULL;
@@ -409,10 +409,9 @@ static void say_missed(client *c, const char *conv, const json_t *call)
 
     client_username(c, caller, who, sizeof who);
     if (c->o->json) {
-        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?}", "event", "call-missed", "callId",
-                             id, "conversationId", conv, "fromId", caller, "from", who,
-                             "callType", type && !strcmp(type, "video") ? "video" : "audio",
-                             "startedAt", at));
+        print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?}", "event", "call-missed", "callId", id,
+                             "conversationId", conv, "fromId", caller, "from", who, "callType",
+                             type && !strcmp(type, "video") ? "video" : "audio", "startedAt", at));
     } else {
         term_time(time_ms(at), when, sizeof when);
         printf("[%s] Missed %s call from %s\n", when,
