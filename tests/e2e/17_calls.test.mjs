@@ -74,7 +74,7 @@ const sdp = (tag) => `v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=${t
 describe('calls in the CLI: incoming, refused, missed, history', () => {
   let w, a, b, bob, conv, ws;
   before(async () => {
-    w = await world({ CALL_RING_SECONDS: String(RING_S) });
+    w = await world({ CALL_RING_SECONDS: String(RING_S), RATE_LIMIT_CALLS: '1000/60' });
     b = await user(w, 'b');
     const me = JSON.parse((await ok(w, b.devices[0], ['whoami', '--json'])).stdout);
     bob = { userId: me.id, deviceId: me.deviceId };
@@ -217,6 +217,25 @@ describe('calls in the CLI: incoming, refused, missed, history', () => {
     assert.match(text[0], new RegExp(`^\\[[-0-9 :]+\\] incoming audio call from ${a.name}  missed$`));
     const stranger = await user(w, 'c');
     assert.match((await ok(w, b.devices[0], ['calls', stranger.name])).stdout, /^no calls with /);
+  });
+
+  test('sotto calls pages through a history longer than a page (before, hasMore)', async () => {
+    const more = [];
+    for (let i = 0; i < 101; i += 1) { // each ended by Alice before any offer
+      const init = await ws.request('call:initiate', { conversationId: conv, callType: 'audio' });
+      assert.equal(init.event, 'ack', JSON.stringify(init));
+      assert.equal((await ws.request('call:end', { callId: init.data.callId })).event, 'ack');
+      more.push(init.data.callId);
+    }
+    const list = JSON.parse((await ok(w, b.devices[0], ['calls', a.name, '--json', '--limit', '1000'])).stdout);
+    assert.equal(list.length, 7 + 101);
+    assert.equal(new Set(list.map((x) => x.id)).size, list.length, 'no call twice');
+    assert.deepEqual(list.slice(0, 101).map((x) => x.id), more.reverse());
+    assert.equal(list[101].id, awayCall);
+    const times = list.map((x) => Date.parse(x.startedAt));
+    assert.ok(times.every((t, i) => i === 0 || t <= times[i - 1]), 'newest first');
+    const some = JSON.parse((await ok(w, b.devices[0], ['calls', a.name, '--json', '--limit', '103'])).stdout);
+    assert.deepEqual(some.map((x) => x.id), list.slice(0, 103).map((x) => x.id));
   });
 
   test('no plaintext marker (messages or SDP) on the server or in the profiles', () => assertNoPlaintext(w));
