@@ -182,7 +182,10 @@ static void say_refused(client *c, const incoming *in, const char *why)
 {
     char who[128], s1[128], s2[64];
 
-    client_username(c, in->caller ? in->caller : "", who, sizeof who);
+    if (in->caller != NULL)
+        client_username(c, in->caller, who, sizeof who);
+    else
+        str_copy(who, sizeof who, "?");
     fprintf(stderr, "sotto: !!! REFUSED an incoming call from %s (device %s): %s; it was ended\n",
             term_safe(s1, sizeof s1, who), term_safe(s2, sizeof s2, in->device ? in->device : "?"),
             why);
