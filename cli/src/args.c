@@ -17,7 +17,7 @@ static const struct {
     {"chat", 1, 1},     {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
     {"sync", 0, 0},     {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
     {"block", 1, 1},    {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
-    {"help", 0, 1},
+    {"calls", 1, 1},    {"help", 0, 1},
 };
 
 enum {
@@ -71,12 +71,13 @@ const char *args_usage(void)
            "  send USER TEXT           send one message (TEXT - reads it from stdin)\n"
            "  edit USER ID TEXT        replace the text of your message ID (from history --json)\n"
            "  delete USER ID           delete your message ID for everyone\n"
-           "  sync                     fetch and store everything queued, then exit\n"
-           "  watch                    print incoming messages as they arrive\n"
-           "  chat USER                interactive chat (/help, /verify, /quit)\n"
+           "  sync                     fetch and store everything queued, and missed calls; exit\n"
+           "  watch                    print incoming messages and calls as they arrive\n"
+           "  chat USER                interactive chat (/help, /verify, /quit); shows calls\n"
            "  conversations            your conversations: unread counts, last message (--limit "
            "N)\n"
            "  history USER             local history (--search TEXT)\n"
+           "  calls USER               call history with USER, newest first (--limit N)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
            "  block USER | unblock USER | blocked (the list)\n"
            "options:\n"

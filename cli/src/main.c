@@ -24,6 +24,7 @@ static const struct {
     {"send", cmd_send},         {"edit", cmd_edit},       {"delete", cmd_delete},
     {"sync", cmd_sync},         {"watch", cmd_watch},     {"chat", cmd_chat},
     {"history", cmd_history},   {"verify", cmd_verify},   {"conversations", cmd_conversations},
+    {"calls", cmd_calls},
 };
 
 /* Keys, tokens and message text live in this process's memory: no core file may hold them,

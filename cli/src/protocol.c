@@ -648,6 +648,56 @@ fail:
     return rc;
 }
 
+/* ------------------------------------------------------------------ call signals */
+
+static int commit_record(pr_ctx *c, const pr_incoming *in, const sotto_record *r)
+{
+    if (ls_begin(c->st) != 0)
+        return -1;
+    if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
+        ls_account_save(c->st, c->acct) != 0 || ls_commit(c->st) != 0) {
+        ls_rollback(c->st);
+        reload_account(c);
+        return -1;
+    }
+    return 0;
+}
+
+int pr_receive_call(pr_ctx *c, const pr_incoming *in, sotto_call_binding *binding, const char **why)
+{
+    sotto_record *r = NULL;
+    uint8_t *ct = NULL, *pt = NULL;
+    size_t ct_len = 0, pt_len = 0;
+    sotto_payload p;
+    int rc = -1, drc;
+
+    *why = "it could not be decrypted";
+    if (ls_record_load(c->st, in->sender_id, in->sender_device, &r) < 0)
+        goto done;
+    if ((drc = decrypt_checked(c, in, r, &ct, &ct_len, &pt, &pt_len)) != 0) {
+        rc = drc == SOTTO_E_KEY_MISMATCH ? PR_SECURITY : PR_REFUSED;
+        if (drc == SOTTO_E_KEY_MISMATCH)
+            *why = "its device is not the listed one";
+        goto done; /* nothing decrypted: no state to keep */
+    }
+    /* Authentic: its message key is spent either way, so the advanced state is kept. */
+    if (commit_record(c, in, r) != 0)
+        goto done;
+    rc = PR_REFUSED;
+    if (payload_decode_in(in, pt, pt_len, &p) != 0)
+        *why = "it is not a payload of the call's conversation";
+    else if (p.content_type != SOTTO_CONTENT_CALL || !p.has_call)
+        *why = "it is not a call signal";
+    else
+        *binding = p.call, rc = PR_STORED;
+done:
+    sotto_record_free(r);
+    if (pt != NULL)
+        sodium_free(pt);
+    free(ct);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ edits and deletes */
 
 /* The queue may hand us an edit again after a crash between commit and ack; its ciphertext

@@ -116,6 +116,16 @@ int pr_receive(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message
 int pr_receive_ex(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_message *out,
                   pr_info *info);
 
+/* A call signal (call:incoming): in->server_id is unused, in->conversation_id the call's
+ * conversation as the server says. Decrypts with the session of (sender_id, sender_device),
+ * bound to the listed key like a message, and commits the advanced record and account (so the
+ * ratchet stays in step with the sender's; a signal is never stored). PR_STORED: a call
+ * payload of that conversation, *binding is its binding; PR_REFUSED: it did not decrypt
+ * (nothing changed) or was not a call signal of that conversation (*why says which);
+ * PR_SECURITY: the device is not listed or its key is not the listed one; -1 local error. */
+int pr_receive_call(pr_ctx *c, const pr_incoming *in, sotto_call_binding *binding,
+                    const char **why);
+
 /* message:edited: in->server_id is the edited message's id, in->ciphertext_b64 the new
  * envelope. Decrypts it and, when the payload is an EDIT of that very message (edit target
  * and conversation as the server says) by the user who sent it (the authenticated session's

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "commands.h"
 #include "controls.h"
 #include "keys_maint.h"
@@ -33,6 +34,7 @@ typedef struct rx {
     size_t line_len;
     int line_over; /* the line outgrew `line`: it is refused whole, never cut */
     int typing, raw;
+    calls_live calls;
 } rx;
 
 /* Ctrl-C in chat/watch: leave the loop cleanly (the terminal is restored, acks flushed). */
@@ -453,6 +455,34 @@ static void chat_mark_read(rx *x)
         ws_send(x->ws, "message:read", json_pack("{s:s}", "messageId", id), 0, NULL);
 }
 
+/* call:incoming: the offer is checked with the key the caller device is accepted with (a
+ * device we cannot check is refused, never trusted; the session goes on). The call:end of a
+ * refused call is a request sync waits for, like an ack. */
+static void on_call_incoming(rx *x, json_t *d)
+{
+    const char *caller = json_string_value(json_object_get(d, "callerId"));
+    const char *device = json_string_value(json_object_get(d, "callerDeviceId"));
+    const char *reason = "key-mismatch";
+    uint8_t key[32];
+    int rc = caller != NULL && device != NULL ? expected_key(x, caller, device, key, &reason) : 1;
+
+    rc = calls_incoming(x->c, x->ws, &x->calls, d, rc == 0 ? key : NULL);
+    if (rc == 1)
+        x->outstanding++;
+    if (rc < 0) {
+        fprintf(stderr, "sotto: could not store the session state of a call; stopping\n");
+        x->exit_code = EXIT_LOCAL;
+        x->stop = 1;
+    }
+}
+
+/* After the queue drained: missed calls that rang while we were away (chat: its own). */
+static void calls_after_drain(rx *x)
+{
+    if (calls_catch_up(x->c, x->mode == RX_CHAT ? x->conv : NULL) != 0)
+        fprintf(stderr, "sotto: could not check for missed calls\n");
+}
+
 static void on_authenticated(rx *x)
 {
     json_t *mine = NULL;
@@ -508,8 +538,15 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
     } else if (!strcmp(ev, "queue:drained")) {
         x->drained = 1;
         receipts_catch_up(x->c); /* what was acknowledged or read while we were away */
+        calls_after_drain(x);
         if (x->mode == RX_CHAT && !x->c->o->json)
             chat_mark_read(x);
+    } else if (!strcmp(ev, "call:incoming")) {
+        on_call_incoming(x, d);
+    } else if (!strcmp(ev, "call:accepted-elsewhere")) {
+        calls_accepted_elsewhere(x->c, &x->calls, d);
+    } else if (!strcmp(ev, "call:ended")) {
+        calls_ended(x->c, &x->calls, d);
     } else if (!strcmp(ev, "message:delivered")) {
         on_receipt(x, d, LS_MSG_DELIVERED);
     } else if (!strcmp(ev, "message:read")) {

@@ -590,6 +590,106 @@ static void test_retry_resend(void **state)
     assert_false(dir_leaks(w->bob.dir, "lost words"));
 }
 
+static int count_one(void *ctx, const ls_message *m)
+{
+    (void)m;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* A call signal from Alice's device, sealed with p (conversation conv). */
+static char *call_envelope(world *w, const sotto_payload *p)
+{
+    pr_target t;
+    json_t *env = NULL;
+    char *ct;
+
+    target_known(&w->bob, &t);
+    assert_int_equal(pr_control_prepare(&w->alice.pr, p, &t, 1, NULL, &env), 0);
+    ct = array_envelope(env, w->bob.pr.device_id);
+    json_decref(env);
+    return ct;
+}
+
+static void call_payload(sotto_payload *p, const char *conv, const char *sdp)
+{
+    memset(p, 0, sizeof *p);
+    p->content_type = SOTTO_CONTENT_CALL;
+    p->sent_at_ms = 1234;
+    p->body = (const uint8_t *)sdp;
+    p->body_len = strlen(sdp);
+    p->has_call = 1;
+    randombytes_buf(p->client_message_id, 16);
+    assert_int_equal(uuid_parse(conv, p->conversation_id), 0);
+    memset(p->call.call_id, 0xca, 16);
+    p->call.call_type = SOTTO_CALL_VIDEO;
+    p->call.signal = SOTTO_SIGNAL_OFFER;
+}
+
+/* pr_receive_call: the binding of an authentic call signal of the call's conversation; one of
+ * another conversation or another kind is refused with the state kept (its key is spent); a
+ * tampered one is refused with nothing changed; the session goes on either way, and no signal
+ * is stored as a message. */
+static void test_call_signal(void **state)
+{
+    world *w = *state;
+    pr_target t;
+    sotto_payload p;
+    sotto_call_binding got;
+    const char *why;
+    char id[40], *ct;
+    uint8_t *raw;
+    size_t len;
+
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "hello", &t, 1, id), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, S1, ALICE, NULL), PR_STORED);
+    uint8_t alice_sk[32]; /* sk_of's buffers rotate: keep hers */
+    memcpy(alice_sk, sk_of(&w->alice), 32);
+    pr_incoming in = {"", CONV, ALICE, w->alice.pr.device_id, NULL, alice_sk};
+
+    call_payload(&p, CONV, "v=0 offer");
+    in.ciphertext_b64 = ct = call_envelope(w, &p);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_STORED);
+    assert_true(sotto_call_binding_same_call(&got, &p.call));
+    assert_int_equal(got.signal, SOTTO_SIGNAL_OFFER);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_REFUSED); /* a replay */
+    free(ct);
+
+    call_payload(&p, "0190a000-0000-7000-8000-0000000000ff", "v=0 elsewhere");
+    in.ciphertext_b64 = ct = call_envelope(w, &p);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_REFUSED);
+    assert_non_null(strstr(why, "conversation"));
+    free(ct);
+
+    ctl_payload(&p, SOTTO_CONTENT_DELETE, S1); /* authentic, but no call signal */
+    in.ciphertext_b64 = ct = call_envelope(w, &p);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_REFUSED);
+    assert_non_null(strstr(why, "not a call signal"));
+    free(ct);
+
+    call_payload(&p, CONV, "v=0 tampered");
+    ct = call_envelope(w, &p);
+    assert_int_equal(b64_decode(ct, &raw, &len), 0);
+    raw[len - 20] ^= 1;
+    free(ct);
+    in.ciphertext_b64 = ct = b64_encode(raw, len);
+    free(raw);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_REFUSED);
+    assert_non_null(strstr(why, "decrypted"));
+    free(ct);
+
+    /* After all that (and a restart), the next signal still opens. */
+    client_restart(&w->bob);
+    call_payload(&p, CONV, "v=0 again");
+    in.ciphertext_b64 = ct = call_envelope(w, &p);
+    assert_int_equal(pr_receive_call(&w->bob.pr, &in, &got, &why), PR_STORED);
+    free(ct);
+    size_t n = 0;
+    assert_int_equal(ls_messages_each(w->bob.st, ALICE, count_one, &n), 0);
+    assert_int_equal(n, 1); /* "hello" only */
+}
+
 static void test_bundle_json_roundtrip(void **state)
 {
     world *w = *state;
@@ -681,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edit_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_resend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listed_key_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_signal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

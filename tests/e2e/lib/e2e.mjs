@@ -18,9 +18,10 @@ export function cliPath() {
   return p;
 }
 
-// A server plus a scratch directory for profiles; every marker sent is remembered.
-export async function world() {
-  const srv = await startAuthServer();
+// A server (with `env` added to its settings) plus a scratch directory for profiles; every
+// marker sent is remembered.
+export async function world(env = {}) {
+  const srv = await startAuthServer(env);
   const root = mkdtempSync(path.join(os.tmpdir(), 'sotto-e2e-'));
   const w = {
     srv, root, markers: [], profiles: [],
