@@ -164,6 +164,41 @@ describe('attachments (tus)', () => {
     assert.ok((await download(u, loc)).bytes.equals(bytes));
   });
 
+  test('one user has at most four PATCHes at once; slow ones hold no more than that', async () => {
+    const u = await registerUser(srv);
+    const locs = [];
+    for (let i = 0; i < 5; i += 1) locs.push((await create(u, 200000)).headers.get('location'));
+    // Four slow uploads: headers and a first piece, then nothing.
+    const socks = await Promise.all(locs.slice(0, 4).map((loc) => new Promise((resolve, reject) => {
+      const s = net.connect(srv.port, '127.0.0.1', () => {
+        s.write(`PATCH ${loc} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${u.token}\r\n`
+          + 'Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n'
+          + 'Upload-Offset: 0\r\nContent-Length: 200000\r\n\r\n');
+        s.write(crypto.randomBytes(1000), () => resolve(s));
+      });
+      s.on('error', reject);
+    })));
+    // Probed at a wrong offset, which changes nothing (409) until the limit answers first.
+    let fifth;
+    for (let i = 0; i < 50; i += 1) {
+      fifth = await patch(u, locs[4], 5, crypto.randomBytes(10));
+      if (fifth.status === 429) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(fifth.status, 429);
+    assert.equal(fifth.body.error.code, 'rate_limited');
+    for (const s of socks) s.destroy();
+    // Once they are gone (their bytes kept), the fifth goes through.
+    let ok;
+    for (let i = 0; i < 50; i += 1) {
+      ok = await patch(u, locs[4], 0, crypto.randomBytes(10));
+      if (ok.status === 204) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(ok.status, 204);
+    assert.equal((await head(u, locs[0])).headers.get('upload-offset'), '1000');
+  });
+
   test('sizes: over ATTACHMENT_MAX_BYTES, past Upload-Length, over the quota', async () => {
     const u = await registerUser(srv);
     const big = await create(u, MAX + 1);

@@ -18,6 +18,9 @@
 /* Bytes a transfer holds at once: one buffer filling from the socket, one at a worker being
  * written (or read, for a download). */
 #define ATT_BUFFER (256 * 1024)
+/* PATCHes of one user at once: each holds two buffers, so many slow ones of one account
+ * must not add up (a client resumes one upload at a time anyway). */
+#define ATT_TRANSFERS_PER_USER 4
 
 struct att_transfer;
 
@@ -43,6 +46,7 @@ struct job *att_job(struct http_req *req);
 /* upload.c: PATCH. */
 void att_patch(struct http_req *req, void *arg);
 bool att_busy(const struct attachments *a, const char *id);
+size_t att_transfers_of(const struct attachments *a, const char *user_id);
 
 /* download.c: GET. */
 void att_download(struct http_req *req, void *arg);

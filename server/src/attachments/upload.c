@@ -43,6 +43,15 @@ bool att_busy(const struct attachments *a, const char *id)
     return false;
 }
 
+size_t att_transfers_of(const struct attachments *a, const char *user_id)
+{
+    size_t n = 0;
+
+    for (const struct att_transfer *t = a ? a->transfers : NULL; t; t = t->next)
+        n += !strcmp(t->owner, user_id);
+    return n;
+}
+
 static void transfer_free(struct att_transfer *t)
 {
     struct att_transfer **p = &t->a->transfers;
@@ -256,6 +265,10 @@ void att_patch(struct http_req *req, void *arg)
     }
     if (att_busy(a, j->arg)) {
         http_respond_error(req, 409, "conflict", "The upload is being written; try again.", NULL);
+        goto fail;
+    }
+    if (att_transfers_of(a, j->who.user_id) >= ATT_TRANSFERS_PER_USER) {
+        http_respond_rate_limited(req, "rate_limited", 1);
         goto fail;
     }
     j->n2 = (int64_t)http_body_length(req);
