@@ -1,8 +1,8 @@
 /* GET /api/attachments/:id: a finished upload's ciphertext, whole (200) or one byte range
  * (206, "Range: bytes=a-b", "a-" or "-n"). Allowed to the uploader; linked messages'
  * participants come with sending. Everyone else gets 404. The body is read ATT_BUFFER bytes
- * at a time by a worker as the socket takes it (http_respond_source), so a slow reader holds
- * one buffer, never the file. */
+ * at a time into one buffer by a worker as the socket takes it (http_respond_source), so a
+ * slow reader holds that buffer, never the file. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +92,8 @@ static void reader_done(void *arg)
     char *piece = NULL;
 
     if (r->err == BLOB_OK && r->got) {
-        piece = r->buf;
+        piece = r->buf; /* lent to the request until it asks again */
         r->pos += r->got;
-        r->buf = malloc(ATT_BUFFER); /* the piece goes to the request, which frees it */
-        if (!r->buf)
-            abort();
     } else {
         log_warn("attachments.read", "id=%s err=%s got=%zu", r->id, blob_strerror(r->err), r->got);
     }

@@ -566,7 +566,7 @@ void http_source_give(struct http_req *req, void *piece, size_t len)
     req->resp = piece;
     req->resp_len = piece ? len : 0;
     req->resp_off = 0;
-    req->resp_free = free;
+    req->resp_free = NULL; /* borrowed from the source */
     if (!req->wsi) {
         http_req_finish(req);
         return;

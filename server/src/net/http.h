@@ -141,9 +141,10 @@ void http_respond_rate_limited(struct http_req *req, const char *code, unsigned 
 typedef void (*http_source_fn)(struct http_req *req, void *arg);
 void http_respond_source(struct http_req *req, int status, const char *content_type, size_t len,
                          http_source_fn fn, void *arg, void (*free_fn)(void *));
-/* The next piece (malloc'd, taken; len > 0), or NULL when it could not be read: the
- * connection is then closed, the response cut short. Loop thread. If the client has gone,
- * this frees the request (and arg). */
+/* The next piece (len > 0; borrowed until fn is called again or the request ends, so one
+ * buffer serves a whole response), or NULL when it could not be read: the connection is then
+ * closed, the response cut short. Loop thread. If the client has gone, this frees the request
+ * (and arg). */
 void http_source_give(struct http_req *req, void *piece, size_t len);
 
 /* Renders the contract's error body (tests use it). Caller frees the string. */
