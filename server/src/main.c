@@ -12,12 +12,14 @@
 
 #include "accounts/accounts.h"
 #include "api/backend.h"
+#include "attachments/attachments.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "base/pool.h"
 #include "base/sdnotify.h"
 #include "base/secrets.h"
 #include "base/server.h"
+#include "blobs/blobs.h"
 #include "keys/keys.h"
 #include "messaging/realtime.h"
 #include "net/health.h"
@@ -178,6 +180,12 @@ int main(int argc, char **argv)
     }
     if (realtime_create(&srv) || !(keys = keys_create(&cfg)))
         goto done;
+    srv.blobs = blobs_files_open(cfg.data_dir, err, sizeof(err));
+    if (!srv.blobs) {
+        fprintf(stderr, "sottod: %s\n", err);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
     health = health_create(&srv, backend_probe);
     srv.statics = static_create(cfg.web_root, (size_t)cfg.static_max_file, srv.pool);
     if (srv.statics)
@@ -199,11 +207,14 @@ done:
     /* Workers first, while the context lives (they wake it): their completions answer the
      * last requests; then the context closes every connection. */
     realtime_stop(&srv);
+    attachments_stop(&srv);
     pool_destroy(srv.writer);
     pool_destroy(srv.pool);
     health_destroy(health);
     loop_destroy(&srv);
     realtime_destroy(&srv);
+    attachments_destroy(&srv);
+    blobs_close(srv.blobs);
     keys_destroy(keys);
     static_destroy(srv.statics);
     router_destroy(srv.router);

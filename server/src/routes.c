@@ -2,6 +2,7 @@
 #include "routes.h"
 
 #include "accounts/accounts.h"
+#include "attachments/attachments.h"
 #include "base/server.h"
 #include "calls/calls.h"
 #include "keys/keys.h"
@@ -19,7 +20,7 @@ int routes_register(struct server *srv, struct health *health, struct auth_state
         return -1;
     if (auth_routes(srv, auth) || keys_routes(srv, keys) || realtime_routes(srv))
         return -1;
-    if (calls_routes(srv, &calls))
+    if (calls_routes(srv, &calls) || attachments_routes(srv))
         return -1;
     if (calls && srv->metrics) /* the network layer knows no domain: wired here */
         metrics_calls_source(srv->metrics, calls_metrics, calls);

@@ -105,7 +105,9 @@ static void job_cookie(struct job *j)
 
 static void job_http_answer(struct job *j)
 {
-    if (j->status == 429) {
+    if (j->respond && !j->code && j->status && j->status < 400) {
+        j->respond(j, j->req);
+    } else if (j->status == 429) {
         http_respond_rate_limited(j->req, j->code ? j->code : "rate_limited",
                                   j->retry_after ? j->retry_after : 1);
     } else if (j->out) {
@@ -170,6 +172,15 @@ void job_submit(struct job *j, job_work_fn work)
     j->work = work;
     if (job_start(j))
         job_free(j);
+}
+
+void job_respond(struct job *j, int status, void (*respond)(struct job *j, struct http_req *req))
+{
+    j->status = status;
+    j->code = NULL;
+    j->respond = respond;
+    json_decref(j->out);
+    j->out = NULL;
 }
 
 void job_error(struct job *j, int status, const char *code, const char *message)

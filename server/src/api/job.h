@@ -98,6 +98,10 @@ struct job {
     bool after_error;
     char (*devices)[STORE_ID_SIZE]; /* for the accounts' after-step; freed with the job */
     size_t n_devices;
+    /* A REST success that is not a JSON body (tus headers, a file, a streamed upload): set by
+     * job_respond, called on the loop thread instead of the JSON answer, with j->req, which
+     * it must answer, now or later. */
+    void (*respond)(struct job *j, struct http_req *req);
 };
 
 /* A job for req with the request's IP, user agent, id, caller and body. Loop thread. */
@@ -124,6 +128,8 @@ void job_success(struct job *j, int status);         /* {"success": true} */
 void job_error(struct job *j, int status, const char *code, const char *message);
 /* job_error with details (taken). */
 void job_fail(struct job *j, int status, const char *code, const char *message, json_t *details);
+/* Success answered by respond (j->respond above) with status in j->status. */
+void job_respond(struct job *j, int status, void (*respond)(struct job *j, struct http_req *req));
 /* 400 validation_failed with {field, reason}. */
 void job_invalid(struct job *j, const char *field, const char *reason);
 /* The answer for a store result (errors.h's mapper); 5xx are logged with what. */

@@ -169,6 +169,15 @@ static const struct config_row config_table[] = {
      F(queue_bytes_per_account), NULL,
      "ciphertext an account may have waiting for delivery, bytes (0: no bound); over it a "
      "send or edit gets 413 quota_exceeded until recipients acknowledge"},
+    {"ATTACHMENT_MAX_BYTES", CT_INT, 1, 1099511627776LL, "105906176", F(attachment_max_bytes), NULL,
+     "largest attachment upload (ciphertext), bytes; the default is 101 MiB, room for a "
+     "100 MiB file and its encryption"},
+    {"ATTACHMENT_QUOTA_BYTES", CT_INT, 0, 1099511627776LL, "2147483648", F(attachment_quota_bytes),
+     NULL,
+     "attachment ciphertext a user may have stored, bytes (0: no bound); over it a new upload "
+     "gets 413 quota_exceeded"},
+    {"RATE_LIMIT_ATTACHMENTS", CT_STR, 0, 32, "60/60", F(rl_attachments), check_bucket,
+     "POST /api/attachments (new uploads) per user, capacity/seconds"},
     {"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,
      "largest static file served, bytes"},
     {"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,

@@ -70,6 +70,11 @@ struct config {
     /* Bytes of undelivered ciphertext an account may have stored (0: no bound). */
     long queue_bytes_per_account;
 
+    /* Attachments (attachments/): the largest upload and each user's stored bytes. */
+    long attachment_max_bytes;
+    long attachment_quota_bytes; /* 0: no bound */
+    char *rl_attachments;        /* "capacity/seconds" new uploads per user */
+
     /* Calls (calls/): ring and reconnect times, TURN credentials, rate limits. */
     long call_ring_seconds;
     long call_reconnect_seconds;

@@ -18,6 +18,8 @@ struct static_files;
 struct http_state;
 struct ws_state;
 struct realtime;
+struct blobs;
+struct attachments;
 
 struct server {
     const struct config *cfg;
@@ -31,9 +33,11 @@ struct server {
     struct router *router;
     struct metrics *metrics;
     struct static_files *statics;
-    struct http_state *http; /* http.c's own state */
-    struct ws_state *ws;     /* ws.c's own state */
-    struct realtime *rt;     /* messaging and real time (realtime.h) */
+    struct http_state *http;         /* http.c's own state */
+    struct ws_state *ws;             /* ws.c's own state */
+    struct realtime *rt;             /* messaging and real time (realtime.h) */
+    struct blobs *blobs;             /* the blob store (blobs/blobs.h) */
+    struct attachments *attachments; /* attachments/attachments.h */
 };
 
 #endif

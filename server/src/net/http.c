@@ -87,6 +87,21 @@ struct http_req {
     void *auth;
     void (*auth_free)(void *);
 
+    /* A streamed body (ROUTE_STREAM): pieces go to stream_fn as they arrive; what arrives
+     * before it is set, or while it has paused, waits in stream_pre (bounded). */
+    bool streaming, stream_paused, stream_ended;
+    http_stream_fn stream_fn;
+    void *stream_arg;
+    char *stream_pre;
+    size_t stream_pre_len;
+
+    /* A response body from a source (http_respond_source): resp holds the current piece. */
+    http_source_fn src_fn;
+    void *src_arg;
+    void (*src_free)(void *);
+    size_t src_total, src_sent;
+    bool src_pending, src_failed;
+
     /* response */
     bool responded, headers_sent, head_only, close_after;
     int status;
@@ -169,6 +184,7 @@ static const struct {
     {"host", WSI_TOKEN_HOST},
     {"accept", WSI_TOKEN_HTTP_ACCEPT},
     {"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
+    {"range", WSI_TOKEN_HTTP_RANGE},
 };
 
 static int http_header_wsi(struct lws *wsi, const char *name, char *buf, size_t buflen)
@@ -313,6 +329,9 @@ static void http_req_free(struct http_req *req)
         req->auth_free(req->auth);
     json_decref(req->json);
     free(req->body);
+    free(req->stream_pre);
+    if (req->src_free)
+        req->src_free(req->src_arg);
     hs->body_reserved -= req->body_reserved;
     hs->active--;
     free(req);
@@ -372,6 +391,16 @@ void http_respond_take(struct http_req *req, int status, const char *content_typ
     if (!req->wsi) {
         http_req_finish(req);
         return;
+    }
+    if (req->streaming) {
+        /* lws's rx flow control holds writes too: reading resumes for the answer to go out.
+         * A body not read to its end is not wanted: the rest is dropped (bounded,
+         * http_linger) and the connection closes, so no byte of it is taken for a request. */
+        if (!req->body_complete)
+            req->close_after = true;
+        if (req->stream_paused)
+            lws_rx_flow_control(req->wsi, 1);
+        req->stream_paused = false;
     }
     lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
     lws_callback_on_writable(req->wsi);
@@ -472,7 +501,8 @@ static int http_write_head(struct lws *wsi, struct http_req *req, unsigned char 
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (unsigned char *)req->ctype,
                                      (int)strlen(req->ctype), p, end))
         return -1;
-    if (lws_add_http_header_content_length(wsi, req->resp_len, p, end))
+    if (lws_add_http_header_content_length(wsi, req->src_fn ? req->src_total : req->resp_len, p,
+                                           end))
         return -1;
     snprintf(rid, sizeof(rid), "x-request-id: %s\r\n", req->rid);
     /* The security headers came with the status line (the vhost's canned headers). */
@@ -506,6 +536,46 @@ static bool http_linger(struct lws *wsi, struct http_conn *conn, const struct ht
     return true;
 }
 
+/* The current piece of a source's response is written: ask for the next one. */
+static int http_source_next(struct http_req *req)
+{
+    if (req->resp_free)
+        req->resp_free(req->resp);
+    req->resp = NULL;
+    req->resp_free = NULL;
+    req->resp_len = req->resp_off = 0;
+    req->src_pending = true;
+    req->src_fn(req, req->src_arg);
+    return 0;
+}
+
+void http_respond_source(struct http_req *req, int status, const char *content_type, size_t len,
+                         http_source_fn fn, void *arg, void (*free_fn)(void *))
+{
+    req->src_fn = fn;
+    req->src_arg = arg;
+    req->src_free = free_fn;
+    req->src_total = len;
+    /* The head goes out with an empty first piece; the writeable callback then asks. */
+    http_respond_take(req, status, content_type, NULL, 0, NULL);
+}
+
+void http_source_give(struct http_req *req, void *piece, size_t len)
+{
+    req->src_pending = false;
+    req->resp = piece;
+    req->resp_len = piece ? len : 0;
+    req->resp_off = 0;
+    req->resp_free = NULL; /* borrowed from the source */
+    if (!req->wsi) {
+        http_req_finish(req);
+        return;
+    }
+    if (!piece || !len || len > req->src_total - req->src_sent)
+        req->src_failed = true;
+    lws_callback_on_writable(req->wsi);
+}
+
 /* Sends the next part of the response; returns -1 to close the connection. */
 static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
 {
@@ -517,6 +587,10 @@ static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
 
     if (!req || !req->responded)
         return 0;
+    if (req->src_failed)
+        return -1; /* a source could not go on: the response is cut short */
+    if (req->src_pending)
+        return 0; /* http_source_give asks again */
     if (!req->headers_sent && http_write_head(wsi, req, &p, end))
         return -1;
     chunk = req->head_only ? 0 : req->resp_len - req->resp_off;
@@ -526,10 +600,14 @@ static int http_on_writeable(struct lws *wsi, struct http_conn *conn)
         memcpy(p, req->resp + req->resp_off, chunk);
     p += chunk;
     req->resp_off += chunk;
-    last = req->head_only || req->resp_off == req->resp_len;
+    req->src_sent += chunk;
+    last = req->head_only ||
+           (req->src_fn ? req->src_sent >= req->src_total : req->resp_off == req->resp_len);
     if (lws_write(wsi, start, (size_t)(p - start), last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
         0)
         return -1;
+    if (!last && req->src_fn && req->resp_off == req->resp_len)
+        return http_source_next(req);
     if (!last) {
         lws_callback_on_writable(wsi);
         return 0;
@@ -785,7 +863,9 @@ static bool http_precheck_body(struct http_req *req, struct lws *wsi)
                            NULL);
         return false;
     }
-    return !req->body_expected || http_reserve_body(req);
+    /* A streamed body is never held whole: its consumer keeps a bounded part. */
+    req->streaming = rt && (rt->flags & ROUTE_STREAM) && req->body_expected;
+    return !req->body_expected || req->streaming || http_reserve_body(req);
 }
 
 static void http_preflight(struct http_req *req)
@@ -815,24 +895,131 @@ static int http_on_request(struct lws *wsi, struct http_conn *conn, const char *
     if (req->match == ROUTER_FOUND)
         req->metric_route = (int)router_index(hs->srv->router, req->route);
     req->head_only = req->method == HTTP_HEAD;
-    if (!http_precheck_body(req, wsi) || req->body_expected)
-        return 0; /* answered, or wait for the body */
+    if (!http_precheck_body(req, wsi))
+        return 0; /* answered */
+    if (req->streaming) {
+        /* Dispatched at the headers; the body waits (bounded) until its consumer starts. */
+        req->stream_paused = true;
+        lws_rx_flow_control(wsi, 0);
+    } else if (req->body_expected) {
+        return 0; /* wait for the body */
+    }
     http_dispatch(req);
     return 0;
 }
 
-static void http_on_body(struct http_req *req, const void *in, size_t len)
+/* Holds a piece of a streamed body while its consumer cannot take it: at most two pieces (what
+ * lws had read when reading was paused), else the connection closes. */
+#define HTTP_STREAM_PRE_MAX (2 * HTTP_STREAM_PIECE_MAX)
+
+static int http_stream_hold(struct http_req *req, const char *in, size_t len)
+{
+    if (req->stream_pre_len + len > HTTP_STREAM_PRE_MAX) {
+        log_warn("http.stream_overrun", "rid=%s held=%zu more=%zu", req->rid, req->stream_pre_len,
+                 len);
+        return -1;
+    }
+    if (!req->stream_pre) {
+        req->stream_pre = malloc(HTTP_STREAM_PRE_MAX);
+        if (!req->stream_pre)
+            abort();
+    }
+    memcpy(req->stream_pre + req->stream_pre_len, in, len);
+    req->stream_pre_len += len;
+    return 0;
+}
+
+/* Hands what is held, then (once the body has arrived) its end, to the consumer while it
+ * takes them; the consumer may pause, answer or see the client leave meanwhile. */
+static void http_stream_flush(struct http_req *req)
+{
+    size_t off = 0;
+
+    while (off < req->stream_pre_len && !req->stream_paused && !req->responded) {
+        size_t n = req->stream_pre_len - off;
+
+        if (n > HTTP_STREAM_PIECE_MAX)
+            n = HTTP_STREAM_PIECE_MAX;
+        off += n;
+        req->stream_fn(req, req->stream_arg, HTTP_STREAM_DATA, req->stream_pre + off - n, n);
+    }
+    if (req->responded) {
+        req->stream_pre_len = 0;
+        return;
+    }
+    if (off) {
+        memmove(req->stream_pre, req->stream_pre + off, req->stream_pre_len - off);
+        req->stream_pre_len -= off;
+    }
+    if (!req->stream_pre_len && req->body_complete && !req->stream_ended) {
+        req->stream_ended = true;
+        req->stream_fn(req, req->stream_arg, HTTP_STREAM_END, NULL, 0);
+    }
+}
+
+static int http_stream_in(struct http_req *req, const char *in, size_t len)
+{
+    if (req->responded || !len || !in)
+        return 0; /* answered already: dropped */
+    if (!req->stream_fn || req->stream_paused || req->stream_pre_len)
+        return http_stream_hold(req, in, len);
+    while (len && !req->stream_paused && !req->responded) {
+        size_t n = len > HTTP_STREAM_PIECE_MAX ? HTTP_STREAM_PIECE_MAX : len;
+
+        req->stream_fn(req, req->stream_arg, HTTP_STREAM_DATA, in, n);
+        in += n, len -= n;
+    }
+    return len && !req->responded ? http_stream_hold(req, in, len) : 0;
+}
+
+size_t http_body_length(const struct http_req *req) { return req->body_declared; }
+
+void http_stream_body(struct http_req *req, http_stream_fn fn, void *arg)
+{
+    req->stream_fn = fn;
+    req->stream_arg = arg;
+    if (!req->streaming) {
+        /* No body: its end is now. */
+        req->stream_ended = true;
+        fn(req, arg, HTTP_STREAM_END, NULL, 0);
+        return;
+    }
+    http_stream_pause(req, false);
+    if (!req->wsi && !req->stream_ended && !req->responded) /* left before the consumer came */
+        fn(req, arg, HTTP_STREAM_GONE, NULL, 0);
+}
+
+void http_stream_pause(struct http_req *req, bool pause)
+{
+    if (!req->streaming || req->responded)
+        return;
+    if (pause) {
+        if (!req->stream_paused && req->wsi)
+            lws_rx_flow_control(req->wsi, 0);
+        req->stream_paused = true;
+        return;
+    }
+    req->stream_paused = false;
+    if (req->stream_fn)
+        http_stream_flush(req);
+    if (!req->stream_paused && !req->responded && req->wsi)
+        lws_rx_flow_control(req->wsi, 1);
+}
+
+static int http_on_body(struct http_req *req, const void *in, size_t len)
 {
     char *nb;
 
     req->body_seen += len;
+    if (req->streaming)
+        return http_stream_in(req, in, len);
     if (req->body_overflow || req->responded || !len || !in)
-        return; /* lws may report an empty body chunk with in == NULL */
+        return 0; /* lws may report an empty body chunk with in == NULL */
     if (req->body_len + len > req->body_limit) {
         /* Chunked upload past the limit: stop keeping it, answer 413 and close. */
         req->body_overflow = true;
         http_dispatch(req);
-        return;
+        return 0;
     }
     nb = realloc(req->body, req->body_len + len + 1);
     if (!nb)
@@ -841,6 +1028,7 @@ static void http_on_body(struct http_req *req, const void *in, size_t len)
     req->body = nb;
     req->body_len += len;
     req->body[req->body_len] = 0;
+    return 0;
 }
 
 /* A request must arrive whole within REQUEST_TIMEOUT of its first byte of head, however
@@ -866,9 +1054,18 @@ static void http_detach(struct http_conn *conn)
         return;
     conn->req = NULL;
     req->wsi = NULL;
-    /* Nobody else can hold a request that was answered or never reached a handler. */
-    if (req->responded || !req->dispatched)
+    /* Nobody else can hold a request that was answered or never reached a handler, unless
+     * a source is reading its next piece (http_source_give frees it then). */
+    if ((req->responded && !req->src_pending) || !req->dispatched) {
         http_req_finish(req);
+        return;
+    }
+    /* A streamed body's consumer hears that the rest will not come; it answers (and so
+     * frees the request) when it has kept what came. */
+    if (req->streaming && req->stream_fn && !req->stream_ended && !req->responded) {
+        req->stream_ended = true;
+        req->stream_fn(req, req->stream_arg, HTTP_STREAM_GONE, NULL, 0);
+    }
 }
 
 /* ---- connections per address ---- */
@@ -989,7 +1186,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return 0;
         }
         if (conn->req)
-            http_on_body(conn->req, in, len);
+            return http_on_body(conn->req, in, len);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (conn->linger)
@@ -998,6 +1195,9 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return http_pipelined(conn, "repeated_completion");
         if (conn->req)
             conn->req->body_complete = true;
+        if (conn->req && conn->req->streaming && conn->req->stream_fn && !conn->req->responded &&
+            !conn->req->stream_paused)
+            http_stream_flush(conn->req);
         /* Only a request that waited for its body: with "Content-Length: 0" lws still
          * reports a completion after the request was dispatched at its headers. */
         if (conn->req && !conn->req->responded && conn->req->body_expected &&

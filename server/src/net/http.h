@@ -88,6 +88,32 @@ void *http_auth(const struct http_req *req);
  * -1 (the caller still owns arg and must free it). */
 int http_submit(struct http_req *req, pool_work_fn work, pool_done_fn done, void *arg);
 
+/* --- streamed bodies (ROUTE_STREAM routes) ---------------------------------------------- */
+
+/* What a streamed body's consumer hears, on the loop thread: a piece of the body (borrowed
+ * for the call, at most HTTP_STREAM_PIECE_MAX bytes), the end of the declared length, or the
+ * client's leaving before it (then only an http_respond* call, which frees the request, may
+ * follow). */
+enum http_stream_event { HTTP_STREAM_DATA, HTTP_STREAM_END, HTTP_STREAM_GONE };
+typedef void (*http_stream_fn)(struct http_req *req, void *arg, enum http_stream_event ev,
+                               const void *data, size_t len);
+
+#define HTTP_STREAM_PIECE_MAX 65536
+
+/* The declared Content-Length (0 without one). */
+size_t http_body_length(const struct http_req *req);
+
+/* Starts handing the body to fn, first what arrived before (held, bounded), then the rest as
+ * it comes; without a body END comes at once. Call once, from the handler or later. The
+ * consumer may answer at any time; body bytes not read by then are dropped (the connection
+ * closes after the answer). */
+void http_stream_body(struct http_req *req, http_stream_fn fn, void *arg);
+
+/* The consumer's back-pressure: after http_stream_pause(req, true) no DATA comes until it is
+ * called with false (lws stops reading the socket, so the client's sending stalls in TCP);
+ * END and GONE still may. */
+void http_stream_pause(struct http_req *req, bool pause);
+
 /* --- answering (loop thread, exactly once) ---------------------------------------------- */
 
 /* Adds a response header ("retry-after", "30"); at most 1 KiB in all, more is dropped. Names
@@ -107,6 +133,19 @@ void http_respond_error(struct http_req *req, int status, const char *code, cons
                         json_t *details);
 /* 429 with Retry-After (seconds); code is "rate_limited" or "account_locked". */
 void http_respond_rate_limited(struct http_req *req, const char *code, unsigned retry_after);
+
+/* A response body produced in pieces (a file larger than memory should hold): headers with
+ * Content-Length len go out, then fn(req, arg) is called each time the last piece has been
+ * written, and answers (now or from a completion) with http_source_give. arg belongs to the
+ * request from now on: free_fn(arg) when it ends. */
+typedef void (*http_source_fn)(struct http_req *req, void *arg);
+void http_respond_source(struct http_req *req, int status, const char *content_type, size_t len,
+                         http_source_fn fn, void *arg, void (*free_fn)(void *));
+/* The next piece (len > 0; borrowed until fn is called again or the request ends, so one
+ * buffer serves a whole response), or NULL when it could not be read: the connection is then
+ * closed, the response cut short. Loop thread. If the client has gone, this frees the request
+ * (and arg). */
+void http_source_give(struct http_req *req, void *piece, size_t len);
 
 /* Renders the contract's error body (tests use it). Caller frees the string. */
 char *http_error_body(const char *code, const char *message, json_t *details);

@@ -27,9 +27,12 @@ struct http_req;
 typedef void (*route_handler_fn)(struct http_req *req, void *arg);
 
 enum route_flags {
-    ROUTE_AUTH = 1 << 0, /* needs a valid access token: the auth hook runs first (http.h) */
-    ROUTE_JSON = 1 << 1, /* has a JSON body: Content-Type must be application/json (415),
-                          * it must parse (400 invalid_json); req->json holds it */
+    ROUTE_AUTH = 1 << 0,   /* needs a valid access token: the auth hook runs first (http.h) */
+    ROUTE_JSON = 1 << 1,   /* has a JSON body: Content-Type must be application/json (415),
+                            * it must parse (400 invalid_json); req->json holds it */
+    ROUTE_STREAM = 1 << 2, /* the body is not collected: the handler runs at the headers
+                            * (after the auth hook) and takes it in pieces, with back-pressure
+                            * (http_stream_body); body_limit still bounds the declared length */
 };
 
 struct route {

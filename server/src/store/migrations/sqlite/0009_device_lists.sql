@@ -1,4 +1,4 @@
--- 0008_device_lists: each account's device list signed by its account key (issue 23;
+-- 0009_device_lists: each account's device list signed by its account key (issue 23;
 -- docs/protocol.md, "Account key and device list"). Identical on both backends but the blob type.
 --
 -- The server keeps only the latest list, as given: clients verify its signature and refuse an
@@ -7,6 +7,6 @@
 CREATE TABLE device_lists (
   user_id    TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
   version    BIGINT NOT NULL CHECK (version >= 1),
-  list       BYTEA NOT NULL,
+  list       BLOB NOT NULL,
   updated_at BIGINT NOT NULL
 );
