@@ -296,4 +296,35 @@ describe('calls between two browsers', () => {
     await incoming(bob.page).waitFor({ state: 'hidden' });
     await alice.page.locator('[data-call-notice="callEndedRejected"]').waitFor({ timeout: 15000 });
   });
+
+  test('an offer envelope with one bit flipped is refused by the callee, and the call ends cleanly', async () => {
+    // The server as the adversary: Bob's socket goes through a relay that flips one bit of the
+    // next call:incoming envelope (page.routeWebSocket; set up before the socket opens).
+    let tampered = 0;
+    await bob.context.routeWebSocket(/\/ws$/, (ws) => {
+      const srv = ws.connectToServer();
+      ws.onMessage((m) => srv.send(m));
+      srv.onMessage((m) => {
+        const f = JSON.parse(String(m));
+        if (f.event === 'call:incoming' && !tampered) {
+          const ct = Buffer.from(f.data.envelope.ciphertext, 'base64');
+          ct[Math.floor(ct.length / 2)] ^= 0x01;
+          f.data.envelope.ciphertext = ct.toString('base64');
+          tampered += 1;
+          ws.send(JSON.stringify(f));
+          return;
+        }
+        ws.send(m);
+      });
+    });
+    await bob.page.reload();
+    await bob.page.getByRole('button', { name: 'New chat' }).waitFor({ timeout: 20000 });
+    await alice.page.getByText(`@${B.username} · Online`).waitFor({ timeout: 15000 });
+    await alice.page.getByRole('button', { name: 'Video call' }).click();
+    await bob.page.locator('[data-call-notice="callRefused"]').waitFor({ timeout: 20000 });
+    assert.equal(tampered, 1);
+    assert.equal(await incoming(bob.page).count(), 0, 'the tampered call never rang');
+    await callScreen(alice.page).waitFor({ state: 'hidden', timeout: 15000 });
+    assert.ok(bob.page.sottoErrors.every((e) => !/Uncaught|pageerror/i.test(e)), bob.page.sottoErrors.join('\n'));
+  });
 });

@@ -3,7 +3,7 @@
  * one's own small and movable, mute, camera, switch camera, speaker, duration, the connection's
  * state and end. Keyboard: focus starts on the main action, Escape declines a ringing call. Also
  * the notice of why a call ended or could not be placed, and a call record in the timeline. */
-import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
 import { getEngine } from '../engine/engine';
 import { callClock as clock } from '../lib/format';
 import { useT } from '../i18n';
@@ -12,6 +12,7 @@ import { useCalls, type ActiveCall } from '../state/calls';
 import { useConversations } from '../state/conversations';
 import { useSession } from '../state/session';
 import { Button } from '../ui/Button';
+import { CameraIcon, HangUpIcon, MicIcon, PhoneIcon, SwitchIcon, VideoIcon } from '../ui/CallIcons';
 import { cn } from '../ui/cn';
 import { useRingTone } from './ringtone';
 import { nameOf } from './Sidebar';
@@ -78,16 +79,16 @@ function Incoming({ call }: { call: ActiveCall }) {
       </p>
       <div className="flex flex-wrap justify-center gap-4">
         {call.callType === 'video' && (
-          <CallButton label={t('acceptVideo')} glyph="🎥" tone="go" onClick={() => void calls.accept(true)} buttonRef={first} />
+          <CallButton label={t('acceptVideo')} glyph={<VideoIcon />} tone="go" onClick={() => void calls.accept(true)} buttonRef={first} />
         )}
         <CallButton
           label={call.callType === 'video' ? t('acceptAudio') : t('accept')}
-          glyph="📞"
+          glyph={<PhoneIcon />}
           tone="go"
           onClick={() => void calls.accept(false)}
           buttonRef={call.callType === 'video' ? undefined : first}
         />
-        <CallButton label={t('declineCall')} glyph="✕" tone="stop" onClick={() => void calls.decline()} />
+        <CallButton label={t('declineCall')} glyph={<HangUpIcon />} tone="stop" onClick={() => void calls.decline()} />
       </div>
     </div>
   );
@@ -102,7 +103,7 @@ function CallButton({
   buttonRef,
 }: {
   label: string;
-  glyph: string;
+  glyph: ReactNode;
   tone?: 'go' | 'stop' | 'plain';
   pressed?: boolean;
   onClick: () => void;
@@ -123,7 +124,7 @@ function CallButton({
           tone === 'plain' && (pressed ? 'bg-white text-slate-900' : 'bg-white/15 hover:bg-white/25'),
         )}
       >
-        <span aria-hidden="true">{glyph}</span>
+        {glyph}
       </button>
       <span className="max-w-[6rem] text-center text-xs text-slate-200" aria-hidden="true">
         {label}
@@ -214,21 +215,23 @@ function InCall({ call }: { call: ActiveCall }) {
       <div className="relative z-10 mt-auto flex flex-wrap items-end justify-center gap-4 bg-gradient-to-t from-black/70 to-transparent p-6 pb-[max(1.5rem,env(safe-area-inset-bottom))]">
         <CallButton
           label={call.muted ? t('unmute') : t('mute')}
-          glyph="🎤"
+          glyph={<MicIcon off={call.muted} />}
           pressed={call.muted}
           onClick={() => calls.setMuted(!call.muted)}
         />
         {hasVideo && (
           <CallButton
             label={call.cameraOff ? t('cameraOn') : t('cameraOff')}
-            glyph="📷"
+            glyph={<CameraIcon off={call.cameraOff} />}
             pressed={call.cameraOff}
             onClick={() => calls.setCameraOff(!call.cameraOff)}
           />
         )}
-        {hasVideo && <CallButton label={t('switchCamera')} glyph="🔄" onClick={() => void calls.switchCamera().catch(() => undefined)} />}
+        {hasVideo && (
+          <CallButton label={t('switchCamera')} glyph={<SwitchIcon />} onClick={() => void calls.switchCamera().catch(() => undefined)} />
+        )}
         <SpeakerChoice />
-        <CallButton label={t('endCall')} glyph="✕" tone="stop" onClick={() => void calls.hangUp()} buttonRef={endRef} />
+        <CallButton label={t('endCall')} glyph={<HangUpIcon />} tone="stop" onClick={() => void calls.hangUp()} buttonRef={endRef} />
       </div>
     </div>
   );
@@ -346,7 +349,11 @@ export function CallRow({ record }: { record: CallRecord }) {
         data-call-record={record.reason}
         data-call-seconds={record.duration}
       >
-        <span aria-hidden="true">{record.callType === 'video' ? '🎥 ' : '📞 '}</span>
+        {record.callType === 'video' ? (
+          <VideoIcon className="mr-1 inline h-3.5 w-3.5" />
+        ) : (
+          <PhoneIcon className="mr-1 inline h-3.5 w-3.5" />
+        )}
         {text.charAt(0).toUpperCase() + text.slice(1)}
         {answered && ` · ${clock(record.duration)}`}
       </p>

@@ -17,6 +17,7 @@ import { useTrust } from '../state/trust';
 import type { LocalMessage, MessageStatus } from '../state/types';
 import { Avatar } from '../ui/Avatar';
 import { Button } from '../ui/Button';
+import { PhoneIcon, VideoIcon } from '../ui/CallIcons';
 import { cn } from '../ui/cn';
 import { DateSeparator } from '../ui/DateSeparator';
 import { Dialog } from '../ui/Dialog';
@@ -500,7 +501,7 @@ function CallButtons({ conversationId, disabled }: { conversationId: string; dis
         disabled={disabled || busy || !leader}
         onClick={() => start('audio')}
       >
-        <span aria-hidden="true">📞</span>
+        <PhoneIcon className="h-5 w-5" />
       </Button>
       <Button
         variant="ghost"
@@ -510,7 +511,7 @@ function CallButtons({ conversationId, disabled }: { conversationId: string; dis
         disabled={disabled || busy || !leader}
         onClick={() => start('video')}
       >
-        <span aria-hidden="true">🎥</span>
+        <VideoIcon className="h-5 w-5" />
       </Button>
     </>
   );

@@ -5,6 +5,7 @@ import { useLocale, useT } from '../i18n';
 import { formatTime, preview } from '../lib/format';
 import type { User } from '../net/types';
 import { useCalls } from '../state/calls';
+import { PhoneIcon } from '../ui/CallIcons';
 import { useConversations, type ConversationView } from '../state/conversations';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
@@ -76,7 +77,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
                 aria-label={t('missedCalls', { n: missed })}
                 data-missed-calls={missed}
               >
-                <span aria-hidden="true">📞 </span>
+                <PhoneIcon className="mr-0.5 inline h-3 w-3" />
                 {missed}
               </span>
             )}
