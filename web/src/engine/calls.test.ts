@@ -222,4 +222,32 @@ describe('an outgoing call', () => {
     expect(s.socket.sent.map((x) => x.name)).toEqual(['call:initiate', 'call:answer']);
     expect(useCalls.getState().call?.phase).toBe('connecting');
   });
+
+  it('glare where both calls got through: the lower call id is the one call on both sides', async () => {
+    for (const [mine, keepsMine] of [
+      ['0190a000-0000-7000-8000-000000000001', true],
+      ['0190a000-0000-7000-8000-000000000003', false],
+    ] as const) {
+      resetStores();
+      useCalls.getState().reset();
+      const s = setup(() => ({ ok: true, conversationId: 'c1', contentType: 'call', body: 'v=0 offer', call: binding() }));
+      (s.socket as unknown as { request: (n: string, d: unknown) => Promise<unknown> }).request = (name, data) => {
+        s.socket.sent.push({ name: name as never, data });
+        return Promise.resolve(name === 'call:initiate' ? { callId: mine } : {});
+      };
+      await s.calls.start('c1', 'audio');
+      s.calls.onServerEvent('call:incoming', incoming); // theirs: ...0002
+      await settle();
+      await settle();
+      const names = s.socket.sent.map((x) => x.name);
+      if (keepsMine) {
+        expect(names).toEqual(['call:initiate', 'call:offer']); // theirs is left to its caller to end
+        expect(useCalls.getState().call?.callId).toBe(mine);
+      } else {
+        expect(names).toEqual(['call:initiate', 'call:offer', 'call:end', 'call:answer']);
+        expect(s.socket.sent[2].data).toEqual({ callId: mine });
+        expect(useCalls.getState().call?.callId).toBe(CALL);
+      }
+    }
+  });
 });

@@ -126,7 +126,10 @@ export class Calls {
       try {
         ({ callId } = await this.request('call:initiate', { conversationId, callType }));
       } catch (e) {
-        if (e instanceof SocketError && e.code === 'busy') return this.crossed(live, conversationId, callType);
+        // Busy: perhaps the other side is calling right now (glare); unless their call already
+        // took this one's place.
+        if (e instanceof SocketError && e.code === 'busy')
+          return this.gone(live) ? undefined : this.crossed(live, conversationId, callType);
         throw e;
       }
       if (this.gone(live)) {
