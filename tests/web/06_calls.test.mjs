@@ -4,8 +4,10 @@
 // video call flows through the relay: each side decodes video frames, receives rising audio
 // energy, and the selected candidate pair is relay on both ends; hanging up leaves a record
 // with the call's duration (within a second of what the test measured) on both sides. Then a
-// declined call and an unanswered one (CALL_RING_SECONDS shortened), each with its record, and
-// the callee's missed-call badge.
+// declined call (on a phone-sized screen) and an unanswered one (CALL_RING_SECONDS shortened),
+// each with its record, and the callee's missed-call badge; Escape declines; a relay that cannot
+// be reached ends in "could not connect" on both sides, not in a call connecting forever; and an
+// offer envelope with one bit flipped by the server is refused by the callee.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -295,6 +297,23 @@ describe('calls between two browsers', () => {
     await bob.page.keyboard.press('Escape');
     await incoming(bob.page).waitFor({ state: 'hidden' });
     await alice.page.locator('[data-call-notice="callEndedRejected"]').waitFor({ timeout: 15000 });
+  });
+
+  test('a relay that cannot be reached: both are told the call could not connect, nothing rings on', async () => {
+    // Both browsers get TURN credentials for a port where no relay listens (as with UDP blocked):
+    // relay only, no candidate pair can form.
+    const dead = { urls: ['turn:127.0.0.1:9?transport=udp'], username: '4102444800:x', credential: 'eA==', ttl: 60 };
+    for (const u of [alice, bob]) await u.context.route('**/api/calls/turn-credentials', (r) => r.fulfill({ json: dead }));
+    await alice.page.getByRole('button', { name: 'Audio call' }).click();
+    await incoming(bob.page).waitFor({ timeout: 20000 });
+    await incoming(bob.page).getByRole('button', { name: 'Accept' }).click();
+    await callScreen(bob.page).locator('[data-call-state="connecting"]').waitFor();
+    for (const p of [alice.page, bob.page]) {
+      await p.locator('[data-call-notice="callCannotConnect"]').waitFor({ timeout: 35000 });
+      assert.equal(await callScreen(p).count(), 0);
+    }
+    for (const u of [alice, bob]) await u.context.unroute('**/api/calls/turn-credentials');
+    for (const p of [alice.page, bob.page]) await p.getByRole('button', { name: 'Dismiss' }).click();
   });
 
   test('an offer envelope with one bit flipped is refused by the callee, and the call ends cleanly', async () => {

@@ -348,14 +348,23 @@ export class Calls {
       };
       useCalls.getState().ended(ev.conversationId, record);
       if (live.direction === 'in' && ev.reason === 'missed') useCalls.getState().addMissed(ev.conversationId);
-      const mine = ev.endedBy === me;
-      const unreachable = ev.reason === 'missed' && Date.now() - live.offeredAt < UNREACHABLE_MS;
-      const key =
-        mine || ev.reason === 'hangup' || live.direction !== 'out' ? null : unreachable ? 'callUnreachable' : endNotice(ev.reason);
+      const key = ev.endedBy === me ? null : this.endedNotice(live, ev.reason);
       this.finish(live, key ? { conversationId: ev.conversationId, key } : null);
     }
     // The server's record is the truth (start time, caller, duration): fetch it.
     void this.loadRecords(ev.conversationId, live === null && ev.reason === 'missed');
+  }
+
+  /** What this side is told when the other side or the server ended the call, or null. */
+  private endedNotice(live: Live, reason: string): CallNotice['key'] | null {
+    const call = useCalls.getState().call;
+    // The other side gave up connecting (its connect timer fired first): the same words here.
+    const connecting = call?.phase === 'connecting' && call.answeredAt !== null;
+    if (reason === 'hangup' && connecting && Date.now() - (call.answeredAt ?? 0) > CONNECT_TIMEOUT_MS - 5_000) return 'callCannotConnect';
+    if (reason === 'failed') return 'callEndedFailed';
+    if (reason === 'hangup' || live.direction !== 'out') return null;
+    if (reason === 'missed' && Date.now() - live.offeredAt < UNREACHABLE_MS) return 'callUnreachable';
+    return endNotice(reason);
   }
 
   /** A conversation's call records from the server, merged into what events brought. */
