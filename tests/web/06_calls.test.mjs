@@ -245,6 +245,29 @@ describe('calls between two browsers', () => {
     assert.deepEqual(cspViolations(bob.page), []);
   });
 
+  test('the caller\'s connection drops and comes back: the call goes on through an ICE restart', async () => {
+    await alice.page.getByRole('button', { name: 'Video call' }).click();
+    await incoming(bob.page).getByRole('button', { name: 'Accept with video' }).click({ timeout: 20000 });
+    for (const p of [alice.page, bob.page]) await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 30000 });
+    const peers = await alice.page.evaluate(() => window.sottoPeers.length);
+    await alice.context.setOffline(true);
+    await alice.page.getByText('Offline: reconnecting…').waitFor({ timeout: 15000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const sent = { alice: alice.page.callFrames['call:ice-candidate']?.length ?? 0, bob: bob.page.callFrames['call:ice-candidate']?.length ?? 0 };
+    await alice.context.setOffline(false);
+    await alice.page.getByText('Offline: reconnecting…').waitFor({ state: 'hidden', timeout: 20000 });
+    // Back: Alice sends a restart offer, Bob answers it (both over call:ice-candidate).
+    await until('the restart offer and its answer', () =>
+      (alice.page.callFrames['call:ice-candidate']?.length ?? 0) > sent.alice && (bob.page.callFrames['call:ice-candidate']?.length ?? 0) > sent.bob);
+    const before = await mediaStats(bob.page);
+    await until('frames still arriving at Bob', async () => (await mediaStats(bob.page)).framesDecoded > before.framesDecoded + 10);
+    for (const p of [alice.page, bob.page]) await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 15000 });
+    assert.equal(await alice.page.evaluate(() => window.sottoPeers.length), peers, 'the same peer connection');
+    await callScreen(bob.page).getByRole('button', { name: 'End call' }).click();
+    for (const p of [alice.page, bob.page]) await callScreen(p).waitFor({ state: 'hidden', timeout: 15000 });
+    await until('two hang-up records', async () => (await records(alice.page)).filter((r) => r[0] === 'hangup').length === 2);
+  });
+
   test('a declined call, on a phone-sized screen: the caller is told, both see the record', async () => {
     await alice.page.setViewportSize({ width: 390, height: 844 });
     await bob.page.getByRole('button', { name: 'Audio call' }).click();

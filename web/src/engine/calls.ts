@@ -473,12 +473,16 @@ export class Calls {
   private async restart(live: Live): Promise<void> {
     const pc = live.pc;
     if (!pc || !live.peerDevice || pc.signalingState !== 'stable' || this.gone(live)) return;
+    // Without the socket the offer cannot go out: the socket's return restarts (socketBack).
+    if (!this.ctx.socket()?.isOpen()) return;
     try {
       const offer = await pc.createOffer({ iceRestart: true });
       await pc.setLocalDescription(offer);
       await this.sendSignal(live, 'restart-offer', offer.sdp ?? '');
     } catch (e) {
       console.warn('sotto: ICE restart', e);
+      // Not sent: back to stable, so that the next restart (either side's) can go ahead.
+      if (hasLocalOffer(pc)) await pc.setLocalDescription({ type: 'rollback' }).catch(() => undefined);
     }
   }
 
@@ -675,6 +679,11 @@ export class Calls {
     if (!c) throw new Error('unknown conversation');
     return c.peer.id;
   }
+}
+
+/** The signalling state as it is now (an await may have changed it since the last look). */
+function hasLocalOffer(pc: RTCPeerConnection): boolean {
+  return pc.signalingState === 'have-local-offer';
 }
 
 function clear(live: Live, k: 'connectTimer' | 'reconnectTimer' | 'disconnectedTimer'): void {
