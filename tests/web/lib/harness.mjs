@@ -105,7 +105,8 @@ export function sql(server, query) {
   return out.split('\n').filter((l) => l.length).map((l) => l.split('|'));
 }
 
-export async function launchBrowser() {
+/** `args`: more Chromium flags (the calls test's fake camera and microphone). */
+export async function launchBrowser({ args = [] } = {}) {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'sotto-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -114,6 +115,7 @@ export async function launchBrowser() {
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--lang=en-US',
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      ...args,
     ],
   });
   return {

@@ -7,6 +7,8 @@ import { useLocale, useT } from '../i18n';
 import { awaitingResend } from '../lib/resend';
 import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
 import { textChars, TEXT_MAX_CHARS } from '../lib/text';
+import type { CallRecord } from '../net/types';
+import { useCalls } from '../state/calls';
 import { useConversations, type ConversationView } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { typingIn, usePresence } from '../state/presence';
@@ -15,6 +17,7 @@ import { useTrust } from '../state/trust';
 import type { LocalMessage, MessageStatus } from '../state/types';
 import { Avatar } from '../ui/Avatar';
 import { Button } from '../ui/Button';
+import { PhoneIcon, VideoIcon } from '../ui/CallIcons';
 import { cn } from '../ui/cn';
 import { DateSeparator } from '../ui/DateSeparator';
 import { Dialog } from '../ui/Dialog';
@@ -22,11 +25,13 @@ import { MessageText } from '../ui/MessageText';
 import { Qr } from '../ui/Qr';
 import { StatusMark } from '../ui/StatusMark';
 import { useIsBlocked, useSetBlocked } from './blocking';
+import { CallRow } from './CallScreen';
 import { errorText } from './errors';
 import { navigate } from './router';
 import { nameOf } from './Sidebar';
 
 const EMPTY: LocalMessage[] = [];
+const NO_CALLS: CallRecord[] = [];
 
 function statusKey(s: MessageStatus) {
   return (
@@ -194,7 +199,8 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
   const locale = useLocale();
   const me = useSession((s) => s.me?.id ?? '');
   const messages = useMessages((s) => s.byConv[conv.id] ?? EMPTY);
-  const rows = useMemo(() => withSeparators(messages), [messages]);
+  const calls = useCalls((s) => s.records[conv.id] ?? NO_CALLS);
+  const rows = useMemo(() => withSeparators(messages, calls), [messages, calls]);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -219,6 +225,8 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
   const render = (r: ChatRow) =>
     r.type === 'day' ? (
       <DateSeparator label={dayLabel(r.ts, now, locale, words)} />
+    ) : r.type === 'call' ? (
+      <CallRow record={r.record} />
     ) : (
       <Bubble
         m={r.message}
@@ -476,6 +484,39 @@ function SafetyDialog({
   );
 }
 
+/** Audio and video call buttons (the leading tab places calls: it holds the socket and media). */
+function CallButtons({ conversationId, disabled }: { conversationId: string; disabled: boolean }) {
+  const t = useT();
+  const busy = useCalls((s) => s.call !== null);
+  const leader = useSession((s) => s.role === 'leader');
+  const title = leader ? undefined : t('callsOtherTab');
+  const start = (type: 'audio' | 'video') => void getEngine().calls.start(conversationId, type);
+  return (
+    <>
+      <Button
+        variant="ghost"
+        size="icon"
+        aria-label={t('audioCall')}
+        title={title}
+        disabled={disabled || busy || !leader}
+        onClick={() => start('audio')}
+      >
+        <PhoneIcon className="h-5 w-5" />
+      </Button>
+      <Button
+        variant="ghost"
+        size="icon"
+        aria-label={t('videoCall')}
+        title={title}
+        disabled={disabled || busy || !leader}
+        onClick={() => start('video')}
+      >
+        <VideoIcon className="h-5 w-5" />
+      </Button>
+    </>
+  );
+}
+
 export function Chat({ id }: { id: string }) {
   const t = useT();
   const conv = useConversations((s) => s.list.find((c) => c.id === id));
@@ -493,6 +534,8 @@ export function Chat({ id }: { id: string }) {
 
   useEffect(() => {
     void getEngine().open(id);
+    void getEngine().calls.loadRecords(id);
+    useCalls.getState().seen(id);
     setReplyTo(null);
     setEditing(null);
     return () => void getEngine().open(null);
@@ -524,6 +567,7 @@ export function Chat({ id }: { id: string }) {
             @{conv.peer.username} · {online ? t('online') : t('offline')}
           </p>
         </div>
+        <CallButtons conversationId={id} disabled={blocked || held} />
         {/* On a phone the name needs the room: the safety number is an icon there, and
             blocking is offered inside its dialog. */}
         <Button variant="ghost" size="sm" onClick={() => setSafety(true)} aria-label={t('viewSafetyNumber')}>

@@ -381,6 +381,21 @@ function Notifications() {
   );
 }
 
+/** "Hide my IP address in calls": relay only (engine/callrules.ts icePolicy). */
+function CallPrivacy() {
+  const t = useT();
+  const { hideIp, setHideIp } = useSettings();
+  return (
+    <Section title={t('callsTitle')}>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={hideIp !== false} onChange={(e) => setHideIp(e.target.checked)} />
+        {t('hideIp')}
+      </label>
+      <p className="text-xs text-slate-500">{t('hideIpHelp')}</p>
+    </Section>
+  );
+}
+
 function SignOut() {
   const t = useT();
   const [wipe, setWipe] = useState(false);
@@ -420,6 +435,7 @@ export function Settings() {
           <Profile />
           <Appearance />
           <Notifications />
+          <CallPrivacy />
           <Devices />
           <Blocked />
           <Mfa />

@@ -4,6 +4,8 @@ import { getEngine } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
 import { formatTime, preview } from '../lib/format';
 import type { User } from '../net/types';
+import { useCalls } from '../state/calls';
+import { PhoneIcon } from '../ui/CallIcons';
 import { useConversations, type ConversationView } from '../state/conversations';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
@@ -35,6 +37,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
   const t = useT();
   const locale = useLocale();
   const online = usePresence((s) => s.presence[c.peer.id]?.online ?? false);
+  const missed = useCalls((s) => s.missed[c.id] ?? 0);
   const name = nameOf(c.peer);
   const words = {
     deleted: t('deletedMessage'),
@@ -68,6 +71,16 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
             <span dir="auto" className="truncate text-sm text-slate-500 dark:text-slate-400" data-preview>
               {preview(c.last, words)}
             </span>
+            {missed > 0 && (
+              <span
+                className="shrink-0 rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold text-white"
+                aria-label={t('missedCalls', { n: missed })}
+                data-missed-calls={missed}
+              >
+                <PhoneIcon className="mr-0.5 inline h-3 w-3" />
+                {missed}
+              </span>
+            )}
             {c.unread > 0 && (
               <span
                 className="shrink-0 rounded-full bg-brand px-2 py-0.5 text-xs font-semibold text-white dark:bg-brand-dark dark:text-slate-900"

@@ -16,16 +16,33 @@ export interface PeerRef {
   deviceId: string;
 }
 
+/** What binds a call signal to its call (docs/protocol.md, the call payload): a payload is
+ *  accepted only for the call it names, between those two devices, of that type. */
+export interface CallBinding {
+  callId: string;
+  callerDeviceId: string;
+  calleeDeviceId: string;
+  callType: 'audio' | 'video';
+  signal: 'offer' | 'answer' | 'candidate' | 'restart-offer' | 'restart-answer';
+}
+
 /** What to put in one message's payload (the worker encodes it). */
 export interface OutgoingPayload {
   clientMessageId: string;
   conversationId: string;
-  contentType: 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend';
+  contentType: 'text' | 'edit' | 'delete' | 'sync' | 'retry' | 'resend' | 'call';
   sentAt: number;
   body: string;
   replyTo?: string;
   editOf?: string;
+  /** A call signal's binding (contentType 'call' only). */
+  call?: CallBinding;
 }
+
+/** A call signal that decrypted: the payload's fields the engine checks (engine/callrules.ts).
+ *  `refused`: sealed under other keys than the accepted ones; `failed`: not readable. */
+export type CallSignal =
+  { ok: true; conversationId: string; contentType: string; body: string; call?: CallBinding } | { ok: false; reason: 'refused' | 'failed' };
 
 export interface EncryptTarget extends PeerRef {
   /** The device's signing key in the accepted set (base64): a claimed bundle or an existing
@@ -94,6 +111,9 @@ export interface Requests {
     { ok: true; message: LocalMessage } | { ok: false; reason: 'not-ours' | 'deleted' | 'resent' },
   ];
   decrypt: [{ message: Message; kind: 'new' | 'edited'; expected: Expected }, Incoming];
+  /** A call envelope from one device (never queued, never stored in history): the ratchet step
+   *  is committed when it decrypts, whatever the engine then decides about its content. */
+  decryptCall: [{ from: PeerRef; envelope: { type: string; ciphertext: string }; expected: Expected }, CallSignal];
   /** The engine's retry bookkeeping (engine/retries.ts: rate windows, the control queue), sealed
    *  in kv under `ledger:<key>` and bound to that name: the entries whose key starts with `prefix`. */
   ledgerList: [{ prefix: string }, { key: string; value: unknown }[]];

@@ -29,7 +29,18 @@ import {
 } from './atrest';
 import { deleteVerdict, editTarget, payloadAction, refusalOf, resendFills, resendSourceVerdict } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
-import type { Encrypted, Incoming, KeyUpkeep, Profile, RequestName, Requests, WorkerRequest, WorkerResponse } from './protocol';
+import type {
+  CallSignal,
+  Encrypted,
+  Incoming,
+  KeyUpkeep,
+  OutgoingPayload,
+  Profile,
+  RequestName,
+  Requests,
+  WorkerRequest,
+  WorkerResponse,
+} from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -134,6 +145,20 @@ async function account(): Promise<{ s: Sotto; key: Uint8Array; acct: Uint8Array 
 }
 
 const slot = (userId: string, deviceId: string) => `peer:${userId}:${deviceId}`;
+
+/** The payload libsotto encodes for one target (a sync copy of a text for this user's devices). */
+function payloadOf(payload: OutgoingPayload, sync: boolean): Payload {
+  return {
+    clientMessageId: payload.clientMessageId,
+    conversationId: payload.conversationId,
+    contentType: sync && payload.contentType === 'text' ? 'sync' : payload.contentType,
+    sentAt: payload.sentAt,
+    body: enc.encode(payload.body),
+    replyTo: payload.replyTo,
+    editOf: payload.editOf,
+    call: payload.call, // libsotto requires it on a call signal and refuses it on anything else
+  };
+}
 
 async function rowOf(m: LocalMessage): Promise<MessageRow> {
   const part: SealedPart = {
@@ -330,15 +355,7 @@ const ops: Handlers = {
       const peer = { userId: t.userId, deviceId: t.deviceId };
       // A fresh session (a resend to the device that asked): the existing record is not used.
       const record = t.fresh && t.claimed ? null : await kvGetBytes(slot(t.userId, t.deviceId));
-      const p: Payload = {
-        clientMessageId: payload.clientMessageId,
-        conversationId: payload.conversationId,
-        contentType: t.sync && payload.contentType === 'text' ? 'sync' : payload.contentType,
-        sentAt: payload.sentAt,
-        body: enc.encode(payload.body),
-        replyTo: payload.replyTo,
-        editOf: payload.editOf,
-      };
+      const p = payloadOf(payload, !!t.sync);
       let r;
       try {
         r = s.encrypt(acct, key, peer, record, p, t.claimed ?? undefined, { expectedSigningKey: fromBase64(t.expectedSigningKey), now });
@@ -360,6 +377,24 @@ const ops: Handlers = {
     for (const k of marks ?? []) writes.push(await kvSealed(k, Date.now()));
     await commit(theDb(), writes); // state committed before the caller sends
     return { ok: true, envelopes };
+  },
+
+  async decryptCall({ from, envelope, expected }): Promise<CallSignal> {
+    if ('refuse' in expected) return { ok: false, reason: 'refused' };
+    const { s, key, acct } = await account();
+    const record = await kvGetBytes(slot(from.userId, from.deviceId));
+    let r;
+    try {
+      r = s.decrypt(acct, key, from, record, fromBase64(envelope.ciphertext), new Date(), fromBase64(expected.signingKey));
+    } catch (e) {
+      return { ok: false, reason: e instanceof SottoError && refusalOf(e.code) ? 'refused' : 'failed' };
+    }
+    await commit(theDb(), [
+      { store: 'kv', key: 'account', value: r.account },
+      { store: 'kv', key: slot(from.userId, from.deviceId), value: r.record },
+    ]);
+    const p = r.payload;
+    return { ok: true, conversationId: p.conversationId, contentType: p.contentType, body: dec.decode(p.body), call: p.call };
   },
 
   async decrypt({ message, kind, expected }): Promise<Incoming> {

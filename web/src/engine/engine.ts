@@ -16,12 +16,14 @@ import { createApi, type Api, type TokenSource } from '../net/api';
 import { Socket } from '../net/socket';
 import { checkText } from '../lib/text';
 import { useConversations } from '../state/conversations';
+import { useCalls } from '../state/calls';
 import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
 import { useTrust } from '../state/trust';
 import type { LocalMessage } from '../state/types';
 import { Auth, type LoginForm, type RegisterForm } from './auth';
+import { Calls } from './calls';
 import { electLeader, TabChannel } from './channel';
 import type { EngineContext } from './context';
 import * as conversations from './conversations';
@@ -79,6 +81,8 @@ export class Engine {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly auth: Auth;
+  /** Calls run in the leading tab (socket and media); calls.ts. */
+  readonly calls: Calls;
 
   constructor() {
     this.crypto = startCryptoWorker();
@@ -106,6 +110,7 @@ export class Engine {
         void this.receiver.idle().then(() => this.sender.controls.afterDrain());
       },
     });
+    this.calls = new Calls(this.ctx, this.directory);
     this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));
     this.channel.onEvent((name, data) => this.onTabEvent(name, data));
     setInterval(() => usePresence.getState().expire(), 1000);
@@ -249,6 +254,8 @@ export class Engine {
     useConversations.getState().reset();
     usePresence.getState().reset();
     useTrust.getState().reset();
+    void this.calls.hangUp();
+    useCalls.getState().reset();
     useSession.getState().set({ status: 'signedOut', me: null, deviceId: wipe ? null : useSession.getState().deviceId, drained: false });
   }
 
@@ -428,7 +435,12 @@ export class Engine {
       `${proto}//${location.host}/ws`,
       { get: () => this.getToken(), refresh: () => this.refreshToken() },
       {
-        onEvent: (name, data) => this.receiver.onServerEvent(name, data),
+        onEvent: (name, data) => {
+          if (name.startsWith('call:')) this.calls.onServerEvent(name, data);
+          else this.receiver.onServerEvent(name, data);
+          // Back after a drop: a call in progress goes on through an ICE restart.
+          if (name === 'authenticated') this.calls.socketBack();
+        },
         onState: (s) => {
           if (s !== 'open') useSession.getState().set({ drained: false });
           this.publish('socket', s);

@@ -22,6 +22,19 @@ describe('date separators', () => {
     const rows = withSeparators([m('a', d1), m('b', d1 + 1000), m('c', d2)]);
     expect(rows.map((r) => r.type)).toEqual(['day', 'message', 'message', 'day', 'message']);
   });
+  test('call records take their place by start time', () => {
+    const d1 = new Date(2026, 0, 5, 9).getTime();
+    const call = {
+      id: 'k',
+      callerId: 's',
+      callType: 'audio' as const,
+      startedAt: new Date(d1 + 500).toISOString(),
+      duration: 3,
+      reason: 'hangup' as const,
+    };
+    const rows = withSeparators([m('a', d1), m('b', d1 + 1000)], [call]);
+    expect(rows.map((r) => r.key)).toEqual([expect.stringMatching(/^day:/), 'a', 'call:k', 'b']);
+  });
   test('labels: today, yesterday, then a date', () => {
     const now = new Date(2026, 5, 10, 12).getTime();
     expect(dayLabel(now - 1000, now, 'en-GB', words)).toBe('Today');

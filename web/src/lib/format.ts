@@ -1,4 +1,5 @@
 /* Formatting for the chat: times, date separators and safe links. Pure functions (tested). */
+import type { CallRecord } from '../net/types';
 import type { LocalMessage } from '../state/types';
 
 export function dayKey(ts: number): string {
@@ -18,19 +19,34 @@ export function dayLabel(ts: number, now: number, locale: string, words: { today
   return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) }).format(ts);
 }
 
-export type ChatRow = { type: 'day'; key: string; ts: number } | { type: 'message'; key: string; message: LocalMessage };
+export type ChatRow =
+  | { type: 'day'; key: string; ts: number }
+  | { type: 'message'; key: string; message: LocalMessage }
+  | { type: 'call'; key: string; ts: number; record: CallRecord };
 
-/** Messages with a date separator before the first message of each day. */
-export function withSeparators(messages: readonly LocalMessage[]): ChatRow[] {
+/** Messages and call records in time order (a call at its start), with a date separator
+ *  before the first item of each day. */
+export function withSeparators(messages: readonly LocalMessage[], calls: readonly CallRecord[] = []): ChatRow[] {
+  const items: (ChatRow & { type: 'message' | 'call' })[] = messages.map((m) => ({
+    type: 'message',
+    key: m.clientMessageId || m.id,
+    message: m,
+  }));
+  if (calls.length) {
+    for (const r of calls) items.push({ type: 'call', key: `call:${r.id}`, ts: Date.parse(r.startedAt) || 0, record: r });
+    const tsOf = (r: ChatRow) => (r.type === 'message' ? r.message.ts : r.ts);
+    items.sort((a, b) => tsOf(a) - tsOf(b)); // stable: messages keep their order
+  }
   const rows: ChatRow[] = [];
   let last = '';
-  for (const m of messages) {
-    const k = dayKey(m.ts);
+  for (const it of items) {
+    const ts = it.type === 'message' ? it.message.ts : it.ts;
+    const k = dayKey(ts);
     if (k !== last) {
-      rows.push({ type: 'day', key: `day:${k}`, ts: m.ts });
+      rows.push({ type: 'day', key: `day:${k}`, ts });
       last = k;
     }
-    rows.push({ type: 'message', key: m.clientMessageId || m.id, message: m });
+    rows.push(it);
   }
   return rows;
 }
@@ -84,4 +100,14 @@ export function groupDigits(digits: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < digits.length; i += 5) out.push(digits.slice(i, i + 5));
   return out;
+}
+
+/** A call's duration as m:ss, or h:mm:ss from an hour on. */
+export function callClock(seconds: number): string {
+  const h = Math.floor(seconds / 3600),
+    m = Math.floor((seconds % 3600) / 60),
+    s = seconds % 60;
+  const mm = String(m).padStart(h ? 2 : 1, '0'),
+    ss = String(s).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }

@@ -3,6 +3,7 @@
 import type {
   ApiErrorBody,
   Bundle,
+  CallRecord,
   ClaimedDeviceKeys,
   Conversation,
   Device,
@@ -12,6 +13,7 @@ import type {
   PreKey,
   Session,
   Tokens,
+  TurnCredentials,
   User,
   UserKeys,
   WireEnvelope,
@@ -177,6 +179,13 @@ export function createApi(tokens: TokenSource, base = '') {
       call<Message>('PATCH', `/api/messages/${encodeURIComponent(id)}`, { body: { envelopes } }),
     deleteMessage: (id: string) => call<{ success: boolean }>('DELETE', `/api/messages/${encodeURIComponent(id)}`),
     readMessage: (id: string) => call<unknown>('POST', `/api/messages/${encodeURIComponent(id)}/read`),
+
+    turnCredentials: () => call<TurnCredentials>('GET', '/api/calls/turn-credentials'),
+    calls: (conversationId: string, limit = 50) =>
+      call<{ calls: CallRecord[]; hasMore: boolean }>(
+        'GET',
+        `/api/conversations/${encodeURIComponent(conversationId)}/calls?${q({ limit })}`,
+      ),
   };
 }
 export type Api = ReturnType<typeof createApi>;

@@ -110,6 +110,32 @@ export interface MfaSetup {
   backupCodes: string[];
 }
 
+export type CallType = 'audio' | 'video';
+export type CallEndReason = 'hangup' | 'rejected' | 'missed' | 'busy' | 'failed';
+/** A call's envelope for one device (the payload binds it to the call: docs/protocol.md). */
+export interface CallEnvelope {
+  type: EnvelopeType;
+  ciphertext: string;
+}
+/** One call of a conversation's history (GET /api/conversations/:id/calls). */
+export interface CallRecord {
+  id: string;
+  callerId: string;
+  callType: CallType;
+  startedAt: string;
+  answeredAt?: string | null;
+  endedAt?: string | null;
+  duration: number;
+  /** Absent while the call is still ringing or active. */
+  reason?: CallEndReason;
+}
+export interface TurnCredentials {
+  urls: string[];
+  username?: string;
+  credential?: string;
+  ttl: number;
+}
+
 /** Server → client WebSocket events (api.md, "WebSocket /ws"). */
 export interface ServerEvents {
   authenticated: { userId: string; deviceId: string };
@@ -127,6 +153,18 @@ export interface ServerEvents {
   'conversation:updated': { conversation: Conversation };
   'conversation:removed': { conversationId: string };
   'queue:drained': { lastSeq: number };
+  'call:incoming': {
+    callId: string;
+    conversationId: string;
+    callerId: string;
+    callerDeviceId: string;
+    callType: CallType;
+    envelope: CallEnvelope;
+  };
+  'call:answered': { callId: string; calleeDeviceId: string; envelope: CallEnvelope };
+  'call:accepted-elsewhere': { callId: string };
+  'call:ice-candidate': { callId: string; senderDeviceId: string; envelope: CallEnvelope };
+  'call:ended': { callId: string; conversationId: string; endedBy?: string | null; reason: CallEndReason; duration: number };
 }
 export type ServerEventName = keyof ServerEvents;
 
@@ -138,5 +176,11 @@ export interface ClientRequests {
   'message:read': [{ messageId: string }, Record<string, never>];
   'typing:start': [{ conversationId: string }, Record<string, never>];
   'typing:stop': [{ conversationId: string }, Record<string, never>];
+  'call:initiate': [{ conversationId: string; callType: CallType }, { callId: string }];
+  'call:offer': [{ callId: string; envelopes: WireEnvelope[] }, Record<string, never>];
+  'call:answer': [{ callId: string; envelope: CallEnvelope }, Record<string, never>];
+  'call:ice-candidate': [{ callId: string; recipientDeviceId: string; envelope: CallEnvelope }, Record<string, never>];
+  'call:reject': [{ callId: string }, Record<string, never>];
+  'call:end': [{ callId: string }, Record<string, never>];
 }
 export type ClientRequestName = keyof ClientRequests;

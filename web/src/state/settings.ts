@@ -1,4 +1,4 @@
-/* Language, theme and notifications: not secret, kept in localStorage so the first paint is right. */
+/* Language, theme, notifications and the call privacy choice: not secret, kept in localStorage so the first paint is right. */
 import { create } from 'zustand';
 
 export type Language = 'en' | 'vi';
@@ -34,6 +34,10 @@ interface SettingsState {
   setLanguage: (l: Language) => void;
   setTheme: (t: Theme) => void;
   setNotify: (on: boolean) => void;
+  /** "Hide my IP address in calls" (relay only): null until the user chooses, which means on
+   *  when the server offers a relay (engine/callrules.ts icePolicy). */
+  hideIp: boolean | null;
+  setHideIp: (on: boolean) => void;
 }
 
 const nav = typeof navigator !== 'undefined' ? (navigator.languages ?? [navigator.language]) : ['en'];
@@ -53,5 +57,13 @@ export const useSettings = create<SettingsState>()((set) => ({
   setNotify: (on) => {
     localStorage.setItem('sotto.notify', on ? 'on' : 'off');
     set({ notify: on });
+  },
+  hideIp:
+    typeof localStorage !== 'undefined'
+      ? { on: true, off: false, '': null }[load<'on' | 'off' | ''>('sotto.hideIp', ['on', 'off'], '')]
+      : null,
+  setHideIp: (on) => {
+    localStorage.setItem('sotto.hideIp', on ? 'on' : 'off');
+    set({ hideIp: on });
   },
 }));
