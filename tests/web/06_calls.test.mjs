@@ -10,11 +10,12 @@
 // offer envelope with one bit flipped by the server is refused by the callee.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { memoryHolds } from '../api/lib/memory.mjs';
 import {
   cspViolations, launchBrowser, messageItem, openChatWith, prerequisites, register, screenshot, send, startChatWith,
   startServer, uniq, watch,
@@ -148,6 +149,33 @@ async function records(page) {
 
 /* ------------------------------------------------------------------ scenarios */
 
+// The secrets of the call's SDPs as both browsers hold them: the DTLS fingerprints and the ICE
+// passwords (long and random, so finding one anywhere is no accident).
+async function sdpSecrets(page) {
+  return page.evaluate(() => window.sottoPeers.flatMap(({ pc }) =>
+    [pc.localDescription?.sdp, pc.remoteDescription?.sdp].filter(Boolean).flatMap((sdp) =>
+      [...sdp.matchAll(/^a=(?:fingerprint:\S+ |ice-pwd:)(\S{20,})\r?$/gm)].map((m) => m[1]))));
+}
+
+// The server never held an SDP in the clear: not in its database files, not in its log, and
+// not anywhere in its memory, read while it runs. The positive control (the users' names, which
+// it does hold) shows the memory read works.
+async function serverNeverSawTheSdp() {
+  const secrets = [...new Set([...(await sdpSecrets(alice.page)), ...(await sdpSecrets(bob.page))])];
+  assert.ok(secrets.length >= 4, `fingerprints and ICE passwords of both sides: ${secrets.length}`);
+  const files = readdirSync(server.dataDir).filter((f) => f.startsWith('sotto.db'))
+    .map((f) => readFileSync(path.join(server.dataDir, f)));
+  const db = Buffer.concat(files);
+  for (const s of secrets) {
+    assert.equal(db.includes(Buffer.from(s)), false, 'an SDP secret in the database');
+    assert.equal(server.log.includes(s), false, 'an SDP secret in the log');
+  }
+  const mem = memoryHolds(server.child.pid, [...secrets, A.username, B.username]);
+  assert.ok(mem.read > 1 << 20, `read ${mem.read} bytes of sottod's memory`);
+  assert.ok(mem.found.includes(A.username), 'the positive control: a username in sottod\'s memory');
+  assert.deepEqual(mem.found.filter((f) => secrets.includes(f)), [], 'an SDP secret in sottod\'s memory');
+}
+
 describe('calls between two browsers', () => {
   before(async () => {
     assert.deepEqual(missing, [], `missing: ${missing.join(', ')}`);
@@ -243,6 +271,7 @@ describe('calls between two browsers', () => {
     assert.match(await bob.page.locator('[data-call-record="hangup"]').textContent(), /Incoming video call · 0:0\d/);
     assert.deepEqual(cspViolations(alice.page), []);
     assert.deepEqual(cspViolations(bob.page), []);
+    await serverNeverSawTheSdp();
   });
 
   test('the caller\'s connection drops and comes back: the call goes on through an ICE restart', async () => {
