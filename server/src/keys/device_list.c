@@ -105,9 +105,12 @@ static void device_list_work(struct store *st, struct job *j)
 
     if (job_fields(j, j->body, list_fields, 1, &v, 1))
         return;
-    if (b64_decode(v.str, v.len, B64_STANDARD, list, sizeof(list), &len) ||
-        (why = list_shape(list, len, j->who.user_id, &version)) != NULL) {
-        job_invalid(j, "deviceList", len ? why : "bad_base64");
+    if (b64_decode(v.str, v.len, B64_STANDARD, list, sizeof(list), &len)) {
+        job_invalid(j, "deviceList", "bad_base64");
+        return;
+    }
+    if ((why = list_shape(list, len, j->who.user_id, &version)) != NULL) {
+        job_invalid(j, "deviceList", why);
         return;
     }
     rc = store_device_list(st, j->who.user_id, STORE_DEVICES_ACTIVE, &devs, &nd);
