@@ -399,3 +399,44 @@ describe('calls between two browsers', () => {
     assert.ok(bob.page.sottoErrors.every((e) => !/Uncaught|pageerror/i.test(e)), bob.page.sottoErrors.join('\n'));
   });
 });
+
+// What `make run` gives: no TURN settings, so no relay and no relay-only policy; Chromium as a
+// person runs it (local addresses hidden behind mDNS names). Two browsers on one machine still
+// reach each other over host candidates.
+describe('a call with make run\'s defaults: no TURN, two browsers on one machine', () => {
+  before(async () => {
+    server = await startServer({});
+    chrome = await launchBrowser({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+    alice = await user();
+    bob = await user();
+    const a = { ...A, email: `a2${A.email}`, username: `${A.username}x` };
+    const b = { ...B, email: `b2${B.email}`, username: `${B.username}x` };
+    await register(alice.page, a);
+    await register(bob.page, b);
+    await startChatWith(alice.page, b.username);
+    await send(alice.page, 'no relay here');
+    await openChatWith(bob.page, 'Alice');
+    await messageItem(bob.page, 'no relay here').waitFor({ timeout: 15000 });
+    await send(bob.page, 'fine');
+    await messageItem(alice.page, 'fine').waitFor({ timeout: 15000 });
+  });
+  after(async () => {
+    await chrome?.close();
+    await server?.stop();
+  });
+
+  test('the call connects over host candidates and media flows both ways', async () => {
+    await alice.page.getByRole('button', { name: 'Audio call' }).click();
+    await incoming(bob.page).getByRole('button', { name: /^Accept/ }).first().click({ timeout: 20000 });
+    for (const p of [alice.page, bob.page]) {
+      await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 30000 });
+    }
+    for (const [who, p] of [['alice', alice.page], ['bob', bob.page]]) {
+      const s = await until(`${who} hears audio`, async () => { const x = await mediaStats(p); return x && x.audioEnergy > 0 ? x : null; });
+      assert.notEqual(s.policy, 'relay', `${who}: no relay-only policy without TURN`);
+      assert.equal(s.local, 'host', `${who}: a host candidate`);
+    }
+    await callScreen(alice.page).getByRole('button', { name: 'End call' }).click();
+    for (const p of [alice.page, bob.page]) await callScreen(p).waitFor({ state: 'hidden', timeout: 15000 });
+  });
+});
