@@ -9,8 +9,21 @@
 
 #include "accounts/accounts.h"
 #include "api/api.h"
+#include "api/fields.h"
 #include "store/devices.h"
 #include "store/users.h"
+
+/* The account's own fields, one row each: the routes that take them check with these rows
+ * and GET /api/auth/rules (rules.c) publishes them, so a client shows the rules the server
+ * applies. The password's are the policy's (auth/password.h). A display name of 0 characters
+ * clears it on PATCH /api/users/me, so that row takes its minimum. */
+/* clang-format off */
+#define ACCOUNT_EMAIL_ROW {"email", FIELD_EMAIL, FIELD_REQUIRED, .min = 3, .max = 254}
+#define ACCOUNT_USERNAME_ROW {"username", FIELD_USERNAME, FIELD_REQUIRED, .min = 3, .max = 32}
+#define ACCOUNT_DISPLAY_NAME_ROW(min_) {"displayName", FIELD_STRING, 0, .min = (min_), .max = 100}
+#define ACCOUNT_BIO_ROW {"bio", FIELD_STRING, 0, .max = 500}
+#define ACCOUNT_DEVICE_NAME_ROW {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100}
+/* clang-format on */
 
 /* Per-file route tables. */
 int register_routes(struct server *srv, struct auth_state *a);
@@ -19,6 +32,7 @@ int session_routes(struct server *srv, struct auth_state *a);
 int email_routes(struct server *srv, struct auth_state *a);
 int mfa_routes(struct server *srv, struct auth_state *a);
 int users_routes(struct server *srv, struct auth_state *a);
+int rules_routes(struct server *srv, struct auth_state *a);
 
 /* Runs work that hashes a password through the Argon2 gate (api/gate.h). */
 void job_submit_heavy(struct job *j, job_work_fn work);

@@ -28,8 +28,8 @@ static const char *const register_platforms[] = {"web", "ios", "android", "cli",
  * it needs the email and username and comes before the rest. */
 enum { R_EMAIL, R_USERNAME, R_PASSWORD, R_HEAD };
 static const struct field_spec register_head[] = {
-    [R_EMAIL] = {"email", FIELD_EMAIL, FIELD_REQUIRED, .min = 3, .max = 254},
-    [R_USERNAME] = {"username", FIELD_USERNAME, FIELD_REQUIRED, .min = 3, .max = 32},
+    [R_EMAIL] = ACCOUNT_EMAIL_ROW,
+    [R_USERNAME] = ACCOUNT_USERNAME_ROW,
     /* Its length is the policy's to judge. */
     [R_PASSWORD] = {"password", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG,
                     .max = FIELD_UNBOUNDED},
@@ -37,7 +37,7 @@ static const struct field_spec register_head[] = {
 
 enum { R_DEVICE_NAME, R_PLATFORM, R_DEVICE_N };
 static const struct field_spec register_device[] = {
-    [R_DEVICE_NAME] = {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+    [R_DEVICE_NAME] = ACCOUNT_DEVICE_NAME_ROW,
     [R_PLATFORM] = {"platform", FIELD_ENUM, FIELD_REQUIRED, .one_of = register_platforms,
                     .as_wrong_type = "missing"},
 };
@@ -45,7 +45,7 @@ static const struct field_spec register_device[] = {
 /* Values in depth-first order: the device's rows follow it. */
 enum { R_DISPLAY_NAME, R_DEVICE, R_DEV_NAME, R_DEV_PLATFORM, R_KEYS, R_TAIL_VALUES };
 static const struct field_spec register_tail[] = {
-    {"displayName", FIELD_STRING, 0, .min = 1, .max = 100},
+    ACCOUNT_DISPLAY_NAME_ROW(1),
     {"device", FIELD_OBJECT, FIELD_REQUIRED | FIELD_NULL_WRONG, .sub = register_device,
      .n_sub = R_DEVICE_N},
     /* The bundle: keys_bundle_parse checks it on the worker. */

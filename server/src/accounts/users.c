@@ -34,8 +34,8 @@ static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, ar
 /* Every field is optional; null or "" clears it, absent leaves it as it is. */
 enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_N };
 static const struct field_spec patch_fields[] = {
-    [P_DISPLAY_NAME] = {"displayName", FIELD_STRING, 0, .max = 100},
-    [P_BIO] = {"bio", FIELD_STRING, 0, .max = 500},
+    [P_DISPLAY_NAME] = ACCOUNT_DISPLAY_NAME_ROW(0),
+    [P_BIO] = ACCOUNT_BIO_ROW,
     [P_AVATAR_URL] = {"avatarUrl", FIELD_STRING, 0, .max = 2048},
 };
 
