@@ -31,6 +31,26 @@ static const char reset_text[] =
     "and expires in 1 hour. Resetting signs out every device. If it was not you, ignore "
     "this mail: your password stays as it is.\n";
 
+static const char changed_text[] =
+    "Hello %s,\n\nthe password of your Sotto account was changed, and every other device was "
+    "signed out.\n\nIf you did this, there is nothing to do. If not, someone knows your "
+    "password: choose a new one at once here, which signs out every device:\n\n"
+    "%s/forgot-password\n";
+
+void email_send_notice(struct job *j, const struct store_user *u, enum mail_notice kind)
+{
+    char text[MAIL_TEXT_MAX];
+
+    (void)kind; /* one kind so far */
+    snprintf(text, sizeof(text), changed_text, u->username, j->a->public_url);
+    if (mail_send(j->a->mail, u->email, "Your Sotto password was changed", text))
+        log_warn("mail.fail", "rid=%s kind=password_changed transport=%s", j->rid,
+                 j->a->mail->iface->name);
+    else
+        log_info("mail.sent", "rid=%s kind=password_changed transport=%s", j->rid,
+                 j->a->mail->iface->name);
+}
+
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind)
 {
     bool verify = kind == STORE_EMAIL_VERIFY;

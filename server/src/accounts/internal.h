@@ -33,6 +33,7 @@ int email_routes(struct server *srv, struct auth_state *a);
 int mfa_routes(struct server *srv, struct auth_state *a);
 int users_routes(struct server *srv, struct auth_state *a);
 int rules_routes(struct server *srv, struct auth_state *a);
+int change_password_routes(struct server *srv, struct auth_state *a);
 
 /* Runs work that hashes a password through the Argon2 gate (api/gate.h). */
 void job_submit_heavy(struct job *j, job_work_fn work);
@@ -59,6 +60,11 @@ int mfa_check_code(struct store *s, struct job *j, const char *user_id, const ch
 /* Sends the e-mail for a verify (STORE_EMAIL_VERIFY) or reset token to the user; the token
  * row is inserted first. Errors are logged; the caller's answer does not depend on it. */
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind);
+
+/* Mails that carry no token: they tell the owner something happened to the account. */
+enum mail_notice { MAIL_PASSWORD_CHANGED };
+/* Sends one to the user; errors are logged, as for email_send_token. */
+void email_send_notice(struct job *j, const struct store_user *u, enum mail_notice kind);
 
 /* Work side: these devices' tokens were ended (logout, logout-all, password reset), so
  * after a success answer their WebSockets close with 4401 (accounts_after_tokens_ended becomes

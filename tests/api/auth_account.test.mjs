@@ -1,0 +1,72 @@
+// @stores sqlite,pg
+// Account actions a signed-in person runs on their own: change the password (other devices
+// signed out, this one kept, a mail), and with two-factor on, the code it needs.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { totp } from './lib/crypto.mjs';
+import { login, outbox, registerUser, sql, startAuthServer, waitFor } from './lib/api.mjs';
+import { userWithDevices, wsConnect } from './lib/rt.mjs';
+
+let srv;
+before(async () => { srv = await startAuthServer({ PUBLIC_URL: 'https://chat.example.org' }); });
+after(async () => { await srv?.stop(); });
+
+const me = (token) => srv.api('GET', '/api/users/me', { token });
+const mailsTo = (email) => outbox(srv).filter((m) => m.to === email);
+const NEW = 'a different long password';
+
+async function enableMfa(u) {
+  const r = await srv.api('POST', '/api/auth/mfa/enable', { token: u.token, body: { password: u.password } });
+  assert.equal(r.status, 200);
+  const now = Date.now() / 1000;
+  assert.equal((await srv.api('POST', '/api/auth/mfa/verify', { token: u.token, body: { code: totp(r.body.secret, now) } })).status, 200);
+  return { ...r.body, usedAt: now };
+}
+
+describe('change-password', () => {
+  const change = (token, body) => srv.api('POST', '/api/auth/change-password', { token, body });
+
+  test('ends the other devices, keeps the caller, mails the owner', async () => {
+    const u = await userWithDevices(srv, 3);
+    const socks = await Promise.all(u.devices.map((d) => wsConnect(srv, d.token)));
+    assert.equal((await change(null, { currentPassword: u.password, newPassword: NEW })).status, 401);
+    let r = await change(u.devices[0].token, { currentPassword: 'not the password at all', newPassword: NEW });
+    assert.equal(r.status, 401);
+    assert.deepEqual([r.body.error.code, r.body.error.details.field], ['invalid_credentials', 'currentPassword']);
+    r = await change(u.devices[0].token, { currentPassword: u.password, newPassword: 'short' });
+    assert.deepEqual(r.body.error.details, { field: 'newPassword', reason: 'too_short' });
+    r = await change(u.devices[0].token, { currentPassword: u.password, newPassword: u.username.toUpperCase() });
+    assert.equal(r.body.error.details.reason, 'equals_username');
+    r = await change(u.devices[0].token, { newPassword: NEW });
+    assert.deepEqual(r.body.error.details, { field: 'currentPassword', reason: 'missing' });
+    for (const d of u.devices) assert.equal((await me(d.token)).status, 200, 'refusals change nothing');
+
+    r = await change(u.devices[0].token, { currentPassword: u.password, newPassword: NEW });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const c of socks.slice(1)) assert.equal((await c.closed).code, 4401);
+    for (const d of u.devices.slice(1)) assert.equal((await me(d.token)).status, 401);
+    assert.equal((await me(u.devices[0].token)).status, 200, "the caller's session stays");
+    assert.equal((await socks[0].request('queue:ack', { seq: 0 })).event, 'ack', "and its socket");
+    assert.equal((await srv.api('POST', '/api/auth/refresh', { body: { refreshToken: u.refresh } })).status, 200);
+    await socks[0].close();
+    assert.equal((await login(srv, u)).status, 401, 'the old password is gone');
+    assert.equal((await login(srv, { ...u, password: NEW })).status, 200);
+    const mail = await waitFor(() => mailsTo(u.email).find((m) => /password was changed/i.test(m.subject)));
+    assert.ok(mail.body.includes('https://chat.example.org/forgot-password'), mail.body);
+    const audit = sql(srv, `SELECT success FROM audit_log WHERE user_id = '${u.userId}' AND action = 'password_change' ORDER BY at`);
+    assert.deepEqual(audit.map((x) => x[0] === 't' || x[0] === '1'), [false, true]);
+  });
+
+  test('with two-factor on, a code is required', async () => {
+    const u = await registerUser(srv);
+    const m = await enableMfa(u);
+    let r = await change(u.token, { currentPassword: u.password, newPassword: NEW });
+    assert.deepEqual([r.status, r.body.error.code, r.body.error.details.field], [401, 'mfa_required', 'mfaCode']);
+    r = await change(u.token, { currentPassword: u.password, newPassword: NEW, mfaCode: '12345' });
+    assert.equal(r.body.error.code, 'invalid_mfa_code');
+    r = await change(u.token, { currentPassword: u.password, newPassword: NEW, mfaCode: totp(m.secret, m.usedAt + 30) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    r = await change(u.token, { currentPassword: NEW, newPassword: 'yet another long password', mfaCode: m.backupCodes[0] });
+    assert.equal(r.status, 200, 'a backup code works in place of a TOTP code');
+  });
+});
