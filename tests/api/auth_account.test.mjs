@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { totp } from './lib/crypto.mjs';
-import { login, outbox, registerUser, sql, startAuthServer, waitFor } from './lib/api.mjs';
+import { login, outbox, registerUser, sql, startAuthServer, verifyEmail, waitFor } from './lib/api.mjs';
 import { userWithDevices, wsConnect } from './lib/rt.mjs';
 
 let srv;
@@ -68,5 +68,27 @@ describe('change-password', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     r = await change(u.token, { currentPassword: NEW, newPassword: 'yet another long password', mfaCode: m.backupCodes[0] });
     assert.equal(r.status, 200, 'a backup code works in place of a TOTP code');
+  });
+});
+
+describe('e-mail verification', () => {
+  const resend = (token) => srv.api('POST', '/api/auth/verify-email/resend', { token });
+
+  test('resend: a new link while unverified, 202; 409 once verified', async () => {
+    const u = await registerUser(srv);
+    await waitFor(() => mailsTo(u.email).length === 1);
+    assert.equal((await resend(null)).status, 401);
+    let r = await resend(u.token);
+    assert.equal(r.status, 202);
+    assert.deepEqual(r.body, { success: true });
+    const links = await waitFor(() => {
+      const m = mailsTo(u.email).filter((x) => x.body.includes('https://chat.example.org/verify-email?token='));
+      return m.length === 2 && m;
+    });
+    assert.notEqual(links[0].body, links[1].body, 'a fresh token');
+    await verifyEmail(srv, u.email);
+    r = await resend(u.token);
+    assert.equal(r.status, 409);
+    assert.deepEqual([r.body.error.code, r.body.error.details.reason], ['conflict', 'already_verified']);
   });
 });

@@ -1,7 +1,8 @@
 /* E-mail flows: the verification mail sent on registration, POST /api/auth/verify-email,
- * /forgot-password (always 202, the work happens after the answer so its timing says
- * nothing) and /reset-password (a new password; every session of the account ends).
- * Tokens are 256-bit, single-use, stored only as a peppered hash, and expire. */
+ * /verify-email/resend (signed in, not yet verified), /forgot-password (always 202, the work
+ * happens after the answer so its timing says nothing; no link to an unverified address) and
+ * /reset-password (a new password; every session of the account ends). Tokens are 256-bit,
+ * single-use, stored only as a peppered hash, and expire. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,40 @@ static void verify_post(struct http_req *req, void *arg)
         job_submit(job_new(req, a), verify_work);
 }
 
+/* ---- verify-email/resend ---- */
+
+static void resend_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+    enum store_err rc = store_user_get(s, j->who.user_id, &u);
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "user_get");
+    } else if (u.email_verified) {
+        job_fail(j, 409, "conflict", "The e-mail address is already verified.",
+                 json_pack("{s:s}", "reason", "already_verified"));
+    } else {
+        email_send_token(s, j, &u, STORE_EMAIL_VERIFY);
+        api_audit(s, j, u.id, j->who.device_id, "email_verify_resend", true, NULL);
+        job_success(j, 202);
+    }
+    store_user_free(&u);
+}
+
+static void resend_post(struct http_req *req, void *arg)
+{
+    struct auth_state *a = arg;
+    struct auth_identity *who = http_auth(req);
+    char account[8 + STORE_ID_SIZE];
+
+    /* Per account, in the bucket of the other account mails (RATE_LIMIT_FORGOT_ACCOUNT),
+     * under its own key. */
+    snprintf(account, sizeof(account), "verify:%s", who->user_id);
+    if (!auth_limit(a, req, RULE_EMAIL_IP, http_client_ip(req)) &&
+        !auth_limit(a, req, RULE_FORGOT_ACCOUNT, account))
+        job_submit(job_new(req, a), resend_work);
+}
+
 /* ---- forgot-password ---- */
 
 static void forgot_work(void *ctx, void *arg)
@@ -151,9 +186,13 @@ static void forgot_work(void *ctx, void *arg)
     /* Checked on the loop before the answer: this only finds it again. */
     if (fields_check(j->body, NULL, forgot_field, 1, &email, 1, &fail))
         return;
+    /* An address never confirmed may not be the owner's: no reset link goes to it (the
+     * answer was the same 202 already). */
     if (ctx && store_user_get_by_email(ctx, email.str, &u) == STORE_OK) {
-        email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
-        api_audit(ctx, j, u.id, NULL, "password_reset_request", true, NULL);
+        if (u.email_verified)
+            email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
+        api_audit(ctx, j, u.id, NULL, "password_reset_request", u.email_verified,
+                  u.email_verified ? NULL : "email_not_verified");
     }
     store_user_free(&u);
 }
@@ -297,6 +336,7 @@ int email_routes(struct server *srv, struct auth_state *a)
 {
     const struct route routes[] = {
         {HTTP_POST, "/api/auth/verify-email", verify_post, a, 4096, ROUTE_JSON},
+        {HTTP_POST, "/api/auth/verify-email/resend", resend_post, a, 1024, ROUTE_AUTH},
         {HTTP_POST, "/api/auth/forgot-password", forgot_post, a, 4096, ROUTE_JSON},
         {HTTP_POST, "/api/auth/reset-password", reset_post, a, 16384, ROUTE_JSON},
     };

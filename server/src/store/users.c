@@ -18,12 +18,15 @@ static const char users_insert[] =
     "display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
 static const char users_email_taken[] = "SELECT 1 FROM users WHERE email_key = $1";
 static const char users_username_taken[] = "SELECT 1 FROM users WHERE username_key = $1";
+/* An account whose e-mail is not verified is listed only for its exact username ($2), which
+ * GET /api/users/by-username answers anyway (docs/security.md). */
+#define USERS_SEARCH_WHERE                                                               \
+    "WHERE (username_key LIKE $1 ESCAPE '!' OR lower(display_name) LIKE $1 ESCAPE '!') " \
+    "AND (email_verified = 1 OR username_key = $2)"
 static const char users_search[] =
-    "SELECT " USER_COLS " FROM users WHERE username_key LIKE $1 ESCAPE '!' "
-    "OR lower(display_name) LIKE $1 ESCAPE '!' ORDER BY username_key LIMIT $2 OFFSET $3";
-static const char users_search_count[] =
-    "SELECT COUNT(*) FROM users WHERE username_key LIKE $1 ESCAPE '!' "
-    "OR lower(display_name) LIKE $1 ESCAPE '!'";
+    "SELECT " USER_COLS " FROM users " USERS_SEARCH_WHERE " ORDER BY username_key LIMIT $3 "
+    "OFFSET $4";
+static const char users_search_count[] = "SELECT COUNT(*) FROM users " USERS_SEARCH_WHERE;
 static const char users_update_profile[] =
     "UPDATE users SET display_name = CASE WHEN $2 = 1 THEN $3 ELSE display_name END, "
     "bio = CASE WHEN $4 = 1 THEN $5 ELSE bio END, "
@@ -174,24 +177,26 @@ static char *user_like_pattern(const char *query)
     return pat;
 }
 
-static enum store_err user_search_count(struct store *s, const char *pat, int64_t *total)
+static enum store_err user_search_count(struct store *s, const char *pat, const char *key,
+                                        int64_t *total)
 {
-    struct db_param p = db_text(pat);
+    struct db_param p[] = {db_text(pat), db_text(key)};
     struct db_rows *r;
-    int rc = s->drv->query(s->db, users_search_count, &p, 1, &r);
+    int rc = s->drv->query(s->db, users_search_count, p, 2, &r);
     if (rc == DB_OK && (rc = s->drv->next(r)) == 1)
         *total = s->drv->get_int(r, 0);
     s->drv->done(r);
     return rc == 1 ? STORE_OK : store_map(rc < 0 ? rc : DB_ERR);
 }
 
-static enum store_err user_search_rows(struct store *s, const char *pat, int64_t limit,
-                                       int64_t offset, struct store_user **out, size_t *n)
+static enum store_err user_search_rows(struct store *s, const char *pat, const char *key,
+                                       int64_t limit, int64_t offset, struct store_user **out,
+                                       size_t *n)
 {
-    struct db_param p[] = {db_text(pat), DB_INT(limit), DB_INT(offset)};
+    struct db_param p[] = {db_text(pat), db_text(key), DB_INT(limit), DB_INT(offset)};
     struct db_rows *r;
     size_t cap = 0;
-    int rc = s->drv->query(s->db, users_search, p, 3, &r);
+    int rc = s->drv->query(s->db, users_search, p, 4, &r);
     while (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
@@ -211,19 +216,20 @@ static enum store_err user_search_rows(struct store *s, const char *pat, int64_t
 enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
                                  struct store_user **out, size_t *n, int64_t *total)
 {
-    char *pat = user_like_pattern(query);
+    char *pat = user_like_pattern(query), *key = store_ascii_lower(query);
     *out = NULL;
     *n = 0;
     *total = 0;
-    enum store_err rc = user_search_count(s, pat, total);
+    enum store_err rc = user_search_count(s, pat, key, total);
     if (rc == STORE_OK && *total > offset)
-        rc = user_search_rows(s, pat, limit, offset, out, n);
+        rc = user_search_rows(s, pat, key, limit, offset, out, n);
     if (rc != STORE_OK) {
         store_users_free(*out, *n);
         *out = NULL;
         *n = 0;
     }
     free(pat);
+    free(key);
     return rc;
 }
 

@@ -48,7 +48,8 @@ enum store_err store_user_get_by_username(struct store *s, const char *username,
                                           struct store_user *out);
 
 /* Users whose username or display name contains `query` (case-insensitively for ASCII; LIKE
- * wildcards in the query are literal), ordered by username. *out is an array of *n users
+ * wildcards in the query are literal), ordered by username; an account whose e-mail is not
+ * verified only when `query` is its username. *out is an array of *n users
  * (free with store_users_free; NULL when n is 0); *total counts every match. */
 enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
                                  struct store_user **out, size_t *n, int64_t *total);

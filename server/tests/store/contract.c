@@ -535,7 +535,7 @@ static void test_hostile_strings(void **state)
 
 static void test_search(void **state)
 {
-    char tag[32], name[64], email[96];
+    char tag[32], name[64], email[96], *uids[5];
     char uid[STORE_ID_SIZE], did[STORE_ID_SIZE];
     struct store_user *users;
     size_t n;
@@ -548,6 +548,21 @@ static void test_search(void **state)
         struct store_new_user u = {email, name, "h", i == 4 ? "Percent 100% Pat" : NULL};
         struct store_new_device d = {"d", "web", NULL, NULL, NULL};
         assert_int_equal(store_user_register(fx.s, &u, &d, NULL, 0, 1, NOW, uid, did), STORE_OK);
+        uids[i] = strdup(uid);
+    }
+    /* Not verified: found only by the exact username, in any case. */
+    assert_int_equal(store_user_search(fx.s, tag, 10, 0, &users, &n, &total), STORE_OK);
+    assert_int_equal(total, 0);
+    snprintf(name, sizeof name, "%s_3", tag);
+    name[0] = (char)(name[0] - 32);
+    assert_int_equal(store_user_search(fx.s, name, 10, 0, &users, &n, &total), STORE_OK);
+    assert_int_equal(total, 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(users[0].id, uids[3]);
+    store_users_free(users, n);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(store_user_set_email_verified(fx.s, uids[i], NOW), STORE_OK);
+        free(uids[i]);
     }
     assert_int_equal(store_user_search(fx.s, tag, 2, 0, &users, &n, &total), STORE_OK);
     assert_int_equal(total, 5);

@@ -139,6 +139,17 @@ export function mailToken(mail, kind) {
   return m && m[1];
 }
 
+// Confirms u's address with the link of the verification mail (the newest one to it).
+export async function verifyEmail(srv, email) {
+  const mail = await waitFor(() => outbox(srv).filter((m) => m.to === email && mailToken(m, 'verify-email')).pop());
+  const base = srv.base ?? srv.url('');
+  const res = await fetch(`${base}/api/auth/verify-email`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: mailToken(mail, 'verify-email') }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
 export async function waitFor(fn, ms = 5000) {
   const end = Date.now() + ms;
   for (;;) {
