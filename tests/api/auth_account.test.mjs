@@ -92,3 +92,36 @@ describe('e-mail verification', () => {
     assert.deepEqual([r.body.error.code, r.body.error.details.reason], ['conflict', 'already_verified']);
   });
 });
+
+describe('two-factor backup codes', () => {
+  const regen = (u, body) => srv.api('POST', '/api/auth/mfa/backup-codes', { token: u.token, body });
+
+  test('regenerated with the password and a code; the old ones stop working; /me counts them', async () => {
+    const u = await registerUser(srv);
+    assert.equal((await me(u.token)).body.backupCodesLeft, undefined, 'only with two-factor on');
+    let r = await regen(u, { password: u.password, code: '123456' });
+    assert.deepEqual(r.body.error.details, { field: 'code', reason: 'mfa_not_enabled' });
+    const m = await enableMfa(u);
+    assert.equal((await me(u.token)).body.backupCodesLeft, 10);
+    assert.equal((await login(srv, u, { mfaCode: m.backupCodes[0] })).status, 200);
+    assert.equal((await me(u.token)).body.backupCodesLeft, 9);
+    r = await regen(u, { password: 'not the password at all', code: m.backupCodes[1] });
+    assert.equal(r.body.error.code, 'invalid_credentials');
+    r = await regen(u, { password: u.password, code: '000000' === totp(m.secret) ? '111111' : '000000' });
+    assert.equal(r.body.error.code, 'invalid_mfa_code');
+    r = await regen(u, { password: u.password });
+    assert.deepEqual(r.body.error.details, { field: 'code', reason: 'missing' });
+    r = await regen(u, { password: u.password, code: m.backupCodes[1] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const fresh = r.body.backupCodes;
+    assert.equal(new Set(fresh).size, 10);
+    assert.ok(fresh.every((c) => !m.backupCodes.includes(c)));
+    assert.equal((await me(u.token)).body.backupCodesLeft, 10);
+    r = await login(srv, u, { mfaCode: m.backupCodes[2] });
+    assert.equal(r.body.error.code, 'invalid_mfa_code', 'an old code stopped working');
+    assert.equal((await login(srv, u, { mfaCode: fresh[0] })).status, 200);
+    assert.equal((await me(u.token)).body.backupCodesLeft, 9);
+    const audit = sql(srv, `SELECT detail FROM audit_log WHERE user_id = '${u.userId}' AND action = 'mfa_backup_codes' AND detail = 'regenerated'`);
+    assert.equal(audit.length, 1);
+  });
+});

@@ -10,6 +10,7 @@
 #include "messaging/realtime.h"
 #include "store/blocks.h"
 #include "store/conversations.h"
+#include "store/mfa.h"
 
 #define SEARCH_LIMIT_DEFAULT 20
 #define SEARCH_LIMIT_MAX 50
@@ -17,15 +18,24 @@
 
 /* ---- me ---- */
 
+/* The caller's own form; with two-factor on, how many backup codes are left. */
 static void me_answer(struct store *s, struct job *j)
 {
     struct store_user u = {0};
     enum store_err rc = store_user_get(s, j->who.user_id, &u);
+    int64_t left = 0;
+    json_t *o;
 
-    if (rc != STORE_OK)
+    if (rc == STORE_OK && u.mfa_enabled)
+        rc = store_mfa_backup_left(s, u.id, &left);
+    if (rc != STORE_OK) {
         job_store_error(j, rc, "user_get");
-    else
-        job_ok(j, 200, api_user_row_json(&u, true));
+    } else {
+        o = api_user_row_json(&u, true);
+        if (u.mfa_enabled)
+            json_object_set_new(o, "backupCodesLeft", json_integer(left));
+        job_ok(j, 200, o);
+    }
     store_user_free(&u);
 }
 

@@ -1189,6 +1189,19 @@ static void test_mfa(void **state)
     assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, codes[3], NOW), STORE_NOT_FOUND);
     assert_int_equal(store_mfa_backup_left(fx.s, a.user_id, &left), STORE_OK);
     assert_int_equal(left, 9);
+    /* Replaced: the old codes stop working, the new ones count. */
+    uint8_t fresh[10][STORE_HASH_SIZE];
+    rand_bytes(fresh, sizeof fresh);
+    assert_int_equal(
+        store_mfa_set_backups(fx.s, a.user_id, (const uint8_t(*)[STORE_HASH_SIZE])fresh, 10, NOW),
+        STORE_OK);
+    assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, codes[4], NOW), STORE_NOT_FOUND);
+    assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, fresh[4], NOW), STORE_OK);
+    assert_int_equal(store_mfa_backup_left(fx.s, a.user_id, &left), STORE_OK);
+    assert_int_equal(left, 9);
+    assert_int_equal(store_mfa_set_backups(fx.s, "00000000-0000-4000-8000-000000000000",
+                                           (const uint8_t(*)[STORE_HASH_SIZE])fresh, 10, NOW),
+                     STORE_NOT_FOUND);
     struct store_user u;
     assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
     assert_true(u.mfa_enabled);
