@@ -125,3 +125,30 @@ describe('two-factor backup codes', () => {
     assert.equal(audit.length, 1);
   });
 });
+
+describe('devices', () => {
+  test("rename one's own device; others' and revoked ones are 404; control characters refused", async () => {
+    const u = await userWithDevices(srv, 2);
+    const v = await registerUser(srv);
+    const rename = (id, body, token = u.token) => srv.api('PATCH', `/api/users/devices/${id}`, { token, body });
+    let r = await rename(u.devices[1].id, { name: 'Firefox on Windows' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.id, r.body.name, r.body.current], [u.devices[1].id, 'Firefox on Windows', false]);
+    r = await rename(u.devices[0].id, { name: 'Điện thoại của Lan 📱' });
+    assert.deepEqual([r.body.name, r.body.current], ['Điện thoại của Lan 📱', true]);
+    const list = (await srv.api('GET', '/api/users/me/devices', { token: u.token })).body;
+    assert.deepEqual(list.map((d) => d.name).sort(), ['Firefox on Windows', 'Điện thoại của Lan 📱'].sort());
+    for (const [name, reason] of [['tab\there', 'invalid_characters'], ['bidi\u202eevil', 'invalid_characters'],
+      ['', 'too_short'], ['x'.repeat(101), 'too_long']]) {
+      r = await rename(u.devices[1].id, { name });
+      assert.deepEqual(r.body.error.details, { field: 'name', reason }, JSON.stringify(name));
+    }
+    assert.deepEqual((await rename(u.devices[1].id, {})).body.error.details, { field: 'name', reason: 'missing' });
+    assert.equal((await rename(v.deviceId, { name: 'mine now' })).status, 404, "someone else's device");
+    assert.equal((await rename('00000000-0000-4000-8000-000000000000', { name: 'x' })).status, 404);
+    assert.equal((await rename('not-a-uuid', { name: 'x' })).status, 404);
+    assert.equal((await srv.api('DELETE', `/api/users/devices/${u.devices[1].id}`, { token: u.token })).status, 200);
+    assert.equal((await rename(u.devices[1].id, { name: 'back again' })).status, 404, 'a revoked device');
+    assert.equal(sql(srv, `SELECT name FROM devices WHERE id = '${v.deviceId}'`)[0][0], 'laptop');
+  });
+});

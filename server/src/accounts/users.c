@@ -1,5 +1,5 @@
 /* /api/users: the caller's profile (GET, PATCH), other users' public profiles by id and by
- * username, search, the caller's devices and their revocation, and blocks. */
+ * username, search, the caller's devices with their names and revocation, and blocks. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,6 +281,34 @@ static void devices_get(struct http_req *req, void *arg)
     job_submit(job_new(req, arg), devices_work);
 }
 
+/* A device's name, as registration and sign-in take it (text without control characters). */
+static const struct field_spec rename_field[] = {ACCOUNT_DEVICE_NAME_ROW};
+
+static void rename_work(struct store *s, struct job *j)
+{
+    struct store_device d = {0};
+    struct field_value v;
+    enum store_err rc;
+
+    if (job_fields(j, j->body, rename_field, 1, &v, 1))
+        return;
+    rc = store_device_rename(s, j->who.user_id, j->arg, v.str);
+    if (rc == STORE_OK)
+        rc = store_device_get(s, j->arg, &d);
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 404, "not_found", "No such device.");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "device_rename");
+    else
+        job_ok(j, 200, api_device_json(&d, j->who.device_id));
+    store_device_free(&d);
+}
+
+static void rename_patch(struct http_req *req, void *arg)
+{
+    submit_by_id(req, arg, "deviceId", "No such device.", rename_work);
+}
+
 /* The after-success step of a revocation: the revoked device's WebSocket closes with 4403
  * (realtime.h), on whichever node holds it. */
 static void revoke_kick(struct job *j) { realtime_revoke_device(j->a->srv, j->arg); }
@@ -410,6 +438,8 @@ int users_routes(struct server *srv, struct auth_state *a)
         {HTTP_GET, "/api/users/search", search_get, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/blocked", blocked_get, a, 0, ROUTE_AUTH},
         {HTTP_DELETE, "/api/users/devices/:deviceId", revoke_delete, a, 0, ROUTE_AUTH},
+        {HTTP_PATCH, "/api/users/devices/:deviceId", rename_patch, a, 4096,
+         ROUTE_AUTH | ROUTE_JSON},
         {HTTP_POST | HTTP_DELETE, "/api/users/block/:userId", block_route, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/by-username/:username", by_username_get, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/:id", by_id_get, a, 0, ROUTE_AUTH},

@@ -650,8 +650,16 @@ static void test_devices_and_revoke(void **state)
     fill_prekeys(keys, 4, 1);
     assert_int_equal(store_prekeys_add(fx.s, a.device_id, keys, 4, MAX_PREKEYS, NOW), STORE_OK);
     assert_int_equal(store_device_revoke(fx.s, b.user_id, a.device_id, NOW), STORE_NOT_FOUND);
+    /* Renamed only by its owner, and only while not revoked. */
+    assert_int_equal(store_device_rename(fx.s, b.user_id, a.device_id, "theirs"), STORE_NOT_FOUND);
+    assert_int_equal(store_device_rename(fx.s, a.user_id, a.device_id, "renamed"), STORE_OK);
+    struct store_device named;
+    assert_int_equal(store_device_get(fx.s, a.device_id, &named), STORE_OK);
+    assert_string_equal(named.name, "renamed");
+    store_device_free(&named);
     assert_int_equal(store_device_revoke(fx.s, a.user_id, a.device_id, NOW + 2), STORE_OK);
     assert_int_equal(store_device_revoke(fx.s, a.user_id, a.device_id, NOW + 3), STORE_NOT_FOUND);
+    assert_int_equal(store_device_rename(fx.s, a.user_id, a.device_id, "again"), STORE_NOT_FOUND);
     assert_int_equal(store_refresh_rotate(fx.s, h1, h2, NOW + 2000, NOW + 4, &r), STORE_NOT_FOUND);
     int64_t left;
     assert_int_equal(store_prekeys_count(fx.s, a.device_id, &left), STORE_OK);
