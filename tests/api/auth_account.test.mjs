@@ -1,9 +1,10 @@
 // @stores sqlite,pg
 // Account actions a signed-in person runs on their own: change the password (other devices
-// signed out, this one kept, a mail), and with two-factor on, the code it needs.
+// signed out, this one kept, a mail; with two-factor on, a code), re-send the verification
+// mail, regenerate backup codes, rename a device, and mail in the account's language.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { totp } from './lib/crypto.mjs';
+import { makeDevice, totp } from './lib/crypto.mjs';
 import { login, outbox, registerUser, sql, startAuthServer, verifyEmail, waitFor } from './lib/api.mjs';
 import { userWithDevices, wsConnect } from './lib/rt.mjs';
 
@@ -151,4 +152,64 @@ describe('devices', () => {
     assert.equal((await rename(u.devices[1].id, { name: 'back again' })).status, 404, 'a revoked device');
     assert.equal(sql(srv, `SELECT name FROM devices WHERE id = '${v.deviceId}'`)[0][0], 'laptop');
   });
+});
+
+describe('mail in the account language', () => {
+  const registerIn = async (language) => {
+    const u = await registerUser(srv, { extra: language ? { language } : {} });
+    return u;
+  };
+  const newest = (email, re) => waitFor(() => mailsTo(email).filter((m) => re.test(m.body ?? '')).pop());
+
+  test('language: taken at registration and by PATCH /me, returned on /me; only en and vi', async () => {
+    const en = await registerIn();
+    assert.equal(en.res.body.user.language, 'en', 'English by default');
+    const vi = await registerIn('vi');
+    assert.equal(vi.res.body.user.language, 'vi');
+    assert.equal((await me(vi.token)).body.language, 'vi');
+    const patch = (body) => srv.api('PATCH', '/api/users/me', { token: en.token, body });
+    assert.equal((await patch({ language: 'vi' })).body.language, 'vi');
+    assert.equal((await patch({ bio: 'hi' })).body.language, 'vi', 'absent: kept');
+    assert.equal((await patch({ language: null })).body.language, 'vi', 'null: kept');
+    for (const bad of ['fr', 'EN', '', 5]) {
+      const r = await patch({ language: bad });
+      assert.equal(r.status, 400, JSON.stringify(bad));
+      assert.equal(r.body.error.details.field, 'language');
+    }
+    assert.equal((await patch({ language: 'en' })).body.language, 'en');
+    const name = `${en.username}_de`.slice(0, 32);
+    const r = await srv.api('POST', '/api/auth/register', { body: {
+      email: `${name}@example.org`, username: name, password: en.password, language: 'de',
+      device: { name: 'laptop', platform: 'cli' }, keys: makeDevice().bundle() } });
+    assert.deepEqual(r.body.error.details, { field: 'language', reason: 'unknown' });
+  });
+
+  for (const [language, words] of [
+    ['en', { verify: /Confirm your e-mail address/, hello: 'Hello', reset: /Reset your Sotto password/, changed: /password was changed/ }],
+    ['vi', { verify: /Xác nhận địa chỉ e-mail/, hello: 'Xin chào', reset: /Đặt lại mật khẩu/, changed: /đã được thay đổi/ }],
+  ]) {
+    test(`${language}: verification, reset and password-changed mails, with text and HTML parts and PUBLIC_URL links`, async () => {
+      const u = await registerIn(language);
+      const checkParts = (mail, path) => {
+        assert.ok(mail.body.startsWith(`${words.hello} ${u.username},`), mail.body);
+        assert.match(mail.html, new RegExp(`<html lang="${language}">`));
+        assert.ok(mail.html.includes(`${words.hello} ${u.username},`));
+        assert.ok(mail.body.includes(`https://chat.example.org/${path}`));
+        assert.ok(mail.html.includes(`href="https://chat.example.org/${path}`));
+      };
+      const verify = await newest(u.email, /verify-email\?token=/);
+      assert.match(verify.subject, words.verify);
+      checkParts(verify, 'verify-email?token=');
+      const token = verify.body.match(/verify-email\?token=([A-Za-z0-9_-]{43})/)[1];
+      assert.ok(verify.html.includes(`verify-email?token=${token}`), 'the same link in both parts');
+      assert.equal((await srv.api('POST', '/api/auth/verify-email', { body: { token } })).status, 200);
+      assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } })).status, 202);
+      const reset = await newest(u.email, /reset-password\?token=/);
+      assert.match(reset.subject, words.reset);
+      checkParts(reset, 'reset-password?token=');
+      assert.equal((await srv.api('POST', '/api/auth/change-password', { token: u.token, body: { currentPassword: u.password, newPassword: NEW } })).status, 200);
+      const changed = await waitFor(() => mailsTo(u.email).find((m) => words.changed.test(m.subject)));
+      checkParts(changed, 'forgot-password');
+    });
+  }
 });

@@ -125,7 +125,7 @@ static void change_work(struct store *s, struct job *j)
     change_apply(s, j, hash);
     sodium_memzero(hash, sizeof(hash));
     if (j->status == 200)
-        email_send_notice(j, &u, MAIL_PASSWORD_CHANGED);
+        email_send_notice(j, &u, MAIL_T_PASSWORD_CHANGED);
 done:
     store_user_free(&u);
 }

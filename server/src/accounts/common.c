@@ -1,4 +1,4 @@
-/* Shared by the accounts handlers (internal.h): the Argon2 gate, the device of a sign-in,
+/* Shared by the accounts handlers (internal.h): the Argon2 gate, the caller's own JSON form,
  * and the after-step that closes the sockets of devices whose tokens ended. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,15 @@ void job_heavy_account(struct job *j, const char *account)
 int accounts_password_verify(struct job *j, const char *hash, const char *pw)
 {
     return password_verify(j->a->pw, hash, pw, strlen(pw));
+}
+
+json_t *accounts_me_json(const struct store_user *u)
+{
+    json_t *o = api_user_row_json(u, true);
+
+    if (json_object_set_new(o, "language", json_string(u->language ? u->language : "en")))
+        abort();
+    return o;
 }
 
 void accounts_tokens_ended(struct job *j, const char *device_id)

@@ -16,50 +16,47 @@
 #include "base/pool.h"
 #include "base/server.h"
 #include "mail/mail.h"
+#include "mail/templates.h"
 #include "store/tokens.h"
 
 #define VERIFY_TTL_MS (24LL * 3600 * 1000)
 #define RESET_TTL_MS (3600LL * 1000)
-#define MAIL_TEXT_MAX 2048
+#define MAIL_LINK_MAX (AUTH_URL_MAX + 64)
 
-static const char verify_text[] =
-    "Hello %s,\n\nplease confirm your e-mail address for Sotto by opening this link:\n\n"
-    "%s/verify-email?token=%s\n\nThe link works once and expires in 24 hours. If you did "
-    "not create this account, ignore this mail.\n";
-static const char reset_text[] =
-    "Hello %s,\n\nsomeone asked to reset the password of your Sotto account. To choose a "
-    "new password, open this link:\n\n%s/reset-password?token=%s\n\nThe link works once "
-    "and expires in 1 hour. Resetting signs out every device. If it was not you, ignore "
-    "this mail: your password stays as it is.\n";
-
-static const char changed_text[] =
-    "Hello %s,\n\nthe password of your Sotto account was changed, and every other device was "
-    "signed out.\n\nIf you did this, there is nothing to do. If not, someone knows your "
-    "password: choose a new one at once here, which signs out every device:\n\n"
-    "%s/forgot-password\n";
-
-void email_send_notice(struct job *j, const struct store_user *u, enum mail_notice kind)
+/* Renders the mail t in the user's language around link and sends it (text and HTML). */
+static void email_send(struct job *j, const struct store_user *u, enum mail_template t,
+                       const char *link, const char *kind)
 {
-    char text[MAIL_TEXT_MAX];
+    struct mail_rendered m;
 
-    (void)kind; /* one kind so far */
-    snprintf(text, sizeof(text), changed_text, u->username, j->a->public_url);
-    if (mail_send(j->a->mail, u->email, "Your Sotto password was changed", text))
-        log_warn("mail.fail", "rid=%s kind=password_changed transport=%s", j->rid,
-                 j->a->mail->iface->name);
+    if (mail_template_render(t, u->language, u->username, link, &m)) {
+        log_warn("mail.fail", "rid=%s kind=%s reason=render", j->rid, kind);
+        return;
+    }
+    if (mail_send_alt(j->a->mail, u->email, m.subject, m.text, m.html))
+        log_warn("mail.fail", "rid=%s kind=%s transport=%s", j->rid, kind, j->a->mail->iface->name);
     else
-        log_info("mail.sent", "rid=%s kind=password_changed transport=%s", j->rid,
-                 j->a->mail->iface->name);
+        log_info("mail.sent", "rid=%s kind=%s lang=%s transport=%s", j->rid, kind,
+                 u->language ? u->language : "en", j->a->mail->iface->name);
+    mail_rendered_free(&m);
+}
+
+void email_send_notice(struct job *j, const struct store_user *u, enum mail_template kind)
+{
+    char link[AUTH_URL_MAX + 32];
+
+    snprintf(link, sizeof(link), "%s/forgot-password", j->a->public_url);
+    email_send(j, u, kind, link, "password_changed");
 }
 
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind)
 {
     bool verify = kind == STORE_EMAIL_VERIFY;
-    char tok[TOKEN_STR_SIZE], *text = sodium_malloc(MAIL_TEXT_MAX);
+    char tok[TOKEN_STR_SIZE], *link = sodium_malloc(MAIL_LINK_MAX);
     uint8_t hash[TOKEN_HASH_BYTES];
     enum store_err rc;
 
-    if (!text)
+    if (!link)
         abort();
     token_generate(tok);
     token_hash(verify ? TOKEN_EMAIL_VERIFY : TOKEN_PASSWORD_RESET, j->a->token_pepper, tok,
@@ -70,19 +67,12 @@ void email_send_token(struct store *s, struct job *j, const struct store_user *u
         log_warn("mail.token_fail", "rid=%s err=%s", j->rid, store_strerror(rc));
         goto done;
     }
-    snprintf(text, MAIL_TEXT_MAX, verify ? verify_text : reset_text, u->username, j->a->public_url,
-             tok);
-    if (mail_send(j->a->mail, u->email,
-                  verify ? "Confirm your e-mail address for Sotto" : "Reset your Sotto password",
-                  text))
-        log_warn("mail.fail", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
-                 j->a->mail->iface->name);
-    else
-        log_info("mail.sent", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
-                 j->a->mail->iface->name);
+    snprintf(link, MAIL_LINK_MAX, "%s/%s?token=%s", j->a->public_url,
+             verify ? "verify-email" : "reset-password", tok);
+    email_send(j, u, verify ? MAIL_T_VERIFY : MAIL_T_RESET, link, verify ? "verify" : "reset");
 done:
     sodium_memzero(tok, sizeof(tok));
-    sodium_free(text);
+    sodium_free(link);
 }
 
 /* The bodies: one field each. */

@@ -10,6 +10,7 @@
 #include "accounts/accounts.h"
 #include "api/api.h"
 #include "api/fields.h"
+#include "mail/templates.h"
 #include "store/devices.h"
 #include "store/users.h"
 
@@ -23,6 +24,7 @@
 #define ACCOUNT_DISPLAY_NAME_ROW(min_) {"displayName", FIELD_STRING, 0, .min = (min_), .max = 100}
 #define ACCOUNT_BIO_ROW {"bio", FIELD_STRING, 0, .max = 500}
 #define ACCOUNT_DEVICE_NAME_ROW {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100}
+#define ACCOUNT_LANGUAGE_ROW {"language", FIELD_ENUM, 0, .one_of = mail_languages}
 /* clang-format on */
 
 /* Per-file route tables. */
@@ -61,10 +63,14 @@ int mfa_check_code(struct store *s, struct job *j, const char *user_id, const ch
  * row is inserted first. Errors are logged; the caller's answer does not depend on it. */
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind);
 
-/* Mails that carry no token: they tell the owner something happened to the account. */
-enum mail_notice { MAIL_PASSWORD_CHANGED };
-/* Sends one to the user; errors are logged, as for email_send_token. */
-void email_send_notice(struct job *j, const struct store_user *u, enum mail_notice kind);
+/* A mail that carries no token, in the user's language: it tells the owner something
+ * happened to the account (MAIL_T_PASSWORD_CHANGED). Errors are logged, as for
+ * email_send_token. */
+void email_send_notice(struct job *j, const struct store_user *u, enum mail_template kind);
+
+/* The caller's own form of u (GET /api/users/me): the public form, email, emailVerified,
+ * mfaEnabled, language. */
+json_t *accounts_me_json(const struct store_user *u);
 
 /* Work side: these devices' tokens were ended (logout, logout-all, password reset), so
  * after a success answer their WebSockets close with 4401 (accounts_after_tokens_ended becomes

@@ -296,7 +296,7 @@ static void login_work(struct store *s, struct job *j)
     api_audit(s, j, l.user.id, did, "login", true, l.dev_id ? "device_proof" : "new_device");
     login_rehash(s, j, &l);
     job_ok(j, 200,
-           json_pack("{s:o, s:o, s:o}", "user", api_user_row_json(&l.user, true), "device",
+           json_pack("{s:o, s:o, s:o}", "user", accounts_me_json(&l.user), "device",
                      api_device_json(&d, did), "tokens", tokens));
 done:
     store_user_free(&l.user);

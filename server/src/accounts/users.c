@@ -31,7 +31,7 @@ static void me_answer(struct store *s, struct job *j)
     if (rc != STORE_OK) {
         job_store_error(j, rc, "user_get");
     } else {
-        o = api_user_row_json(&u, true);
+        o = accounts_me_json(&u);
         if (u.mfa_enabled)
             json_object_set_new(o, "backupCodesLeft", json_integer(left));
         job_ok(j, 200, o);
@@ -42,11 +42,12 @@ static void me_answer(struct store *s, struct job *j)
 static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, arg), me_answer); }
 
 /* Every field is optional; null or "" clears it, absent leaves it as it is. */
-enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_N };
+enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_LANGUAGE, P_N };
 static const struct field_spec patch_fields[] = {
     [P_DISPLAY_NAME] = ACCOUNT_DISPLAY_NAME_ROW(0),
     [P_BIO] = ACCOUNT_BIO_ROW,
     [P_AVATAR_URL] = {"avatarUrl", FIELD_STRING, 0, .max = 2048},
+    [P_LANGUAGE] = ACCOUNT_LANGUAGE_ROW, /* null or absent: left as it is */
 };
 
 static bool patch_avatar_ok(struct job *j, const char *url)
@@ -78,6 +79,7 @@ static void me_patch_work(struct store *s, struct job *j)
     p.bio = v[P_BIO].str;
     p.set_avatar_url = v[P_AVATAR_URL].json != NULL;
     p.avatar_url = v[P_AVATAR_URL].str;
+    p.language = v[P_LANGUAGE].str;
     if (!patch_avatar_ok(j, p.avatar_url))
         return;
     /* An empty string clears a field, like null. */

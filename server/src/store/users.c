@@ -8,14 +8,15 @@
 
 #define USER_COLS                                                                         \
     "id, email, username, password_hash, display_name, bio, avatar_url, email_verified, " \
-    "mfa_enabled, created_at, updated_at"
+    "mfa_enabled, created_at, updated_at, language"
 
 static const char users_by_id[] = "SELECT " USER_COLS " FROM users WHERE id = $1";
 static const char users_by_email[] = "SELECT " USER_COLS " FROM users WHERE email_key = $1";
 static const char users_by_username[] = "SELECT " USER_COLS " FROM users WHERE username_key = $1";
 static const char users_insert[] =
     "INSERT INTO users (id, email, email_key, username, username_key, password_hash, "
-    "display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
+    "display_name, created_at, updated_at, language) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, COALESCE($9, 'en'))";
 static const char users_email_taken[] = "SELECT 1 FROM users WHERE email_key = $1";
 static const char users_username_taken[] = "SELECT 1 FROM users WHERE username_key = $1";
 /* An account whose e-mail is not verified is listed only for its exact username ($2), which
@@ -30,8 +31,8 @@ static const char users_search_count[] = "SELECT COUNT(*) FROM users " USERS_SEA
 static const char users_update_profile[] =
     "UPDATE users SET display_name = CASE WHEN $2 = 1 THEN $3 ELSE display_name END, "
     "bio = CASE WHEN $4 = 1 THEN $5 ELSE bio END, "
-    "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8 "
-    "WHERE id = $1";
+    "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8, "
+    "language = COALESCE($9, language) WHERE id = $1";
 static const char users_set_password[] =
     "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
 static const char users_set_verified[] =
@@ -47,6 +48,7 @@ void store_user_free(struct store_user *u)
     free(u->display_name);
     free(u->bio);
     free(u->avatar_url);
+    free(u->language);
     memset(u, 0, sizeof *u);
 }
 
@@ -70,6 +72,7 @@ static void user_read(struct store *s, struct db_rows *r, struct store_user *u)
     u->mfa_enabled = s->drv->get_int(r, 8) != 0;
     u->created_at = s->drv->get_int(r, 9);
     u->updated_at = s->drv->get_int(r, 10);
+    u->language = store_col_strdup(s, r, 11);
 }
 
 static enum store_err user_get_one(struct store *s, const char *sql, const char *key,
@@ -134,8 +137,9 @@ static enum store_err user_insert(struct store *s, const struct store_new_user *
                                db_text(username_key),
                                db_text(u->password_hash),
                                db_text(u->display_name),
-                               DB_INT(now)};
-        err = store_exec(s, users_insert, p, 8, NULL);
+                               DB_INT(now),
+                               db_text(u->language)};
+        err = store_exec(s, users_insert, p, 9, NULL);
     }
     free(email_key);
     free(username_key);
@@ -251,8 +255,9 @@ enum store_err store_user_update_profile(struct store *s, const char *id,
                            db_text(pr->bio),
                            DB_INT(pr->set_avatar_url),
                            db_text(pr->avatar_url),
-                           DB_INT(now)};
-    return user_update(s, users_update_profile, p, 8);
+                           DB_INT(now),
+                           db_text(pr->language)};
+    return user_update(s, users_update_profile, p, 9);
 }
 
 enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,

@@ -16,6 +16,7 @@ struct store_user {
     char id[STORE_ID_SIZE];
     char *email, *username, *password_hash; /* never NULL once read */
     char *display_name, *bio, *avatar_url;  /* NULL when unset */
+    char *language;                         /* "en", "vi": never NULL once read */
     bool email_verified, mfa_enabled;
     int64_t created_at, updated_at;
 };
@@ -28,6 +29,7 @@ void store_users_free(struct store_user *users, size_t n);
 struct store_new_user {
     const char *email, *username, *password_hash; /* required */
     const char *display_name;                     /* may be NULL */
+    const char *language;                         /* NULL: "en" */
 };
 
 /* Create the user, the first device (with its bundle when given) and its one-time pre-keys
@@ -54,10 +56,12 @@ enum store_err store_user_get_by_username(struct store *s, const char *username,
 enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
                                  struct store_user **out, size_t *n, int64_t *total);
 
-/* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear). */
+/* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear).
+ * language: NULL leaves it (it is never cleared). */
 struct store_profile {
     bool set_display_name, set_bio, set_avatar_url;
     const char *display_name, *bio, *avatar_url;
+    const char *language;
 };
 enum store_err store_user_update_profile(struct store *s, const char *id,
                                          const struct store_profile *p, int64_t now);

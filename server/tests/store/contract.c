@@ -67,7 +67,7 @@ static void make_account(struct account *a)
     unique(a->username, sizeof a->username, "user");
     snprintf(a->email, sizeof a->email, "%s@example.com", a->username);
     random_bundle(&a->bundle);
-    struct store_new_user u = {a->email, a->username, "$argon2id$hash", "Someone"};
+    struct store_new_user u = {a->email, a->username, "$argon2id$hash", "Someone", NULL};
     struct store_new_device d = {"laptop", "web", "127.0.0.1", "test-agent", &a->bundle};
     assert_int_equal(
         store_user_register(fx.s, &u, &d, NULL, 0, MAX_PREKEYS, NOW, a->user_id, a->device_id),
@@ -369,7 +369,7 @@ static void test_savepoint_isolation(void **state)
     /* request 1: succeeds */
     level_update(a.user_id, &p1, true);
     /* request 2: a duplicate identity key, refused by the database (nested register) */
-    struct store_new_user fresh = {email, name, "h", NULL};
+    struct store_new_user fresh = {email, name, "h", NULL, NULL};
     struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
     assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_KEY);
@@ -456,14 +456,14 @@ static void test_register_conflicts(void **state)
     char shout[96];
     snprintf(shout, sizeof shout, "%s", a.email);
     shout[0] = (char)(shout[0] - 32);
-    struct store_new_user dup_email = {shout, name, "h", NULL};
+    struct store_new_user dup_email = {shout, name, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &dup_email, &d, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_EMAIL);
-    struct store_new_user dup_name = {email, a.username, "h", NULL};
+    struct store_new_user dup_name = {email, a.username, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &dup_name, &d, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_USERNAME);
     struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
-    struct store_new_user fresh = {email, name, "h", NULL};
+    struct store_new_user fresh = {email, name, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_KEY);
     /* Nothing of the refused registrations stayed behind. */
@@ -502,7 +502,7 @@ static void test_hostile_strings(void **state)
     (void)state;
     make_account(&a);
     for (size_t i = 0; i < sizeof nasty / sizeof nasty[0]; i++) {
-        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i]};
+        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i], NULL};
         assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
         assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
         assert_string_equal(u.display_name, nasty[i]);
@@ -522,7 +522,7 @@ static void test_hostile_strings(void **state)
     char uid[STORE_ID_SIZE], did[STORE_ID_SIZE];
     unique(name, sizeof name, "o'brien\"--;");
     snprintf(email, sizeof email, "x'or'1'='1%s@example.com", name + 11);
-    struct store_new_user nu = {email, name, big, "' OR ''='"};
+    struct store_new_user nu = {email, name, big, "' OR ''='", NULL};
     struct store_new_device nd = {"'); --", "cli", "::1", "\"ua\"", NULL};
     assert_int_equal(store_user_register(fx.s, &nu, &nd, NULL, 0, 1, NOW, uid, did), STORE_OK);
     assert_int_equal(store_user_get_by_username(fx.s, name, &u), STORE_OK);
@@ -545,7 +545,7 @@ static void test_search(void **state)
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "%s_%d", tag, i);
         snprintf(email, sizeof email, "%s@example.com", name);
-        struct store_new_user u = {email, name, "h", i == 4 ? "Percent 100% Pat" : NULL};
+        struct store_new_user u = {email, name, "h", i == 4 ? "Percent 100% Pat" : NULL, NULL};
         struct store_new_device d = {"d", "web", NULL, NULL, NULL};
         assert_int_equal(store_user_register(fx.s, &u, &d, NULL, 0, 1, NOW, uid, did), STORE_OK);
         uids[i] = strdup(uid);
