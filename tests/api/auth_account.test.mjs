@@ -1,12 +1,15 @@
 // @stores sqlite,pg
 // Account actions a signed-in person runs on their own: change the password (other devices
 // signed out, this one kept, a mail; with two-factor on, a code), re-send the verification
-// mail, regenerate backup codes, rename a device, and mail in the account's language.
+// mail, regenerate backup codes, rename a device, mail in the account's language, and delete
+// the account with everything of it.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeDevice, totp } from './lib/crypto.mjs';
 import { login, outbox, registerUser, sql, startAuthServer, verifyEmail, waitFor } from './lib/api.mjs';
-import { userWithDevices, wsConnect } from './lib/rt.mjs';
+import { conversation, sendRest, userWithDevices, wsConnect } from './lib/rt.mjs';
 
 let srv;
 before(async () => { srv = await startAuthServer({ PUBLIC_URL: 'https://chat.example.org' }); });
@@ -212,4 +215,50 @@ describe('mail in the account language', () => {
       checkParts(changed, 'forgot-password');
     });
   }
+});
+
+describe('delete account', () => {
+  const del = (token, body) => srv.api('DELETE', '/api/users/me', { token, body });
+
+  // Every row of the database as text (sqlite3 .dump or pg_dump --data-only).
+  function dump() {
+    if (srv.backend === 'pg') return execFileSync('pg_dump', ['--data-only', srv.dbUrl], { encoding: 'utf8' });
+    return execFileSync('sqlite3', [path.join(srv.dataDir, 'sotto.db'), '.dump'], { encoding: 'utf8' });
+  }
+
+  test('needs the password (and a code); then nothing of the account is left, and its sockets close', async () => {
+    const u = await userWithDevices(srv, 2);
+    const v = await userWithDevices(srv, 1);
+    const conv = await conversation(srv, u, v);
+    for (const [from, to] of [[u, v], [v, u], [u, v]]) assert.equal((await sendRest(srv, from, to, conv)).status, 201);
+    assert.equal((await srv.api('POST', `/api/users/block/${v.userId}`, { token: u.token })).status, 200);
+    const m = await enableMfa(u);
+    const socks = await Promise.all(u.devices.map((d) => wsConnect(srv, d.token)));
+    const ids = [u.userId, ...u.devices.map((d) => d.id)];
+    const vBytes = () => sql(srv, `SELECT bytes FROM account_queued_bytes WHERE user_id = '${v.userId}'`)[0]?.[0];
+    assert.ok(Number(vBytes()) > 0, "v's ciphertext waits for u's devices");
+
+    let r = await del(u.token, { password: 'not the password at all', mfaCode: totp(m.secret, m.usedAt + 30) });
+    assert.deepEqual([r.status, r.body.error.code, r.body.error.details.field], [401, 'invalid_credentials', 'password']);
+    r = await del(u.token, { password: u.password });
+    assert.deepEqual([r.status, r.body.error.code], [401, 'mfa_required']);
+    r = await del(u.token, {});
+    assert.deepEqual(r.body.error.details, { field: 'password', reason: 'missing' });
+    assert.equal((await me(u.token)).status, 200, 'refusals change nothing');
+    for (const id of ids) assert.ok(dump().includes(id));
+
+    r = await del(u.devices[1].token, { password: u.password, mfaCode: m.backupCodes[0] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const c of socks) assert.equal((await c.closed).code, 4401);
+    for (const d of u.devices) assert.equal((await me(d.token)).status, 401);
+    assert.equal((await login(srv, u, { mfaCode: m.backupCodes[1] })).status, 401);
+    const rows = dump();
+    for (const id of ids) assert.ok(!rows.includes(id), `${id} is still in the database:\n${rows.split('\n').filter((l) => l.includes(id)).join('\n')}`);
+    assert.ok(!rows.includes(u.email) && !rows.includes(u.username), 'nor its address or name');
+    assert.equal(Number(vBytes() ?? 0), 0, "what v queued to u's devices was given back");
+    assert.equal((await me(v.token)).status, 200, 'the other account is untouched');
+    assert.equal((await srv.api('GET', `/api/users/${u.userId}`, { token: v.token })).status, 404);
+    const audit = sql(srv, "SELECT user_id, success FROM audit_log WHERE action = 'account_delete'");
+    assert.ok(audit.some(([uid, ok]) => uid === '' && (ok === '1' || ok === 't')), 'the deletion is in the audit log, naming no one');
+  });
 });

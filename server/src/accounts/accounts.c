@@ -283,7 +283,7 @@ int auth_routes(struct server *srv, struct auth_state *a)
     if (auth_hook_install(srv, a ? a->jwt_key : NULL, a ? a->jwt_key_len : 0) ||
         register_routes(srv, a) || login_routes(srv, a) || session_routes(srv, a) ||
         email_routes(srv, a) || mfa_routes(srv, a) || users_routes(srv, a) ||
-        rules_routes(srv, a) || change_password_routes(srv, a))
+        rules_routes(srv, a) || change_password_routes(srv, a) || delete_account_routes(srv, a))
         return -1;
     return 0;
 }

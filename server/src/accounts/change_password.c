@@ -22,38 +22,6 @@ static const struct field_spec change_fields[] = {
     [C_MFA] = {"mfaCode", FIELD_STRING, 0, .max = 32},
 };
 
-static void change_refused(struct store *s, struct job *j, const char *why, const char *code,
-                           const char *message, const char *field)
-{
-    api_audit(s, j, j->who.user_id, j->who.device_id, "password_change", false, why);
-    job_fail(j, 401, code, message, json_pack("{s:s}", "field", field));
-}
-
-/* The owner's proof: the current password, then the second factor when it is on. */
-static int change_prove(struct store *s, struct job *j, const struct store_user *u,
-                        const struct field_value *v)
-{
-    int m;
-
-    if (accounts_password_verify(j, u->password_hash, v[C_CURRENT].str)) {
-        change_refused(s, j, "bad_password", "invalid_credentials", "The password is not right.",
-                       "currentPassword");
-        return -1;
-    }
-    if (!u->mfa_enabled)
-        return 0;
-    if (!v[C_MFA].str || !*v[C_MFA].str) {
-        job_fail(j, 401, "mfa_required", "A second-factor code is required.",
-                 json_pack("{s:s}", "field", "mfaCode"));
-        return -1;
-    }
-    m = mfa_check_code(s, j, u->id, v[C_MFA].str);
-    if (m > 0)
-        change_refused(s, j, "bad_mfa_code", "invalid_mfa_code", "The code is not valid.",
-                       "mfaCode");
-    return m ? -1 : 0;
-}
-
 /* Ends the tokens of every device of the account but the caller's, noting them so their
  * sockets close after the commit. */
 static enum store_err change_end_others(struct store *s, struct job *j)
@@ -110,7 +78,8 @@ static void change_work(struct store *s, struct job *j)
         job_store_error(j, rc, "user_get");
         return;
     }
-    if (change_prove(s, j, &u, v))
+    if (accounts_prove_owner(s, j, &u, v[C_CURRENT].str, "currentPassword", v[C_MFA].str,
+                             "password_change"))
         goto done;
     pp = password_check_policy(v[C_NEW].str, v[C_NEW].len, u.email, u.username);
     if (pp != PASSWORD_POLICY_OK) {

@@ -36,6 +36,7 @@ int mfa_routes(struct server *srv, struct auth_state *a);
 int users_routes(struct server *srv, struct auth_state *a);
 int rules_routes(struct server *srv, struct auth_state *a);
 int change_password_routes(struct server *srv, struct auth_state *a);
+int delete_account_routes(struct server *srv, struct auth_state *a);
 
 /* Runs work that hashes a password through the Argon2 gate (api/gate.h). */
 void job_submit_heavy(struct job *j, job_work_fn work);
@@ -45,6 +46,15 @@ void job_heavy_account(struct job *j, const char *account);
 /* Argon2 verify on the worker (bounded by the gate); 0 on a match. hash NULL = unknown
  * account (a dummy hash of equal cost is checked). */
 int accounts_password_verify(struct job *j, const char *hash, const char *pw);
+
+/* The proof that the signed-in caller u is the owner, for what an access token alone may not
+ * do (change the password, delete the account): the password (password_field names it in a
+ * refusal), then with two-factor on an MFA code (`mfaCode`). A refusal is 401 with
+ * details.field and, but for a missing code, an audit entry for action. 0, or -1 with the
+ * job's error. */
+int accounts_prove_owner(struct store *s, struct job *j, const struct store_user *u,
+                         const char *password, const char *password_field, const char *mfa_code,
+                         const char *action);
 
 /* Issues a session for (user, device) with a fresh refresh-token family: access token,
  * refresh token (in the body, or for web devices only in the cookie). Returns the tokens

@@ -38,6 +38,19 @@ static const char users_set_password[] =
 static const char users_set_verified[] =
     "UPDATE users SET email_verified = 1, updated_at = $2 WHERE id = $1";
 
+/* Deleting an account: what others queued to its devices is given back to their senders'
+ * counts first; its audit entries go (they hold its addresses and user agents), and its direct
+ * conversations stop naming it in their pair key (the other side keeps them); then the user
+ * row, whose deletion cascades to everything else of the account (0001_init.sql). */
+#define USERS_DEVICES_QUEUE "q.device_id IN (SELECT id FROM devices WHERE user_id = $1)"
+static const char users_queue_bytes_sqlite[] = QUEUED_BYTES_SUM(USERS_DEVICES_QUEUE, "");
+static const char users_queue_bytes_pg[] = QUEUED_BYTES_SUM(USERS_DEVICES_QUEUE, QUEUED_BYTES_LOCK);
+static const char users_audit_delete[] = "DELETE FROM audit_log WHERE user_id = $1";
+static const char users_unpair[] =
+    "UPDATE conversations SET direct_key = NULL WHERE id IN "
+    "(SELECT conversation_id FROM conversation_participants WHERE user_id = $1)";
+static const char users_delete[] = "DELETE FROM users WHERE id = $1";
+
 void store_user_free(struct store_user *u)
 {
     if (!u)
@@ -271,4 +284,24 @@ enum store_err store_user_set_email_verified(struct store *s, const char *id, in
 {
     struct db_param p[] = {db_text(id), DB_INT(now)};
     return user_update(s, users_set_verified, p, 2);
+}
+
+enum store_err store_user_delete(struct store *s, const char *id)
+{
+    struct db_param p = db_text(id);
+    int64_t changes = 0;
+    enum store_err rc = store_begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    rc = queued_bytes_release(s, store_sql(s, users_queue_bytes_sqlite, users_queue_bytes_pg), &p,
+                              1);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_audit_delete, &p, 1, NULL);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_unpair, &p, 1, NULL);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_delete, &p, 1, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+    return store_finish(s, rc);
 }

@@ -66,6 +66,13 @@ struct store_profile {
 enum store_err store_user_update_profile(struct store *s, const char *id,
                                          const struct store_profile *p, int64_t now);
 
+/* Delete the account and everything of it, all or nothing: its devices with their keys,
+ * tokens and queues, what it sent (the messages and their queued ciphertext), its
+ * participation in conversations, its blocks, calls, MFA codes, e-mail tokens and audit
+ * entries; what others queued to it is released from their counts. STORE_NOT_FOUND for an
+ * unknown user. */
+enum store_err store_user_delete(struct store *s, const char *id);
+
 enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,
                                        int64_t now);
 enum store_err store_user_set_email_verified(struct store *s, const char *id, int64_t now);

@@ -611,8 +611,22 @@ static void test_profile_password_verify(void **state)
     assert_string_equal(u.password_hash, "new-hash");
     assert_true(u.email_verified);
     assert_int_equal(u.updated_at, NOW + 8);
+    assert_string_equal(u.language, "en"); /* the default */
+    store_user_free(&u);
+    /* The language: set by a profile change, never cleared by one that leaves it NULL. */
+    struct store_profile lang = {.language = "vi"};
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &lang, NOW + 9), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 10), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+    assert_string_equal(u.language, "vi");
     store_user_free(&u);
     assert_int_equal(store_user_set_password(fx.s, "no-such-user", "h", NOW), STORE_NOT_FOUND);
+    /* Deleted: gone, with its devices; a second time is not found. */
+    assert_int_equal(store_user_delete(fx.s, a.user_id), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_NOT_FOUND);
+    struct store_device gone;
+    assert_int_equal(store_device_get(fx.s, a.device_id, &gone), STORE_NOT_FOUND);
+    assert_int_equal(store_user_delete(fx.s, a.user_id), STORE_NOT_FOUND);
 }
 
 /* ---------- devices and keys ---------- */
