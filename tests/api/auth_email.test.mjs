@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { login, mailToken, outbox, parseMail, registerUser, startAuthServer, waitFor } from './lib/api.mjs';
+import { login, mailToken, outbox, parseMail, registerUser, startAuthServer, verifyEmail, waitFor } from './lib/api.mjs';
 
 let srv;
 before(async () => { srv = await startAuthServer({ PUBLIC_URL: 'https://chat.example.org/' }); });
@@ -22,6 +22,8 @@ test('registration mails a single-use verification link built from PUBLIC_URL', 
   const token = mailToken(mail, 'verify-email');
   let r = await srv.api('POST', '/api/auth/verify-email', { body: { token } });
   assert.equal(r.status, 200);
+  assert.deepEqual(r.body, { success: true }, 'the link signs nobody in: no tokens');
+  assert.equal(r.cookie, null, 'and no refresh cookie');
   assert.equal((await srv.api('GET', '/api/users/me', { token: u.token })).body.emailVerified, true);
   r = await srv.api('POST', '/api/auth/verify-email', { body: { token } });
   assert.equal(r.status, 400);
@@ -44,8 +46,20 @@ test('forgot-password: always 202; a mail only for a real account', async () => 
   assert.equal(outbox(srv).length, before1);
 });
 
+test('forgot-password: no reset link to an address not yet verified', async () => {
+  const u = await registerUser(srv);
+  await waitFor(() => mailsTo(u.email)[0]);
+  assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } })).status, 202);
+  await new Promise((res) => setTimeout(res, 300));
+  assert.deepEqual(mailsTo(u.email).filter((m) => m.body.includes('reset-password?token=')), []);
+  await verifyEmail(srv, u.email);
+  assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } })).status, 202);
+  await waitFor(() => mailsTo(u.email).find((m) => m.body.includes('reset-password?token=')));
+});
+
 test('reset-password: policy, single use, and every session ends', async () => {
   const u = await registerUser(srv);
+  await verifyEmail(srv, u.email);
   const other = await login(srv, u);
   assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email.toUpperCase() } })).status, 202);
   const mail = await waitFor(() => mailsTo(u.email).find((m) => m.body.includes('reset-password?token=')));

@@ -23,7 +23,7 @@ function expect429(r, code = 'rate_limited') {
   assert.ok(Number(r.headers.get('retry-after')) >= 1);
 }
 
-test('register per IP, forgot-password per account, MFA per account, login per account', async () => {
+test('register per IP, forgot-password and verification mails per account, MFA per account, login per account', async () => {
   const users = [];
   for (let i = 0; i < 3; i++) users.push(await registerUser(srv));
   const name = uniq('x');
@@ -32,6 +32,8 @@ test('register per IP, forgot-password per account, MFA per account, login per a
   const u = users[0];
   for (let i = 0; i < 2; i++) assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } })).status, 202);
   expect429(await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } }));
+  for (let i = 0; i < 2; i++) assert.equal((await srv.api('POST', '/api/auth/verify-email/resend', { token: u.token })).status, 202);
+  expect429(await srv.api('POST', '/api/auth/verify-email/resend', { token: u.token }));
   for (let i = 0; i < 2; i++) await srv.api('POST', '/api/auth/mfa/enable', { token: u.token, body: { password: 'wrong one!!!' } });
   expect429(await srv.api('POST', '/api/auth/mfa/enable', { token: u.token, body: { password: u.password } }));
   const v = users[1];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from './lib/crypto.mjs';
-import { login, mailToken, outbox, registerUser, startAuthServer, waitFor } from './lib/api.mjs';
+import { login, mailToken, outbox, registerUser, startAuthServer, verifyEmail, waitFor } from './lib/api.mjs';
 import { userWithDevices, wsConnect } from './lib/rt.mjs';
 
 let srv;
@@ -157,6 +157,7 @@ describe('logout-all', () => {
 describe('reset-password', () => {
   test("ends every device's access tokens and sockets (4401)", async () => {
     const u = await userWithDevices(srv, 2);
+    await verifyEmail(srv, u.email);
     const socks = await Promise.all(u.devices.map((d) => wsConnect(srv, d.token)));
     assert.equal((await srv.api('POST', '/api/auth/forgot-password', { body: { email: u.email } })).status, 202);
     const mail = await waitFor(() => outbox(srv).find((m) => m.to === u.email && m.body.includes('reset-password?token=')));

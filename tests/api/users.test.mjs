@@ -3,7 +3,7 @@
 // devices, blocks, and their errors.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { registerUser, startAuthServer, uniq } from './lib/api.mjs';
+import { registerUser, startAuthServer, uniq, verifyEmail } from './lib/api.mjs';
 
 let srv, a, b;
 before(async () => {
@@ -62,7 +62,8 @@ test('look-ups by id and username: public form; 404s', async () => {
 
 test('search: matches, paging, bounds', async () => {
   const tag = uniq('srch');
-  for (let i = 0; i < 3; i++) await registerUser(srv, { name: `${tag}_${i}` });
+  for (let i = 0; i < 3; i++) await verifyEmail(srv, (await registerUser(srv, { name: `${tag}_${i}` })).email);
+  await verifyEmail(srv, b.email);
   let r = await get(`/api/users/search?q=${tag}`);
   assert.equal(r.status, 200);
   assert.equal(r.body.total, 3);
@@ -80,6 +81,20 @@ test('search: matches, paging, bounds', async () => {
     assert.equal(r.status, 400, q);
     assert.equal(r.body.error.code, 'validation_failed');
   }
+});
+
+test('search: an address not yet verified is listed only for its exact username', async () => {
+  const tag = uniq('unv');
+  const u = await registerUser(srv, { name: `${tag}_Name`, displayName: `Hidden ${tag}` });
+  for (const q of [tag, `Hidden ${tag}`, `${tag}_Nam`]) {
+    assert.equal((await get(`/api/users/search?q=${encodeURIComponent(q)}`)).body.total, 0, q);
+  }
+  let r = await get(`/api/users/search?q=${tag}_name`);
+  assert.deepEqual(r.body.users.map((x) => x.id), [u.userId], 'the exact username, in any case, as by-username');
+  assert.equal((await get(`/api/users/by-username/${tag}_name`)).status, 200);
+  await verifyEmail(srv, u.email);
+  r = await get(`/api/users/search?q=Hidden%20${tag}`);
+  assert.deepEqual(r.body.users.map((x) => x.id), [u.userId], 'verified: found like anyone');
 });
 
 test('devices: listed with current; revoking an unknown one is 404', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { verifyEmail } from '../api/lib/api.mjs';
 import {
   ARTIFACTS, cspViolations, launchBrowser, runViolations, messageItem, newUser, openChatWith, prerequisites, register, screenshot,
   seedLocalHistory, send, startChatWith, startServer, uniq, watch,
@@ -85,6 +86,8 @@ describe('web client', () => {
     bob = await newUser(chrome.browser, server);
     await register(alice.page, A);
     await register(bob.page, B);
+    // Only a verified account is found by part of its name (docs/security.md).
+    await verifyEmail(server, B.email);
 
     // Alice finds Bob by username; results show usernames.
     await alice.page.getByRole('button', { name: 'New chat' }).click();

@@ -231,6 +231,7 @@ void auth_destroy(struct auth_state *a)
     sodium_free(a->token_pepper);
     sodium_free(a->backup_pepper);
     job_gate_destroy(a->heavy);
+    free(a->rules_json);
     free(a);
 }
 
@@ -281,7 +282,8 @@ int auth_routes(struct server *srv, struct auth_state *a)
         auth_public_url(a, srv->cfg, srv->port); /* the port is known once listening */
     if (auth_hook_install(srv, a ? a->jwt_key : NULL, a ? a->jwt_key_len : 0) ||
         register_routes(srv, a) || login_routes(srv, a) || session_routes(srv, a) ||
-        email_routes(srv, a) || mfa_routes(srv, a) || users_routes(srv, a))
+        email_routes(srv, a) || mfa_routes(srv, a) || users_routes(srv, a) ||
+        rules_routes(srv, a) || change_password_routes(srv, a) || delete_account_routes(srv, a))
         return -1;
     return 0;
 }

@@ -53,6 +53,7 @@ struct auth_state {
     struct job_gate *heavy;
     char public_url[AUTH_URL_MAX];       /* no trailing slash */
     char public_origin[AUTH_ORIGIN_MAX]; /* scheme://host[:port] of public_url */
+    char *rules_json;                    /* GET /api/auth/rules' answer, built once (rules.c) */
 };
 
 /* Builds the state from srv->cfg (secrets loaded). NULL with a one-line reason naming the

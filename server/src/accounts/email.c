@@ -1,7 +1,8 @@
 /* E-mail flows: the verification mail sent on registration, POST /api/auth/verify-email,
- * /forgot-password (always 202, the work happens after the answer so its timing says
- * nothing) and /reset-password (a new password; every session of the account ends).
- * Tokens are 256-bit, single-use, stored only as a peppered hash, and expire. */
+ * /verify-email/resend (signed in, not yet verified), /forgot-password (always 202, the work
+ * happens after the answer so its timing says nothing; no link to an unverified address) and
+ * /reset-password (a new password; every session of the account ends). Tokens are 256-bit,
+ * single-use, stored only as a peppered hash, and expire. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,30 +16,47 @@
 #include "base/pool.h"
 #include "base/server.h"
 #include "mail/mail.h"
+#include "mail/templates.h"
 #include "store/tokens.h"
 
 #define VERIFY_TTL_MS (24LL * 3600 * 1000)
 #define RESET_TTL_MS (3600LL * 1000)
-#define MAIL_TEXT_MAX 2048
+#define MAIL_LINK_MAX (AUTH_URL_MAX + 64)
 
-static const char verify_text[] =
-    "Hello %s,\n\nplease confirm your e-mail address for Sotto by opening this link:\n\n"
-    "%s/verify-email?token=%s\n\nThe link works once and expires in 24 hours. If you did "
-    "not create this account, ignore this mail.\n";
-static const char reset_text[] =
-    "Hello %s,\n\nsomeone asked to reset the password of your Sotto account. To choose a "
-    "new password, open this link:\n\n%s/reset-password?token=%s\n\nThe link works once "
-    "and expires in 1 hour. Resetting signs out every device. If it was not you, ignore "
-    "this mail: your password stays as it is.\n";
+/* Renders the mail t in the user's language around link and sends it (text and HTML). */
+static void email_send(struct job *j, const struct store_user *u, enum mail_template t,
+                       const char *link, const char *kind)
+{
+    struct mail_rendered m;
+
+    if (mail_template_render(t, u->language, u->username, link, &m)) {
+        log_warn("mail.fail", "rid=%s kind=%s reason=render", j->rid, kind);
+        return;
+    }
+    if (mail_send_alt(j->a->mail, u->email, m.subject, m.text, m.html))
+        log_warn("mail.fail", "rid=%s kind=%s transport=%s", j->rid, kind, j->a->mail->iface->name);
+    else
+        log_info("mail.sent", "rid=%s kind=%s lang=%s transport=%s", j->rid, kind,
+                 u->language ? u->language : "en", j->a->mail->iface->name);
+    mail_rendered_free(&m);
+}
+
+void email_send_notice(struct job *j, const struct store_user *u, enum mail_template kind)
+{
+    char link[AUTH_URL_MAX + 32];
+
+    snprintf(link, sizeof(link), "%s/forgot-password", j->a->public_url);
+    email_send(j, u, kind, link, "password_changed");
+}
 
 void email_send_token(struct store *s, struct job *j, const struct store_user *u, int kind)
 {
     bool verify = kind == STORE_EMAIL_VERIFY;
-    char tok[TOKEN_STR_SIZE], *text = sodium_malloc(MAIL_TEXT_MAX);
+    char tok[TOKEN_STR_SIZE], *link = sodium_malloc(MAIL_LINK_MAX);
     uint8_t hash[TOKEN_HASH_BYTES];
     enum store_err rc;
 
-    if (!text)
+    if (!link)
         abort();
     token_generate(tok);
     token_hash(verify ? TOKEN_EMAIL_VERIFY : TOKEN_PASSWORD_RESET, j->a->token_pepper, tok,
@@ -49,19 +67,12 @@ void email_send_token(struct store *s, struct job *j, const struct store_user *u
         log_warn("mail.token_fail", "rid=%s err=%s", j->rid, store_strerror(rc));
         goto done;
     }
-    snprintf(text, MAIL_TEXT_MAX, verify ? verify_text : reset_text, u->username, j->a->public_url,
-             tok);
-    if (mail_send(j->a->mail, u->email,
-                  verify ? "Confirm your e-mail address for Sotto" : "Reset your Sotto password",
-                  text))
-        log_warn("mail.fail", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
-                 j->a->mail->iface->name);
-    else
-        log_info("mail.sent", "rid=%s kind=%s transport=%s", j->rid, verify ? "verify" : "reset",
-                 j->a->mail->iface->name);
+    snprintf(link, MAIL_LINK_MAX, "%s/%s?token=%s", j->a->public_url,
+             verify ? "verify-email" : "reset-password", tok);
+    email_send(j, u, verify ? MAIL_T_VERIFY : MAIL_T_RESET, link, verify ? "verify" : "reset");
 done:
     sodium_memzero(tok, sizeof(tok));
-    sodium_free(text);
+    sodium_free(link);
 }
 
 /* The bodies: one field each. */
@@ -118,6 +129,40 @@ static void verify_post(struct http_req *req, void *arg)
         job_submit(job_new(req, a), verify_work);
 }
 
+/* ---- verify-email/resend ---- */
+
+static void resend_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+    enum store_err rc = store_user_get(s, j->who.user_id, &u);
+
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "user_get");
+    } else if (u.email_verified) {
+        job_fail(j, 409, "conflict", "The e-mail address is already verified.",
+                 json_pack("{s:s}", "reason", "already_verified"));
+    } else {
+        email_send_token(s, j, &u, STORE_EMAIL_VERIFY);
+        api_audit(s, j, u.id, j->who.device_id, "email_verify_resend", true, NULL);
+        job_success(j, 202);
+    }
+    store_user_free(&u);
+}
+
+static void resend_post(struct http_req *req, void *arg)
+{
+    struct auth_state *a = arg;
+    struct auth_identity *who = http_auth(req);
+    char account[8 + STORE_ID_SIZE];
+
+    /* Per account, in the bucket of the other account mails (RATE_LIMIT_FORGOT_ACCOUNT),
+     * under its own key. */
+    snprintf(account, sizeof(account), "verify:%s", who->user_id);
+    if (!auth_limit(a, req, RULE_EMAIL_IP, http_client_ip(req)) &&
+        !auth_limit(a, req, RULE_FORGOT_ACCOUNT, account))
+        job_submit(job_new(req, a), resend_work);
+}
+
 /* ---- forgot-password ---- */
 
 static void forgot_work(void *ctx, void *arg)
@@ -131,9 +176,13 @@ static void forgot_work(void *ctx, void *arg)
     /* Checked on the loop before the answer: this only finds it again. */
     if (fields_check(j->body, NULL, forgot_field, 1, &email, 1, &fail))
         return;
+    /* An address never confirmed may not be the owner's: no reset link goes to it (the
+     * answer was the same 202 already). */
     if (ctx && store_user_get_by_email(ctx, email.str, &u) == STORE_OK) {
-        email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
-        api_audit(ctx, j, u.id, NULL, "password_reset_request", true, NULL);
+        if (u.email_verified)
+            email_send_token(ctx, j, &u, STORE_EMAIL_RESET);
+        api_audit(ctx, j, u.id, NULL, "password_reset_request", u.email_verified,
+                  u.email_verified ? NULL : "email_not_verified");
     }
     store_user_free(&u);
 }
@@ -277,6 +326,7 @@ int email_routes(struct server *srv, struct auth_state *a)
 {
     const struct route routes[] = {
         {HTTP_POST, "/api/auth/verify-email", verify_post, a, 4096, ROUTE_JSON},
+        {HTTP_POST, "/api/auth/verify-email/resend", resend_post, a, 1024, ROUTE_AUTH},
         {HTTP_POST, "/api/auth/forgot-password", forgot_post, a, 4096, ROUTE_JSON},
         {HTTP_POST, "/api/auth/reset-password", reset_post, a, 16384, ROUTE_JSON},
     };

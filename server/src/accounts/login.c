@@ -45,7 +45,7 @@ static const char *const login_platforms[] = {"web", "ios", "android", "cli", NU
 /* device.id names an existing device, which then signs in again with a proof. */
 enum { L_DEV_NAME, L_DEV_PLATFORM, L_DEV_ID, L_DEVICE_N };
 static const struct field_spec login_device_fields[] = {
-    [L_DEV_NAME] = {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+    [L_DEV_NAME] = ACCOUNT_DEVICE_NAME_ROW,
     [L_DEV_PLATFORM] = {"platform", FIELD_ENUM, FIELD_REQUIRED, .one_of = login_platforms,
                         .as_wrong_type = "missing"},
     [L_DEV_ID] = {"id", FIELD_UUID, FIELD_NULL_WRONG, .as_wrong_type = "invalid"},
@@ -296,7 +296,7 @@ static void login_work(struct store *s, struct job *j)
     api_audit(s, j, l.user.id, did, "login", true, l.dev_id ? "device_proof" : "new_device");
     login_rehash(s, j, &l);
     job_ok(j, 200,
-           json_pack("{s:o, s:o, s:o}", "user", api_user_row_json(&l.user, true), "device",
+           json_pack("{s:o, s:o, s:o}", "user", accounts_me_json(&l.user), "device",
                      api_device_json(&d, did), "tokens", tokens));
 done:
     store_user_free(&l.user);

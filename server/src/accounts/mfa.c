@@ -1,8 +1,9 @@
 /* Two-factor sign-in: POST /api/auth/mfa/enable (needs the password; returns the secret, its
  * otpauth URL, a QR code as SVG and 10 backup codes, not active yet), /mfa/verify (a current
- * code activates it) and /mfa/disable (password and a code). TOTP per RFC 6238 (30 s, 6
- * digits, one step either side, each step once); the secret is sealed at rest with a key
- * derived from MFA_ENCRYPTION_KEY; backup codes are stored as peppered hashes, single-use. */
+ * code activates it), /mfa/disable (password and a code) and /mfa/backup-codes (password and a
+ * code: 10 new backup codes replace the old). TOTP per RFC 6238 (30 s, 6 digits, one step
+ * either side, each step once); the secret is sealed at rest with a key derived from
+ * MFA_ENCRYPTION_KEY; backup codes are stored as peppered hashes, single-use. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,6 +254,58 @@ done:
     store_user_free(&u);
 }
 
+/* ---- backup-codes ---- */
+
+struct mfa_backups {
+    char codes[BACKUP_CODE_COUNT][BACKUP_CODE_STR_SIZE];
+    uint8_t hashes[BACKUP_CODE_COUNT][TOKEN_HASH_BYTES];
+};
+
+/* New codes replace the old ones (which stop working), with the password and a code: whoever
+ * holds only an access token cannot mint themselves a way past the second factor. */
+static void backups_work(struct store *s, struct job *j)
+{
+    struct store_user u = {0};
+    struct mfa_backups *b = sodium_malloc(sizeof(*b));
+    struct field_value c;
+    enum store_err rc;
+    json_t *codes;
+    int m;
+
+    if (!b)
+        abort();
+    if (job_fields(j, j->body, code_field, 1, &c, 1) || mfa_password(s, j, &u))
+        goto done;
+    if (!u.mfa_enabled) {
+        job_invalid(j, "code", "mfa_not_enabled");
+        goto done;
+    }
+    if ((m = mfa_check_code(s, j, u.id, c.str)) != 0) {
+        if (m > 0) {
+            api_audit(s, j, u.id, j->who.device_id, "mfa_backup_codes", false, "bad_code");
+            job_error(j, 401, "invalid_mfa_code", "The code is not valid.");
+        }
+        goto done;
+    }
+    backup_codes_generate(b->codes);
+    for (size_t i = 0; i < BACKUP_CODE_COUNT; i++)
+        backup_code_hash(j->a->backup_pepper, b->codes[i], strlen(b->codes[i]), b->hashes[i]);
+    rc = store_mfa_set_backups(s, u.id, (const uint8_t(*)[STORE_HASH_SIZE])b->hashes,
+                               BACKUP_CODE_COUNT, j->now);
+    if (rc != STORE_OK) {
+        job_store_error(j, rc, "mfa_set_backups");
+        goto done;
+    }
+    api_audit(s, j, u.id, j->who.device_id, "mfa_backup_codes", true, "regenerated");
+    codes = json_array();
+    for (size_t i = 0; i < BACKUP_CODE_COUNT; i++)
+        json_array_append_new(codes, json_string(b->codes[i]));
+    job_ok(j, 200, json_pack("{s:o}", "backupCodes", codes));
+done:
+    store_user_free(&u);
+    sodium_free(b);
+}
+
 /* Every MFA route is limited per IP and per account: codes are short. */
 static void mfa_submit(struct http_req *req, struct auth_state *a, job_work_fn work)
 {
@@ -267,6 +320,7 @@ static void mfa_submit(struct http_req *req, struct auth_state *a, job_work_fn w
 static void enable_post(struct http_req *req, void *arg) { mfa_submit(req, arg, enable_work); }
 static void verify_post(struct http_req *req, void *arg) { mfa_submit(req, arg, verify_work); }
 static void disable_post(struct http_req *req, void *arg) { mfa_submit(req, arg, disable_work); }
+static void backups_post(struct http_req *req, void *arg) { mfa_submit(req, arg, backups_work); }
 
 int mfa_routes(struct server *srv, struct auth_state *a)
 {
@@ -274,6 +328,7 @@ int mfa_routes(struct server *srv, struct auth_state *a)
         {HTTP_POST, "/api/auth/mfa/enable", enable_post, a, 8192, ROUTE_JSON | ROUTE_AUTH},
         {HTTP_POST, "/api/auth/mfa/verify", verify_post, a, 4096, ROUTE_JSON | ROUTE_AUTH},
         {HTTP_POST, "/api/auth/mfa/disable", disable_post, a, 8192, ROUTE_JSON | ROUTE_AUTH},
+        {HTTP_POST, "/api/auth/mfa/backup-codes", backups_post, a, 8192, ROUTE_JSON | ROUTE_AUTH},
     };
 
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

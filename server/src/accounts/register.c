@@ -18,7 +18,7 @@
 #define MAX_STORED_PREKEYS 200
 
 struct reg_input {
-    const char *email, *username, *password, *display_name, *dev_name, *platform;
+    const char *email, *username, *password, *display_name, *language, *dev_name, *platform;
     const json_t *keys;
 };
 
@@ -28,8 +28,8 @@ static const char *const register_platforms[] = {"web", "ios", "android", "cli",
  * it needs the email and username and comes before the rest. */
 enum { R_EMAIL, R_USERNAME, R_PASSWORD, R_HEAD };
 static const struct field_spec register_head[] = {
-    [R_EMAIL] = {"email", FIELD_EMAIL, FIELD_REQUIRED, .min = 3, .max = 254},
-    [R_USERNAME] = {"username", FIELD_USERNAME, FIELD_REQUIRED, .min = 3, .max = 32},
+    [R_EMAIL] = ACCOUNT_EMAIL_ROW,
+    [R_USERNAME] = ACCOUNT_USERNAME_ROW,
     /* Its length is the policy's to judge. */
     [R_PASSWORD] = {"password", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG,
                     .max = FIELD_UNBOUNDED},
@@ -37,15 +37,16 @@ static const struct field_spec register_head[] = {
 
 enum { R_DEVICE_NAME, R_PLATFORM, R_DEVICE_N };
 static const struct field_spec register_device[] = {
-    [R_DEVICE_NAME] = {"name", FIELD_STRING, FIELD_REQUIRED, .min = 1, .max = 100},
+    [R_DEVICE_NAME] = ACCOUNT_DEVICE_NAME_ROW,
     [R_PLATFORM] = {"platform", FIELD_ENUM, FIELD_REQUIRED, .one_of = register_platforms,
                     .as_wrong_type = "missing"},
 };
 
 /* Values in depth-first order: the device's rows follow it. */
-enum { R_DISPLAY_NAME, R_DEVICE, R_DEV_NAME, R_DEV_PLATFORM, R_KEYS, R_TAIL_VALUES };
+enum { R_DISPLAY_NAME, R_LANGUAGE, R_DEVICE, R_DEV_NAME, R_DEV_PLATFORM, R_KEYS, R_TAIL_VALUES };
 static const struct field_spec register_tail[] = {
-    {"displayName", FIELD_STRING, 0, .min = 1, .max = 100},
+    ACCOUNT_DISPLAY_NAME_ROW(1),
+    ACCOUNT_LANGUAGE_ROW,
     {"device", FIELD_OBJECT, FIELD_REQUIRED | FIELD_NULL_WRONG, .sub = register_device,
      .n_sub = R_DEVICE_N},
     /* The bundle: keys_bundle_parse checks it on the worker. */
@@ -72,6 +73,7 @@ static int register_check(struct job *j, struct reg_input *in)
                    R_TAIL_VALUES))
         return -1;
     in->display_name = t[R_DISPLAY_NAME].str;
+    in->language = t[R_LANGUAGE].str;
     in->dev_name = t[R_DEV_NAME].str;
     in->platform = t[R_DEV_PLATFORM].str;
     in->keys = t[R_KEYS].json;
@@ -110,7 +112,7 @@ static void register_answer(struct store *s, struct job *j, const char *uid, con
     api_audit(s, j, uid, did, "register", true, NULL);
     email_send_token(s, j, &u, STORE_EMAIL_VERIFY);
     job_ok(j, 201,
-           json_pack("{s:o, s:o, s:o}", "user", api_user_row_json(&u, true), "device",
+           json_pack("{s:o, s:o, s:o}", "user", accounts_me_json(&u), "device",
                      api_device_json(&d, did), "tokens", tokens));
 done:
     store_user_free(&u);
@@ -137,7 +139,7 @@ static void register_work(struct store *s, struct job *j)
         goto done;
     }
     {
-        struct store_new_user nu = {in.email, in.username, hash, in.display_name};
+        struct store_new_user nu = {in.email, in.username, hash, in.display_name, in.language};
         struct store_new_device nd = {in.dev_name, in.platform, j->ip, j->ua[0] ? j->ua : NULL,
                                       &sb};
 

@@ -1,5 +1,5 @@
 /* /api/users: the caller's profile (GET, PATCH), other users' public profiles by id and by
- * username, search, the caller's devices and their revocation, and blocks. */
+ * username, search, the caller's devices with their names and revocation, and blocks. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #include "messaging/realtime.h"
 #include "store/blocks.h"
 #include "store/conversations.h"
+#include "store/mfa.h"
 
 #define SEARCH_LIMIT_DEFAULT 20
 #define SEARCH_LIMIT_MAX 50
@@ -17,26 +18,36 @@
 
 /* ---- me ---- */
 
+/* The caller's own form; with two-factor on, how many backup codes are left. */
 static void me_answer(struct store *s, struct job *j)
 {
     struct store_user u = {0};
     enum store_err rc = store_user_get(s, j->who.user_id, &u);
+    int64_t left = 0;
+    json_t *o;
 
-    if (rc != STORE_OK)
+    if (rc == STORE_OK && u.mfa_enabled)
+        rc = store_mfa_backup_left(s, u.id, &left);
+    if (rc != STORE_OK) {
         job_store_error(j, rc, "user_get");
-    else
-        job_ok(j, 200, api_user_row_json(&u, true));
+    } else {
+        o = accounts_me_json(&u);
+        if (u.mfa_enabled)
+            json_object_set_new(o, "backupCodesLeft", json_integer(left));
+        job_ok(j, 200, o);
+    }
     store_user_free(&u);
 }
 
 static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, arg), me_answer); }
 
 /* Every field is optional; null or "" clears it, absent leaves it as it is. */
-enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_N };
+enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_LANGUAGE, P_N };
 static const struct field_spec patch_fields[] = {
-    [P_DISPLAY_NAME] = {"displayName", FIELD_STRING, 0, .max = 100},
-    [P_BIO] = {"bio", FIELD_STRING, 0, .max = 500},
+    [P_DISPLAY_NAME] = ACCOUNT_DISPLAY_NAME_ROW(0),
+    [P_BIO] = ACCOUNT_BIO_ROW,
     [P_AVATAR_URL] = {"avatarUrl", FIELD_STRING, 0, .max = 2048},
+    [P_LANGUAGE] = ACCOUNT_LANGUAGE_ROW, /* null or absent: left as it is */
 };
 
 static bool patch_avatar_ok(struct job *j, const char *url)
@@ -68,6 +79,7 @@ static void me_patch_work(struct store *s, struct job *j)
     p.bio = v[P_BIO].str;
     p.set_avatar_url = v[P_AVATAR_URL].json != NULL;
     p.avatar_url = v[P_AVATAR_URL].str;
+    p.language = v[P_LANGUAGE].str;
     if (!patch_avatar_ok(j, p.avatar_url))
         return;
     /* An empty string clears a field, like null. */
@@ -271,6 +283,34 @@ static void devices_get(struct http_req *req, void *arg)
     job_submit(job_new(req, arg), devices_work);
 }
 
+/* A device's name, as registration and sign-in take it (text without control characters). */
+static const struct field_spec rename_field[] = {ACCOUNT_DEVICE_NAME_ROW};
+
+static void rename_work(struct store *s, struct job *j)
+{
+    struct store_device d = {0};
+    struct field_value v;
+    enum store_err rc;
+
+    if (job_fields(j, j->body, rename_field, 1, &v, 1))
+        return;
+    rc = store_device_rename(s, j->who.user_id, j->arg, v.str);
+    if (rc == STORE_OK)
+        rc = store_device_get(s, j->arg, &d);
+    if (rc == STORE_NOT_FOUND)
+        job_error(j, 404, "not_found", "No such device.");
+    else if (rc != STORE_OK)
+        job_store_error(j, rc, "device_rename");
+    else
+        job_ok(j, 200, api_device_json(&d, j->who.device_id));
+    store_device_free(&d);
+}
+
+static void rename_patch(struct http_req *req, void *arg)
+{
+    submit_by_id(req, arg, "deviceId", "No such device.", rename_work);
+}
+
 /* The after-success step of a revocation: the revoked device's WebSocket closes with 4403
  * (realtime.h), on whichever node holds it. */
 static void revoke_kick(struct job *j) { realtime_revoke_device(j->a->srv, j->arg); }
@@ -400,6 +440,8 @@ int users_routes(struct server *srv, struct auth_state *a)
         {HTTP_GET, "/api/users/search", search_get, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/blocked", blocked_get, a, 0, ROUTE_AUTH},
         {HTTP_DELETE, "/api/users/devices/:deviceId", revoke_delete, a, 0, ROUTE_AUTH},
+        {HTTP_PATCH, "/api/users/devices/:deviceId", rename_patch, a, 4096,
+         ROUTE_AUTH | ROUTE_JSON},
         {HTTP_POST | HTTP_DELETE, "/api/users/block/:userId", block_route, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/by-username/:username", by_username_get, a, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/users/:id", by_id_get, a, 0, ROUTE_AUTH},

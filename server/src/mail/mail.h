@@ -20,15 +20,17 @@ typedef struct mail mail;
 typedef struct mail_iface {
     /* "outbox" or "smtp", for logs. */
     const char *const name;
-    /* Sends one plain-text UTF-8 mail. to: one addr-spec (local@domain, no display name);
-     * subject: one line; body: text with \n or \r\n line ends. Every argument is borrowed
+    /* Sends one UTF-8 mail: plain text, or with html (NULL: none) its HTML form too, as
+     * multipart/alternative. to: one addr-spec (local@domain, no display name); subject: one
+     * line; text and html: with \n or \r\n line ends. Every argument is borrowed
      * (copied as needed before returning) and may be freed afterwards. No CR, LF or other
      * control characters in to or subject (header injection): refused with -1 and nothing
      * sent. Returns 0 once the mail is durably handed over (file renamed into place, or
      * accepted by the SMTP server), else -1. Blocking (disk or network, up to the configured
      * timeout): call it from a worker thread, never the loop. Thread-safe: several workers
      * may send at once. Never logs the body (it holds single-use tokens). */
-    int (*const send)(mail *m, const char *to, const char *subject, const char *body);
+    int (*const send)(mail *m, const char *to, const char *subject, const char *text,
+                      const char *html);
     /* Frees m and everything it owns. Called once, at shutdown, when no send is running. */
     void (*const destroy)(mail *m);
 } mail_iface;
@@ -37,9 +39,17 @@ struct mail {
     const mail_iface *iface;
 };
 
+/* A plain-text mail. */
 static inline int mail_send(mail *m, const char *to, const char *subject, const char *body)
 {
-    return m->iface->send(m, to, subject, body);
+    return m->iface->send(m, to, subject, body, NULL);
+}
+
+/* A mail with a plain-text and an HTML part (the reader picks). */
+static inline int mail_send_alt(mail *m, const char *to, const char *subject, const char *text,
+                                const char *html)
+{
+    return m->iface->send(m, to, subject, text, html);
 }
 
 static inline void mail_destroy(mail *m)
@@ -85,7 +95,7 @@ mail *mail_smtp_create(const mail_smtp_config *cfg);
  * first two members are module.h's ABI check: bump MAIL_SMTP_MODULE_ABI whenever this struct,
  * mail_smtp_config or mail_iface changes. The module and every mail it creates live until exit
  * (it is never unloaded). */
-#define MAIL_SMTP_MODULE_ABI 1
+#define MAIL_SMTP_MODULE_ABI 2
 #define MAIL_SMTP_MODULE_SYMBOL "sotto_mail_smtp_module"
 #define MAIL_SMTP_MODULE_FILE "sotto_mail_smtp.so"
 struct mail_smtp_module {
@@ -100,12 +110,13 @@ struct mail_smtp_module {
 
 /* Shared by both implementations (message.c). Checks the arguments of send (see above) and
  * renders an RFC 5322 message with CRLF line ends: Date, From, To, Subject (RFC 2047
- * encoded-words when not ASCII), Message-ID, MIME-Version, Content-Type text/plain UTF-8,
- * and a 7bit body when it is short-lined ASCII, base64 otherwise. Leading dots are left alone
+ * encoded-words when not ASCII), Message-ID, MIME-Version, Content-Type text/plain UTF-8 (or
+ * multipart/alternative of it and text/html when html is not NULL), each body 7bit when it is
+ * short-lined ASCII, base64 otherwise. Leading dots are left alone
  * (SMTP dot-stuffing is the transport's job). now: unix seconds. On 0, *out is a
  * NUL-terminated buffer of *out_len bytes that the caller frees (and, holding tokens, wipes). */
-int mail_message_render(const char *from, const char *to, const char *subject, const char *body,
-                        long long now, char **out, size_t *out_len);
+int mail_message_render(const char *from, const char *to, const char *subject, const char *text,
+                        const char *html, long long now, char **out, size_t *out_len);
 
 /* 0 if addr is an acceptable addr-spec (1..254 bytes, one '@', printable ASCII, none of
  * <>()[],;:\" space or controls), else -1. */

@@ -165,47 +165,89 @@ static int msg_headers(msg_buf *b, const char *from, const char *to, const char 
         return -1;
     if (ascii ? msg_printf(b, "%s", subject) : msg_subject_encoded(b, subject))
         return -1;
-    return msg_printf(b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    return msg_printf(b, "\r\nMIME-Version: 1.0\r\n");
 }
 
-int mail_message_render(const char *from, const char *to, const char *subject, const char *body,
-                        long long now, char **out, size_t *out_len)
+/* A body's encoding header, a blank line and the body (CRLF line ends, 7bit when it can be,
+ * base64 otherwise), ending with CRLF when not empty. */
+static int msg_part(msg_buf *b, const char *body, size_t n)
 {
-    msg_buf b = {NULL, 0, 0}, crlf = {NULL, 0, 0};
+    msg_buf crlf = {NULL, 0, 2 * n + 1};
+    int plain = 1, rc = -1;
+
+    if ((crlf.p = malloc(crlf.cap)) == NULL)
+        return -1;
+    crlf.p[0] = '\0';
+    if (msg_body_crlf(body, n, &crlf, &plain) ||
+        msg_printf(b, "Content-Transfer-Encoding: %s\r\n\r\n", plain ? "7bit" : "base64"))
+        goto done;
+    if (plain ? msg_put(b, crlf.p, crlf.len) : msg_body_base64(b, crlf.p, crlf.len))
+        goto done;
+    if (crlf.len > 0 && plain && (crlf.len < 2 || memcmp(crlf.p + crlf.len - 2, "\r\n", 2)) &&
+        msg_put(b, "\r\n", 2))
+        goto done;
+    rc = 0;
+done:
+    sodium_memzero(crlf.p, crlf.cap);
+    free(crlf.p);
+    return rc;
+}
+
+/* The text alone, or the text and its HTML form as multipart/alternative (RFC 2046: the
+ * plainest first). The boundary is random: no body holds it by chance. */
+static int msg_bodies(msg_buf *b, const char *text, size_t n, const char *html, size_t hn)
+{
+    uint8_t rnd[16];
+    char boundary[40];
+
+    if (html == NULL)
+        return msg_printf(b, "Content-Type: text/plain; charset=utf-8\r\n") || msg_part(b, text, n);
+    randombytes_buf(rnd, sizeof rnd);
+    memcpy(boundary, "sotto-", 6);
+    sodium_bin2hex(boundary + 6, sizeof boundary - 6, rnd, sizeof rnd);
+    return msg_printf(b,
+                      "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n--%s\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\n",
+                      boundary, boundary) ||
+           msg_part(b, text, n) ||
+           msg_printf(b, "--%s\r\nContent-Type: text/html; charset=utf-8\r\n", boundary) ||
+           msg_part(b, html, hn) || msg_printf(b, "--%s--\r\n", boundary);
+}
+
+/* A body for send: valid UTF-8 of at most MAIL_BODY_MAX bytes. Its length, or -1. */
+static long msg_body_check(const char *body)
+{
     size_t n, count;
-    int ascii = 1, plain = 1, rc = -1;
+
+    if (body == NULL || (n = strnlen(body, MAIL_BODY_MAX + 1)) > MAIL_BODY_MAX ||
+        utf8_count(body, n, &count) != 0)
+        return -1;
+    return (long)n;
+}
+
+int mail_message_render(const char *from, const char *to, const char *subject, const char *text,
+                        const char *html, long long now, char **out, size_t *out_len)
+{
+    msg_buf b = {NULL, 0, 0};
+    long n, hn = 0;
+    int ascii = 1;
 
     *out = NULL;
     *out_len = 0;
     if (mail_addr_check(from) || mail_addr_check(to) || msg_subject_check(subject, &ascii) ||
-        body == NULL || (n = strnlen(body, MAIL_BODY_MAX + 1)) > MAIL_BODY_MAX ||
-        utf8_count(body, n, &count) != 0)
+        (n = msg_body_check(text)) < 0 || (html != NULL && (hn = msg_body_check(html)) < 0))
         return -1;
-    crlf.cap = 2 * n + 1;
-    b.cap = 4096 + 2 * MAIL_SUBJECT_MAX + crlf.cap * 3 / 2;
-    if ((crlf.p = malloc(crlf.cap)) == NULL || (b.p = malloc(b.cap)) == NULL)
-        goto fail;
-    crlf.p[0] = '\0';
-    if (msg_body_crlf(body, n, &crlf, &plain) || msg_headers(&b, from, to, subject, ascii, now) ||
-        msg_printf(&b, "Content-Transfer-Encoding: %s\r\n\r\n", plain ? "7bit" : "base64"))
-        goto fail;
-    if (plain ? msg_put(&b, crlf.p, crlf.len) : msg_body_base64(&b, crlf.p, crlf.len))
-        goto fail;
-    if (crlf.len > 0 && plain && (crlf.len < 2 || memcmp(crlf.p + crlf.len - 2, "\r\n", 2)) &&
-        msg_put(&b, "\r\n", 2))
-        goto fail;
-    *out = b.p;
-    *out_len = b.len;
-    b.p = NULL;
-    rc = 0;
-fail:
-    if (crlf.p != NULL) {
-        sodium_memzero(crlf.p, crlf.cap);
-        free(crlf.p);
-    }
-    if (b.p != NULL) {
+    /* Base64 of CRLF text: at most 2 * 4/3 of the body, plus its line ends. */
+    b.cap = 8192 + 2 * MAIL_SUBJECT_MAX + (size_t)(n + hn) * 3 + 8;
+    if ((b.p = malloc(b.cap)) == NULL)
+        return -1;
+    if (msg_headers(&b, from, to, subject, ascii, now) ||
+        msg_bodies(&b, text, (size_t)n, html, (size_t)hn)) {
         sodium_memzero(b.p, b.cap);
         free(b.p);
+        return -1;
     }
-    return rc;
+    *out = b.p;
+    *out_len = b.len;
+    return 0;
 }

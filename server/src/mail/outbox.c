@@ -58,7 +58,8 @@ static int outbox_store(mail_outbox *o, const char *tmp_name, const char *name, 
     return -1;
 }
 
-static int outbox_send(mail *m, const char *to, const char *subject, const char *body)
+static int outbox_send(mail *m, const char *to, const char *subject, const char *text,
+                       const char *html)
 {
     mail_outbox *o = (mail_outbox *)m;
     struct timespec ts;
@@ -69,7 +70,8 @@ static int outbox_send(mail *m, const char *to, const char *subject, const char 
     int rc = -1;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (mail_message_render(o->from, to, subject, body, (long long)ts.tv_sec, &msg, &len) != 0)
+    if (mail_message_render(o->from, to, subject, text, html, (long long)ts.tv_sec, &msg, &len) !=
+        0)
         return -1;
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);

@@ -68,7 +68,8 @@ static int smtp_configure(CURL *c, mail_smtp *s, struct curl_slist *rcpt, smtp_r
            (s->ca_file && curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file));
 }
 
-static int smtp_send(mail *m, const char *to, const char *subject, const char *body)
+static int smtp_send(mail *m, const char *to, const char *subject, const char *text,
+                     const char *html)
 {
     mail_smtp *s = (mail_smtp *)m;
     char *msg = NULL, rcpt_path[MAIL_ADDR_MAX + 3];
@@ -78,7 +79,7 @@ static int smtp_send(mail *m, const char *to, const char *subject, const char *b
     smtp_reader r;
     int rc = -1;
 
-    if (mail_message_render(s->from, to, subject, body, (long long)time(NULL), &msg, &len))
+    if (mail_message_render(s->from, to, subject, text, html, (long long)time(NULL), &msg, &len))
         return -1;
     memcpy(rcpt_path, "<", 1);
     memcpy(rcpt_path + 1, to, strlen(to));

@@ -39,6 +39,8 @@ static const char devices_set_bundle[] =
 static const char devices_set_spk[] =
     "UPDATE devices SET spk_id = $3, spk_public = $4, spk_signature = $5, last_active_at = $6 "
     "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND identity_key IS NOT NULL";
+static const char devices_rename[] =
+    "UPDATE devices SET name = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
 static const char devices_revoke[] =
     "UPDATE devices SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
 static const char devices_revoke_tokens[] =
@@ -328,6 +330,15 @@ static enum store_err device_drop_state(struct store *s, const char *device_id, 
     if (rc == STORE_OK)
         rc = store_exec(s, devices_drop_queue, p, 1, NULL);
     return rc;
+}
+
+enum store_err store_device_rename(struct store *s, const char *user_id, const char *device_id,
+                                   const char *name)
+{
+    struct db_param p[] = {db_text(device_id), db_text(user_id), db_text(name)};
+    int64_t changes = 0;
+    enum store_err rc = store_exec(s, devices_rename, p, 3, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
 enum store_err store_device_revoke(struct store *s, const char *user_id, const char *device_id,

@@ -74,6 +74,10 @@ enum store_err store_device_list(struct store *s, const char *user_id,
                                  enum store_device_filter filter, struct store_device **out,
                                  size_t *n);
 
+/* Rename user_id's device (not revoked). STORE_NOT_FOUND when it is not theirs or revoked. */
+enum store_err store_device_rename(struct store *s, const char *user_id, const char *device_id,
+                                   const char *name);
+
 /* Revoke user_id's device: its refresh tokens end, its one-time pre-keys and its queue are
  * dropped, in one transaction. STORE_NOT_FOUND when it is not theirs or already revoked. */
 enum store_err store_device_revoke(struct store *s, const char *user_id, const char *device_id,

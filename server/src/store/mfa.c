@@ -11,6 +11,7 @@ static const char mfa_get[] =
 static const char mfa_set_secret[] =
     "UPDATE users SET mfa_secret = $2, mfa_enabled = 0, mfa_last_step = 0, updated_at = $3 "
     "WHERE id = $1";
+static const char mfa_touch[] = "UPDATE users SET updated_at = $2 WHERE id = $1";
 static const char mfa_codes_clear[] = "DELETE FROM mfa_backup_codes WHERE user_id = $1";
 static const char mfa_code_insert[] =
     "INSERT INTO mfa_backup_codes (user_id, code_hash) VALUES ($1, $2) "
@@ -87,6 +88,20 @@ enum store_err store_mfa_begin(struct store *s, const char *user_id, const uint8
     if (rc != STORE_OK)
         return rc;
     rc = mfa_update(s, mfa_set_secret, p, 3);
+    if (rc == STORE_OK)
+        rc = mfa_codes_replace(s, user_id, code_hashes, n);
+    return store_finish(s, rc);
+}
+
+enum store_err store_mfa_set_backups(struct store *s, const char *user_id,
+                                     const uint8_t (*code_hashes)[STORE_HASH_SIZE], size_t n,
+                                     int64_t now)
+{
+    struct db_param p[] = {db_text(user_id), DB_INT(now)};
+    enum store_err rc = store_begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    rc = mfa_update(s, mfa_touch, p, 2);
     if (rc == STORE_OK)
         rc = mfa_codes_replace(s, user_id, code_hashes, n);
     return store_finish(s, rc);

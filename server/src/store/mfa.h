@@ -29,6 +29,12 @@ enum store_err store_mfa_begin(struct store *s, const char *user_id, const uint8
                                size_t secret_len, const uint8_t (*code_hashes)[STORE_HASH_SIZE],
                                size_t n, int64_t now);
 
+/* Replace the backup codes with `n` new hashes, in one transaction (the old ones stop
+ * working). STORE_NOT_FOUND for an unknown user. */
+enum store_err store_mfa_set_backups(struct store *s, const char *user_id,
+                                     const uint8_t (*code_hashes)[STORE_HASH_SIZE], size_t n,
+                                     int64_t now);
+
 /* Turn MFA on once the first code checked out; `step` is that code's step (used up). */
 enum store_err store_mfa_enable(struct store *s, const char *user_id, int64_t step, int64_t now);
 

@@ -8,31 +8,48 @@
 
 #define USER_COLS                                                                         \
     "id, email, username, password_hash, display_name, bio, avatar_url, email_verified, " \
-    "mfa_enabled, created_at, updated_at"
+    "mfa_enabled, created_at, updated_at, language"
 
 static const char users_by_id[] = "SELECT " USER_COLS " FROM users WHERE id = $1";
 static const char users_by_email[] = "SELECT " USER_COLS " FROM users WHERE email_key = $1";
 static const char users_by_username[] = "SELECT " USER_COLS " FROM users WHERE username_key = $1";
 static const char users_insert[] =
     "INSERT INTO users (id, email, email_key, username, username_key, password_hash, "
-    "display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
+    "display_name, created_at, updated_at, language) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, COALESCE($9, 'en'))";
 static const char users_email_taken[] = "SELECT 1 FROM users WHERE email_key = $1";
 static const char users_username_taken[] = "SELECT 1 FROM users WHERE username_key = $1";
+/* An account whose e-mail is not verified is listed only for its exact username ($2), which
+ * GET /api/users/by-username answers anyway (docs/security.md). */
+#define USERS_SEARCH_WHERE                                                               \
+    "WHERE (username_key LIKE $1 ESCAPE '!' OR lower(display_name) LIKE $1 ESCAPE '!') " \
+    "AND (email_verified = 1 OR username_key = $2)"
 static const char users_search[] =
-    "SELECT " USER_COLS " FROM users WHERE username_key LIKE $1 ESCAPE '!' "
-    "OR lower(display_name) LIKE $1 ESCAPE '!' ORDER BY username_key LIMIT $2 OFFSET $3";
-static const char users_search_count[] =
-    "SELECT COUNT(*) FROM users WHERE username_key LIKE $1 ESCAPE '!' "
-    "OR lower(display_name) LIKE $1 ESCAPE '!'";
+    "SELECT " USER_COLS " FROM users " USERS_SEARCH_WHERE " ORDER BY username_key LIMIT $3 "
+    "OFFSET $4";
+static const char users_search_count[] = "SELECT COUNT(*) FROM users " USERS_SEARCH_WHERE;
 static const char users_update_profile[] =
     "UPDATE users SET display_name = CASE WHEN $2 = 1 THEN $3 ELSE display_name END, "
     "bio = CASE WHEN $4 = 1 THEN $5 ELSE bio END, "
-    "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8 "
-    "WHERE id = $1";
+    "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8, "
+    "language = COALESCE($9, language) WHERE id = $1";
 static const char users_set_password[] =
     "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
 static const char users_set_verified[] =
     "UPDATE users SET email_verified = 1, updated_at = $2 WHERE id = $1";
+
+/* Deleting an account: what others queued to its devices is given back to their senders'
+ * counts first; its audit entries go (they hold its addresses and user agents), and its direct
+ * conversations stop naming it in their pair key (the other side keeps them); then the user
+ * row, whose deletion cascades to everything else of the account (0001_init.sql). */
+#define USERS_DEVICES_QUEUE "q.device_id IN (SELECT id FROM devices WHERE user_id = $1)"
+static const char users_queue_bytes_sqlite[] = QUEUED_BYTES_SUM(USERS_DEVICES_QUEUE, "");
+static const char users_queue_bytes_pg[] = QUEUED_BYTES_SUM(USERS_DEVICES_QUEUE, QUEUED_BYTES_LOCK);
+static const char users_audit_delete[] = "DELETE FROM audit_log WHERE user_id = $1";
+static const char users_unpair[] =
+    "UPDATE conversations SET direct_key = NULL WHERE id IN "
+    "(SELECT conversation_id FROM conversation_participants WHERE user_id = $1)";
+static const char users_delete[] = "DELETE FROM users WHERE id = $1";
 
 void store_user_free(struct store_user *u)
 {
@@ -44,6 +61,7 @@ void store_user_free(struct store_user *u)
     free(u->display_name);
     free(u->bio);
     free(u->avatar_url);
+    free(u->language);
     memset(u, 0, sizeof *u);
 }
 
@@ -67,6 +85,7 @@ static void user_read(struct store *s, struct db_rows *r, struct store_user *u)
     u->mfa_enabled = s->drv->get_int(r, 8) != 0;
     u->created_at = s->drv->get_int(r, 9);
     u->updated_at = s->drv->get_int(r, 10);
+    u->language = store_col_strdup(s, r, 11);
 }
 
 static enum store_err user_get_one(struct store *s, const char *sql, const char *key,
@@ -131,8 +150,9 @@ static enum store_err user_insert(struct store *s, const struct store_new_user *
                                db_text(username_key),
                                db_text(u->password_hash),
                                db_text(u->display_name),
-                               DB_INT(now)};
-        err = store_exec(s, users_insert, p, 8, NULL);
+                               DB_INT(now),
+                               db_text(u->language)};
+        err = store_exec(s, users_insert, p, 9, NULL);
     }
     free(email_key);
     free(username_key);
@@ -174,24 +194,26 @@ static char *user_like_pattern(const char *query)
     return pat;
 }
 
-static enum store_err user_search_count(struct store *s, const char *pat, int64_t *total)
+static enum store_err user_search_count(struct store *s, const char *pat, const char *key,
+                                        int64_t *total)
 {
-    struct db_param p = db_text(pat);
+    struct db_param p[] = {db_text(pat), db_text(key)};
     struct db_rows *r;
-    int rc = s->drv->query(s->db, users_search_count, &p, 1, &r);
+    int rc = s->drv->query(s->db, users_search_count, p, 2, &r);
     if (rc == DB_OK && (rc = s->drv->next(r)) == 1)
         *total = s->drv->get_int(r, 0);
     s->drv->done(r);
     return rc == 1 ? STORE_OK : store_map(rc < 0 ? rc : DB_ERR);
 }
 
-static enum store_err user_search_rows(struct store *s, const char *pat, int64_t limit,
-                                       int64_t offset, struct store_user **out, size_t *n)
+static enum store_err user_search_rows(struct store *s, const char *pat, const char *key,
+                                       int64_t limit, int64_t offset, struct store_user **out,
+                                       size_t *n)
 {
-    struct db_param p[] = {db_text(pat), DB_INT(limit), DB_INT(offset)};
+    struct db_param p[] = {db_text(pat), db_text(key), DB_INT(limit), DB_INT(offset)};
     struct db_rows *r;
     size_t cap = 0;
-    int rc = s->drv->query(s->db, users_search, p, 3, &r);
+    int rc = s->drv->query(s->db, users_search, p, 4, &r);
     while (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
@@ -211,19 +233,20 @@ static enum store_err user_search_rows(struct store *s, const char *pat, int64_t
 enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
                                  struct store_user **out, size_t *n, int64_t *total)
 {
-    char *pat = user_like_pattern(query);
+    char *pat = user_like_pattern(query), *key = store_ascii_lower(query);
     *out = NULL;
     *n = 0;
     *total = 0;
-    enum store_err rc = user_search_count(s, pat, total);
+    enum store_err rc = user_search_count(s, pat, key, total);
     if (rc == STORE_OK && *total > offset)
-        rc = user_search_rows(s, pat, limit, offset, out, n);
+        rc = user_search_rows(s, pat, key, limit, offset, out, n);
     if (rc != STORE_OK) {
         store_users_free(*out, *n);
         *out = NULL;
         *n = 0;
     }
     free(pat);
+    free(key);
     return rc;
 }
 
@@ -245,8 +268,9 @@ enum store_err store_user_update_profile(struct store *s, const char *id,
                            db_text(pr->bio),
                            DB_INT(pr->set_avatar_url),
                            db_text(pr->avatar_url),
-                           DB_INT(now)};
-    return user_update(s, users_update_profile, p, 8);
+                           DB_INT(now),
+                           db_text(pr->language)};
+    return user_update(s, users_update_profile, p, 9);
 }
 
 enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,
@@ -260,4 +284,24 @@ enum store_err store_user_set_email_verified(struct store *s, const char *id, in
 {
     struct db_param p[] = {db_text(id), DB_INT(now)};
     return user_update(s, users_set_verified, p, 2);
+}
+
+enum store_err store_user_delete(struct store *s, const char *id)
+{
+    struct db_param p = db_text(id);
+    int64_t changes = 0;
+    enum store_err rc = store_begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    rc = queued_bytes_release(s, store_sql(s, users_queue_bytes_sqlite, users_queue_bytes_pg), &p,
+                              1);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_audit_delete, &p, 1, NULL);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_unpair, &p, 1, NULL);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_delete, &p, 1, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+    return store_finish(s, rc);
 }

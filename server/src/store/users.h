@@ -16,6 +16,7 @@ struct store_user {
     char id[STORE_ID_SIZE];
     char *email, *username, *password_hash; /* never NULL once read */
     char *display_name, *bio, *avatar_url;  /* NULL when unset */
+    char *language;                         /* "en", "vi": never NULL once read */
     bool email_verified, mfa_enabled;
     int64_t created_at, updated_at;
 };
@@ -28,6 +29,7 @@ void store_users_free(struct store_user *users, size_t n);
 struct store_new_user {
     const char *email, *username, *password_hash; /* required */
     const char *display_name;                     /* may be NULL */
+    const char *language;                         /* NULL: "en" */
 };
 
 /* Create the user, the first device (with its bundle when given) and its one-time pre-keys
@@ -48,18 +50,28 @@ enum store_err store_user_get_by_username(struct store *s, const char *username,
                                           struct store_user *out);
 
 /* Users whose username or display name contains `query` (case-insensitively for ASCII; LIKE
- * wildcards in the query are literal), ordered by username. *out is an array of *n users
+ * wildcards in the query are literal), ordered by username; an account whose e-mail is not
+ * verified only when `query` is its username. *out is an array of *n users
  * (free with store_users_free; NULL when n is 0); *total counts every match. */
 enum store_err store_user_search(struct store *s, const char *query, int64_t limit, int64_t offset,
                                  struct store_user **out, size_t *n, int64_t *total);
 
-/* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear). */
+/* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear).
+ * language: NULL leaves it (it is never cleared). */
 struct store_profile {
     bool set_display_name, set_bio, set_avatar_url;
     const char *display_name, *bio, *avatar_url;
+    const char *language;
 };
 enum store_err store_user_update_profile(struct store *s, const char *id,
                                          const struct store_profile *p, int64_t now);
+
+/* Delete the account and everything of it, all or nothing: its devices with their keys,
+ * tokens and queues, what it sent (the messages and their queued ciphertext), its
+ * participation in conversations, its blocks, calls, MFA codes, e-mail tokens and audit
+ * entries; what others queued to it is released from their counts. STORE_NOT_FOUND for an
+ * unknown user. */
+enum store_err store_user_delete(struct store *s, const char *id);
 
 enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,
                                        int64_t now);

@@ -165,6 +165,35 @@ static void test_send_plain(void **state)
     free(msg);
 }
 
+/* Text and HTML as multipart/alternative: both parts, the plain one first, each with its own
+ * encoding (the non-ASCII HTML in base64), and the closing delimiter. */
+static void test_send_alternative(void **state)
+{
+    const char *text = "Hello,\n\nhttps://sotto.example/verify-email?token=abc\n";
+    const char *html = "<p>Xin ch\xc3\xa0o,</p><p><a href=\"https://sotto.example/x\">x</a></p>";
+    const char *plain_at, *html_at;
+    char *msg, boundary[64], close[80];
+    const char *b;
+    int before = count_delivered();
+    (void)state;
+    assert_int_equal(mail_send_alt(E.m, "alice@example.com", "Hi", text, html), 0);
+    assert_int_equal(count_delivered(), before + 1);
+    msg = latest(NULL, 0);
+    assert_non_null(b = strstr(msg, "Content-Type: multipart/alternative; boundary=\""));
+    assert_int_equal(
+        sscanf(b, "Content-Type: multipart/alternative; boundary=\"%63[^\"]", boundary), 1);
+    assert_non_null(plain_at = strstr(msg, "Content-Type: text/plain; charset=utf-8\n"
+                                           "Content-Transfer-Encoding: 7bit\n\nHello,"));
+    assert_non_null(html_at = strstr(msg, "Content-Type: text/html; charset=utf-8\n"
+                                          "Content-Transfer-Encoding: base64\n"));
+    assert_true(plain_at < html_at);
+    assert_non_null(strstr(plain_at, "verify-email?token=abc\n--"));
+    snprintf(close, sizeof close, "\n--%s--\n", boundary);
+    assert_non_null(strstr(html_at, close));
+    assert_int_equal(mail_send_alt(E.m, "alice@example.com", "Hi", text, "bad \xff"), -1);
+    free(msg);
+}
+
 static void test_header_injection_refused(void **state)
 {
     static const char *bad_to[] = {"alice@example.com\r\nBcc: eve@evil.example",
@@ -534,6 +563,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest contract[] = {
         cmocka_unit_test(test_send_plain),
+        cmocka_unit_test(test_send_alternative),
         cmocka_unit_test(test_header_injection_refused),
         cmocka_unit_test(test_bad_bodies_refused),
         cmocka_unit_test(test_utf8_subject_and_long_lines),
@@ -542,6 +572,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest smtp[] = {
         cmocka_unit_test(test_send_plain),
+        cmocka_unit_test(test_send_alternative),
         cmocka_unit_test(test_header_injection_refused),
         cmocka_unit_test(test_bad_bodies_refused),
         cmocka_unit_test(test_utf8_subject_and_long_lines),

@@ -67,7 +67,7 @@ static void make_account(struct account *a)
     unique(a->username, sizeof a->username, "user");
     snprintf(a->email, sizeof a->email, "%s@example.com", a->username);
     random_bundle(&a->bundle);
-    struct store_new_user u = {a->email, a->username, "$argon2id$hash", "Someone"};
+    struct store_new_user u = {a->email, a->username, "$argon2id$hash", "Someone", NULL};
     struct store_new_device d = {"laptop", "web", "127.0.0.1", "test-agent", &a->bundle};
     assert_int_equal(
         store_user_register(fx.s, &u, &d, NULL, 0, MAX_PREKEYS, NOW, a->user_id, a->device_id),
@@ -369,7 +369,7 @@ static void test_savepoint_isolation(void **state)
     /* request 1: succeeds */
     level_update(a.user_id, &p1, true);
     /* request 2: a duplicate identity key, refused by the database (nested register) */
-    struct store_new_user fresh = {email, name, "h", NULL};
+    struct store_new_user fresh = {email, name, "h", NULL, NULL};
     struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
     assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_KEY);
@@ -456,14 +456,14 @@ static void test_register_conflicts(void **state)
     char shout[96];
     snprintf(shout, sizeof shout, "%s", a.email);
     shout[0] = (char)(shout[0] - 32);
-    struct store_new_user dup_email = {shout, name, "h", NULL};
+    struct store_new_user dup_email = {shout, name, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &dup_email, &d, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_EMAIL);
-    struct store_new_user dup_name = {email, a.username, "h", NULL};
+    struct store_new_user dup_name = {email, a.username, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &dup_name, &d, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_USERNAME);
     struct store_new_device dup_key = {"phone", "ios", NULL, NULL, &a.bundle};
-    struct store_new_user fresh = {email, name, "h", NULL};
+    struct store_new_user fresh = {email, name, "h", NULL, NULL};
     assert_int_equal(store_user_register(fx.s, &fresh, &dup_key, NULL, 0, 10, NOW, uid, did),
                      STORE_CONFLICT_KEY);
     /* Nothing of the refused registrations stayed behind. */
@@ -502,7 +502,7 @@ static void test_hostile_strings(void **state)
     (void)state;
     make_account(&a);
     for (size_t i = 0; i < sizeof nasty / sizeof nasty[0]; i++) {
-        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i]};
+        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i], NULL};
         assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
         assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
         assert_string_equal(u.display_name, nasty[i]);
@@ -522,7 +522,7 @@ static void test_hostile_strings(void **state)
     char uid[STORE_ID_SIZE], did[STORE_ID_SIZE];
     unique(name, sizeof name, "o'brien\"--;");
     snprintf(email, sizeof email, "x'or'1'='1%s@example.com", name + 11);
-    struct store_new_user nu = {email, name, big, "' OR ''='"};
+    struct store_new_user nu = {email, name, big, "' OR ''='", NULL};
     struct store_new_device nd = {"'); --", "cli", "::1", "\"ua\"", NULL};
     assert_int_equal(store_user_register(fx.s, &nu, &nd, NULL, 0, 1, NOW, uid, did), STORE_OK);
     assert_int_equal(store_user_get_by_username(fx.s, name, &u), STORE_OK);
@@ -535,7 +535,7 @@ static void test_hostile_strings(void **state)
 
 static void test_search(void **state)
 {
-    char tag[32], name[64], email[96];
+    char tag[32], name[64], email[96], *uids[5];
     char uid[STORE_ID_SIZE], did[STORE_ID_SIZE];
     struct store_user *users;
     size_t n;
@@ -545,9 +545,24 @@ static void test_search(void **state)
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "%s_%d", tag, i);
         snprintf(email, sizeof email, "%s@example.com", name);
-        struct store_new_user u = {email, name, "h", i == 4 ? "Percent 100% Pat" : NULL};
+        struct store_new_user u = {email, name, "h", i == 4 ? "Percent 100% Pat" : NULL, NULL};
         struct store_new_device d = {"d", "web", NULL, NULL, NULL};
         assert_int_equal(store_user_register(fx.s, &u, &d, NULL, 0, 1, NOW, uid, did), STORE_OK);
+        uids[i] = strdup(uid);
+    }
+    /* Not verified: found only by the exact username, in any case. */
+    assert_int_equal(store_user_search(fx.s, tag, 10, 0, &users, &n, &total), STORE_OK);
+    assert_int_equal(total, 0);
+    snprintf(name, sizeof name, "%s_3", tag);
+    name[0] = (char)(name[0] - 32);
+    assert_int_equal(store_user_search(fx.s, name, 10, 0, &users, &n, &total), STORE_OK);
+    assert_int_equal(total, 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(users[0].id, uids[3]);
+    store_users_free(users, n);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(store_user_set_email_verified(fx.s, uids[i], NOW), STORE_OK);
+        free(uids[i]);
     }
     assert_int_equal(store_user_search(fx.s, tag, 2, 0, &users, &n, &total), STORE_OK);
     assert_int_equal(total, 5);
@@ -596,8 +611,22 @@ static void test_profile_password_verify(void **state)
     assert_string_equal(u.password_hash, "new-hash");
     assert_true(u.email_verified);
     assert_int_equal(u.updated_at, NOW + 8);
+    assert_string_equal(u.language, "en"); /* the default */
+    store_user_free(&u);
+    /* The language: set by a profile change, never cleared by one that leaves it NULL. */
+    struct store_profile lang = {.language = "vi"};
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &lang, NOW + 9), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 10), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+    assert_string_equal(u.language, "vi");
     store_user_free(&u);
     assert_int_equal(store_user_set_password(fx.s, "no-such-user", "h", NOW), STORE_NOT_FOUND);
+    /* Deleted: gone, with its devices; a second time is not found. */
+    assert_int_equal(store_user_delete(fx.s, a.user_id), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_NOT_FOUND);
+    struct store_device gone;
+    assert_int_equal(store_device_get(fx.s, a.device_id, &gone), STORE_NOT_FOUND);
+    assert_int_equal(store_user_delete(fx.s, a.user_id), STORE_NOT_FOUND);
 }
 
 /* ---------- devices and keys ---------- */
@@ -635,8 +664,16 @@ static void test_devices_and_revoke(void **state)
     fill_prekeys(keys, 4, 1);
     assert_int_equal(store_prekeys_add(fx.s, a.device_id, keys, 4, MAX_PREKEYS, NOW), STORE_OK);
     assert_int_equal(store_device_revoke(fx.s, b.user_id, a.device_id, NOW), STORE_NOT_FOUND);
+    /* Renamed only by its owner, and only while not revoked. */
+    assert_int_equal(store_device_rename(fx.s, b.user_id, a.device_id, "theirs"), STORE_NOT_FOUND);
+    assert_int_equal(store_device_rename(fx.s, a.user_id, a.device_id, "renamed"), STORE_OK);
+    struct store_device named;
+    assert_int_equal(store_device_get(fx.s, a.device_id, &named), STORE_OK);
+    assert_string_equal(named.name, "renamed");
+    store_device_free(&named);
     assert_int_equal(store_device_revoke(fx.s, a.user_id, a.device_id, NOW + 2), STORE_OK);
     assert_int_equal(store_device_revoke(fx.s, a.user_id, a.device_id, NOW + 3), STORE_NOT_FOUND);
+    assert_int_equal(store_device_rename(fx.s, a.user_id, a.device_id, "again"), STORE_NOT_FOUND);
     assert_int_equal(store_refresh_rotate(fx.s, h1, h2, NOW + 2000, NOW + 4, &r), STORE_NOT_FOUND);
     int64_t left;
     assert_int_equal(store_prekeys_count(fx.s, a.device_id, &left), STORE_OK);
@@ -1174,6 +1211,19 @@ static void test_mfa(void **state)
     assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, codes[3], NOW), STORE_NOT_FOUND);
     assert_int_equal(store_mfa_backup_left(fx.s, a.user_id, &left), STORE_OK);
     assert_int_equal(left, 9);
+    /* Replaced: the old codes stop working, the new ones count. */
+    uint8_t fresh[10][STORE_HASH_SIZE];
+    rand_bytes(fresh, sizeof fresh);
+    assert_int_equal(
+        store_mfa_set_backups(fx.s, a.user_id, (const uint8_t(*)[STORE_HASH_SIZE])fresh, 10, NOW),
+        STORE_OK);
+    assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, codes[4], NOW), STORE_NOT_FOUND);
+    assert_int_equal(store_mfa_use_backup(fx.s, a.user_id, fresh[4], NOW), STORE_OK);
+    assert_int_equal(store_mfa_backup_left(fx.s, a.user_id, &left), STORE_OK);
+    assert_int_equal(left, 9);
+    assert_int_equal(store_mfa_set_backups(fx.s, "00000000-0000-4000-8000-000000000000",
+                                           (const uint8_t(*)[STORE_HASH_SIZE])fresh, 10, NOW),
+                     STORE_NOT_FOUND);
     struct store_user u;
     assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
     assert_true(u.mfa_enabled);

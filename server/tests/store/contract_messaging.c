@@ -59,7 +59,7 @@ static void make_account(struct account *a)
     snprintf(name, sizeof name, "m%.8s%.4s", id, id + 9);
     snprintf(email, sizeof email, "%s@example.com", name);
     rand_bytes(&b, sizeof b);
-    struct store_new_user u = {email, name, "$argon2id$hash", "Someone"};
+    struct store_new_user u = {email, name, "$argon2id$hash", "Someone", NULL};
     struct store_new_device d = {"laptop", "web", NULL, NULL, &b};
     assert_int_equal(store_user_register(fx.s, &u, &d, NULL, 0, 200, NOW, a->user_id, a->device_id),
                      STORE_OK);

@@ -95,11 +95,11 @@ export const PASSWORD = 'correct horse battery staple';
 
 // Registers a fresh account; returns {email, username, password, device (keys), res, token,
 // refresh, userId, deviceId}.
-export async function registerUser(srv, { platform = 'cli', password = PASSWORD, name, displayName } = {}) {
+export async function registerUser(srv, { platform = 'cli', password = PASSWORD, name, displayName, extra = {} } = {}) {
   const username = name || uniq('user');
   const email = `${username}@example.org`;
   const device = makeDevice();
-  const body = { email, username, password, device: { name: 'laptop', platform }, keys: device.bundle() };
+  const body = { email, username, password, device: { name: 'laptop', platform }, keys: device.bundle(), ...extra };
   if (displayName) body.displayName = displayName;
   const res = await srv.api('POST', '/api/auth/register', { body });
   assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -125,18 +125,54 @@ export function outbox(srv) {
     .map((f) => parseMail(readFileSync(path.join(dir, f), 'utf8')));
 }
 
-export function parseMail(text) {
+// One part of a mail: its head, and its body decoded (base64 or as is).
+function mailPart(text) {
   const [head, ...rest] = text.split('\r\n\r\n');
   let body = rest.join('\r\n\r\n');
   if (/Content-Transfer-Encoding: base64/i.test(head)) body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return { head, body };
+}
+
+// RFC 2047 encoded-words (=?UTF-8?B?...?=), folded or not, as sottod writes non-ASCII subjects.
+function decodeSubject(s) {
+  if (!s || !s.includes('=?')) return s;
+  return s.split(/\r\n /).map((w) => {
+    const m = w.match(/^=\?UTF-8\?B\?([^?]*)\?=$/i);
+    return m ? Buffer.from(m[1], 'base64') : Buffer.from(w);
+  }).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0)).toString('utf8');
+}
+
+// {head, to, subject, body (the plain text), html (the HTML part, if any)}.
+export function parseMail(text) {
+  const top = mailPart(text);
+  const { head } = top;
+  let { body } = top;
+  let html;
+  const boundary = (head.match(/^Content-Type: multipart\/alternative; boundary="([^"]+)"/mi) || [])[1];
+  if (boundary) {
+    const parts = body.split(`--${boundary}`).slice(1, -1).map((p) => mailPart(p.replace(/^\r\n/, '')));
+    body = parts.find((p) => /Content-Type: text\/plain/i.test(p.head))?.body;
+    html = parts.find((p) => /Content-Type: text\/html/i.test(p.head))?.body;
+  }
   const to = ((head.match(/^To: (.*)$/mi) || [])[1] || '').replace(/^<|>$/g, '');
-  const subject = (head.match(/^Subject: (.*)$/mi) || [])[1];
-  return { head, body, to, subject };
+  const subject = decodeSubject((head.match(/^Subject: (.*(?:\r\n .*)*)$/mi) || [])[1]);
+  return { head, body, html, to, subject };
 }
 
 export function mailToken(mail, kind) {
   const m = mail.body.match(new RegExp(`/${kind}\\?token=([A-Za-z0-9_-]{43})`));
   return m && m[1];
+}
+
+// Confirms u's address with the link of the verification mail (the newest one to it).
+export async function verifyEmail(srv, email) {
+  const mail = await waitFor(() => outbox(srv).filter((m) => m.to === email && mailToken(m, 'verify-email')).pop());
+  const base = srv.base ?? srv.url('');
+  const res = await fetch(`${base}/api/auth/verify-email`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: mailToken(mail, 'verify-email') }),
+  });
+  assert.equal(res.status, 200, await res.text());
 }
 
 export async function waitFor(fn, ms = 5000) {
