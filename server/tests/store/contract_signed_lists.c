@@ -32,7 +32,7 @@ static void make_user(char user_id[STORE_ID_SIZE])
     snprintf(name, sizeof name, "l%.8s%.4s", id, id + 9);
     snprintf(email, sizeof email, "%s@example.com", name);
     assert_int_equal(getrandom(&b, sizeof b, 0), (ssize_t)sizeof b);
-    struct store_new_user u = {email, name, "$argon2id$hash", "Someone"};
+    struct store_new_user u = {email, name, "$argon2id$hash", "Someone", NULL};
     struct store_new_device d = {"laptop", "cli", NULL, NULL, &b};
     assert_int_equal(store_user_register(fx.s, &u, &d, NULL, 0, 200, NOW, user_id, device_id),
                      STORE_OK);
