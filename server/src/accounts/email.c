@@ -55,6 +55,7 @@ void email_send_token(struct store *s, struct job *j, const struct store_user *u
     char tok[TOKEN_STR_SIZE], *link = sodium_malloc(MAIL_LINK_MAX);
     uint8_t hash[TOKEN_HASH_BYTES];
     enum store_err rc;
+    int n;
 
     if (!link)
         abort();
@@ -67,8 +68,12 @@ void email_send_token(struct store *s, struct job *j, const struct store_user *u
         log_warn("mail.token_fail", "rid=%s err=%s", j->rid, store_strerror(rc));
         goto done;
     }
-    snprintf(link, MAIL_LINK_MAX, "%s/%s?token=%s", j->a->public_url,
-             verify ? "verify-email" : "reset-password", tok);
+    n = snprintf(link, MAIL_LINK_MAX, "%s/%s?token=%s", j->a->public_url,
+                 verify ? "verify-email" : "reset-password", tok);
+    if (n < 0 || (size_t)n >= MAIL_LINK_MAX) { /* PUBLIC_URL is bounded below it: never cut */
+        log_warn("mail.link_too_long", "rid=%s", j->rid);
+        goto done;
+    }
     email_send(j, u, verify ? MAIL_T_VERIFY : MAIL_T_RESET, link, verify ? "verify" : "reset");
 done:
     sodium_memzero(tok, sizeof(tok));
