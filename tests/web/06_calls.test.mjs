@@ -297,6 +297,45 @@ describe('calls between two browsers', () => {
     await until('two hang-up records', async () => (await records(alice.page)).filter((r) => r[0] === 'hangup').length === 2);
   });
 
+  test('the caller does not come back within the reconnect time: the call ends as failed for both', async () => {
+    await alice.page.getByRole('button', { name: 'Audio call' }).click();
+    await incoming(bob.page).getByRole('button', { name: /^Accept/ }).first().click({ timeout: 20000 });
+    for (const p of [alice.page, bob.page]) await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 30000 });
+    await alice.context.setOffline(true);
+    // CALL_RECONNECT_SECONDS is 10 here: past it the server ends the call as failed.
+    await bob.page.locator('[data-call-notice="callEndedFailed"]').waitFor({ timeout: 30000 });
+    await callScreen(bob.page).waitFor({ state: 'hidden', timeout: 5000 });
+    await alice.context.setOffline(false);
+    await alice.page.getByText('Offline: reconnecting…').waitFor({ state: 'hidden', timeout: 20000 });
+    await callScreen(alice.page).waitFor({ state: 'hidden', timeout: 20000 });
+    for (const p of [alice.page, bob.page]) {
+      await until('a failed record', async () => (await records(p)).some((r) => r[0] === 'failed'));
+    }
+  });
+
+  test('busy: someone calling a person who is in a call is told so, and the call goes on', async () => {
+    const carol = await user();
+    const C = { email: `carol${tag}@example.test`, username: `carol${tag}`, displayName: 'Carol' };
+    await register(carol.page, C);
+    await startChatWith(carol.page, B.username);
+    await send(carol.page, 'carol here');
+    await openChatWith(bob.page, 'Carol');
+    await messageItem(bob.page, 'carol here').waitFor({ timeout: 15000 });
+    await send(bob.page, 'hi carol');
+    await messageItem(carol.page, 'hi carol').waitFor({ timeout: 15000 });
+    await openChatWith(bob.page, 'Alice');
+    await alice.page.getByRole('button', { name: 'Audio call' }).click();
+    await incoming(bob.page).getByRole('button', { name: /^Accept/ }).first().click({ timeout: 20000 });
+    for (const p of [alice.page, bob.page]) await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 30000 });
+    await carol.page.getByRole('button', { name: 'Audio call' }).click();
+    await carol.page.locator('[data-call-notice="callEndedBusy"]').waitFor({ timeout: 20000 });
+    assert.equal(await incoming(bob.page).count(), 0, 'nothing rings for Bob');
+    await callScreen(alice.page).locator('[data-call-state="connected"]').waitFor();
+    await callScreen(alice.page).getByRole('button', { name: 'End call' }).click();
+    for (const p of [alice.page, bob.page]) await callScreen(p).waitFor({ state: 'hidden', timeout: 15000 });
+    await carol.context.close();
+  });
+
   test('a declined call, on a phone-sized screen: the caller is told, both see the record', async () => {
     await alice.page.setViewportSize({ width: 390, height: 844 });
     await bob.page.getByRole('button', { name: 'Audio call' }).click();
