@@ -480,6 +480,13 @@ export class Calls {
       await pc.setLocalDescription(offer);
       await this.sendSignal(live, 'restart-offer', offer.sdp ?? '');
     } catch (e) {
+      // The server no longer knows the call: it ended while this side was away (past
+      // CALL_RECONNECT_SECONDS it ends as failed). Say so, rather than stay on a dead call.
+      if (e instanceof SocketError && e.code === 'not_found') {
+        this.finish(live, { conversationId: live.known.conversationId, key: 'callEndedFailed' });
+        void this.loadRecords(live.known.conversationId, false);
+        return;
+      }
       console.warn('sotto: ICE restart', e);
       // Not sent: back to stable, so that the next restart (either side's) can go ahead.
       if (hasLocalOffer(pc)) await pc.setLocalDescription({ type: 'rollback' }).catch(() => undefined);
