@@ -336,6 +336,23 @@ describe('calls between two browsers', () => {
     await carol.context.close();
   });
 
+  test('the callee\'s second device rings too, and stops when the first answers', async () => {
+    const bob2 = await user();
+    await bob2.page.getByLabel('Email').fill(B.email);
+    await bob2.page.getByLabel('Password').fill('correct horse battery');
+    await bob2.page.getByRole('button', { name: 'Sign in' }).click();
+    await bob2.page.getByRole('button', { name: 'New chat' }).waitFor({ timeout: 20000 });
+    await alice.page.getByRole('button', { name: 'Audio call' }).click();
+    await incoming(bob2.page).waitFor({ timeout: 20000 });
+    await incoming(bob.page).getByRole('button', { name: /^Accept/ }).first().click({ timeout: 20000 });
+    await incoming(bob2.page).waitFor({ state: 'hidden', timeout: 15000 });
+    for (const p of [alice.page, bob.page]) await callScreen(p).locator('[data-call-state="connected"]').waitFor({ timeout: 30000 });
+    assert.equal(await callScreen(bob2.page).count(), 0, 'the second device is not in the call');
+    await callScreen(alice.page).getByRole('button', { name: 'End call' }).click();
+    for (const p of [alice.page, bob.page]) await callScreen(p).waitFor({ state: 'hidden', timeout: 15000 });
+    await bob2.context.close();
+  });
+
   test('a declined call, on a phone-sized screen: the caller is told, both see the record', async () => {
     await alice.page.setViewportSize({ width: 390, height: 844 });
     await bob.page.getByRole('button', { name: 'Audio call' }).click();
