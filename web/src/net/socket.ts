@@ -49,7 +49,7 @@ export class Socket {
   ) {
     if (typeof window !== 'undefined') {
       window.addEventListener('online', () => this.kick());
-      window.addEventListener('offline', () => this.ws?.close());
+      window.addEventListener('offline', () => this.drop());
     }
   }
 
@@ -170,6 +170,16 @@ export class Socket {
       };
       this.timer = setTimeout(() => void again(), ev.code === 4401 ? 0 : backoffMs(this.attempt++));
     };
+  }
+
+  /** The network went away: the socket is down now. A close handshake cannot complete without
+   *  the network, and its close event may come much later; until then nothing would say
+   *  "offline" or queue what the user does. The real close event, when it comes, is ignored. */
+  private drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.close();
+    ws.onclose?.(new CloseEvent('close', { code: 1006 }));
   }
 
   private setState(s: SocketState): void {
