@@ -232,7 +232,7 @@ static void call_initiate(struct rtconn *s, json_t *data, const char *rid)
     x->c = c;
     memcpy(x->conv, v[0].str, BUS_ID_SIZE);
     x->video = !strcmp(v[1].str, "video");
-    store_uuid_v7(x->call_id, clock_wall_ms());
+    store_uuid_v7_ordered(x->call_id, clock_wall_ms());
     j = wsp_job(s, rid);
     wsp_via = j->via;
     j->via = &initiate_via;

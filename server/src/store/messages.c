@@ -409,7 +409,7 @@ static enum store_err send_insert(struct store *s, const struct store_send *req,
                                   struct store_message *m, bool *inserted)
 {
     int64_t changes = 0;
-    store_uuid_v7(m->id, now);
+    store_uuid_v7_ordered(m->id, now);
     struct db_param p[] = {db_text(m->id),
                            db_text(req->conversation_id),
                            db_text(req->sender_id),

@@ -470,14 +470,67 @@ void store_uuid_v4(char out[STORE_ID_SIZE])
     store_uuid_format(b, out);
 }
 
-void store_uuid_v7(char out[STORE_ID_SIZE], int64_t now)
+static void store_uuid_v7_fill(uint8_t b[16], uint64_t ms)
 {
-    uint8_t b[16];
-    uint64_t ms = (uint64_t)now;
-    store_random(b, sizeof b);
     for (int i = 0; i < 6; i++) /* 48-bit big-endian milliseconds: ids sort by time */
         b[i] = (uint8_t)(ms >> (40 - 8 * i));
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x70);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+}
+
+void store_uuid_v7(char out[STORE_ID_SIZE], int64_t now)
+{
+    uint8_t b[16];
+    store_random(b, sizeof b);
+    store_uuid_v7_fill(b, (uint64_t)now);
+    store_uuid_format(b, out);
+}
+
+/* The last ordered id this process made: its milliseconds and its 74 bits after them, as
+ * rand_a (12 bits) and rand_b (62 bits). RFC 9562 6.2, method 2: within one millisecond (or
+ * when the clock steps back) the next id is the last plus one, so ids made one after another
+ * sort in that order; a new millisecond starts from fresh randomness with rand_a's top bit
+ * clear, leaving 2^73 ids of room before the counter would carry into the time. */
+static struct {
+    pthread_mutex_t lock;
+    uint64_t ms, rand_a, rand_b;
+} store_v7_last = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+
+#define V7_RAND_B_MAX ((UINT64_C(1) << 62) - 1)
+#define V7_RAND_A_MAX 0xfffu
+
+void store_uuid_v7_ordered(char out[STORE_ID_SIZE], int64_t now)
+{
+    uint8_t b[16];
+    uint64_t ms = now > 0 ? (uint64_t)now : 0, ra, rb;
+
+    store_random(b, sizeof b);
+    pthread_mutex_lock(&store_v7_last.lock);
+    if (ms > store_v7_last.ms) {
+        store_v7_last.ms = ms;
+        store_v7_last.rand_a = ((uint64_t)(b[6] & 0x07) << 8) | b[7];
+        store_v7_last.rand_b = 0;
+        for (int i = 8; i < 16; i++)
+            store_v7_last.rand_b = (store_v7_last.rand_b << 8) | b[i];
+        store_v7_last.rand_b &= V7_RAND_B_MAX;
+    } else if (store_v7_last.rand_b < V7_RAND_B_MAX) {
+        store_v7_last.rand_b++;
+    } else if (store_v7_last.rand_a < V7_RAND_A_MAX) {
+        store_v7_last.rand_a++;
+        store_v7_last.rand_b = 0;
+    } else { /* 2^73 ids in one millisecond: borrow the next one */
+        store_v7_last.ms++;
+        store_v7_last.rand_a = store_v7_last.rand_b = 0;
+    }
+    ms = store_v7_last.ms;
+    ra = store_v7_last.rand_a;
+    rb = store_v7_last.rand_b;
+    pthread_mutex_unlock(&store_v7_last.lock);
+
+    b[6] = (uint8_t)(ra >> 8);
+    b[7] = (uint8_t)ra;
+    for (int i = 15; i >= 8; i--, rb >>= 8)
+        b[i] = (uint8_t)rb;
+    store_uuid_v7_fill(b, ms);
     store_uuid_format(b, out);
 }

@@ -118,8 +118,12 @@ void store_rollback(struct store *s);
  * savepoints. STORE_ERROR inside a transaction. */
 enum store_err store_begin_batch(struct store *s);
 
-/* Fresh ids: random (v4) for everything; time-ordered (v7) for messages. `now` in ms. */
+/* Fresh ids, `now` in ms: random (v4) for most rows; a UUIDv7 of exactly `now` (tokens'
+ * jti, whose time is checked against iat); and ordered UUIDv7s for rows that are paged by id
+ * (messages, calls): strictly increasing within this process even in one millisecond or
+ * across a clock step back, so two sends in a row always list in the order they were made. */
 void store_uuid_v4(char out[STORE_ID_SIZE]);
 void store_uuid_v7(char out[STORE_ID_SIZE], int64_t now);
+void store_uuid_v7_ordered(char out[STORE_ID_SIZE], int64_t now);
 
 #endif

@@ -403,6 +403,26 @@ static void test_uuids(void **state)
     assert_true(strchr("89ab", a[19]) != NULL);
 }
 
+#define LATER (NOW + 86400000) /* after every time another test here uses */
+
+static void test_uuids_ordered(void **state)
+{
+    char prev[STORE_ID_SIZE], next[STORE_ID_SIZE];
+    (void)state;
+    store_uuid_v7_ordered(prev, LATER);
+    for (int i = 0; i < 2000; i++) { /* one millisecond, then the clock stepping back */
+        store_uuid_v7_ordered(next, i < 1000 ? LATER : LATER - 1000);
+        assert_true(strcmp(prev, next) < 0);
+        assert_int_equal(next[14], '7');
+        assert_true(strchr("89ab", next[19]) != NULL);
+        assert_memory_equal(next, prev, 13); /* still that millisecond */
+        memcpy(prev, next, sizeof prev);
+    }
+    store_uuid_v7_ordered(next, LATER + 1); /* a new millisecond starts afresh, later */
+    assert_true(strcmp(prev, next) < 0);
+    assert_false(memcmp(next, prev, 13) == 0);
+}
+
 /* ---------- users ---------- */
 
 static void test_register_and_lookup(void **state)
@@ -1330,6 +1350,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mfa),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_uuids_ordered), /* last: it moves this process's id clock on */
     };
     if (argc != 2 || (strcmp(argv[1], "sqlite") && strcmp(argv[1], "pg"))) {
         fprintf(stderr, "usage: %s sqlite|pg\n", argv[0]);
