@@ -23,7 +23,7 @@ static void put(const char *dir, const char *target, const char *name, const uin
 static void payloads(const char *dir)
 {
     sotto_payload p;
-    uint8_t buf[256];
+    uint8_t buf[1024];
     size_t n;
     memset(&p, 0, sizeof p);
     memset(p.client_message_id, 0x11, 16);
@@ -42,7 +42,7 @@ static void payloads(const char *dir)
     if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
         fixture_fail("payload");
     put(dir, "payload", "edit-reply", buf, n, NULL, 0);
-    buf[n] = 17, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0, buf[n + 4] = 1, buf[n + 5] = 0xaa;
+    buf[n] = 18, buf[n + 1] = buf[n + 2] = buf[n + 3] = 0, buf[n + 4] = 1, buf[n + 5] = 0xaa;
     put(dir, "payload", "unknown-optional-field", buf, n + 6, NULL, 0);
     memset(&p, 0, sizeof p);
     p.content_type = SOTTO_CONTENT_CALL;
@@ -55,6 +55,30 @@ static void payloads(const char *dir)
     if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
         fixture_fail("payload");
     put(dir, "payload", "call-offer", buf, n, NULL, 0);
+    memset(&p, 0, sizeof p);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.n_attachments = 2;
+    for (size_t i = 0; i < 2; i++) {
+        memset(p.attachments[i].id, (int)(0x60 + i), 16);
+        memset(p.attachments[i].key, (int)(0x70 + i), 32);
+        memset(p.attachments[i].digest, (int)(0x80 + i), 32);
+        p.attachments[i].size = 1000 * (i + 1);
+    }
+    p.attachments[0].name = "ảnh.jpg";
+    p.attachments[0].name_len = strlen("ảnh.jpg");
+    p.attachments[0].type = "image/jpeg";
+    p.attachments[0].type_len = 10;
+    p.attachments[0].width = 640;
+    p.attachments[0].height = 480;
+    p.attachments[0].thumbnail = (const uint8_t *)"\xff\xd8\xff\xe0";
+    p.attachments[0].thumbnail_len = 4;
+    p.attachments[1].name = "notes.txt";
+    p.attachments[1].name_len = 9;
+    p.attachments[1].type = "text/plain";
+    p.attachments[1].type_len = 10;
+    if (sotto_payload_encode(&p, buf, sizeof buf, &n) != 0)
+        fixture_fail("payload");
+    put(dir, "payload", "two-files", buf, n, NULL, 0);
 }
 
 /* A signed list of three devices, and one of one (seeded RNG: the same bytes every time). */

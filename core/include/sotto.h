@@ -310,6 +310,30 @@ typedef struct sotto_call_binding {
 } sotto_call_binding;
 #define SOTTO_PAYLOAD_VERSION 1u
 
+/* One file a message carries (docs/protocol.md, "Attachments"): where the server keeps its
+ * ciphertext, the key and digest that open it, and what a receiver shows before fetching it.
+ * Name, type and thumbnail point into the decoded buffer (borrowed), like the body; the key
+ * is copied in: wipe the decoded payload when done with it. */
+#define SOTTO_ATTACHMENTS_MAX 10u
+#define SOTTO_ATTACHMENT_NAME_MAX 255u       /* bytes of UTF-8, no control character, no / or \ */
+#define SOTTO_ATTACHMENT_TYPE_MAX 127u       /* a MIME type "type/subtype" in lower case */
+#define SOTTO_ATTACHMENT_THUMB_MAX 4096u     /* a small JPEG, PNG or WebP image, or none */
+#define SOTTO_ATTACHMENT_FILE_MAX 104857600u /* 100 MiB */
+typedef struct sotto_attachment_pointer {
+    uint8_t id[SOTTO_UUIDBYTES]; /* the server's attachment id */
+    uint8_t key[32];             /* SOTTO_ATTACHMENT_KEYBYTES */
+    uint8_t digest[32];          /* SOTTO_ATTACHMENT_DIGESTBYTES */
+    uint64_t size;               /* the file's bytes; the stream is padded past them */
+    uint32_t width, height;      /* pixels, 0 when not an image or a video */
+    uint32_t duration_ms;        /* 0 when not a video or audio */
+    const char *name;
+    size_t name_len;
+    const char *type;
+    size_t type_len;
+    const uint8_t *thumbnail;
+    size_t thumbnail_len;
+} sotto_attachment_pointer;
+
 /* What a message is. Decoded bodies point into the decoded buffer (borrowed). */
 typedef struct sotto_payload {
     uint8_t client_message_id[SOTTO_UUIDBYTES];
@@ -324,6 +348,10 @@ typedef struct sotto_payload {
     uint8_t edit_of[SOTTO_UUIDBYTES];
     int has_call; /* exactly when content_type is SOTTO_CONTENT_CALL */
     sotto_call_binding call;
+    /* Files (tag 17): only on text, sync and resend; a text with files may have an empty body
+     * (no caption). */
+    size_t n_attachments;
+    sotto_attachment_pointer attachments[SOTTO_ATTACHMENTS_MAX];
 } sotto_payload;
 
 SOTTO_EXPORT size_t sotto_payload_encoded_size(const sotto_payload *p);
@@ -426,6 +454,11 @@ typedef struct sotto_attachment sotto_attachment;
 /* Ciphertext size of a plaintext of `len` bytes (header + chunks; an empty file is one
  * final chunk). */
 SOTTO_EXPORT uint64_t sotto_attachment_ciphertext_size(uint64_t len);
+/* Bytes a file of `len` bytes is padded to before it is encrypted (zeros after the file), so
+ * the server learns only a size bucket: the smallest of 541, then each step 1/20 more, that
+ * holds `len`, capped at SOTTO_ATTACHMENT_PADDED_MAX. 0 when len > SOTTO_ATTACHMENT_FILE_MAX. */
+#define SOTTO_ATTACHMENT_PADDED_MAX 105840640u
+SOTTO_EXPORT uint64_t sotto_attachment_padded_size(uint64_t len);
 /* Fresh key; writes it and the stream header (the first ciphertext bytes). */
 SOTTO_EXPORT int
 sotto_attachment_encrypt_create(sotto_attachment **st, uint8_t key[SOTTO_ATTACHMENT_KEYBYTES],

@@ -39,6 +39,22 @@ uint64_t sotto_attachment_ciphertext_size(uint64_t len)
            (len / SOTTO_ATTACHMENT_CHUNK + 1) * crypto_secretstream_xchacha20poly1305_ABYTES;
 }
 
+_Static_assert(SOTTO_ATTACHMENT_FILE_MAX <= SOTTO_ATTACHMENT_PADDED_MAX,
+               "every file fits its padding");
+
+/* Buckets 541, then b + b/20 (about 5% apart, in integers so every client computes the same
+ * ones): the server sees one of about 250 sizes, never the exact one (Signal pads the same
+ * way). */
+uint64_t sotto_attachment_padded_size(uint64_t len)
+{
+    uint64_t b = 541;
+    if (len > SOTTO_ATTACHMENT_FILE_MAX)
+        return 0;
+    while (b < len)
+        b += b / 20;
+    return b < SOTTO_ATTACHMENT_PADDED_MAX ? b : SOTTO_ATTACHMENT_PADDED_MAX;
+}
+
 static sotto_attachment *attachment_alloc(void)
 {
     sotto_attachment *st = aligned_alloc(64, (sizeof *st + 63) / 64 * 64);

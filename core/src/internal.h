@@ -48,6 +48,15 @@ void store_u32(uint8_t *p, uint32_t v);
 uint32_t load_u32(const uint8_t *p);
 void store_u64(uint8_t *p, uint64_t v);
 
+/* ------------------------------------------------------------ attachment pointers (pointer.c) */
+
+/* Bytes of payload tag 17 for n files; 0 when n or any file is out of bounds. */
+size_t pointers_len(const sotto_attachment_pointer *a, size_t n);
+/* Writes tag 17's value; only after pointers_len said the files are valid. */
+void pointers_write(wbuf *w, const sotto_attachment_pointer *a, size_t n);
+/* Reads tag 17's value into p->attachments and p->n_attachments. */
+int pointers_read(sotto_payload *p, const uint8_t *v, uint32_t n);
+
 /* ------------------------------------------------------------ per-peer memory (memory.c) */
 
 /* Heap memory for records, sessions and skipped keys: zeroed like calloc(n, size), NULL

@@ -2,11 +2,12 @@
  * payload.c: what a message is, inside the ciphertext (docs/protocol.md, "Payload").
  * version (1) then fields as tag (u8) || length (u32 BE) || value, tags strictly
  * increasing, so every payload has exactly one encoding. Tags 1-5 are required;
- * tag 16 is a call signal's binding; unknown tags from 17 up are skipped (later fields:
- * attachments); unknown tags below 17 are refused, so a field that changes meaning needs a new
- * version. Content types that are about another message (edit, delete, retry, resend) must name it
- * (tag 7); delete and retry carry no body; a call signal, and only a call signal, carries the
- * call binding (tag 16). Unknown content types decode: readers skip them.
+ * tag 16 is a call signal's binding; tag 17 the files a message carries (pointer.c); unknown
+ * tags from 18 up are skipped (later fields); unknown tags below 18 are refused, so a field
+ * that changes meaning needs a new version. Content types that are about another message (edit,
+ * delete, retry, resend) must name it (tag 7); delete and retry carry no body; a call signal, and
+ * only a call signal, carries the call binding (tag 16); files (tag 17) ride only on text, sync and
+ * resend. Unknown content types decode: readers skip them.
  */
 #include <string.h>
 
@@ -21,7 +22,8 @@ enum {
     TAG_REPLY_TO = 6,
     TAG_EDIT_OF = 7,
     TAG_CALL = 16, /* call_id || caller_device_id || callee_device_id || call_type || signal */
-    TAG_FIRST_UNKNOWN = 17
+    TAG_ATTACHMENTS = 17,
+    TAG_FIRST_UNKNOWN = 18
 };
 #define CALL_FIELD_BYTES (3u * SOTTO_UUIDBYTES + 2u)
 #define BODY_MAX (SOTTO_PLAINTEXT_MAX - 128u)
@@ -29,16 +31,16 @@ enum {
 #ifdef __EMSCRIPTEN__
 #include <stddef.h>
 /* core/wasm/src/sotto.ts reads and writes sotto_payload by these wasm32 offsets. */
-_Static_assert(offsetof(sotto_payload, content_type) == 32 &&
-                   offsetof(sotto_payload, sent_at_ms) == 40 &&
-                   offsetof(sotto_payload, body) == 48 && offsetof(sotto_payload, body_len) == 52 &&
-                   offsetof(sotto_payload, has_reply_to) == 56 &&
-                   offsetof(sotto_payload, reply_to) == 60 &&
-                   offsetof(sotto_payload, has_edit_of) == 76 &&
-                   offsetof(sotto_payload, edit_of) == 80 &&
-                   offsetof(sotto_payload, has_call) == 96 &&
-                   offsetof(sotto_payload, call) == 100 && sizeof(sotto_payload) <= 160,
-               "sotto_payload layout changed: update core/wasm/src/sotto.ts");
+_Static_assert(
+    offsetof(sotto_payload, content_type) == 32 && offsetof(sotto_payload, sent_at_ms) == 40 &&
+        offsetof(sotto_payload, body) == 48 && offsetof(sotto_payload, body_len) == 52 &&
+        offsetof(sotto_payload, has_reply_to) == 56 && offsetof(sotto_payload, reply_to) == 60 &&
+        offsetof(sotto_payload, has_edit_of) == 76 && offsetof(sotto_payload, edit_of) == 80 &&
+        offsetof(sotto_payload, has_call) == 96 && offsetof(sotto_payload, call) == 100 &&
+        offsetof(sotto_payload, n_attachments) == 152 &&
+        offsetof(sotto_payload, attachments) == 160 && sizeof(sotto_attachment_pointer) == 128 &&
+        sizeof(sotto_payload) <= 1600,
+    "sotto_payload layout changed: update core/wasm/src/sotto.ts");
 #endif
 
 static void field(wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
@@ -94,15 +96,19 @@ static int shape_ok(const sotto_payload *p)
     int bodiless = t == SOTTO_CONTENT_DELETE || t == SOTTO_CONTENT_RETRY;
 
     int call = t == SOTTO_CONTENT_CALL;
+    int files = t == SOTTO_CONTENT_TEXT || t == SOTTO_CONTENT_SYNC || t == SOTTO_CONTENT_RESEND;
 
     return t != 0 && (!targeted || p->has_edit_of) && (!bodiless || p->body_len == 0) &&
-           call == (p->has_call != 0) && (!call || call_ok(&p->call));
+           call == (p->has_call != 0) && (!call || call_ok(&p->call)) &&
+           (p->n_attachments == 0 || files) && p->n_attachments <= SOTTO_ATTACHMENTS_MAX;
 }
 
 static int write_payload(wbuf *w, const sotto_payload *p)
 {
     uint8_t t[8];
-    if (p->body_len > BODY_MAX || (p->body_len && p->body == NULL) || !shape_ok(p))
+    size_t files = p->n_attachments ? pointers_len(p->attachments, p->n_attachments) : 0;
+    if (p->body_len > BODY_MAX || (p->body_len && p->body == NULL) || !shape_ok(p) ||
+        (p->n_attachments && files == 0))
         return SOTTO_E_INVALID;
     wb_u8(w, SOTTO_PAYLOAD_VERSION);
     field(w, TAG_CLIENT_MESSAGE_ID, p->client_message_id, SOTTO_UUIDBYTES);
@@ -117,6 +123,11 @@ static int write_payload(wbuf *w, const sotto_payload *p)
         field(w, TAG_EDIT_OF, p->edit_of, SOTTO_UUIDBYTES);
     if (p->has_call)
         write_call(w, &p->call);
+    if (files) {
+        wb_u8(w, TAG_ATTACHMENTS);
+        wb_u32(w, (uint32_t)files);
+        pointers_write(w, p->attachments, p->n_attachments);
+    }
     return 0;
 }
 
@@ -173,6 +184,7 @@ static int read_field(sotto_payload *p, uint8_t tag, const uint8_t *v, uint32_t 
         p->body_len = n;
         return 0;
     case TAG_CALL: p->has_call = 1; return read_call(&p->call, v, n);
+    case TAG_ATTACHMENTS: return pointers_read(p, v, n);
     default: return tag >= TAG_FIRST_UNKNOWN ? 0 : SOTTO_E_INVALID;
     }
 }

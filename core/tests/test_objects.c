@@ -44,12 +44,196 @@ static void payload_round_trip_and_strictness(void **state)
     buf[1 + 21] = 1; /* second field's tag becomes 1 again */
     assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
     buf[1 + 21] = 2;
-    /* an unknown optional field (tag 17+; 16 is the call binding) is skipped */
-    memcpy(buf + n, "\x11\x00\x00\x00\x01\x00", 6);
+    /* an unknown optional field (tag 18+; 16 is the call binding, 17 the files) is skipped */
+    memcpy(buf + n, "\x12\x00\x00\x00\x01\x00", 6);
     assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
     buf[n] = 0x08;
     assert_int_equal(sotto_payload_decode(&q, buf, n + 6), SOTTO_E_INVALID);
     assert_int_equal(sotto_payload_encode(&p, buf, 10, &n), SOTTO_E_BUFFER);
+}
+
+static void one_file(sotto_attachment_pointer *a, int i)
+{
+    memset(a, 0, sizeof *a);
+    memset(a->id, 0x60 + i, 16);
+    memset(a->key, 0x70 + i, 32);
+    memset(a->digest, 0x80 + i, 32);
+    a->size = 123456u + (unsigned)i;
+    a->width = 640;
+    a->height = 480;
+    a->duration_ms = 3000;
+    a->name = "ảnh chụp.jpg";
+    a->name_len = strlen(a->name);
+    a->type = "image/jpeg";
+    a->type_len = 10;
+    a->thumbnail = (const uint8_t *)"\xff\xd8\xff\xe0 jpeg";
+    a->thumbnail_len = 9;
+}
+
+/* Where the last field of an encoded payload starts (its tag). */
+static size_t last_field(const uint8_t *buf, size_t n)
+{
+    size_t o = 1, last = 1;
+    while (o < n) {
+        last = o;
+        o += 5 + load_u32(buf + o + 1);
+    }
+    return last;
+}
+
+static int encodes(sotto_payload *p, uint8_t *buf, size_t cap, size_t *n)
+{
+    return sotto_payload_encode(p, buf, cap, n);
+}
+
+/* Files (tag 17): a round trip of every field, on text, sync and resend only, at most 10, and
+ * every hostile name, type and thumbnail refused by the encoder and by the decoder. */
+static void payload_files(void **state)
+{
+    static const char *bad_names[] = {"",
+                                      ".",
+                                      "..",
+                                      "a/b",
+                                      "a\\b",
+                                      "tab\there",
+                                      "del\x7f",
+                                      "\xc0\xaf",
+                                      "\xed\xa0\x80",
+                                      "\xe2\x82",
+                                      "\xf4\x90\x80\x80"};
+    static const char *bad_types[] = {"image",        "Image/jpeg",  "/jpeg",      "image/",
+                                      "image/jpeg/x", "image/jp eg", "image//jpeg"};
+    static sotto_payload p, q;
+    static uint8_t buf[8192];
+    uint8_t big[SOTTO_ATTACHMENT_THUMB_MAX + 1] = {0xff, 0xd8, 0xff};
+    size_t n;
+    (void)state;
+    memset(&p, 0, sizeof p);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.n_attachments = 2;
+    one_file(&p.attachments[0], 0);
+    one_file(&p.attachments[1], 1);
+    p.attachments[1].name = "notes.txt";
+    p.attachments[1].name_len = 9;
+    p.attachments[1].type = "application/vnd.oasis.opendocument.text";
+    p.attachments[1].type_len = strlen(p.attachments[1].type);
+    p.attachments[1].thumbnail = NULL;
+    p.attachments[1].thumbnail_len = 0;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    assert_int_equal(q.n_attachments, 2);
+    assert_int_equal(q.body_len, 0); /* files without a caption */
+    for (int i = 0; i < 2; i++) {
+        const sotto_attachment_pointer *a = &p.attachments[i], *b = &q.attachments[i];
+        assert_memory_equal(b->id, a->id, 16);
+        assert_memory_equal(b->key, a->key, 32);
+        assert_memory_equal(b->digest, a->digest, 32);
+        assert_true(b->size == a->size && b->width == 640 && b->height == 480 &&
+                    b->duration_ms == 3000);
+        assert_int_equal(b->name_len, a->name_len);
+        assert_memory_equal(b->name, a->name, a->name_len);
+        assert_int_equal(b->type_len, a->type_len);
+        assert_memory_equal(b->type, a->type, a->type_len);
+        assert_int_equal(b->thumbnail_len, a->thumbnail_len);
+    }
+    assert_memory_equal(q.attachments[0].thumbnail, p.attachments[0].thumbnail, 9);
+    /* a byte after the last file, or one missing, is refused */
+    {
+        size_t o = last_field(buf, n);
+        uint32_t len = load_u32(buf + o + 1);
+        assert_int_equal(buf[o], 17);
+        store_u32(buf + o + 1, len + 1);
+        buf[n] = 0;
+        assert_int_equal(sotto_payload_decode(&q, buf, n + 1), SOTTO_E_INVALID);
+        store_u32(buf + o + 1, len - 1);
+        assert_int_equal(sotto_payload_decode(&q, buf, n - 1), SOTTO_E_INVALID);
+        store_u32(buf + o + 1, len);
+        assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    }
+    /* only text, sync and resend carry files */
+    p.content_type = SOTTO_CONTENT_SYNC;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    p.content_type = SOTTO_CONTENT_RESEND;
+    p.has_edit_of = 1;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    p.content_type = SOTTO_CONTENT_EDIT;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    assert_int_equal(sotto_payload_encoded_size(&p), 0);
+    p.content_type = SOTTO_CONTENT_TEXT;
+    p.has_edit_of = 0;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    buf[1 + 21 + 21 + 5] = SOTTO_CONTENT_DELETE; /* the content type's value, after two ids */
+    assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+    buf[1 + 21 + 21 + 5] = SOTTO_CONTENT_TEXT;
+    assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    /* ten files at most */
+    for (int i = 0; i < 11; i++)
+        one_file(&p.attachments[i < 10 ? i : 0], i);
+    p.n_attachments = 10;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    p.n_attachments = 11;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    p.n_attachments = 1;
+    /* hostile names and types, a thumbnail that is no image or too big, a file too big */
+    for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++) {
+        p.attachments[0].name = bad_names[i];
+        p.attachments[0].name_len = strlen(bad_names[i]);
+        assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    }
+    one_file(&p.attachments[0], 0);
+    for (size_t i = 0; i < sizeof bad_types / sizeof *bad_types; i++) {
+        p.attachments[0].type = bad_types[i];
+        p.attachments[0].type_len = strlen(bad_types[i]);
+        assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    }
+    one_file(&p.attachments[0], 0);
+    p.attachments[0].thumbnail = (const uint8_t *)"GIF89a";
+    p.attachments[0].thumbnail_len = 6;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    p.attachments[0].thumbnail = big;
+    p.attachments[0].thumbnail_len = sizeof big;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    p.attachments[0].thumbnail_len = sizeof big - 1;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    p.attachments[0].size = SOTTO_ATTACHMENT_FILE_MAX + 1ull;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), SOTTO_E_INVALID);
+    /* the decoder refuses what the encoder would: a name made hostile inside the bytes */
+    one_file(&p.attachments[0], 0);
+    p.attachments[0].name = "a.b";
+    p.attachments[0].name_len = 3;
+    assert_int_equal(encodes(&p, buf, sizeof buf, &n), 0);
+    {
+        uint8_t *at = memmem(buf, n, "a.b", 3);
+        assert_non_null(at);
+        at[1] = '/';
+        assert_int_equal(sotto_payload_decode(&q, buf, n), SOTTO_E_INVALID);
+        at[1] = '.';
+        assert_int_equal(sotto_payload_decode(&q, buf, n), 0);
+    }
+}
+
+/* Padding (Signal's buckets, in integers): never smaller than the file, at most 5% more above
+ * the smallest bucket, the same size for files in one bucket, capped under the server's limit. */
+static void attachment_padding(void **state)
+{
+    uint64_t last = 0;
+    (void)state;
+    assert_int_equal(sotto_attachment_padded_size(0), 541);
+    assert_int_equal(sotto_attachment_padded_size(541), 541);
+    assert_int_equal(sotto_attachment_padded_size(542), 568);
+    assert_int_equal(sotto_attachment_padded_size(550), sotto_attachment_padded_size(560));
+    for (uint64_t len = 1; len <= SOTTO_ATTACHMENT_FILE_MAX; len = len * 3 / 2 + 1) {
+        uint64_t b = sotto_attachment_padded_size(len);
+        assert_true(b >= len && b >= last);
+        assert_true(len < 541 || b <= len + len / 20 + 1);
+        last = b;
+    }
+    assert_true(
+        sotto_attachment_padded_size(SOTTO_ATTACHMENT_FILE_MAX) >= SOTTO_ATTACHMENT_FILE_MAX &&
+        sotto_attachment_padded_size(SOTTO_ATTACHMENT_FILE_MAX) <= SOTTO_ATTACHMENT_PADDED_MAX);
+    assert_int_equal(sotto_attachment_padded_size(SOTTO_ATTACHMENT_FILE_MAX + 1ull), 0);
+    /* the largest padded file's ciphertext fits the server's 101 MiB */
+    assert_true(sotto_attachment_ciphertext_size(SOTTO_ATTACHMENT_PADDED_MAX) <= 105906176u);
 }
 
 /* Delete, retry and resend payloads (issue 17): round trip, the target and empty-body rules
@@ -85,7 +269,7 @@ static void payload_targets(void **state)
         /* the same bytes without the target field (the last 21): refused by the decoder */
         assert_int_equal(sotto_payload_decode(&q, buf, n - 21), SOTTO_E_INVALID);
         /* an unknown optional field after it is skipped */
-        memcpy(buf + n, "\x11\x00\x00\x00\x01\x00", 6);
+        memcpy(buf + n, "\x12\x00\x00\x00\x01\x00", 6);
         assert_int_equal(sotto_payload_decode(&q, buf, n + 6), 0);
         assert_int_equal(q.content_type, types[i]);
         if (bodiless) { /* a body on a delete or retry: refused both ways */
@@ -442,6 +626,8 @@ int main(void)
         cmocka_unit_test(payload_round_trip_and_strictness),
         cmocka_unit_test(payload_targets),
         cmocka_unit_test(payload_call_binding),
+        cmocka_unit_test(payload_files),
+        cmocka_unit_test(attachment_padding),
         cmocka_unit_test(safety_numbers),
         cmocka_unit_test(attachments),
         cmocka_unit_test(seal_and_state),

@@ -62,6 +62,28 @@ export interface CallBinding {
   callType: CallType;
   signal: CallSignal;
 }
+/** One file a message carries (tag 17; docs/protocol.md, "Attachments"): the server's
+ *  attachment id, the key and digest that open its ciphertext, the file's own size (the
+ *  stream is padded to `attachmentPaddedSize(size)`), and what a receiver shows before it
+ *  fetches the file. The core refuses a hostile name (control characters, / or \, . or ..),
+ *  a type that is not a lower-case MIME type, and a thumbnail that is not a small JPEG, PNG or
+ *  WebP, both when encoding and when decoding. */
+export interface AttachmentPointer {
+  id: string;
+  key: Uint8Array; // 32 bytes
+  digest: Uint8Array; // 32 bytes
+  size: number;
+  name: string;
+  type: string;
+  width: number; // 0 when not an image or a video
+  height: number;
+  durationMs: number; // 0 when not a video or audio
+  thumbnail?: Uint8Array;
+}
+/** At most this many files per message (SOTTO_ATTACHMENTS_MAX), each at most FILE_MAX bytes. */
+export const ATTACHMENTS_MAX = 10;
+export const ATTACHMENT_FILE_MAX = 104857600;
+export const ATTACHMENT_THUMB_MAX = 4096;
 /** What a message is (the payload inside the ciphertext). UUIDs in canonical text form. */
 export interface Payload {
   clientMessageId: string;
@@ -76,6 +98,8 @@ export interface Payload {
   /** Tag 7, the target: the server id of the message an edit, delete, retry or resend is about. */
   editOf?: string;
   call?: CallBinding;
+  /** Only on text, sync and resend; a text with files may have an empty body. */
+  attachments?: AttachmentPointer[];
 }
 
 export interface Envelope {
@@ -96,7 +120,9 @@ export const PASSPHRASE_MEM_KIB = 65536;
 const SIG = 64;
 const BUNDLE_BYTES = 265;
 const QR_BYTES = 97; // SOTTO_SAFETY_QRBYTES
-const PAYLOAD_STRUCT = 160; // >= sizeof(sotto_payload) in wasm32 (152)
+const PAYLOAD_STRUCT = 1440; // sizeof(sotto_payload) in wasm32 (checked in payload.c)
+const POINTERS_AT = 160; // offsetof(sotto_payload, attachments); n_attachments at 152
+const POINTER_STRUCT = 128; // sizeof(sotto_attachment_pointer) in wasm32
 const CONTENT: ContentType[] = ['text', 'edit', 'delete', 'sync', 'retry', 'resend', 'call'];
 const CALL_TYPES: CallType[] = ['audio', 'video'];
 const SIGNALS: CallSignal[] = ['offer', 'answer', 'candidate', 'restart-offer', 'restart-answer'];
@@ -653,6 +679,12 @@ export class Sotto {
   }
 
   /** Starts encrypting one attachment: a fresh key, released only by finish(). */
+  /** Bytes a file of `size` bytes is padded to (zeros after it) before it is encrypted, so
+   *  the server sees a size bucket, not the size; 0 for a file over ATTACHMENT_FILE_MAX. */
+  attachmentPaddedSize(size: number): number {
+    return Number(this.m._sotto_attachment_padded_size(BigInt(size)));
+  }
+
   attachmentEncryptor(): AttachmentEncryptor {
     return new AttachmentEncryptor(this);
   }
@@ -741,6 +773,7 @@ export class Sotto {
       H.set(uuidBytes(p.editOf), s + 80);
     }
     if (p.call) this.putCall(s, p.call);
+    if (p.attachments?.length) this.putFiles(h, s, p.attachments);
     const n = this.m._sotto_payload_encoded_size(s);
     if (n === 0) throw new SottoError('payload too large or invalid', -1);
     const out = h.alloc(n), len = h.alloc(4);
@@ -767,7 +800,63 @@ export class Sotto {
     if (this.m.HEAPU32[(s + 56) >>> 2]) payload.replyTo = uuidText(H.slice(s + 60, s + 76));
     if (this.m.HEAPU32[(s + 76) >>> 2]) payload.editOf = uuidText(H.slice(s + 80, s + 96));
     if (this.m.HEAPU32[(s + 96) >>> 2]) payload.call = this.getCall(s);
+    const files = this.m.HEAPU32[(s + 152) >>> 2];
+    if (files) payload.attachments = this.getFiles(s, files);
+    // the decoded struct holds the files' keys: wipe it before the heap is reused
+    H.fill(0, s, s + PAYLOAD_STRUCT);
     return payload;
+  }
+
+  /* sotto_attachment_pointer in wasm32: id 0, key 16, digest 48, size 80 (u64), width 88,
+   * height 92, duration_ms 96, name ptr 100 / len 104, type 108 / 112, thumbnail 116 / 120. */
+  private putFiles(h: Heap, s: number, files: AttachmentPointer[]): void {
+    if (files.length > ATTACHMENTS_MAX) throw new SottoError(`at most ${ATTACHMENTS_MAX} files`, -1);
+    const H = this.m.HEAPU8, U = this.m.HEAPU32, enc = new TextEncoder();
+    const view = new DataView(H.buffer);
+    U[(s + 152) >>> 2] = files.length;
+    files.forEach((f, i) => {
+      const a = s + POINTERS_AT + i * POINTER_STRUCT;
+      if (f.key.length !== KEY || f.digest.length !== KEY) throw new SottoError('a file key or digest is 32 bytes', -1);
+      if (!Number.isSafeInteger(f.size) || f.size < 0) throw new SottoError('bad file size', -1);
+      const name = enc.encode(f.name), type = enc.encode(f.type), thumb = f.thumbnail ?? new Uint8Array(0);
+      H.set(uuidBytes(f.id), a);
+      H.set(f.key, a + 16);
+      H.set(f.digest, a + 48);
+      view.setBigUint64(a + 80, BigInt(f.size), true);
+      U[(a + 88) >>> 2] = f.width >>> 0;
+      U[(a + 92) >>> 2] = f.height >>> 0;
+      U[(a + 96) >>> 2] = f.durationMs >>> 0;
+      U[(a + 100) >>> 2] = h.put(name);
+      U[(a + 104) >>> 2] = name.length;
+      U[(a + 108) >>> 2] = h.put(type);
+      U[(a + 112) >>> 2] = type.length;
+      U[(a + 116) >>> 2] = thumb.length ? h.put(thumb) : 0;
+      U[(a + 120) >>> 2] = thumb.length;
+    });
+  }
+
+  private getFiles(s: number, n: number): AttachmentPointer[] {
+    const H = this.m.HEAPU8, U = this.m.HEAPU32, dec = new TextDecoder('utf-8', { fatal: true });
+    const view = new DataView(H.buffer), out: AttachmentPointer[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const a = s + POINTERS_AT + i * POINTER_STRUCT;
+      const str = (at: number) => dec.decode(H.subarray(U[at >>> 2], U[at >>> 2] + U[(at + 4) >>> 2]));
+      const thumbLen = U[(a + 120) >>> 2], thumbAt = U[(a + 116) >>> 2];
+      const f: AttachmentPointer = {
+        id: uuidText(H.slice(a, a + 16)),
+        key: H.slice(a + 16, a + 48),
+        digest: H.slice(a + 48, a + 80),
+        size: Number(view.getBigUint64(a + 80, true)),
+        width: U[(a + 88) >>> 2],
+        height: U[(a + 92) >>> 2],
+        durationMs: U[(a + 96) >>> 2],
+        name: str(a + 100),
+        type: str(a + 108),
+      };
+      if (thumbLen) f.thumbnail = H.slice(thumbAt, thumbAt + thumbLen);
+      out.push(f);
+    }
+    return out;
   }
 
   private putCall(s: number, c: CallBinding): void {

@@ -355,3 +355,46 @@ test('the account key signs the device list; opening checks the pin; updates onl
   assert.equal(n1, n2);
   assert.match(n1, /^\d{60}$/);
 });
+
+test('files ride in the payload (tag 17): every field round-trips, hostile ones are refused, sizes are padded', async () => {
+  const s = await loadSotto(createSotto, wasmBinary);
+  const ka = s.newStorageKey(), kb = s.newStorageKey();
+  let bob = s.createDevice(kb);
+  const alice = s.createDevice(ka);
+  const pub = s.publicBundle(bob, kb, 1);
+  bob = pub.account;
+  const file = (i, extra = {}) => ({
+    id: `00000000-0000-4000-8000-00000000010${i}`, key: new Uint8Array(32).fill(i + 1),
+    digest: new Uint8Array(32).fill(i + 9), size: 123456 + i, name: 'ảnh chụp.jpg', type: 'image/jpeg',
+    width: 640, height: 480, durationMs: 0, thumbnail: Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]), ...extra,
+  });
+  const files = [file(0), file(1, { name: 'notes.txt', type: 'text/plain', width: 0, height: 0, thumbnail: undefined })];
+  const sent = s.encrypt(alice, ka, BOB, null, payload('00000000-0000-4000-8000-000000000011', '', { attachments: files }),
+    claimedFrom(pub.bundle));
+  const got = s.decrypt(bob, kb, ALICE, null, sent.envelope.ciphertext);
+  assert.equal(got.payload.body.length, 0);
+  assert.equal(got.payload.attachments.length, 2);
+  assert.deepEqual(got.payload.attachments[0], files[0]);
+  const { thumbnail, ...second } = files[1];
+  assert.equal(thumbnail, undefined);
+  assert.deepEqual(got.payload.attachments[1], second);
+
+  const refused = (f, extra = {}) => assert.throws(
+    () => s.encrypt(alice, ka, BOB, null, payload('00000000-0000-4000-8000-000000000012', '', { attachments: [f], ...extra }),
+      claimedFrom(pub.bundle)), SottoError);
+  refused(file(0, { name: '../../.bashrc' }));
+  refused(file(0, { name: 'a\u0000b' }));
+  refused(file(0, { type: 'Image/JPEG' }));
+  refused(file(0, { thumbnail: new TextEncoder().encode('<svg onload=alert(1)>') }));
+  refused(file(0, { size: 104857601 }));
+  refused(file(0), { contentType: 'edit', editOf: CONV }); // files ride on text, sync and resend only
+  assert.throws(() => s.encrypt(alice, ka, BOB, null, payload('00000000-0000-4000-8000-000000000013', '',
+    { attachments: Array.from({ length: 11 }, (_, i) => file(i % 10)) }), claimedFrom(pub.bundle)), SottoError);
+
+  assert.equal(s.attachmentPaddedSize(0), 541);
+  assert.equal(s.attachmentPaddedSize(542), 568);
+  assert.equal(s.attachmentPaddedSize(550), s.attachmentPaddedSize(560));
+  const big = s.attachmentPaddedSize(104857600);
+  assert.ok(big >= 104857600 && big <= 105840640, String(big));
+  assert.equal(s.attachmentPaddedSize(104857601), 0);
+});
