@@ -4,6 +4,8 @@
  * caller get its answer and every target device its queued event through the bus. The
  * fan-out frames reuse the request's own base64 ciphertext: nothing is encoded twice. A send
  * that makes its two users contacts (the store says so) starts their presence at once.
+ * A send's attachmentIds are linked to its message in its transaction (store/attachments.h);
+ * a deletion removes its attachments' blobs once their rows are committed gone.
  *
  * Sends are group-committed with queue acknowledgements (batch.c): each runs in its own
  * nesting level (store_message_send nests), so a refused send (device-list mismatch, forbidden,
