@@ -79,9 +79,9 @@ static void upload(const struct account *owner, bool complete, char id[STORE_ID_
     memcpy(a.owner_id, owner->user_id, STORE_ID_SIZE);
     a.expires_at = a.created_at + DAY;
     assert_int_equal(store_attachment_create(fx.s, &a, 0), STORE_OK);
-    assert_int_equal(store_attachment_advance(fx.s, a.id, a.owner_id, 0, complete ? LEN : LEN / 2,
-                                              tick()),
-                     STORE_OK);
+    assert_int_equal(
+        store_attachment_advance(fx.s, a.id, a.owner_id, 0, complete ? LEN : LEN / 2, tick()),
+        STORE_OK);
     memcpy(id, a.id, STORE_ID_SIZE);
 }
 
@@ -96,8 +96,8 @@ static enum store_err send_with(const struct account *from, const struct account
     struct store_envelope e = {to->device_id, STORE_ENVELOPE_MESSAGE, ct, sizeof ct};
 
     store_uuid_v4(cmid);
-    struct store_send req = {conv, from->user_id, from->device_id, cmid, &e, 1, 0, ids, n,
-                             expires_at};
+    struct store_send req = {conv, from->user_id, from->device_id, cmid, &e, 1, 0, ids,
+                             n,    expires_at};
     return store_message_send(fx.s, &req, tick(), res);
 }
 
@@ -107,8 +107,9 @@ static int64_t messages_in(const char *conv)
     struct db_rows *r;
     int64_t n = -1;
 
-    assert_int_equal(fx.s->drv->query(fx.s->db, "SELECT COUNT(*) FROM messages "
-                                                "WHERE conversation_id = $1",
+    assert_int_equal(fx.s->drv->query(fx.s->db,
+                                      "SELECT COUNT(*) FROM messages "
+                                      "WHERE conversation_id = $1",
                                       p, 1, &r),
                      DB_OK);
     if (fx.s->drv->next(r) == 1)
@@ -217,8 +218,8 @@ static void test_send_refused(void **state)
 {
     struct account a, b;
     char conv[STORE_ID_SIZE], mine[STORE_ID_SIZE], half[STORE_ID_SIZE], theirs[STORE_ID_SIZE];
-    char unknown[STORE_ID_SIZE], sent[STORE_ID_SIZE], many[STORE_ATTACHMENTS_PER_MESSAGE + 1]
-                                                            [STORE_ID_SIZE];
+    char unknown[STORE_ID_SIZE], sent[STORE_ID_SIZE],
+        many[STORE_ATTACHMENTS_PER_MESSAGE + 1][STORE_ID_SIZE];
     char pair[2][STORE_ID_SIZE];
     struct store_message_result res;
     struct store_attachment row;
