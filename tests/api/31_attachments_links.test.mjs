@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -226,6 +227,28 @@ describe('attachments sent with messages', () => {
     assert.equal((await download(srv, u, id)).status, 200);
     assert.equal(await metric('sotto_attachment_bytes_total\\{direction="out"\\}'), outBefore + 4321);
     assert.equal(await metric('sotto_attachment_uploads_in_progress'), 0);
+    // A PATCH whose body has not all come is in progress until its client goes.
+    const loc = (await srv.api('POST', '/api/attachments', { token: u.token, headers: { ...TUS, 'upload-length': '5000' } })).headers.get('location');
+    const sock = await new Promise((resolve, reject) => {
+      const s = net.connect(srv.port, '127.0.0.1', () => {
+        s.write(`PATCH ${loc} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${u.token}\r\n`
+          + 'Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n'
+          + 'Upload-Offset: 0\r\nContent-Length: 5000\r\n\r\n');
+        s.write(crypto.randomBytes(100), () => resolve(s));
+      });
+      s.on('error', reject);
+    });
+    const gauge = async (want) => {
+      let v;
+      for (let i = 0; i < 100 && v !== want; i += 1) {
+        v = await metric('sotto_attachment_uploads_in_progress');
+        if (v !== want) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(v, want);
+    };
+    await gauge(1);
+    sock.destroy();
+    await gauge(0);
     // A blob gone from under its row is a store error (and a 404).
     const errors = await metric('sotto_attachment_store_errors_total');
     rmSync(blobPath(srv, id));
