@@ -24,5 +24,7 @@ int routes_register(struct server *srv, struct health *health, struct auth_state
         return -1;
     if (calls && srv->metrics) /* the network layer knows no domain: wired here */
         metrics_calls_source(srv->metrics, calls_metrics, calls);
+    if (srv->attachments && srv->metrics)
+        metrics_attachments_source(srv->metrics, attachments_metrics, srv);
     return 0;
 }

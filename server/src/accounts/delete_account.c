@@ -1,11 +1,16 @@
 /* DELETE /api/users/me: the account and everything of it go, for good. Like a password change
  * it needs the password (and with two-factor on, a code), so an access token alone cannot do
- * it. The store deletes it all in one transaction (store_user_delete); then every device's
- * socket closes (4401) and the refresh cookie is cleared. */
+ * it. The store deletes it all in one transaction (store_user_delete), attachment rows with it;
+ * after the commit their blobs go, every device's socket closes (4401) and the refresh cookie
+ * is cleared. */
+#include <stdlib.h>
+
 #include "accounts/internal.h"
 #include "api/api.h"
 #include "api/fields.h"
+#include "attachments/attachments.h"
 #include "base/server.h"
+#include "store/attachments.h"
 
 enum { D_PASSWORD, D_MFA, D_N };
 static const struct field_spec delete_fields[] = {
@@ -14,19 +19,26 @@ static const struct field_spec delete_fields[] = {
     [D_MFA] = {"mfaCode", FIELD_STRING, 0, .max = 32},
 };
 
-/* The devices whose sockets close are read in the transaction that deletes them. */
+/* The devices whose sockets close, and the attachments whose blobs go, are read in the
+ * transaction that deletes them. */
 static enum store_err delete_apply(struct store *s, struct job *j)
 {
+    char(*blobs)[STORE_ID_SIZE] = NULL;
+    size_t n = 0;
     enum store_err rc = store_begin(s);
 
     if (rc != STORE_OK)
         return rc;
     rc = accounts_tokens_ended_user(s, j, j->who.user_id);
     if (rc == STORE_OK)
-        rc = store_user_delete(s, j->who.user_id);
+        rc = store_attachments_of_owner(s, j->who.user_id, &blobs, &n);
     if (rc == STORE_OK)
-        return store_commit(s);
-    store_rollback(s);
+        rc = store_user_delete(s, j->who.user_id);
+    if (rc != STORE_OK)
+        store_rollback(s);
+    else if ((rc = store_commit(s)) == STORE_OK) /* the rows are gone: now their blobs */
+        attachments_blobs_remove(j->a->srv, (const char(*)[STORE_ID_SIZE])blobs, n);
+    free(blobs);
     return rc;
 }
 

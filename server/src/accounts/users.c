@@ -6,8 +6,10 @@
 #include "accounts/internal.h"
 #include "api/api.h"
 #include "api/fields.h"
+#include "base/config.h"
 #include "base/server.h"
 #include "messaging/realtime.h"
+#include "store/attachments.h"
 #include "store/blocks.h"
 #include "store/conversations.h"
 #include "store/mfa.h"
@@ -18,22 +20,28 @@
 
 /* ---- me ---- */
 
-/* The caller's own form; with two-factor on, how many backup codes are left. */
+/* The caller's own form; with two-factor on, how many backup codes are left; the
+ * attachment bytes stored against the quota (api.md "Attachments"). */
 static void me_answer(struct store *s, struct job *j)
 {
     struct store_user u = {0};
     enum store_err rc = store_user_get(s, j->who.user_id, &u);
-    int64_t left = 0;
+    int64_t left = 0, used = 0;
     json_t *o;
 
     if (rc == STORE_OK && u.mfa_enabled)
         rc = store_mfa_backup_left(s, u.id, &left);
+    if (rc == STORE_OK)
+        rc = store_attachment_used(s, u.id, &used);
     if (rc != STORE_OK) {
         job_store_error(j, rc, "user_get");
     } else {
         o = accounts_me_json(&u);
         if (u.mfa_enabled)
             json_object_set_new(o, "backupCodesLeft", json_integer(left));
+        json_object_set_new(o, "storage",
+                            json_pack("{s:I, s:I}", "used", (json_int_t)used, "quota",
+                                      (json_int_t)j->a->srv->cfg->attachment_quota_bytes));
         job_ok(j, 200, o);
     }
     store_user_free(&u);

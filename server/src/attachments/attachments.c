@@ -76,6 +76,34 @@ void attachments_stop(struct server *srv)
     lws_sul_cancel(&a->sweep);
 }
 
+void attachments_blobs_remove(struct server *srv, const char (*ids)[STORE_ID_SIZE], size_t n)
+{
+    struct attachments *a = srv->attachments;
+
+    for (size_t i = 0; srv->blobs && i < n; i++) {
+        enum blob_err be = blob_remove(srv->blobs, ids[i]);
+
+        if (be == BLOB_OK || be == BLOB_NOT_FOUND)
+            continue;
+        /* The row is gone: the next start's reconciliation removes what is left. */
+        log_warn("attachments.remove", "id=%s blob=%s", ids[i], blob_strerror(be));
+        if (a)
+            att_count(&a->store_errors, 1);
+    }
+}
+
+void attachments_metrics(void *arg, uint64_t *bytes_in, uint64_t *bytes_out, uint64_t *uploads,
+                         uint64_t *store_errors)
+{
+    const struct server *srv = arg;
+    struct attachments *a = srv->attachments;
+
+    *bytes_in = a ? __atomic_load_n(&a->bytes_in, __ATOMIC_RELAXED) : 0;
+    *bytes_out = a ? __atomic_load_n(&a->bytes_out, __ATOMIC_RELAXED) : 0;
+    *store_errors = a ? __atomic_load_n(&a->store_errors, __ATOMIC_RELAXED) : 0;
+    *uploads = a ? att_transfers_of(a, NULL) : 0;
+}
+
 void attachments_destroy(struct server *srv)
 {
     struct attachments *a = srv->attachments;

@@ -1,6 +1,7 @@
 /* GET /api/attachments/:id: a finished upload's ciphertext, whole (200) or one byte range
- * (206, "Range: bytes=a-b", "a-" or "-n"). Allowed to the uploader; linked messages'
- * participants come with sending. Everyone else gets 404. The body is read ATT_BUFFER bytes
+ * (206, "Range: bytes=a-b", "a-" or "-n"). Allowed to the uploader and, once sent, to the
+ * participants of its message's conversation unless a block stands between them and the
+ * uploader (store_attachment_readable). Everyone else gets 404. The body is read ATT_BUFFER bytes
  * at a time into one buffer by a worker as the socket takes it (http_respond_source), so a
  * slow reader holds that buffer, never the file. */
 #include <inttypes.h>
@@ -94,7 +95,9 @@ static void reader_done(void *arg)
     if (r->err == BLOB_OK && r->got) {
         piece = r->buf; /* lent to the request until it asks again */
         r->pos += r->got;
+        att_count(&r->a->bytes_out, r->got);
     } else {
+        att_count(&r->a->store_errors, 1);
         log_warn("attachments.read", "id=%s err=%s got=%zu", r->id, blob_strerror(r->err), r->got);
     }
     http_source_give(r->req, piece, piece ? r->got : 0); /* may free r */
@@ -152,17 +155,18 @@ static void download_work(struct store *s, struct job *j)
 {
     struct attachments *a = j->extra;
     struct store_attachment row;
-    enum store_err rc = store_attachment_get(s, j->arg, j->who.user_id, j->now, &row);
+    enum store_err rc = store_attachment_readable(s, j->arg, j->who.user_id, j->now, &row);
     uint64_t size;
 
     if (rc == STORE_OK && row.offset != row.length)
         rc = STORE_NOT_FOUND; /* not uploaded yet: nothing to serve */
     if (rc != STORE_OK) {
-        job_store_error(j, rc, "attachment_get");
+        job_store_error(j, rc, "attachment_readable");
         return;
     }
     if (blob_size(a->blobs, j->arg, &size) != BLOB_OK || size != (uint64_t)row.length) {
         log_warn("attachments.missing", "rid=%s id=%s", j->rid, j->arg);
+        att_count(&a->store_errors, 1);
         job_error(j, 404, "not_found", "Not found.");
         return;
     }

@@ -32,7 +32,15 @@ struct attachments {
     struct att_transfer *transfers; /* PATCHes in progress: one per upload at once */
     lws_sorted_usec_list_t sweep;
     bool stopping;
+    /* /metrics, since start. Workers add to store_errors too: atomic adds (att_count). */
+    uint64_t bytes_in, bytes_out, store_errors;
 };
+
+/* Adds n to a counter of the room, from the loop or a worker. */
+static inline void att_count(uint64_t *counter, uint64_t n)
+{
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
 
 /* The tus headers every tus answer carries. */
 void att_tus_headers(struct http_req *req);
@@ -46,6 +54,7 @@ struct job *att_job(struct http_req *req);
 /* upload.c: PATCH. */
 void att_patch(struct http_req *req, void *arg);
 bool att_busy(const struct attachments *a, const char *id);
+/* PATCHes in progress of user_id (NULL: of everyone). */
 size_t att_transfers_of(const struct attachments *a, const char *user_id);
 
 /* download.c: GET. */

@@ -1,10 +1,13 @@
 /* The reconciliation of the blob store with the database, once at start. The row and the
  * blob of an upload change in two steps that a crash can split; each order is chosen so the
  * split leaves something this pass can settle, never a referenced blob lost:
- * - deletion (DELETE, expiry) removes the row, then the blob: a blob with no row is removed;
+ * - deletion (DELETE, expiry, a message's or an account's deletion) commits the row's removal,
+ *   then removes the blob: a blob with no row is removed;
  * - the last PATCH records the complete offset, then finishes the blob: a partial blob whose
  *   row is complete (for a minute: not one a PATCH is finishing now) is finished.
- * A row whose blob is missing is left (its download answers 404, and logs it). */
+ * A row whose blob is missing is left (its download answers 404, and logs it). A sent
+ * attachment's row stays until its message, its owner or its retention goes, so its blob is
+ * always named here and never removed. */
 #include <stdlib.h>
 
 #include "attachments/internal.h"

@@ -1,6 +1,7 @@
 /* The expiry of unsent uploads (api.md: "An upload not completed and sent within 24 hours
- * expires and is deleted"): every few minutes a worker deletes the rows past their
- * expires_at, a batch at a time, then their blobs. The row goes first, so a crash between
+ * expires and is deleted") and of sent ones at the queue's retention (sending moves
+ * expires_at there): every few minutes a worker deletes the rows past their expires_at, a
+ * batch at a time, then their blobs. The row goes first, so a crash between
  * the two leaves a blob no row names (removed by the reconciliation at start,
  * reconcile.c), never a row whose bytes are gone. */
 #include <stdlib.h>

@@ -48,7 +48,7 @@ size_t att_transfers_of(const struct attachments *a, const char *user_id)
     size_t n = 0;
 
     for (const struct att_transfer *t = a ? a->transfers : NULL; t; t = t->next)
-        n += !strcmp(t->owner, user_id);
+        n += !user_id || !strcmp(t->owner, user_id);
     return n;
 }
 
@@ -78,8 +78,10 @@ static void transfer_work(void *ctx, void *arg)
     t->berr = t->out_len ? blob_write(t->a->blobs, t->id, (uint64_t)(t->start + t->written), t->out,
                                       t->out_len)
                          : BLOB_OK;
-    if (t->berr == BLOB_OK)
+    if (t->berr == BLOB_OK) {
         t->written += (int64_t)t->out_len;
+        att_count(&t->a->bytes_in, t->out_len);
+    }
     if (!t->last || t->berr != BLOB_OK)
         return;
     to = t->start + t->written;
@@ -107,6 +109,8 @@ static void transfer_answer(struct att_transfer *t)
 
     if (!t->req)
         return;
+    if (t->berr != BLOB_OK)
+        att_count(&t->a->store_errors, 1);
     if (t->berr != BLOB_OK || t->serr != STORE_OK) {
         log_warn("attachments.write", "rid=%s blob=%s store=%s", t->rid, blob_strerror(t->berr),
                  store_strerror(t->serr));

@@ -4,6 +4,8 @@
  * caller get its answer and every target device its queued event through the bus. The
  * fan-out frames reuse the request's own base64 ciphertext: nothing is encoded twice. A send
  * that makes its two users contacts (the store says so) starts their presence at once.
+ * A send's attachmentIds are linked to its message in its transaction (store/attachments.h);
+ * a deletion removes its attachments' blobs once their rows are committed gone.
  *
  * Sends are group-committed with queue acknowledgements (batch.c): each runs in its own
  * nesting level (store_message_send nests), so a refused send (device-list mismatch, forbidden,
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attachments/attachments.h"
 #include "auth/b64.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -20,6 +23,7 @@
 #include "messaging/messaging.h"
 #include "messaging/rt_internal.h"
 #include "net/http.h"
+#include "store/attachments.h"
 #include "store/messages.h"
 
 #define MSG_B64_MAX (((STORE_ENVELOPE_MAX + 2) / 3) * 4)
@@ -34,6 +38,8 @@ struct msg_op {
     const char *client_id;
     struct msg_env *envs;
     size_t n_envs;
+    char att_ids[STORE_ATTACHMENTS_PER_MESSAGE][STORE_ID_SIZE]; /* a send's attachmentIds */
+    size_t n_att;
     int64_t now;
     struct job *job; /* carries the answer (REST or WebSocket); owns the op once submitted */
     bool ws;         /* a WebSocket request (a read's ack names the message) */
@@ -93,6 +99,7 @@ static const struct field_spec msg_send_fields[] = {
     {"clientMessageId", FIELD_OPAQUE, FIELD_REQUIRED | FIELD_NULL_WRONG, .min = 1,
      .max = STORE_CLIENT_ID_MAX, .as_bounds = "out_of_range"},
     {"envelopes", FIELD_ARRAY, FIELD_REQUIRED | FIELD_NULL_WRONG, .max = STORE_ENVELOPES_MAX},
+    {"attachmentIds", FIELD_ARRAY, FIELD_NULL_WRONG, .max = STORE_ATTACHMENTS_PER_MESSAGE},
 };
 static const char *const msg_envelope_types[] = {"prekey", "message", NULL};
 static const struct field_spec msg_envelope_fields[] = {
@@ -140,14 +147,34 @@ static int msg_envelope(const json_t *v, struct msg_env *e, int *status, const c
     return 0;
 }
 
+/* A send's attachmentIds into op: each a UUID (whose upload it is, and whether it is
+ * finished, the store checks in the send's transaction). */
+static int msg_attachment_ids(struct msg_op *op, const json_t *ids, const char **field,
+                              const char **reason)
+{
+    size_t i;
+    const json_t *v;
+
+    json_array_foreach(ids, i, v) {
+        if (!json_is_string(v) || !api_is_uuid(json_string_value(v))) {
+            *field = "attachmentIds", *reason = json_is_string(v) ? "invalid" : "wrong_type";
+            return -1;
+        }
+        memcpy(op->att_ids[i], json_string_value(v), STORE_ID_SIZE);
+    }
+    op->n_att = json_array_size(ids);
+    return 0;
+}
+
 int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field,
                 const char **reason)
 {
     static char path[FIELD_PATH_MAX]; /* loop thread only */
-    /* An edit has no clientMessageId: its rows start at envelopes. */
-    const struct field_spec *rows = msg_send_fields + (op->kind == MSG_SEND ? 0 : 1);
-    size_t n = op->kind == MSG_SEND ? 2 : 1, i;
-    struct field_value f[2];
+    /* An edit has no clientMessageId and no attachmentIds: its one row is envelopes. */
+    bool send = op->kind == MSG_SEND;
+    const struct field_spec *rows = msg_send_fields + (send ? 0 : 1);
+    size_t n = send ? 3 : 1, i;
+    struct field_value f[3];
     struct field_fail fail;
     const json_t *envs, *v;
 
@@ -161,9 +188,12 @@ int msg_op_body(struct msg_op *op, json_t *body, int *status, const char **field
         *field = path, *reason = fail.reason;
         return -1;
     }
-    if (op->kind == MSG_SEND)
+    if (send) {
         op->client_id = f[0].str;
-    envs = f[n - 1].json;
+        if (f[2].json && msg_attachment_ids(op, f[2].json, field, reason))
+            return -1;
+    }
+    envs = f[send ? 1 : 0].json;
     op->n_envs = json_array_size(envs);
     op->envs = calloc(op->n_envs ? op->n_envs : 1, sizeof(*op->envs));
     if (!op->envs)
@@ -191,6 +221,10 @@ static void msg_work(void *ctx, void *arg)
     if (op->kind == MSG_DELETE) {
         op->rc =
             store_message_delete(ctx, op->user_id, op->device_id, op->target, op->now, &op->res);
+        /* Committed: the rows are gone, now their blobs (a crash here leaves blobs no row
+         * names, which the next start removes). */
+        if (op->rc == STORE_OK)
+            attachments_blobs_remove(op->rt->srv, op->res.attachments, op->res.n_attachments);
         return;
     }
     se = calloc(op->n_envs ? op->n_envs : 1, sizeof(*se));
@@ -214,8 +248,10 @@ static void msg_work(void *ctx, void *arg)
                                         (enum store_envelope_type)op->envs[i].type, bufs[i], len};
     }
     if (op->kind == MSG_SEND) {
-        struct store_send req = {op->target, op->user_id, op->device_id, op->client_id,
-                                 se,         op->n_envs,  queued_max};
+        int64_t retention_ms = op->rt->srv->cfg->queue_retention_days * 24LL * 3600 * 1000;
+        struct store_send req = {
+            op->target, op->user_id, op->device_id, op->client_id, se,
+            op->n_envs, queued_max,  op->att_ids,   op->n_att,     op->now + retention_ms};
 
         op->rc = store_message_send(ctx, &req, op->now, &op->res);
     } else {
@@ -336,6 +372,8 @@ static void msg_result(struct job *j)
     }
     if (op->rc == STORE_MISMATCH)
         details = msg_mismatch_details(&op->res);
+    else if (op->rc == STORE_INVALID && op->res.attachments_refused)
+        details = api_details("attachmentIds", "invalid");
     else if (op->rc == STORE_INVALID)
         details = api_details("envelopes", "invalid");
     if (op->rc != STORE_NOT_FOUND && op->rc != STORE_FORBIDDEN && op->rc != STORE_MISMATCH)

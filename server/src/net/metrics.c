@@ -32,6 +32,8 @@ struct metrics {
     uint64_t hist_sum_us, hist_count;
     metrics_calls_fn calls; /* the calls room's counters, or NULL */
     void *calls_arg;
+    metrics_attachments_fn attachments; /* the attachments room's counters, or NULL */
+    void *attachments_arg;
 };
 
 struct metrics *metrics_create(void)
@@ -49,6 +51,12 @@ void metrics_calls_source(struct metrics *m, metrics_calls_fn fn, void *arg)
 {
     m->calls = fn;
     m->calls_arg = arg;
+}
+
+void metrics_attachments_source(struct metrics *m, metrics_attachments_fn fn, void *arg)
+{
+    m->attachments = fn;
+    m->attachments_arg = arg;
 }
 
 void metrics_connection(struct metrics *m, int http_delta, int ws_delta)
@@ -181,6 +189,28 @@ static void metrics_render_calls(const struct metrics *m, struct mbuf *b)
                 (unsigned long long)active);
 }
 
+static void metrics_render_attachments(const struct metrics *m, struct mbuf *b)
+{
+    uint64_t in = 0, out = 0, uploads = 0, errors = 0;
+
+    if (m->attachments)
+        m->attachments(m->attachments_arg, &in, &out, &uploads, &errors);
+    mbuf_printf(
+        b,
+        "# HELP sotto_attachment_bytes_total Attachment ciphertext bytes received and sent.\n"
+        "# TYPE sotto_attachment_bytes_total counter\n"
+        "sotto_attachment_bytes_total{direction=\"in\"} %llu\n"
+        "sotto_attachment_bytes_total{direction=\"out\"} %llu\n"
+        "# HELP sotto_attachment_uploads_in_progress Uploads being written now.\n"
+        "# TYPE sotto_attachment_uploads_in_progress gauge\n"
+        "sotto_attachment_uploads_in_progress %llu\n"
+        "# HELP sotto_attachment_store_errors_total Blob store errors, since start.\n"
+        "# TYPE sotto_attachment_store_errors_total counter\n"
+        "sotto_attachment_store_errors_total %llu\n",
+        (unsigned long long)in, (unsigned long long)out, (unsigned long long)uploads,
+        (unsigned long long)errors);
+}
+
 char *metrics_render(const struct metrics *m, const struct router *r, size_t pool_pending,
                      size_t *len)
 {
@@ -201,6 +231,7 @@ char *metrics_render(const struct metrics *m, const struct router *r, size_t poo
     metrics_render_requests(m, r, &b);
     metrics_render_hist(m, &b);
     metrics_render_calls(m, &b);
+    metrics_render_attachments(m, &b);
     *len = b.len;
     return b.s;
 }

@@ -1,5 +1,5 @@
 /* Prometheus metrics: open connections, requests by route and status, a latency histogram,
- * calls.
+ * calls, attachments.
  * Counters are plain integers touched only on the loop thread, so recording costs a few adds. */
 #ifndef SOTTO_METRICS_H
 #define SOTTO_METRICS_H
@@ -24,6 +24,11 @@ void metrics_connection(struct metrics *m, int http_delta, int ws_delta);
 typedef void (*metrics_calls_fn)(void *arg, uint64_t *started, uint64_t *answered, uint64_t *missed,
                                  uint64_t *failed, uint64_t *ringing, uint64_t *active);
 void metrics_calls_source(struct metrics *m, metrics_calls_fn fn, void *arg);
+/* Where the attachment counters come from (the attachments room, wired by routes.c): bytes
+ * received and sent and blob store errors since start, uploads being written now. */
+typedef void (*metrics_attachments_fn)(void *arg, uint64_t *bytes_in, uint64_t *bytes_out,
+                                       uint64_t *uploads, uint64_t *store_errors);
+void metrics_attachments_source(struct metrics *m, metrics_attachments_fn fn, void *arg);
 void metrics_request(struct metrics *m, int route_index, int status, uint64_t usec);
 
 /* The exposition text (malloc'd, caller frees). */

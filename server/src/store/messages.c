@@ -2,6 +2,7 @@
  * device-list check, history with per-device envelopes and status, and read cursors. */
 #include "store/messages.h"
 
+#include "store/attachments.h"
 #include "store/blocks.h"
 #include "message_row.h"
 #include "store/conversations.h"
@@ -117,6 +118,7 @@ void store_message_result_free(struct store_message_result *r)
     free(r->fanout);
     free(r->missing);
     free(r->extra);
+    free(r->attachments);
     memset(r, 0, sizeof *r);
 }
 
@@ -458,7 +460,8 @@ static bool send_request_sane(const struct store_send *req)
 {
     size_t n = req->client_message_id ? strlen(req->client_message_id) : 0;
     return n > 0 && n <= STORE_CLIENT_ID_MAX && strlen(req->conversation_id) <= STORE_ID_LEN &&
-           (req->envelopes || !req->n_envelopes);
+           (req->envelopes || !req->n_envelopes) && (req->attachment_ids || !req->n_attachments) &&
+           req->n_attachments <= STORE_ATTACHMENTS_PER_MESSAGE;
 }
 
 /* The whole send inside its transaction: membership (the other participant is found only
@@ -480,6 +483,11 @@ static enum store_err send_run(struct store *s, const struct store_send *req, in
     if (rc == STORE_OK)
         rc = targets_for(s, req->sender_id, req->sender_device_id, other, req->envelopes,
                          req->n_envelopes, &t, &nt, out);
+    if (rc == STORE_OK) {
+        rc = store_attachments_check(s, req->sender_id, req->attachment_ids, req->n_attachments,
+                                     now);
+        out->attachments_refused = rc == STORE_INVALID;
+    }
     /* The last check, and the first write only when it passes: a refused send wrote nothing. */
     if (rc == STORE_OK)
         rc = queued_bytes_charge(s, req->sender_id, bytes, req->queued_bytes_max);
@@ -491,7 +499,10 @@ static enum store_err send_run(struct store *s, const struct store_send *req, in
         goto done;
     out->created = true;
     memcpy(out->other_id, other, STORE_ID_SIZE);
-    rc = send_touch(s, req, other, now, out);
+    rc = store_attachments_link(s, req->sender_id, out->message.id, req->attachment_ids,
+                                req->n_attachments, now, req->attachments_expire_at);
+    if (rc == STORE_OK)
+        rc = send_touch(s, req, other, now, out);
     if (rc == STORE_OK)
         rc = queue_fan_out(s, t, nt, out->message.id, "new", now, out);
 done:
@@ -626,6 +637,9 @@ static enum store_err delete_run(struct store *s, const char *user_id, const cha
                                   1);
     if (rc == STORE_OK && changed)
         rc = store_exec(s, msg_drop_ciphertext, &p, 1, NULL);
+    if (rc == STORE_OK && changed)
+        rc =
+            store_attachments_unlink_message(s, message_id, &out->attachments, &out->n_attachments);
     if (rc == STORE_OK && changed)
         rc = targets_load(s, user_id, device_id, other, &t, &nt);
     if (rc == STORE_OK && changed)

@@ -100,6 +100,12 @@ struct store_message_result {
     size_t n_missing;
     char (*extra)[STORE_ID_SIZE];
     size_t n_extra;
+    /* Send, on STORE_INVALID: an attachment id was refused (store_attachments_link). */
+    bool attachments_refused;
+    /* Delete, on STORE_OK: the attachments deleted with the message, whose blobs the caller
+     * removes now that the rows are gone. */
+    char (*attachments)[STORE_ID_SIZE];
+    size_t n_attachments;
 };
 
 void store_message_result_free(struct store_message_result *r);
@@ -113,6 +119,11 @@ struct store_send {
     size_t n_envelopes;
     /* Bound on the sender's queued ciphertext, bytes (queued_bytes.h); 0: none. */
     int64_t queued_bytes_max;
+    /* The sender's finished uploads the message carries (attachments.h), at most
+     * STORE_ATTACHMENTS_PER_MESSAGE, and when they expire once sent (0: never). */
+    const char (*attachment_ids)[STORE_ID_SIZE];
+    size_t n_attachments;
+    int64_t attachments_expire_at;
 };
 
 /* Send a message, in one transaction: the sender is a participant (else STORE_NOT_FOUND),
@@ -123,7 +134,10 @@ struct store_send {
  * whose envelopes would take the sender's queued ciphertext past queued_bytes_max is refused
  * with STORE_QUOTA before anything is written (so a group commit can keep its others). A new
  * message gets a UUIDv7 id from now, a queue row per target, marks the sender accepted, brings the
- * conversation back to both lists, and moves its activity time to now. */
+ * conversation back to both lists, and moves its activity time to now. Its attachments are
+ * linked to it in the same transaction: one that is not the sender's finished, unsent upload
+ * refuses the whole send with STORE_INVALID and attachments_refused (a retry by
+ * clientMessageId returns the stored message and links nothing). */
 enum store_err store_message_send(struct store *s, const struct store_send *req, int64_t now,
                                   struct store_message_result *out);
 
@@ -138,7 +152,9 @@ enum store_err store_message_edit(struct store *s, const char *user_id, const ch
 
 /* Delete: the sender only (STORE_FORBIDDEN otherwise); allowed across a block (it only
  * removes content). Sets deleted_at, drops the ciphertext of every queue row of the
- * message, and queues a `deleted` row (no ciphertext) for every target of device_id.
+ * message, deletes its attachments' rows (their ids in attachments, for the caller to remove
+ * the blobs after the commit), and queues a `deleted` row (no ciphertext) for every target of
+ * device_id.
  * Deleting a deleted message is STORE_OK with created = false and no queue rows. */
 enum store_err store_message_delete(struct store *s, const char *user_id, const char *device_id,
                                     const char *message_id, int64_t now,

@@ -150,7 +150,7 @@ static void send_ok(const char *conv, const char *from, const char *device, cons
     char cmid[STORE_ID_SIZE];
     store_uuid_v4(cmid);
     envs_for(&v, from, device, to);
-    struct store_send req = {conv, from, device, cmid, v.e, v.n, 0};
+    struct store_send req = {conv, from, device, cmid, v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, tick(), &res), STORE_OK);
     assert_true(res.created);
     assert_int_equal(res.n_fanout, v.n);
@@ -402,7 +402,7 @@ static void test_send_mismatch(void **state)
     envs_add(&v, b3);
     envs_add(&v, "ffffffff-0000-4000-8000-000000000000");
     envs_add(&v, a.device_id);
-    struct store_send req = {conv, a.user_id, a.device_id, "cm-mismatch", v.e, v.n, 0};
+    struct store_send req = {conv, a.user_id, a.device_id, "cm-mismatch", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, tick(), &res), STORE_MISMATCH);
     assert_int_equal(res.n_missing, 1);
     assert_string_equal(res.missing[0], b2);
@@ -483,7 +483,7 @@ static void test_send_idempotent(void **state)
     open_conv(&a, &b, conv);
     open_conv(&a, &c, conv2);
     envs_for(&v, a.user_id, a.device_id, b.user_id);
-    struct store_send req = {conv, a.user_id, a.device_id, "retry-1", v.e, v.n, 0};
+    struct store_send req = {conv, a.user_id, a.device_id, "retry-1", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, tick(), &res), STORE_OK);
     assert_true(res.created);
     int64_t rows = count2(q_rows_of_device, b.device_id, NULL);
@@ -507,12 +507,12 @@ static void test_send_idempotent(void **state)
     assert_int_equal(count2(q_msgs_of_conv, conv, NULL), 1);
     /* The same clientMessageId in another conversation is a conflict ... */
     envs_for(&v, a.user_id, a.device_id, c.user_id);
-    struct store_send other = {conv2, a.user_id, a.device_id, "retry-1", v.e, v.n, 0};
+    struct store_send other = {conv2, a.user_id, a.device_id, "retry-1", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &other, tick(), &again), STORE_CONFLICT);
     store_message_result_free(&again);
     /* ... but another sender may use it. */
     envs_for(&v, b.user_id, b.device_id, a.user_id);
-    struct store_send fromb = {conv, b.user_id, b.device_id, "retry-1", v.e, v.n, 0};
+    struct store_send fromb = {conv, b.user_id, b.device_id, "retry-1", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &fromb, tick(), &again), STORE_OK);
     assert_true(again.created);
     assert_string_not_equal(again.message.id, res.message.id);
@@ -566,7 +566,7 @@ static void test_send_idempotent_concurrent(void **state)
     make_account(&b);
     open_conv(&a, &b, conv);
     envs_for(&v, a.user_id, a.device_id, b.user_id);
-    struct store_send req = {conv, a.user_id, a.device_id, "same-send", v.e, v.n, 0};
+    struct store_send req = {conv, a.user_id, a.device_id, "same-send", v.e, v.n, 0, NULL, 0, 0};
     pthread_barrier_init(&start, NULL, 4);
     for (int i = 0; i < 4; i++) {
         t[i] = (struct retrier){.req = &req, .start = &start};
@@ -623,7 +623,7 @@ static void test_third_user(void **state)
     envs_for(&v, c.user_id, c.device_id, a.user_id);
     assert_int_equal(store_message_edit(fx.s, c.user_id, c.device_id, msg, v.e, v.n, 0, NOW, &res),
                      STORE_NOT_FOUND);
-    struct store_send req = {conv, c.user_id, c.device_id, "intruder", v.e, v.n, 0};
+    struct store_send req = {conv, c.user_id, c.device_id, "intruder", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, tick(), &res), STORE_NOT_FOUND);
     store_message_result_free(&res);
     /* Unknown ids read the same as foreign ones. */
@@ -632,12 +632,13 @@ static void test_third_user(void **state)
     assert_int_equal(count2(q_msgs_of_conv, conv, NULL), 1);
     /* A participant's message from a device that is not theirs, or revoked. */
     envs_for(&v, a.user_id, a.device_id, b.user_id);
-    struct store_send wrongdev = {conv, a.user_id, b.device_id, "wrong-dev", v.e, v.n, 0};
+    struct store_send wrongdev = {conv, a.user_id, b.device_id, "wrong-dev", v.e,
+                                  v.n,  0,         NULL,        0,           0};
     assert_int_equal(store_message_send(fx.s, &wrongdev, tick(), &res), STORE_FORBIDDEN);
     add_device(&a, true, a2);
     assert_int_equal(store_device_revoke(fx.s, a.user_id, a2, NOW), STORE_OK);
     envs_for(&v, a.user_id, a2, b.user_id);
-    struct store_send revoked = {conv, a.user_id, a2, "revoked-dev", v.e, v.n, 0};
+    struct store_send revoked = {conv, a.user_id, a2, "revoked-dev", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &revoked, tick(), &res), STORE_FORBIDDEN);
     assert_int_equal(count2(q_msgs_of_conv, conv, NULL), 1);
 }
@@ -663,12 +664,12 @@ static void test_blocked(void **state)
     assert_int_equal(store_block_add(fx.s, b.user_id, a.user_id, NOW), STORE_OK);
     /* Neither direction can send, edit, or open the conversation. */
     envs_for(&v, a.user_id, a.device_id, b.user_id);
-    struct store_send from_a = {conv, a.user_id, a.device_id, "blocked-a", v.e, v.n, 0};
+    struct store_send from_a = {conv, a.user_id, a.device_id, "blocked-a", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &from_a, tick(), &res), STORE_FORBIDDEN);
     assert_int_equal(store_message_edit(fx.s, a.user_id, a.device_id, msg, v.e, v.n, 0, NOW, &res),
                      STORE_FORBIDDEN);
     envs_for(&v, b.user_id, b.device_id, a.user_id);
-    struct store_send from_b = {conv, b.user_id, b.device_id, "blocked-b", v.e, v.n, 0};
+    struct store_send from_b = {conv, b.user_id, b.device_id, "blocked-b", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &from_b, tick(), &res), STORE_FORBIDDEN);
     assert_int_equal(store_conversation_direct(fx.s, a.user_id, b.user_id, NOW, &cv, &created),
                      STORE_FORBIDDEN);
@@ -720,8 +721,8 @@ static void *sender_run(void *arg)
     pthread_barrier_wait(t->start);
     for (int i = 0; s && i < PER_SENDER; i++) {
         snprintf(cmid, sizeof cmid, "%s-%d", t->from.user_id, i);
-        struct store_send req = {t->conv, t->from.user_id, t->from.device_id, cmid, t->v.e, t->v.n,
-                                 0};
+        struct store_send req = {
+            t->conv, t->from.user_id, t->from.device_id, cmid, t->v.e, t->v.n, 0, NULL, 0, 0};
         enum store_err rc;
         while ((rc = store_message_send(s, &req, NOW + i, &res)) == STORE_BUSY)
             t->busy++; /* contention: the same clientMessageId makes the retry safe */
@@ -1339,7 +1340,7 @@ static void test_revoke_drops_queue(void **state)
     assert_int_equal(store_queue_fetch(fx.s, b2, 0, 10, &items, &n, &last), STORE_NOT_FOUND);
     assert_int_equal(store_queue_ack(fx.s, b2, 0, NOW, &del, &n), STORE_NOT_FOUND);
     /* The revoked device is no longer a target: naming it is "extra". */
-    struct store_send req = {conv, a.user_id, a.device_id, "after-revoke", v.e, v.n, 0};
+    struct store_send req = {conv, a.user_id, a.device_id, "after-revoke", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, tick(), &res), STORE_MISMATCH);
     assert_int_equal(res.n_missing, 0);
     assert_int_equal(res.n_extra, 1);
@@ -1359,7 +1360,7 @@ static void test_retention(void **state)
     make_account(&b);
     open_conv(&a, &b, conv);
     envs_for(&v, a.user_id, a.device_id, b.user_id);
-    struct store_send req = {conv, a.user_id, a.device_id, "old-one", v.e, v.n, 0};
+    struct store_send req = {conv, a.user_id, a.device_id, "old-one", v.e, v.n, 0, NULL, 0, 0};
     assert_int_equal(store_message_send(fx.s, &req, NOW - 31 * DAY_MS, &res), STORE_OK);
     memcpy(old, res.message.id, STORE_ID_SIZE);
     store_message_result_free(&res);
@@ -1394,7 +1395,7 @@ static enum store_err send_capped(const char *conv, const struct account *from, 
     struct envs v;
     struct store_message_result res;
     envs_for(&v, from->user_id, from->device_id, to);
-    struct store_send req = {conv, from->user_id, from->device_id, cmid, v.e, v.n, max};
+    struct store_send req = {conv, from->user_id, from->device_id, cmid, v.e, v.n, max, NULL, 0, 0};
     enum store_err rc = store_message_send(fx.s, &req, now, &res);
     store_message_result_free(&res);
     return rc;
