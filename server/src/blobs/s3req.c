@@ -5,9 +5,14 @@
  * (s3.h: the caller writes it in canonical form). Bodies are small (one piece of a blob, or
  * XML) and already in memory, so their hash is computed before the request, and the store
  * refuses a body that does not match it. The URL and headers are never logged: s3_fail names
- * the operation, the id, the status and the store's error code. */
+ * the operation, the id, the status and the store's error code.
+ *
+ * Each thread keeps one libcurl handle (reset between requests), so its connection to the
+ * store is reused: a download is one Range GET per ATT_BUFFER, and a new connection for each
+ * would cost more than the bytes. The handle goes when its thread ends. */
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,34 @@ struct s3_call {
     struct s3_req *r;
     size_t sent; /* of the body */
 };
+
+static pthread_key_t s3_curl_key;
+static pthread_once_t s3_curl_once = PTHREAD_ONCE_INIT;
+
+static void s3_curl_drop(void *curl) { curl_easy_cleanup(curl); }
+
+static void s3_curl_key_make(void)
+{
+    if (pthread_key_create(&s3_curl_key, s3_curl_drop))
+        abort();
+}
+
+/* This thread's handle, reset (its connections kept). */
+static CURL *s3_curl(void)
+{
+    CURL *c;
+
+    pthread_once(&s3_curl_once, s3_curl_key_make);
+    c = pthread_getspecific(s3_curl_key);
+    if (c) {
+        curl_easy_reset(c);
+        return c;
+    }
+    c = curl_easy_init();
+    if (!c || pthread_setspecific(s3_curl_key, c))
+        abort();
+    return c;
+}
 
 static void s3_sha256_hex(const void *data, size_t len, char hex[65])
 {
@@ -129,13 +162,11 @@ static char *s3_url(const struct s3_conn *c, const struct s3_req *r)
 
 void s3_request(const struct s3_conn *c, struct s3_req *r)
 {
-    struct s3_call k = {curl_easy_init(), r, 0};
+    struct s3_call k = {s3_curl(), r, 0};
     struct curl_slist *h = s3_headers(r);
     char *url = s3_url(c, r), sigv4[96];
     curl_off_t length = -1;
 
-    if (!k.curl)
-        abort();
     r->status = 0;
     r->out_len = 0;
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", c->region);
@@ -155,7 +186,7 @@ void s3_request(const struct s3_conn *c, struct s3_req *r)
         curl_easy_getinfo(k.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
         r->length = length > 0 ? (uint64_t)length : 0;
     }
-    curl_easy_cleanup(k.curl);
+    curl_easy_setopt(k.curl, CURLOPT_PASSWORD, ""); /* the handle outlives the request */
     curl_slist_free_all(h);
     free(url);
 }
