@@ -152,7 +152,7 @@ start() {
   fi
   stop_servers
   mkdir -p "$SWIFT_TEST_DIR"
-  rm -rf "$SWIFT_TEST_DIR/etc" "$SWIFT_TEST_DIR/srv" "$SWIFT_TEST_DIR/env"
+  rm -rf "${SWIFT_TEST_DIR:?}/etc" "${SWIFT_TEST_DIR:?}/srv" "${SWIFT_TEST_DIR:?}/env"
   mkdir -p "$SWIFT_TEST_DIR/etc" "$SWIFT_TEST_DIR/srv/d1"
   cat >"$SWIFT_TEST_DIR/etc/swift.conf" <<EOF
 [swift-hash]
@@ -184,13 +184,14 @@ EOF
   for s in "${SERVERS[@]}"; do
     wait_port "$s" "$(cat "$SWIFT_TEST_DIR/$s.port")"
   done
-  local url="http://127.0.0.1:$(cat "$SWIFT_TEST_DIR/proxy.port")"
+  local url
+  url="http://127.0.0.1:$(cat "$SWIFT_TEST_DIR/proxy.port")"
   # Signed by curl; the access key holds a colon, which --user would take for the end of the
   # name, hence a netrc file. The SHA-256 of the empty body: S3 wants it, curl does not add it.
   (umask 077 && echo "machine 127.0.0.1 login $ACCESS_KEY password $SECRET_KEY" >"$SWIFT_TEST_DIR/netrc")
   curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:$REGION:s3" --netrc-file "$SWIFT_TEST_DIR/netrc" \
     -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-    "$url/$BUCKET"
+    "$url/$BUCKET" || { stop_servers; exit 1; }
   cat >"$SWIFT_TEST_DIR/env" <<EOF
 export SOTTO_TEST_S3_ENDPOINT=$url
 export SOTTO_TEST_S3_BUCKET=$BUCKET

@@ -63,12 +63,12 @@ static void files_cleanup(void *ctx)
 static struct blobs_s3_config s3_env(void)
 {
     struct blobs_s3_config c = {
-        getenv("SOTTO_TEST_S3_ENDPOINT"),
-        getenv("SOTTO_TEST_S3_BUCKET"),
-        getenv("SOTTO_TEST_S3_REGION"),
-        getenv("SOTTO_TEST_S3_ACCESS_KEY_ID"),
-        getenv("SOTTO_TEST_S3_SECRET_ACCESS_KEY"),
-        30,
+        .endpoint = getenv("SOTTO_TEST_S3_ENDPOINT"),
+        .bucket = getenv("SOTTO_TEST_S3_BUCKET"),
+        .region = getenv("SOTTO_TEST_S3_REGION"),
+        .access_key_id = getenv("SOTTO_TEST_S3_ACCESS_KEY_ID"),
+        .secret_access_key = getenv("SOTTO_TEST_S3_SECRET_ACCESS_KEY"),
+        .timeout_s = 30,
     };
 
     if (!c.endpoint || !c.bucket || !c.region || !c.access_key_id || !c.secret_access_key)
@@ -408,6 +408,32 @@ static void test_s3_presigned_get(void **state)
     assert_int_equal(blob_remove(b, ID1), BLOB_OK);
 }
 
+/* Writes in progress hold one piece each, held_max at most (BLOB_S3_HELD_MAX unless set):
+ * one more is refused until one of them is synced, so the memory they take stays bounded. */
+static void test_s3_held_pieces_bounded(void **state)
+{
+    struct blobs_s3_config c = s3_env();
+    char err[256] = "", id[16];
+    struct blobs *b;
+
+    (void)state;
+    c.held_max = 3;
+    b = blobs_s3_open(NULL, &c, err, sizeof(err));
+    assert_non_null(b);
+    for (int i = 0; i <= 3; i++) {
+        snprintf(id, sizeof(id), "held-%d", i);
+        assert_int_equal(blob_begin(b, id), BLOB_OK);
+        assert_int_equal(blob_write(b, id, 0, "x", 1), i < 3 ? BLOB_OK : BLOB_ERROR);
+    }
+    assert_int_equal(blob_sync(b, "held-0"), BLOB_OK);
+    assert_int_equal(blob_write(b, "held-3", 0, "y", 1), BLOB_OK);
+    for (int i = 0; i <= 3; i++) {
+        snprintf(id, sizeof(id), "held-%d", i);
+        assert_int_equal(blob_remove(b, id), BLOB_OK);
+    }
+    blobs_close(b);
+}
+
 static const struct blob_impl impls[] = {
     {"files", files_open, files_cleanup},
     {"s3", s3_open, s3_cleanup},
@@ -429,6 +455,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest s3_only[] = {
         cmocka_unit_test(test_s3_wrong_secret_refused),
         cmocka_unit_test_setup_teardown(test_s3_presigned_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s3_held_pieces_bounded, setup, teardown),
     };
     const char *want = argc > 1 ? argv[1] : "files";
     int failed = 0, ran = 0;

@@ -84,6 +84,7 @@ struct blobs_s3_config {
     const char *access_key_id;
     const char *secret_access_key; /* secret: copied, never logged */
     long timeout_s;                /* one request, whole */
+    unsigned held_max;             /* writes holding a piece at once (0: BLOB_S3_HELD_MAX) */
 };
 
 /* The S3-compatible implementation, in the module lib/sotto_blobs_s3.so (sottod never links
@@ -94,6 +95,9 @@ struct blobs_s3_config {
  * and the credentials with one request: NULL with a one-line reason in err (never a secret)
  * when the store refuses them or cannot be reached. */
 #define BLOB_S3_PART (5u * 1024 * 1024) /* S3's smallest part of a multipart upload */
+/* Past this many writes holding a piece at once, a write fails (BLOB_ERROR, logged) and the
+ * client retries: the pieces' memory stays bounded, BLOB_S3_HELD_MAX x BLOB_S3_PART. */
+#define BLOB_S3_HELD_MAX 64
 struct blobs *blobs_s3_open(const char *module_dir, const struct blobs_s3_config *cfg, char *err,
                             size_t errlen);
 

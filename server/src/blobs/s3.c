@@ -154,8 +154,8 @@ static void s3_close(struct blobs *b)
 }
 
 static const struct blob_ops s3_ops = {
-    "s3",    s3_begin, s3_write,  s3_sync, s3_finish, s3_read,
-    s3_size, s3_remove, s3_list, s3_close, s3_presign_op,
+    "s3",    s3_begin,  s3_write, s3_sync,  s3_finish,     s3_read,
+    s3_size, s3_remove, s3_list,  s3_close, s3_presign_op,
 };
 
 static char *s3_strdup(const char *v)
@@ -176,8 +176,9 @@ static int s3_conn_set(struct s3_conn *c, const struct blobs_s3_config *cfg, cha
 
     if (!cfg->endpoint || !cfg->bucket || !cfg->region || !cfg->access_key_id ||
         !cfg->secret_access_key) {
-        snprintf(err, errlen, "S3_ENDPOINT: S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID and "
-                              "S3_SECRET_ACCESS_KEY must all be set with it");
+        snprintf(err, errlen,
+                 "S3_ENDPOINT: S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID and "
+                 "S3_SECRET_ACCESS_KEY must all be set with it");
         return -1;
     }
     host = strstr(cfg->endpoint, "://");
@@ -231,6 +232,7 @@ static struct blobs *s3_open(const struct blobs_s3_config *cfg,
         abort();
     s->base.ops = &s3_ops;
     s->c.warn = warn;
+    s->held_max = cfg->held_max ? cfg->held_max : BLOB_S3_HELD_MAX;
     pthread_mutex_init(&s->lock, NULL);
     if (s3_conn_set(&s->c, cfg, err, errlen) || s3_check(s, err, errlen)) {
         s3_close(&s->base);

@@ -43,16 +43,13 @@ struct s3_piece {
     unsigned char *buf;
 };
 
-/* Pieces held at once, all uploads together: past it a write fails (BLOB_ERROR, logged) and
- * the client retries, so memory stays bounded (S3_HELD_MAX x BLOB_S3_PART). */
-#define S3_HELD_MAX 64
-
 struct blobs_s3 {
     struct blobs base;
     struct s3_conn c;
     pthread_mutex_t lock;
     struct s3_piece *held; /* under lock */
     size_t nheld;          /* under lock */
+    size_t held_max;
 };
 
 /* One request to <endpoint>/<bucket>/<key>?<query>. query is already in SigV4's canonical
@@ -128,7 +125,6 @@ int s3_xml_next(const char **from, const char *tag, char *out, size_t outlen);
 void s3_uri_encode(const char *s, int keep_slash, char *out, size_t outlen);
 
 /* A presigned GET of key, valid ttl_s seconds from now (SigV4 query signing). 0 or -1. */
-int s3_presign(const struct s3_conn *c, const char *key, unsigned ttl_s, char *url,
-               size_t urllen);
+int s3_presign(const struct s3_conn *c, const char *key, unsigned ttl_s, char *url, size_t urllen);
 
 #endif

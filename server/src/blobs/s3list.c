@@ -54,8 +54,10 @@ int s3_list_keys(const struct s3_conn *c, const char *prefix, bool delimited,
         s3_xml_next(&p, "IsTruncated", truncated, sizeof(truncated));
         p = r.text ? r.text : "";
         if (!strcmp(truncated, "true") &&
-            s3_xml_next(&p, "NextContinuationToken", token, sizeof(token)))
+            s3_xml_next(&p, "NextContinuationToken", token, sizeof(token))) {
+            c->warn("blobs.s3", "op=list result=no_continuation_token");
             rc = -1; /* truncated with no way on: never loop on the same page */
+        }
         free(r.text);
     } while (!rc && token[0]);
     return rc < 0 ? -1 : 0;

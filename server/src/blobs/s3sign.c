@@ -28,7 +28,8 @@ void s3_uri_encode(const char *s, int keep_slash, char *out, size_t outlen)
     out[o] = 0;
 }
 
-static void s3_hmac(const unsigned char *key, size_t keylen, const char *data, unsigned char out[32])
+static void s3_hmac(const unsigned char *key, size_t keylen, const char *data,
+                    unsigned char out[32])
 {
     unsigned int n = 0;
 

@@ -88,8 +88,8 @@ enum blob_err s3_pieces_drop(struct blobs_s3 *s, const char *id, const struct s3
     return BLOB_OK;
 }
 
-static enum blob_err s3_piece_put(struct blobs_s3 *s, const char *id, unsigned n,
-                                  const void *data, size_t len)
+static enum blob_err s3_piece_put(struct blobs_s3 *s, const char *id, unsigned n, const void *data,
+                                  size_t len)
 {
     char key[BLOB_ID_MAX + 24];
     struct s3_req r = {.method = "PUT", .key = key, .body = data ? data : "", .body_len = len};
@@ -228,7 +228,7 @@ static enum blob_err s3_piece_for(struct blobs_s3 *s, const char *id, uint64_t o
     pthread_mutex_lock(&s->lock);
     nheld = s->nheld;
     pthread_mutex_unlock(&s->lock);
-    if (nheld >= S3_HELD_MAX) {
+    if (nheld >= s->held_max) {
         s->c.warn("blobs.s3", "op=write result=busy");
         return BLOB_ERROR;
     }
