@@ -48,8 +48,8 @@ struct blobs_s3 {
     struct s3_conn c;
     pthread_mutex_t lock;
     struct s3_piece *held; /* under lock */
-    size_t nheld;          /* under lock */
-    size_t held_max;
+    size_t alive;          /* pieces held or in a call's hands, under lock */
+    size_t held_max;       /* at most this many alive */
 };
 
 /* One request to <endpoint>/<bucket>/<key>?<query>. query is already in SigV4's canonical
@@ -104,7 +104,8 @@ enum blob_err s3_pieces_drop(struct blobs_s3 *s, const char *id, const struct s3
 void s3_piece_key(const char *id, unsigned n, char *key, size_t keylen);
 /* Takes the piece held for id out of the table (NULL if none); the caller frees it. */
 struct s3_piece *s3_held_take(struct blobs_s3 *s, const char *id);
-void s3_piece_free(struct s3_piece *p);
+/* Frees the piece (NULL: nothing) and gives back its place among held_max. */
+void s3_piece_free(struct blobs_s3 *s, struct s3_piece *p);
 
 /* Partial blobs (s3write.c, s3finish.c): the blob_ops of the same names. */
 enum blob_err s3_begin(struct blobs *b, const char *id);

@@ -114,7 +114,6 @@ struct s3_piece *s3_held_take(struct blobs_s3 *s, const char *id)
         if (!strcmp((*pp)->id, id)) {
             p = *pp;
             *pp = p->next;
-            s->nheld--;
             break;
         }
     pthread_mutex_unlock(&s->lock);
@@ -126,15 +125,31 @@ static void s3_held_put(struct blobs_s3 *s, struct s3_piece *p)
     pthread_mutex_lock(&s->lock);
     p->next = s->held;
     s->held = p;
-    s->nheld++;
     pthread_mutex_unlock(&s->lock);
 }
 
-void s3_piece_free(struct s3_piece *p)
+/* Frees a piece (NULL: nothing) and its place among the pieces alive. */
+void s3_piece_free(struct blobs_s3 *s, struct s3_piece *p)
 {
-    if (p)
-        free(p->buf);
+    if (!p)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->alive--;
+    pthread_mutex_unlock(&s->lock);
+    free(p->buf);
     free(p);
+}
+
+/* Takes a place among the pieces alive: false past held_max. */
+static bool s3_piece_place(struct blobs_s3 *s)
+{
+    bool ok;
+
+    pthread_mutex_lock(&s->lock);
+    ok = s->alive < s->held_max;
+    s->alive += ok;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
 }
 
 void s3_held_free(struct blobs_s3 *s)
@@ -143,9 +158,10 @@ void s3_held_free(struct blobs_s3 *s)
 
     while ((p = s->held)) {
         s->held = p->next;
-        s3_piece_free(p);
+        free(p->buf);
+        free(p);
     }
-    s->nheld = 0;
+    s->alive = 0;
 }
 
 static void s3_piece_room(struct s3_piece *p, size_t need)
@@ -168,24 +184,32 @@ static void s3_piece_room(struct s3_piece *p, size_t need)
 static enum blob_err s3_piece_load(struct blobs_s3 *s, const char *id, uint64_t offset,
                                    struct s3_piece **out)
 {
-    struct s3_pieces *ps = s3_pieces_new();
+    struct s3_pieces *ps;
     unsigned k = (unsigned)(offset / BLOB_S3_PART);
     size_t r = (size_t)(offset % BLOB_S3_PART);
     struct s3_piece *p;
-    enum blob_err e = s3_pieces_list(s, id, ps);
+    enum blob_err e;
 
+    if (!s3_piece_place(s)) {
+        s->c.warn("blobs.s3", "op=write result=busy");
+        return BLOB_ERROR;
+    }
+    ps = s3_pieces_new();
+    e = s3_pieces_list(s, id, ps);
     if (!e && offset > ps->end)
         e = BLOB_INVALID;
     if (!e)
         e = s3_pieces_drop(s, id, ps, r || !k ? k + 1 : k);
     free(ps);
-    if (e)
-        return e;
     p = calloc(1, sizeof(*p));
     if (!p)
         abort();
     snprintf(p->id, sizeof(p->id), "%s", id);
     p->base = (uint64_t)k * BLOB_S3_PART;
+    if (e) {
+        s3_piece_free(s, p); /* gives its place back */
+        return e;
+    }
     if (r) {
         char key[BLOB_ID_MAX + 24], range[64];
         struct s3_req q = {.method = "GET", .key = key, .header = range};
@@ -198,7 +222,7 @@ static enum blob_err s3_piece_load(struct blobs_s3 *s, const char *id, uint64_t 
         if ((q.status != 206 && q.status != 200) || q.out_len != r) {
             s3_fail(&s->c, "load", id, &q);
             free(q.text);
-            s3_piece_free(p);
+            s3_piece_free(s, p);
             return BLOB_ERROR;
         }
         free(q.text);
@@ -213,7 +237,6 @@ static enum blob_err s3_piece_for(struct blobs_s3 *s, const char *id, uint64_t o
                                   struct s3_piece **out)
 {
     struct s3_piece *p = s3_held_take(s, id);
-    size_t nheld;
 
     if (p && offset >= p->base && offset <= p->base + p->len) {
         p->len = (size_t)(offset - p->base);
@@ -224,14 +247,7 @@ static enum blob_err s3_piece_for(struct blobs_s3 *s, const char *id, uint64_t o
         s3_held_put(s, p);
         return BLOB_INVALID;
     }
-    s3_piece_free(p); /* before it: every piece there is stored */
-    pthread_mutex_lock(&s->lock);
-    nheld = s->nheld;
-    pthread_mutex_unlock(&s->lock);
-    if (nheld >= s->held_max) {
-        s->c.warn("blobs.s3", "op=write result=busy");
-        return BLOB_ERROR;
-    }
+    s3_piece_free(s, p); /* before it: every piece there is stored */
     return s3_piece_load(s, id, offset, out);
 }
 
@@ -257,7 +273,7 @@ enum blob_err s3_write(struct blobs *b, const char *id, uint64_t offset, const v
             continue;
         e = s3_piece_put(s, id, (unsigned)(p->base / BLOB_S3_PART), p->buf, p->len);
         if (e) {
-            s3_piece_free(p); /* the next write loads what is stored */
+            s3_piece_free(s, p); /* the next write loads what is stored */
             return e;
         }
         p->base += BLOB_S3_PART;
@@ -302,7 +318,7 @@ enum blob_err s3_sync(struct blobs *b, const char *id)
     /* A piece that begins empty past piece 0 is not stored (its place is free). */
     if (p->len || !p->base)
         e = s3_piece_put(s, id, (unsigned)(p->base / BLOB_S3_PART), p->buf, p->len);
-    s3_piece_free(p);
+    s3_piece_free(s, p);
     return e;
 }
 
@@ -311,7 +327,7 @@ enum blob_err s3_partial_remove(struct blobs_s3 *s, const char *id, bool *found)
     struct s3_pieces *ps = s3_pieces_new();
     enum blob_err e;
 
-    s3_piece_free(s3_held_take(s, id));
+    s3_piece_free(s, s3_held_take(s, id));
     e = s3_pieces_list(s, id, ps);
     *found = e == BLOB_OK;
     if (e == BLOB_OK)
