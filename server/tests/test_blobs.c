@@ -405,6 +405,10 @@ static void test_s3_presigned_get(void **state)
     /* The signature covers the object: the same URL for another key is refused. */
     *strstr(url, ID1 + 30) = 'f';
     assert_int_equal(http_get(url, body, sizeof(body), &len), 403);
+    /* And it ends: a URL for one second is refused two seconds later. */
+    assert_int_equal(blob_presign(b, ID1, 1, url, sizeof(url)), BLOB_OK);
+    sleep(2);
+    assert_int_equal(http_get(url, body, sizeof(body), &len), 403);
     assert_int_equal(blob_remove(b, ID1), BLOB_OK);
 }
 
