@@ -174,6 +174,7 @@ void s3_request(const struct s3_conn *c, struct s3_req *r)
     curl_easy_setopt(k.curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(k.curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(k.curl, CURLOPT_TIMEOUT, c->timeout_s);
+    curl_easy_setopt(k.curl, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
     curl_easy_setopt(k.curl, CURLOPT_AWS_SIGV4, sigv4);
     curl_easy_setopt(k.curl, CURLOPT_USERNAME, c->key_id);
     curl_easy_setopt(k.curl, CURLOPT_PASSWORD, c->secret);
