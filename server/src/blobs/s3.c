@@ -94,14 +94,14 @@ struct s3_lister {
 static int s3_on_key(void *arg, const char *key, uint64_t size)
 {
     struct s3_lister *l = arg;
-    const char *id = key + (l->partial ? 8 : 5);
-    char copy[BLOB_ID_MAX + 2];
-    size_t n = strlen(id) - (l->partial ? 1 : 0);
+    size_t skip = l->partial ? strlen("partial/") : strlen("done/"), len = strlen(key);
+    size_t n = len > skip ? len - skip - (l->partial ? 1 : 0) : 0;
+    char copy[BLOB_ID_MAX + 1];
 
     (void)size;
-    if (n > BLOB_ID_MAX || strlen(id) < n)
+    if (!n || n > BLOB_ID_MAX)
         return 0;
-    memcpy(copy, id, n);
+    memcpy(copy, key + skip, n);
     copy[n] = 0;
     if (blob_id_ok(copy))
         l->stopped = l->fn(l->arg, copy, l->partial);
