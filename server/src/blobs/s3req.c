@@ -75,6 +75,17 @@ static size_t s3_on_read(char *buf, size_t size, size_t n, void *arg)
     return take;
 }
 
+/* libcurl rewinds the body when it sends it again (a kept connection the store had closed). */
+static int s3_on_seek(void *arg, curl_off_t offset, int origin)
+{
+    struct s3_call *k = arg;
+
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > k->r->body_len)
+        return CURL_SEEKFUNC_FAIL;
+    k->sent = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 static size_t s3_on_text(struct s3_req *r, const char *data, size_t len)
 {
     char *t;
@@ -138,6 +149,8 @@ static void s3_method(CURL *c, struct s3_call *k)
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, s3_on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, k);
+        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, s3_on_seek);
+        curl_easy_setopt(c, CURLOPT_SEEKDATA, k);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body_len);
     } else if (!strcmp(r->method, "POST")) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? r->body : "");
