@@ -15,6 +15,9 @@ APT_PACKAGES=(
   postgresql sqlite3 python3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
   # the TURN server the call tests check credentials against (deploy/turnserver.conf)
   coturn
+  # the S3-compatible store the blob tests run against (scripts/swift-test.sh): OpenStack
+  # Swift with s3api (needs lxml) and tempauth (needs memcached)
+  swift swift-proxy swift-account swift-container swift-object python3-swift python3-lxml memcached
   # browser tests of the web client (driven by playwright-core from npm)
   chromium fonts-dejavu-core
   # WebAssembly build of libsotto (libsodium comes from Debian's source package)

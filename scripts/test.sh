@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: builds everything (sanitizer build for the tests, release build to prove it
-# builds), starts every service the tests need on loopback (a throwaway PostgreSQL cluster),
+# builds), starts every service the tests need on loopback (a throwaway PostgreSQL cluster, a
+# one-node Swift with s3api for the S3 blob store),
 # runs every test through ctest, stops the services, and prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,9 +76,12 @@ configure_release() {
 }
 
 PG_STATE=$(mktemp -d /tmp/sotto-pg.XXXXXX)
+SWIFT_STATE=$(mktemp -d /tmp/sotto-swift.XXXXXX)
 cleanup() {
   scripts/pg-test.sh stop "$PG_STATE" >/dev/null 2>&1 || true
   rm -rf "$PG_STATE"
+  scripts/swift-test.sh stop "$SWIFT_STATE" >/dev/null 2>&1 || true
+  rm -rf "$SWIFT_STATE"
   report
 }
 trap cleanup EXIT
@@ -86,6 +90,12 @@ start_pg() {
   scripts/pg-test.sh start "$PG_STATE"
   SOTTO_TEST_PG_URL=$(cat "$PG_STATE/url")
   export SOTTO_TEST_PG_URL
+}
+# The S3 blob store's contract (ctest blobs.s3) runs against it: SOTTO_TEST_S3_*.
+start_swift() {
+  scripts/swift-test.sh start "$SWIFT_STATE" >/dev/null
+  # shellcheck disable=SC1091
+  source "$SWIFT_STATE/env"
 }
 
 # Checks that need no build: C layout and banned functions, the rule that no circle of
@@ -127,4 +137,5 @@ stage "build (release)" configure_release
 stage "valgrind subset" run_valgrind
 side_by_side "fuzz (bounded)" run_fuzz "mutations (core)" run_mutations
 stage "start postgresql" start_pg
+stage "start swift (s3api)" start_swift
 stage "tests" run_ctest

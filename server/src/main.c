@@ -109,6 +109,21 @@ static int main_configure(struct config *cfg, struct server *srv, char *err, siz
     return backend_start(cfg, err, errlen);
 }
 
+/* The S3-compatible blob store from the S3_* settings (config.c checked they go together). */
+static struct blobs *main_open_s3(const struct config *cfg, char *err, size_t errlen)
+{
+    struct blobs_s3_config s3 = {
+        .endpoint = cfg->s3_endpoint,
+        .bucket = cfg->s3_bucket,
+        .region = cfg->s3_region,
+        .access_key_id = cfg->s3_access_key_id,
+        .secret_access_key = cfg->s3_secret_access_key,
+        .timeout_s = 120, /* one request: at most one piece (BLOB_S3_PART) or one read */
+    };
+
+    return blobs_s3_open(cfg->module_dir, &s3, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
@@ -180,7 +195,8 @@ int main(int argc, char **argv)
     }
     if (realtime_create(&srv) || !(keys = keys_create(&cfg)))
         goto done;
-    srv.blobs = blobs_files_open(cfg.data_dir, err, sizeof(err));
+    srv.blobs = cfg.s3_endpoint ? main_open_s3(&cfg, err, sizeof(err))
+                                : blobs_files_open(cfg.data_dir, err, sizeof(err));
     if (!srv.blobs) {
         fprintf(stderr, "sottod: %s\n", err);
         rc = EXIT_CONFIG;

@@ -1,7 +1,13 @@
 /* The blob store contract (blobs/blobs.h), one suite run unchanged against every
- * implementation in the table at the bottom (today: files under a temporary DATA_DIR; the
- * S3-compatible store joins it as a second row): writes in pieces, a resumed write that drops
- * unrecorded bytes, nothing visible before finish, ranges, removal, listing, bad ids. */
+ * implementation in the table at the bottom: files under a temporary DATA_DIR (`test_blobs`,
+ * ctest server.blobs) and the S3-compatible store (`test_blobs s3`, ctest blobs.s3, against
+ * the Swift that scripts/swift-test.sh starts: SOTTO_TEST_S3_* name it, and the run fails
+ * without them): writes in pieces, a resumed write that drops unrecorded bytes, nothing
+ * visible before finish, ranges, removal, listing, bad ids, blobs of several S3 parts. The S3
+ * run adds what only it has: credentials checked (a wrong secret is refused, so requests are
+ * really signed) and presigned URLs. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -51,6 +58,57 @@ static void files_cleanup(void *ctx)
     assert_int_equal(rmdir(ctx), 0);
     free(ctx);
 }
+
+/* The S3 store the environment names (scripts/swift-test.sh prints it). */
+static struct blobs_s3_config s3_env(void)
+{
+    struct blobs_s3_config c = {
+        .endpoint = getenv("SOTTO_TEST_S3_ENDPOINT"),
+        .bucket = getenv("SOTTO_TEST_S3_BUCKET"),
+        .region = getenv("SOTTO_TEST_S3_REGION"),
+        .access_key_id = getenv("SOTTO_TEST_S3_ACCESS_KEY_ID"),
+        .secret_access_key = getenv("SOTTO_TEST_S3_SECRET_ACCESS_KEY"),
+        .timeout_s = 30,
+    };
+
+    if (!c.endpoint || !c.bucket || !c.region || !c.access_key_id || !c.secret_access_key)
+        fail_msg("SOTTO_TEST_S3_* unset: eval \"$(scripts/swift-test.sh start DIR)\" first");
+    return c;
+}
+
+static int count_blob(void *arg, const char *id, bool partial)
+{
+    (void)id, (void)partial;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int remove_blob(void *arg, const char *id, bool partial)
+{
+    (void)partial;
+    assert_int_equal(blob_remove(arg, id), BLOB_OK);
+    return 0;
+}
+
+static struct blobs *s3_open(void **ctx)
+{
+    struct blobs_s3_config c = s3_env();
+    char err[256] = "";
+    struct blobs *b = blobs_s3_open(NULL, &c, err, sizeof(err));
+    int n = 0;
+
+    if (!b)
+        fail_msg("blobs_s3_open: %s", err);
+    /* The bucket is the suite's alone: emptied of what a failed test left, so each test
+     * starts from an empty store as with files. */
+    assert_int_equal(blob_list(b, remove_blob, b), BLOB_OK);
+    assert_int_equal(blob_list(b, count_blob, &n), BLOB_OK);
+    assert_int_equal(n, 0);
+    *ctx = NULL;
+    return b;
+}
+
+static void s3_cleanup(void *ctx) { (void)ctx; }
 
 static int setup(void **state)
 {
@@ -213,11 +271,179 @@ static void test_bad_ids(void **state)
     assert_int_equal(blob_remove(b, ".."), BLOB_INVALID);
 }
 
+#define BIG (2 * BLOB_S3_PART + 123457) /* three S3 parts, the last one short */
+#define PIECE (256 * 1024)              /* what attachments/ writes at once */
+
+static void write_pieces(struct blobs *b, const char *id, const unsigned char *data, uint64_t from,
+                         uint64_t to)
+{
+    for (uint64_t o = from; o < to; o += PIECE) {
+        size_t n = to - o < PIECE ? (size_t)(to - o) : PIECE;
+
+        assert_int_equal(blob_write(b, id, o, data + o, n), BLOB_OK);
+    }
+}
+
+/* A blob of several parts, written in several PATCHes (each synced) with a resume that drops
+ * unrecorded bytes back into an earlier part, then read across the parts' seams. */
+static void test_big_blob_in_parts(void **state)
+{
+    struct blobs *b = store_of(state);
+    unsigned char *data = malloc(BIG), *back = malloc(BIG), *other = malloc(BIG);
+    uint64_t size, seam = BLOB_S3_PART;
+    size_t got;
+
+    assert_non_null(data), assert_non_null(back), assert_non_null(other);
+    fill(data, BIG, 3);
+    fill(other, BIG, 4);
+    assert_int_equal(blob_begin(b, ID1), BLOB_OK);
+    write_pieces(b, ID1, data, 0, 1000000);
+    assert_int_equal(blob_sync(b, ID1), BLOB_OK);
+    /* A PATCH the caller never recorded (its record failed after the sync): other bytes, up
+     * to past the first seam. */
+    write_pieces(b, ID1, other, 1000000, seam + 500000);
+    assert_int_equal(blob_sync(b, ID1), BLOB_OK);
+    assert_int_equal(blob_write(b, ID1, seam + 500001, data, 1), BLOB_INVALID);
+    /* The client resumes from what was recorded: back into the first part. */
+    assert_int_equal(blob_begin(b, ID1), BLOB_OK);
+    write_pieces(b, ID1, data, 1000000, seam + 3 * PIECE);
+    assert_int_equal(blob_sync(b, ID1), BLOB_OK);
+    assert_int_equal(blob_finish(b, ID1, BIG), BLOB_INVALID); /* not all there yet */
+    write_pieces(b, ID1, data, seam + 3 * PIECE, BIG);
+    assert_int_equal(blob_sync(b, ID1), BLOB_OK);
+    assert_int_equal(blob_finish(b, ID1, BIG), BLOB_OK);
+    assert_int_equal(blob_size(b, ID1, &size), BLOB_OK);
+    assert_int_equal(size, BIG);
+    assert_int_equal(blob_read(b, ID1, 0, back, BIG, &got), BLOB_OK);
+    assert_int_equal(got, BIG);
+    assert_memory_equal(back, data, BIG);
+    assert_int_equal(blob_read(b, ID1, seam - 10, back, 20, &got), BLOB_OK);
+    assert_int_equal(got, 20);
+    assert_memory_equal(back, data + seam - 10, 20);
+    assert_int_equal(blob_remove(b, ID1), BLOB_OK);
+    assert_int_equal(blob_remove(b, ID1), BLOB_NOT_FOUND);
+    free(data), free(back), free(other);
+}
+
+static void test_presign_files_has_none(void **state)
+{
+    char url[64];
+
+    assert_int_equal(blob_presign(store_of(state), ID1, 60, url, sizeof(url)), BLOB_INVALID);
+    assert_string_equal(url, "");
+}
+
+/* --- what only the S3 store has ---------------------------------------------------------- */
+
+static void test_s3_wrong_secret_refused(void **state)
+{
+    struct blobs_s3_config c = s3_env();
+    char err[256] = "";
+
+    (void)state;
+    c.secret_access_key = "not-the-secret";
+    assert_null(blobs_s3_open(NULL, &c, err, sizeof(err)));
+    assert_non_null(strstr(err, "refused"));
+    assert_non_null(strstr(err, "SignatureDoesNotMatch"));
+    assert_null(strstr(err, "not-the-secret"));
+    c = s3_env();
+    c.access_key_id = "test:nobody";
+    assert_null(blobs_s3_open(NULL, &c, err, sizeof(err)));
+    assert_non_null(strstr(err, "refused"));
+}
+
+/* GETs url (http://127.0.0.1:port/...) with no credentials: the status, and the body in body. */
+static int http_get(const char *url, char *body, size_t cap, size_t *len)
+{
+    const char *hp = url + strlen("http://127.0.0.1:"), *path = strchr(hp, '/');
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)strtol(hp, NULL, 10))};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+    char *req = malloc(strlen(url) + 128), *resp = malloc(cap + 4096), *p;
+    size_t n = 0;
+    ssize_t r;
+
+    assert_true(!strncmp(url, "http://127.0.0.1:", 17) && path && fd >= 0 && req && resp);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    snprintf(req, strlen(url) + 128, "GET %s HTTP/1.0\r\nHost: %.*s\r\n\r\n", path,
+             (int)(path - url - 7), url + 7);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    while (n < cap + 4095 && (r = read(fd, resp + n, cap + 4095 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    resp[n] = 0;
+    sscanf(resp, "HTTP/1.%*d %d", &status);
+    p = strstr(resp, "\r\n\r\n");
+    *len = p ? n - (size_t)(p + 4 - resp) : 0;
+    if (p && *len <= cap)
+        memcpy(body, p + 4, *len);
+    free(req);
+    free(resp);
+    return status;
+}
+
+static void test_s3_presigned_get(void **state)
+{
+    struct blobs *b = store_of(state);
+    char url[2048], body[100];
+    size_t len;
+
+    assert_int_equal(blob_begin(b, ID1), BLOB_OK);
+    assert_int_equal(blob_write(b, ID1, 0, "presigned bytes", 15), BLOB_OK);
+    assert_int_equal(blob_sync(b, ID1), BLOB_OK);
+    assert_int_equal(blob_finish(b, ID1, 15), BLOB_OK);
+    assert_int_equal(blob_presign(b, ID1, BLOB_PRESIGN_TTL_MAX + 1, url, sizeof(url)),
+                     BLOB_INVALID);
+    assert_int_equal(blob_presign(b, ID1, 0, url, sizeof(url)), BLOB_INVALID);
+    assert_int_equal(blob_presign(b, ID1, 60, url, sizeof(url)), BLOB_OK);
+    assert_null(strstr(url, s3_env().secret_access_key));
+    assert_non_null(strstr(url, "X-Amz-Expires=60&"));
+    assert_int_equal(http_get(url, body, sizeof(body), &len), 200);
+    assert_int_equal(len, 15);
+    assert_memory_equal(body, "presigned bytes", 15);
+    /* The signature covers the object: the same URL for another key is refused. */
+    *strstr(url, ID1 + 30) = 'f';
+    assert_int_equal(http_get(url, body, sizeof(body), &len), 403);
+    /* And it ends: a URL for one second is refused two seconds later. */
+    assert_int_equal(blob_presign(b, ID1, 1, url, sizeof(url)), BLOB_OK);
+    sleep(2);
+    assert_int_equal(http_get(url, body, sizeof(body), &len), 403);
+    assert_int_equal(blob_remove(b, ID1), BLOB_OK);
+}
+
+/* Writes in progress hold one piece each, held_max at most (BLOB_S3_HELD_MAX unless set):
+ * one more is refused until one of them is synced, so the memory they take stays bounded. */
+static void test_s3_held_pieces_bounded(void **state)
+{
+    struct blobs_s3_config c = s3_env();
+    char err[256] = "", id[16];
+    struct blobs *b;
+
+    (void)state;
+    c.held_max = 3;
+    b = blobs_s3_open(NULL, &c, err, sizeof(err));
+    assert_non_null(b);
+    for (int i = 0; i <= 3; i++) {
+        snprintf(id, sizeof(id), "held-%d", i);
+        assert_int_equal(blob_begin(b, id), BLOB_OK);
+        assert_int_equal(blob_write(b, id, 0, "x", 1), i < 3 ? BLOB_OK : BLOB_ERROR);
+    }
+    assert_int_equal(blob_sync(b, "held-0"), BLOB_OK);
+    assert_int_equal(blob_write(b, "held-3", 0, "y", 1), BLOB_OK);
+    for (int i = 0; i <= 3; i++) {
+        snprintf(id, sizeof(id), "held-%d", i);
+        assert_int_equal(blob_remove(b, id), BLOB_OK);
+    }
+    blobs_close(b);
+}
+
 static const struct blob_impl impls[] = {
     {"files", files_open, files_cleanup},
+    {"s3", s3_open, s3_cleanup},
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pieces_then_finish, setup, teardown),
@@ -225,12 +451,31 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_blob_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_remove_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_blob_in_parts, setup, teardown),
     };
-    int failed = 0;
+    const struct CMUnitTest files_only[] = {
+        cmocka_unit_test_setup_teardown(test_presign_files_has_none, setup, teardown),
+    };
+    const struct CMUnitTest s3_only[] = {
+        cmocka_unit_test(test_s3_wrong_secret_refused),
+        cmocka_unit_test_setup_teardown(test_s3_presigned_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s3_held_pieces_bounded, setup, teardown),
+    };
+    const char *want = argc > 1 ? argv[1] : "files";
+    int failed = 0, ran = 0;
 
     for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+        if (strcmp(impls[i].name, want))
+            continue;
         impl = &impls[i];
+        ran++;
         failed += cmocka_run_group_tests_name(impls[i].name, tests, NULL, NULL);
+        if (!strcmp(want, "files"))
+            failed += cmocka_run_group_tests_name("files only", files_only, NULL, NULL);
+        else
+            failed += cmocka_run_group_tests_name("s3 only", s3_only, NULL, NULL);
     }
-    return failed ? 1 : 0;
+    if (!ran)
+        fprintf(stderr, "usage: test_blobs [files|s3]\n");
+    return failed || !ran ? 1 : 0;
 }

@@ -126,13 +126,40 @@ static void test_values(void **state)
     config_free(&cfg); /* idempotent */
 }
 
+/* The S3 blob store's settings go together (blobs/s3.c); the secret is kept as a secret. */
+static void test_s3(void **state)
+{
+    struct config cfg;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(load(NULL, &cfg, err), 0);
+    assert_null(cfg.s3_endpoint);
+    assert_string_equal(cfg.s3_region, "us-east-1");
+    config_free(&cfg);
+    expect_error((const char *[]){"S3_ENDPOINT", "ftp://store", NULL}, "S3_ENDPOINT:");
+    expect_error((const char *[]){"S3_ENDPOINT", "https://store", NULL}, "S3_BUCKET:");
+    expect_error((const char *[]){"S3_ENDPOINT", "https://store", "S3_BUCKET", "b",
+                                  "S3_ACCESS_KEY_ID", "k", NULL},
+                 "S3_SECRET_ACCESS_KEY:");
+    expect_error((const char *[]){"S3_BUCKET", "b", NULL}, "S3_ENDPOINT:");
+    assert_int_equal(
+        load((const char *[]){"S3_ENDPOINT", "https://store", "S3_BUCKET", "b", "S3_ACCESS_KEY_ID",
+                              "k", "S3_SECRET_ACCESS_KEY", "s", "S3_REGION", "auto", NULL},
+             &cfg, err),
+        0);
+    assert_string_equal(cfg.s3_endpoint, "https://store");
+    assert_string_equal(cfg.s3_secret_access_key, "s");
+    assert_string_equal(cfg.s3_region, "auto");
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_port_bounds),
-        cmocka_unit_test(test_validators),
-        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_port_bounds),
+        cmocka_unit_test(test_validators), cmocka_unit_test(test_values),
+        cmocka_unit_test(test_s3),
     };
 
     if (sodium_init() < 0)

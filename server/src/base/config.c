@@ -178,6 +178,17 @@ static const struct config_row config_table[] = {
      "gets 413 quota_exceeded"},
     {"RATE_LIMIT_ATTACHMENTS", CT_STR, 0, 32, "60/60", F(rl_attachments), check_bucket,
      "POST /api/attachments (new uploads) per user, capacity/seconds"},
+    {"S3_ENDPOINT", CT_STR, 0, 2048, NULL, F(s3_endpoint), check_url,
+     "http[s]://host[:port] of an S3-compatible store for attachments (path-style requests); "
+     "unset: files under DATA_DIR/blobs"},
+    {"S3_BUCKET", CT_STR, 0, 255, NULL, F(s3_bucket), NULL,
+     "the bucket attachments go to (required with S3_ENDPOINT)"},
+    {"S3_REGION", CT_STR, 0, 64, "us-east-1", F(s3_region), NULL,
+     "the region requests are signed for (SigV4; Cloudflare R2: auto)"},
+    {"S3_ACCESS_KEY_ID", CT_STR, 0, 256, NULL, F(s3_access_key_id), NULL,
+     "access key id for S3_ENDPOINT (required with it)"},
+    {"S3_SECRET_ACCESS_KEY", CT_SECRET, 0, 256, NULL, F(s3_secret_access_key), NULL,
+     "secret access key for S3_ENDPOINT (required with it; never logged)"},
     {"STATIC_MAX_FILE", CT_INT, 1024, 268435456, "33554432", F(static_max_file), NULL,
      "largest static file served, bytes"},
     {"MAX_CONNECTIONS", CT_INT, 16, 1000000, "19000", F(max_connections), NULL,
@@ -445,6 +456,26 @@ static int config_apply(struct config *cfg, const struct config_row *row, const 
     return 0;
 }
 
+/* S3_ENDPOINT needs a bucket and both keys; the keys without an endpoint would be ignored. */
+static int config_check_s3(const struct config *cfg, char *err, size_t errlen)
+{
+    const char *missing = !cfg->s3_bucket              ? "S3_BUCKET"
+                          : !cfg->s3_access_key_id     ? "S3_ACCESS_KEY_ID"
+                          : !cfg->s3_secret_access_key ? "S3_SECRET_ACCESS_KEY"
+                                                       : NULL;
+
+    if (cfg->s3_endpoint && missing) {
+        snprintf(err, errlen, "%s: must be set with S3_ENDPOINT", missing);
+        return -1;
+    }
+    if (!cfg->s3_endpoint &&
+        (cfg->s3_bucket || cfg->s3_access_key_id || cfg->s3_secret_access_key)) {
+        snprintf(err, errlen, "S3_ENDPOINT: must be set with the other S3_* settings");
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name), char *err,
                 size_t errlen)
 {
@@ -475,6 +506,8 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name), 
                  cfg->turn_urls ? "TURN_SECRET" : "TURN_URLS");
         goto fail;
     }
+    if (config_check_s3(cfg, err, errlen))
+        goto fail;
     if (cfg->argon2_memory_cost < 8 * cfg->argon2_parallelism) {
         snprintf(err, errlen, "ARGON2_MEMORY_COST: must be at least 8 KiB per lane");
         goto fail;

@@ -97,3 +97,17 @@ void blobs_close(struct blobs *b)
     if (b)
         b->ops->close(b);
 }
+
+enum blob_err blob_presign(struct blobs *b, const char *id, unsigned ttl_s, char *url,
+                           size_t urllen)
+{
+    enum blob_err e = blob_check(b, id);
+
+    if (urllen)
+        url[0] = 0;
+    if (e)
+        return e;
+    if (!b->ops->presign || !ttl_s || ttl_s > BLOB_PRESIGN_TTL_MAX)
+        return BLOB_INVALID;
+    return b->ops->presign(b, id, ttl_s, url, urllen);
+}

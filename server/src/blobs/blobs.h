@@ -1,7 +1,7 @@
 /* The blob store: opaque bytes under an id (attachments' ciphertext), behind one interface
- * with one implementation per kind of storage (files under DATA_DIR here; an S3-compatible
- * object store to come), chosen once at start. The one contract suite
- * (server/tests/test_blobs.c) runs unchanged against each.
+ * with one implementation per kind of storage (files under DATA_DIR, files.c; an S3-compatible
+ * object store when S3_ENDPOINT is set, s3.c in a module), chosen once at start. The one contract
+ * suite (server/tests/test_blobs.c) runs unchanged against each.
  *
  * A blob is written as a partial blob, in pieces at increasing offsets, and becomes visible
  * only when it is finished, atomically and durably: a crash leaves either the partial blob or
@@ -57,7 +57,14 @@ struct blob_ops {
     enum blob_err (*const list)(struct blobs *b, int (*fn)(void *arg, const char *id, bool partial),
                                 void *arg);
     void (*const close)(struct blobs *b);
+    /* Writes into url a URL that GETs the finished blob without credentials for ttl_s seconds
+     * (1..BLOB_PRESIGN_TTL_MAX). NULL for a store that has none (files). */
+    enum blob_err (*const presign)(struct blobs *b, const char *id, unsigned ttl_s, char *url,
+                                   size_t urllen);
 };
+
+/* The longest a presigned URL stays valid, seconds. */
+#define BLOB_PRESIGN_TTL_MAX 300
 
 /* The common head of every implementation's state. */
 struct blobs {
@@ -68,6 +75,31 @@ struct blobs {
  * <dir>/blobs/partial/ (both created if missing, mode 0700). NULL with a one-line reason in
  * err on failure. */
 struct blobs *blobs_files_open(const char *dir, char *err, size_t errlen);
+
+/* The S3-compatible implementation's settings (the S3_* configuration). */
+struct blobs_s3_config {
+    const char *endpoint; /* http[s]://host[:port]; objects at <endpoint>/<bucket>/<key> */
+    const char *bucket;
+    const char *region; /* signed for (SigV4's scope) */
+    const char *access_key_id;
+    const char *secret_access_key; /* secret: copied, never logged */
+    long timeout_s;                /* one request, whole */
+    unsigned held_max;             /* writes holding a piece at once (0: BLOB_S3_HELD_MAX) */
+};
+
+/* The S3-compatible implementation, in the module lib/sotto_blobs_s3.so (sottod never links
+ * libcurl; module_dir as in base/module.h). A finished blob is the object done/<id>; a partial
+ * one the objects partial/<id>/<n>, its pieces of BLOB_S3_PART bytes (the last shorter),
+ * joined by a multipart upload of server-side copies when it is finished. A write holds at
+ * most one piece in memory, until the piece is full or the blob is synced. Checks the bucket
+ * and the credentials with one request: NULL with a one-line reason in err (never a secret)
+ * when the store refuses them or cannot be reached. */
+#define BLOB_S3_PART (5u * 1024 * 1024) /* S3's smallest part of a multipart upload */
+/* Past this many writes holding a piece at once, a write fails (BLOB_ERROR, logged) and the
+ * client retries: the pieces' memory stays bounded, BLOB_S3_HELD_MAX x BLOB_S3_PART. */
+#define BLOB_S3_HELD_MAX 64
+struct blobs *blobs_s3_open(const char *module_dir, const struct blobs_s3_config *cfg, char *err,
+                            size_t errlen);
 
 /* True if id is a valid blob id. */
 bool blob_id_ok(const char *id);
@@ -87,5 +119,10 @@ enum blob_err blob_remove(struct blobs *b, const char *id);
 enum blob_err blob_list(struct blobs *b, int (*fn)(void *arg, const char *id, bool partial),
                         void *arg);
 void blobs_close(struct blobs *b);
+/* A URL that GETs the finished blob for ttl_s seconds: BLOB_INVALID when the store cannot
+ * make one (files) or ttl_s is 0 or over BLOB_PRESIGN_TTL_MAX. Says nothing of whether the
+ * blob exists (no request is made). */
+enum blob_err blob_presign(struct blobs *b, const char *id, unsigned ttl_s, char *url,
+                           size_t urllen);
 
 #endif

@@ -203,8 +203,8 @@ static void files_close(struct blobs *b)
 }
 
 static const struct blob_ops files_ops = {
-    "files",    files_begin, files_write,  files_sync, files_finish,
-    files_read, files_size,  files_remove, files_list, files_close,
+    "files",    files_begin,  files_write, files_sync,  files_finish, files_read,
+    files_size, files_remove, files_list,  files_close, NULL,
 };
 
 /* Opens (creating if missing) the directory name under parent. */
