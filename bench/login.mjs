@@ -1,24 +1,11 @@
 // Login benchmark for sottod (not a test): logins per second at the Argon2id parameters the
 // server runs with, and /healthz latency (p50/p99) while CONCURRENCY logins are in flight.
 // Usage: node bench/login.mjs <base-url> [concurrency=50] [seconds=15]   (see bench/login.sh)
-import crypto from 'node:crypto';
+import { bundle } from './account.mjs';
 
 const base = process.argv[2];
 const concurrency = Number(process.argv[3] || 50);
 const seconds = Number(process.argv[4] || 15);
-const raw = (k) => Buffer.from(k.export({ format: 'jwk' }).x, 'base64url');
-
-function bundle() {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
-  const ik = raw(crypto.generateKeyPairSync('x25519').publicKey);
-  const spk = raw(crypto.generateKeyPairSync('x25519').publicKey);
-  const id = Buffer.alloc(4); id.writeUInt32BE(1);
-  const sign = (b) => crypto.sign(null, b, privateKey).toString('base64');
-  return { identityKey: ik.toString('base64'), signingKey: raw(publicKey).toString('base64'),
-    identitySignature: sign(Buffer.concat([Buffer.from('Sotto-v1-identity'), ik])),
-    signedPreKey: { keyId: 1, publicKey: spk.toString('base64'), signature: sign(Buffer.concat([Buffer.from('Sotto-v1-spk'), ik, id, spk])) } };
-}
-
 const post = (p, body) => fetch(base + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const pct = (xs, q) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 

@@ -21,3 +21,6 @@ bench/login.sh "$BUILD" 50 15
 section "messaging: idle connections, throughput against a Socket.io relay, latency (bench/messaging.sh)"
 npm ci --prefix bench/socketio-relay --no-audit --no-fund --loglevel=error
 bench/messaging.sh "$BUILD/bin/sottod" "$BUILD/bin/sotto-loadgen"
+
+section "attachments: 100 MiB through tus and back, RSS and throughput (bench/attachments.sh)"
+bench/attachments.sh "$BUILD/bin/sottod" 100 3
