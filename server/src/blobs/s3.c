@@ -204,11 +204,9 @@ static int s3_check(struct blobs_s3 *s, char *err, size_t errlen)
 {
     struct s3_req r = {.method = "GET", .key = "", .query = "list-type=2&max-keys=1"};
     char code[64] = "-";
-    const char *p;
 
     s3_request(&s->c, &r);
-    p = r.text ? r.text : "";
-    s3_xml_next(&p, "Code", code, sizeof(code));
+    s3_xml_find(r.text, "Code", code, sizeof(code));
     free(r.text);
     if (r.status == 200)
         return 0;
@@ -244,7 +242,11 @@ static struct blobs *s3_open(const struct blobs_s3_config *cfg,
 static pthread_once_t s3_once = PTHREAD_ONCE_INIT;
 static int s3_init_rc = -1;
 
-static void s3_init_once(void) { s3_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) ? -1 : 0; }
+static void s3_init_once(void)
+{
+    s3_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) ? -1 : 0;
+    s3_xml_init();
+}
 
 static int s3_init(void)
 {

@@ -118,9 +118,21 @@ enum blob_err s3_partial_remove(struct blobs_s3 *s, const char *id, bool *found)
 /* Frees every held piece (at close). */
 void s3_held_free(struct blobs_s3 *s);
 
-/* Copies the text of the first <tag>...</tag> at or after *from into out (truncated to
- * outlen - 1), moving *from past it. 0, or -1 when there is none. */
-int s3_xml_next(const char **from, const char *tag, char *out, size_t outlen);
+/* An answer's XML (s3xml.c, libxml2), read element by element in document order. */
+struct s3_xml {
+    struct _xmlDoc *doc;
+    struct _xmlNode *at; /* the last element found; NULL before the first */
+};
+/* Once, before any parse (at open). */
+void s3_xml_init(void);
+/* Parses text (NUL-terminated); -1 when it is not XML (then every s3_xml_next fails). */
+int s3_xml_open(struct s3_xml *x, const char *text);
+/* Copies the text of the next element named tag after the last one found (its descendants
+ * first) into out, truncated to outlen - 1. 0, or -1 when there is none. */
+int s3_xml_next(struct s3_xml *x, const char *tag, char *out, size_t outlen);
+void s3_xml_close(struct s3_xml *x);
+/* The first element named tag in text: open, next, close. */
+int s3_xml_find(const char *text, const char *tag, char *out, size_t outlen);
 
 /* Percent-encodes s as SigV4 wants (all but A-Z a-z 0-9 - _ . ~; '/' too unless keep_slash). */
 void s3_uri_encode(const char *s, int keep_slash, char *out, size_t outlen);

@@ -56,13 +56,11 @@ static enum blob_err s3_copy_parts(struct blobs_s3 *s, const char *id, const cha
 
     for (size_t i = 0; i < n; i++) {
         struct s3_req r = {.method = "PUT", .key = key, .query = query, .header = h};
-        const char *p;
 
         s3_copy_source(s, id, (unsigned)i, h, sizeof(h));
         snprintf(query, sizeof(query), "partNumber=%zu&uploadId=%s", i + 1, upload);
         s3_request(&s->c, &r);
-        p = r.text ? r.text : "";
-        if (!s3_copied(&r) || s3_xml_next(&p, "ETag", etags[i], S3_ETAG_MAX)) {
+        if (!s3_copied(&r) || s3_xml_find(r.text, "ETag", etags[i], S3_ETAG_MAX)) {
             s3_fail(&s->c, "finish.part", id, &r);
             free(r.text);
             return BLOB_ERROR;
@@ -106,14 +104,12 @@ static enum blob_err s3_join(struct blobs_s3 *s, const char *id, const char *key
     struct s3_req r = {.method = "POST", .key = key, .query = "uploads="};
     char upload_raw[512], upload[1536], query[1600];
     char(*etags)[S3_ETAG_MAX] = calloc(n, S3_ETAG_MAX);
-    const char *p;
     enum blob_err e = BLOB_ERROR;
 
     if (!etags)
         abort();
     s3_request(&s->c, &r);
-    p = r.text ? r.text : "";
-    if (r.status != 200 || s3_xml_next(&p, "UploadId", upload_raw, sizeof(upload_raw))) {
+    if (r.status != 200 || s3_xml_find(r.text, "UploadId", upload_raw, sizeof(upload_raw))) {
         s3_fail(&s->c, "finish.create", id, &r);
         free(r.text);
         free(etags);

@@ -11,19 +11,23 @@
 static int s3_list_page(const char *xml, bool delimited,
                         int (*on)(void *arg, const char *key, uint64_t size), void *arg)
 {
-    const char *p = xml;
-    char key[1024], size[32];
+    struct s3_xml x;
+    char key[1024], size[32], entry[8];
+    int rc = 0;
 
-    while ((p = strstr(p, delimited ? "<CommonPrefixes>" : "<Contents>"))) {
-        if (s3_xml_next(&p, delimited ? "Prefix" : "Key", key, sizeof(key)))
+    if (s3_xml_open(&x, xml))
+        return 0;
+    while (!rc &&
+           !s3_xml_next(&x, delimited ? "CommonPrefixes" : "Contents", entry, sizeof(entry))) {
+        if (s3_xml_next(&x, delimited ? "Prefix" : "Key", key, sizeof(key)))
             break;
         size[0] = '0', size[1] = 0;
         if (!delimited)
-            s3_xml_next(&p, "Size", size, sizeof(size));
-        if (on(arg, key, strtoull(size, NULL, 10)))
-            return 1;
+            s3_xml_next(&x, "Size", size, sizeof(size));
+        rc = on(arg, key, strtoull(size, NULL, 10));
     }
-    return 0;
+    s3_xml_close(&x);
+    return rc ? 1 : 0;
 }
 
 int s3_list_keys(const struct s3_conn *c, const char *prefix, bool delimited,
@@ -35,7 +39,6 @@ int s3_list_keys(const struct s3_conn *c, const char *prefix, bool delimited,
     s3_uri_encode(prefix, 0, enc_prefix, sizeof(enc_prefix));
     do {
         struct s3_req r = {.method = "GET", .key = "", .query = query};
-        const char *p;
 
         /* SigV4 signs the query as written: names sorted, values encoded. */
         s3_uri_encode(token, 0, enc_token, sizeof(enc_token));
@@ -49,12 +52,10 @@ int s3_list_keys(const struct s3_conn *c, const char *prefix, bool delimited,
             return -1;
         }
         rc = r.text ? s3_list_page(r.text, delimited, on, arg) : 0;
-        p = r.text ? r.text : "";
         truncated[0] = token[0] = 0;
-        s3_xml_next(&p, "IsTruncated", truncated, sizeof(truncated));
-        p = r.text ? r.text : "";
+        s3_xml_find(r.text, "IsTruncated", truncated, sizeof(truncated));
         if (!strcmp(truncated, "true") &&
-            s3_xml_next(&p, "NextContinuationToken", token, sizeof(token))) {
+            s3_xml_find(r.text, "NextContinuationToken", token, sizeof(token))) {
             c->warn("blobs.s3", "op=list result=no_continuation_token");
             rc = -1; /* truncated with no way on: never loop on the same page */
         }

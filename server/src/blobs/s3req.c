@@ -208,10 +208,8 @@ void s3_request(const struct s3_conn *c, struct s3_req *r)
 void s3_fail(const struct s3_conn *c, const char *op, const char *id, const struct s3_req *r)
 {
     char code[64] = "-", line[256];
-    const char *p = r->text;
 
-    if (p)
-        s3_xml_next(&p, "Code", code, sizeof(code));
+    s3_xml_find(r->text, "Code", code, sizeof(code));
     snprintf(line, sizeof(line), "op=%s id=%s status=%ld code=%s", op, id, r->status, code);
     c->warn("blobs.s3", line);
 }

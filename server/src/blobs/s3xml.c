@@ -1,56 +1,73 @@
-/* The few fields the S3-compatible store's XML answers are read for (keys of a listing, an
- * upload id, an ETag, an error code), found by their tags: the answers are flat and the
- * values this store writes are ids and hex, so no XML parser is needed. Entities are decoded
- * (an ETag comes as &quot;...&quot;). */
+/* The few fields the S3-compatible store's XML answers are read for (keys and sizes of a
+ * listing, an upload id, an ETag, an error code), parsed by libxml2 and read element by
+ * element in document order. The parser never touches the network and keeps its default
+ * limits against entity expansion, so a hostile or broken store's answer costs a bounded parse
+ * and reads as "no such field". */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "blobs/s3.h"
 
-static const struct {
-    const char *entity;
-    char c;
-} s3_entities[] = {{"&quot;", '"'}, {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&apos;", '\''}};
+#define S3_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
-/* Copies n bytes of XML text into out, entities decoded, truncated to outlen - 1. */
-static void s3_xml_copy(const char *p, size_t n, char *out, size_t outlen)
+void s3_xml_init(void) { xmlInitParser(); }
+
+int s3_xml_open(struct s3_xml *x, const char *text)
 {
-    size_t o = 0;
-    const char *end = p + n;
+    size_t n = text ? strlen(text) : 0;
 
-    while (p < end && o + 1 < outlen) {
-        size_t i, k = 0;
-
-        for (i = 0; *p == '&' && i < sizeof(s3_entities) / sizeof(s3_entities[0]); i++) {
-            k = strlen(s3_entities[i].entity);
-            if ((size_t)(end - p) >= k && !strncmp(p, s3_entities[i].entity, k))
-                break;
-        }
-        if (*p == '&' && i < sizeof(s3_entities) / sizeof(s3_entities[0])) {
-            out[o++] = s3_entities[i].c;
-            p += k;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = 0;
+    x->at = NULL;
+    x->doc = n && n <= INT32_MAX ? xmlReadMemory(text, (int)n, NULL, NULL, S3_XML_OPTIONS) : NULL;
+    return x->doc ? 0 : -1;
 }
 
-int s3_xml_next(const char **from, const char *tag, char *out, size_t outlen)
+void s3_xml_close(struct s3_xml *x)
 {
-    char open[64], close[64];
-    const char *a, *b;
+    if (x->doc)
+        xmlFreeDoc(x->doc);
+    x->doc = NULL;
+    x->at = NULL;
+}
 
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    a = strstr(*from, open);
-    if (!a)
+/* The node after n in document order: its first child, else the next sibling of it or of the
+ * nearest ancestor that has one. */
+static xmlNodePtr s3_xml_after(xmlNodePtr n)
+{
+    if (n->children)
+        return n->children;
+    while (n && !n->next)
+        n = n->parent;
+    return n ? n->next : NULL;
+}
+
+int s3_xml_next(struct s3_xml *x, const char *tag, char *out, size_t outlen)
+{
+    xmlNodePtr n;
+
+    if (!x->doc)
         return -1;
-    a += strlen(open);
-    b = strstr(a, close);
-    if (!b)
+    for (n = x->at ? s3_xml_after(x->at) : xmlDocGetRootElement(x->doc); n; n = s3_xml_after(n)) {
+        if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, tag)) {
+            xmlChar *text = xmlNodeGetContent(n);
+            snprintf(out, outlen, "%s", text ? (const char *)text : "");
+            xmlFree(text);
+            x->at = n;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int s3_xml_find(const char *text, const char *tag, char *out, size_t outlen)
+{
+    struct s3_xml x;
+    int rc;
+
+    if (s3_xml_open(&x, text))
         return -1;
-    s3_xml_copy(a, (size_t)(b - a), out, outlen);
-    *from = b + strlen(close);
-    return 0;
+    rc = s3_xml_next(&x, tag, out, outlen);
+    s3_xml_close(&x);
+    return rc;
 }
