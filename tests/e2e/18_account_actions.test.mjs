@@ -399,6 +399,21 @@ describe('account actions in the CLI', () => {
     assert.equal(login.code, AUTH, login.stderr);
   });
 
+  test('account delete on a terminal: the username typed back, then the password', async () => {
+    const u = await user(w, 'at');
+    const t = tty(w, u.devices[0], ['account', 'delete']);
+    await t.waitOut('Type the username');
+    assert.match(t.out, /FOR GOOD[\s\S]*cannot be\s+(?:!!! )?undone/);
+    t.type(u.name);
+    await t.waitOut('Password: ');
+    t.type(PASSWORD);
+    assert.equal(await t.done(), 0, t.out);
+    assert.match(t.out, /The account is deleted/);
+    assert.ok(!t.out.includes(PASSWORD), 'the password was echoed');
+    const gone = await run(w, path.join(w.root, `${u.name}-again`), ['login', '--email', u.email, '--password-stdin'], { input: `${PASSWORD}\n` });
+    assert.equal(gone.code, AUTH, gone.stderr);
+  });
+
   test('no backup code on the server or in the profiles', () => {
     assert.ok(shownCodes.length >= 40);
     const hits = [];
