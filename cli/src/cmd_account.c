@@ -152,6 +152,20 @@ static int reg_ask_again(const cli_opts *o, reg_form *f, const char *field)
     return EXIT_REFUSED;
 }
 
+/* The language of the account's mails: the person's locale (LC_ALL, LC_MESSAGES, LANG, in
+ * POSIX's order) when the server writes it, else English. */
+static const char *mail_language(void)
+{
+    static const char *const VARS[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+    for (size_t i = 0; i < sizeof VARS / sizeof VARS[0]; i++) {
+        const char *v = getenv(VARS[i]);
+        if (v != NULL && v[0])
+            return strncmp(v, "vi", 2) == 0 ? "vi" : "en";
+    }
+    return "en";
+}
+
 static int reg_post(client *c, const cli_opts *o, const reg_form *f, const json_t *keys,
                     http_resp *r)
 {
@@ -163,6 +177,7 @@ static int reg_post(client *c, const cli_opts *o, const reg_form *f, const json_
         return EXIT_LOCAL;
     if (f->display[0])
         json_object_set_new(body, "displayName", json_string(f->display));
+    json_object_set_new(body, "language", json_string(mail_language()));
     rc = client_api(c, "POST", "/api/auth/register", body, r);
     /* jansson frees without wiping; the serialized request is wiped in http_call */
     owner_wipe_json(json_object_get(body, "password"));

@@ -176,8 +176,16 @@ describe('account actions in the CLI', () => {
     assert.match(same.stderr, /the password may not be your email address/);
     const none = await run(w, dir, ['register', '--email', `${name}@example.org`, '--username', name]);
     assert.equal(none.code, USAGE, none.stderr); // no terminal, no --password-stdin
-    await ok(w, dir, [...args, '--display-name', 'Piped Pat'], { input: `${PASSWORD}\n` });
-    assert.equal((await me(w, dir)).displayName, 'Piped Pat');
+    // The mails' language from the locale (Vietnamese here, English by default).
+    await ok(w, dir, [...args, '--display-name', 'Piped Pat'], { input: `${PASSWORD}\n`, env: { LC_ALL: '', LC_MESSAGES: '', LANG: 'vi_VN.UTF-8' } });
+    const m = await me(w, dir);
+    assert.equal(m.displayName, 'Piped Pat');
+    assert.equal(m.language, 'vi');
+    const enDir = path.join(w.root, `${name}-en`);
+    w.profiles.push(enDir);
+    await ok(w, enDir, ['register', '--email', `en${name}@example.org`, '--username', `en${name}`, '--password-stdin'],
+      { input: `${PASSWORD}\n`, env: { LC_ALL: '', LC_MESSAGES: '', LANG: 'C.UTF-8' } });
+    assert.equal((await me(w, enDir)).language, 'en');
   });
 
   test('verify-email resend: a new link by mail; the state in whoami; refused once verified', async () => {
