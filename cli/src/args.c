@@ -11,13 +11,17 @@ static const struct {
     const char *name;
     int min, max;
 } COMMANDS[] = {
-    {"register", 0, 0}, {"login", 0, 0},   {"logout", 0, 0},  {"whoami", 0, 0},
-    {"devices", 0, 2}, /* devices [list | revoke ID] */
-    {"users", 2, 2},   /* users search QUERY */
-    {"chat", 1, 1},     {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
-    {"sync", 0, 0},     {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
-    {"block", 1, 1},    {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
-    {"calls", 1, 1},    {"help", 0, 1},
+    {"register", 0, 0},     {"login", 0, 0},   {"logout", 0, 0},  {"whoami", 0, 0},
+    {"devices", 0, 3},      /* devices [list | accept | revoke ID | rename ID NAME] */
+    {"mfa", 1, 1},          /* mfa enable | disable | backup-codes */
+    {"password", 1, 1},     /* password change | forgot | reset */
+    {"verify-email", 1, 1}, /* verify-email resend */
+    {"account", 1, 1},      /* account delete */
+    {"users", 2, 2},        /* users search QUERY */
+    {"chat", 1, 1},         {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
+    {"sync", 0, 0},         {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
+    {"block", 1, 1},        {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
+    {"calls", 1, 1},        {"help", 0, 1},
 };
 
 enum {
@@ -34,7 +38,8 @@ enum {
     O_MARK,
     O_ACCEPT,
     O_TIMEOUT,
-    O_LIMIT
+    O_LIMIT,
+    O_YES
 };
 
 static const struct option LONGOPTS[] = {
@@ -52,6 +57,7 @@ static const struct option LONGOPTS[] = {
     {"accept", no_argument, NULL, O_ACCEPT},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"limit", required_argument, NULL, O_LIMIT},
+    {"yes", no_argument, NULL, O_YES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -67,6 +73,12 @@ const char *args_usage(void)
            "  devices [list]           this account's devices\n"
            "  devices accept           accept a device added to your account (ends the hold)\n"
            "  devices revoke ID        revoke a device\n"
+           "  devices rename ID NAME   rename a device of your account\n"
+           "  mfa enable|disable|backup-codes   two-factor sign-in (password, then a code)\n"
+           "  password change|forgot|reset      change it, or reset it by mail\n"
+           "  verify-email resend      a new verification link (the state is in whoami)\n"
+           "  account delete           delete the account for good (--yes without a "
+           "terminal)\n"
            "  users search QUERY       find users\n"
            "  send USER TEXT           send one message (TEXT - reads it from stdin)\n"
            "  edit USER ID TEXT        replace the text of your message ID (from history --json)\n"
@@ -83,7 +95,8 @@ const char *args_usage(void)
            "options:\n"
            "  --server URL (default " DEFAULT_SERVER ")  --profile DIR  --json\n"
            "  --email E --username U --display-name N --password-stdin --mfa-code C\n"
-           "  --device-name N --search T --timeout SECONDS --limit N\n";
+           "  --device-name N --search T --timeout SECONDS --limit N --yes\n"
+           "  (--password-stdin: every secret a command asks for, one a line, in its order)\n";
 }
 
 static int positive_int(const char *s, int *out)
@@ -112,6 +125,7 @@ static int set_opt(cli_opts *o, int c, const char *arg)
     case O_SEARCH: o->search = arg; break;
     case O_MARK: o->mark_verified = 1; break;
     case O_ACCEPT: o->accept = 1; break;
+    case O_YES: o->yes = 1; break;
     case O_TIMEOUT: return positive_int(arg, &o->timeout_s);
     case O_LIMIT: return positive_int(arg, &o->limit) != 0 || o->limit == 0 ? -1 : 0;
     default: return -1;

@@ -11,8 +11,9 @@ typedef struct cli_opts {
     const char *profile; /* --profile DIR */
     int json;            /* --json */
     const char *email, *username, *display_name, *mfa_code, *device_name, *search;
-    int password_stdin;        /* --password-stdin: the first line of stdin */
+    int password_stdin;        /* --password-stdin: secrets from stdin, one a line */
     int mark_verified, accept; /* verify */
+    int yes;                   /* --yes: account delete without a terminal to confirm on */
     int timeout_s;             /* watch/chat: stop after this many seconds (0: never) */
     int limit;                 /* history/users search */
     const char *cmd;           /* the subcommand */

@@ -9,11 +9,13 @@
 #include "client.h"
 #include "commands.h"
 #include "keys_maint.h"
+#include "owner.h"
+#include "rules.h"
 #include "term.h"
 #include "trust.h"
 #include "util.h"
 
-#define PW_MAX 1024
+#define PW_MAX OWNER_SECRET_MAX
 
 /* A value from its option, else a prompt; EXIT_USAGE when neither is possible. */
 static int ask(const char *given, const char *prompt, char *out, size_t cap)
@@ -103,18 +105,122 @@ static int new_keys(client *c, json_t **bundle)
     return 0;
 }
 
+/* What a registration sends; on a terminal the answer the server refuses is asked again. */
+typedef struct reg_form {
+    char email[256], username[128], display[404];
+    char *pw; /* sodium_malloc()ed */
+} reg_form;
+
+static int interactive(const cli_opts *o) { return term_interactive() && !o->password_stdin; }
+
+/* The display name others see: its option, else asked on a terminal (Enter: none). */
+static int ask_display(const cli_opts *o, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (o->display_name != NULL)
+        return str_copy(out, cap, o->display_name) == 0 ? 0 : EXIT_USAGE;
+    if (interactive(o) &&
+        term_prompt("Display name (what others see; Enter for none): ", out, cap, 1) != 0)
+        out[0] = '\0';
+    return 0;
+}
+
+static int reg_ask(const cli_opts *o, reg_form *f, const json_t *rules)
+{
+    int rc;
+
+    if ((rc = ask(o->email, "Email: ", f->email, sizeof f->email)) ||
+        (rc = ask(o->username, "Username: ", f->username, sizeof f->username)) ||
+        (rc = ask_display(o, f->display, sizeof f->display)))
+        return rc;
+    if (interactive(o))
+        rules_explain_password(rules);
+    return owner_new_password(o, "Password: ", f->pw, PW_MAX);
+}
+
+/* Asks again for the field the server refused; EXIT_REFUSED when it is not one to ask. */
+static int reg_ask_again(const cli_opts *o, reg_form *f, const char *field)
+{
+    if (!strcmp(field, "password"))
+        return owner_new_password(o, "Password: ", f->pw, PW_MAX);
+    if (!strcmp(field, "email"))
+        return ask(NULL, "Email: ", f->email, sizeof f->email);
+    if (!strcmp(field, "username"))
+        return ask(NULL, "Username: ", f->username, sizeof f->username);
+    if (!strcmp(field, "displayName"))
+        return ask(NULL, "Display name: ", f->display, sizeof f->display);
+    return EXIT_REFUSED;
+}
+
+/* The language of the account's mails: the person's locale (LC_ALL, LC_MESSAGES, LANG, in
+ * POSIX's order) when the server writes it, else English. */
+static const char *mail_language(void)
+{
+    static const char *const VARS[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+    for (size_t i = 0; i < sizeof VARS / sizeof VARS[0]; i++) {
+        const char *v = getenv(VARS[i]);
+        if (v != NULL && v[0])
+            return strncmp(v, "vi", 2) == 0 ? "vi" : "en";
+    }
+    return "en";
+}
+
+static int reg_post(client *c, const cli_opts *o, const reg_form *f, const json_t *keys,
+                    http_resp *r)
+{
+    json_t *body = json_pack("{s:s,s:s,s:s,s:o,s:O}", "email", f->email, "username", f->username,
+                             "password", f->pw, "device", device_json(o), "keys", keys);
+    int rc;
+
+    if (body == NULL)
+        return EXIT_LOCAL;
+    if (f->display[0])
+        json_object_set_new(body, "displayName", json_string(f->display));
+    json_object_set_new(body, "language", json_string(mail_language()));
+    rc = client_api(c, "POST", "/api/auth/register", body, r);
+    /* jansson frees without wiping; the serialized request is wiped in http_call */
+    owner_wipe_json(json_object_get(body, "password"));
+    json_decref(body);
+    return rc;
+}
+
+/* Posts until the server takes it; a refused field is asked again on a terminal (the rule it
+ * broke named), and ends the command elsewhere. */
+static int reg_send(client *c, const cli_opts *o, reg_form *f, const json_t *keys,
+                    const json_t *rules, http_resp *r)
+{
+    const char *field;
+    char name[32];
+    int rc;
+
+    for (int i = 0;; i++) {
+        http_resp_clear(r);
+        if ((rc = reg_post(c, o, f, keys, r)) != 0 || r->status == 201)
+            return rc;
+        if ((r->status != 400 && r->status != 409) ||
+            (field = rules_refusal(r, rules, "registration")) == NULL)
+            return client_fail(r, "registration");
+        if (!interactive(o) || i + 1 >= OWNER_TRIES)
+            return EXIT_REFUSED;
+        str_copy(name, sizeof name, field);
+        if ((rc = reg_ask_again(o, f, name)) != 0)
+            return rc;
+    }
+}
+
 int cmd_register(const cli_opts *o)
 {
-    char email[256], username[128], *pw = sodium_malloc(PW_MAX);
-    json_t *keys = NULL, *body = NULL;
+    reg_form f = {.pw = sodium_malloc(PW_MAX)};
+    json_t *keys = NULL, *rules = NULL;
     http_resp r = {0};
     client c;
     int rc;
 
-    if (pw == NULL || (rc = client_open(&c, o, 1)) != 0) {
-        if (pw != NULL)
-            sodium_free(pw);
-        return pw ? rc : EXIT_LOCAL;
+    if (f.pw == NULL || (rc = client_open(&c, o, 1)) != 0) {
+        if (f.pw != NULL)
+            sodium_free(f.pw);
+        return f.pw ? rc : EXIT_LOCAL;
     }
     if (c.pr.device_id[0]) {
         fprintf(stderr, "sotto: profile %s already belongs to an account; use another --profile\n",
@@ -122,28 +228,16 @@ int cmd_register(const cli_opts *o)
         rc = EXIT_USAGE;
         goto done;
     }
-    if ((rc = ask(o->email, "Email: ", email, sizeof email)) ||
-        (rc = ask(o->username, "Username: ", username, sizeof username)) ||
-        (rc = ask_password(o, pw)) || (rc = new_keys(&c, &keys)))
+    if ((rc = rules_fetch(&c, &rules)) || (rc = reg_ask(o, &f, rules)) ||
+        (rc = new_keys(&c, &keys)) || (rc = reg_send(&c, o, &f, keys, rules, &r)))
         goto done;
-    body = json_pack("{s:s,s:s,s:s,s:o,s:O}", "email", email, "username", username, "password", pw,
-                     "device", device_json(o), "keys", keys);
-    if (o->display_name)
-        json_object_set_new(body, "displayName", json_string(o->display_name));
-    if ((rc = client_api(&c, "POST", "/api/auth/register", body, &r)) != 0)
-        goto done;
-    if (r.status != 201) {
-        rc = client_fail(&r, "registration");
-        goto done;
-    }
-    if ((rc = save_session(&c, r.body, email)) == 0)
+    if ((rc = save_session(&c, r.body, f.email)) == 0)
         rc = print_session(o, r.body, "registered");
 done:
     http_resp_clear(&r);
     json_decref(keys);
-    json_decref(body); /* jansson frees (without wiping) its copy of the password; the
-                        * serialized request is wiped in http_call */
-    sodium_free(pw);
+    json_decref(rules);
+    sodium_free(f.pw);
     client_close(&c);
     return rc;
 }
@@ -256,6 +350,25 @@ done:
     return rc;
 }
 
+/* The address's and two-factor's state, and what to do about them. */
+static void print_account_state(const json_t *me)
+{
+    const json_t *left = json_object_get(me, "backupCodesLeft");
+
+    if (json_is_true(json_object_get(me, "emailVerified")))
+        printf("email: verified\n");
+    else
+        printf("email: not verified (until it is, others find you only by your exact username "
+               "and no reset link is sent; sotto verify-email resend)\n");
+    if (!json_is_true(json_object_get(me, "mfaEnabled")))
+        printf("two-factor: off (sotto mfa enable)\n");
+    else if (json_is_integer(left))
+        printf("two-factor: on, %lld backup codes left%s\n", (long long)json_integer_value(left),
+               json_integer_value(left) < 3 ? " (sotto mfa backup-codes makes new ones)" : "");
+    else
+        printf("two-factor: on\n");
+}
+
 int cmd_whoami(const cli_opts *o)
 {
     http_resp r = {0};
@@ -279,6 +392,7 @@ int cmd_whoami(const cli_opts *o)
                term_safe(s1, sizeof s1, json_string_value(json_object_get(r.body, "username"))),
                term_safe(s2, sizeof s2, json_string_value(json_object_get(r.body, "email"))),
                c.pr.user_id, c.pr.device_id, c.server);
+        print_account_state(r.body);
     }
 done:
     http_resp_clear(&r);
@@ -330,6 +444,52 @@ static int devices_accept(client *c)
     return rc;
 }
 
+/* A name the rules refuse, told with the rule (fetched only then). */
+static int device_name_refused(client *c, const http_resp *r)
+{
+    json_t *rules = NULL;
+    int refused;
+
+    rules_fetch(c, &rules);
+    refused = rules_refusal(r, rules, "renaming the device") != NULL;
+    json_decref(rules);
+    return refused;
+}
+
+static int devices_rename(client *c, const cli_opts *o, const char *id, const char *name)
+{
+    json_t *body = json_pack("{s:s}", "name", name);
+    http_resp r = {0};
+    char path[128], s1[404];
+    uint8_t raw[16];
+    int rc;
+
+    if (uuid_parse(id, raw) != 0) { /* an id goes into the path: nothing else may */
+        fprintf(stderr, "sotto: '%s' is not a device id (sotto devices lists them)\n",
+                term_safe(s1, sizeof s1, id));
+        json_decref(body);
+        return EXIT_USAGE;
+    }
+    snprintf(path, sizeof path, "/api/users/devices/%s", id);
+    if ((rc = client_api(c, "PATCH", path, body, &r)) != 0)
+        goto done;
+    if (r.status == 404) {
+        fprintf(stderr, "sotto: no device %s on your account\n", id);
+        rc = EXIT_NOTFOUND;
+    } else if (r.status != 200) {
+        rc = device_name_refused(c, &r) ? EXIT_REFUSED : client_fail(&r, "renaming the device");
+    } else if (o->json) {
+        rc = print_json(json_incref(r.body));
+    } else {
+        printf("renamed device %s to %s\n", id,
+               term_safe(s1, sizeof s1, json_string_value(json_object_get(r.body, "name"))));
+    }
+done:
+    http_resp_clear(&r);
+    json_decref(body);
+    return rc;
+}
+
 int cmd_devices(const cli_opts *o)
 {
     http_resp r = {0};
@@ -347,9 +507,13 @@ int cmd_devices(const cli_opts *o)
         rc = devices_accept(&c);
         goto done;
     }
+    if (o->npos == 3 && !strcmp(o->pos[0], "rename")) {
+        rc = devices_rename(&c, o, o->pos[1], o->pos[2]);
+        goto done;
+    }
     if (o->npos != 2 || strcmp(o->pos[0], "revoke") != 0) {
-        fprintf(stderr,
-                "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID\n");
+        fprintf(stderr, "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID"
+                        " | devices rename DEVICE_ID NAME\n");
         rc = EXIT_USAGE;
         goto done;
     }

@@ -93,6 +93,8 @@ done:
         free(auth);
     }
     free(url);
+    if (b.p != NULL)
+        sodium_memzero(b.p, b.len); /* may hold a two-factor secret or backup codes */
     free(b.p);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);

@@ -32,13 +32,15 @@ int term_prompt(const char *prompt, char *out, size_t cap, int echo)
     struct termios old, quiet;
     int restore = 0, rc;
 
-    fputs(prompt, stderr);
-    fflush(stderr);
+    /* Echo goes off before the prompt shows: what is typed once it shows is never echoed,
+     * and never discarded by the flush. */
     if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
+    fputs(prompt, stderr);
+    fflush(stderr);
     rc = term_read_line(out, cap);
     if (restore) {
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);

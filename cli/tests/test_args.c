@@ -55,6 +55,29 @@ static void test_register_options(void **state)
     assert_string_equal(o.server, "http://x:1");
 }
 
+/* The account actions: one word after the command (two more for devices rename), --yes. */
+static void test_account_actions(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *del[] = {"sotto", "account", "delete", "--yes", "--mfa-code", "abcd-efgh", NULL};
+    char *rename[] = {"sotto", "devices", "rename", "ID", "Kitchen laptop", NULL};
+    char *bare[] = {"sotto", "mfa", NULL};
+    char *extra[] = {"sotto", "password", "change", "now", NULL};
+
+    assert_int_equal(parse(&o, del), 0);
+    assert_string_equal(o.cmd, "account");
+    assert_string_equal(o.pos[0], "delete");
+    assert_int_equal(o.yes, 1);
+    assert_string_equal(o.mfa_code, "abcd-efgh");
+    assert_int_equal(parse(&o, rename), 0);
+    assert_int_equal(o.npos, 3);
+    assert_string_equal(o.pos[2], "Kitchen laptop");
+    assert_int_equal(o.yes, 0);
+    assert_int_equal(parse(&o, bare), -1);
+    assert_int_equal(parse(&o, extra), -1);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -120,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_send),
         cmocka_unit_test(test_dash_text),
         cmocka_unit_test(test_register_options),
+        cmocka_unit_test(test_account_actions),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_words),
         cmocka_unit_test(test_verify_flags),
