@@ -11,13 +11,14 @@ static const struct {
     const char *name;
     int min, max;
 } COMMANDS[] = {
-    {"register", 0, 0}, {"login", 0, 0},   {"logout", 0, 0},  {"whoami", 0, 0},
+    {"register", 0, 0}, {"login", 0, 0},   {"logout", 0, 0},    {"whoami", 0, 0},
     {"devices", 0, 2}, /* devices [list | revoke ID] */
     {"users", 2, 2},   /* users search QUERY */
-    {"chat", 1, 1},     {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
-    {"sync", 0, 0},     {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
-    {"block", 1, 1},    {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
-    {"calls", 1, 1},    {"help", 0, 1},
+    {"chat", 1, 1},     {"send", 2, 2},    {"edit", 3, 3},      {"delete", 2, 2},
+    {"sync", 0, 0},     {"watch", 0, 0},   {"history", 1, 1},   {"verify", 1, 1},
+    {"block", 1, 1},    {"unblock", 1, 1}, {"blocked", 0, 0},   {"conversations", 0, 0},
+    {"calls", 1, 1},    {"help", 0, 1},    {"send-file", 2, 2}, /* send-file USER PATH */
+    {"get-file", 2, 3}, /* get-file USER MESSAGE-ID [INDEX] */
 };
 
 enum {
@@ -34,7 +35,9 @@ enum {
     O_MARK,
     O_ACCEPT,
     O_TIMEOUT,
-    O_LIMIT
+    O_LIMIT,
+    O_CAPTION,
+    O_FORCE
 };
 
 static const struct option LONGOPTS[] = {
@@ -52,6 +55,9 @@ static const struct option LONGOPTS[] = {
     {"accept", no_argument, NULL, O_ACCEPT},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"limit", required_argument, NULL, O_LIMIT},
+    {"caption", required_argument, NULL, O_CAPTION},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, O_FORCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -80,10 +86,13 @@ const char *args_usage(void)
            "  calls USER               call history with USER, newest first (--limit N)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
            "  block USER | unblock USER | blocked (the list)\n"
+           "  send-file USER PATH      send a file of at most 100 MiB (--caption TEXT)\n"
+           "  get-file USER ID [N]     save file N (default 1) of message ID (-o PATH, --force)\n"
            "options:\n"
            "  --server URL (default " DEFAULT_SERVER ")  --profile DIR  --json\n"
            "  --email E --username U --display-name N --password-stdin --mfa-code C\n"
-           "  --device-name N --search T --timeout SECONDS --limit N\n";
+           "  --device-name N --search T --timeout SECONDS --limit N\n"
+           "  --caption TEXT -o/--output PATH --force\n";
 }
 
 static int positive_int(const char *s, int *out)
@@ -112,6 +121,9 @@ static int set_opt(cli_opts *o, int c, const char *arg)
     case O_SEARCH: o->search = arg; break;
     case O_MARK: o->mark_verified = 1; break;
     case O_ACCEPT: o->accept = 1; break;
+    case O_CAPTION: o->caption = arg; break;
+    case 'o': o->output = arg; break;
+    case O_FORCE: o->force = 1; break;
     case O_TIMEOUT: return positive_int(arg, &o->timeout_s);
     case O_LIMIT: return positive_int(arg, &o->limit) != 0 || o->limit == 0 ? -1 : 0;
     default: return -1;
@@ -159,7 +171,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
     o->limit = 50;
     optind = 0; /* GNU: full re-initialisation, so the parser can run more than once */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", LONGOPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:ho:", LONGOPTS, NULL)) != -1) {
         if (c == 'h') {
             o->cmd = "help";
             return 0;
@@ -195,7 +207,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
             }
             break;
         }
-        if ((c = getopt_long(argc, argv, "+:h", LONGOPTS, NULL)) == -1)
+        if ((c = getopt_long(argc, argv, "+:ho:", LONGOPTS, NULL)) == -1)
             break;
         if (c == 'h') {
             o->cmd = "help";

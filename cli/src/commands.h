@@ -26,6 +26,8 @@ int cmd_history(const cli_opts *o);
 int cmd_conversations(const cli_opts *o);
 int cmd_verify(const cli_opts *o);
 int cmd_calls(const cli_opts *o);
+int cmd_send_file(const cli_opts *o);
+int cmd_get_file(const cli_opts *o);
 
 /* One stored message as `history` prints it (chat shows the recent ones the same way), with
  * what its retry says (history_retry_state): an undecryptable message asked for less than a

@@ -18,13 +18,13 @@ static const struct {
     const char *name;
     int (*fn)(const cli_opts *);
 } DISPATCH[] = {
-    {"register", cmd_register}, {"login", cmd_login},     {"logout", cmd_logout},
-    {"whoami", cmd_whoami},     {"devices", cmd_devices}, {"users", cmd_users},
-    {"block", cmd_block},       {"unblock", cmd_unblock}, {"blocked", cmd_blocked},
-    {"send", cmd_send},         {"edit", cmd_edit},       {"delete", cmd_delete},
-    {"sync", cmd_sync},         {"watch", cmd_watch},     {"chat", cmd_chat},
-    {"history", cmd_history},   {"verify", cmd_verify},   {"conversations", cmd_conversations},
-    {"calls", cmd_calls},
+    {"register", cmd_register}, {"login", cmd_login},         {"logout", cmd_logout},
+    {"whoami", cmd_whoami},     {"devices", cmd_devices},     {"users", cmd_users},
+    {"block", cmd_block},       {"unblock", cmd_unblock},     {"blocked", cmd_blocked},
+    {"send", cmd_send},         {"edit", cmd_edit},           {"delete", cmd_delete},
+    {"sync", cmd_sync},         {"watch", cmd_watch},         {"chat", cmd_chat},
+    {"history", cmd_history},   {"verify", cmd_verify},       {"conversations", cmd_conversations},
+    {"calls", cmd_calls},       {"send-file", cmd_send_file}, {"get-file", cmd_get_file},
 };
 
 /* Keys, tokens and message text live in this process's memory: no core file may hold them,

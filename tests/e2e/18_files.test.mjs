@@ -1,0 +1,143 @@
+// E2E 18: files between two CLI users (issue 19, the CLI's part): `send-file` pads, encrypts,
+// uploads with tus and sends the pointer; `sync` lists the file; `get-file` fetches, checks,
+// decrypts and saves exactly the bytes sent. An upload cut off mid-way continues from the
+// server's offset when the command runs again; a blob changed on the server's disk is refused
+// and nothing is saved; neither the file's name nor its content reaches the server.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { assertNoPlaintext, marker, ok, run, sync, user, world } from './lib/e2e.mjs';
+
+const PATCH_BYTES = 4 << 20; // the CLI's PATCH size (file_upload.c)
+
+// A file whose name and content carry markers; the content is random bytes around them, so
+// any copy of it in clear would show.
+function makeFile(w, dir, size, tag) {
+  const nameMark = marker(w, `${tag}-name`);
+  const bodyMark = marker(w, `${tag}-body`);
+  const bytes = crypto.randomBytes(size);
+  for (const at of [0, Math.floor(size / 2), size - bodyMark.length - 1]) {
+    if (at >= 0 && at + bodyMark.length <= size) bytes.write(bodyMark, at, 'latin1');
+  }
+  const p = path.join(dir, `${nameMark}.bin`);
+  writeFileSync(p, bytes);
+  return { path: p, name: `${nameMark}.bin`, bytes };
+}
+
+async function sendFile(w, from, to, file, extra = [], opts = {}) {
+  const r = await ok(w, from.devices[0], ['send-file', to.name, file.path, '--json', ...extra], opts);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+// The receiver's sync: the one message carrying files.
+async function receive(w, to) {
+  const got = (await sync(w, to.devices[0])).filter((m) => m.files);
+  assert.equal(got.length, 1, 'one message with files arrived');
+  return got[0];
+}
+
+describe('files between CLI users', () => {
+  let w, a, b, inDir, outDir;
+  before(async () => {
+    w = await world();
+    a = await user(w, 'fa');
+    b = await user(w, 'fb');
+    inDir = path.join(w.root, 'in');
+    outDir = path.join(w.root, 'out'); // not a profile: the saved plaintext belongs here
+    mkdirSync(inDir);
+    mkdirSync(outDir);
+  });
+  after(async () => { await w?.close(); });
+
+  test('a few MiB and a small file arrive byte for byte, listed with name and size', async () => {
+    for (const [size, tag] of [[3 * 1024 * 1024 + 12345, 'big'], [700, 'small']]) {
+      const f = makeFile(w, inDir, size, tag);
+      const caption = marker(w, `${tag}-caption`);
+      const sent = await sendFile(w, a, b, f, ['--caption', caption]);
+      assert.equal(sent.size, size);
+      const m = await receive(w, b);
+      assert.equal(m.id, sent.id);
+      assert.equal(m.text, caption);
+      assert.equal(m.files.length, 1);
+      assert.equal(m.files[0].name, f.name);
+      assert.equal(m.files[0].size, size);
+      assert.equal(m.files[0].index, 1);
+      // The server holds a padded size: never the file's own.
+      const blob = path.join(w.srv.dataDir, 'blobs', 'done', sent.attachmentId);
+      assert.ok(statSync(blob).size > size, 'the stored ciphertext is padded past the file');
+      const r = await ok(w, b.devices[0], ['get-file', a.name, m.id, '1', '-o', outDir, '--json']);
+      const saved = JSON.parse(r.stdout);
+      assert.equal(saved.path, path.join(outDir, f.name));
+      assert.ok(readFileSync(saved.path).equals(f.bytes), `${tag}: the bytes received are the bytes sent`);
+      // The plain listing names the file too.
+      const again = await run(w, b.devices[0], ['get-file', a.name, m.id, '-o', outDir]);
+      assert.equal(again.code, 1, 'an existing file is not overwritten');
+      assert.match(again.stderr, /exists; --force replaces it/);
+      await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', outDir, '--force']);
+      assert.ok(readFileSync(saved.path).equals(f.bytes));
+    }
+  });
+
+  test('the text listing of sync shows the file with its size and how to fetch it', async () => {
+    const f = makeFile(w, inDir, 2048, 'listing');
+    const sent = await sendFile(w, a, b, f);
+    const r = await ok(w, b.devices[0], ['sync']);
+    assert.ok(r.stdout.includes(`file 1: ${f.name} (2.0 KiB,`), r.stdout);
+    assert.ok(r.stdout.includes(`get-file USER ${sent.id} 1`), r.stdout);
+  });
+
+  test('an upload cut off after its first PATCH continues from the offset, not from 0', async () => {
+    const f = makeFile(w, inDir, 6 * 1024 * 1024, 'resume');
+    const cut = await run(w, a.devices[0], ['send-file', b.name, f.path, '--json'],
+      { env: { SOTTO_CRASH_AT: 'upload-after-patch' } });
+    assert.equal(cut.code, 70, cut.stderr);
+    const partial = readdirSync(path.join(w.srv.dataDir, 'blobs', 'partial'));
+    assert.equal(partial.length, 1, 'the server holds one upload begun');
+    assert.equal(statSync(path.join(w.srv.dataDir, 'blobs', 'partial', partial[0])).size, PATCH_BYTES);
+    const sent = await sendFile(w, a, b, f);
+    assert.equal(sent.attachmentId, partial[0], 'the same upload, not a new one');
+    assert.equal(sent.resumedFrom, PATCH_BYTES, 'continued from the server\'s offset');
+    const m = await receive(w, b);
+    const r = await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', path.join(outDir, 'resumed.bin'), '--json']);
+    assert.ok(readFileSync(JSON.parse(r.stdout).path).equals(f.bytes));
+    // Done uploads leave no spool behind in the sender's profile.
+    assert.deepEqual(readdirSync(path.join(a.devices[0], 'uploads')), []);
+  });
+
+  test('a blob changed on the server is refused and nothing is saved', async () => {
+    const f = makeFile(w, inDir, 200000, 'tamper');
+    const sent = await sendFile(w, a, b, f);
+    const m = await receive(w, b);
+    const blob = path.join(w.srv.dataDir, 'blobs', 'done', sent.attachmentId);
+    const bytes = readFileSync(blob);
+    bytes[100000] ^= 0x01;
+    writeFileSync(blob, bytes);
+    const dest = path.join(outDir, 'tampered.bin');
+    const r = await run(w, b.devices[0], ['get-file', a.name, m.id, '-o', dest]);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /could not be downloaded/);
+    assert.equal(existsSync(dest), false, 'no file under the final name');
+    assert.deepEqual(readdirSync(outDir).filter((n) => n.startsWith('.sotto-part')), [], 'no partial left');
+    // Put back, it opens: the refusal was the damage, not the message.
+    bytes[100000] ^= 0x01;
+    writeFileSync(blob, bytes);
+    await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', dest]);
+    assert.ok(readFileSync(dest).equals(f.bytes));
+  });
+
+  test('the size is checked before anything is encrypted or uploaded', async () => {
+    const big = path.join(inDir, 'too-big.bin');
+    writeFileSync(big, Buffer.alloc(0));
+    const fd = await import('node:fs').then((fs) => fs.openSync(big, 'r+'));
+    (await import('node:fs')).ftruncateSync(fd, 100 * 1024 * 1024 + 1);
+    (await import('node:fs')).closeSync(fd);
+    const r = await run(w, a.devices[0], ['send-file', b.name, big]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /at most 100 MiB/);
+    assert.equal(existsSync(path.join(a.devices[0], 'uploads')) ? readdirSync(path.join(a.devices[0], 'uploads')).length : 0, 0);
+  });
+
+  test('no file name or content on the server or unencrypted in the profiles', () => assertNoPlaintext(w));
+});
