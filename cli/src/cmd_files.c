@@ -98,6 +98,35 @@ static int open_checked(const char *path, struct stat *st)
     return fd;
 }
 
+typedef struct queued {
+    client *c;
+    const uint8_t *id;
+    int found;
+} queued;
+
+static int names_upload(void *ctx, const char *kv_name)
+{
+    queued *q = ctx;
+    att_list files;
+
+    if (att_load(q->c->st, kv_name + strlen("att:"), &files) != 0)
+        return 0;
+    for (size_t i = 0; i < files.p.n_attachments; i++)
+        q->found |= sodium_memcmp(files.p.attachments[i].id, q->id, 16) == 0;
+    att_list_clear(&files);
+    return q->found;
+}
+
+/* Whether a stored message carries this upload already: the command stopped (a crash, a
+ * network failure) after the message was committed, so it is sent or in the outbox, and
+ * running send-file again must not send the file a second time. */
+static int in_a_message(client *c, const uint8_t id[16])
+{
+    queued q = {c, id, 0};
+
+    return ls_kv_each_prefix(c->st, "att:", names_upload, &q) == 0 && q.found;
+}
+
 static int send_uploaded(client *c, const cli_opts *o, sotto_attachment_pointer *a, file_upload *u)
 {
     char sid[40], safe[64];
@@ -106,8 +135,21 @@ static int send_uploaded(client *c, const cli_opts *o, sotto_attachment_pointer 
     uuid_parse(u->id, a->id);
     memcpy(a->key, u->key, sizeof a->key);
     memcpy(a->digest, u->digest, sizeof a->digest);
-    if ((rc = send_files(c, o->pos[0], o->caption ? o->caption : "", a, 1, sid)) != 0)
+    if (in_a_message(c, a->id)) {
+        upload_forget(c, u);
+        fprintf(stderr, "sotto: this file was sent in a message already (an earlier run)\n");
+        if ((rc = outbox_flush(c)) == 0 && o->json)
+            rc = print_json(json_pack("{s:s,s:b}", "attachmentId", u->id, "alreadySent", 1));
         return rc;
+    }
+    if ((rc = send_files(c, o->pos[0], o->caption ? o->caption : "", a, 1, sid)) != 0) {
+        if (in_a_message(c, a->id)) {
+            upload_forget(c, u);
+            fprintf(stderr, "sotto: the file is uploaded and its message queued; it is sent"
+                            " with the next sync\n");
+        }
+        return rc;
+    }
     upload_forget(c, u);
     if (o->json)
         return print_json(json_pack("{s:s,s:s,s:I,s:I}", "id", sid, "attachmentId", u->id, "size",

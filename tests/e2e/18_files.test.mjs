@@ -82,9 +82,12 @@ describe('files between CLI users', () => {
 
   test('the text listing of sync shows the file with its size and how to fetch it', async () => {
     const f = makeFile(w, inDir, 2048, 'listing');
+    f.bytes = Buffer.from(`${marker(w, 'text')}\n`.repeat(64).slice(0, 2048));
+    writeFileSync(f.path, f.bytes);
     const sent = await sendFile(w, a, b, f);
     const r = await ok(w, b.devices[0], ['sync']);
-    assert.ok(r.stdout.includes(`file 1: ${f.name} (2.0 KiB,`), r.stdout);
+    // The type is found by content (libmagic): plain text here.
+    assert.ok(r.stdout.includes(`file 1: ${f.name} (2.0 KiB, text/plain)`), r.stdout);
     assert.ok(r.stdout.includes(`get-file USER ${sent.id} 1`), r.stdout);
   });
 
@@ -104,6 +107,21 @@ describe('files between CLI users', () => {
     assert.ok(readFileSync(JSON.parse(r.stdout).path).equals(f.bytes));
     // Done uploads leave no spool behind in the sender's profile.
     assert.deepEqual(readdirSync(path.join(a.devices[0], 'uploads')), []);
+  });
+
+  test('a send-file stopped after its message was committed does not send the file twice', async () => {
+    const f = makeFile(w, inDir, 5000, 'committed');
+    const cut = await run(w, a.devices[0], ['send-file', b.name, f.path, '--json'],
+      { env: { SOTTO_CRASH_AT: 'send-after-commit' } });
+    assert.equal(cut.code, 70, cut.stderr);
+    const again = await ok(w, a.devices[0], ['send-file', b.name, f.path, '--json']);
+    assert.equal(JSON.parse(again.stdout.trim()).alreadySent, true);
+    assert.match(again.stderr, /sent in a message already/);
+    const m = await receive(w, b); // exactly one message with files
+    assert.equal(m.files[0].name, f.name);
+    const r = await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', path.join(outDir, 'committed.bin')]);
+    assert.match(r.stdout, /^saved /);
+    assert.ok(readFileSync(path.join(outDir, 'committed.bin')).equals(f.bytes));
   });
 
   test('a blob changed on the server is refused and nothing is saved', async () => {
@@ -127,16 +145,43 @@ describe('files between CLI users', () => {
     assert.ok(readFileSync(dest).equals(f.bytes));
   });
 
+  test('a download broken off continues from what arrived (Range)', async () => {
+    const f = makeFile(w, inDir, 1024 * 1024, 'ranged');
+    const sent = await sendFile(w, a, b, f);
+    const m = await receive(w, b);
+    const blob = readFileSync(path.join(w.srv.dataDir, 'blobs', 'done', sent.attachmentId));
+    const partial = path.join(b.devices[0], 'downloads', `${m.id}-1.ct`);
+    mkdirSync(path.dirname(partial), { recursive: true });
+    // What a broken download left: the first 300,000 bytes, but damaged. Resuming asks only
+    // for the rest, so the damage stays in and the file is refused...
+    const head = Buffer.from(blob.subarray(0, 300000));
+    head[1000] ^= 0x40;
+    writeFileSync(partial, head);
+    const dest = path.join(outDir, 'ranged.bin');
+    const bad = await run(w, b.devices[0], ['get-file', a.name, m.id, '-o', dest]);
+    assert.equal(bad.code, 7, 'the kept prefix was used, not fetched again');
+    assert.equal(existsSync(dest), false);
+    // ...and an undamaged prefix completes to the very file.
+    writeFileSync(partial, blob.subarray(0, 300000));
+    await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', dest]);
+    assert.ok(readFileSync(dest).equals(f.bytes));
+    assert.equal(existsSync(partial), false, 'the partial copy is gone once saved');
+  });
+
   test('the size is checked before anything is encrypted or uploaded', async () => {
     const big = path.join(inDir, 'too-big.bin');
     writeFileSync(big, Buffer.alloc(0));
     const fd = await import('node:fs').then((fs) => fs.openSync(big, 'r+'));
     (await import('node:fs')).ftruncateSync(fd, 100 * 1024 * 1024 + 1);
     (await import('node:fs')).closeSync(fd);
+    const spool = () => (existsSync(path.join(a.devices[0], 'uploads')) ? readdirSync(path.join(a.devices[0], 'uploads')) : []);
+    const before = spool();
+    const partialBefore = readdirSync(path.join(w.srv.dataDir, 'blobs', 'partial'));
     const r = await run(w, a.devices[0], ['send-file', b.name, big]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /at most 100 MiB/);
-    assert.equal(existsSync(path.join(a.devices[0], 'uploads')) ? readdirSync(path.join(a.devices[0], 'uploads')).length : 0, 0);
+    assert.deepEqual(spool(), before, 'nothing encrypted');
+    assert.deepEqual(readdirSync(path.join(w.srv.dataDir, 'blobs', 'partial')), partialBefore, 'nothing uploaded');
   });
 
   test('no file name or content on the server or unencrypted in the profiles', () => assertNoPlaintext(w));
