@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertNoPlaintext, marker, ok, run, sync, user, world } from './lib/e2e.mjs';
@@ -24,6 +25,48 @@ function makeFile(w, dir, size, tag) {
   const p = path.join(dir, `${nameMark}.bin`);
   writeFileSync(p, bytes);
   return { path: p, name: `${nameMark}.bin`, bytes };
+}
+
+// A TCP proxy to sottod that cuts the first PATCH off after `cutAfter` bytes (both sides
+// closed, as a network failure would), and notes the Upload-Offset of every PATCH it forwards.
+async function cuttingProxy(port, cutAfter) {
+  const p = { cuts: 0, offsets: [], sockets: new Set() };
+  const server = net.createServer((c) => {
+    const up = net.connect(port, '127.0.0.1');
+    let patched = 0, dead = false;
+    p.sockets.add(c);
+    p.sockets.add(up);
+    c.on('data', (d) => {
+      if (dead) return; // cut: nothing more reaches the server
+      const text = d.toString('latin1');
+      if (/^PATCH /m.test(text)) {
+        for (const m of text.matchAll(/^Upload-Offset: (\d+)\r$/gim)) p.offsets.push(Number(m[1]));
+        patched = 1;
+      }
+      if (patched && p.cuts === 0) {
+        patched += d.length;
+        if (patched > cutAfter) {
+          p.cuts += 1;
+          dead = true;
+          up.write(d, () => setTimeout(() => { c.destroy(); up.destroy(); }, 200));
+          return;
+        }
+      }
+      up.write(d);
+    });
+    up.on('data', (d) => c.write(d));
+    for (const s of [c, up]) {
+      s.on('error', () => {});
+      s.on('close', () => { c.destroy(); up.destroy(); });
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  p.base = `http://127.0.0.1:${server.address().port}`;
+  p.close = () => {
+    for (const s of p.sockets) s.destroy();
+    return new Promise((r) => server.close(r));
+  };
+  return p;
 }
 
 async function sendFile(w, from, to, file, extra = [], opts = {}) {
@@ -107,6 +150,25 @@ describe('files between CLI users', () => {
     assert.ok(readFileSync(JSON.parse(r.stdout).path).equals(f.bytes));
     // Done uploads leave no spool behind in the sender's profile.
     assert.deepEqual(readdirSync(path.join(a.devices[0], 'uploads')), []);
+  });
+
+  test('a connection dropped mid-PATCH is resumed in the same run from the server\'s offset', async () => {
+    const f = makeFile(w, inDir, 3 * 1024 * 1024, 'dropped');
+    const proxy = await cuttingProxy(w.srv.port, 1024 * 1024);
+    try {
+      const sent = await sendFile(w, a, b, f, [], { server: proxy.base });
+      assert.equal(proxy.cuts, 1, 'the first PATCH was cut off');
+      // The PATCHes' offsets: 0 (cut), then where the server stood, never 0 again.
+      assert.equal(proxy.offsets[0], 0);
+      assert.ok(proxy.offsets.length >= 2, JSON.stringify(proxy.offsets));
+      assert.ok(proxy.offsets.slice(1).every((o) => o > 0), JSON.stringify(proxy.offsets));
+      const m = await receive(w, b);
+      assert.equal(m.id, sent.id);
+      await ok(w, b.devices[0], ['get-file', a.name, m.id, '-o', path.join(outDir, 'dropped.bin')]);
+      assert.ok(readFileSync(path.join(outDir, 'dropped.bin')).equals(f.bytes));
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('a send-file stopped after its message was committed does not send the file twice', async () => {
