@@ -59,6 +59,14 @@ void att_list_clear(att_list *l)
     sodium_memzero(l, sizeof *l);
 }
 
+int att_forget(ls_store *st, const char *msg_id)
+{
+    char name[64];
+
+    kv_name(name, msg_id);
+    return ls_kv_del(st, name);
+}
+
 json_t *att_ids_json(const att_list *l)
 {
     json_t *ids = json_array();
@@ -112,5 +120,25 @@ void att_print_lines(const att_list *l, const char *msg_id)
         printf("  file %zu: %s (%s, %s)  get it: sotto get-file USER %s %zu\n", i + 1,
                term_safe(safe, sizeof safe, name), size, term_safe(stype, sizeof stype, type),
                term_safe(sid, sizeof sid, msg_id), i + 1);
+    }
+}
+
+void att_print_for(ls_store *st, const char *msg_id, uint64_t deleted_at_ms)
+{
+    att_list l;
+
+    if (deleted_at_ms == 0 && att_load(st, msg_id, &l) == 0) {
+        att_print_lines(&l, msg_id);
+        att_list_clear(&l);
+    }
+}
+
+void att_json_for(ls_store *st, const char *msg_id, uint64_t deleted_at_ms, json_t *j)
+{
+    att_list l;
+
+    if (deleted_at_ms == 0 && att_load(st, msg_id, &l) == 0) {
+        json_object_set_new(j, "files", att_summary_json(&l));
+        att_list_clear(&l);
     }
 }

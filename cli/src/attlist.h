@@ -27,11 +27,17 @@ int att_save(ls_store *st, const char *msg_id, const sotto_attachment_pointer *a
 /* Loads them; 1 when the message carries no files. */
 int att_load(ls_store *st, const char *msg_id, att_list *out);
 void att_list_clear(att_list *l);
+/* Drops the pointers (their keys) of a message deleted for everyone. */
+int att_forget(ls_store *st, const char *msg_id);
 /* The server ids of the files as a JSON array of strings (for attachmentIds), NULL on OOM. */
 json_t *att_ids_json(const att_list *l);
 /* A JSON array of {index, name, type, size} for `--json` output (index from 1). */
 json_t *att_summary_json(const att_list *l);
 /* Prints one line per file ("  file 1: NAME (SIZE) ..."), names made inert for the terminal. */
 void att_print_lines(const att_list *l, const char *msg_id);
+/* For a stored message (history, chat's recent lines): its files as lines, or as "files" in
+ * the JSON object j; nothing when it has none or was deleted. */
+void att_print_for(ls_store *st, const char *msg_id, uint64_t deleted_at_ms);
+void att_json_for(ls_store *st, const char *msg_id, uint64_t deleted_at_ms, json_t *j);
 
 #endif

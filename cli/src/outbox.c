@@ -551,7 +551,9 @@ static int delete_finish(client *c, const char *server_id, const char *local_id)
             client_fail(&r, "dropping the server's copy");
         http_resp_clear(&r);
     }
-    rc = ls_message_wipe(c->st, local_id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
+    rc = ls_message_wipe(c->st, local_id, now_ms()) == 0 && att_forget(c->st, local_id) == 0
+             ? 0
+             : EXIT_LOCAL;
     ls_checkpoint(c->st);
     return rc;
 }

@@ -530,7 +530,8 @@ static int commit_control(pr_ctx *c, const pr_incoming *in, const sotto_record *
         return -1;
     if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
         ls_account_save(c->st, c->acct) != 0 || ls_kv_put(c->st, name, (const uint8_t *)"1", 1) ||
-        (wipe != NULL && ls_message_wipe(c->st, wipe->id, now_ms()) != 0) ||
+        (wipe != NULL &&
+         (ls_message_wipe(c->st, wipe->id, now_ms()) != 0 || att_forget(c->st, wipe->id) != 0)) ||
         (fill != NULL && (ls_message_fill(c->st, fill) != 0 ||
                           ls_conversation_put(c->st, fill->conversation_id, fill->peer_id) != 0)) ||
         crash_point("receive-before-commit") || ls_commit(c->st) != 0) {

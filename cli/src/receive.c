@@ -720,6 +720,7 @@ static int chat_context_line(void *ctx, const ls_message *m)
     rx *x = ctx;
 
     history_print_line(m, x->peer_name, history_retry_state(x->c, m));
+    att_print_for(x->c->st, m->id, m->deleted_at_ms);
     return 0;
 }
 

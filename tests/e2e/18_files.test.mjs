@@ -132,6 +132,20 @@ describe('files between CLI users', () => {
     // The type is found by content (libmagic): plain text here.
     assert.ok(r.stdout.includes(`file 1: ${f.name} (2.0 KiB, text/plain)`), r.stdout);
     assert.ok(r.stdout.includes(`get-file USER ${sent.id} 1`), r.stdout);
+    // history lists it too (and chat's opening lines, the same way), on both sides.
+    const hb = JSON.parse((await ok(w, b.devices[0], ['history', a.name, '--json'])).stdout);
+    assert.deepEqual(hb.find((m) => m.id === sent.id).files.map((x) => [x.name, x.size, x.type]),
+      [[f.name, 2048, 'text/plain']]);
+    const ha = await ok(w, a.devices[0], ['history', b.name]);
+    assert.ok(ha.stdout.includes(`file 1: ${f.name} (2.0 KiB, text/plain)`), ha.stdout);
+    // Deleted for everyone: the file is no longer listed or fetched (its pointer is dropped).
+    await ok(w, a.devices[0], ['delete', b.name, sent.id]);
+    await ok(w, b.devices[0], ['sync']);
+    const gone = JSON.parse((await ok(w, b.devices[0], ['history', a.name, '--json'])).stdout);
+    assert.equal(gone.find((m) => m.id === sent.id).files, undefined);
+    const g = await run(w, b.devices[0], ['get-file', a.name, sent.id, '-o', path.join(outDir, 'deleted.bin')]);
+    assert.equal(g.code, 1);
+    assert.equal(existsSync(path.join(outDir, 'deleted.bin')), false);
   });
 
   test('an upload cut off after its first PATCH continues from the offset, not from 0', async () => {
