@@ -74,12 +74,14 @@ static int state_load(client *c, file_upload *u)
     uint8_t *v = NULL;
     size_t len;
     json_t *j;
+    const char *id;
     int rc = 1;
 
     if (ls_kv_get(c->st, u->slot, &v, &len) != 0)
         return 1;
     if ((j = json_loadb((const char *)v, len, 0, NULL)) != NULL &&
-        str_copy(u->id, sizeof u->id, json_string_value(json_object_get(j, "id")) ?: "") == 0 &&
+        (id = json_string_value(json_object_get(j, "id"))) != NULL &&
+        str_copy(u->id, sizeof u->id, id) == 0 &&
         b64_decode_fixed(json_string_value(json_object_get(j, "key")), u->key, sizeof u->key) ==
             0 &&
         b64_decode_fixed(json_string_value(json_object_get(j, "digest")), u->digest,

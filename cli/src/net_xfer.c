@@ -152,6 +152,12 @@ static void set_method(CURL *c, const xfer *x)
     } else if (strcmp(x->method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    } else if (strcmp(x->method, "GET") == 0) {
+        /* With an object store the server may answer with a short-lived presigned URL;
+         * libcurl does not carry our Authorization header to another host. */
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     } else if (strcmp(x->method, "PATCH") == 0) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PATCH");
