@@ -4,12 +4,13 @@
 // server's offset when the command runs again; a blob changed on the server's disk is refused
 // and nothing is saved; neither the file's name nor its content reaches the server.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoPlaintext, marker, ok, run, sync, user, world } from './lib/e2e.mjs';
+import { assertNoPlaintext, cliPath, marker, ok, run, sync, user, world } from './lib/e2e.mjs';
 
 const PATCH_BYTES = 4 << 20; // the CLI's PATCH size (file_upload.c)
 
@@ -146,6 +147,23 @@ describe('files between CLI users', () => {
     const g = await run(w, b.devices[0], ['get-file', a.name, sent.id, '-o', path.join(outDir, 'deleted.bin')]);
     assert.equal(g.code, 1);
     assert.equal(existsSync(path.join(outDir, 'deleted.bin')), false);
+  });
+
+  test('a progress bar on a terminal, nothing on stderr when piped', async () => {
+    const f = makeFile(w, inDir, 1024 * 1024, 'progress');
+    const piped = await ok(w, a.devices[0], ['send-file', b.name, f.path]);
+    assert.equal(piped.stderr, '', 'quiet when piped');
+    assert.match(piped.stdout, /^sent [0-9a-f-]{36}\n$/);
+    await receive(w, b);
+    // The same on a pseudo-terminal (util-linux script): the bar is drawn and ends at 100%.
+    const g = makeFile(w, inDir, 1024 * 1024, 'progress2');
+    const cmd = [cliPath(), '--server', w.srv.base, '--profile', a.devices[0], 'send-file', b.name, g.path]
+      .map((x) => `'${x.replace(/'/g, "'\\''")}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'latin1', timeout: 60000 });
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /uploading \[#+\] 100%/);
+    assert.match(tty.stdout, /encrypting \[#+\] 100%/);
+    await receive(w, b);
   });
 
   test('an upload cut off after its first PATCH continues from the offset, not from 0', async () => {
