@@ -1,5 +1,4 @@
 /* cmd_files.c: `send-file USER PATH [--caption T]` and `get-file USER ID [INDEX] [-o PATH]`. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
