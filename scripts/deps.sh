@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
   # C libraries (server, core, cli)
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
-  libssl-dev libcurl4-openssl-dev libxml2-dev libqrencode-dev libhiredis-dev libcmocka-dev
+  libssl-dev libcurl4-openssl-dev libxml2-dev libqrencode-dev libhiredis-dev libcmocka-dev libmagic-dev
   # services and tools the tests and benchmarks run
   postgresql sqlite3 python3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
   # the TURN server the call tests check credentials against (deploy/turnserver.conf)

@@ -11,17 +11,18 @@ static const struct {
     const char *name;
     int min, max;
 } COMMANDS[] = {
-    {"register", 0, 0},     {"login", 0, 0},   {"logout", 0, 0},  {"whoami", 0, 0},
+    {"register", 0, 0},     {"login", 0, 0},   {"logout", 0, 0},    {"whoami", 0, 0},
     {"devices", 0, 3},      /* devices [list | accept | revoke ID | rename ID NAME] */
     {"mfa", 1, 1},          /* mfa enable | disable | backup-codes */
     {"password", 1, 1},     /* password change | forgot | reset */
     {"verify-email", 1, 1}, /* verify-email resend */
     {"account", 1, 1},      /* account delete */
     {"users", 2, 2},        /* users search QUERY */
-    {"chat", 1, 1},         {"send", 2, 2},    {"edit", 3, 3},    {"delete", 2, 2},
-    {"sync", 0, 0},         {"watch", 0, 0},   {"history", 1, 1}, {"verify", 1, 1},
-    {"block", 1, 1},        {"unblock", 1, 1}, {"blocked", 0, 0}, {"conversations", 0, 0},
-    {"calls", 1, 1},        {"help", 0, 1},
+    {"chat", 1, 1},         {"send", 2, 2},    {"edit", 3, 3},      {"delete", 2, 2},
+    {"sync", 0, 0},         {"watch", 0, 0},   {"history", 1, 1},   {"verify", 1, 1},
+    {"block", 1, 1},        {"unblock", 1, 1}, {"blocked", 0, 0},   {"conversations", 0, 0},
+    {"calls", 1, 1},        {"help", 0, 1},    {"send-file", 2, 2}, /* send-file USER PATH */
+    {"get-file", 2, 3}, /* get-file USER MESSAGE-ID [INDEX] */
 };
 
 enum {
@@ -39,7 +40,9 @@ enum {
     O_ACCEPT,
     O_TIMEOUT,
     O_LIMIT,
-    O_YES
+    O_YES,
+    O_CAPTION,
+    O_FORCE
 };
 
 static const struct option LONGOPTS[] = {
@@ -58,6 +61,9 @@ static const struct option LONGOPTS[] = {
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"limit", required_argument, NULL, O_LIMIT},
     {"yes", no_argument, NULL, O_YES},
+    {"caption", required_argument, NULL, O_CAPTION},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, O_FORCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -92,11 +98,14 @@ const char *args_usage(void)
            "  calls USER               call history with USER, newest first (--limit N)\n"
            "  verify USER              safety number and QR (--mark-verified, --accept)\n"
            "  block USER | unblock USER | blocked (the list)\n"
+           "  send-file USER PATH      send a file of at most 100 MiB (--caption TEXT)\n"
+           "  get-file USER ID [N]     save file N (default 1) of message ID (-o PATH, --force)\n"
            "options:\n"
            "  --server URL (default " DEFAULT_SERVER ")  --profile DIR  --json\n"
            "  --email E --username U --display-name N --password-stdin --mfa-code C\n"
            "  --device-name N --search T --timeout SECONDS --limit N --yes\n"
-           "  (--password-stdin: every secret a command asks for, one a line, in its order)\n";
+           "  (--password-stdin: every secret a command asks for, one a line, in its order)\n"
+           "  --caption TEXT -o/--output PATH --force\n";
 }
 
 static int positive_int(const char *s, int *out)
@@ -126,6 +135,9 @@ static int set_opt(cli_opts *o, int c, const char *arg)
     case O_MARK: o->mark_verified = 1; break;
     case O_ACCEPT: o->accept = 1; break;
     case O_YES: o->yes = 1; break;
+    case O_CAPTION: o->caption = arg; break;
+    case 'o': o->output = arg; break;
+    case O_FORCE: o->force = 1; break;
     case O_TIMEOUT: return positive_int(arg, &o->timeout_s);
     case O_LIMIT: return positive_int(arg, &o->limit) != 0 || o->limit == 0 ? -1 : 0;
     default: return -1;
@@ -173,7 +185,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
     o->limit = 50;
     optind = 0; /* GNU: full re-initialisation, so the parser can run more than once */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", LONGOPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:ho:", LONGOPTS, NULL)) != -1) {
         if (c == 'h') {
             o->cmd = "help";
             return 0;
@@ -209,7 +221,7 @@ int args_parse(cli_opts *o, int argc, char **argv, char *err, size_t errlen)
             }
             break;
         }
-        if ((c = getopt_long(argc, argv, "+:h", LONGOPTS, NULL)) == -1)
+        if ((c = getopt_long(argc, argv, "+:ho:", LONGOPTS, NULL)) == -1)
             break;
         if (c == 'h') {
             o->cmd = "help";

@@ -16,6 +16,9 @@ typedef struct cli_opts {
     int yes;                   /* --yes: account delete without a terminal to confirm on */
     int timeout_s;             /* watch/chat: stop after this many seconds (0: never) */
     int limit;                 /* history/users search */
+    const char *caption;       /* send-file --caption */
+    const char *output;        /* get-file -o PATH */
+    int force;                 /* get-file --force: replace an existing file */
     const char *cmd;           /* the subcommand */
     const char *pos[ARGS_MAX_POS];
     int npos;

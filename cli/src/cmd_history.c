@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attlist.h"
 #include "client.h"
 #include "commands.h"
 #include "controls.h"
@@ -60,10 +61,12 @@ static int one(void *ctx, const ls_message *m)
             json_object_set_new(j, "waiting", json_true());
         if (state == HISTORY_RESENT)
             json_object_set_new(j, "resent", json_true());
+        att_json_for(h->c->st, m->id, m->deleted_at_ms, j);
         json_array_append_new(h->out, j);
         return 0;
     }
     history_print_line(m, h->peer_name, state);
+    att_print_for(h->c->st, m->id, m->deleted_at_ms);
     return 0;
 }
 

@@ -29,7 +29,8 @@ static const struct {
     {"verify", cmd_verify},     {"conversations", cmd_conversations},
     {"calls", cmd_calls},       {"mfa", cmd_mfa},
     {"password", cmd_password}, {"verify-email", cmd_verify_email},
-    {"account", cmd_account},
+    {"account", cmd_account},   {"send-file", cmd_send_file},
+    {"get-file", cmd_get_file},
 };
 
 /* Keys, tokens and message text live in this process's memory: no core file may hold them,

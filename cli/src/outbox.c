@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "attlist.h"
 #include "controls.h"
 #include "crash.h"
 #include "term.h"
@@ -192,6 +193,20 @@ done:
     return rc;
 }
 
+/* A message with files names their uploads (attachmentIds): that is what lets the
+ * conversation's participants download them. */
+static int with_files(client *c, const char *client_id, json_t *body)
+{
+    att_list files;
+    int rc = att_load(c->st, client_id, &files);
+
+    if (rc != 0)
+        return rc == 1 ? 0 : -1;
+    rc = json_object_set_new(body, "attachmentIds", att_ids_json(&files));
+    att_list_clear(&files);
+    return rc;
+}
+
 /* POSTs one outbox row until accepted; 0 and server_id on success. */
 static int post(client *c, const char *client_id, char *server_id)
 {
@@ -204,6 +219,12 @@ static int post(client *c, const char *client_id, char *server_id)
             return EXIT_LOCAL;
         json_t *body = json_pack("{s:s,s:o}", "clientMessageId", client_id, "envelopes",
                                  json_loads(json, 0, NULL));
+        if (with_files(c, client_id, body) != 0) {
+            json_decref(body);
+            free(json);
+            free(conv);
+            return EXIT_LOCAL;
+        }
         snprintf(path, sizeof path, "/api/conversations/%s/messages", conv);
         rc = client_api(c, "POST", path, body, &r);
         json_decref(body);
@@ -334,13 +355,20 @@ static int text_ok(const char *text)
 
 int send_text(client *c, const char *username, const char *text, char *server_id)
 {
+    return send_files(c, username, text, NULL, 0, server_id);
+}
+
+int send_files(client *c, const char *username, const char *text,
+               const sotto_attachment_pointer *att, size_t n_att, char *server_id)
+{
     json_t *user = NULL;
     pr_target *t = NULL;
     size_t n = 0;
     char conv[40], client_id[40];
     int rc;
 
-    if ((rc = text_ok(text)) != 0)
+    /* A file may go without a caption; a caption, like any text, is checked. */
+    if ((n_att == 0 || text[0] != '\0') && (rc = text_ok(text)) != 0)
         return rc;
     if ((rc = client_user_by_name(c, username, &user)) != 0)
         return rc;
@@ -352,7 +380,7 @@ int send_text(client *c, const char *username, const char *text, char *server_id
     if ((rc = conversation_with(c, peer, conv)) != 0 || (rc = outbox_flush(c)) != 0 ||
         (rc = targets(c, peer, NULL, &t, &n)) != 0)
         goto done;
-    if ((rc = pr_send_prepare(&c->pr, conv, peer, text, t, n, client_id)) != 0) {
+    if ((rc = pr_send_prepare_files(&c->pr, conv, peer, text, att, n_att, t, n, client_id)) != 0) {
         rc = encrypt_failed(c, rc, t, n, "the message");
         goto done;
     }
@@ -523,7 +551,9 @@ static int delete_finish(client *c, const char *server_id, const char *local_id)
             client_fail(&r, "dropping the server's copy");
         http_resp_clear(&r);
     }
-    rc = ls_message_wipe(c->st, local_id, now_ms()) == 0 ? 0 : EXIT_LOCAL;
+    rc = ls_message_wipe(c->st, local_id, now_ms()) == 0 && att_forget(c->st, local_id) == 0
+             ? 0
+             : EXIT_LOCAL;
     ls_checkpoint(c->st);
     return rc;
 }

@@ -15,6 +15,9 @@
 
 /* Returns 0 or an EXIT_* code; server_id (>= 40 bytes, may be NULL) gets the message id. */
 int send_text(client *c, const char *username, const char *text, char *server_id);
+/* The same for a message carrying files (uploaded already; text is the caption, may be ""). */
+int send_files(client *c, const char *username, const char *text,
+               const sotto_attachment_pointer *att, size_t n_att, char *server_id);
 int outbox_flush(client *c);
 /* Edits our message `id` (local or server id, sent to `username`): an EDIT payload encrypted
  * for every current device (records committed first), PATCH /api/messages/:id, then the local

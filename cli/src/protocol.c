@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "attlist.h"
 #include "crash.h"
 #include "util.h"
 
@@ -150,8 +151,10 @@ static int encode_one(sotto_payload *p, uint8_t type, uint8_t **out, size_t *len
     return sotto_payload_encode(p, *out, cap, len) == 0 ? 0 : -1;
 }
 
+/* att[0..n_att): the files the message carries (none: NULL, 0). */
 static int payload_build(payload_bytes *pb, const char *client_id, const char *conv,
-                         const char *text, uint64_t sent_at_ms)
+                         const char *text, uint64_t sent_at_ms, const sotto_attachment_pointer *att,
+                         size_t n_att)
 {
     sotto_payload p;
 
@@ -162,6 +165,11 @@ static int payload_build(payload_bytes *pb, const char *client_id, const char *c
     p.sent_at_ms = sent_at_ms;
     p.body = (const uint8_t *)text;
     p.body_len = strlen(text);
+    if (n_att > SOTTO_ATTACHMENTS_MAX)
+        return -1;
+    p.n_attachments = n_att;
+    if (n_att > 0)
+        memcpy(p.attachments, att, n_att * sizeof *att);
     if (encode_one(&p, SOTTO_CONTENT_TEXT, &pb->text, &pb->text_len) != 0 ||
         encode_one(&p, SOTTO_CONTENT_SYNC, &pb->sync, &pb->sync_len) != 0) {
         payload_bytes_free(pb);
@@ -237,11 +245,13 @@ static int records_save(pr_ctx *c, const pr_target *t, sotto_record **recs, size
 }
 
 static int commit_send(pr_ctx *c, const ls_message *m, const pr_target *t, sotto_record **recs,
-                       size_t n, const char *json)
+                       size_t n, const char *json, const sotto_attachment_pointer *att,
+                       size_t n_att)
 {
     if (ls_begin(c->st) != 0)
         return -1;
     if (records_save(c, t, recs, n) != 0 || ls_message_put(c->st, m) != 0 ||
+        (n_att > 0 && att_save(c->st, m->id, att, n_att) != 0) ||
         ls_outbox_put(c->st, m->id, m->conversation_id, json) != 0 ||
         crash_point("send-before-commit") || ls_commit(c->st) != 0) {
         ls_rollback(c->st);
@@ -253,6 +263,13 @@ static int commit_send(pr_ctx *c, const ls_message *m, const pr_target *t, sotto
 int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *text,
                     const pr_target *t, size_t n, char client_id[40])
 {
+    return pr_send_prepare_files(c, conv, peer, text, NULL, 0, t, n, client_id);
+}
+
+int pr_send_prepare_files(pr_ctx *c, const char *conv, const char *peer, const char *text,
+                          const sotto_attachment_pointer *att, size_t n_att, const pr_target *t,
+                          size_t n, char client_id[40])
+{
     sotto_record **recs = calloc(n ? n : 1, sizeof *recs);
     json_t *arr = json_array();
     payload_bytes pb = {0};
@@ -263,7 +280,8 @@ int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *t
     memset(&m, 0, sizeof m);
     uuid_v4(client_id);
     m.sent_at_ms = now_ms();
-    if (recs == NULL || arr == NULL || payload_build(&pb, client_id, conv, text, m.sent_at_ms) != 0)
+    if (recs == NULL || arr == NULL ||
+        payload_build(&pb, client_id, conv, text, m.sent_at_ms, att, n_att) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if ((rc = encrypt_one(c, &t[i], &pb, arr, &recs[i])) != 0)
@@ -281,7 +299,7 @@ int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *t
     if ((m.body = sodium_malloc(m.body_len + 1)) == NULL)
         goto fail;
     memcpy(m.body, text, m.body_len + 1);
-    if (commit_send(c, &m, t, recs, n, json) != 0)
+    if (commit_send(c, &m, t, recs, n, json, att, n_att) != 0)
         goto fail;
     rc = crash_point("send-after-commit") ? -1 : 0;
 fail:
@@ -313,14 +331,20 @@ int pr_outbox_amend(pr_ctx *c, const char *client_id, const char *const *extra, 
     char *conv = NULL, *json = NULL, *out = NULL;
     json_t *arr = NULL;
     payload_bytes pb = {0};
+    att_list files;
     ls_message m;
-    int rc = -1;
+    int rc = -1, has_files;
 
     memset(&m, 0, sizeof m);
+    /* The new devices get the very message the others got, files included. */
+    if ((has_files = att_load(c->st, client_id, &files)) < 0)
+        goto fail;
     if (recs == NULL || ls_outbox_get(c->st, client_id, &conv, &json) != 0 ||
         ls_message_get(c->st, client_id, &m) != 0 || m.body == NULL ||
         (arr = json_loads(json, 0, NULL)) == NULL ||
-        payload_build(&pb, client_id, conv, m.body, m.sent_at_ms) != 0)
+        payload_build(&pb, client_id, conv, m.body, m.sent_at_ms,
+                      has_files == 0 ? files.p.attachments : NULL,
+                      has_files == 0 ? files.p.n_attachments : 0) != 0)
         goto fail;
     drop_devices(arr, extra, n_extra);
     for (size_t i = 0; i < n_add; i++)
@@ -336,6 +360,8 @@ int pr_outbox_amend(pr_ctx *c, const char *client_id, const char *const *extra, 
     }
     rc = 0;
 fail:
+    if (has_files == 0)
+        att_list_clear(&files);
     ls_message_clear(&m);
     payload_bytes_free(&pb);
     records_free(recs, n_add);
@@ -398,14 +424,17 @@ static int payload_accept(pr_ctx *c, const pr_incoming *in, const sotto_payload 
     return 0;
 }
 
+/* files: the payload whose files (if any) are kept with the message, or NULL. */
 static int commit_receive(pr_ctx *c, const char *sender, const char *device, const sotto_record *r,
-                          const ls_message *m)
+                          const ls_message *m, const sotto_payload *files)
 {
     if (ls_begin(c->st) != 0)
         return -1;
     if ((r != NULL &&
          (ls_record_save(c->st, sender, device, r) != 0 || ls_account_save(c->st, c->acct) != 0)) ||
         ls_message_put(c->st, m) != 0 ||
+        (files != NULL && files->n_attachments > 0 &&
+         att_save(c->st, m->id, files->attachments, files->n_attachments) != 0) ||
         /* a refused item says nothing true about whom the conversation is with */
         (m->status != LS_MSG_REFUSED && m->status != LS_MSG_UNREADABLE &&
          ls_conversation_put(c->st, m->conversation_id, m->peer_id) != 0) ||
@@ -501,7 +530,8 @@ static int commit_control(pr_ctx *c, const pr_incoming *in, const sotto_record *
         return -1;
     if (ls_record_save(c->st, in->sender_id, in->sender_device, r) != 0 ||
         ls_account_save(c->st, c->acct) != 0 || ls_kv_put(c->st, name, (const uint8_t *)"1", 1) ||
-        (wipe != NULL && ls_message_wipe(c->st, wipe->id, now_ms()) != 0) ||
+        (wipe != NULL &&
+         (ls_message_wipe(c->st, wipe->id, now_ms()) != 0 || att_forget(c->st, wipe->id) != 0)) ||
         (fill != NULL && (ls_message_fill(c->st, fill) != 0 ||
                           ls_conversation_put(c->st, fill->conversation_id, fill->peer_id) != 0)) ||
         crash_point("receive-before-commit") || ls_commit(c->st) != 0) {
@@ -628,7 +658,8 @@ int pr_receive_ex(pr_ctx *c, const pr_incoming *in, const char *peer_id, ls_mess
         m.status = info->retry ? LS_MSG_UNREADABLE : LS_MSG_REFUSED;
         m.outgoing = 0, m.sent_at_ms = now_ms();
     }
-    if (commit_receive(c, in->sender_id, in->sender_device, r, &m) != 0) {
+    if (commit_receive(c, in->sender_id, in->sender_device, r, &m,
+                       verdict == PR_STORED ? &p : NULL) != 0) {
         reload_account(c); /* the in-memory account may be ahead of the disk */
         goto fail;
     }

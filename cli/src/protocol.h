@@ -60,6 +60,12 @@ int pr_has_session(pr_ctx *c, const char *user, const char *device);
  * Returns 0, -1 on error, or SOTTO_E_* from libsotto (nothing committed in either case). */
 int pr_send_prepare(pr_ctx *c, const char *conv, const char *peer, const char *text,
                     const pr_target *t, size_t n, char client_id[40]);
+/* The same for a message that carries files (att[0..n_att), payload tag 17; `text` is the
+ * caption, possibly empty): the pointers are committed with it (attlist.h), so an amend
+ * encrypts them again for new devices and the outbox names the uploads when it posts. */
+int pr_send_prepare_files(pr_ctx *c, const char *conv, const char *peer, const char *text,
+                          const sotto_attachment_pointer *att, size_t n_att, const pr_target *t,
+                          size_t n, char client_id[40]);
 /* device_list_mismatch: drop envelopes for `extra`, encrypt for `add`, commit. */
 int pr_outbox_amend(pr_ctx *c, const char *client_id, const char *const *extra, size_t n_extra,
                     const pr_target *add, size_t n_add);

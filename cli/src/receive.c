@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attlist.h"
 #include "calls.h"
 #include "commands.h"
 #include "controls.h"
@@ -49,6 +50,8 @@ static void on_sigint(int sig)
 static void print_message(rx *x, const ls_message *m, const char *sender_id, int resent)
 {
     char who[128], when[32];
+    att_list files;
+    int has_files = att_load(x->c->st, m->id, &files) == 0;
 
     client_username(x->c, sender_id, who, sizeof who);
     if (x->c->o->json) {
@@ -60,6 +63,8 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id, int
                               m->outgoing, "sentAt", (json_int_t)m->sent_at_ms, "text", m->body);
         if (resent)
             json_object_set_new(j, "resent", json_true());
+        if (has_files)
+            json_object_set_new(j, "files", att_summary_json(&files));
         print_json(j);
     } else {
         char safe[128];
@@ -73,7 +78,11 @@ static void print_message(rx *x, const ls_message *m, const char *sender_id, int
         }
         term_print(stdout, m->body, 1);
         puts(resent ? "  (resent: it could not be read the first time)" : "");
+        if (has_files)
+            att_print_lines(&files, m->id);
     }
+    if (has_files)
+        att_list_clear(&files);
     fflush(stdout);
 }
 
@@ -711,6 +720,7 @@ static int chat_context_line(void *ctx, const ls_message *m)
     rx *x = ctx;
 
     history_print_line(m, x->peer_name, history_retry_state(x->c, m));
+    att_print_for(x->c->st, m->id, m->deleted_at_ms);
     return 0;
 }
 

@@ -33,6 +33,32 @@ static void test_send(void **state)
     assert_int_equal(o.json, 1);
 }
 
+static void test_files(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *send[] = {"sotto", "send-file", "bob", "a.pdf", "--caption", "the report", NULL};
+    assert_int_equal(parse(&o, send), 0);
+    assert_string_equal(o.cmd, "send-file");
+    assert_int_equal(o.npos, 2);
+    assert_string_equal(o.caption, "the report");
+    char *get[] = {"sotto", "get-file", "bob", "ID", "2", "-o", "/tmp/x", "--force", NULL};
+    assert_int_equal(parse(&o, get), 0);
+    assert_int_equal(o.npos, 3);
+    assert_string_equal(o.output, "/tmp/x");
+    assert_int_equal(o.force, 1);
+    char *get_long[] = {"sotto", "--output", "out", "get-file", "bob", "ID", NULL};
+    assert_int_equal(parse(&o, get_long), 0);
+    assert_string_equal(o.output, "out");
+    assert_int_equal(o.force, 0);
+    char *missing[] = {"sotto", "send-file", "bob", NULL};
+    assert_int_equal(parse(&o, missing), -1);
+    char *too_many[] = {"sotto", "get-file", "bob", "ID", "1", "2", NULL};
+    assert_int_equal(parse(&o, too_many), -1);
+    char *no_value[] = {"sotto", "get-file", "bob", "ID", "-o", NULL};
+    assert_int_equal(parse(&o, no_value), -1);
+}
+
 static void test_dash_text(void **state)
 {
     (void)state;
@@ -146,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_account_actions),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_words),
+        cmocka_unit_test(test_files),
         cmocka_unit_test(test_verify_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

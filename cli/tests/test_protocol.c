@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "attlist.h"
 #include "crash.h"
 #include "helpers.h"
 #include "profile.h"
@@ -335,6 +336,74 @@ static void test_amend(void **state)
     assert_int_equal(m.status, LS_MSG_SENT);
     assert_string_equal(m.server_id, "s1");
     ls_message_clear(&m);
+}
+
+/* A pointer as send-file makes it (tag 17), named after `name`. */
+static void pointer_make(sotto_attachment_pointer *a, const char *name)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < 16; i++)
+        a->id[i] = (uint8_t)(0x40 + i);
+    a->id[6] = 0x40; /* a version-4 UUID, as the server's */
+    a->id[8] = 0x80;
+    memset(a->key, 0x11, sizeof a->key);
+    memset(a->digest, 0x22, sizeof a->digest);
+    a->size = 123456;
+    a->name = name;
+    a->name_len = strlen(name);
+    a->type = "application/pdf";
+    a->type_len = strlen(a->type);
+}
+
+static void assert_files(client *c, const char *msg_id, const char *name)
+{
+    att_list l;
+
+    assert_int_equal(att_load(c->st, msg_id, &l), 0);
+    assert_int_equal(l.p.n_attachments, 1);
+    assert_int_equal(l.p.attachments[0].size, 123456);
+    assert_memory_equal(l.p.attachments[0].name, name, strlen(name));
+    assert_int_equal(l.p.attachments[0].name_len, strlen(name));
+    assert_int_equal(l.p.attachments[0].key[0], 0x11);
+    att_list_clear(&l);
+}
+
+/* Files ride with a message (empty caption): the sender keeps the pointer with the message,
+ * an amend for a new device carries it, every receiver stores it; a deleted message drops it;
+ * a pointer the format refuses is not sent at all. */
+static void test_files(void **state)
+{
+    world *w = *state;
+    sotto_attachment_pointer a;
+    pr_target t, add;
+    char id[40];
+    att_list l;
+    ls_message m;
+
+    pointer_make(&a, "report.pdf");
+    claim(&w->bob, &t);
+    assert_int_equal(pr_send_prepare_files(&w->alice.pr, CONV, BOB, "", &a, 1, &t, 1, id), 0);
+    assert_files(&w->alice, id, "report.pdf");
+    claim(&w->alice2, &add);
+    assert_int_equal(pr_outbox_amend(&w->alice.pr, id, NULL, 0, &add, 1), 0);
+    assert_int_equal(deliver(&w->alice, &w->bob, id, "s1", ALICE, &m), PR_STORED);
+    assert_string_equal(m.body, "");
+    ls_message_clear(&m);
+    assert_files(&w->bob, "s1", "report.pdf");
+    assert_int_equal(deliver(&w->alice, &w->alice2, id, "s1", BOB, &m), PR_STORED);
+    ls_message_clear(&m);
+    assert_files(&w->alice2, "s1", "report.pdf");
+
+    /* A plain message has none. */
+    target_known(&w->bob, &t);
+    assert_int_equal(pr_send_prepare(&w->alice.pr, CONV, BOB, "no files", &t, 1, id), 0);
+    assert_int_equal(att_load(w->alice.st, id, &l), 1);
+
+    /* Refused by the format: nothing committed, nothing in the outbox. */
+    pointer_make(&a, "../etc/passwd");
+    assert_int_not_equal(pr_send_prepare_files(&w->alice.pr, CONV, BOB, "", &a, 1, &t, 1, id), 0);
+    assert_int_equal(att_forget(w->bob.st, "s1"), 0);
+    assert_int_equal(att_load(w->bob.st, "s1", &l), 1);
 }
 
 /* No plaintext in any profile file, as text, base64 or hex. */
@@ -776,6 +845,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_receive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_json_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edit_delete, setup, teardown),
