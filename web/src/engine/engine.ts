@@ -239,6 +239,20 @@ export class Engine {
     this.channel.emit('signedOut', { wipe });
   }
 
+  /** The account is gone (deleted from Settings): nothing of it is worth keeping here. */
+  async accountDeleted(): Promise<void> {
+    await this.endLocal(true);
+    this.channel.emit('signedOut', { wipe: true });
+  }
+
+  /** The way out of a forgotten passphrase: without it the local history cannot be opened, so
+   *  this device's data is erased and the person signs in again, as a new device. */
+  async wipeLocked(): Promise<void> {
+    this.needLeader();
+    await this.endLocal(true);
+    this.channel.emit('signedOut', { wipe: true });
+  }
+
   private async endLocal(wipe: boolean): Promise<void> {
     if (this.upkeepTimer) clearInterval(this.upkeepTimer);
     this.upkeepTimer = null;
