@@ -220,8 +220,9 @@ export function DeleteAccount() {
     setBusy(true);
     try {
       await getEngine().api.deleteAccount({ password: f.password, mfaCode: mfa ? f.mfaCode.trim() : undefined });
-      useSession.getState().set({ notice: 'accountDeleted' });
       await getEngine().accountDeleted();
+      // After the local end: the socket closing (4401) may have set its own notice meanwhile.
+      useSession.getState().set({ notice: 'accountDeleted' });
       navigate('/', true);
     } catch (x) {
       const fields = serverErrors(x);

@@ -62,9 +62,9 @@ export function serverErrors(x: unknown, names: Record<string, string> = {}): Er
       return name ? { [name]: 'wrong_password' } : null;
     }
     case 'mfa_required':
-      return { [input(d.field) ?? 'mfaCode']: 'missing' };
+      return { [input(d.field ?? 'mfaCode') ?? 'mfaCode']: 'missing' };
     case 'invalid_mfa_code':
-      return { [input(d.field) ?? 'mfaCode']: 'wrong_code' };
+      return { [input(d.field ?? 'mfaCode') ?? 'mfaCode']: 'wrong_code' };
     case 'conflict': {
       const name = input(d.field);
       return name ? { [name]: 'taken' } : null;

@@ -221,6 +221,7 @@ export class Engine {
   private async signedIn(profile: Profile, token: string, expiresIn: number): Promise<void> {
     await this.crypto.call('bindProfile', profile);
     this.profile = profile;
+    useSession.getState().set({ notice: null }); // why the last session ended: said, now old
     this.tokens.set(token, expiresIn);
     await this.enter();
   }

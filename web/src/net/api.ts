@@ -74,6 +74,18 @@ export function deviceName(ua: string = typeof navigator !== 'undefined' ? navig
   return os ? `${browser} on ${os}` : browser;
 }
 
+/** The 401s that prove the owner (a wrong password or code) are answers, not an ended session:
+ *  refreshing and asking again would only spend a second attempt (docs/api/accounts.md). */
+const PROOF_REFUSALS = new Set(['invalid_credentials', 'mfa_required', 'invalid_mfa_code']);
+async function endedSession(res: Response): Promise<boolean> {
+  try {
+    const body = (await res.clone().json()) as ApiErrorBody;
+    return !PROOF_REFUSALS.has(body.error.code);
+  } catch {
+    return true;
+  }
+}
+
 export function createApi(tokens: TokenSource, base = '') {
   async function raw(method: Method, path: string, opts: Options, token: string | null): Promise<Response> {
     const headers: Record<string, string> = {};
@@ -94,7 +106,7 @@ export function createApi(tokens: TokenSource, base = '') {
     if (auth && !token) token = await tokens.refresh();
     if (auth && !token) throw new ApiError(401, 'unauthenticated', 'signed out');
     let res = await raw(method, path, opts, token);
-    if (auth && res.status === 401) {
+    if (auth && res.status === 401 && (await endedSession(res))) {
       token = await tokens.refresh();
       if (!token) throw new ApiError(401, 'unauthenticated', 'signed out');
       res = await raw(method, path, opts, token);
