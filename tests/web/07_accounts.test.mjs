@@ -213,7 +213,9 @@ describe('running one’s own account', () => {
   test('the forms in Vietnamese: the same checks, in the user’s language', async () => {
     const v = await user();
     const p = v.page;
-    await p.evaluate(() => localStorage.setItem('sotto.lang', 'vi'));
+    // Chosen before any account exists, on the sign-in screen; kept for the other pages.
+    await p.getByLabel('Language').selectOption('vi');
+    await p.getByRole('button', { name: 'Đăng nhập' }).waitFor();
     await p.goto('/register');
     await p.locator('input[name="email"]').fill('x');
     await p.locator('input[name="username"]').fill(`vy${tag}`);

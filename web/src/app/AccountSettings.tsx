@@ -193,6 +193,9 @@ export function SignOutEverywhere() {
   );
 }
 
+/** The typed word without case or accents: "xoá" and "xóa" are both written, and both mean it. */
+const bare = (s: string) => s.trim().normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
 export function DeleteAccount() {
   const t = useT();
   const mfa = useSession((s) => s.me?.mfaEnabled ?? false);
@@ -201,7 +204,7 @@ export function DeleteAccount() {
   const [busy, setBusy] = useState(false);
   const { form, errors, show, clear } = useFieldErrors();
   const word = t('deleteWord');
-  const typed = f.confirm.trim().toLowerCase() === word.toLowerCase();
+  const typed = bare(f.confirm) === bare(word);
   const bind = (k: keyof typeof f) => ({
     name: k,
     value: f[k],

@@ -7,7 +7,7 @@ import { useT } from '../i18n';
 import { checkForm } from '../lib/rules';
 import { ApiError } from '../net/api';
 import { useSession } from '../state/session';
-import { useSettings } from '../state/settings';
+import { useSettings, type Language } from '../state/settings';
 import { Button } from '../ui/Button';
 import { Field } from '../ui/Field';
 import { PasswordField } from '../ui/PasswordField';
@@ -31,6 +31,25 @@ function Link({ to, children }: { to: string; children: ReactNode }) {
   );
 }
 
+/** Before an account exists the language is chosen here; registering makes it the account's. */
+function LanguagePicker() {
+  const t = useT();
+  const { language, setLanguage } = useSettings();
+  return (
+    <p className="mt-4 text-center">
+      <select
+        aria-label={t('language')}
+        value={language}
+        onChange={(e) => setLanguage(e.target.value as Language)}
+        className="rounded-md bg-transparent px-2 py-1 text-sm text-slate-500 dark:text-slate-400"
+      >
+        <option value="vi">Tiếng Việt</option>
+        <option value="en">English</option>
+      </select>
+    </p>
+  );
+}
+
 export function AuthFrame({ title, children }: { title: string; children: ReactNode }) {
   const t = useT();
   return (
@@ -42,6 +61,7 @@ export function AuthFrame({ title, children }: { title: string; children: ReactN
           <p className="mt-1 text-sm text-slate-500 dark:text-slate-400">{t('tagline')}</p>
         </div>
         <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">{children}</div>
+        <LanguagePicker />
       </div>
     </main>
   );
