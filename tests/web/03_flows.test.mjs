@@ -453,6 +453,10 @@ describe('web client flows', () => {
     await revoke.first().waitFor({ timeout: 15000 });
     assert.equal(await revoke.count(), 1, 'one other device');
     await revoke.click();
+    // A confirmation first, saying what revoking does.
+    const confirm = alice.page.getByRole('dialog');
+    await confirm.getByText('signed out at once').waitFor();
+    await confirm.getByRole('button', { name: 'Revoke device' }).click();
     await alice2.page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 20000 });
     await until('the revoked device erased', async () => {
       const d = await localData(alice2.page);

@@ -228,6 +228,7 @@ describe('issue 17: the web client talks only to the keys it listed and accepted
     const revoke = bob.page.getByRole('button', { name: /^Revoke / });
     assert.equal(await revoke.count(), 1, 'the ghost is the only other device');
     await revoke.click();
+    await bob.page.getByRole('dialog').getByRole('button', { name: 'Revoke device' }).click();
     await banner.waitFor({ state: 'hidden', timeout: 20000 });
     await openChatWith(bob.page, 'Alice');
     await send(bob.page, 'bob after the ghost is gone');

@@ -13,6 +13,8 @@ export interface RegisterForm {
   username: string;
   displayName: string;
   password: string;
+  /** The language the account's mails are written in. */
+  language?: 'en' | 'vi';
 }
 export interface LoginForm {
   email: string;
@@ -39,6 +41,7 @@ export class Auth {
       username: f.username,
       password: f.password,
       displayName: f.displayName || undefined,
+      language: f.language,
       keys: bundle,
     });
     await this.done(s, f.email);

@@ -221,6 +221,7 @@ export class Engine {
   private async signedIn(profile: Profile, token: string, expiresIn: number): Promise<void> {
     await this.crypto.call('bindProfile', profile);
     this.profile = profile;
+    useSession.getState().set({ notice: null }); // why the last session ended: said, now old
     this.tokens.set(token, expiresIn);
     await this.enter();
   }
@@ -237,6 +238,20 @@ export class Engine {
     }
     await this.endLocal(wipe);
     this.channel.emit('signedOut', { wipe });
+  }
+
+  /** The account is gone (deleted from Settings): nothing of it is worth keeping here. */
+  async accountDeleted(): Promise<void> {
+    await this.endLocal(true);
+    this.channel.emit('signedOut', { wipe: true });
+  }
+
+  /** The way out of a forgotten passphrase: without it the local history cannot be opened, so
+   *  this device's data is erased and the person signs in again, as a new device. */
+  async wipeLocked(): Promise<void> {
+    this.needLeader();
+    await this.endLocal(true);
+    this.channel.emit('signedOut', { wipe: true });
   }
 
   private async endLocal(wipe: boolean): Promise<void> {

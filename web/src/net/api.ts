@@ -8,6 +8,7 @@ import type {
   Conversation,
   Device,
   Me,
+  AuthRules,
   Message,
   MfaSetup,
   PreKey,
@@ -47,29 +48,42 @@ interface Options {
 
 export const WEB_DEVICE = { platform: 'web' as const };
 
-export function deviceName(): string {
-  const ua = typeof navigator !== 'undefined' ? navigator.userAgent : '';
-  const browser = /Firefox\//.test(ua)
-    ? 'Firefox'
-    : /Edg\//.test(ua)
-      ? 'Edge'
-      : /Chrom/.test(ua)
-        ? 'Chromium'
-        : /Safari\//.test(ua)
-          ? 'Safari'
-          : 'Browser';
-  const os = /Android/.test(ua)
-    ? 'Android'
-    : /iPhone|iPad/.test(ua)
-      ? 'iOS'
-      : /Mac OS/.test(ua)
-        ? 'macOS'
-        : /Windows/.test(ua)
-          ? 'Windows'
-          : /Linux/.test(ua)
-            ? 'Linux'
-            : '';
+/** A readable default name for this browser's device ("Chrome on Android", "Firefox on
+ *  Windows"); the person can rename it in Settings. The order matters: Edge and Opera also say
+ *  Chrome, and Chrome also says Safari. */
+export function deviceName(ua: string = typeof navigator !== 'undefined' ? navigator.userAgent : ''): string {
+  const browsers: [RegExp, string][] = [
+    [/Firefox\/|FxiOS\//, 'Firefox'],
+    [/Edg(e|A|iOS)?\//, 'Edge'],
+    [/OPR\/|Opera/, 'Opera'],
+    [/SamsungBrowser\//, 'Samsung Internet'],
+    [/Chromium\//, 'Chromium'],
+    [/Chrome\/|CriOS\//, 'Chrome'],
+    [/Safari\//, 'Safari'],
+  ];
+  const systems: [RegExp, string][] = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad|iPod/, 'iOS'],
+    [/CrOS/, 'ChromeOS'],
+    [/Mac OS|Macintosh/, 'macOS'],
+    [/Windows/, 'Windows'],
+    [/Linux|X11/, 'Linux'],
+  ];
+  const browser = browsers.find(([re]) => re.test(ua))?.[1] ?? 'Browser';
+  const os = systems.find(([re]) => re.test(ua))?.[1];
   return os ? `${browser} on ${os}` : browser;
+}
+
+/** The 401s that prove the owner (a wrong password or code) are answers, not an ended session:
+ *  refreshing and asking again would only spend a second attempt (docs/api/accounts.md). */
+const PROOF_REFUSALS = new Set(['invalid_credentials', 'mfa_required', 'invalid_mfa_code']);
+async function endedSession(res: Response): Promise<boolean> {
+  try {
+    const body = (await res.clone().json()) as ApiErrorBody;
+    return !PROOF_REFUSALS.has(body.error.code);
+  } catch {
+    return true;
+  }
 }
 
 export function createApi(tokens: TokenSource, base = '') {
@@ -92,7 +106,7 @@ export function createApi(tokens: TokenSource, base = '') {
     if (auth && !token) token = await tokens.refresh();
     if (auth && !token) throw new ApiError(401, 'unauthenticated', 'signed out');
     let res = await raw(method, path, opts, token);
-    if (auth && res.status === 401) {
+    if (auth && res.status === 401 && (await endedSession(res))) {
       token = await tokens.refresh();
       if (!token) throw new ApiError(401, 'unauthenticated', 'signed out');
       res = await raw(method, path, opts, token);
@@ -124,7 +138,8 @@ export function createApi(tokens: TokenSource, base = '') {
       .join('&');
 
   return {
-    register: (b: { email: string; username: string; password: string; displayName?: string; keys: Bundle }) =>
+    rules: () => call<AuthRules>('GET', '/api/auth/rules', { auth: false }),
+    register: (b: { email: string; username: string; password: string; displayName?: string; language?: string; keys: Bundle }) =>
       call<Session>('POST', '/api/auth/register', { auth: false, body: { ...b, device: { name: deviceName(), ...WEB_DEVICE } } }),
     login: (b: {
       email: string;
@@ -143,13 +158,21 @@ export function createApi(tokens: TokenSource, base = '') {
     mfaEnable: (password: string) => call<MfaSetup>('POST', '/api/auth/mfa/enable', { body: { password } }),
     mfaVerify: (code: string) => call<unknown>('POST', '/api/auth/mfa/verify', { body: { code } }),
     mfaDisable: (password: string, code: string) => call<unknown>('POST', '/api/auth/mfa/disable', { body: { password, code } }),
+    mfaBackupCodes: (password: string, code: string) =>
+      call<{ backupCodes: string[] }>('POST', '/api/auth/mfa/backup-codes', { body: { password, code } }),
+    changePassword: (b: { currentPassword: string; newPassword: string; mfaCode?: string }) =>
+      call<unknown>('POST', '/api/auth/change-password', { body: b }),
+    resendVerification: () => call<unknown>('POST', '/api/auth/verify-email/resend', { body: {} }),
+    logoutAll: () => call<unknown>('POST', '/api/auth/logout-all'),
+    deleteAccount: (b: { password: string; mfaCode?: string }) => call<unknown>('DELETE', '/api/users/me', { body: b }),
 
     me: () => call<Me>('GET', '/api/users/me'),
-    updateMe: (b: { displayName?: string; bio?: string }) => call<Me>('PATCH', '/api/users/me', { body: b }),
+    updateMe: (b: { displayName?: string; bio?: string; language?: string }) => call<Me>('PATCH', '/api/users/me', { body: b }),
     user: (id: string) => call<User>('GET', `/api/users/${encodeURIComponent(id)}`),
     searchUsers: (query: string, limit = 20) =>
       call<{ users: User[]; total: number }>('GET', `/api/users/search?${q({ q: query, limit })}`),
     devices: () => call<Device[]>('GET', '/api/users/me/devices'),
+    renameDevice: (id: string, name: string) => call<Device>('PATCH', `/api/users/devices/${encodeURIComponent(id)}`, { body: { name } }),
     revokeDevice: (id: string) => call<unknown>('DELETE', `/api/users/devices/${encodeURIComponent(id)}`),
     blocked: () => call<User[]>('GET', '/api/users/blocked'),
     block: (userId: string) => call<unknown>('POST', `/api/users/block/${encodeURIComponent(userId)}`),

@@ -160,6 +160,7 @@ export class Socket {
       const again = async () => {
         if (ev.code === 4401) {
           const t = await this.token.refresh();
+          if (this.stopped) return; // ended here meanwhile (signed out, account deleted)
           if (!t) {
             this.stopped = true;
             this.h.onEnded('unauthenticated');

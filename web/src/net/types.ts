@@ -15,7 +15,21 @@ export interface Me extends User {
   email: string;
   emailVerified: boolean;
   mfaEnabled: boolean;
+  language?: 'en' | 'vi';
+  /** Unused backup codes; only while two-factor is on. */
+  backupCodesLeft?: number;
 }
+/** One field's rule as GET /api/auth/rules gives it (docs/api/accounts.md). */
+export interface FieldRule {
+  minLength: number;
+  maxLength: number;
+  unit: 'characters';
+  pattern?: string;
+  refused?: string;
+  notEqualTo?: string[];
+}
+export type RuleField = 'password' | 'email' | 'username' | 'displayName' | 'bio' | 'deviceName';
+export type AuthRules = Record<RuleField, FieldRule>;
 export interface Device {
   id: string;
   name: string;

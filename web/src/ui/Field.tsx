@@ -21,14 +21,21 @@ export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field({ l
       <label htmlFor={fid} className="block text-sm font-medium text-slate-700 dark:text-slate-300">
         {label}
       </label>
-      <input ref={ref} id={fid} aria-describedby={describe} aria-invalid={error ? true : undefined} className={inputClass} {...rest} />
+      <input
+        ref={ref}
+        id={fid}
+        aria-describedby={describe}
+        aria-invalid={error ? true : undefined}
+        className={cn(inputClass, error && 'border-red-500')}
+        {...rest}
+      />
       {hint && (
         <p id={`${fid}-hint`} className="text-xs text-slate-500 dark:text-slate-400">
           {hint}
         </p>
       )}
       {error && (
-        <p id={`${fid}-err`} className="text-xs text-red-600">
+        <p id={`${fid}-err`} className="text-xs text-red-600 dark:text-red-400">
           {error}
         </p>
       )}
