@@ -1,9 +1,9 @@
 // Files between two browsers (issue 19, docs/protocol.md "Attachments"): an image and a
-// few-MiB file sent from a desktop browser to one in the phone layout, the received bytes read
-// back from the browser's downloads and compared with the sent ones, the thumbnail shown; an
-// upload that survives a dropped connection and a reload; a blob changed on the server's disk
-// shown as "could not be downloaded", never as a file; and no file's name or content on the
-// server's disk (database and blob store).
+// few-MiB file (then a pasted image and a dropped file) sent from a desktop browser to one in
+// the phone layout, the received bytes read back from the browser's downloads and compared with
+// the sent ones, the thumbnail shown; an upload that survives a dropped connection and a
+// reload; a blob changed on the server's disk shown as "could not be downloaded", never as a
+// file; and no file's name or content on the server's disk (database and blob store).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -192,6 +192,30 @@ describe('web files', () => {
     await item(bob.page, laterName).waitFor({ timeout: 30000 });
     const got = await download(bob.page, () => bob.page.getByRole('button', { name: `Download ${laterName}` }).click());
     assert.ok(got.bytes.equals(later), 'the resumed upload is the sent file');
+  });
+
+  test('a pasted image and a file dropped onto the chat are sent too', async () => {
+    const pasted = png(120, 80), pastedName = `pasted ${MARK}.png`;
+    const dropped = blob(5000), droppedName = `dropped ${MARK}.txt`;
+    const put = (event, name, bytes, type) =>
+      alice.page.evaluate(({ event, name, b64, type }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type }));
+        const target = document.getElementById('composer');
+        const ev = event === 'paste'
+          ? new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })
+          : new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
+        target.dispatchEvent(ev);
+      }, { event, name, b64: bytes.toString('base64'), type });
+    await put('paste', pastedName, pasted, 'image/png');
+    await sentFile(alice.page, pastedName);
+    await put('drop', droppedName, dropped, 'text/plain');
+    await sentFile(alice.page, droppedName);
+    await item(bob.page, pastedName).locator('img[data-thumbnail]').waitFor({ timeout: 30000 });
+    await item(bob.page, droppedName).waitFor({ timeout: 30000 });
+    const got = await download(bob.page, () => bob.page.getByRole('button', { name: `Download ${droppedName}` }).click());
+    assert.equal(got.name, droppedName);
+    assert.ok(got.bytes.equals(dropped));
   });
 
   test('a file over 100 MiB is refused before anything is encrypted or uploaded', async () => {
