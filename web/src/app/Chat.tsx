@@ -27,6 +27,7 @@ import { StatusMark } from '../ui/StatusMark';
 import { useIsBlocked, useSetBlocked } from './blocking';
 import { CallRow } from './CallScreen';
 import { errorText } from './errors';
+import { AttachButton, MessageFiles, UploadTray, useFileDrop } from './Files';
 import { navigate } from './router';
 import { nameOf } from './Sidebar';
 
@@ -144,7 +145,10 @@ function Bubble({
           ) : m.kind === 'undecryptable' ? (
             <Unreadable m={m} own={m.senderId === me} peerName={peerName} />
           ) : (
-            <MessageText text={m.body} />
+            <>
+              {m.files && <MessageFiles files={m.files} mine={mine} />}
+              {m.body && <MessageText text={m.body} />}
+            </>
           )}
           {!m.deleted && <Outcome m={m} own={m.resentFor?.userId === me} peerName={peerName} />}
           <span
@@ -372,6 +376,7 @@ function Composer({
           </button>
         </div>
       )}
+      <UploadTray conversationId={conv.id} />
       {err && (
         <p role="alert" className="mb-1 px-1 text-xs text-red-600">
           {err}
@@ -384,6 +389,7 @@ function Composer({
           void send();
         }}
       >
+        {!editing && <AttachButton conversationId={conv.id} disabled={held} />}
         <label htmlFor="composer" className="sr-only">
           {t('message')}
         </label>
@@ -531,6 +537,7 @@ export function Chat({ id }: { id: string }) {
   const [blocking, setBlocking] = useState(false);
   const blocked = useIsBlocked(conv?.peer.id ?? '');
   const setBlocked = useSetBlocked();
+  const drop = useFileDrop(id, blocked || held);
 
   useEffect(() => {
     void getEngine().open(id);
@@ -555,7 +562,7 @@ export function Chat({ id }: { id: string }) {
   if (!conv) return <div className="flex h-full items-center justify-center text-sm text-slate-500">…</div>;
   const name = nameOf(conv.peer);
   return (
-    <section className="flex h-full flex-col" aria-label={name}>
+    <section className={cn('flex h-full flex-col', drop.over && 'ring-4 ring-inset ring-brand/50')} aria-label={name} {...drop.handlers}>
       <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-2 py-2 dark:border-slate-800 dark:bg-slate-900">
         <Button variant="ghost" size="icon" className="md:hidden" aria-label={t('backToChats')} onClick={() => navigate('/')}>
           <span aria-hidden="true">←</span>

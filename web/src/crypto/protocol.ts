@@ -2,7 +2,7 @@
  * ratchet state and the encrypted-at-rest history; the rest of the app holds only what these
  * types carry (public keys, envelopes, plaintext it is meant to show). */
 import type { Bundle, ClaimedDeviceKeys, Message, PreKey, WireEnvelope } from '../net/types';
-import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
+import type { ContactTrust, ConversationMeta, FileRef, LocalMessage, MessageStatus } from '../state/types';
 
 export interface Profile {
   userId: string;
@@ -37,6 +37,8 @@ export interface OutgoingPayload {
   editOf?: string;
   /** A call signal's binding (contentType 'call' only). */
   call?: CallBinding;
+  /** Files (text, and its sync copies, only). */
+  attachments?: FileRef[];
 }
 
 /** A call signal that decrypted: the payload's fields the engine checks (engine/callrules.ts).
@@ -159,6 +161,12 @@ export interface Requests {
   signedPreKeyUploaded: [{ keyId: number }, void];
   safetyNumber: [{ me: string; myKeys: string[]; them: string; theirKeys: string[] }, { digits: string; qr: string }];
   wipe: [void, void];
+  /** Pads and encrypts one file in 64 KiB chunks (crypto/files.ts): the ciphertext to upload
+   *  and what the message must carry to open it. */
+  attachEncrypt: [{ file: Blob }, { data: Blob; key: string; digest: string }];
+  /** Decrypts a downloaded ciphertext (digest checked) and keeps the file's own `size` bytes;
+   *  throws when it does not open. */
+  attachDecrypt: [{ data: Blob; key: string; digest: string; size: number; type: string }, Blob];
 }
 export type RequestName = keyof Requests;
 

@@ -27,6 +27,7 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
+import { decryptFile, encryptFile, fromPointer, toPointer } from './files';
 import { deleteVerdict, editTarget, payloadAction, refusalOf, resendFills, resendSourceVerdict } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type {
@@ -68,6 +69,7 @@ type SealedPart = Pick<
   | 'awaiting'
   | 'resentFor'
   | 'deleteState'
+  | 'files'
 >;
 /** The security notice standing in for a refused queue item (a redelivery is a duplicate). */
 const refusedId = (messageId: string) => `security:${messageId}`;
@@ -157,6 +159,7 @@ function payloadOf(payload: OutgoingPayload, sync: boolean): Payload {
     replyTo: payload.replyTo,
     editOf: payload.editOf,
     call: payload.call, // libsotto requires it on a call signal and refuses it on anything else
+    attachments: payload.attachments?.map(toPointer),
   };
 }
 
@@ -174,6 +177,7 @@ async function rowOf(m: LocalMessage): Promise<MessageRow> {
     awaiting: m.awaiting,
     resentFor: m.resentFor,
     deleteState: m.deleteState,
+    files: m.files,
   };
   return {
     id: m.id,
@@ -239,6 +243,9 @@ async function upgradeFormat(key: CryptoKey, passphrase: string | null): Promise
 
 function bodyText(p: Payload): string {
   return dec.decode(p.body);
+}
+function filesOf(p: Payload): LocalMessage['files'] {
+  return p.attachments?.length ? p.attachments.map(fromPointer) : undefined;
 }
 
 /* ------------------------------------------------------------------ operations */
@@ -478,7 +485,7 @@ const ops: Handlers = {
       if (verdict === 'refuse') return refuse('refused-delete', writes);
       writes.push(await kvSealed(controlId(message.id), { type: p.type, target: p.editOf }));
       if (verdict === 'apply' && target) {
-        const m: LocalMessage = { ...target, body: '', deleted: true, replyTo: undefined };
+        const m: LocalMessage = { ...target, body: '', deleted: true, replyTo: undefined, files: undefined };
         writes.push({ store: 'messages', value: await rowOf(m) });
         await commit(theDb(), writes);
         return { kind: 'deleted', message: m };
@@ -508,6 +515,7 @@ const ops: Handlers = {
           body: bodyText(p),
           kind: 'text',
           replyTo: p.replyTo,
+          files: filesOf(p),
           resent: true,
           awaiting: undefined,
           status: message.senderId === me ? 'sent' : 'delivered',
@@ -549,6 +557,7 @@ const ops: Handlers = {
         status: message.senderId === me ? message.status : 'delivered',
         replyTo: p.replyTo,
         senderDeviceId: message.senderDeviceId,
+        files: filesOf(p),
       };
       writes.push({ store: 'messages', value: await rowOf(m) });
       out = { kind: 'message', message: m };
@@ -614,7 +623,14 @@ const ops: Handlers = {
   async markDeleted({ id }) {
     const row = await getRow(id);
     if (!row) return null;
-    const m: LocalMessage = { ...(await messageOf(row)), body: '', deleted: true, replyTo: undefined, deleteState: undefined };
+    const m: LocalMessage = {
+      ...(await messageOf(row)),
+      body: '',
+      deleted: true,
+      replyTo: undefined,
+      deleteState: undefined,
+      files: undefined,
+    };
     await commit(theDb(), [{ store: 'messages', value: await rowOf(m) }]);
     return m;
   },
@@ -805,6 +821,13 @@ const ops: Handlers = {
     storageKey = null;
     profile = null;
     await deleteDatabase();
+  },
+
+  async attachEncrypt({ file }) {
+    return encryptFile(await wasm(), file);
+  },
+  async attachDecrypt(a) {
+    return decryptFile(await wasm(), a);
   },
 };
 

@@ -205,5 +205,6 @@ function resendPayload(m: LocalMessage, conversationId: string): OutgoingPayload
     body: m.body,
     replyTo: m.replyTo,
     editOf: m.id,
+    attachments: m.files, // a resend carries the files as the original did
   };
 }

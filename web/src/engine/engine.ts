@@ -21,7 +21,7 @@ import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
 import { useTrust } from '../state/trust';
-import type { LocalMessage } from '../state/types';
+import type { FileRef, LocalMessage } from '../state/types';
 import { Auth, type LoginForm, type RegisterForm } from './auth';
 import { Calls } from './calls';
 import { electLeader, TabChannel } from './channel';
@@ -42,7 +42,7 @@ export { HeldError, SecurityError } from './trust';
 interface RemoteOps {
   token: [void, string | null];
   refresh: [void, string | null];
-  send: [{ conversationId: string; body: string; replyTo?: string }, void];
+  send: [{ conversationId: string; body: string; replyTo?: string; files?: FileRef[] }, void];
   retry: [{ id: string }, void];
   edit: [{ id: string; body: string }, void];
   remove: [{ id: string }, void];
@@ -329,10 +329,10 @@ export class Engine {
     return this.channel.call<RemoteOps[K][1]>(op, arg);
   }
 
-  async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
-    checkText(body); // a rejected promise, like every other failure to send
-    if (this.role === 'follower') return this.remote('send', { conversationId, body, replyTo });
-    return this.sender.send(conversationId, body, replyTo);
+  async send(conversationId: string, body: string, replyTo?: string, files?: FileRef[]): Promise<void> {
+    if (!files?.length || body) checkText(body); // a rejected promise, like every other failure to send
+    if (this.role === 'follower') return this.remote('send', { conversationId, body, replyTo, files });
+    return this.sender.send(conversationId, body, replyTo, files);
   }
   retry(id: string): Promise<void> {
     if (this.role === 'follower') return this.remote('retry', { id });
@@ -378,7 +378,7 @@ export class Engine {
         return this.snapshot();
       case 'send': {
         const x = arg as RemoteOps['send'][0];
-        return this.sender.send(x.conversationId, x.body, x.replyTo);
+        return this.sender.send(x.conversationId, x.body, x.replyTo, x.files);
       }
       case 'retry':
         return this.sender.retry((arg as RemoteOps['retry'][0]).id);

@@ -13,7 +13,7 @@ import { SocketError } from '../net/socket';
 import type { Message, WireEnvelope } from '../net/types';
 import { uuid } from '../lib/uuid';
 import { useConversations } from '../state/conversations';
-import type { LocalMessage } from '../state/types';
+import type { FileRef, LocalMessage } from '../state/types';
 import type { EngineContext } from './context';
 import { Controls, type PostOptions, type RetryAnswer } from './controls';
 import { withClaimedKeys, type DeviceDirectory } from './keys';
@@ -34,7 +34,8 @@ export class Sender {
     this.controls = new Controls(ctx, ledger, (c, p, o) => this.post(c, p, o));
   }
 
-  async send(conversationId: string, body: string, replyTo?: string): Promise<void> {
+  /** `files`: uploaded already (files.ts); the message carries their pointers. */
+  async send(conversationId: string, body: string, replyTo?: string, files?: FileRef[]): Promise<void> {
     const cmid = uuid();
     const local: LocalMessage = {
       id: `local:${cmid}`,
@@ -47,6 +48,7 @@ export class Sender {
       status: 'pending',
       replyTo,
       senderDeviceId: this.ctx.profile()?.deviceId,
+      files,
     };
     await this.ctx.crypto.call('saveMessage', local);
     this.ctx.publish('msg', local);
@@ -127,6 +129,7 @@ export class Sender {
       sentAt: local.ts,
       body: local.body,
       replyTo: local.replyTo,
+      attachments: local.files,
     };
     try {
       const msg = await this.post(local.conversationId, payload);
@@ -150,14 +153,17 @@ export class Sender {
   /** Envelopes out over the socket (REST when it is down); a stale device list is refreshed once. */
   private async post(conversationId: string, payload: OutgoingPayload, opts: PostOptions = {}): Promise<Message> {
     const clientMessageId = opts.serverClientMessageId ?? payload.clientMessageId;
+    // The uploads a new message names (api.md "Attachments"): what gives its participants access.
+    const ids = payload.contentType === 'text' ? payload.attachments?.map((f) => f.id) : undefined;
+    const linked = ids?.length ? { attachmentIds: ids } : {};
     for (let attempt = 0; ; attempt++) {
       const envelopes = await this.encryptAll(conversationId, payload, attempt > 0, opts);
       try {
         const socket = this.ctx.socket();
         if (socket?.isOpen()) {
-          return await socket.request('message:send', { conversationId, clientMessageId, envelopes });
+          return await socket.request('message:send', { conversationId, clientMessageId, envelopes, ...linked });
         }
-        return await this.ctx.api.sendMessage(conversationId, { clientMessageId, envelopes });
+        return await this.ctx.api.sendMessage(conversationId, { clientMessageId, envelopes, ...linked });
       } catch (e) {
         const code = e instanceof ApiError || e instanceof SocketError ? e.code : '';
         if (code === 'device_list_mismatch' && attempt < 2) continue;

@@ -302,6 +302,25 @@ export const en = {
     "Calls go through the server's relay, so the other person never learns your IP address. Slightly more delay. On by default when the server offers a relay.",
   callsTitle: 'Calls',
   callsOtherTab: 'Calls are placed from the first Sotto tab.',
+  // Files (issue 19)
+  attachFile: 'Attach a file',
+  filesToSend: 'Files to send',
+  uploads: 'Files being sent',
+  uploading: 'Uploading {name}',
+  uploadPreparing: 'Encrypting…',
+  uploadSending: 'Sending…',
+  uploadPaused: 'Paused',
+  pauseUpload: 'Pause upload',
+  resumeUpload: 'Resume upload',
+  cancelUpload: 'Cancel upload',
+  fileTooLarge: '{name} is over 100 MB and cannot be sent.',
+  uploadFailed: 'The upload of {name} stopped. Resume it or cancel it.',
+  downloading: 'Downloading',
+  downloadFile: 'Download {name}',
+  fileUnavailable: 'This file could not be downloaded.',
+  openImage: 'Open image {name}',
+  playVideo: 'Play video {name}',
+  saveFile: 'Save',
 } as const;
 
 export type Strings = { [K in keyof typeof en]: string };

@@ -196,7 +196,7 @@ export function createApi(tokens: TokenSource, base = '') {
         'GET',
         `/api/conversations/${encodeURIComponent(id)}/messages?${q({ limit, before })}`,
       ),
-    sendMessage: (conversationId: string, b: { clientMessageId: string; envelopes: WireEnvelope[] }) =>
+    sendMessage: (conversationId: string, b: { clientMessageId: string; envelopes: WireEnvelope[]; attachmentIds?: string[] }) =>
       call<Message>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, { body: b }),
     editMessage: (id: string, envelopes: WireEnvelope[]) =>
       call<Message>('PATCH', `/api/messages/${encodeURIComponent(id)}`, { body: { envelopes } }),

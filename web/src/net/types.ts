@@ -185,7 +185,7 @@ export type ServerEventName = keyof ServerEvents;
 /** Client → server requests and what their ack carries. */
 export interface ClientRequests {
   authenticate: [{ token: string }, { userId: string; deviceId: string }];
-  'message:send': [{ conversationId: string; clientMessageId: string; envelopes: WireEnvelope[] }, Message];
+  'message:send': [{ conversationId: string; clientMessageId: string; envelopes: WireEnvelope[]; attachmentIds?: string[] }, Message];
   'queue:ack': [{ seq: number }, Record<string, never>];
   'message:read': [{ messageId: string }, Record<string, never>];
   'typing:start': [{ conversationId: string }, Record<string, never>];

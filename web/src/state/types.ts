@@ -48,6 +48,8 @@ export interface LocalMessage {
   deleteState?: 'queued' | 'failed';
   /** For kind 'security': what was refused and which device was named. */
   security?: { reason: SecurityReason; deviceId: string };
+  /** The files the message carries (payload tag 17). */
+  files?: FileRef[];
 }
 
 /** deviceId → base64 signing key, as a device listing (GET /api/keys/users/:id) gives them. */
@@ -74,4 +76,20 @@ export interface ConversationMeta {
   id: string;
   /** Last message id this device has read (UUIDv7 compare). */
   readUpTo: string;
+}
+
+/** One file a message carries (docs/protocol.md, "Attachments"), binary fields in base64:
+ *  the server's attachment id, the key and digest that open its ciphertext, the file's own
+ *  size (its stream is padded), and what is shown before it is fetched. */
+export interface FileRef {
+  id: string;
+  key: string;
+  digest: string;
+  size: number;
+  name: string;
+  type: string;
+  width: number;
+  height: number;
+  durationMs: number;
+  thumbnail?: string;
 }

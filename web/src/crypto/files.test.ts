@@ -1,0 +1,52 @@
+import createSotto from '@sotto-wasm/libsotto.cjs';
+import { readFileSync } from 'node:fs';
+import { loadSotto, type Sotto } from '@sotto-core/sotto';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { decryptFile, encryptFile } from './files';
+
+let s: Sotto;
+beforeAll(async () => {
+  // libsotto's Node build and its WebAssembly, from where vite.config.ts takes them.
+  const dir = (import.meta.env.SOTTO_WASM_DIR as string | undefined) ?? '../build-wasm';
+  const wasm = dir.startsWith('/') ? `${dir}/libsotto.wasm` : new URL(`../../${dir}/libsotto.wasm`, import.meta.url).pathname;
+  s = await loadSotto(createSotto, readFileSync(wasm));
+});
+
+const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
+const read = async (b: Blob) => new Uint8Array(await b.arrayBuffer());
+
+describe('attachments in the crypto worker', () => {
+  test.each([0, 1, 541, 65536, 200000])('%i bytes: padded to the bucket, chunked, and back exactly', async (n) => {
+    const file = bytes(n);
+    const enc = await encryptFile(s, new Blob([file]));
+    const padded = s.attachmentPaddedSize(n);
+    // header, then each 64 KiB chunk and the final one with 17 bytes each
+    expect(enc.data.size).toBe(24 + padded + 17 * (Math.floor(padded / 65536) + 1));
+    const out = await decryptFile(s, { data: enc.data, key: enc.key, digest: enc.digest, size: n, type: 'application/pdf' });
+    expect(out.type).toBe('application/pdf');
+    expect(await read(out)).toEqual(file);
+  });
+
+  test('a changed byte, a cut or another size never opens', async () => {
+    const enc = await encryptFile(s, new Blob([bytes(100000)]));
+    const data = await read(enc.data);
+    const open = (d: Uint8Array, size = 100000) =>
+      decryptFile(s, { data: new Blob([d as Uint8Array<ArrayBuffer>]), key: enc.key, digest: enc.digest, size, type: 'text/plain' });
+    const changed = data.slice();
+    changed[50000] ^= 1;
+    await expect(open(changed)).rejects.toThrow();
+    await expect(open(data.slice(0, data.length - 1))).rejects.toThrow();
+    await expect(open(data, 150000)).rejects.toThrow(); // another bucket
+    expect((await open(data)).size).toBe(100000);
+  });
+
+  test('over 100 MiB is refused before anything is read', async () => {
+    const huge = {
+      size: 104857601,
+      slice: () => {
+        throw new Error('read');
+      },
+    } as unknown as Blob;
+    await expect(encryptFile(s, huge)).rejects.toThrow('file too large');
+  });
+});
