@@ -11,6 +11,10 @@
 #include "blobs/s3.h"
 
 #define S3_ETAG_MAX 80
+/* An upload id as received (at most 511 bytes), percent-encoded (three bytes each at worst),
+ * and the longest query built on it: "partNumber=<n>&uploadId=<id>". */
+#define S3_UPLOAD_ID_MAX 1536
+#define S3_QUERY_MAX (S3_UPLOAD_ID_MAX + 64)
 
 static struct blobs_s3 *s3_of(struct blobs *b) { return (struct blobs_s3 *)(void *)b; }
 
@@ -52,7 +56,7 @@ static enum blob_err s3_copy_one(struct blobs_s3 *s, const char *id, const char 
 static enum blob_err s3_copy_parts(struct blobs_s3 *s, const char *id, const char *key,
                                    const char *upload, size_t n, char (*etags)[S3_ETAG_MAX])
 {
-    char h[1200], query[512];
+    char h[1200], query[S3_QUERY_MAX];
 
     for (size_t i = 0; i < n; i++) {
         struct s3_req r = {.method = "PUT", .key = key, .query = query, .header = h};
@@ -74,7 +78,7 @@ static enum blob_err s3_complete(struct blobs_s3 *s, const char *id, const char 
                                  const char *upload, size_t n, char (*etags)[S3_ETAG_MAX])
 {
     size_t cap = 64 + n * (S3_ETAG_MAX + 64), len;
-    char *xml = malloc(cap), query[512];
+    char *xml = malloc(cap), query[S3_QUERY_MAX];
     struct s3_req r = {.method = "POST", .key = key, .query = query};
 
     if (!xml)
@@ -102,7 +106,7 @@ static enum blob_err s3_complete(struct blobs_s3 *s, const char *id, const char 
 static enum blob_err s3_join(struct blobs_s3 *s, const char *id, const char *key, size_t n)
 {
     struct s3_req r = {.method = "POST", .key = key, .query = "uploads="};
-    char upload_raw[512], upload[1536], query[1600];
+    char upload_raw[512], upload[S3_UPLOAD_ID_MAX], query[S3_QUERY_MAX];
     char(*etags)[S3_ETAG_MAX] = calloc(n, S3_ETAG_MAX);
     enum blob_err e = BLOB_ERROR;
 
