@@ -22,9 +22,18 @@ describe('attachments in the crypto worker', () => {
     const padded = s.attachmentPaddedSize(n);
     // header, then each 64 KiB chunk and the final one with 17 bytes each
     expect(enc.data.size).toBe(24 + padded + 17 * (Math.floor(padded / 65536) + 1));
-    const out = await decryptFile(s, { data: enc.data, key: enc.key, digest: enc.digest, size: n, type: 'application/pdf' });
-    expect(out.type).toBe('application/pdf');
+    const out = await decryptFile(s, { data: enc.data, key: enc.key, digest: enc.digest, size: n, type: 'image/png' });
+    expect(out.type).toBe('image/png');
     expect(await read(out)).toEqual(file);
+  });
+
+  test('only images and videos keep the type the sender named; anything else is bytes to save', async () => {
+    const enc = await encryptFile(s, new Blob([bytes(100)]));
+    for (const [named, kept] of [['video/mp4', 'video/mp4'], ['text/html', 'application/octet-stream'],
+      ['image/svg+xml', 'application/octet-stream'], ['application/pdf', 'application/octet-stream']]) {
+      const out = await decryptFile(s, { data: enc.data, key: enc.key, digest: enc.digest, size: 100, type: named });
+      expect(out.type).toBe(kept);
+    }
   });
 
   test('a changed byte, a cut or another size never opens', async () => {

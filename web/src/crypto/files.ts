@@ -5,6 +5,7 @@
  * and the digest, and only then is the plaintext released, cut to the file's own size. */
 import type { AttachmentPointer, Sotto } from '@sotto-core/sotto';
 import { fromBase64, toBase64 } from '../lib/bytes';
+import { isImage, isVideo } from '../lib/media';
 import type { FileRef } from '../state/types';
 
 const CHUNK = 65536;
@@ -63,7 +64,10 @@ export async function decryptFile(s: Sotto, a: { data: Blob; key: string; digest
     throw e;
   }
   dec.finish(); // throws unless the stream ended whole, with this size and digest
-  return new Blob(parts, { type: a.type }).slice(0, a.size, a.type);
+  // The sender names the type: only an image or a video keeps it (the app draws those in <img>
+  // and <video>); anything else is bytes to save, never a document the browser might render.
+  const type = isImage(a.type) || isVideo(a.type) ? a.type : 'application/octet-stream';
+  return new Blob(parts, { type }).slice(0, a.size, type);
 }
 
 export function toPointer(f: FileRef): AttachmentPointer {
