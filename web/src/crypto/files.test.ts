@@ -29,8 +29,12 @@ describe('attachments in the crypto worker', () => {
 
   test('only images and videos keep the type the sender named; anything else is bytes to save', async () => {
     const enc = await encryptFile(s, new Blob([bytes(100)]));
-    for (const [named, kept] of [['video/mp4', 'video/mp4'], ['text/html', 'application/octet-stream'],
-      ['image/svg+xml', 'application/octet-stream'], ['application/pdf', 'application/octet-stream']]) {
+    for (const [named, kept] of [
+      ['video/mp4', 'video/mp4'],
+      ['text/html', 'application/octet-stream'],
+      ['image/svg+xml', 'application/octet-stream'],
+      ['application/pdf', 'application/octet-stream'],
+    ]) {
       const out = await decryptFile(s, { data: enc.data, key: enc.key, digest: enc.digest, size: 100, type: named });
       expect(out.type).toBe(kept);
     }
