@@ -20,6 +20,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 const tag = uniq('');
 const A = { email: `alice${tag}@example.test`, username: `alice${tag}`, displayName: 'Alice' };
 const B = { email: `bob${tag}@example.test`, username: `bob${tag}`, displayName: 'Bob' };
+const C = { email: `carol${tag}@example.test`, username: `carol${tag}`, displayName: 'Carol' };
 const HEALTH = 'Bạn khỏe không?';
 const STREET = 'Nhà mình ở Đường Lê Lợi nhé';
 const FILLERS = 30; // after the hits, so that on a phone they start far out of view
@@ -115,11 +116,26 @@ describe('web search and accessibility', () => {
     assert.ok(phone.inChat && (phone.id === 'composer' || phone.tag === 'h2'), JSON.stringify(phone));
     await bob.page.getByRole('button', { name: 'Back to chats' }).click();
 
-    await alice.page.getByRole('button', { name: 'Settings' }).click();
-    await alice.page.getByRole('link', { name: /Open chat with Bob/ }).click();
-    await alice.page.waitForFunction(() => document.activeElement?.id === 'composer', null, { timeout: 10000 });
-    const desktop = await focused(alice.page);
-    assert.ok(desktop.inChat, JSON.stringify(desktop));
+    // On the desktop the chat pane stays mounted from one chat to the next: focus must follow.
+    const carol = await newUser(chrome.browser, server);
+    try {
+      await register(carol.page, C);
+      await verifyEmail(server, A.email);
+      await startChatWith(carol.page, A.username);
+      await send(carol.page, 'Chào Alice');
+      await alice.page.getByRole('link', { name: /Open chat with Carol/ }).click();
+      await alice.page.getByRole('heading', { name: 'Carol' }).waitFor();
+      await alice.page.waitForFunction(() => document.activeElement?.id === 'composer', null, { timeout: 10000 });
+      assert.equal(await alice.page.evaluate(() => document.activeElement?.closest('section')?.getAttribute('aria-label')), 'Carol');
+      await alice.page.getByRole('link', { name: /Open chat with Bob/ }).click();
+      await alice.page.getByRole('heading', { name: 'Bob' }).waitFor();
+      await alice.page.waitForFunction(() => document.activeElement?.closest('section')?.getAttribute('aria-label') === 'Bob', null, {
+        timeout: 10000,
+      });
+      assert.equal((await focused(alice.page)).id, 'composer');
+    } finally {
+      await carol.context.close();
+    }
   });
 
   test('the composer grows with the text, up to a bound', async () => {
