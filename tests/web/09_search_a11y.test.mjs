@@ -4,7 +4,8 @@
 // live region (never the whole list); conversation links named with their unread count and last
 // message; focus inside the chat after opening it; a composer that grows with its text; and
 // axe-core (injected into the page) finding no serious or critical violation on the sign-in,
-// chat list and chat screens at both sizes.
+// chat list and chat screens at both sizes. The announcement, the link's name and the search are
+// also checked with the interface in Vietnamese.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -210,6 +211,26 @@ describe('web search and accessibility', () => {
   test('axe: the chat screen, desktop and phone', async () => {
     await assertAccessible(bob.page, 'chat, phone');
     await assertAccessible(alice.page, 'chat, desktop');
+  });
+
+  test('in Vietnamese: the announcement, the link name and a search without marks', async () => {
+    await alice.page.getByRole('button', { name: 'Settings' }).click();
+    await alice.page.getByRole('combobox').first().selectOption('vi');
+    await alice.page.getByLabel('Tìm tin nhắn').waitFor();
+    await send(bob.page, 'Cảm ơn nhé');
+    await alice.page.waitForFunction(
+      () => document.querySelector('[data-announcer]')?.textContent === 'Tin nhắn mới từ Bob: Cảm ơn nhé',
+      null,
+      { timeout: 15000 },
+    );
+    const name = /^Mở trò chuyện với Bob\s*,.*tin nhắn cuối lúc \d\d:\d\d\s*:\s*Cảm ơn nhé\s*,\s*1 chưa đọc$/;
+    await alice.page.getByRole('link', { name }).waitFor({ timeout: 10000 });
+    await alice.page.getByLabel('Tìm tin nhắn').fill('CAM ON');
+    await alice.page.waitForFunction(() => document.querySelector('[data-search-hit] mark')?.textContent === 'Cảm ơn', null, {
+      timeout: 10000,
+    });
+    await alice.page.getByLabel('Tìm tin nhắn').fill('');
+    await alice.page.getByRole('combobox').first().selectOption('en');
   });
 
   test('no CSP violation in either page', () => {
