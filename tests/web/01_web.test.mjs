@@ -241,7 +241,7 @@ describe('web client', () => {
       await messageItem(page, text('reply to both tabs')).waitFor();
       const ms = await page.evaluate(async () => {
         const t0 = performance.now();
-        document.querySelector('a[aria-label="Open chat with Carol"]').click();
+        [...document.querySelectorAll('a[data-conversation]')].find((a) => a.textContent.includes('Open chat with Carol')).click();
         for (;;) {
           const items = [...document.querySelectorAll('ul[aria-label="Messages"] li')];
           if (items.some((li) => li.textContent.includes('hello back'))) return performance.now() - t0;

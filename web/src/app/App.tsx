@@ -5,6 +5,7 @@ import { useConversations } from '../state/conversations';
 import { useSession } from '../state/session';
 import { resolveTheme, useSettings } from '../state/settings';
 import { ForgotPassword, Register, ResetPassword, SignIn, Unlock, VerifyEmail } from './AuthScreens';
+import { Announcer } from './Announcer';
 import { CallLayer } from './CallScreen';
 import { Chat } from './Chat';
 import { useTrust } from '../state/trust';
@@ -68,6 +69,7 @@ function Main({ path }: { path: string }) {
         </main>
       </div>
       <CallLayer />
+      <Announcer />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 /* The chat pane: header, the virtualized message list, typing line, safety notices and the
  * composer (reply and edit included). */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { getEngine, HeldError, SecurityError } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
 import { awaitingResend } from '../lib/resend';
@@ -28,10 +28,11 @@ import { useIsBlocked, useSetBlocked } from './blocking';
 import { CallRow } from './CallScreen';
 import { errorText } from './errors';
 import { AttachButton, MessageFiles, UploadTray, useFileDrop } from './Files';
-import { navigate } from './router';
+import { navigate, useLocation } from './router';
 import { nameOf } from './Sidebar';
 
 const EMPTY: LocalMessage[] = [];
+const COMPOSER_MAX_PX = 160; // about seven lines; the chat above keeps most of the screen
 const NO_CALLS: CallRecord[] = [];
 
 function statusKey(s: MessageStatus) {
@@ -76,6 +77,7 @@ function Bubble({
   mine,
   quoted,
   peerName,
+  marked,
   onReply,
   onEdit,
   onDelete,
@@ -84,6 +86,7 @@ function Bubble({
   mine: boolean;
   quoted?: LocalMessage;
   peerName: string;
+  marked?: boolean;
 } & Actions) {
   const t = useT();
   const locale = useLocale();
@@ -131,6 +134,7 @@ function Bubble({
               ? 'rounded-br-md bg-brand text-white dark:bg-emerald-800'
               : 'rounded-bl-md bg-white text-slate-900 dark:bg-slate-800 dark:text-slate-100',
             (m.deleted || m.kind === 'undecryptable') && 'italic opacity-70',
+            marked && 'ring-2 ring-amber-500 ring-offset-2 ring-offset-slate-50 dark:ring-amber-300 dark:ring-offset-slate-950',
           )}
         >
           {quoted && (
@@ -154,7 +158,8 @@ function Bubble({
           <span
             className={cn(
               'ml-2 inline-flex translate-y-0.5 items-center gap-1 whitespace-nowrap text-[11px]',
-              mine ? 'text-white/75' : 'text-slate-500',
+              // 4.5:1 at least against the bubble (WCAG AA for small text)
+              mine ? 'text-white/90' : 'text-slate-600 dark:text-slate-400',
             )}
           >
             {m.editedAt && !m.deleted && <span>{t('edited')}</span>}
@@ -198,7 +203,37 @@ function ActionButton({ label, glyph, onClick }: { label: string; glyph: string;
   );
 }
 
-function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationView } & Actions) {
+/** Scrolls to a message (a search hit), marks it and gives it focus, once its row is rendered. */
+function useJump(target: string | null, rows: ChatRow[], scrollTo: (i: number) => void, scrollEl: () => HTMLElement | null) {
+  const [marked, setMarked] = useState<string | null>(null);
+  const done = useRef<string | null>(null);
+  useEffect(() => {
+    if (!target) {
+      done.current = null;
+      setMarked(null);
+      return;
+    }
+    if (done.current === target) return;
+    const i = rows.findIndex((r) => r.type === 'message' && r.message.id === target);
+    if (i < 0) return; // not loaded yet: this runs again when the rows arrive
+    done.current = target;
+    setMarked(target);
+    scrollTo(i);
+    // The virtual list renders the row a frame or two later: then focus it, for keyboard users.
+    let tries = 0;
+    const focus = () => {
+      const el = scrollEl()?.querySelector<HTMLElement>(`[data-message="${CSS.escape(target)}"]`);
+      if (el) {
+        el.scrollIntoView({ block: 'center' });
+        el.focus({ preventScroll: true });
+      } else if (tries++ < 30) requestAnimationFrame(focus);
+    };
+    requestAnimationFrame(focus);
+  }, [target, rows, scrollTo, scrollEl]);
+  return marked;
+}
+
+function MessageList({ conv, target, onReply, onEdit, onDelete }: { conv: ConversationView; target: string | null } & Actions) {
   const t = useT();
   const locale = useLocale();
   const me = useSession((s) => s.me?.id ?? '');
@@ -223,6 +258,15 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
   useEffect(() => {
     stick.current = true;
   }, [conv.id]);
+  const scrollTo = useCallback(
+    (i: number) => {
+      stick.current = false; // reading an older message: new ones must not pull the view away
+      v.scrollToIndex(i, { align: 'center' });
+    },
+    [v],
+  );
+  const scrollEl = useCallback(() => scrollRef.current, []);
+  const marked = useJump(target, rows, scrollTo, scrollEl);
 
   const now = Date.now();
   const words = { today: t('today'), yesterday: t('yesterday') };
@@ -237,6 +281,7 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
         mine={r.message.senderId === me && r.message.kind !== 'notice' && r.message.kind !== 'security'}
         quoted={r.message.replyTo ? byId.get(r.message.replyTo) : undefined}
         peerName={nameOf(conv.peer)}
+        marked={marked === r.message.id}
         onReply={onReply}
         onEdit={onEdit}
         onDelete={onDelete}
@@ -265,7 +310,9 @@ function MessageList({ conv, onReply, onEdit, onDelete }: { conv: ConversationVi
                 ref={v.measureElement}
                 data-message={r.type === 'message' ? r.message.id : undefined}
                 data-mine={r.type === 'message' && r.message.senderId === me ? 'true' : undefined}
-                className="absolute left-0 top-0 w-full"
+                data-marked={r.type === 'message' && r.message.id === marked ? 'true' : undefined}
+                tabIndex={r.type === 'message' ? -1 : undefined}
+                className="absolute left-0 top-0 w-full focus:outline-none"
                 style={{ transform: `translateY(${item.start}px)` }}
               >
                 {render(r)}
@@ -321,6 +368,15 @@ function Composer({
     setText('');
     setErr(null);
   }, [conv.id]);
+  // The box grows with the text, up to COMPOSER_MAX_PX; past that it scrolls.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    const full = el.scrollHeight + el.offsetHeight - el.clientHeight; // borders too
+    el.style.height = `${Math.min(full, COMPOSER_MAX_PX)}px`;
+    el.style.overflowY = full > COMPOSER_MAX_PX ? 'auto' : 'hidden';
+  }, [text]);
 
   async function send() {
     const body = text.trim();
@@ -406,7 +462,7 @@ function Composer({
           }}
           onKeyDown={onKey}
           onBlur={() => void getEngine().typing(conv.id, false)}
-          className="max-h-40 min-h-[2.5rem] flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-sm focus:border-brand focus:outline-none focus:ring-2 focus:ring-brand/30 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"
+          className="min-h-[2.5rem] flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-sm focus:border-brand focus:outline-none focus:ring-2 focus:ring-brand/30 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"
         />
         {chars > TEXT_MAX_CHARS - 1000 && (
           <span className={cn('self-center text-xs tabular-nums', over ? 'font-semibold text-red-600' : 'text-slate-500')}>
@@ -538,6 +594,19 @@ export function Chat({ id }: { id: string }) {
   const blocked = useIsBlocked(conv?.peer.id ?? '');
   const setBlocked = useSetBlocked();
   const drop = useFileDrop(id, blocked || held);
+  const target = useLocation().query.get('m');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const ready = Boolean(conv);
+
+  // Opening a chat moves focus into it (the link that opened it may be gone, on a phone): to the
+  // composer, or the heading where there is no composer to type in. A search hit's message takes
+  // focus itself (MessageList).
+  useEffect(() => {
+    if (!ready || target) return;
+    const composer = document.getElementById('composer');
+    if (composer instanceof HTMLTextAreaElement && !composer.disabled) composer.focus();
+    else heading.current?.focus();
+  }, [id, ready]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     void getEngine().open(id);
@@ -569,8 +638,10 @@ export function Chat({ id }: { id: string }) {
         </Button>
         <Avatar id={conv.peer.id} name={name} online={online} onlineLabel={online ? t('online') : t('offline')} />
         <div className="min-w-0 flex-1">
-          <h2 className="truncate font-semibold">{name}</h2>
-          <p className="truncate text-xs text-slate-500">
+          <h2 ref={heading} tabIndex={-1} className="truncate font-semibold focus:outline-none">
+            {name}
+          </h2>
+          <p className="truncate text-xs text-slate-600 dark:text-slate-400">
             @{conv.peer.username} · {online ? t('online') : t('offline')}
           </p>
         </div>
@@ -637,6 +708,7 @@ export function Chat({ id }: { id: string }) {
       )}
       <MessageList
         conv={conv}
+        target={target}
         onReply={(m) => {
           setEditing(null);
           setReplyTo(m);

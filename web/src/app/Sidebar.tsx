@@ -14,6 +14,7 @@ import { Avatar } from '../ui/Avatar';
 import { Button } from '../ui/Button';
 import { cn } from '../ui/cn';
 import { Dialog } from '../ui/Dialog';
+import { Highlight } from '../ui/Highlight';
 import { inputClass } from '../ui/Field';
 import { errorText } from './errors';
 import { navigate } from './router';
@@ -33,6 +34,13 @@ function ConnectionBadge() {
   );
 }
 
+/** Text for screen readers only: the link's name is its content, read in the order shown. */
+function Sr({ children }: { children: string }) {
+  return <span className="sr-only">{children}</span>;
+}
+
+/* A conversation link is named by its content (no aria-label, which would hide the preview and
+ * the counts): "Open chat with Bob, online, last message 10:42: See you, 2 unread". */
 function Row({ c, active }: { c: ConversationView; active: boolean }) {
   const t = useT();
   const locale = useLocale();
@@ -45,6 +53,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
     notice: t('safetyNotice'),
     security: t('securityNotice'),
   };
+  const time = c.last ? formatTime(c.last.ts, locale) : '';
   return (
     <li>
       <a
@@ -54,40 +63,46 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
           navigate(`/c/${c.id}`);
         }}
         aria-current={active ? 'page' : undefined}
-        aria-label={t('openChat', { name })}
         data-conversation={c.id}
         className={cn(
           'flex items-center gap-3 px-4 py-3 hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800 dark:focus-visible:bg-slate-800',
           active && 'bg-slate-100 dark:bg-slate-800',
         )}
       >
-        <Avatar id={c.peer.id} name={name} online={online} onlineLabel={online ? t('online') : t('offline')} />
+        <Avatar id={c.peer.id} name={name} online={online} />
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
-            <span className="truncate font-medium text-slate-900 dark:text-slate-100">{name}</span>
-            {c.last && <span className="shrink-0 text-xs text-slate-500">{formatTime(c.last.ts, locale)}</span>}
+            <span className="truncate font-medium text-slate-900 dark:text-slate-100">
+              <Sr>{`${t('openChatWith')} `}</Sr>
+              {name}
+              <Sr>{`, ${online ? t('online') : t('offline')}`}</Sr>
+            </span>
+            {c.last && (
+              <span className="shrink-0 text-xs text-slate-600 dark:text-slate-400">
+                <Sr>{`, ${t('lastMessageAt')} `}</Sr>
+                <time dateTime={new Date(c.last.ts).toISOString()}>{time}</time>
+                <Sr>: </Sr>
+              </span>
+            )}
           </span>
           <span className="flex items-center justify-between gap-2">
-            <span dir="auto" className="truncate text-sm text-slate-500 dark:text-slate-400" data-preview>
+            <span dir="auto" className="truncate text-sm text-slate-600 dark:text-slate-400" data-preview>
               {preview(c.last, words)}
             </span>
             {missed > 0 && (
-              <span
-                className="shrink-0 rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold text-white"
-                aria-label={t('missedCalls', { n: missed })}
-                data-missed-calls={missed}
-              >
+              <span className="shrink-0 rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold text-white" data-missed-calls={missed}>
                 <PhoneIcon className="mr-0.5 inline h-3 w-3" />
-                {missed}
+                <span aria-hidden="true">{missed}</span>
+                <Sr>{`, ${t('missedCalls', { n: missed })}`}</Sr>
               </span>
             )}
             {c.unread > 0 && (
               <span
                 className="shrink-0 rounded-full bg-brand px-2 py-0.5 text-xs font-semibold text-white dark:bg-brand-dark dark:text-slate-900"
-                aria-label={t('unread', { n: c.unread })}
                 data-unread={c.unread}
               >
-                {c.unread}
+                <span aria-hidden="true">{c.unread}</span>
+                <Sr>{`, ${t('unread', { n: c.unread })}`}</Sr>
               </span>
             )}
           </span>
@@ -97,7 +112,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
   );
 }
 
-function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick: (m: LocalMessage) => void }) {
+function SearchResults({ hits, query, onPick }: { hits: LocalMessage[]; query: string; onPick: (m: LocalMessage) => void }) {
   const t = useT();
   const locale = useLocale();
   const convs = useConversations((s) => s.list);
@@ -111,14 +126,15 @@ function SearchResults({ hits, onPick }: { hits: LocalMessage[]; onPick: (m: Loc
             <button
               type="button"
               onClick={() => onPick(m)}
+              data-search-hit={m.id}
               className="block w-full px-4 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800"
             >
-              <span className="flex justify-between text-xs text-slate-500">
+              <span className="flex justify-between text-xs text-slate-600 dark:text-slate-400">
                 <span>{c ? nameOf(c.peer) : ''}</span>
                 <span>{formatTime(m.ts, locale)}</span>
               </span>
               <span dir="auto" className="line-clamp-2 text-sm text-slate-800 dark:text-slate-200">
-                {m.body}
+                <Highlight text={m.body} query={query} />
               </span>
             </button>
           </li>
@@ -257,9 +273,11 @@ export function Sidebar({ activeId }: { activeId: string | null }) {
         {hits ? (
           <SearchResults
             hits={hits}
+            query={query}
             onPick={(m) => {
               setQuery('');
-              navigate(`/c/${m.conversationId}`);
+              // The chat scrolls to the message, marks it and moves focus there (Chat.tsx).
+              navigate(`/c/${m.conversationId}?m=${encodeURIComponent(m.id)}`);
             }}
           />
         ) : list.length ? (

@@ -8,6 +8,7 @@ import wasmUrl from '@sotto-wasm/libsotto.wasm?url';
 import { E_KEY_MISMATCH, loadSotto, SottoError, type Payload, type Sotto } from '@sotto-core/sotto';
 import { fromBase64, toBase64 } from '../lib/bytes';
 import { isLocalId } from '../lib/uuid';
+import { foldedIncludes } from '../lib/fold';
 import type { ContactTrust, ConversationMeta, LocalMessage, MessageStatus } from '../state/types';
 import {
   FORMAT,
@@ -755,13 +756,12 @@ const ops: Handlers = {
   },
 
   async search({ query, limit }) {
-    const q = query.trim().toLocaleLowerCase();
-    if (!q) return [];
+    if (!query.trim()) return [];
     const rows = (await request(theDb().transaction('messages').objectStore('messages').getAll())) as MessageRow[];
     const hits: LocalMessage[] = [];
     for (const r of rows.sort((a, b) => b.ts - a.ts)) {
       const m = await messageOf(r);
-      if (m.kind === 'text' && !m.deleted && m.body.toLocaleLowerCase().includes(q)) {
+      if (m.kind === 'text' && !m.deleted && foldedIncludes(m.body, query)) {
         hits.push(m);
         if (hits.length >= limit) break;
       }

@@ -122,7 +122,11 @@ export const en = {
   reconnecting: 'Offline: reconnecting…',
   conversations: 'Conversations',
   unread: '{n} unread',
-  openChat: 'Open chat with {name}',
+  openChatWith: 'Open chat with',
+  lastMessageAt: 'last message',
+  newMessageFrom: 'New message from {name}: {text}',
+  attachmentWord: 'a file',
+  searchHit: 'Found message',
 
   message: 'Message',
   send: 'Send',

@@ -124,7 +124,11 @@ export const vi: Strings = {
   reconnecting: 'Mất kết nối: đang kết nối lại…',
   conversations: 'Cuộc trò chuyện',
   unread: '{n} chưa đọc',
-  openChat: 'Mở trò chuyện với {name}',
+  openChatWith: 'Mở trò chuyện với',
+  lastMessageAt: 'tin nhắn cuối lúc',
+  newMessageFrom: 'Tin nhắn mới từ {name}: {text}',
+  attachmentWord: 'một tệp',
+  searchHit: 'Tin nhắn tìm thấy',
 
   message: 'Tin nhắn',
   send: 'Gửi',
