@@ -242,11 +242,30 @@ done:
     return rc;
 }
 
+/* The time a new login proof is signed for: now, or one second after the last this device
+ * used. The server keeps every proof it has seen and refuses one again as a replay, so two
+ * sign-ins within one second (a password change, then signing in again) must not sign the
+ * same bytes; the server accepts a proof time a little ahead of its clock. */
+static uint64_t proof_time(client *c)
+{
+    char *last = NULL, next[24];
+    uint64_t t = now_s(), l = 0;
+
+    if (ls_kv_get_str(c->st, "login-proof-time", &last) == 0 && last != NULL)
+        l = strtoull(last, NULL, 10);
+    free(last);
+    if (t <= l)
+        t = l + 1;
+    snprintf(next, sizeof next, "%llu", (unsigned long long)t);
+    (void)ls_kv_put_str(c->st, "login-proof-time", next);
+    return t;
+}
+
 /* Signing in again as this profile's device: a proof by its signing key. */
 static int add_proof(client *c, json_t *device, const char *email)
 {
     uint8_t sig[SOTTO_SIGBYTES];
-    uint64_t t = now_s();
+    uint64_t t = proof_time(c);
     char *b64;
 
     if (sotto_account_login_proof(c->pr.acct, email, t, sig) != 0 ||
