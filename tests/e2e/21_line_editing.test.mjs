@@ -52,7 +52,8 @@ describe('line editing in sotto chat on a terminal', () => {
     b = await user(w, 'b');
     await send(w, b, a, marker(w, 'open'));
     const cmd = [cliPath(), '--server', w.srv.base, '--profile', a.devices[0], 'chat', b.name].map(quote).join(' ');
-    t = terminal(w, `env TERM=screen ${cmd}`);
+    // After sotto, the shell reports its exit code and the terminal's modes (given back?).
+    t = terminal(w, `env TERM=screen ${cmd}; echo "exit=$?"; stty -a | tr ' ' '\\n' | grep -x -e -icanon -e icanon -e -echo -e echo`);
     await t.waitScreen((x) => x.screen().includes('(connected)'), 'the chat to connect');
   });
   after(async () => {
@@ -112,10 +113,11 @@ describe('line editing in sotto chat on a terminal', () => {
     assert.deepEqual(await received(w, b), [`${half} more`]);
   });
 
-  test('Ctrl-D on an empty line leaves with exit 0', async () => {
+  test('Ctrl-D on an empty line leaves with exit 0 and the terminal as it was', async () => {
     t.keys('C-d');
     await t.waitScreen((x) => x.pane().startsWith('1:'), 'sotto to exit');
-    assert.equal(t.pane(), '1:0', t.screen(true));
+    const rows = t.screen(true).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Pane is dead'));
+    assert.deepEqual(rows.slice(-3), ['exit=0', 'icanon', 'echo'], t.screen(true));
     assert.doesNotMatch(t.screen(true), /Sanitizer|runtime error/);
   });
 
