@@ -566,16 +566,27 @@ static void dispatch_event(rx *x, const char *ev, json_t *frame)
     }
 }
 
-/* What an event prints goes above the line being typed, which is then drawn again. */
+/* Around anything that may print while a line is being typed: the output goes above the
+ * line, which is then drawn again. */
+static void line_away(rx *x)
+{
+    if (x->le != NULL)
+        le_hide(x->le);
+}
+
+static void line_back(rx *x)
+{
+    if (x->le != NULL)
+        le_show(x->le);
+}
+
 static void on_event(void *ctx, const char *ev, json_t *frame)
 {
     rx *x = ctx;
 
-    if (x->le != NULL)
-        le_hide(x->le);
+    line_away(x);
     dispatch_event(x, ev, frame);
-    if (x->le != NULL)
-        le_show(x->le);
+    line_back(x);
 }
 
 static void print_safety(rx *x)
@@ -721,11 +732,16 @@ static int on_tick(void *ctx)
 
     if (interrupted)
         return 1;
-    if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS)
+    if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS) {
+        line_away(x);
         reauthenticate(x);
+        line_back(x);
+    }
     if (x->authenticated && now_ms() - x->maint_at_ms > KEYS_MAINT_INTERVAL_MS) {
         x->maint_at_ms = now_ms(); /* a long chat or watch: the daily key upkeep */
+        line_away(x);
         keys_maintain(x->c);
+        line_back(x);
     }
 
     if (x->mode == RX_CHAT && x->authenticated && x->le != NULL)
