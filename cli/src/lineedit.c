@@ -23,6 +23,7 @@ struct lineedit {
     size_t pending;
     struct sigaction old_winch;
     int ready; /* the terminal is ours: le_close gives it back */
+    int eof;   /* the terminal has gone (read_key saw the end of input) */
     /* Keys read ahead: a whole escape sequence is read before libedit sees any of it. */
     unsigned char keys[32];
     size_t nkeys, at;
@@ -126,8 +127,10 @@ static int read_key(EditLine *el, wchar_t *wc)
 
         if (le->at == le->nkeys) {
             le->at = le->nkeys = 0;
-            if (key_byte(&b, -1) != 1)
+            if (key_byte(&b, -1) != 1) {
+                le->eof = 1;
                 return 0;
+            }
             if (b == 0x1b) {
                 read_sequence(le);
                 continue;
@@ -256,11 +259,11 @@ void le_read(lineedit *le, le_line_fn fn, void *ctx)
         /* In one-key mode an empty line comes back as NULL: after a cursor key, say. Only
          * an error or a hung-up terminal is the end; Ctrl-D on an empty line comes back as
          * the line "^D". */
-        if (s == NULL && errno == 0 && !(p.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+        if (s == NULL && !le->eof && errno == 0 && !(p.revents & (POLLHUP | POLLERR | POLLNVAL))) {
             le->pending = 0;
             continue;
         }
-        if (s == NULL || n <= 0 || (n == 1 && s[0] == '\x04')) {
+        if (le->eof || s == NULL || n <= 0 || (n == 1 && s[0] == '\x04')) {
             le->pending = 0;
             fn(ctx, NULL);
             return;
