@@ -11,6 +11,8 @@ APT_PACKAGES=(
   # C libraries (server, core, cli)
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
   libssl-dev libcurl4-openssl-dev libxml2-dev libqrencode-dev libhiredis-dev libcmocka-dev libmagic-dev
+  # line editing in `sotto chat` (cli/src/lineedit.c)
+  libedit-dev
   # services and tools the tests and benchmarks run
   postgresql sqlite3 python3 python3-aiosmtpd curl openssl wrk valgrind procps iproute2
   # the TURN server the call tests check credentials against (deploy/turnserver.conf)
@@ -18,6 +20,8 @@ APT_PACKAGES=(
   # the S3-compatible store the blob tests run against (scripts/swift-test.sh): OpenStack
   # Swift with s3api (needs lxml) and tempauth (needs memcached)
   swift swift-proxy swift-account swift-container swift-object python3-swift python3-lxml memcached
+  # the terminal the CLI's line-editing test types into (tests/e2e/21_line_editing)
+  tmux
   # browser tests of the web client (driven by playwright-core from npm)
   chromium fonts-dejavu-core
   # WebAssembly build of libsotto (libsodium comes from Debian's source package)

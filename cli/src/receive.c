@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "controls.h"
 #include "keys_maint.h"
+#include "lineedit.h"
 #include "net_ws.h"
 #include "outbox.h"
 #include "receipts.h"
@@ -34,7 +35,8 @@ typedef struct rx {
     char line[4096];
     size_t line_len;
     int line_over; /* the line outgrew `line`: it is refused whole, never cut */
-    int typing, raw;
+    int typing;
+    lineedit *le; /* a terminal: the line is edited there (NULL: plain lines, as from a pipe) */
     calls_live calls;
 } rx;
 
@@ -522,9 +524,8 @@ static void on_chat_event(rx *x, const char *ev, json_t *d)
         fprintf(stderr, "  %s went offline\n", x->peer_name);
 }
 
-static void on_event(void *ctx, const char *ev, json_t *frame)
+static void dispatch_event(rx *x, const char *ev, json_t *frame)
 {
-    rx *x = ctx;
     json_t *d = json_object_get(frame, "data");
     const char *id = json_string_value(json_object_get(frame, "id"));
 
@@ -563,6 +564,29 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
     } else {
         on_chat_event(x, ev, d);
     }
+}
+
+/* Around anything that may print while a line is being typed: the output goes above the
+ * line, which is then drawn again. */
+static void line_away(rx *x)
+{
+    if (x->le != NULL)
+        le_hide(x->le);
+}
+
+static void line_back(rx *x)
+{
+    if (x->le != NULL)
+        le_show(x->le);
+}
+
+static void on_event(void *ctx, const char *ev, json_t *frame)
+{
+    rx *x = ctx;
+
+    line_away(x);
+    dispatch_event(x, ev, frame);
+    line_back(x);
 }
 
 static void print_safety(rx *x)
@@ -630,7 +654,41 @@ static void chat_line(rx *x)
     fflush(stdout);
 }
 
-/* Reads what stdin has (non-blocking); a full line is sent, a partial one means typing. */
+static void typing_started(rx *x)
+{
+    if (!x->typing) {
+        ws_send(x->ws, "typing:start", json_pack("{s:s}", "conversationId", x->conv), 0, NULL);
+        x->typing = 1;
+    }
+}
+
+/* A line finished in the editor (NULL: Ctrl-D). */
+static void chat_edited_line(void *ctx, const char *line)
+{
+    rx *x = ctx;
+    size_t n;
+
+    if (line == NULL) {
+        x->stop = 1;
+        return;
+    }
+    n = strlen(line);
+    x->line_over = n >= sizeof x->line;
+    x->line_len = x->line_over ? 0 : n;
+    memcpy(x->line, line, x->line_len);
+    chat_line(x);
+}
+
+/* Keys typed at a terminal go to the editor; typing:start goes out once the line holds
+ * something (a cursor key alone is not typing). */
+static void chat_edit(rx *x)
+{
+    le_read(x->le, chat_edited_line, x);
+    if (!x->stop && le_pending(x->le) > 0)
+        typing_started(x);
+}
+
+/* Reads what a pipe has (non-blocking); a full line is sent, a partial one means typing. */
 static void chat_input(rx *x)
 {
     struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
@@ -643,30 +701,14 @@ static void chat_input(rx *x)
             return;
         }
         if (ch == '\n' || ch == '\r') {
-            if (x->raw)
-                fputc('\n', stdout);
             chat_line(x);
-            continue;
-        }
-        if (x->raw && (ch == 0x7f || ch == 0x08)) { /* backspace: one UTF-8 character */
-            while (x->line_len > 0 && (x->line[--x->line_len] & 0xc0) == 0x80)
-                ;
-            fputs("\b \b", stdout);
-            fflush(stdout);
             continue;
         }
         if (x->line_len + 1 < sizeof x->line)
             x->line[x->line_len++] = ch;
         else
             x->line_over = 1;
-        if (x->raw) {
-            fputc(ch, stdout);
-            fflush(stdout);
-        }
-        if (!x->typing) {
-            ws_send(x->ws, "typing:start", json_pack("{s:s}", "conversationId", x->conv), 0, NULL);
-            x->typing = 1;
-        }
+        typing_started(x);
     }
 }
 
@@ -690,14 +732,21 @@ static int on_tick(void *ctx)
 
     if (interrupted)
         return 1;
-    if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS)
+    if (x->authenticated && now_ms() - x->auth_at_ms > REAUTH_MS) {
+        line_away(x);
         reauthenticate(x);
+        line_back(x);
+    }
     if (x->authenticated && now_ms() - x->maint_at_ms > KEYS_MAINT_INTERVAL_MS) {
         x->maint_at_ms = now_ms(); /* a long chat or watch: the daily key upkeep */
+        line_away(x);
         keys_maintain(x->c);
+        line_back(x);
     }
 
-    if (x->mode == RX_CHAT && x->authenticated)
+    if (x->mode == RX_CHAT && x->authenticated && x->le != NULL)
+        chat_edit(x);
+    else if (x->mode == RX_CHAT && x->authenticated)
         chat_input(x);
     if (x->mode == RX_SYNC && x->drained && x->outstanding == 0)
         return 1;
@@ -736,8 +785,6 @@ static int chat_setup(rx *x, const char *username)
     json_decref(user);
     if ((rc = conversation_with(x->c, x->peer_id, x->conv)) != 0)
         return rc;
-    /* On a terminal we read key by key (and echo ourselves), so typing:start goes out with
-     * the first key; a pipe delivers what it has, which works the same. */
     if (!x->c->o->json &&
         ls_messages_recent(x->c->st, x->peer_id, CHAT_CONTEXT, chat_context_line, x) != 0)
         return EXIT_LOCAL;
@@ -749,7 +796,7 @@ static int chat_setup(rx *x, const char *username)
 int rx_run(client *c, enum rx_mode mode, const char *peer_username, int timeout_s)
 {
     rx x;
-    int rc;
+    int rc, failed;
 
     memset(&x, 0, sizeof x);
     x.c = c;
@@ -771,14 +818,20 @@ int rx_run(client *c, enum rx_mode mode, const char *peer_username, int timeout_
     }
     http_resp_clear(&r);
     signal(SIGINT, on_sigint);
-    x.raw = mode == RX_CHAT && term_raw_begin() == 0;
+    /* On a terminal the line is edited (lineedit.c) and typing:start goes out with the first
+     * character; a pipe delivers what it has, which works the same. */
+    if (mode == RX_CHAT && !c->o->json)
+        x.le = le_open("> ");
     if (ws_open(&x.ws, c->server, on_event, on_tick, &x) != 0) {
-        term_raw_end();
+        le_close(x.le);
         return EXIT_NET;
     }
     x.auth_at_ms = now_ms();
     ws_send(x.ws, "authenticate", json_pack("{s:s}", "token", c->access), 1, x.auth_id);
-    if (ws_run(x.ws) != 0 && x.exit_code == 0) {
+    failed = ws_run(x.ws) != 0;
+    le_close(x.le); /* the terminal as it was, before anything more is said */
+    x.le = NULL;
+    if (failed && x.exit_code == 0) {
         int code = ws_close_code(x.ws);
         fprintf(stderr, "sotto: the connection closed%s\n",
                 code == 4403   ? ": this device was revoked"
@@ -788,6 +841,5 @@ int rx_run(client *c, enum rx_mode mode, const char *peer_username, int timeout_
         x.exit_code = code == 4403 || code == 4401 ? EXIT_AUTH : EXIT_NET;
     }
     ws_close(x.ws, 2000);
-    term_raw_end();
     return x.exit_code;
 }

@@ -49,32 +49,6 @@ int term_prompt(const char *prompt, char *out, size_t cap, int echo)
     return rc;
 }
 
-static struct termios saved_tio; /* the terminal as we found it (one terminal per process) */
-static int raw_on;
-
-int term_raw_begin(void)
-{
-    struct termios raw;
-
-    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) != 0)
-        return -1;
-    raw = saved_tio;
-    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-    raw.c_cc[VMIN] = 1;
-    raw.c_cc[VTIME] = 0;
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) != 0)
-        return -1;
-    raw_on = 1;
-    return 0;
-}
-
-void term_raw_end(void)
-{
-    if (raw_on)
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-    raw_on = 0;
-}
-
 /* 1 if module (x, y) is dark; the quiet zone around the code is light. */
 static int dark(const QRcode *q, int x, int y)
 {

@@ -14,11 +14,6 @@ int term_interactive(void);
 int term_prompt(const char *prompt, char *out, size_t cap, int echo);
 /* The first line of stdin (for --password-stdin). */
 int term_read_line(char *out, size_t cap);
-/* Character-at-a-time input without echo (the caller echoes), so a chat can tell the other
- * side that we are typing as the first key is pressed. Signals stay on. Returns 0 when the
- * terminal was switched (term_raw_end restores it), -1 when stdin is not a terminal. */
-int term_raw_begin(void);
-void term_raw_end(void);
 /* Prints a QR code of the bytes with UTF-8 half blocks (two modules per character). */
 int term_qr(const uint8_t *data, size_t len);
 /* A 60-digit safety number as 3 lines of 4 groups of 5 digits. */
