@@ -2,10 +2,10 @@
  * and the WebSocket protocol on /ws (authenticate, message:send, queue:ack, receipts, typing,
  * presence), with fan-out through the bus (bus/bus.h).
  *
- * Public part (main.c, and the after-success steps of device revoke, logout, logout-all
- * and password reset): create/destroy, route registration, closing a device's socket. Everything
- * runs on the loop thread unless a comment says otherwise. The internal part, shared by the
- * realtime files only, is in rt_internal.h. */
+ * Public part (main.c, and the after-success steps of device revoke, logout, logout-all, password
+ * reset, a login that made a device and account deletion): create/destroy, route registration,
+ * closing a device's socket, account events. Everything runs on the loop thread unless a comment
+ * says otherwise. The internal part, shared by the realtime files only, is in rt_internal.h. */
 #ifndef SOTTO_REALTIME_H
 #define SOTTO_REALTIME_H
 
