@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acct_events.h"
 #include "attlist.h"
 #include "calls.h"
 #include "commands.h"
@@ -503,6 +504,9 @@ static void on_authenticated(rx *x)
     if (client_device_keys(x->c, x->c->pr.user_id, &mine) == 0)
         trust_check(x->c, x->c->pr.user_id, x->c->username ? x->c->username : "you", mine);
     json_decref(mine);
+    /* Sign-ins made while we were away (live ones come as device:added). */
+    if (acct_devices_catch_up(x->c) != 0)
+        fprintf(stderr, "sotto: could not compare the account's devices\n");
     keys_maintain(x->c);
     x->maint_at_ms = now_ms();
     outbox_flush(x->c);
@@ -557,6 +561,10 @@ static void dispatch_event(rx *x, const char *ev, json_t *frame)
         calls_accepted_elsewhere(x->c, &x->calls, d);
     } else if (!strcmp(ev, "call:ended")) {
         calls_ended(x->c, &x->calls, d);
+    } else if (!strcmp(ev, "device:added")) {
+        acct_sign_in(x->c, d);
+    } else if (!strcmp(ev, "user:deleted")) {
+        acct_user_deleted(x->c, d);
     } else if (!strcmp(ev, "message:delivered")) {
         on_receipt(x, d, LS_MSG_DELIVERED);
     } else if (!strcmp(ev, "message:read")) {

@@ -1,9 +1,10 @@
 /* receive.h: a live session on /ws for sync, watch and chat.
  *
- * On connect: authenticate, then (after `authenticated`) key maintenance, the own-device
- * check and the outbox flush. Every message:new is decrypted and committed (protocol.c)
- * before its queue:ack is sent; a duplicate is acked without being shown; a refused one is
- * reported and acked. sync ends once queue:drained has come and every ack was answered.
+ * On connect: authenticate, then (after `authenticated`) the own-device check, the sign-ins missed
+ * while away (acct_events.h), key maintenance and the outbox flush. device:added and user:deleted
+ * are shown as they come. Every message:new is decrypted and committed (protocol.c) before its
+ * queue:ack is sent; a duplicate is acked without being shown; a refused one is reported and
+ * acked. sync ends once queue:drained has come and every ack was answered.
  */
 #ifndef SOTTO_CLI_RECEIVE_H
 #define SOTTO_CLI_RECEIVE_H

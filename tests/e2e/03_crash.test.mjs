@@ -74,7 +74,10 @@ describe('crash recovery', () => {
     const f = await ok(w, a.devices[0], ['sync']);
     assert.match(f.stderr, /queued earlier/);
     assert.match(f.stderr, /NEW DEVICE/);
-    assert.deepEqual((await sync(w, b.devices[0])).map((x) => x.text), [m]);
+    // b's first device also shows the sign-in it missed (cli/README.md, sign-in alerts).
+    const seen = await sync(w, b.devices[0]);
+    assert.deepEqual(seen.filter((x) => x.event === 'device:added').map((x) => x.name), ['dev2']);
+    assert.deepEqual(seen.filter((x) => x.event !== 'device:added').map((x) => x.text), [m]);
     assert.deepEqual((await sync(w, b.devices[1])).map((x) => x.text), [m]);
   });
 

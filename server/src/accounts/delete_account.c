@@ -1,8 +1,8 @@
 /* DELETE /api/users/me: the account and everything of it go, for good. Like a password change
  * it needs the password (and with two-factor on, a code), so an access token alone cannot do
  * it. The store deletes it all in one transaction (store_user_delete), attachment rows with it;
- * after the commit their blobs go, every device's socket closes (4401) and the refresh cookie
- * is cleared. */
+ * after the commit their blobs go, every device's socket closes (4401), every user who shared
+ * a conversation with it hears user:deleted, and the refresh cookie is cleared. */
 #include <stdlib.h>
 
 #include "accounts/internal.h"
@@ -10,6 +10,8 @@
 #include "api/fields.h"
 #include "attachments/attachments.h"
 #include "base/server.h"
+#include "messaging/realtime.h"
+#include "store/conversations.h"
 #include "store/attachments.h"
 
 enum { D_PASSWORD, D_MFA, D_N };
@@ -19,8 +21,47 @@ static const struct field_spec delete_fields[] = {
     [D_MFA] = {"mfaCode", FIELD_STRING, 0, .max = 32},
 };
 
-/* The devices whose sockets close, and the attachments whose blobs go, are read in the
- * transaction that deletes them. */
+/* The users told, read with the rows they come from (the participants go with the user). */
+struct delete_told {
+    char (*ids)[STORE_ID_SIZE];
+    size_t n;
+};
+
+static void delete_told_free(void *arg)
+{
+    struct delete_told *t = arg;
+
+    if (t)
+        free(t->ids);
+    free(t);
+}
+
+/* After the commit: the sockets of the account's devices close, and everyone who shared a
+ * conversation with it hears user:deleted. */
+static void delete_after(struct job *j)
+{
+    const struct delete_told *t = j->extra;
+
+    accounts_after_tokens_ended(j);
+    for (size_t i = 0; t && i < t->n; i++)
+        realtime_user_deleted(j->a->srv, j->who.user_id, t->ids[i]);
+}
+
+static enum store_err delete_collect(struct store *s, struct job *j)
+{
+    struct delete_told *t = calloc(1, sizeof(*t));
+    enum store_err rc;
+
+    if (!t)
+        abort();
+    rc = store_conversation_partners(s, j->who.user_id, &t->ids, &t->n);
+    j->extra = t;
+    j->extra_free = delete_told_free;
+    return rc;
+}
+
+/* The devices whose sockets close, the attachments whose blobs go, and the users told are
+ * read in the transaction that deletes them. */
 static enum store_err delete_apply(struct store *s, struct job *j)
 {
     char(*blobs)[STORE_ID_SIZE] = NULL;
@@ -30,6 +71,8 @@ static enum store_err delete_apply(struct store *s, struct job *j)
     if (rc != STORE_OK)
         return rc;
     rc = accounts_tokens_ended_user(s, j, j->who.user_id);
+    if (rc == STORE_OK)
+        rc = delete_collect(s, j);
     if (rc == STORE_OK)
         rc = store_attachments_of_owner(s, j->who.user_id, &blobs, &n);
     if (rc == STORE_OK)
@@ -64,6 +107,7 @@ static void delete_work(struct store *s, struct job *j)
     /* Its own entries went with it: this one names no one (the user row is gone). */
     api_audit(s, j, NULL, NULL, "account_delete", true, NULL);
     j->cookie = COOKIE_CLEAR;
+    j->after_success = delete_after;
     job_success(j, 200);
 done:
     store_user_free(&u);

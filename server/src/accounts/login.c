@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/server.h"
 #include "keys/keys.h"
+#include "messaging/realtime.h"
 #include "store/mfa.h"
 #include "store/prekeys.h"
 #include "store/tokens.h"
@@ -275,6 +276,36 @@ static void login_rehash(struct store *s, struct job *j, struct login *l)
     sodium_memzero(hash, sizeof(hash));
 }
 
+/* --- the new device's alert to the user's other devices ---------------------------------- */
+
+static void login_device_free(void *arg)
+{
+    store_device_free(arg);
+    free(arg);
+}
+
+static void login_after_new_device(struct job *j)
+{
+    const struct store_device *d = j->extra;
+    struct realtime_new_device e = {d->user_id, d->id, d->name, d->platform, j->ip, d->created_at};
+
+    realtime_device_added(j->a->srv, &e);
+}
+
+/* A login that created a device tells the other devices once the answer is out: takes d. */
+static void login_announce(struct job *j, struct store_device *d)
+{
+    struct store_device *copy = malloc(sizeof(*copy));
+
+    if (!copy)
+        abort();
+    *copy = *d;
+    memset(d, 0, sizeof(*d));
+    j->extra = copy;
+    j->extra_free = login_device_free;
+    j->after_success = login_after_new_device;
+}
+
 static void login_work(struct store *s, struct job *j)
 {
     struct login l = {0};
@@ -298,6 +329,8 @@ static void login_work(struct store *s, struct job *j)
     job_ok(j, 200,
            json_pack("{s:o, s:o, s:o}", "user", accounts_me_json(&l.user), "device",
                      api_device_json(&d, did), "tokens", tokens));
+    if (!l.dev_id)
+        login_announce(j, &d);
 done:
     store_user_free(&l.user);
     store_device_free(&l.dev);

@@ -2,14 +2,15 @@
  * and the WebSocket protocol on /ws (authenticate, message:send, queue:ack, receipts, typing,
  * presence), with fan-out through the bus (bus/bus.h).
  *
- * Public part (main.c, and the after-success steps of device revoke, logout, logout-all
- * and password reset): create/destroy, route registration, closing a device's socket. Everything
- * runs on the loop thread unless a comment says otherwise. The internal part, shared by the
- * realtime files only, is in rt_internal.h. */
+ * Public part (main.c, and the after-success steps of device revoke, logout, logout-all, password
+ * reset, a login that made a device and account deletion): create/destroy, route registration,
+ * closing a device's socket, account events. Everything runs on the loop thread unless a comment
+ * says otherwise. The internal part, shared by the realtime files only, is in rt_internal.h. */
 #ifndef SOTTO_REALTIME_H
 #define SOTTO_REALTIME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct server;
 
@@ -46,5 +47,20 @@ void realtime_end_device(struct server *srv, const char *device_id);
  * stop. A first reply that makes two users contacts is handled by the send itself. Call from
  * the handler's after-success step, only when the relation changed. Loop thread. */
 void realtime_contacts_changed(struct server *srv, const char *a, const char *b, bool contacts);
+
+/* A login created a device (the store committed it): device:added to the user's other
+ * connected devices, live and never queued (an offline device finds it in GET
+ * /api/users/me/devices by its createdAt). address: the client as sottod saw it (after
+ * TRUSTED_PROXIES). Loop thread. */
+struct realtime_new_device {
+    const char *user_id, *device_id, *name, *platform, *address;
+    int64_t created_at; /* unix ms */
+};
+void realtime_device_added(struct server *srv, const struct realtime_new_device *d);
+
+/* The account deleted_id is gone (the store committed its deletion): user:deleted to every
+ * connected device of to_user_id, one who shared a conversation with it. Live, never queued.
+ * Loop thread. */
+void realtime_user_deleted(struct server *srv, const char *deleted_id, const char *to_user_id);
 
 #endif

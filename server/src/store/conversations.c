@@ -58,6 +58,10 @@ static const char contacts_list[] =
     "JOIN conversation_participants o ON o.conversation_id = me.conversation_id "
     "AND o.user_id <> me.user_id WHERE me.user_id = $1 AND me.accepted = 1 "
     "AND o.accepted = 1 AND " CONTACTS_NOT_BLOCKED " ORDER BY o.user_id";
+static const char partners_list[] =
+    "SELECT DISTINCT o.user_id FROM conversation_participants me "
+    "JOIN conversation_participants o ON o.conversation_id = me.conversation_id "
+    "AND o.user_id <> me.user_id WHERE me.user_id = $1 ORDER BY o.user_id";
 static const char contacts_check[] =
     "SELECT 1 FROM conversation_participants me "
     "JOIN conversation_participants o ON o.conversation_id = me.conversation_id "
@@ -369,15 +373,16 @@ enum store_err store_conversation_direct(struct store *s, const char *user_id, c
 
 /* ---------- contacts ---------- */
 
-enum store_err store_contacts_list(struct store *s, const char *user_id,
-                                   char (**ids)[STORE_ID_SIZE], size_t *n)
+/* The ids of one user's related users by sql (one id column, sorted). */
+static enum store_err user_ids_query(struct store *s, const char *sql, const char *user_id,
+                                     char (**ids)[STORE_ID_SIZE], size_t *n)
 {
     struct db_param p = db_text(user_id);
     struct db_rows *r;
     size_t cap = 0;
     *ids = NULL;
     *n = 0;
-    int rc = s->drv->query(s->db, contacts_list, &p, 1, &r);
+    int rc = s->drv->query(s->db, sql, &p, 1, &r);
     while (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
         *ids = store_xgrow(*ids, &cap, *n, sizeof **ids);
         store_col_id(s, r, 0, (*ids)[(*n)++]);
@@ -390,6 +395,18 @@ enum store_err store_contacts_list(struct store *s, const char *user_id,
         *n = 0;
     }
     return store_map(rc);
+}
+
+enum store_err store_contacts_list(struct store *s, const char *user_id,
+                                   char (**ids)[STORE_ID_SIZE], size_t *n)
+{
+    return user_ids_query(s, contacts_list, user_id, ids, n);
+}
+
+enum store_err store_conversation_partners(struct store *s, const char *user_id,
+                                           char (**ids)[STORE_ID_SIZE], size_t *n)
+{
+    return user_ids_query(s, partners_list, user_id, ids, n);
 }
 
 enum store_err store_contacts_check(struct store *s, const char *a, const char *b, bool *yes)

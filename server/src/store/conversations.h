@@ -101,6 +101,10 @@ enum store_err store_conversation_other(struct store *s, const char *user_id,
  * contact. *ids: array of *n ids, sorted (free() it; NULL when 0). */
 enum store_err store_contacts_list(struct store *s, const char *user_id,
                                    char (**ids)[STORE_ID_SIZE], size_t *n);
+/* Everyone who shares a conversation with user_id, whatever its state (accepted or not,
+ * left, blocked): the users an account deletion is told to. Same form as the list above. */
+enum store_err store_conversation_partners(struct store *s, const char *user_id,
+                                           char (**ids)[STORE_ID_SIZE], size_t *n);
 /* *yes = whether a and b are contacts by the rule above. */
 enum store_err store_contacts_check(struct store *s, const char *a, const char *b, bool *yes);
 

@@ -1242,6 +1242,11 @@ static void test_list_and_leave(void **state)
     store_conversations_free(list, n);
 }
 
+static int cmp_str_ptr(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 static void test_contacts(void **state)
 {
     struct account a, b, c, d;
@@ -1311,6 +1316,47 @@ static void test_contacts(void **state)
     assert_false(yes);
     assert_int_equal(store_contacts_check(fx.s, d.user_id, a.user_id, &yes), STORE_OK);
     assert_true(yes);
+}
+
+/* The users an account deletion is told to: everyone who shares a conversation, whatever its
+ * state (not accepted, blocked, left), each once, sorted; nobody else. */
+static void test_partners(void **state)
+{
+    struct account a, b, c, d, e;
+    char ab[STORE_ID_SIZE], ac[STORE_ID_SIZE], ad[STORE_ID_SIZE], ad2[STORE_ID_SIZE];
+    char(*ids)[STORE_ID_SIZE];
+    const char *want[3];
+    size_t n;
+    (void)state;
+    make_account(&a);
+    make_account(&b);
+    make_account(&c);
+    make_account(&d);
+    make_account(&e);
+    open_conv(&a, &b, ab); /* never answered */
+    open_conv(&a, &c, ac);
+    open_conv(&d, &a, ad);
+    open_conv(&a, &d, ad2); /* the same pair's one conversation: d counts once */
+    assert_string_equal(ad, ad2);
+    send_ok(ac, c.user_id, c.device_id, a.user_id, NULL, NULL);
+    assert_int_equal(store_block_add(fx.s, c.user_id, a.user_id, NOW), STORE_OK);
+    assert_int_equal(store_conversation_leave(fx.s, a.user_id, ad, NOW), STORE_OK);
+    assert_int_equal(store_conversation_partners(fx.s, a.user_id, &ids, &n), STORE_OK);
+    want[0] = b.user_id;
+    want[1] = c.user_id;
+    want[2] = d.user_id;
+    qsort(want, 3, sizeof(want[0]), cmp_str_ptr);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(ids[i], want[i]);
+    free(ids);
+    assert_int_equal(store_conversation_partners(fx.s, b.user_id, &ids, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ids[0], a.user_id);
+    free(ids);
+    assert_int_equal(store_conversation_partners(fx.s, e.user_id, &ids, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_null(ids);
 }
 
 /* ---------- revocation and retention ---------- */
@@ -1574,6 +1620,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_read_cursor),
         cmocka_unit_test(test_list_and_leave),
         cmocka_unit_test(test_contacts),
+        cmocka_unit_test(test_partners),
         cmocka_unit_test(test_revoke_drops_queue),
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_queued_bytes),
