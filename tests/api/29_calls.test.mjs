@@ -208,7 +208,7 @@ describe('call flows', () => {
     const callId = await ring(aws, a, b, conv, [bws]);
     await ok(bws, 'call:answer', { callId, envelope: env('answer') });
     await aws.next(isCall('call:answered', callId));
-    await aws.close();
+    await aws.cut(); // the network goes: no close frame
     await new Promise((r) => setTimeout(r, 500));
     aws = await connect(a);
     // Past the reconnect time the call is still there: an ICE restart goes through.
@@ -229,7 +229,7 @@ describe('call flows', () => {
     await ok(bws, 'call:answer', { callId, envelope: env('answer') });
     await aws.next(isCall('call:answered', callId));
     const t0 = Date.now();
-    await aws.close();
+    await aws.cut();
     const e = await bws.next(isCall('call:ended', callId), (RECONNECT_S + 3) * 1000);
     assert.ok(Date.now() - t0 >= RECONNECT_S * 1000 - 200, 'not before the reconnect time');
     assert.equal(e.data.reason, 'failed');
