@@ -28,18 +28,8 @@ as_pg() {
   fi
 }
 
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  echo "pg-test: no free port found" >&2
-  return 1
-}
+# shellcheck source=lib/free-port.sh
+source "$(dirname "$0")/lib/free-port.sh"
 
 running() {
   [ -f "$PG_TEST_DIR/url" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" status >/dev/null 2>&1
@@ -54,7 +44,7 @@ start() {
   rm -rf "$PG_TEST_DIR/data" "$PG_TEST_DIR/url" # a stopped leftover: start afresh
   [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_TEST_DIR"
   local port
-  port=$(free_port)
+  port=$(free_port pg-test)
   as_pg "$PG_BIN/initdb" -D "$PG_TEST_DIR/data" -U postgres -A trust -E UTF8 --no-locale \
     >"$PG_TEST_DIR/initdb.log" 2>&1 || { cat "$PG_TEST_DIR/initdb.log" >&2; exit 1; }
   as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 30 \

@@ -26,18 +26,8 @@ ACCESS_KEY=test:tester
 SECRET_KEY=testing
 SERVERS=(memcached account container object proxy)
 
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  echo "swift-test: no free port found" >&2
-  return 1
-}
+# shellcheck source=lib/free-port.sh
+source "$(dirname "$0")/lib/free-port.sh"
 
 running() {
   [ -f "$SWIFT_TEST_DIR/env" ] && [ -f "$SWIFT_TEST_DIR/proxy.port" ] &&
@@ -164,7 +154,7 @@ default = yes
 EOF
   local s port
   for s in "${SERVERS[@]}"; do
-    port=$(free_port)
+    port=$(free_port swift-test)
     echo "$port" >"$SWIFT_TEST_DIR/$s.port"
   done
   for s in account container object; do

@@ -73,17 +73,6 @@ static int fetch(client *c, const sotto_attachment_pointer *a, int fd, uint64_t 
     return EXIT_NET;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    for (size_t done = 0; done < n;) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w <= 0)
-            return -1;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
 /* Decrypts the ciphertext in `in` into `out`, keeping the file's first a->size bytes of the
  * padded plaintext. 0 only when every chunk, the end and the digest checked out. */
 static int decrypt_into(int in, int out, const sotto_attachment_pointer *a)

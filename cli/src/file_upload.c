@@ -109,17 +109,6 @@ static int read_padded(int fd, uint64_t size, uint64_t pos, uint8_t *buf, size_t
     return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    for (size_t done = 0; done < n;) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w <= 0)
-            return -1;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
 /* The padded file, encrypted chunk by chunk into out (one chunk in memory at a time). */
 static int encrypt_into(int in, int out, file_upload *u, progress *pg)
 {

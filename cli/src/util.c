@@ -2,10 +2,12 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -132,5 +134,18 @@ int str_copy(char *dst, size_t cap, const char *src)
         return -1;
     }
     memcpy(dst, src, n + 1);
+    return 0;
+}
+
+int write_all(int fd, const uint8_t *p, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        done += (size_t)w;
+    }
     return 0;
 }

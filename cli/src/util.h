@@ -30,6 +30,8 @@ void uuid_v4(char out[UUID_STRLEN + 1]);
 int uuid_parse(const char *s, uint8_t out[16]);
 void uuid_format(const uint8_t in[16], char out[UUID_STRLEN + 1]);
 
+/* Writes all n bytes to fd (again after a short write or EINTR); 0, or -1 with errno. */
+int write_all(int fd, const uint8_t *p, size_t n);
 uint64_t now_s(void);
 uint64_t now_ms(void);
 
