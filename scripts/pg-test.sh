@@ -28,7 +28,7 @@ as_pg() {
   fi
 }
 
-# shellcheck source=lib/free-port.sh
+# shellcheck source-path=SCRIPTDIR source=lib/free-port.sh
 source "$(dirname "$0")/lib/free-port.sh"
 
 running() {

@@ -26,7 +26,7 @@ ACCESS_KEY=test:tester
 SECRET_KEY=testing
 SERVERS=(memcached account container object proxy)
 
-# shellcheck source=lib/free-port.sh
+# shellcheck source-path=SCRIPTDIR source=lib/free-port.sh
 source "$(dirname "$0")/lib/free-port.sh"
 
 running() {

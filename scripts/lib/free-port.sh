@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # free_port NAME: prints a TCP port on 127.0.0.1 that nothing answers on (tried at random in
 # 20000-39999), or says NAME found none and fails. Sourced by the test-service scripts.
 free_port() {
