@@ -2,7 +2,7 @@ import createSotto from '@sotto-wasm/libsotto.cjs';
 import { readFileSync } from 'node:fs';
 import { loadSotto, type Sotto } from '@sotto-core/sotto';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { decryptFile, encryptFile } from './files';
+import { decryptAbort, decryptFile, decryptFinish, decryptOpen, decryptPart, encryptFile } from './files';
 
 let s: Sotto;
 beforeAll(async () => {
@@ -51,6 +51,40 @@ describe('attachments in the crypto worker', () => {
     await expect(open(data.slice(0, data.length - 1))).rejects.toThrow();
     await expect(open(data, 150000)).rejects.toThrow(); // another bucket
     expect((await open(data)).size).toBe(100000);
+  });
+
+  test('a download opened piece by piece as it arrives, two at once, each its own file', async () => {
+    const one = bytes(300000);
+    const two = bytes(70000).reverse();
+    const [e1, e2] = [await encryptFile(s, new Blob([one])), await encryptFile(s, new Blob([two]))];
+    const [c1, c2] = [await read(e1.data), await read(e2.data)];
+    const d1 = decryptOpen(s, { key: e1.key, digest: e1.digest, size: one.length });
+    const d2 = decryptOpen(s, { key: e2.key, digest: e2.digest, size: two.length });
+    // Pieces of any size, not on chunk boundaries, the two downloads interleaved.
+    for (let off = 0, n = 1; off < Math.max(c1.length, c2.length); off += n, n = (n * 7919) % 50000 || 1) {
+      if (off < c1.length) decryptPart(d1, c1.slice(off, off + n));
+      if (off < c2.length) decryptPart(d2, c2.slice(off, off + n));
+    }
+    expect(await read(decryptFinish(d2, 'video/webm'))).toEqual(two);
+    expect(await read(decryptFinish(d1, 'text/plain'))).toEqual(one);
+    expect(() => decryptFinish(d1, 'text/plain')).toThrow('no such download');
+  });
+
+  test('a damaged piece ends the download: nothing more is taken and nothing is released', async () => {
+    const enc = await encryptFile(s, new Blob([bytes(200000)]));
+    const data = await read(enc.data);
+    data[150000] ^= 1;
+    const d = decryptOpen(s, { key: enc.key, digest: enc.digest, size: 200000 });
+    decryptPart(d, data.slice(0, 100000));
+    expect(() => decryptPart(d, data.slice(100000))).toThrow();
+    expect(() => decryptFinish(d, 'text/plain')).toThrow('no such download');
+    // A stream cut short is refused at the end, and a broken-off one can be forgotten.
+    const cut = decryptOpen(s, { key: enc.key, digest: enc.digest, size: 200000 });
+    decryptPart(cut, data.slice(0, 100000));
+    expect(() => decryptFinish(cut, 'text/plain')).toThrow();
+    const gone = decryptOpen(s, { key: enc.key, digest: enc.digest, size: 200000 });
+    decryptAbort(gone);
+    expect(() => decryptPart(gone, data.slice(0, 10))).toThrow('no such download');
   });
 
   test('over 100 MiB is refused before anything is read', async () => {

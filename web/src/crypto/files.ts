@@ -1,9 +1,12 @@
 /* Attachments in the crypto worker (docs/protocol.md, "Attachments"): a file is padded with
  * zeros to its size bucket and encrypted in 64 KiB chunks, read from the Blob a chunk at a
  * time, so the page never waits on it and memory holds the ciphertext, not copies of it. A
- * downloaded ciphertext opens only whole: the core checks every chunk, the final tag, the size
- * and the digest, and only then is the plaintext released, cut to the file's own size. */
-import type { AttachmentPointer, Sotto } from '@sotto-core/sotto';
+ * download is opened as it arrives, a piece per request (so other requests run between the
+ * pieces of a large file): the core checks each chunk, and each piece's plaintext goes into a
+ * Blob at once (the browser keeps Blobs out of the JavaScript heap, on disk when large). The
+ * file is released only whole: once the core has checked the final tag, the size and the
+ * digest, cut to the file's own size. */
+import type { AttachmentDecryptor, AttachmentPointer, Sotto } from '@sotto-core/sotto';
 import { fromBase64, toBase64 } from '../lib/bytes';
 import { isImage, isVideo } from '../lib/media';
 import type { FileRef } from '../state/types';
@@ -50,24 +53,72 @@ export async function encryptFile(s: Sotto, file: Blob): Promise<{ data: Blob; k
   return { data: new Blob(parts, { type: 'application/octet-stream' }), key: toBase64(key), digest: toBase64(digest) };
 }
 
-export async function decryptFile(s: Sotto, a: { data: Blob; key: string; digest: string; size: number; type: string }): Promise<Blob> {
+interface Opening {
+  dec: AttachmentDecryptor;
+  parts: Blob[];
+  size: number;
+}
+/** Downloads being opened, by the number decryptOpen gave. */
+const opening = new Map<number, Opening>();
+let nextOpening = 1;
+
+/** Begins opening a file of `size` bytes; pieces of its ciphertext follow in order. */
+export function decryptOpen(s: Sotto, a: { key: string; digest: string; size: number }): number {
   const padded = s.attachmentPaddedSize(a.size);
   if (padded === 0) throw new Error('file too large');
-  const dec = s.attachmentDecryptor(fromBase64(a.key), fromBase64(a.digest), padded);
-  const parts: BlobPart[] = [];
+  const id = nextOpening++;
+  opening.set(id, { dec: s.attachmentDecryptor(fromBase64(a.key), fromBase64(a.digest), padded), parts: [], size: a.size });
+  return id;
+}
+
+function take(id: number): Opening {
+  const o = opening.get(id);
+  if (!o) throw new Error('no such download');
+  return o;
+}
+
+/** The next piece of ciphertext (any size: the core re-chunks). A piece that fails to open
+ *  ends the download: later pieces and decryptFinish throw. */
+export function decryptPart(id: number, data: Uint8Array): void {
+  const o = take(id);
   try {
-    for (let off = 0; off < a.data.size; off += READ) {
-      parts.push(part(dec.update(new Uint8Array(await a.data.slice(off, off + READ).arrayBuffer()))));
-    }
+    o.parts.push(new Blob([part(o.dec.update(data))]));
   } catch (e) {
-    release(() => dec.finish());
+    decryptAbort(id);
     throw e;
   }
-  dec.finish(); // throws unless the stream ended whole, with this size and digest
+}
+
+/** Frees a download's state without releasing anything (after a failed fetch). */
+export function decryptAbort(id: number): void {
+  const o = opening.get(id);
+  opening.delete(id);
+  if (o) release(() => o.dec.finish());
+}
+
+/** The file, once the whole stream has been checked. */
+export function decryptFinish(id: number, named: string): Blob {
+  const o = take(id);
+  opening.delete(id);
+  o.dec.finish(); // throws unless the stream ended whole, with this size and digest
   // The sender names the type: only an image or a video keeps it (the app draws those in <img>
   // and <video>); anything else is bytes to save, never a document the browser might render.
-  const type = isImage(a.type) || isVideo(a.type) ? a.type : 'application/octet-stream';
-  return new Blob(parts, { type }).slice(0, a.size, type);
+  const type = isImage(named) || isVideo(named) ? named : 'application/octet-stream';
+  return new Blob(o.parts, { type }).slice(0, o.size, type);
+}
+
+/** A whole ciphertext at once, as the pieces above. */
+export async function decryptFile(s: Sotto, a: { data: Blob; key: string; digest: string; size: number; type: string }): Promise<Blob> {
+  const id = decryptOpen(s, a);
+  try {
+    for (let off = 0; off < a.data.size; off += READ) {
+      decryptPart(id, new Uint8Array(await a.data.slice(off, off + READ).arrayBuffer()));
+    }
+  } catch (e) {
+    decryptAbort(id);
+    throw e;
+  }
+  return decryptFinish(id, a.type);
 }
 
 export function toPointer(f: FileRef): AttachmentPointer {

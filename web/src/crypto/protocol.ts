@@ -164,9 +164,16 @@ export interface Requests {
   /** Pads and encrypts one file in 64 KiB chunks (crypto/files.ts): the ciphertext to upload
    *  and what the message must carry to open it. */
   attachEncrypt: [{ file: Blob }, { data: Blob; key: string; digest: string }];
-  /** Decrypts a downloaded ciphertext (digest checked) and keeps the file's own `size` bytes;
+  /** Opens a download as it arrives (crypto/files.ts): a number for the pieces that follow. */
+  attachOpen: [{ key: string; digest: string; size: number }, number];
+  /** The next piece of its ciphertext, checked and decrypted; throws (and ends it) when a
+   *  chunk does not open. */
+  attachPart: [{ download: number; data: Uint8Array }, void];
+  /** The file's own `size` bytes once the whole stream is checked (digest, size, final tag);
    *  throws when it does not open. */
-  attachDecrypt: [{ data: Blob; key: string; digest: string; size: number; type: string }, Blob];
+  attachFinish: [{ download: number; type: string }, Blob];
+  /** Forgets a download that broke off. */
+  attachAbort: [{ download: number }, void];
 }
 export type RequestName = keyof Requests;
 

@@ -28,7 +28,7 @@ import {
   type Sealed,
   type StoredKey,
 } from './atrest';
-import { decryptFile, encryptFile, fromPointer, toPointer } from './files';
+import { decryptAbort, decryptFinish, decryptOpen, decryptPart, encryptFile, fromPointer, toPointer } from './files';
 import { deleteVerdict, editTarget, payloadAction, refusalOf, resendFills, resendSourceVerdict } from './rules';
 import { commit, deleteDatabase, get, openDatabase, request, type Write } from './idb';
 import type {
@@ -826,8 +826,19 @@ const ops: Handlers = {
   async attachEncrypt({ file }) {
     return encryptFile(await wasm(), file);
   },
-  async attachDecrypt(a) {
-    return decryptFile(await wasm(), a);
+  async attachOpen(a) {
+    return decryptOpen(await wasm(), a);
+  },
+  attachPart({ download, data }) {
+    decryptPart(download, data);
+    return Promise.resolve();
+  },
+  attachFinish({ download, type }) {
+    return Promise.resolve(decryptFinish(download, type));
+  },
+  attachAbort({ download }) {
+    decryptAbort(download);
+    return Promise.resolve();
   },
 };
 

@@ -8,8 +8,11 @@
  * its payload and the upload in attachmentIds. The server never sees a name or a type: tus
  * metadata stays empty.
  *
- * In: the ciphertext is fetched whole, the worker checks and decrypts it and keeps the file's
- * own bytes; anything that fails is "could not be downloaded", never another file. */
+ * In: the ciphertext is handed to the worker a piece at a time as it arrives (one piece in the
+ * worker at once, so memory holds a piece or two of ciphertext, not the file, and the worker
+ * answers other requests between pieces); it checks and decrypts each and releases the file's
+ * own bytes only once the whole stream is checked; anything that fails is "could not be
+ * downloaded", never another file. */
 import * as tus from 'tus-js-client';
 import { deleteBlob, loadBlob, saveBlob } from '../lib/blobstore';
 import { toBase64 } from '../lib/bytes';
@@ -24,6 +27,8 @@ const ENDPOINT = '/api/attachments';
 /** Retries after a dropped connection, ms apart; then the upload waits for Retry or 'online'. */
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000];
 const CHUNK = 16 * 1024 * 1024;
+/** Ciphertext goes to the worker in pieces of about this size. */
+const PIECE = 1 << 20;
 const ledgerKey = (localId: string) => `upload:${localId}`;
 
 /** What the message will carry, but the server's id (known once uploaded); sealed in the ledger. */
@@ -208,15 +213,47 @@ async function download(f: FileRef, onProgress?: (got: number, total: number) =>
   if (res.status === 401) res = await get(await e.refreshToken());
   if (!res.ok || !res.body) throw new Error(`download failed: ${res.status}`);
   const total = Number(res.headers.get('Content-Length')) || 0;
-  const parts: BlobPart[] = [];
-  let got = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    got += value.length;
-    onProgress?.(got, total);
+  const download = await e.crypto.call('attachOpen', { key: f.key, digest: f.digest, size: f.size });
+  let inWorker: Promise<void> = Promise.resolve();
+  let held: Uint8Array[] = [];
+  let heldLen = 0;
+  // Waits for the piece before, so only one is in the worker; its failure surfaces here.
+  const hand = async () => {
+    const data = joined(held, heldLen);
+    held = [];
+    heldLen = 0;
+    await inWorker;
+    inWorker = e.crypto.call('attachPart', { download, data });
+    inWorker.catch(() => undefined); // awaited at the next piece or at the end
+  };
+  try {
+    let got = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      held.push(value);
+      heldLen += value.length;
+      got += value.length;
+      onProgress?.(got, total);
+      if (heldLen >= PIECE) await hand();
+    }
+    if (heldLen) await hand();
+    await inWorker;
+  } catch (err) {
+    await e.crypto.call('attachAbort', { download }).catch(() => undefined);
+    throw err;
   }
-  return e.crypto.call('attachDecrypt', { data: new Blob(parts), key: f.key, digest: f.digest, size: f.size, type: f.type });
+  return e.crypto.call('attachFinish', { download, type: f.type });
+}
+
+function joined(parts: Uint8Array[], len: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(len);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
