@@ -284,8 +284,8 @@ static int send_from(client *c, file_upload *u, int fd, uint64_t *off, progress 
             if (xfer_run(&x) != 0)
                 return -1;
         } while (refreshed(c, &x, &did));
-        if (x.status == 409)
-            return -1; /* not where we thought: ask the server again */
+        if (x.status == 409 || x.status == 503)
+            return -1; /* not where we thought, or busy (Retry-After: 1): ask again */
         if (x.status != 204 || !x.has_offset || x.offset <= *off || x.offset > u->clen)
             return refused(&x, "uploading");
         *off = x.offset;

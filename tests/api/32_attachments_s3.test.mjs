@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,6 +108,68 @@ describe('attachments on the S3-compatible store', () => {
     assert.equal((await srv.api('DELETE', loc, { token: a.token, headers: TUS })).status, 204);
     assert.equal(objectStatus(`partial/${id}/000000`), 404);
     assert.equal(objectStatus(`done/${id}`), 404);
+  });
+
+  // A PATCH begun with part of its body: the server writes what came (holding a piece of the
+  // store's) and waits for the rest, which `finish` sends. `answer` is the response's head.
+  function openPatch(u, loc, length, first) {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let head = '';
+    const answer = new Promise((resolve) => {
+      sock.on('data', (d) => {
+        head += d.toString('latin1');
+        if (head.includes('\r\n\r\n')) resolve(head);
+      });
+      sock.on('close', () => resolve(head));
+    });
+    sock.on('error', () => {});
+    sock.write(`PATCH ${new URL(loc, srv.base).pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${u.token}\r\n` +
+      `Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n` +
+      `Content-Length: ${length}\r\nConnection: close\r\n\r\n`);
+    sock.write(first);
+    answer.then(() => sock.destroy());
+    return { answer, finish: (rest) => sock.write(rest) };
+  }
+
+  test('past the pieces the store may hold at once, a PATCH is 503 with Retry-After and resumes later', async () => {
+    const HELD_MAX = 64; // BLOB_S3_HELD_MAX (server/src/blobs/blobs.h)
+    const n = HELD_MAX + 2, size = 400 * 1024, first = 300 * 1024; // more than one write buffer
+    const PER_USER = 4; // ATT_TRANSFERS_PER_USER (server/src/attachments/internal.h)
+    const users = [];
+    for (let i = 0; i < Math.ceil(n / PER_USER); i += 1) users.push(await registerUser(srv));
+    const uploads = [];
+    for (let i = 0; i < n; i += 1) {
+      const u = users[i % users.length];
+      const c = await srv.api('POST', '/api/attachments', { token: u.token, headers: { ...TUS, 'upload-length': String(size) } });
+      assert.equal(c.status, 201, c.text);
+      uploads.push({ u, loc: c.headers.get('location'), bytes: crypto.randomBytes(size) });
+    }
+    // All begin; each holds a piece until its body ends, so exactly two find the store full.
+    const open = uploads.map((x) => openPatch(x.u, x.loc, size, x.bytes.subarray(0, first)));
+    const settled = [];
+    open.forEach((o, i) => o.answer.then((h) => { settled[i] = h; }));
+    const early = () => settled.flatMap((h, i) => (h === undefined ? [] : [i]));
+    for (let t = 0; t < 400 && early().length < 2; t += 1) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000)); // and no third
+    const busy = early();
+    assert.equal(busy.length, 2, `answered early: ${busy.map((i) => settled[i].split('\r\n')[0])}`);
+    for (const i of busy) {
+      assert.match(settled[i], /^HTTP\/1\.1 503 /);
+      assert.match(settled[i], /\r\nretry-after: 1\r\n/i);
+      assert.match(settled[i], /"code":\s*"unavailable"/);
+    }
+    // The others go on to the end; then the refused ones resume from the offset HEAD gives.
+    for (const [i, o] of open.entries()) if (!busy.includes(i)) o.finish(uploads[i].bytes.subarray(first));
+    const done = await Promise.all(open.filter((_, i) => !busy.includes(i)).map((o) => o.answer));
+    assert.ok(done.every((h) => /^HTTP\/1\.1 204 /.test(h)), done.map((h) => h.split('\r\n')[0]).join(', '));
+    for (const i of busy) {
+      const { u, loc, bytes } = uploads[i];
+      const head = await srv.api('HEAD', loc, { token: u.token, headers: TUS });
+      assert.equal(head.headers.get('upload-offset'), '0', 'nothing of the refused PATCH was recorded');
+      assert.equal((await patch(u, loc, 0, bytes)).status, 204);
+      const got = await download(u, loc.split('/').pop());
+      assert.ok(got.bytes.equals(bytes));
+    }
   });
 
   test('a wrong secret: sottod refuses to start and says why', async () => {

@@ -109,12 +109,16 @@ static void transfer_answer(struct att_transfer *t)
 
     if (!t->req)
         return;
-    if (t->berr != BLOB_OK)
+    if (t->berr != BLOB_OK && t->berr != BLOB_BUSY)
         att_count(&t->a->store_errors, 1);
     if (t->berr != BLOB_OK || t->serr != STORE_OK) {
         log_warn("attachments.write", "rid=%s blob=%s store=%s", t->rid, blob_strerror(t->berr),
                  store_strerror(t->serr));
-        if (t->serr == STORE_CONFLICT || t->serr == STORE_NOT_FOUND)
+        /* A store at its limit of pieces held failed nothing: 503 with Retry-After, and the
+         * client resumes from the offset HEAD gives, as after any refused PATCH. */
+        if (t->berr == BLOB_BUSY)
+            api_respond_error(t->req, api_store_error(STORE_BUSY), NULL);
+        else if (t->serr == STORE_CONFLICT || t->serr == STORE_NOT_FOUND)
             api_respond_error(t->req, api_store_error(t->serr), NULL);
         else
             http_respond_error(t->req, 500, API_INTERNAL_ERROR, "Something went wrong.", NULL);

@@ -22,6 +22,7 @@ const char *blob_strerror(enum blob_err e)
     case BLOB_OK: return "ok";
     case BLOB_NOT_FOUND: return "not_found";
     case BLOB_INVALID: return "invalid";
+    case BLOB_BUSY: return "busy";
     default: return "error";
     }
 }

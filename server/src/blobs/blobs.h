@@ -25,6 +25,7 @@ enum blob_err {
     BLOB_NOT_FOUND = 1, /* no such blob (partial or finished, as the call asks) */
     BLOB_INVALID = 2,   /* a bad id, or an offset past the partial blob's end */
     BLOB_ERROR = 3,     /* the storage failed (disk full, I/O error): logged */
+    BLOB_BUSY = 4,      /* the store holds all the pieces it may (S3): none failed, try later */
 };
 
 struct blobs;
@@ -95,8 +96,9 @@ struct blobs_s3_config {
  * and the credentials with one request: NULL with a one-line reason in err (never a secret)
  * when the store refuses them or cannot be reached. */
 #define BLOB_S3_PART (5u * 1024 * 1024) /* S3's smallest part of a multipart upload */
-/* Past this many writes holding a piece at once, a write fails (BLOB_ERROR, logged) and the
- * client retries: the pieces' memory stays bounded, BLOB_S3_HELD_MAX x BLOB_S3_PART. */
+/* Past this many writes holding a piece at once, a write is refused (BLOB_BUSY, logged: the
+ * client is told to come back, 503 with Retry-After) and the pieces' memory stays bounded,
+ * BLOB_S3_HELD_MAX x BLOB_S3_PART. */
 #define BLOB_S3_HELD_MAX 64
 struct blobs *blobs_s3_open(const char *module_dir, const struct blobs_s3_config *cfg, char *err,
                             size_t errlen);

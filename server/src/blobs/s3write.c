@@ -192,7 +192,7 @@ static enum blob_err s3_piece_load(struct blobs_s3 *s, const char *id, uint64_t 
 
     if (!s3_piece_place(s)) {
         s->c.warn("blobs.s3", "op=write result=busy");
-        return BLOB_ERROR;
+        return BLOB_BUSY;
     }
     ps = s3_pieces_new();
     e = s3_pieces_list(s, id, ps);
