@@ -1,7 +1,7 @@
 // Files between a browser in the phone layout, the CLI and a desktop browser (issue 19, end
 // to end): a photo from the phone to the terminal; a 100 MB video from the terminal to the
 // phone, played in the page and saved; a 20 MB video from the phone to the terminal and to the
-// desktop browser, played there. The videos are WebM recorded in the page and grown with a
+// desktop browser, played there; a 100 MB file from the desktop browser to the phone. The videos are WebM recorded in the page and grown with a
 // Matroska Void element of random bytes. The bytes received are the bytes sent (SHA-256, the
 // large ones hashed as streams, never held whole here), progress is shown on both sides (the
 // web client's bars, recorded as they change; the CLI's bars on a pseudo-terminal), the
@@ -132,10 +132,10 @@ function assertProgress(values, what, { midway = false } = {}) {
 }
 
 const item = (name, page = web.page) => page.locator(`[data-file="${name}"]`);
-async function sentFromBrowser(file) {
-  await web.page.locator('input[type=file]').setInputFiles(file);
-  await item(path.basename(file)).waitFor({ timeout: 120000 });
-  await web.page.getByRole('list', { name: 'Files being sent' }).waitFor({ state: 'detached', timeout: 120000 });
+async function sentFromBrowser(file, page = web.page) {
+  await page.locator('input[type=file]').setInputFiles(file);
+  await item(path.basename(file), page).waitFor({ timeout: 180000 });
+  await page.getByRole('list', { name: 'Files being sent' }).waitFor({ state: 'detached', timeout: 180000 });
 }
 
 /** Saves what the click downloads and returns its SHA-256, read from disk as a stream. */
@@ -265,6 +265,23 @@ describe('files between a phone browser and the CLI', () => {
     await screenshot(desk.page, 'desktop-video-from-phone');
     const got = await downloadHash(desk.page, () => item(clip, desk.page).getByRole('button', { name: 'Save' }).click());
     assert.deepEqual(got, { name: clip, size: VIDEO, hash: clipHash });
+  });
+
+  test('100 MB from the desktop browser to the phone, with progress both ways: the same bytes', async () => {
+    const name = `desk ${NAME}.bin`;
+    const file = path.join(work, name);
+    const size = 100_000_000;
+    const hash = randomFile(file, size, BODY);
+    await recordBars(desk.page);
+    await web.page.evaluate(() => (window.sottoBars.length = 0));
+    await sentFromBrowser(file, desk.page);
+    rmSync(file);
+    assertProgress(await bars(desk.page, `Uploading ${name}`), 'the 100 MB upload', { midway: true });
+    await item(name).waitFor({ timeout: 60000 });
+    assert.match(await item(name).innerText(), /95 MB/);
+    const got = await downloadHash(web.page, () => web.page.getByRole('button', { name: `Download ${name}` }).click());
+    assert.deepEqual(got, { name, size, hash }, 'the phone saved the 100 MB the desktop browser sent');
+    assertProgress(await bars(web.page, 'Downloading'), 'the 100 MB download', { midway: true });
   });
 
   test("no file's content or name on the server's disk (database and blob store) or in its log", async () => {
