@@ -15,7 +15,8 @@ export class CryptoError extends Error {
 }
 
 export interface CryptoClient {
-  call<K extends RequestName>(op: K, arg: Requests[K][0]): Promise<Requests[K][1]>;
+  /** `transfer`: buffers in `arg` handed to the worker rather than copied (unusable here after). */
+  call<K extends RequestName>(op: K, arg: Requests[K][0], transfer?: Transferable[]): Promise<Requests[K][1]>;
 }
 
 export function startCryptoWorker(): CryptoClient {
@@ -37,12 +38,12 @@ export function startCryptoWorker(): CryptoClient {
     waiting.clear();
   };
   return {
-    call(op, arg) {
+    call(op, arg, transfer = []) {
       const id = next++;
       const msg: WorkerRequest = { id, op, arg };
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage(msg);
+        worker.postMessage(msg, transfer);
       });
     },
   };

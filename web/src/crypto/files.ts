@@ -77,12 +77,13 @@ function take(id: number): Opening {
   return o;
 }
 
-/** The next piece of ciphertext (any size: the core re-chunks). A piece that fails to open
- *  ends the download: later pieces and decryptFinish throw. */
-export function decryptPart(id: number, data: Uint8Array): void {
+/** The next piece of ciphertext, in any number of buffers of any size (the core re-chunks):
+ *  its plaintext becomes one Blob. A piece that fails to open ends the download: later pieces
+ *  and decryptFinish throw. */
+export function decryptPart(id: number, data: Uint8Array[]): void {
   const o = take(id);
   try {
-    o.parts.push(new Blob([part(o.dec.update(data))]));
+    o.parts.push(new Blob(data.map((d) => part(o.dec.update(d)))));
   } catch (e) {
     decryptAbort(id);
     throw e;
@@ -112,7 +113,7 @@ export async function decryptFile(s: Sotto, a: { data: Blob; key: string; digest
   const id = decryptOpen(s, a);
   try {
     for (let off = 0; off < a.data.size; off += READ) {
-      decryptPart(id, new Uint8Array(await a.data.slice(off, off + READ).arrayBuffer()));
+      decryptPart(id, [new Uint8Array(await a.data.slice(off, off + READ).arrayBuffer())]);
     }
   } catch (e) {
     decryptAbort(id);

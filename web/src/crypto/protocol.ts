@@ -166,9 +166,9 @@ export interface Requests {
   attachEncrypt: [{ file: Blob }, { data: Blob; key: string; digest: string }];
   /** Opens a download as it arrives (crypto/files.ts): a number for the pieces that follow. */
   attachOpen: [{ key: string; digest: string; size: number }, number];
-  /** The next piece of its ciphertext, checked and decrypted; throws (and ends it) when a
-   *  chunk does not open. */
-  attachPart: [{ download: number; data: Uint8Array }, void];
+  /** The next piece of its ciphertext (as the response's chunks came), checked and
+   *  decrypted; throws (and ends it) when a chunk does not open. */
+  attachPart: [{ download: number; data: Uint8Array[] }, void];
   /** The file's own `size` bytes once the whole stream is checked (digest, size, final tag);
    *  throws when it does not open. */
   attachFinish: [{ download: number; type: string }, Blob];

@@ -217,13 +217,14 @@ async function download(f: FileRef, onProgress?: (got: number, total: number) =>
   let inWorker: Promise<void> = Promise.resolve();
   let held: Uint8Array[] = [];
   let heldLen = 0;
-  // Waits for the piece before, so only one is in the worker; its failure surfaces here.
+  // Waits for the piece before, so only one is in the worker; its failure surfaces here. The
+  // response's own buffers go to the worker (transferred, not copied).
   const hand = async () => {
-    const data = joined(held, heldLen);
+    const data = held;
     held = [];
     heldLen = 0;
     await inWorker;
-    inWorker = e.crypto.call('attachPart', { download, data });
+    inWorker = e.crypto.call('attachPart', { download, data }, [...new Set(data.map((d) => d.buffer as ArrayBuffer))]);
     inWorker.catch(() => undefined); // awaited at the next piece or at the end
   };
   try {
@@ -245,15 +246,4 @@ async function download(f: FileRef, onProgress?: (got: number, total: number) =>
     throw err;
   }
   return e.crypto.call('attachFinish', { download, type: f.type });
-}
-
-function joined(parts: Uint8Array[], len: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
