@@ -4,7 +4,8 @@
 // Vietnamese, until answered; "This wasn't me" revokes that device on the server and leads to
 // the password change; a sign-in that happened while the tab was closed is said once after it
 // opens again; and a contact who deleted their account leaves a readable conversation that can
-// no longer be written to. Sign-ins come from the API as a second device, through a trusted
+// no longer be written to; and a forgotten passphrase's wipe that could not revoke its device
+// says so. Sign-ins come from the API as a second device, through a trusted
 // proxy header so the address is known.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -206,6 +207,35 @@ describe('account events in the web client', () => {
     await messageItem(page, 'see you tomorrow').waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Deleted account' }).count(), 1);
     await di.context.close();
+  });
+
+  test('a forgotten passphrase whose device cannot be revoked: erased all the same, and said', async () => {
+    const E = { email: `ed${tag}@example.test`, username: `ed${tag}`, displayName: 'Ed', password: PASSWORD };
+    const ed = await newUser(chrome.browser, server);
+    const page = ed.page;
+    await register(page, E);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Passphrase', { exact: true }).fill('a long passphrase');
+    await page.getByLabel('Passphrase again').fill('a long passphrase');
+    await page.getByRole('button', { name: 'Turn on lock' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: 20000 });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sotto is locked' }).waitFor({ timeout: 15000 });
+    // The revocation fails (the server unreachable for it); the erasing must not.
+    await page.route('**/api/users/devices/**', (r) => r.abort('connectionfailed'));
+    await page.getByRole('button', { name: 'Forgot the passphrase?' }).click();
+    await page.getByLabel('I understand that the message history on this device will be lost').check();
+    await page.getByRole('button', { name: 'Erase this device and sign in again' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15000 });
+    const warning = page.locator('[data-wipe-not-revoked]');
+    await warning.waitFor();
+    assert.equal(await warning.getAttribute('role'), 'alert');
+    assert.match(await warning.textContent(), /could not be removed from your account.*revoke it from another device/);
+    // And indeed still on the account, as the warning says.
+    const other = await signInElsewhere(E.email, 'desk');
+    const list = await api(other.token, 'GET', '/api/users/me/devices');
+    assert.equal(list.body.filter((d) => d.platform === 'web' && d.active).length, 1, JSON.stringify(list.body));
+    await ed.context.close();
   });
 
   test('no CSP or Trusted Types violation anywhere in this run', () => {
