@@ -3,10 +3,10 @@
 // is said at once on the browser ("New sign-in: ... from ADDRESS"), in English and in
 // Vietnamese, until answered; "This wasn't me" revokes that device on the server and leads to
 // the password change; a sign-in that happened while the tab was closed is said once after it
-// opens again; and a contact who deleted their account leaves a readable conversation that can
-// no longer be written to; and a forgotten passphrase's wipe that could not revoke its device
-// says so. Sign-ins come from the API as a second device, through a trusted
-// proxy header so the address is known.
+// opens again; a contact who deleted their account leaves a readable conversation that can no
+// longer be written to; and a forgotten passphrase's wipe that could not revoke its device says
+// so. Sign-ins come from the API as a second device, through a trusted proxy header so the
+// address is known.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyEmail } from '../api/lib/api.mjs';
