@@ -111,8 +111,10 @@ describe('two-factor backup codes', () => {
     assert.equal((await me(u.token)).body.backupCodesLeft, 9);
     r = await regen(u, { password: 'not the password at all', code: m.backupCodes[1] });
     assert.equal(r.body.error.code, 'invalid_credentials');
+    assert.deepEqual(r.body.error.details, { field: 'password' });
     r = await regen(u, { password: u.password, code: '000000' === totp(m.secret) ? '111111' : '000000' });
     assert.equal(r.body.error.code, 'invalid_mfa_code');
+    assert.deepEqual(r.body.error.details, { field: 'code' });
     r = await regen(u, { password: u.password });
     assert.deepEqual(r.body.error.details, { field: 'code', reason: 'missing' });
     r = await regen(u, { password: u.password, code: m.backupCodes[1] });

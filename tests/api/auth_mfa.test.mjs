@@ -16,6 +16,7 @@ test('enable, verify, sign in with TOTP and backup codes, disable', async () => 
   let r = await post('enable', { password: 'wrong password!!' });
   assert.equal(r.status, 401);
   assert.equal(r.body.error.code, 'invalid_credentials');
+  assert.deepEqual(r.body.error.details, { field: 'password' }, 'the refusal names its input, like the other account forms');
   r = await post('enable', {});
   assert.equal(r.status, 400);
   assert.equal((await post('enable', { password: u.password }, null)).status, 401);
@@ -35,6 +36,7 @@ test('enable, verify, sign in with TOTP and backup codes, disable', async () => 
   r = await post('verify', { code: '000000' === totp(secret) ? '111111' : '000000' });
   assert.equal(r.status, 401);
   assert.equal(r.body.error.code, 'invalid_mfa_code');
+  assert.deepEqual(r.body.error.details, { field: 'code' });
   r = await post('verify', {});
   assert.equal(r.status, 400);
   const now = Date.now() / 1000;
@@ -68,9 +70,11 @@ test('enable, verify, sign in with TOTP and backup codes, disable', async () => 
   r = await post('disable', { password: 'wrong password!!', code: backupCodes[1] });
   assert.equal(r.status, 401);
   assert.equal(r.body.error.code, 'invalid_credentials');
+  assert.deepEqual(r.body.error.details, { field: 'password' });
   r = await post('disable', { password: u.password, code: '999999' === totp(secret) ? '888888' : '999999' });
   assert.equal(r.status, 401);
   assert.equal(r.body.error.code, 'invalid_mfa_code');
+  assert.deepEqual(r.body.error.details, { field: 'code' });
   r = await post('disable', { password: u.password });
   assert.equal(r.status, 400);
   r = await post('disable', { password: u.password, code: backupCodes[1] });

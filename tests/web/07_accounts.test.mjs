@@ -120,12 +120,16 @@ function mailsTo(to) {
     return 0;
   }
 }
-/** What the profile's local database holds: null when it does not exist. */
+/** What the profile's local database holds: null when it does not exist. Looking never
+ *  creates it (a database deleted between the listing and the open is not made anew, empty). */
 function localData(page) {
   return page.evaluate(async () => {
     if (!(await indexedDB.databases()).some((d) => d.name === 'sotto')) return null;
     const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const db = await req(indexedDB.open('sotto'));
+    const open = indexedDB.open('sotto');
+    open.onupgradeneeded = () => open.transaction.abort();
+    const db = await req(open).catch(() => null);
+    if (!db) return null;
     try {
       const out = {};
       for (const s of db.objectStoreNames) out[s] = await req(db.transaction(s).objectStore(s).count());
@@ -481,8 +485,10 @@ describe('running one’s own account', () => {
     await page.getByLabel('I understand that the message history on this device will be lost').check();
     await erase.click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15000 });
-    const d = await localData(page);
-    assert.ok(d === null || (d.kv === 0 && d.messages === 0), JSON.stringify(d));
+    await until('the local data erased', async () => {
+      const d = await localData(page);
+      return d === null || (d.kv === 0 && d.messages === 0);
+    });
 
     await signIn(page, L.email);
     await signedIn(page);
@@ -490,6 +496,10 @@ describe('running one’s own account', () => {
     const devices = (await api(t2, 'GET', '/api/users/me/devices')).body;
     const current = devices.find((x) => x.current);
     assert.ok(current && current.id !== firstDevice, 'signed in as a new device');
+    // Online with its session still good, the erased device was revoked on the way out: it is
+    // not left on the account for someone to remove from elsewhere.
+    assert.ok(!devices.some((x) => x.id === firstDevice && x.active), JSON.stringify(devices));
+    assert.equal((await api(token, 'GET', '/api/users/me')).status, 403, 'its token is refused (revoked device)');
     await page.reload();
     await signedIn(page);
     assert.equal(await page.getByRole('heading', { name: 'Sotto is locked' }).count(), 0);

@@ -107,11 +107,21 @@ static int mfa_password(struct store *s, struct job *j, struct store_user *u)
     if (job_fields(j, j->body, password_field, 1, &pw, 1))
         return -1;
     if (accounts_password_verify(j, u->password_hash, pw.str)) {
+        /* Named like every other account form's wrong password (accounts_prove_owner), so the
+         * client puts the refusal under the field instead of guessing which one it was. */
         api_audit(s, j, u->id, j->who.device_id, "mfa_password_check", false, NULL);
-        job_error(j, 401, "invalid_credentials", "The password is not right.");
+        job_fail(j, 401, "invalid_credentials", "The password is not right.",
+                 json_pack("{s:s}", "field", "password"));
         return -1;
     }
     return 0;
+}
+
+/* A wrong code in these routes' `code` input (change-password and deletion call it mfaCode). */
+static void mfa_wrong_code(struct job *j)
+{
+    job_fail(j, 401, "invalid_mfa_code", "The code is not valid.",
+             json_pack("{s:s}", "field", "code"));
 }
 
 /* ---- enable ---- */
@@ -208,7 +218,7 @@ static void verify_work(struct store *s, struct job *j)
     else if (mfa_open_secret(j, j->who.user_id, &m, secret))
         job_invalid(j, "code", "not_enrolled");
     else if (totp_verify(secret, sizeof(secret), code, strlen(code), j->now / 1000, -1, &step))
-        job_error(j, 401, "invalid_mfa_code", "The code is not valid.");
+        mfa_wrong_code(j);
     else if ((rc = store_mfa_enable(s, j->who.user_id, step, j->now)) != STORE_OK)
         job_store_error(j, rc, "mfa_enable");
     else
@@ -243,7 +253,7 @@ static void disable_work(struct store *s, struct job *j)
     m = mfa_check_code(s, j, u.id, code);
     if (m > 0) {
         api_audit(s, j, u.id, j->who.device_id, "mfa_disable", false, "bad_code");
-        job_error(j, 401, "invalid_mfa_code", "The code is not valid.");
+        mfa_wrong_code(j);
     } else if (m == 0 && (rc = store_mfa_disable(s, u.id, j->now)) != STORE_OK) {
         job_store_error(j, rc, "mfa_disable");
     } else if (m == 0) {
@@ -283,7 +293,7 @@ static void backups_work(struct store *s, struct job *j)
     if ((m = mfa_check_code(s, j, u.id, c.str)) != 0) {
         if (m > 0) {
             api_audit(s, j, u.id, j->who.device_id, "mfa_backup_codes", false, "bad_code");
-            job_error(j, 401, "invalid_mfa_code", "The code is not valid.");
+            mfa_wrong_code(j);
         }
         goto done;
     }

@@ -116,7 +116,7 @@ export function ChangePassword() {
   }
   return (
     <Section title={t('changePassword')}>
-      <form ref={form} onSubmit={submit} aria-label={t('changePassword')} className="space-y-3" noValidate>
+      <form ref={form} id="change-password" onSubmit={submit} aria-label={t('changePassword')} className="space-y-3" noValidate>
         <PasswordField
           label={t('confirmPassword')}
           autoComplete="current-password"

@@ -12,6 +12,7 @@ import { useTrust } from '../state/trust';
 import { Button } from '../ui/Button';
 import { chatIdOf, navigate, useLocation } from './router';
 import { Settings } from './Settings';
+import { SignInAlerts } from './SignInAlerts';
 import { Sidebar } from './Sidebar';
 import { cn } from '../ui/cn';
 
@@ -52,6 +53,7 @@ function Main({ path }: { path: string }) {
   return (
     <div className="flex h-full flex-col bg-white text-slate-900 dark:bg-slate-900 dark:text-slate-100">
       <OwnDeviceBanner />
+      <SignInAlerts />
       <div className="flex min-h-0 flex-1">
         <aside className={cn('h-full w-full border-r border-slate-200 dark:border-slate-800 md:block md:w-80 lg:w-96', detail && 'hidden')}>
           <Sidebar activeId={chatId} />

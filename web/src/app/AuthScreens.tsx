@@ -85,6 +85,7 @@ export function SignIn() {
   const [err, setErr] = useState<string | null>(null);
   const { form, errors, show, clear } = useFieldErrors();
   const deleted = useSession((s) => s.notice === 'accountDeleted');
+  const notRevoked = useSession((s) => s.notice === 'wipeNotRevoked');
 
   function check(): boolean {
     if (mfa !== null) return show(mfa.trim() ? {} : { mfaCode: 'missing' });
@@ -119,6 +120,15 @@ export function SignIn() {
       {deleted && (
         <p role="status" className="mb-4 rounded-md bg-slate-100 px-3 py-2 text-sm dark:bg-slate-800">
           {t('accountDeletedNotice')}
+        </p>
+      )}
+      {notRevoked && (
+        <p
+          role="alert"
+          data-wipe-not-revoked
+          className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+        >
+          {t('wipeNotRevoked')}
         </p>
       )}
       <form ref={form} onSubmit={submit} className="space-y-4" noValidate>
@@ -463,7 +473,8 @@ function ForgotPassphrase({ onBack }: { onBack: () => void }) {
     setBusy(true);
     setErr(null);
     try {
-      await getEngine().wipeLocked();
+      // Said on the sign-in screen: the old device still needs revoking from another one.
+      if (!(await getEngine().wipeLocked())) useSession.getState().set({ notice: 'wipeNotRevoked' });
       navigate('/', true);
     } catch (x) {
       setErr(errorText(x, t));

@@ -29,7 +29,7 @@ import { CallRow } from './CallScreen';
 import { errorText } from './errors';
 import { AttachButton, MessageFiles, UploadTray, useFileDrop } from './Files';
 import { navigate, useLocation } from './router';
-import { nameOf } from './Sidebar';
+import { nameOf, peerName } from './Sidebar';
 
 const EMPTY: LocalMessage[] = [];
 const COMPOSER_MAX_PX = 160; // about seven lines; the chat above keeps most of the screen
@@ -354,7 +354,8 @@ function Composer({
   const me = useSession((s) => s.me?.id ?? '');
   const heldByTrust = useTrust((s) => (s.byUser[conv.peer.id]?.held ?? false) || (s.byUser[me]?.held ?? false));
   const blocked = useIsBlocked(conv.peer.id);
-  const held = heldByTrust || blocked; // nothing to send across a block either
+  // Nothing to send across a block either, nor to an account that is gone.
+  const held = heldByTrust || blocked || Boolean(conv.peerDeleted);
   const ref = useRef<HTMLTextAreaElement>(null);
   const chars = useMemo(() => textChars(text.trim()), [text]);
   const over = chars > TEXT_MAX_CHARS;
@@ -593,7 +594,8 @@ export function Chat({ id }: { id: string }) {
   const [blocking, setBlocking] = useState(false);
   const blocked = useIsBlocked(conv?.peer.id ?? '');
   const setBlocked = useSetBlocked();
-  const drop = useFileDrop(id, blocked || held);
+  const gone = conv?.peerDeleted ?? false;
+  const drop = useFileDrop(id, blocked || held || gone);
   const target = useLocation().query.get('m');
   const heading = useRef<HTMLHeadingElement>(null);
   const ready = Boolean(conv);
@@ -629,7 +631,7 @@ export function Chat({ id }: { id: string }) {
   }, [id, lastTheirs]);
 
   if (!conv) return <div className="flex h-full items-center justify-center text-sm text-slate-500">…</div>;
-  const name = nameOf(conv.peer);
+  const name = peerName(conv, t);
   return (
     <section className={cn('flex h-full flex-col', drop.over && 'ring-4 ring-inset ring-brand/50')} aria-label={name} {...drop.handlers}>
       <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-2 py-2 dark:border-slate-800 dark:bg-slate-900">
@@ -642,29 +644,31 @@ export function Chat({ id }: { id: string }) {
             {name}
           </h2>
           <p className="truncate text-xs text-slate-600 dark:text-slate-400">
-            @{conv.peer.username} · {online ? t('online') : t('offline')}
+            {gone ? t('deletedAccount') : `@${conv.peer.username} · ${online ? t('online') : t('offline')}`}
           </p>
         </div>
-        <CallButtons conversationId={id} disabled={blocked || held} />
+        <CallButtons conversationId={id} disabled={blocked || held || gone} />
         {/* On a phone the name needs the room: the safety number is an icon there, and
             blocking is offered inside its dialog. */}
-        <Button variant="ghost" size="sm" onClick={() => setSafety(true)} aria-label={t('viewSafetyNumber')}>
-          <span className="hidden md:inline">{t('viewSafetyNumber')}</span>
-          <svg
-            aria-hidden="true"
-            viewBox="0 0 24 24"
-            className="h-5 w-5 md:hidden"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="2"
-            strokeLinecap="round"
-            strokeLinejoin="round"
-          >
-            <path d="M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6l7-3z" />
-            <path d="M9 12l2 2 4-4" />
-          </svg>
-        </Button>
-        {!blocked && (
+        {!gone && (
+          <Button variant="ghost" size="sm" onClick={() => setSafety(true)} aria-label={t('viewSafetyNumber')}>
+            <span className="hidden md:inline">{t('viewSafetyNumber')}</span>
+            <svg
+              aria-hidden="true"
+              viewBox="0 0 24 24"
+              className="h-5 w-5 md:hidden"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            >
+              <path d="M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6l7-3z" />
+              <path d="M9 12l2 2 4-4" />
+            </svg>
+          </Button>
+        )}
+        {!blocked && !gone && (
           <Button
             variant="ghost"
             size="sm"
@@ -676,6 +680,15 @@ export function Chat({ id }: { id: string }) {
           </Button>
         )}
       </header>
+      {gone && (
+        <p
+          role="status"
+          data-peer-deleted
+          className="bg-slate-100 px-4 py-2 text-sm font-medium text-slate-700 dark:bg-slate-800 dark:text-slate-200"
+        >
+          {t('peerDeletedNotice')}
+        </p>
+      )}
       {blocked && (
         <div
           role="status"

@@ -23,6 +23,12 @@ export function nameOf(u: Pick<User, 'displayName' | 'username'>): string {
   return u.displayName?.trim() || u.username;
 }
 
+/** A conversation's peer by name; one whose deleted account was never known here by name is
+ *  "Deleted account". */
+export function peerName(c: ConversationView, t: (k: 'deletedAccount') => string): string {
+  return nameOf(c.peer) || (c.peerDeleted ? t('deletedAccount') : '');
+}
+
 function ConnectionBadge() {
   const t = useT();
   const socket = useSession((s) => s.socket);
@@ -46,7 +52,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
   const locale = useLocale();
   const online = usePresence((s) => s.presence[c.peer.id]?.online ?? false);
   const missed = useCalls((s) => s.missed[c.id] ?? 0);
-  const name = nameOf(c.peer);
+  const name = peerName(c, t);
   const words = {
     deleted: t('deletedMessage'),
     undecryptable: t('undecryptable'),

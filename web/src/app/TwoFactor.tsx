@@ -5,7 +5,6 @@
 import { useState, type FormEvent } from 'react';
 import { getEngine } from '../engine/engine';
 import { useT } from '../i18n';
-import { ApiError } from '../net/api';
 import type { MfaSetup } from '../net/types';
 import { useSession } from '../state/session';
 import { BackupCodes } from '../ui/BackupCodes';
@@ -70,10 +69,7 @@ function ProofForm({
       setPassword('');
       setCode('');
     } catch (x) {
-      // The two-factor routes name no field for a wrong password: this form has only the one.
-      const f =
-        serverErrors(x, { mfaCode: 'code' }) ??
-        (x instanceof ApiError && x.code === 'invalid_credentials' ? { password: 'wrong_password' as const } : null);
+      const f = serverErrors(x);
       if (f) {
         setErrors(f);
         (form.elements.namedItem(f.password ? 'password' : 'code') as HTMLInputElement | null)?.focus();

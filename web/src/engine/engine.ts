@@ -20,8 +20,10 @@ import { useCalls } from '../state/calls';
 import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
+import { useSignIns } from '../state/signins';
 import { useTrust } from '../state/trust';
 import type { FileRef, LocalMessage } from '../state/types';
+import type { ServerEvents } from '../net/types';
 import { Auth, type LoginForm, type RegisterForm } from './auth';
 import { Calls } from './calls';
 import { electLeader, TabChannel } from './channel';
@@ -32,6 +34,7 @@ import { DeviceDirectory, keyUpkeep, UPKEEP_INTERVAL_MS } from './keys';
 import { Receipts } from './receipts';
 import { Receiver } from './receive';
 import { Sender } from './send';
+import { SignInWatch } from './signins';
 import { afterDrain } from './sync';
 import { TokenKeeper } from './tokens';
 import * as trust from './trust';
@@ -81,6 +84,7 @@ export class Engine {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly auth: Auth;
+  private readonly signins: SignInWatch;
   /** Calls run in the leading tab (socket and media); calls.ts. */
   readonly calls: Calls;
 
@@ -111,6 +115,7 @@ export class Engine {
       },
     });
     this.calls = new Calls(this.ctx, this.directory);
+    this.signins = new SignInWatch(this.ctx);
     this.auth = new Auth(this.ctx, (profile, token, expiresIn) => this.signedIn(profile, token, expiresIn));
     this.channel.onEvent((name, data) => this.onTabEvent(name, data));
     setInterval(() => usePresence.getState().expire(), 1000);
@@ -247,11 +252,30 @@ export class Engine {
   }
 
   /** The way out of a forgotten passphrase: without it the local history cannot be opened, so
-   *  this device's data is erased and the person signs in again, as a new device. */
-  async wipeLocked(): Promise<void> {
+   *  this device's data is erased and the person signs in again, as a new device. The old
+   *  device is revoked first while its session still works, so it does not linger on the
+   *  account; false when that could not be done (the data is erased all the same). */
+  async wipeLocked(): Promise<boolean> {
     this.needLeader();
+    const revoked = await this.revokeThisDevice();
     await this.endLocal(true);
     this.channel.emit('signedOut', { wipe: true });
+    return revoked;
+  }
+
+  /** Best effort: the session cookie outlives the lock, and the server names this device as
+   *  the current one in the list. */
+  private async revokeThisDevice(): Promise<boolean> {
+    if (!navigator.onLine) return false;
+    try {
+      if (!(await this.tokens.refresh())) return false;
+      const current = (await this.api.devices()).find((d) => d.current);
+      if (!current) return false;
+      await this.api.revokeDevice(current.id);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async endLocal(wipe: boolean): Promise<void> {
@@ -269,6 +293,7 @@ export class Engine {
     useConversations.getState().reset();
     usePresence.getState().reset();
     useTrust.getState().reset();
+    useSignIns.getState().reset();
     void this.calls.hangUp();
     useCalls.getState().reset();
     useSession.getState().set({ status: 'signedOut', me: null, deviceId: wipe ? null : useSession.getState().deviceId, drained: false });
@@ -442,6 +467,15 @@ export class Engine {
 
   /* ------------------------------------------------------------------ the socket (leader) */
 
+  /** Account events (docs/api/events.md): sign-in alerts, live and caught up on connecting,
+   *  and a contact's deleted account. */
+  private onAccountEvent(name: 'device:added' | 'user:deleted' | 'authenticated', data: unknown): void {
+    const warn = (e: unknown) => console.warn('sotto: sign-in check', e);
+    if (name === 'device:added') void this.signins.added(data as ServerEvents['device:added']).catch(warn);
+    else if (name === 'authenticated') void this.signins.catchUp().catch(warn);
+    else this.publish('userDeleted', { userId: (data as ServerEvents['user:deleted']).userId });
+  }
+
   private startSocket(): void {
     if (this.socket || this.started) return;
     this.started = true;
@@ -453,6 +487,7 @@ export class Engine {
         onEvent: (name, data) => {
           if (name.startsWith('call:')) this.calls.onServerEvent(name, data);
           else this.receiver.onServerEvent(name, data);
+          if (name === 'device:added' || name === 'user:deleted' || name === 'authenticated') this.onAccountEvent(name, data);
           // Back after a drop: a call in progress goes on through an ICE restart.
           if (name === 'authenticated') this.calls.socketBack();
         },

@@ -3,6 +3,7 @@ import { useConversations } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
+import { useSignIns } from '../state/signins';
 import { useTrust } from '../state/trust';
 import { applyEvent } from './events';
 import { message, ME, PEER, resetStores } from './fakes';
@@ -34,6 +35,27 @@ describe('a tab applies what the leader did', () => {
     applyEvent('confirm', { localId: 'local:x', message: message('0190-x', { senderId: ME, clientMessageId: 'c-local:x' }) }, h);
     applyEvent('status', { conversationId: 'c1', ids: ['0190-x'], status: 'read' }, h);
     expect(useMessages.getState().byConv.c1?.map((m) => [m.id, m.status])).toEqual([['0190-x', 'read']]);
+  });
+
+  test('a deleted contact: their conversation says so at once, and the list is read again', () => {
+    const h = hooks();
+    applyEvent('userDeleted', { userId: 'someone-else' }, h);
+    expect(useConversations.getState().list[0]?.peerDeleted).toBeFalsy();
+    applyEvent('userDeleted', { userId: PEER }, h);
+    const c = useConversations.getState().list[0];
+    expect(c?.peerDeleted).toBe(true);
+    expect(c?.peer.id).toBe(PEER); // still named as known
+    expect(h.loadConversations).toHaveBeenCalledTimes(2);
+  });
+
+  test('a sign-in alert is shown once per device until dismissed', () => {
+    useSignIns.getState().reset();
+    const a = { deviceId: 'd9', name: 'Phone', platform: 'cli' as const, createdAt: '2026-12-07T10:00:00.000Z' };
+    applyEvent('signin', a, hooks());
+    applyEvent('signin', a, hooks());
+    expect(useSignIns.getState().alerts).toEqual([a]);
+    useSignIns.getState().dismiss('d9');
+    expect(useSignIns.getState().alerts).toEqual([]);
   });
 
   test('presence, typing, socket state and trust reach their stores; unknown events are ignored', () => {

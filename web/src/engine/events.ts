@@ -8,6 +8,7 @@ import { useMessages } from '../state/messages';
 import { usePresence } from '../state/presence';
 import { useSession } from '../state/session';
 import { useTrust } from '../state/trust';
+import { useSignIns, type SignInAlert } from '../state/signins';
 import type { ContactTrust, LocalMessage, MessageStatus } from '../state/types';
 
 export interface TabEvents {
@@ -24,6 +25,10 @@ export interface TabEvents {
   /** The conversation list changed on the server: reload it. */
   conversations: null;
   trust: ContactTrust;
+  /** A sign-in on this account this device had not seen (signins.ts). */
+  signin: SignInAlert;
+  /** This user deleted their account: their conversations show it at once. */
+  userDeleted: { userId: string };
 }
 export type TabEventName = keyof TabEvents;
 
@@ -80,6 +85,13 @@ export function applyEvent(name: string, data: unknown, hooks: ApplyHooks): void
       break;
     case 'trust':
       useTrust.getState().put(data as TabEvents['trust']);
+      break;
+    case 'signin':
+      useSignIns.getState().add(data as TabEvents['signin']);
+      break;
+    case 'userDeleted':
+      useConversations.getState().peerGone((data as TabEvents['userDeleted']).userId);
+      void hooks.loadConversations();
       break;
   }
 }

@@ -71,6 +71,18 @@ export const en = {
     'Without the passphrase, the messages kept on this device cannot be opened, by you or anyone. You can erase this device’s data and sign in again as a new device: your account and your contacts stay, but the history on this device is lost for good.',
   wipeLockedUnderstand: 'I understand that the message history on this device will be lost',
   wipeLockedButton: 'Erase this device and sign in again',
+  wipeNotRevoked:
+    'This device’s data was erased, but it could not be removed from your account (offline, or its session had ended): revoke it from another device, in Settings → Devices.',
+  signInNew: 'New sign-in: {name} ({platform}) from {address}, {time}',
+  signInMissed: 'New sign-in: {name} ({platform}), {time}',
+  signInMine: 'This was me',
+  signInNotMine: 'This wasn’t me',
+  signInRevokeTitle: 'Remove {name} from your account?',
+  signInRevokeExplain:
+    'The device is signed out at once and can no longer read new messages. Then change your password, so whoever used it cannot sign in again.',
+  signInRevokeConfirm: 'Remove it and change my password',
+  peerDeletedNotice: 'This account was deleted',
+  deletedAccount: 'Deleted account',
   emailTitle: 'Email address',
   emailVerified: '{email} is verified.',
   emailUnverified:

@@ -73,6 +73,18 @@ export const vi: Strings = {
     'Không có cụm mật khẩu thì không ai, kể cả bạn, mở được tin nhắn lưu trên thiết bị này. Bạn có thể xoá dữ liệu của thiết bị này rồi đăng nhập lại như một thiết bị mới: tài khoản và danh bạ vẫn còn, nhưng lịch sử trên thiết bị này sẽ mất vĩnh viễn.',
   wipeLockedUnderstand: 'Tôi hiểu rằng lịch sử tin nhắn trên thiết bị này sẽ bị mất',
   wipeLockedButton: 'Xoá thiết bị này và đăng nhập lại',
+  wipeNotRevoked:
+    'Dữ liệu của thiết bị này đã bị xoá, nhưng không gỡ được thiết bị khỏi tài khoản của bạn (không có mạng, hoặc phiên đã hết): hãy thu hồi nó từ một thiết bị khác, trong Cài đặt → Thiết bị.',
+  signInNew: 'Đăng nhập mới: {name} ({platform}) từ {address}, {time}',
+  signInMissed: 'Đăng nhập mới: {name} ({platform}), {time}',
+  signInMine: 'Đây là tôi',
+  signInNotMine: 'Không phải tôi',
+  signInRevokeTitle: 'Gỡ {name} khỏi tài khoản của bạn?',
+  signInRevokeExplain:
+    'Thiết bị bị đăng xuất ngay và không đọc được tin nhắn mới nữa. Sau đó hãy đổi mật khẩu để người đã dùng nó không đăng nhập lại được.',
+  signInRevokeConfirm: 'Gỡ thiết bị và đổi mật khẩu',
+  peerDeletedNotice: 'Tài khoản này đã bị xoá',
+  deletedAccount: 'Tài khoản đã xoá',
   emailTitle: 'Địa chỉ email',
   emailVerified: '{email} đã được xác minh.',
   emailUnverified:

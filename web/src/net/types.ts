@@ -167,6 +167,10 @@ export interface ServerEvents {
   'conversation:updated': { conversation: Conversation };
   'conversation:removed': { conversationId: string };
   'queue:drained': { lastSeq: number };
+  /** A login created a device on this account (never sent to that device itself). */
+  'device:added': { deviceId: string; name: string; platform: Platform; createdAt: string; address: string };
+  /** Someone who shared a conversation with this user deleted their account. */
+  'user:deleted': { userId: string };
   'call:incoming': {
     callId: string;
     conversationId: string;

@@ -49,6 +49,25 @@ describe('conversation list', () => {
     expect(v?.last?.id).toBe('m1');
   });
 
+  test('a conversation left with only the caller is a deleted account, named as known before', () => {
+    const c: Conversation = {
+      id: 'k',
+      type: 'direct',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-02T00:00:00.000Z',
+      unreadCount: 0,
+      participants: [{ user: user('me'), joinedAt: '', accepted: true }],
+    };
+    const known = fromServer(c, 'me', view('k', 0, { last: msg('k', 'p-k', 1) }));
+    expect(known?.peerDeleted).toBe(true);
+    expect(known?.peer.id).toBe('p-k');
+    expect(known?.last?.id).toBe('m1');
+    const fresh = fromServer(c, 'me', undefined);
+    expect(fresh?.peerDeleted).toBe(true);
+    expect(fresh?.peer.id).toBe('');
+    expect(fresh?.peer.username).toBe('');
+  });
+
   test('an incoming message moves the conversation up and counts as unread unless open', () => {
     const list = [view('a', 100), view('b', 50)];
     const next = applyMessage(list, msg('b', 'bob', 200), 'me', null);

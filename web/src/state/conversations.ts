@@ -8,6 +8,9 @@ export interface ConversationView {
   id: string;
   peer: User;
   peerAccepted: boolean;
+  /** The peer deleted their account: history stays readable, nothing more can be sent. The
+   *  peer is then the one known before (or an empty user, named by the screens). */
+  peerDeleted?: boolean;
   updatedAt: number;
   last?: LocalMessage;
   unread: number;
@@ -22,14 +25,33 @@ export function sortConversations(list: ConversationView[]): ConversationView[] 
   return list.slice().sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : 1));
 }
 
+/** Who stands for a peer whose account is gone and was not known here before. */
+const GONE: User = { id: '', username: '', displayName: null, avatarUrl: null, bio: null, createdAt: '' };
+
 export function fromServer(c: Conversation, me: string, prev?: ConversationView): ConversationView | null {
-  const other = c.participants.find((p) => p.user.id !== me) ?? c.participants[0];
-  if (!other) return null;
+  const other = c.participants.find((p) => p.user.id !== me);
+  // Only the caller left: the other account was deleted (docs/api/events.md, user:deleted).
+  if (!other) {
+    if (!c.participants.length) return null;
+    return { ...gone(prev), id: c.id, updatedAt: Math.max(Date.parse(c.updatedAt) || 0, prev?.updatedAt ?? 0) };
+  }
   return {
     id: c.id,
     peer: other.user,
     peerAccepted: other.accepted,
     updatedAt: Math.max(Date.parse(c.updatedAt) || 0, prev?.updatedAt ?? 0),
+    last: prev?.last,
+    unread: prev?.unread ?? 0,
+  };
+}
+
+function gone(prev?: ConversationView): ConversationView {
+  return {
+    id: prev?.id ?? '',
+    peer: prev?.peer ?? GONE,
+    peerAccepted: prev?.peerAccepted ?? true,
+    peerDeleted: true,
+    updatedAt: prev?.updatedAt ?? 0,
     last: prev?.last,
     unread: prev?.unread ?? 0,
   };
@@ -53,6 +75,8 @@ interface ConversationsState {
   setList(list: ConversationView[]): void;
   merge(c: ConversationView): void;
   remove(id: string): void;
+  /** This user's account is gone: their conversations say so. */
+  peerGone(userId: string): void;
   message(m: LocalMessage, me: string, openId: string | null): void;
   markRead(id: string): void;
   reset(): void;
@@ -68,6 +92,7 @@ export const useConversations = create<ConversationsState>()((set) => ({
       return { list: sortConversations([...rest, c]) };
     }),
   remove: (id) => set((s) => ({ list: s.list.filter((c) => c.id !== id) })),
+  peerGone: (userId) => set((s) => ({ list: s.list.map((c) => (c.peer.id === userId ? gone(c) : c)) })),
   message: (m, me, openId) => set((s) => ({ list: applyMessage(s.list, m, me, openId) })),
   markRead: (id) => set((s) => ({ list: s.list.map((c) => (c.id === id && c.unread ? { ...c, unread: 0 } : c)) })),
   reset: () => set({ list: [], loaded: false }),
