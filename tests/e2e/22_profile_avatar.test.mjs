@@ -2,13 +2,14 @@
 // PNG and a JPEG are taken (the server's re-encoding is what anyone then fetches, without the
 // marker the upload hid in its metadata), a text file named .png is refused by the server
 // (exit 7), a missing file or a wrong command line is exit 1, no session is exit 3, and
-// removing it makes the picture 404.
+// removing it makes the picture 404. The hidden marker joins the markers: the server kept none
+// of the uploads' own bytes (database, log, pg_dump).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, jpegWithMarker, png } from '../api/lib/images.mjs';
-import { ok, run, user, world } from './lib/e2e.mjs';
+import { assertNoPlaintext, ok, run, user, world } from './lib/e2e.mjs';
 
 const USAGE = 1, AUTH = 3, REFUSED = 7;
 const HIDDEN = 'E2E-EXIF-GPS-52.5200N';
@@ -31,6 +32,7 @@ async function fetchPicture(url) {
 test('profile avatar: set (PNG, JPEG), refused, removed; exit codes', async () => {
   const u = await user(w, 'pic');
   const prof = u.devices[0];
+  w.markers.push(HIDDEN);
 
   let r = await ok(w, prof, ['profile', 'avatar', file('me.png', png(80, 60, HIDDEN))]);
   const url = r.stdout.match(/^profile picture set: (\S+)$/m)?.[1];
@@ -60,3 +62,5 @@ test('profile avatar: set (PNG, JPEG), refused, removed; exit codes', async () =
   assert.equal((await fetchPicture(url)).status, 404);
   assert.equal((await fetchPicture(w.srv.base + body.avatarUrl)).status, 404);
 });
+
+test('no byte of an upload\'s metadata on the server', () => assertNoPlaintext(w));
