@@ -11,6 +11,8 @@ APT_PACKAGES=(
   # C libraries (server, core, cli)
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libsodium-dev libargon2-dev libsqlite3-dev libpq-dev
   libssl-dev libcurl4-openssl-dev libxml2-dev libqrencode-dev libhiredis-dev libcmocka-dev libmagic-dev
+  # profile pictures: decoded and re-encoded by the server (server/src/accounts/avatar_image.c)
+  libgd-dev
   # line editing in `sotto chat` (cli/src/lineedit.c)
   libedit-dev
   # services and tools the tests and benchmarks run

@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build-fuzz"
 TARGETS=(envelope prekey payload state bundle attachment devicelist)
-SERVER_TARGETS=(jwt wsproto router netaddr text http_raw fields)
+SERVER_TARGETS=(jwt wsproto router netaddr text http_raw fields avatar)
 GEN=Ninja; command -v ninja >/dev/null || GEN="Unix Makefiles"
 
 build() {

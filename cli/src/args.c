@@ -23,6 +23,7 @@ static const struct {
     {"block", 1, 1},        {"unblock", 1, 1}, {"blocked", 0, 0},   {"conversations", 0, 0},
     {"calls", 1, 1},        {"help", 0, 1},    {"send-file", 2, 2}, /* send-file USER PATH */
     {"get-file", 2, 3}, /* get-file USER MESSAGE-ID [INDEX] */
+    {"profile", 1, 2},  /* profile avatar PATH | profile avatar --remove */
 };
 
 enum {
@@ -42,7 +43,8 @@ enum {
     O_LIMIT,
     O_YES,
     O_CAPTION,
-    O_FORCE
+    O_FORCE,
+    O_REMOVE
 };
 
 static const struct option LONGOPTS[] = {
@@ -64,6 +66,7 @@ static const struct option LONGOPTS[] = {
     {"caption", required_argument, NULL, O_CAPTION},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, O_FORCE},
+    {"remove", no_argument, NULL, O_REMOVE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -100,12 +103,14 @@ const char *args_usage(void)
            "  block USER | unblock USER | blocked (the list)\n"
            "  send-file USER PATH      send a file of at most 100 MiB (--caption TEXT)\n"
            "  get-file USER ID [N]     save file N (default 1) of message ID (-o PATH, --force)\n"
+           "  profile avatar PATH      your public profile picture (PNG, JPEG or WebP, 2 MiB)\n"
+           "  profile avatar --remove  remove it\n"
            "options:\n"
            "  --server URL (default " DEFAULT_SERVER ")  --profile DIR  --json\n"
            "  --email E --username U --display-name N --password-stdin --mfa-code C\n"
            "  --device-name N --search T --timeout SECONDS --limit N --yes\n"
            "  (--password-stdin: every secret a command asks for, one a line, in its order)\n"
-           "  --caption TEXT -o/--output PATH --force\n";
+           "  --caption TEXT -o/--output PATH --force --remove\n";
 }
 
 static int positive_int(const char *s, int *out)
@@ -138,6 +143,7 @@ static int set_opt(cli_opts *o, int c, const char *arg)
     case O_CAPTION: o->caption = arg; break;
     case 'o': o->output = arg; break;
     case O_FORCE: o->force = 1; break;
+    case O_REMOVE: o->remove = 1; break;
     case O_TIMEOUT: return positive_int(arg, &o->timeout_s);
     case O_LIMIT: return positive_int(arg, &o->limit) != 0 || o->limit == 0 ? -1 : 0;
     default: return -1;
@@ -152,6 +158,10 @@ static int check_positionals(cli_opts *o, char *err, size_t errlen)
             continue;
         if (o->npos < COMMANDS[i].min || o->npos > COMMANDS[i].max) {
             snprintf(err, errlen, "wrong number of arguments for '%s'", o->cmd);
+            return -1;
+        }
+        if (strcmp(o->cmd, "profile") == 0 && strcmp(o->pos[0], "avatar") != 0) {
+            snprintf(err, errlen, "profile: only 'profile avatar PATH' and '--remove' exist");
             return -1;
         }
         if (strcmp(o->cmd, "users") == 0 && strcmp(o->pos[0], "search") != 0) {

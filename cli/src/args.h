@@ -19,6 +19,7 @@ typedef struct cli_opts {
     const char *caption;       /* send-file --caption */
     const char *output;        /* get-file -o PATH */
     int force;                 /* get-file --force: replace an existing file */
+    int remove;                /* profile avatar --remove */
     const char *cmd;           /* the subcommand */
     const char *pos[ARGS_MAX_POS];
     int npos;

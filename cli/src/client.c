@@ -117,8 +117,17 @@ int client_refresh(client *c)
 
 int client_api(client *c, const char *method, const char *path, json_t *body, http_resp *r)
 {
+    return client_api_body(c, method, path, body, NULL, NULL, 0, r);
+}
+
+int client_api_body(client *c, const char *method, const char *path, json_t *body,
+                    const char *content_type, const void *data, size_t len, http_resp *r)
+{
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (http_call(c->server, method, path, c->access, body, r) != 0) {
+        int sent = content_type != NULL ? http_call_raw(c->server, method, path, c->access,
+                                                        content_type, data, len, r)
+                                        : http_call(c->server, method, path, c->access, body, r);
+        if (sent != 0) {
             fprintf(stderr, "sotto: cannot reach the server at %s\n", c->server);
             return EXIT_NET;
         }

@@ -29,6 +29,9 @@ int client_require_login(client *c);
 /* Calls the API with the access token (refreshing it once if it expired). Returns 0 when a
  * response arrived, else EXIT_NET after a message. */
 int client_api(client *c, const char *method, const char *path, json_t *body, http_resp *r);
+/* client_api with a raw body of content_type (non-NULL: body is ignored), e.g. a picture. */
+int client_api_body(client *c, const char *method, const char *path, json_t *body,
+                    const char *content_type, const void *data, size_t len, http_resp *r);
 /* Exchanges the refresh token for new tokens (saved). 0 or -1. */
 int client_refresh(client *c);
 /* Whether the server refused because this device is revoked (403, reason device_revoked). */

@@ -32,6 +32,7 @@ int cmd_verify_email(const cli_opts *o);
 int cmd_account(const cli_opts *o);
 int cmd_send_file(const cli_opts *o);
 int cmd_get_file(const cli_opts *o);
+int cmd_profile(const cli_opts *o);
 
 /* One stored message as `history` prints it (chat shows the recent ones the same way), with
  * what its retry says (history_retry_state): an undecryptable message asked for less than a

@@ -30,7 +30,7 @@ static const struct {
     {"calls", cmd_calls},       {"mfa", cmd_mfa},
     {"password", cmd_password}, {"verify-email", cmd_verify_email},
     {"account", cmd_account},   {"send-file", cmd_send_file},
-    {"get-file", cmd_get_file},
+    {"get-file", cmd_get_file}, {"profile", cmd_profile},
 };
 
 /* Keys, tokens and message text live in this process's memory: no core file may hold them,

@@ -47,9 +47,28 @@ void http_resp_clear(http_resp *r)
 int http_call(const char *base, const char *method, const char *path, const char *token,
               const json_t *body, http_resp *r)
 {
+    char *json = NULL;
+    int rc;
+
+    if (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL) {
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    rc = http_call_raw(base, method, path, token, json ? "application/json" : NULL, json,
+                       json ? strlen(json) : 0, r);
+    if (json != NULL) {
+        sodium_memzero(json, strlen(json)); /* may hold a password */
+        free(json);
+    }
+    return rc;
+}
+
+int http_call_raw(const char *base, const char *method, const char *path, const char *token,
+                  const char *content_type, const void *data, size_t len, http_resp *r)
+{
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
-    char *url = NULL, *auth = NULL, *json = NULL;
+    char *url = NULL, *auth = NULL, *ctype = NULL;
     buf b = {0};
     int rc = -1;
 
@@ -62,11 +81,14 @@ int http_call(const char *base, const char *method, const char *path, const char
             goto done;
         h = curl_slist_append(h, auth);
     }
-    if (body != NULL) {
-        if ((json = json_dumps(body, JSON_COMPACT)) == NULL)
+    if (content_type != NULL) {
+        if (asprintf(&ctype, "Content-Type: %s", content_type) < 0) {
+            ctype = NULL;
             goto done;
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+        }
+        h = curl_slist_append(h, ctype);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -84,10 +106,7 @@ int http_call(const char *base, const char *method, const char *path, const char
         r->body = json_loads(b.p, 0, NULL);
     rc = 0;
 done:
-    if (json != NULL) {
-        sodium_memzero(json, strlen(json)); /* may hold a password */
-        free(json);
-    }
+    free(ctype);
     if (auth != NULL) {
         sodium_memzero(auth, strlen(auth));
         free(auth);

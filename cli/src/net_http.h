@@ -17,6 +17,9 @@ void http_global_cleanup(void);
  * Returns 0 when a response arrived (any status), -1 on a network error. */
 int http_call(const char *base, const char *method, const char *path, const char *token,
               const json_t *body, http_resp *r);
+/* The same with a body of len bytes of content_type (NULL: no body), e.g. a picture. */
+int http_call_raw(const char *base, const char *method, const char *path, const char *token,
+                  const char *content_type, const void *data, size_t len, http_resp *r);
 void http_resp_clear(http_resp *r);
 /* The contract's error code of a non-2xx response ("" when there is none). */
 const char *http_error_code(const http_resp *r);

@@ -59,6 +59,26 @@ static void test_files(void **state)
     assert_int_equal(parse(&o, no_value), -1);
 }
 
+static void test_profile(void **state)
+{
+    (void)state;
+    cli_opts o;
+    char *set[] = {"sotto", "profile", "avatar", "me.png", NULL};
+    assert_int_equal(parse(&o, set), 0);
+    assert_string_equal(o.cmd, "profile");
+    assert_int_equal(o.npos, 2);
+    assert_string_equal(o.pos[1], "me.png");
+    assert_int_equal(o.remove, 0);
+    char *rm[] = {"sotto", "--remove", "profile", "avatar", NULL};
+    assert_int_equal(parse(&o, rm), 0);
+    assert_int_equal(o.npos, 1);
+    assert_int_equal(o.remove, 1);
+    char *other[] = {"sotto", "profile", "banner", "x.png", NULL};
+    assert_int_equal(parse(&o, other), -1);
+    char *bare[] = {"sotto", "profile", NULL};
+    assert_int_equal(parse(&o, bare), -1);
+}
+
 static void test_dash_text(void **state)
 {
     (void)state;
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_words),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_profile),
         cmocka_unit_test(test_verify_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

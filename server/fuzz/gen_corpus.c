@@ -464,6 +464,34 @@ static void fields_seeds(void)
         put_mode("fields", seeds[i].name, seeds[i].table, seeds[i].json, strlen(seeds[i].json));
 }
 
+/* Upload headers for the profile-picture gate: each format's size header, a bomb, and the
+ * malformed forms the readers must refuse. */
+static void avatar_seeds(void)
+{
+    static const struct {
+        const char *name;
+        const char *bytes;
+        size_t len;
+    } seeds[] = {
+#define S(n, b) {n, b, sizeof b - 1}
+        S("png", "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x02\0\0\0"),
+        S("png-bomb", "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x75\x30\0\0\x75\x30\x08\x02\0\0\0"),
+        S("png-cut", "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0"),
+        S("jpeg", "\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+                  "\xff\xfe\0\x04hi\xff\xff\xc0\0\x11\x08\x01\x2c\x04\xb0\x03"),
+        S("jpeg-zero-length", "\xff\xd8\xff\xe1\0\0\xff\xc0\0\x11\x08\0\x10\0\x10"),
+        S("jpeg-long-segment", "\xff\xd8\xff\xe1\xff\xff\0\0"),
+        S("jpeg-scan-first", "\xff\xd8\xff\xda\0\x08\x01\x01\0\0\x3f\0"),
+        S("webp-vp8", "RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0\x30\x01\0\x9d\x01\x2a\x40\x01\xf0\0"),
+        S("webp-vp8l", "RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0\x2f\x3f\xc0\x0f\0\0\0\0\0\0"),
+        S("webp-vp8x", "RIFF\x1a\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0\x2f\x75\0\x2f\x75\0"),
+        S("svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"),
+#undef S
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        put("avatar", seeds[i].name, seeds[i].bytes, seeds[i].len);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -480,5 +508,6 @@ int main(int argc, char **argv)
     text_seeds();
     http_seeds();
     fields_seeds();
+    avatar_seeds();
     return 0;
 }

@@ -87,6 +87,7 @@ static void auth_rules(struct auth_state *a, const struct config *c)
     auth_rule_set(&a->rules[RULE_MFA_IP], "mfa_ip", c->rl_mfa_ip, c);
     auth_rule_set(&a->rules[RULE_MFA_ACCOUNT], "mfa_account", c->rl_mfa_account, c);
     auth_rule_set(&a->rules[RULE_EMAIL_IP], "email_token_ip", c->rl_email_ip, c);
+    auth_rule_set(&a->rules[RULE_AVATAR_USER], "avatar_user", c->rl_avatar, c);
 }
 
 static int auth_limits(struct auth_state *a, const struct config *c, char *err, size_t errlen)
@@ -283,7 +284,8 @@ int auth_routes(struct server *srv, struct auth_state *a)
     if (auth_hook_install(srv, a ? a->jwt_key : NULL, a ? a->jwt_key_len : 0) ||
         register_routes(srv, a) || login_routes(srv, a) || session_routes(srv, a) ||
         email_routes(srv, a) || mfa_routes(srv, a) || users_routes(srv, a) ||
-        rules_routes(srv, a) || change_password_routes(srv, a) || delete_account_routes(srv, a))
+        rules_routes(srv, a) || change_password_routes(srv, a) || delete_account_routes(srv, a) ||
+        avatar_routes(srv, a))
         return -1;
     return 0;
 }

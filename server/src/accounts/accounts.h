@@ -27,6 +27,7 @@ enum auth_rule {
     RULE_MFA_IP,
     RULE_MFA_ACCOUNT,
     RULE_EMAIL_IP,
+    RULE_AVATAR_USER,
     RULE_COUNT
 };
 

@@ -37,6 +37,7 @@ int users_routes(struct server *srv, struct auth_state *a);
 int rules_routes(struct server *srv, struct auth_state *a);
 int change_password_routes(struct server *srv, struct auth_state *a);
 int delete_account_routes(struct server *srv, struct auth_state *a);
+int avatar_routes(struct server *srv, struct auth_state *a);
 
 /* Runs work that hashes a password through the Argon2 gate (api/gate.h). */
 void job_submit_heavy(struct job *j, job_work_fn work);

@@ -178,6 +178,8 @@ static const struct config_row config_table[] = {
      "gets 413 quota_exceeded"},
     {"RATE_LIMIT_ATTACHMENTS", CT_STR, 0, 32, "60/60", F(rl_attachments), check_bucket,
      "POST /api/attachments (new uploads) per user, capacity/seconds"},
+    {"RATE_LIMIT_AVATAR", CT_STR, 0, 32, "10/60", F(rl_avatar), check_bucket,
+     "PUT /api/users/me/avatar (profile picture uploads) per user, capacity/seconds"},
     {"S3_ENDPOINT", CT_STR, 0, 2048, NULL, F(s3_endpoint), check_url,
      "http[s]://host[:port] of an S3-compatible store for attachments (path-style requests); "
      "unset: files under DATA_DIR/blobs"},

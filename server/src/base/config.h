@@ -74,6 +74,7 @@ struct config {
     long attachment_max_bytes;
     long attachment_quota_bytes; /* 0: no bound */
     char *rl_attachments;        /* "capacity/seconds" new uploads per user */
+    char *rl_avatar;             /* "capacity/seconds" profile picture uploads per user */
     /* The S3-compatible blob store (blobs/s3.c); s3_endpoint NULL: files under DATA_DIR. */
     char *s3_endpoint, *s3_bucket, *s3_region, *s3_access_key_id;
     char *s3_secret_access_key; /* secret */

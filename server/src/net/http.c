@@ -185,6 +185,7 @@ static const struct {
     {"accept", WSI_TOKEN_HTTP_ACCEPT},
     {"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
     {"range", WSI_TOKEN_HTTP_RANGE},
+    {"if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH},
 };
 
 static int http_header_wsi(struct lws *wsi, const char *name, char *buf, size_t buflen)

@@ -33,6 +33,7 @@ static const char users_update_profile[] =
     "bio = CASE WHEN $4 = 1 THEN $5 ELSE bio END, "
     "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8, "
     "language = COALESCE($9, language) WHERE id = $1";
+static const char users_avatar_drop[] = "DELETE FROM avatars WHERE user_id = $1";
 static const char users_set_password[] =
     "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
 static const char users_set_verified[] =
@@ -270,7 +271,18 @@ enum store_err store_user_update_profile(struct store *s, const char *id,
                            db_text(pr->avatar_url),
                            DB_INT(now),
                            db_text(pr->language)};
-    return user_update(s, users_update_profile, p, 9);
+    enum store_err rc;
+
+    if (!pr->set_avatar_url)
+        return user_update(s, users_update_profile, p, 9);
+    /* A URL of the user's choosing replaces an uploaded picture, which nothing names then. */
+    rc = store_begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    rc = user_update(s, users_update_profile, p, 9);
+    if (rc == STORE_OK)
+        rc = store_exec(s, users_avatar_drop, p, 1, NULL);
+    return store_finish(s, rc);
 }
 
 enum store_err store_user_set_password(struct store *s, const char *id, const char *password_hash,

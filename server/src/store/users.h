@@ -57,7 +57,8 @@ enum store_err store_user_search(struct store *s, const char *query, int64_t lim
                                  struct store_user **out, size_t *n, int64_t *total);
 
 /* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear).
- * language: NULL leaves it (it is never cleared). */
+ * language: NULL leaves it (it is never cleared). Setting avatar_url also removes an uploaded
+ * picture (avatars.h): the URL given replaces it. */
 struct store_profile {
     bool set_display_name, set_bio, set_avatar_url;
     const char *display_name, *bio, *avatar_url;

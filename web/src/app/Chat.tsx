@@ -638,7 +638,7 @@ export function Chat({ id }: { id: string }) {
         <Button variant="ghost" size="icon" className="md:hidden" aria-label={t('backToChats')} onClick={() => navigate('/')}>
           <span aria-hidden="true">←</span>
         </Button>
-        <Avatar id={conv.peer.id} name={name} online={online} onlineLabel={online ? t('online') : t('offline')} />
+        <Avatar id={conv.peer.id} name={name} url={conv.peer.avatarUrl} online={online} onlineLabel={online ? t('online') : t('offline')} />
         <div className="min-w-0 flex-1">
           <h2 ref={heading} tabIndex={-1} className="truncate font-semibold focus:outline-none">
             {name}

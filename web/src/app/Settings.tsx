@@ -1,4 +1,4 @@
-/* Settings: profile, e-mail, language and theme, notifications, devices, blocked users,
+/* Settings: profile and its picture, e-mail, language and theme, notifications, devices, blocked users,
  * two-factor, password, passphrase lock, sign out (here and everywhere), deleting the account. */
 import { useState, type FormEvent } from 'react';
 import { getEngine } from '../engine/engine';
@@ -13,6 +13,7 @@ import { ChangePassword, DeleteAccount, EmailState, SignOutEverywhere } from './
 import { useBlockedUsers, useSetBlocked } from './blocking';
 import { DeviceList } from './DeviceList';
 import { errorText } from './errors';
+import { ProfilePicture } from './ProfilePicture';
 import { navigate } from './router';
 import { TwoFactor } from './TwoFactor';
 
@@ -270,6 +271,7 @@ export function Settings() {
       <div className="min-h-0 flex-1 overflow-y-auto bg-slate-50 p-4 dark:bg-slate-950">
         <div className="mx-auto max-w-xl space-y-4">
           <Profile />
+          <ProfilePicture />
           <EmailState />
           <Appearance />
           <Notifications />

@@ -75,7 +75,7 @@ function Row({ c, active }: { c: ConversationView; active: boolean }) {
           active && 'bg-slate-100 dark:bg-slate-800',
         )}
       >
-        <Avatar id={c.peer.id} name={name} online={online} />
+        <Avatar id={c.peer.id} name={name} url={c.peer.avatarUrl} online={online} />
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
             <span className="truncate font-medium text-slate-900 dark:text-slate-100">
@@ -219,7 +219,7 @@ export function NewChat() {
                 onClick={() => void pick(u)}
                 className="flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left hover:bg-slate-100 focus-visible:bg-slate-100 focus-visible:outline-none dark:hover:bg-slate-800"
               >
-                <Avatar id={u.id} name={nameOf(u)} size="sm" />
+                <Avatar id={u.id} name={nameOf(u)} url={u.avatarUrl} size="sm" />
                 <span className="min-w-0">
                   <span className="block truncate font-medium">{nameOf(u)}</span>
                   <span className="block truncate text-sm text-slate-500">@{u.username}</span>

@@ -44,6 +44,8 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 interface Options {
   auth?: boolean;
   body?: unknown;
+  /** A raw body (a picture) instead of JSON, sent with its own type. */
+  blob?: Blob;
 }
 
 export const WEB_DEVICE = { platform: 'web' as const };
@@ -89,12 +91,13 @@ async function endedSession(res: Response): Promise<boolean> {
 export function createApi(tokens: TokenSource, base = '') {
   async function raw(method: Method, path: string, opts: Options, token: string | null): Promise<Response> {
     const headers: Record<string, string> = {};
-    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opts.blob) headers['Content-Type'] = opts.blob.type;
+    else if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     return fetch(base + path, {
       method,
       headers,
-      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+      body: opts.blob ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -168,6 +171,8 @@ export function createApi(tokens: TokenSource, base = '') {
 
     me: () => call<Me>('GET', '/api/users/me'),
     updateMe: (b: { displayName?: string; bio?: string; language?: string }) => call<Me>('PATCH', '/api/users/me', { body: b }),
+    setAvatar: (image: Blob) => call<{ avatarUrl: string }>('PUT', '/api/users/me/avatar', { blob: image }),
+    removeAvatar: () => call<{ avatarUrl: null }>('DELETE', '/api/users/me/avatar'),
     user: (id: string) => call<User>('GET', `/api/users/${encodeURIComponent(id)}`),
     searchUsers: (query: string, limit = 20) =>
       call<{ users: User[]; total: number }>('GET', `/api/users/search?${q({ q: query, limit })}`),

@@ -1,4 +1,8 @@
-/* Initials in a colour picked from the user id, with an optional presence dot. */
+/* A user's profile picture when the server holds one, else initials in a colour picked from
+ * the user id, with an optional presence dot. Only a picture on our own server is loaded
+ * (`/api/users/{id}/avatar?v=N`): an https URL a user set elsewhere would tell that host who
+ * looks at it and when, and the CSP's img-src would refuse it anyway. */
+import { useState } from 'react';
 import { cn } from './cn';
 
 const colours = ['bg-emerald-600', 'bg-sky-600', 'bg-violet-600', 'bg-amber-600', 'bg-rose-600', 'bg-teal-600', 'bg-indigo-600'];
@@ -15,31 +19,50 @@ export function initials(name: string): string {
   return s.toUpperCase();
 }
 
+/** The picture's URL when it is one our server serves, else null. */
+export function ownAvatarUrl(url: string | null | undefined): string | null {
+  return url && /^\/api\/users\/[0-9a-f-]{36}\/avatar\?v=\d+$/.test(url) ? url : null;
+}
+
+const sizes = { sm: 'h-8 w-8 text-xs', md: 'h-10 w-10 text-sm', lg: 'h-20 w-20 text-2xl' };
+
 export function Avatar({
   id,
   name,
+  url,
   online,
   size = 'md',
   onlineLabel,
 }: {
   id: string;
   name: string;
+  /** The user's avatarUrl. */
+  url?: string | null;
   online?: boolean;
-  size?: 'sm' | 'md';
+  size?: 'sm' | 'md' | 'lg';
   onlineLabel?: string;
 }) {
+  const src = ownAvatarUrl(url);
+  const [failed, setFailed] = useState<string | null>(null);
   return (
     <span className="relative inline-flex shrink-0" aria-hidden={onlineLabel ? undefined : true}>
-      <span
-        className={cn(
-          'inline-flex items-center justify-center rounded-full font-semibold text-white',
-          size === 'md' ? 'h-10 w-10 text-sm' : 'h-8 w-8 text-xs',
-          colourOf(id),
-        )}
-        aria-hidden="true"
-      >
-        {initials(name)}
-      </span>
+      {src && failed !== src ? (
+        <img
+          src={src}
+          alt=""
+          data-avatar={id}
+          className={cn('rounded-full object-cover', sizes[size])}
+          onError={() => setFailed(src)}
+          aria-hidden="true"
+        />
+      ) : (
+        <span
+          className={cn('inline-flex items-center justify-center rounded-full font-semibold text-white', sizes[size], colourOf(id))}
+          aria-hidden="true"
+        >
+          {initials(name)}
+        </span>
+      )}
       {online !== undefined && (
         <span
           role={onlineLabel ? 'img' : undefined}
