@@ -184,7 +184,14 @@ void devices_whoami(client *c)
     sotto_bundle b;
     uint8_t id[16], *seed = NULL;
     char fp[16];
-    int seen = devlist_seen(c, c->pr.user_id, &l), held = devlist_seed(c, &seed) == 0;
+    json_t *mine = NULL;
+    int seen, held;
+
+    /* The server's newest list first (checked and kept like any other): it may name us now. */
+    (void)client_device_keys(c, c->pr.user_id, &mine);
+    json_decref(mine);
+    seen = devlist_seen(c, c->pr.user_id, &l);
+    held = devlist_seed(c, &seed) == 0;
 
     ls_secret_free(seed);
     sotto_account_bundle(c->pr.acct, &b);
