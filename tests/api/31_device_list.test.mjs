@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { login, registerUser, sql, startAuthServer } from './lib/api.mjs';
 import { ed25519, makeDevice } from './lib/crypto.mjs';
-import { conversation, envelopes, uuid } from './lib/rt.mjs';
+import { conversation, envelopes, uuid, wsConnect } from './lib/rt.mjs';
 
 let srv;
 before(async () => { srv = await startAuthServer(); });
@@ -136,4 +136,28 @@ test('with a signed list a send must cover the listed active devices; unlisted o
     { token: c.token, body: { clientMessageId: uuid(), envelopes: envelopes(b.list.map((d) => d.id)) } });
   assert.equal(r.status, 409, 'c has no list: its second device is required');
   assert.deepEqual(r.body.error.details.missing, [c.second.id]);
+});
+
+test('a call offer, like a message, needs only the callee\'s listed devices', async () => {
+  const a = await twoDevices();
+  const b = await twoDevices();
+  assert.equal((await put(b, signedList(ed25519(), b.userId, 1, b.list.slice(0, 1)))).status, 200);
+  const conv = await conversation(srv, a, b);
+  const post = (u, ids) => srv.api('POST', `/api/conversations/${conv}/messages`,
+    { token: u.token, body: { clientMessageId: uuid(), envelopes: envelopes(ids) } });
+  // Contacts: a message each way (a has no list, so a's second device is required of b).
+  assert.equal((await post(a, [b.deviceId, a.second.id])).status, 201);
+  assert.equal((await post(b, [a.deviceId, a.second.id])).status, 201);
+  const aws = await wsConnect(srv, a.token);
+  const bws = await wsConnect(srv, b.token);
+  await Promise.all([aws.event('queue:drained'), bws.event('queue:drained')]);
+  const init = await aws.request('call:initiate', { conversationId: conv, callType: 'audio' });
+  assert.equal(init.event, 'ack', JSON.stringify(init));
+  const callId = init.data.callId;
+  let r = await aws.request('call:offer', { callId, envelopes: [] });
+  assert.equal(r.data.code, 'device_list_mismatch');
+  assert.deepEqual(r.data.details, { missing: [b.deviceId], extra: [] });
+  r = await aws.request('call:offer', { callId, envelopes: envelopes([b.deviceId], 'offer') });
+  assert.equal(r.event, 'ack', JSON.stringify(r));
+  await Promise.all([aws.close(), bws.close()]);
 });
