@@ -86,8 +86,8 @@ void devlist_fingerprint(const uint8_t signing_key[32], char out[16])
     for (int i = 0; i < 8; i++)
         v = v << 8 | h[i];
     v %= 1000000000000ull;
-    snprintf(out, 16, "%04u %04u %04u", (unsigned)(v / 100000000u), (unsigned)(v / 10000u % 10000u),
-             (unsigned)(v % 10000u));
+    snprintf(out, 16, "%04u %04u %04u", (unsigned)(v / 100000000u % 10000u),
+             (unsigned)(v / 10000u % 10000u), (unsigned)(v % 10000u));
 }
 
 /* ------------------------------------------------------------------ signing our list */
