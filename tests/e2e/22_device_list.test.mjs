@@ -170,6 +170,37 @@ describe('signed device lists', () => {
   test('no plaintext marker on the server or unencrypted in the profiles', () => assertNoPlaintext(w));
 });
 
+describe('a changed account key', () => {
+  let w, a, b, bMe;
+  before(async () => {
+    w = await world();
+    [a, b] = [await user(w, 'a'), await user(w, 'b')];
+    bMe = await whoami(w, b.devices[0]);
+    await send(w, a, b, marker(w, 'hello'));
+    await ok(w, a.devices[0], ['verify', b.name, '--mark-verified']);
+  });
+  after(async () => { await w?.close(); });
+
+  test('is a safety-number change: a verified contact is held until accepted', async () => {
+    const sn = JSON.parse((await ok(w, a.devices[0], ['verify', b.name, '--json'])).stdout).safetyNumber;
+    // The server drops Bob's list; a new device of his, knowing none, makes another key.
+    sql(w.srv, `DELETE FROM device_lists WHERE user_id = '${userId(bMe)}'`);
+    const login = await addDevice(w, b, { approve: false });
+    assert.match(login.stderr, /made your account key/);
+    const held = marker(w, 'held');
+    const r = await run(w, a.devices[0], ['send', b.name, held]);
+    assert.equal(r.code, TRUST, r.stderr);
+    assert.match(r.stderr, /ACCOUNT KEY CHANGED/);
+    assert.match(r.stderr, /held until/);
+    assert.equal((await run(w, a.devices[0], ['send', b.name, held])).code, TRUST, 'still held');
+    const v = JSON.parse((await ok(w, a.devices[0], ['verify', b.name, '--accept', '--json'])).stdout);
+    assert.notEqual(v.safetyNumber, sn);
+    assert.equal(v.version, 2);
+    await send(w, a, b, held);
+    assert.deepEqual((await sync(w, b.devices[1])).map((x) => x.text), [held]);
+  });
+});
+
 describe('accounts from before account keys', () => {
   let w, a, b, aMe;
   before(async () => {
