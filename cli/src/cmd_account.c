@@ -438,6 +438,7 @@ int cmd_whoami(const cli_opts *o)
     if (o->json) {
         json_object_set_new(r.body, "deviceId", json_string(c.pr.device_id));
         json_object_set_new(r.body, "server", json_string(c.server));
+        devices_whoami_json(&c, r.body);
         rc = print_json(json_incref(r.body));
     } else {
         char s1[128], s2[300];

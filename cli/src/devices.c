@@ -178,33 +178,63 @@ int devices_unlist(client *c, const char *device_id)
     return rc;
 }
 
-void devices_whoami(client *c)
+/* What whoami says of this device: its fingerprint, the list's version (0: none seen), whether
+ * the list names it and whether it holds the account key. */
+typedef struct self_state {
+    char fp[16];
+    uint64_t version;
+    int listed, held;
+} self_state;
+
+static void self_state_get(client *c, self_state *st)
 {
     sotto_device_list l;
     sotto_bundle b;
     uint8_t id[16], *seed = NULL;
-    char fp[16];
     json_t *mine = NULL;
-    int seen, held;
 
+    memset(st, 0, sizeof *st);
     /* The server's newest list first (checked and kept like any other): it may name us now. */
     (void)client_device_keys(c, c->pr.user_id, &mine);
     json_decref(mine);
-    seen = devlist_seen(c, c->pr.user_id, &l);
-    held = devlist_seed(c, &seed) == 0;
-
-    ls_secret_free(seed);
     sotto_account_bundle(c->pr.acct, &b);
-    devlist_fingerprint(b.signing_key, fp);
-    printf("this device's key fingerprint: %s\n", fp);
-    if (seen != 0)
+    devlist_fingerprint(b.signing_key, st->fp);
+    if (devlist_seen(c, c->pr.user_id, &l) == 0) {
+        st->version = l.version;
+        st->listed =
+            uuid_parse(c->pr.device_id, id) == 0 && sotto_device_list_has(&l, id, b.signing_key);
+    }
+    st->held = devlist_seed(c, &seed) == 0;
+    ls_secret_free(seed);
+}
+
+void devices_whoami(client *c)
+{
+    self_state st;
+
+    self_state_get(c, &st);
+    printf("this device's key fingerprint: %s\n", st.fp);
+    if (st.version == 0)
         printf("device list: none seen for your account yet\n");
-    else if (uuid_parse(c->pr.device_id, id) == 0 && sotto_device_list_has(&l, id, b.signing_key))
+    else if (st.listed)
         printf("device list: this device is in your account's signed list (version %" PRIu64
                ")%s\n",
-               l.version, held ? "; it holds the account key" : "");
+               st.version, st.held ? "; it holds the account key" : "");
     else
         printf("device list: this device is NOT YET APPROVED: run 'sotto devices approve %s' on"
                " the device that holds the account key\n",
                c->pr.device_id);
+}
+
+void devices_whoami_json(client *c, json_t *me)
+{
+    self_state st;
+
+    self_state_get(c, &st);
+    json_object_set_new(me, "keyFingerprint", json_string(st.fp));
+    json_object_set_new(me, "deviceList",
+                        st.version == 0
+                            ? json_null()
+                            : json_pack("{s:I,s:b,s:b}", "version", (json_int_t)st.version,
+                                        "listed", st.listed, "holdsAccountKey", st.held));
 }

@@ -14,5 +14,8 @@ int devices_approve(client *c, const cli_opts *o, const char *device_id);
 int devices_unlist(client *c, const char *device_id);
 /* whoami's lines about this device: its key fingerprint and whether the list names it. */
 void devices_whoami(client *c);
+/* The same into whoami --json: keyFingerprint, and deviceList {version, listed,
+ * holdsAccountKey} (null when no list was seen for the account). */
+void devices_whoami_json(client *c, json_t *me);
 
 #endif

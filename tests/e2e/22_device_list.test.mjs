@@ -107,6 +107,8 @@ describe('signed device lists', () => {
     assert.match(who2, /NOT YET APPROVED/);
     const fp = fingerprint(who2);
     assert.ok(fp, who2);
+    assert.equal(me2.keyFingerprint, fp);
+    assert.deepEqual(me2.deviceList, { version: 1, listed: false, holdsAccountKey: false });
     assert.equal(fingerprint(login.stderr), fp, 'the sign-in shows the same fingerprint');
 
     const early = marker(w, 'unapproved');
