@@ -311,17 +311,19 @@ invalid:
     return EXIT_TRUST;
 }
 
-/* Our own account has no list anywhere: the first device to know account keys signs one. */
-static int migrate(client *c, const json_t *listing)
+/* Our own account has no list anywhere: the first device to know account keys signs one. A
+ * failure (the network, or another device that published first) leaves the account as it
+ * was: this look goes on as for a legacy account, and the next one tries again. */
+static void migrate(client *c, const json_t *listing)
 {
-    int rc = devlist_create(c, listing);
-
-    if (rc == 0)
+    if (devlist_create(c, listing) == 0)
         fprintf(stderr,
                 "sotto: made your account key and signed the list of your %zu active"
                 " devices (your contacts' safety numbers with you change once)\n",
                 json_array_size(listing));
-    return rc;
+    else
+        fprintf(stderr, "sotto: your account's first signed device list was not published;"
+                        " this device tries again next time\n");
 }
 
 int devlist_check(client *c, const char *user_id, const json_t *body, json_t **devices)
@@ -345,9 +347,8 @@ int devlist_check(client *c, const char *user_id, const json_t *body, json_t **d
         return EXIT_TRUST;
     }
     if (served == NULL) { /* a legacy account: the listing as it is */
-        if (strcmp(user_id, c->pr.user_id) == 0 && devlist_enabled() &&
-            (rc = migrate(c, listing)) != 0)
-            return rc;
+        if (strcmp(user_id, c->pr.user_id) == 0 && devlist_enabled())
+            migrate(c, listing);
         *devices = json_deep_copy(listing);
         return *devices ? 0 : EXIT_LOCAL;
     }
