@@ -83,6 +83,7 @@ const char *args_usage(void)
            "  devices accept           accept a device added to your account (ends the hold)\n"
            "  devices revoke ID        revoke a device\n"
            "  devices rename ID NAME   rename a device of your account\n"
+           "  devices approve ID       add your new device to the signed device list (--yes)\n"
            "  mfa enable|disable|backup-codes   two-factor sign-in (password, then a code)\n"
            "  password change|forgot|reset      change it, or reset it by mail\n"
            "  verify-email resend      a new verification link (the state is in whoami)\n"

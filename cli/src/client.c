@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "devlist.h"
 #include "profile.h"
 #include "util.h"
 
@@ -217,7 +218,7 @@ int client_user_by_name(client *c, const char *username, json_t **user)
     return 0;
 }
 
-int client_device_keys(client *c, const char *user_id, json_t **devices)
+int client_device_keys_raw(client *c, const char *user_id, json_t **body)
 {
     http_resp r;
     char path[128];
@@ -231,9 +232,21 @@ int client_device_keys(client *c, const char *user_id, json_t **devices)
         http_resp_clear(&r);
         return rc;
     }
-    *devices = json_incref(json_object_get(r.body, "devices"));
+    *body = json_incref(r.body);
     http_resp_clear(&r);
     return 0;
+}
+
+int client_device_keys(client *c, const char *user_id, json_t **devices)
+{
+    json_t *body = NULL;
+    int rc = client_device_keys_raw(c, user_id, &body);
+
+    /* Only what the user's signed device list names is ever talked to (devlist.h). */
+    if (rc == 0)
+        rc = devlist_check(c, user_id, body, devices);
+    json_decref(body);
+    return rc;
 }
 
 void client_username(client *c, const char *user_id, char *out, size_t cap)

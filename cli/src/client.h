@@ -49,8 +49,12 @@ int client_forget_tokens(client *c);
 
 /* GET /api/users/by-username/:name; *user is owned by the caller. EXIT_* on failure. */
 int client_user_by_name(client *c, const char *username, json_t **user);
-/* GET /api/keys/users/:id -> the "devices" array (owned by the caller). */
+/* GET /api/keys/users/:id -> the "devices" array (owned by the caller): once the user has a
+ * signed device list, only the devices it names (devlist_check; EXIT_TRUST when the list is
+ * refused). */
 int client_device_keys(client *c, const char *user_id, json_t **devices);
+/* The same response unchecked ({devices, deviceList}, owned by the caller). */
+int client_device_keys_raw(client *c, const char *user_id, json_t **body);
 /* The username for a user id: contacts first, then the API; "?" when unknown. */
 void client_username(client *c, const char *user_id, char *out, size_t cap);
 

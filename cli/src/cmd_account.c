@@ -8,6 +8,8 @@
 
 #include "client.h"
 #include "commands.h"
+#include "devices.h"
+#include "devlist.h"
 #include "keys_maint.h"
 #include "owner.h"
 #include "rules.h"
@@ -209,6 +211,25 @@ static int reg_send(client *c, const cli_opts *o, reg_form *f, const json_t *key
     }
 }
 
+/* The first list of a new account: this device alone. A failed PUT is not fatal: the seed is
+ * kept, and the next look at our own keys signs it again (devlist_check). */
+static void first_list(client *c)
+{
+    sotto_bundle b;
+    char *sk;
+    json_t *me;
+
+    sotto_account_bundle(c->pr.acct, &b);
+    if ((sk = b64_encode(b.signing_key, 32)) == NULL)
+        return;
+    me = json_pack("[{s:s,s:s}]", "deviceId", c->pr.device_id, "signingKey", sk);
+    if (me == NULL || devlist_create(c, me) != 0)
+        fprintf(stderr, "sotto: the account key's first device list was not published yet;"
+                        " it will be on the next send\n");
+    json_decref(me);
+    free(sk);
+}
+
 int cmd_register(const cli_opts *o)
 {
     reg_form f = {.pw = sodium_malloc(PW_MAX)};
@@ -233,6 +254,8 @@ int cmd_register(const cli_opts *o)
         goto done;
     if ((rc = save_session(&c, r.body, f.email)) == 0)
         rc = print_session(o, r.body, "registered");
+    if (rc == 0 && devlist_enabled())
+        first_list(&c); /* the account's first device: its key signs version 1 */
 done:
     http_resp_clear(&r);
     json_decref(keys);
@@ -304,6 +327,16 @@ static int login_once(client *c, const cli_opts *o, const char *email, const cha
     return rc;
 }
 
+/* After a sign-in: our own account's list is checked (a legacy account is migrated, and a
+ * device the list does not name is told how to get approved). Nothing here fails the login. */
+static void own_list_notice(client *c)
+{
+    json_t *mine = NULL;
+
+    (void)client_device_keys(c, c->pr.user_id, &mine);
+    json_decref(mine);
+}
+
 int cmd_login(const cli_opts *o)
 {
     char email[256], mfa[32], *pw = sodium_malloc(PW_MAX), *saved = NULL;
@@ -337,6 +370,7 @@ int cmd_login(const cli_opts *o)
     if ((rc = save_session(&c, r.body, email)) == 0) {
         keys_maintain(&c); /* a device signing in again may be short of one-time keys */
         rc = print_session(o, r.body, "logged in");
+        own_list_notice(&c);
     }
 done:
     free(saved);
@@ -404,6 +438,7 @@ int cmd_whoami(const cli_opts *o)
     if (o->json) {
         json_object_set_new(r.body, "deviceId", json_string(c.pr.device_id));
         json_object_set_new(r.body, "server", json_string(c.server));
+        devices_whoami_json(&c, r.body);
         rc = print_json(json_incref(r.body));
     } else {
         char s1[128], s2[300];
@@ -411,6 +446,7 @@ int cmd_whoami(const cli_opts *o)
                term_safe(s1, sizeof s1, json_string_value(json_object_get(r.body, "username"))),
                term_safe(s2, sizeof s2, json_string_value(json_object_get(r.body, "email"))),
                c.pr.user_id, c.pr.device_id, c.server);
+        devices_whoami(&c);
         print_account_state(r.body);
     }
 done:
@@ -526,13 +562,17 @@ int cmd_devices(const cli_opts *o)
         rc = devices_accept(&c);
         goto done;
     }
+    if (o->npos == 2 && !strcmp(o->pos[0], "approve")) {
+        rc = devices_approve(&c, o, o->pos[1]);
+        goto done;
+    }
     if (o->npos == 3 && !strcmp(o->pos[0], "rename")) {
         rc = devices_rename(&c, o, o->pos[1], o->pos[2]);
         goto done;
     }
     if (o->npos != 2 || strcmp(o->pos[0], "revoke") != 0) {
         fprintf(stderr, "sotto: usage: devices [list] | devices accept | devices revoke DEVICE_ID"
-                        " | devices rename DEVICE_ID NAME\n");
+                        " | devices rename DEVICE_ID NAME | devices approve DEVICE_ID\n");
         rc = EXIT_USAGE;
         goto done;
     }
@@ -542,6 +582,8 @@ int cmd_devices(const cli_opts *o)
             rc = client_fail(&r, "revoking the device");
         else
             printf("revoked device %s\n", o->pos[1]);
+        if (rc == 0)
+            rc = devices_unlist(&c, o->pos[1]);
     }
 done:
     http_resp_clear(&r);

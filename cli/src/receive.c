@@ -602,12 +602,14 @@ static void print_safety(rx *x)
     json_t *mine = NULL, *theirs = NULL;
     char number[SOTTO_SAFETY_DIGITS + 1];
     uint8_t qr[SOTTO_SAFETY_QRBYTES];
+    int v;
 
     if (client_device_keys(x->c, x->c->pr.user_id, &mine) == 0 &&
         client_device_keys(x->c, x->peer_id, &theirs) == 0 &&
-        trust_safety_number(x->c, x->peer_id, mine, theirs, number, qr) == 0) {
-        printf("safety number with %s (compare it with theirs; 'sotto verify %s' shows a QR):\n",
-               x->peer_name, x->peer_name);
+        (v = trust_safety_number(x->c, x->peer_id, mine, theirs, number, qr)) > 0) {
+        printf("safety number with %s, version %d (compare it with theirs; 'sotto verify %s'"
+               " shows more):\n",
+               x->peer_name, v, x->peer_name);
         term_print_safety_number(number);
     }
     json_decref(mine);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "devlist.h"
 #include "term.h"
 #include "util.h"
 
@@ -26,7 +27,8 @@ static json_t *device_set(const json_t *devices)
 
 /* Prints every difference between the old and the new set; returns how many. *grown gets
  * how many of them are added or changed devices (not removals). */
-static int announce(const char *name, int self, json_t *old, json_t *now, int *grown)
+static int announce(const char *name, int self, int signed_list, json_t *old, json_t *now,
+                    int *grown)
 {
     char who[128], sid[64];
     const char *id;
@@ -54,7 +56,12 @@ static int announce(const char *name, int self, json_t *old, json_t *now, int *g
                          : ""),
                 n++;
     *grown = n - removed;
-    if (n > 0 && !self)
+    if (n > 0 && signed_list)
+        fprintf(stderr,
+                "sotto: (%s: these devices are in the device list signed by %s account"
+                " key: the safety number stays the same)\n",
+                who, self ? "your" : "their");
+    if (n > 0 && !self && !signed_list)
         fprintf(stderr,
                 "sotto: !!! the SAFETY NUMBER with %s HAS CHANGED: compare it again with"
                 " 'sotto verify %s'\n",
@@ -103,10 +110,19 @@ int trust_check(client *c, const char *user_id, const char *username, const json
     if (old == NULL)
         old = json_object();
     int grown = 0;
-    if (!ct.hold)
-        announce(username, self, old, now, &grown);
+    sotto_device_list l;
+    int signed_list = devlist_seen(c, user_id, &l) == 0;
+    if (!ct.hold || signed_list)
+        announce(username, self, signed_list, old, now, &grown);
     else
         grown = 1; /* still held: the set differs from the accepted one */
+    /* A set the account key signed is the user's own doing: no hold (its key change is what
+     * devlist.c announces and holds). */
+    if (signed_list) {
+        ct.hold = 0;
+        rc = save(c, &ct, now);
+        goto done;
+    }
     /* Held: a verified contact whose set changed in any way, or our own account with a device
      * added or re-keyed (a removal alone is accepted: revoking is always safe). The accepted
      * set stays; only what the user accepts is talked to. */
@@ -236,14 +252,26 @@ int trust_safety_number(client *c, const char *user_id, const json_t *my_devices
                         const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],
                         uint8_t qr[SOTTO_SAFETY_QRBYTES])
 {
+    sotto_device_list mine, theirs;
     size_t na, nb;
-    uint8_t *ka = signing_keys(my_devices, &na), *kb = signing_keys(their_devices, &nb);
+    uint8_t *ka, *kb;
     int rc = -1;
 
+    /* Version 2 once both have a signed list: the account keys, which stay the same when
+     * either adds or removes a device. The core has no QR form of it yet: qr stays zero. */
+    if (devlist_seen(c, c->pr.user_id, &mine) == 0 && devlist_seen(c, user_id, &theirs) == 0) {
+        memset(qr, 0, SOTTO_SAFETY_QRBYTES);
+        return sotto_safety_number_accounts(out, c->pr.user_id, mine.account_key, user_id,
+                                            theirs.account_key) == 0
+                   ? 2
+                   : -1;
+    }
+    ka = signing_keys(my_devices, &na);
+    kb = signing_keys(their_devices, &nb);
     if (ka != NULL && kb != NULL &&
         sotto_safety_number(out, c->pr.user_id, ka, na, user_id, kb, nb) == 0 &&
         sotto_safety_qr(qr, c->pr.user_id, ka, na, user_id, kb, nb) == 0)
-        rc = 0;
+        rc = 1;
     free(ka);
     free(kb);
     return rc;

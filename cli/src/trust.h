@@ -28,7 +28,9 @@ int trust_device_key(client *c, const char *user_id, const char *device_id, uint
  * message_id: the refused message's id, NULL on the sending side. */
 void trust_security_event(client *c, const char *reason, const char *user_id, const char *device_id,
                           const char *message_id);
-/* The 60-digit safety number of us and the user from both device lists. */
+/* The 60-digit safety number of us and the user: version 2 (the account keys) when both have
+ * a signed device list, else version 1 from both device sets (with the QR payload; for
+ * version 2 qr is all zero: no QR yet). Returns the version, or -1. */
 int trust_safety_number(client *c, const char *user_id, const json_t *my_devices,
                         const json_t *their_devices, char out[SOTTO_SAFETY_DIGITS + 1],
                         uint8_t qr[SOTTO_SAFETY_QRBYTES]);

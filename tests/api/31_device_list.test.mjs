@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { login, registerUser, startAuthServer } from './lib/api.mjs';
+import { login, registerUser, sql, startAuthServer } from './lib/api.mjs';
 import { ed25519, makeDevice } from './lib/crypto.mjs';
+import { conversation, envelopes, uuid, wsConnect } from './lib/rt.mjs';
 
 let srv;
 before(async () => { srv = await startAuthServer(); });
@@ -98,4 +99,65 @@ test('a list must be the caller\'s, well formed, and name only its active device
   assert.equal((await put(u, signedList(account, u.userId, 1, u.list.slice(0, 1)))).status, 200);
   r = await srv.api('PUT', '/api/keys/device-list', { body: { deviceList: good.toString('base64') } });
   assert.equal(r.status, 401);
+});
+
+test('with a signed list a send must cover the listed active devices; unlisted ones are allowed, not required', async () => {
+  const a = await twoDevices();
+  const b = await twoDevices();
+  const [ka, kb] = [ed25519(), ed25519()];
+  // Each list names only the first device: the second ones are active but unlisted.
+  assert.equal((await put(a, signedList(ka, a.userId, 1, a.list.slice(0, 1)))).status, 200);
+  assert.equal((await put(b, signedList(kb, b.userId, 1, b.list.slice(0, 1)))).status, 200);
+  const conv = await conversation(srv, a, b);
+  const send = (ids) => srv.api('POST', `/api/conversations/${conv}/messages`,
+    { token: a.token, body: { clientMessageId: uuid(), envelopes: envelopes(ids) } });
+  const queued = (dev) => Number(sql(srv, `SELECT count(*) FROM device_queue WHERE device_id = '${dev}'`)[0][0]);
+
+  let r = await send([b.deviceId]);
+  assert.equal(r.status, 201, 'the listed device alone is enough: ' + JSON.stringify(r.body));
+  assert.equal(queued(b.second.id), 0, 'nothing queued for an unlisted device sent nothing');
+  r = await send([b.deviceId, b.second.id, a.second.id]);
+  assert.equal(r.status, 201, 'unlisted devices may still be sent to: ' + JSON.stringify(r.body));
+  assert.equal(queued(b.second.id), 1);
+  assert.equal(queued(a.second.id), 1);
+  r = await send([b.second.id]);
+  assert.equal(r.status, 409);
+  assert.equal(r.body.error.code, 'device_list_mismatch');
+  assert.deepEqual(r.body.error.details, { missing: [b.deviceId], extra: [] });
+
+  // Once the list names the second device it is required again; without any list, all are.
+  assert.equal((await put(b, signedList(kb, b.userId, 2, b.list))).status, 200);
+  r = await send([b.deviceId]);
+  assert.equal(r.status, 409);
+  assert.deepEqual(r.body.error.details.missing, [b.second.id]);
+  const c = await twoDevices();
+  const conv2 = await conversation(srv, c, b);
+  r = await srv.api('POST', `/api/conversations/${conv2}/messages`,
+    { token: c.token, body: { clientMessageId: uuid(), envelopes: envelopes(b.list.map((d) => d.id)) } });
+  assert.equal(r.status, 409, 'c has no list: its second device is required');
+  assert.deepEqual(r.body.error.details.missing, [c.second.id]);
+});
+
+test('a call offer, like a message, needs only the callee\'s listed devices', async () => {
+  const a = await twoDevices();
+  const b = await twoDevices();
+  assert.equal((await put(b, signedList(ed25519(), b.userId, 1, b.list.slice(0, 1)))).status, 200);
+  const conv = await conversation(srv, a, b);
+  const post = (u, ids) => srv.api('POST', `/api/conversations/${conv}/messages`,
+    { token: u.token, body: { clientMessageId: uuid(), envelopes: envelopes(ids) } });
+  // Contacts: a message each way (a has no list, so a's second device is required of b).
+  assert.equal((await post(a, [b.deviceId, a.second.id])).status, 201);
+  assert.equal((await post(b, [a.deviceId, a.second.id])).status, 201);
+  const aws = await wsConnect(srv, a.token);
+  const bws = await wsConnect(srv, b.token);
+  await Promise.all([aws.event('queue:drained'), bws.event('queue:drained')]);
+  const init = await aws.request('call:initiate', { conversationId: conv, callType: 'audio' });
+  assert.equal(init.event, 'ack', JSON.stringify(init));
+  const callId = init.data.callId;
+  let r = await aws.request('call:offer', { callId, envelopes: [] });
+  assert.equal(r.data.code, 'device_list_mismatch');
+  assert.deepEqual(r.data.details, { missing: [b.deviceId], extra: [] });
+  r = await aws.request('call:offer', { callId, envelopes: envelopes([b.deviceId], 'offer') });
+  assert.equal(r.event, 'ack', JSON.stringify(r));
+  await Promise.all([aws.close(), bws.close()]);
 });

@@ -15,7 +15,7 @@ const userId = (me) => me.id ?? me.user?.id;
 describe("a ghost device on one's own account", () => {
   let w, a, b, m, bMe, mMe;
   before(async () => {
-    w = await world();
+    w = await world({}, { legacy: true }); // accounts without a signed list: 23_device_list has those
     [a, b, m] = [await user(w, 'a'), await user(w, 'b'), await user(w, 'm')];
     [bMe, mMe] = [await whoami(w, b), await whoami(w, m)];
     await send(w, b, a, marker(w, 'before')); // Bob's client accepts his own device set
@@ -65,7 +65,7 @@ describe("a ghost device on one's own account", () => {
 describe('a device the user adds is accepted with devices accept', () => {
   let w, a, b;
   before(async () => {
-    w = await world();
+    w = await world({}, { legacy: true }); // accounts without a signed list: 23_device_list has those
     [a, b] = [await user(w, 'a'), await user(w, 'b')];
     await send(w, b, a, marker(w, 'first'));
   });
@@ -89,7 +89,7 @@ describe('a device the user adds is accepted with devices accept', () => {
 describe('process hardening', () => {
   let w, a;
   before(async () => {
-    w = await world();
+    w = await world({}, { legacy: true }); // accounts without a signed list: 23_device_list has those
     a = await user(w, 'a');
     marker(w, 'unused');
   });

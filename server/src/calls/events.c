@@ -13,6 +13,7 @@
 #include "messaging/ws_requests.h"
 #include "store/conversations.h"
 #include "store/devices.h"
+#include "store/signed_lists.h"
 
 #define CALLS_B64_MAX (((CALLS_ENVELOPE_MAX + 2) / 3) * 4)
 /* An envelope's frame: the base64 and room for the rest. */
@@ -262,14 +263,26 @@ static void offer_free(void *arg)
 
 static int id_cmp(const void *a, const void *b) { return strcmp(a, b); }
 
-/* One envelope per active device of the callee, exactly (as for messages). */
+/* One envelope per required device of the callee and none for another device (as for
+ * messages): with a signed device list, the callee's active devices it does not name are
+ * allowed but not required. */
 static void offer_work(struct store *st, struct job *j)
 {
     struct offer *o = j->extra;
     struct store_device *devs = NULL;
-    size_t n = 0, i = 0, k = 0;
+    size_t n = 0, i = 0, k = 0, list_len = 0;
     json_t *missing, *extra;
+    uint8_t list[STORE_SIGNED_LIST_MAX];
+    int64_t version;
     enum store_err rc = store_device_list(st, o->callee, STORE_DEVICES_ACTIVE, &devs, &n);
+    enum store_err lrc = rc == STORE_OK ? store_signed_list_get(st, o->callee, list, sizeof(list),
+                                                                &list_len, &version)
+                                        : rc;
+
+    if (rc == STORE_OK && lrc != STORE_OK && lrc != STORE_NOT_FOUND) {
+        store_devices_free(devs, n);
+        rc = lrc;
+    }
 
     if (rc != STORE_OK) {
         job_store_error(j, rc, "call_offer");
@@ -283,6 +296,8 @@ static void offer_work(struct store *st, struct job *j)
 
         if (!cmp)
             i++, k++;
+        else if (cmp < 0 && lrc == STORE_OK && !store_signed_list_names(list, list_len, devs[i].id))
+            i++; /* unlisted: allowed, not required */
         else if (cmp < 0)
             json_array_append_new(missing, json_string(devs[i++].id));
         else

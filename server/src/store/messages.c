@@ -6,6 +6,7 @@
 #include "store/blocks.h"
 #include "message_row.h"
 #include "store/conversations.h"
+#include "store/signed_lists.h"
 #include "store_internal.h"
 
 #include <stdio.h>
@@ -83,6 +84,7 @@ struct target {
     char device_id[STORE_ID_SIZE];
     char user_id[STORE_ID_SIZE];
     const struct store_envelope *env; /* NULL for `deleted` events */
+    bool optional; /* active but not in its account's signed list: allowed, not required */
 };
 
 /* What edit and delete need to know about an existing message. */
@@ -251,6 +253,7 @@ static enum store_err targets_load(struct store *s, const char *user_id, const c
         store_col_id(s, r, 0, t->device_id);
         store_col_id(s, r, 1, t->user_id);
         t->env = NULL;
+        t->optional = false;
         rc = DB_OK;
     }
     s->drv->done(r);
@@ -280,6 +283,8 @@ static enum store_err targets_match(struct target *t, size_t nt, const struct st
         int c = i == nt ? 1 : j == ne ? -1 : strcmp(t[i].device_id, env[j]->device_id);
         if (c == 0)
             t[i++].env = env[j++];
+        else if (c < 0 && t[i].optional)
+            i++;
         else if (c < 0)
             id_push(&out->missing, &out->n_missing, t[i++].device_id);
         else
@@ -294,6 +299,36 @@ static bool envelope_sane(const struct store_envelope *e)
            (e->type == STORE_ENVELOPE_PREKEY || e->type == STORE_ENVELOPE_MESSAGE);
 }
 
+/* Once an account has a signed device list (issue 23), its active devices that the list does
+ * not name are optional targets: a client that checks the list sends them nothing, one that
+ * does not yet may still send them an envelope. */
+static enum store_err targets_mark_optional(struct store *s, const char *user_id, struct target *t,
+                                            size_t nt)
+{
+    uint8_t list[STORE_SIGNED_LIST_MAX];
+    size_t len = 0;
+    int64_t version;
+    enum store_err rc = store_signed_list_get(s, user_id, list, sizeof(list), &len, &version);
+
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    for (size_t i = 0; i < nt; i++)
+        if (!strcmp(t[i].user_id, user_id))
+            t[i].optional = !store_signed_list_names(list, len, t[i].device_id);
+    return STORE_OK;
+}
+
+/* Drops the optional targets that got no envelope: nothing is queued for them. */
+static void targets_drop_unsent(struct target *t, size_t *nt)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < *nt; i++)
+        if (t[i].env)
+            t[k++] = t[i];
+    *nt = k;
+}
+
 /* Targets for an edit or send, each with its envelope; sizes checked first. */
 static enum store_err targets_for(struct store *s, const char *user_id, const char *device_id,
                                   const char *other_id, const struct store_envelope *envelopes,
@@ -306,6 +341,10 @@ static enum store_err targets_for(struct store *s, const char *user_id, const ch
         if (!envelope_sane(&envelopes[i]))
             return STORE_INVALID;
     enum store_err rc = targets_load(s, user_id, device_id, other_id, t, nt);
+    if (rc == STORE_OK)
+        rc = targets_mark_optional(s, user_id, *t, *nt);
+    if (rc == STORE_OK && strcmp(other_id, user_id))
+        rc = targets_mark_optional(s, other_id, *t, *nt);
     if (rc != STORE_OK)
         return rc;
     const struct store_envelope **sorted = store_xcalloc(n, sizeof *sorted);
@@ -314,6 +353,8 @@ static enum store_err targets_for(struct store *s, const char *user_id, const ch
     qsort(sorted, n, sizeof *sorted, envelope_cmp);
     rc = targets_match(*t, *nt, sorted, n, out);
     free(sorted);
+    if (rc == STORE_OK)
+        targets_drop_unsent(*t, nt);
     return rc;
 }
 

@@ -59,3 +59,34 @@ enum store_err store_signed_list_put(struct store *s, const char *user_id, int64
     return held_version == version && held_len == len && !memcmp(held, list, len) ? STORE_OK
                                                                                   : STORE_CONFLICT;
 }
+
+#define LIST_HEAD 66u /* format, userId, accountKey, version, issuedAt, n */
+#define LIST_ENTRY 48u
+
+/* 16 bytes as a canonical lower-case UUID. */
+static void id_text(const uint8_t *b, char out[STORE_ID_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+bool store_signed_list_names(const uint8_t *list, size_t len, const char *device_id)
+{
+    size_t n = len >= LIST_HEAD ? list[LIST_HEAD - 1] : 0;
+    char id[STORE_ID_SIZE];
+
+    for (size_t i = 0; i < n && LIST_HEAD + (i + 1) * LIST_ENTRY <= len; i++) {
+        id_text(list + LIST_HEAD + i * LIST_ENTRY, id);
+        if (!strcmp(id, device_id))
+            return true;
+    }
+    return false;
+}

@@ -6,6 +6,7 @@
 #ifndef SOTTO_STORE_SIGNED_LISTS_H
 #define SOTTO_STORE_SIGNED_LISTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,10 @@ enum store_err store_signed_list_put(struct store *s, const char *user_id, int64
  * STORE_NOT_FOUND when the account has none yet. */
 enum store_err store_signed_list_get(struct store *s, const char *user_id, uint8_t *out, size_t cap,
                                      size_t *len, int64_t *version);
+
+/* Whether a stored list (as store_signed_list_get gave it) names device_id (a canonical
+ * lower-case UUID). It reads only the device ids, at their fixed places in the encoding
+ * (docs/protocol.md): the list's shape was checked when it was stored. */
+bool store_signed_list_names(const uint8_t *list, size_t len, const char *device_id);
 
 #endif

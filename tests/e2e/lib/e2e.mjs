@@ -19,12 +19,14 @@ export function cliPath() {
 }
 
 // A server (with `env` added to its settings) plus a scratch directory for profiles; every
-// marker sent is remembered.
-export async function world(env = {}) {
+// marker sent is remembered. legacy: every CLI acts as a client from before account keys
+// (issue 23), so accounts get no signed device list (the test build's SOTTO_TEST_LEGACY_CLIENT).
+export async function world(env = {}, { legacy = false } = {}) {
   const srv = await startAuthServer(env);
   const root = mkdtempSync(path.join(os.tmpdir(), 'sotto-e2e-'));
   const w = {
-    srv, root, markers: [], profiles: [],
+    srv, root, markers: [], profiles: [], legacy,
+    cliEnv: legacy ? { SOTTO_TEST_LEGACY_CLIENT: '1' } : {},
     async close() {
       await srv.stop();
       rmSync(root, { recursive: true, force: true });
@@ -38,7 +40,7 @@ export async function world(env = {}) {
 export function run(w, profile, args, { input, env = {}, timeoutMs = 60000, server } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cliPath(), ['--server', server ?? w.srv.base, '--profile', profile, ...args], {
-      env: { ...process.env, SOTTO_PROFILE: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, SOTTO_PROFILE: '', ...w.cliEnv, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '', stderr = '';
     child.stdout.setEncoding('utf8'); // whole characters, even split across reads
@@ -61,7 +63,7 @@ export function run(w, profile, args, { input, env = {}, timeoutMs = 60000, serv
 // input, quit() to end it with /quit and check its exit code.
 export function chat(w, profile, peer, { json = true, server } = {}) {
   const child = spawn(cliPath(), ['--server', server ?? w.srv.base, '--profile', profile, 'chat', peer.name, ...(json ? ['--json'] : [])],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
+    { env: { ...process.env, ...w.cliEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
   const c = { child, out: '', err: '' };
   child.stdout.setEncoding('utf8'); // whole characters, even split across reads
   child.stdout.on('data', (d) => { c.out += d; });
@@ -116,13 +118,19 @@ export async function user(w, prefix = 'u') {
   return { name, email, devices: [dir] };
 }
 
-// Signs the user in on a new device (a new profile directory).
-export async function addDevice(w, u) {
+// Signs the user in on a new device (a new profile directory). Unless the world is legacy or
+// approve is false, the first device then approves it into the account's signed device list,
+// as its user would (sotto devices approve).
+export async function addDevice(w, u, { approve = true } = {}) {
   const dir = path.join(w.root, `${u.name}-${u.devices.length + 1}`);
   const r = await ok(w, dir, ['login', '--email', u.email, '--password-stdin', '--device-name', `dev${u.devices.length + 1}`],
     { input: `${PASSWORD}\n` });
   u.devices.push(dir);
   w.profiles.push(dir);
+  if (approve && !w.legacy) {
+    const me = JSON.parse((await ok(w, dir, ['whoami', '--json'])).stdout);
+    await ok(w, u.devices[0], ['devices', 'approve', me.deviceId, '--yes']);
+  }
   return r;
 }
 
