@@ -64,18 +64,7 @@ static int keep_seen(client *c, const char *user_id, const uint8_t *v, size_t le
     return ls_kv_put(c->st, slot, v, len) == 0 ? 0 : EXIT_LOCAL;
 }
 
-int devlist_enabled(void)
-{
-#ifdef SOTTO_TEST_HOOKS
-    /* Test builds only: behave as a client from before account keys, which makes none (the
-     * tests of legacy accounts and of their migration). */
-    const char *e = getenv("SOTTO_TEST_LEGACY_CLIENT");
-
-    if (e != NULL && !strcmp(e, "1"))
-        return 0;
-#endif
-    return 1;
-}
+int devlist_enabled(void) { return !test_legacy_client(); }
 
 void devlist_fingerprint(const uint8_t signing_key[32], char out[16])
 {

@@ -112,6 +112,19 @@ static int64_t clock_offset_s(void)
 #endif
 }
 
+/* Tests of accounts from before account keys run the client as one of that time with
+ * SOTTO_TEST_LEGACY_CLIENT=1 (it makes no account key and migrates nothing); only in builds
+ * with SOTTO_TEST_HOOKS, like the clock above. */
+int test_legacy_client(void)
+{
+#ifdef SOTTO_TEST_HOOKS
+    const char *e = getenv("SOTTO_TEST_LEGACY_CLIENT");
+    return e != NULL && !strcmp(e, "1");
+#else
+    return 0;
+#endif
+}
+
 uint64_t now_s(void) { return (uint64_t)((int64_t)time(NULL) + clock_offset_s()); }
 
 uint64_t now_ms(void)

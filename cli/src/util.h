@@ -34,6 +34,8 @@ void uuid_format(const uint8_t in[16], char out[UUID_STRLEN + 1]);
 int write_all(int fd, const uint8_t *p, size_t n);
 uint64_t now_s(void);
 uint64_t now_ms(void);
+/* 1 when a test build runs as a client from before account keys (SOTTO_TEST_LEGACY_CLIENT). */
+int test_legacy_client(void);
 
 /* Bounded copy that always terminates; returns -1 when it had to truncate. */
 int str_copy(char *dst, size_t cap, const char *src);

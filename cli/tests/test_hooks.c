@@ -1,8 +1,8 @@
-/* test_hooks.c: SOTTO_CRASH_AT and SOTTO_TEST_CLOCK_OFFSET are honoured only in builds with
- * SOTTO_TEST_HOOKS. Built without EXPECT_HOOKS (cli.release_hooks: crash.c and util.c compiled
- * as a release build compiles them) both variables must do nothing; built with EXPECT_HOOKS
- * (cli.test_hooks, against the test build's sotto_cli) they must work, so this test is known
- * to be able to see what it looks for. */
+/* test_hooks.c: SOTTO_CRASH_AT, SOTTO_TEST_CLOCK_OFFSET and SOTTO_TEST_LEGACY_CLIENT are honoured
+ * only in builds with SOTTO_TEST_HOOKS. Built without EXPECT_HOOKS (cli.release_hooks: crash.c
+ * and util.c compiled as a release build compiles them) the variables must do nothing; built with
+ * EXPECT_HOOKS (cli.test_hooks, against the test build's sotto_cli) they must work, so this test is
+ * known to be able to see what it looks for. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -59,11 +59,25 @@ static void clock_variable(void **state)
 #endif
 }
 
+static void legacy_variable(void **state)
+{
+    (void)state;
+    setenv("SOTTO_TEST_LEGACY_CLIENT", "1", 1);
+#ifdef EXPECT_HOOKS
+    assert_int_equal(test_legacy_client(), 1);
+#else
+    assert_int_equal(test_legacy_client(), 0);
+#endif
+    unsetenv("SOTTO_TEST_LEGACY_CLIENT");
+    assert_int_equal(test_legacy_client(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crash_variable),
         cmocka_unit_test(clock_variable),
+        cmocka_unit_test(legacy_variable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
