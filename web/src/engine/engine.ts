@@ -170,7 +170,7 @@ export class Engine {
     else useSession.getState().set({ status: 'signedOut' });
   }
 
-  /** True unless the server refused the refresh (a reached server's 401): unreachable is alive. */
+  /** True unless the server refused the refresh (tokens.ts): an unreachable server is no answer. */
   private async sessionAlive(): Promise<boolean> {
     try {
       return (await this.refreshToken()) !== null;
