@@ -1,14 +1,21 @@
 /* Sotto's service worker: keeps the app shell (index.html and the hashed /assets/) so the app
- * opens offline. Never caches /api or /ws: those carry tokens and ciphertext. */
-const CACHE = 'sotto-shell-v1';
+ * opens offline. Never caches /api or /ws: those carry tokens and ciphertext. At install it
+ * takes every file the build lists in /shell.json (the entry, its styles, the crypto worker and
+ * libsotto's WebAssembly), so the installed app opens offline even before it was reloaded once. */
+const CACHE = 'sotto-shell-v2';
+
+async function cacheShell() {
+  const c = await caches.open(CACHE);
+  await c.addAll(['/', '/manifest.webmanifest', '/icons/icon.svg']);
+  const list = await fetch('/shell.json', { cache: 'no-store' })
+    .then((r) => (r.ok ? r.json() : []))
+    .catch(() => []);
+  const assets = Array.isArray(list) ? list.filter((u) => typeof u === 'string' && u.startsWith('/assets/')) : [];
+  await Promise.all(assets.map((u) => c.match(u).then((hit) => hit || c.add(u))));
+}
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((c) => c.addAll(['/', '/manifest.webmanifest', '/icons/icon.svg']))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(cacheShell().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

@@ -28,6 +28,7 @@ import { useIsBlocked, useSetBlocked } from './blocking';
 import { CallRow } from './CallScreen';
 import { errorText } from './errors';
 import { AttachButton, MessageFiles, UploadTray, useFileDrop } from './Files';
+import { MessageSheet, useLongPress } from './MessageMenu';
 import { navigate, useLocation } from './router';
 import { nameOf, peerName } from './Sidebar';
 
@@ -37,7 +38,14 @@ const NO_CALLS: CallRecord[] = [];
 
 function statusKey(s: MessageStatus) {
   return (
-    { pending: 'statusPending', sent: 'statusSent', delivered: 'statusDelivered', read: 'statusRead', failed: 'statusFailed' } as const
+    {
+      queued: 'statusQueued',
+      pending: 'statusPending',
+      sent: 'statusSent',
+      delivered: 'statusDelivered',
+      read: 'statusRead',
+      failed: 'statusFailed',
+    } as const
   )[s];
 }
 
@@ -70,6 +78,8 @@ interface Actions {
   onReply: (m: LocalMessage) => void;
   onEdit: (m: LocalMessage) => void;
   onDelete: (m: LocalMessage) => void;
+  /** A long press (touch): the action sheet (MessageMenu.tsx). */
+  onMenu: (m: LocalMessage) => void;
 }
 
 function Bubble({
@@ -81,6 +91,7 @@ function Bubble({
   onReply,
   onEdit,
   onDelete,
+  onMenu,
 }: {
   m: LocalMessage;
   mine: boolean;
@@ -92,6 +103,7 @@ function Bubble({
   const locale = useLocale();
   const me = useSession((s) => s.me?.id);
   const others = useConversations((s) => s.list);
+  const press = useLongPress(() => onMenu(m));
   if (m.kind === 'security') {
     // Who was claimed: this user, the chat's peer, another contact by name, or someone else.
     const who = m.noticeUserId ?? m.senderId;
@@ -128,8 +140,12 @@ function Bubble({
     <div className={cn('group flex py-0.5', mine ? 'justify-end' : 'justify-start')}>
       <div className={cn('flex max-w-[85%] items-end gap-1 sm:max-w-[70%]', mine && 'flex-row-reverse')}>
         <div
+          {...(canAct ? press : {})}
+          data-bubble="true"
           className={cn(
             'rounded-2xl px-3 py-2 text-sm shadow-sm',
+            // A long press opens the action sheet, not the text selection or the callout.
+            canAct && '[-webkit-touch-callout:none] [@media(pointer:coarse)]:select-none',
             mine
               ? 'rounded-br-md bg-brand text-white dark:bg-emerald-800'
               : 'rounded-bl-md bg-white text-slate-900 dark:bg-slate-800 dark:text-slate-100',
@@ -233,7 +249,7 @@ function useJump(target: string | null, rows: ChatRow[], scrollTo: (i: number) =
   return marked;
 }
 
-function MessageList({ conv, target, onReply, onEdit, onDelete }: { conv: ConversationView; target: string | null } & Actions) {
+function MessageList({ conv, target, onReply, onEdit, onDelete, onMenu }: { conv: ConversationView; target: string | null } & Actions) {
   const t = useT();
   const locale = useLocale();
   const me = useSession((s) => s.me?.id ?? '');
@@ -285,6 +301,7 @@ function MessageList({ conv, target, onReply, onEdit, onDelete }: { conv: Conver
         onReply={onReply}
         onEdit={onEdit}
         onDelete={onDelete}
+        onMenu={onMenu}
       />
     );
 
@@ -357,6 +374,7 @@ function Composer({
   // Nothing to send across a block either, nor to an account that is gone.
   const held = heldByTrust || blocked || Boolean(conv.peerDeleted);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const socket = useSession((s) => s.socket);
   const chars = useMemo(() => textChars(text.trim()), [text]);
   const over = chars > TEXT_MAX_CHARS;
 
@@ -369,6 +387,10 @@ function Composer({
     setText('');
     setErr(null);
   }, [conv.id]);
+  // "You are offline" says how things are: it goes as soon as the connection is back.
+  useEffect(() => {
+    if (socket === 'open') setErr((e) => (e === t('errOffline') ? null : e));
+  }, [socket, t]);
   // The box grows with the text, up to COMPOSER_MAX_PX; past that it scrolls.
   useLayoutEffect(() => {
     const el = ref.current;
@@ -434,6 +456,12 @@ function Composer({
         </div>
       )}
       <UploadTray conversationId={conv.id} />
+      {socket === 'closed' && !held && (
+        // The list's banner is out of sight on a phone: what sending does now is said here.
+        <p role="status" data-offline-hint="true" className="mb-1 px-1 text-xs text-amber-800 dark:text-amber-200">
+          {t('offlineQueuedHint')}
+        </p>
+      )}
       {err && (
         <p role="alert" className="mb-1 px-1 text-xs text-red-600">
           {err}
@@ -591,6 +619,7 @@ export function Chat({ id }: { id: string }) {
   const [editing, setEditing] = useState<LocalMessage | null>(null);
   const [safety, setSafety] = useState(false);
   const [deleting, setDeleting] = useState<LocalMessage | null>(null);
+  const [menu, setMenu] = useState<LocalMessage | null>(null);
   const [blocking, setBlocking] = useState(false);
   const blocked = useIsBlocked(conv?.peer.id ?? '');
   const setBlocked = useSetBlocked();
@@ -632,6 +661,14 @@ export function Chat({ id }: { id: string }) {
 
   if (!conv) return <div className="flex h-full items-center justify-center text-sm text-slate-500">…</div>;
   const name = peerName(conv, t);
+  const reply = (m: LocalMessage) => {
+    setEditing(null);
+    setReplyTo(m);
+  };
+  const edit = (m: LocalMessage) => {
+    setReplyTo(null);
+    setEditing(m);
+  };
   return (
     <section className={cn('flex h-full flex-col', drop.over && 'ring-4 ring-inset ring-brand/50')} aria-label={name} {...drop.handlers}>
       <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-2 py-2 dark:border-slate-800 dark:bg-slate-900">
@@ -719,17 +756,13 @@ export function Chat({ id }: { id: string }) {
           </Button>
         </div>
       )}
-      <MessageList
-        conv={conv}
-        target={target}
-        onReply={(m) => {
-          setEditing(null);
-          setReplyTo(m);
-        }}
-        onEdit={(m) => {
-          setReplyTo(null);
-          setEditing(m);
-        }}
+      <MessageList conv={conv} target={target} onReply={reply} onEdit={edit} onDelete={setDeleting} onMenu={setMenu} />
+      <MessageSheet
+        m={menu}
+        mine={menu?.senderId === me}
+        onClose={() => setMenu(null)}
+        onReply={reply}
+        onEdit={edit}
         onDelete={setDeleting}
       />
       <TypingLine conv={conv} />

@@ -644,7 +644,7 @@ const ops: Handlers = {
     const row = await getRow(localId);
     if (!row) return null;
     const already = await getRow(id);
-    const status: MessageStatus = already && already.status !== 'pending' ? already.status : 'sent';
+    const status: MessageStatus = already && already.status !== 'pending' && already.status !== 'queued' ? already.status : 'sent';
     // The row's slot names its id: re-sealed for the new one.
     const next: MessageRow = { ...(await rowOf({ ...(await messageOf(row)), id, ts })), status };
     await commit(theDb(), [
@@ -657,7 +657,7 @@ const ops: Handlers = {
   async setStatus({ conversationId, upTo, ids, status, mineOnly }) {
     const me = profile?.userId;
     const d = theDb();
-    const rank: Record<MessageStatus, number> = { failed: 0, pending: 1, sent: 2, delivered: 3, read: 4 };
+    const rank: Record<MessageStatus, number> = { failed: 0, queued: 1, pending: 1, sent: 2, delivered: 3, read: 4 };
     const tx = d.transaction('messages', 'readwrite');
     const store = tx.objectStore('messages');
     const changed: string[] = [];

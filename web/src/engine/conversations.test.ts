@@ -3,7 +3,7 @@ import { useConversations } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { useTrust } from '../state/trust';
 import { loadConversations, loadHistory, search, SEARCH_LIMIT, startChat } from './conversations';
-import { fakeContext, fakeCrypto, message, PEER, resetStores, serverConversation } from './fakes';
+import { fakeContext, fakeCrypto, ledgerHandlers, message, PEER, resetStores, serverConversation } from './fakes';
 
 beforeEach(resetStores);
 
@@ -31,6 +31,23 @@ describe('the conversation list', () => {
     useConversations.getState().reset();
     await loadConversations(fakeContext({ crypto: listCrypto(), api: { conversations } }));
     expect(useConversations.getState().list).toEqual([]);
+  });
+
+  test('opened offline: the last list this device saw, from the sealed ledger (a new chat included)', async () => {
+    const ledger = new Map<string, unknown>();
+    const crypto = () => fakeCrypto({ ...ledgerHandlers(ledger), lastMessages: () => ({}), unreadCounts: () => ({ c1: 2 }) });
+    const conversations = vi.fn(async () => ({ conversations: [serverConversation('c1', PEER)], total: 1 }));
+    await loadConversations(fakeContext({ crypto: crypto(), api: { conversations } }));
+    const createConversation = vi.fn(async () => serverConversation('c9', 'u-zoe'));
+    await startChat(fakeContext({ crypto: crypto(), api: { createConversation } }), 'u-zoe');
+    expect([...ledger.keys()]).toEqual(['cache:conversations']);
+    // A reload without a network: nothing in the store, the server unreachable.
+    useConversations.getState().reset();
+    const unreachable = vi.fn(async () => Promise.reject(new TypeError('Failed to fetch')));
+    await loadConversations(fakeContext({ crypto: crypto(), api: { conversations: unreachable } }));
+    const list = useConversations.getState().list;
+    expect(list.map((c) => c.id).sort()).toEqual(['c1', 'c9']);
+    expect(list.find((c) => c.id === 'c1')?.unread).toBe(2);
   });
 
   test('a new chat is merged into the list at once', async () => {

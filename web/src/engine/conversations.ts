@@ -13,7 +13,11 @@ type Ctx = Pick<EngineContext, 'crypto' | 'api' | 'me'>;
 /** Results of a local search. */
 export const SEARCH_LIMIT = 50;
 
-/** Reloads the list; offline, keeps what the store has. */
+/** The server's last list, sealed in the ledger like other local state: an app opened offline
+ *  shows its conversations from it (issue 20, item 3). */
+const LIST_CACHE = 'cache:conversations';
+
+/** Reloads the list; offline, keeps what the store has, or else the last list this device saw. */
 export async function loadConversations(ctx: Ctx): Promise<void> {
   const me = ctx.me();
   const [previews, unread] = await Promise.all([ctx.crypto.call('lastMessages', undefined), ctx.crypto.call('unreadCounts', { me })]);
@@ -21,13 +25,10 @@ export async function loadConversations(ctx: Ctx): Promise<void> {
   let server: Conversation[] | null;
   try {
     server = (await ctx.api.conversations()).conversations;
+    await cacheList(ctx, server);
   } catch {
-    server = null; // offline: keep what the store has
-  }
-  if (!server) {
-    if (prev.size) return;
-    useConversations.getState().setList([]);
-    return;
+    if (prev.size) return; // offline: keep what the store has
+    server = await cachedList(ctx);
   }
   const list = server
     .map((c) => fromServer(c, me, prev.get(c.id)))
@@ -39,11 +40,22 @@ export async function loadConversations(ctx: Ctx): Promise<void> {
   if (own) useTrust.getState().put(own);
 }
 
+function cacheList(ctx: Ctx, list: Conversation[]): Promise<void> {
+  return ctx.crypto.call('ledgerWrite', { entries: [{ key: LIST_CACHE, value: list }] }).catch(() => undefined);
+}
+
+async function cachedList(ctx: Ctx): Promise<Conversation[]> {
+  const hit = (await ctx.crypto.call('ledgerList', { prefix: LIST_CACHE }).catch(() => [])).find((e) => e.key === LIST_CACHE);
+  return Array.isArray(hit?.value) ? (hit.value as Conversation[]) : [];
+}
+
 /** Opens (or finds) the direct conversation with a user; returns its id. */
 export async function startChat(ctx: Ctx, userId: string): Promise<string> {
   const c = await ctx.api.createConversation(userId);
   const v = fromServer(c, ctx.me(), undefined);
   if (v) useConversations.getState().merge(v);
+  const cached = await cachedList(ctx);
+  if (!cached.some((x) => x.id === c.id)) await cacheList(ctx, [c, ...cached]);
   return c.id;
 }
 

@@ -110,8 +110,12 @@ export class Engine {
       answerRetry: (r) => this.sender.answerRetry(r),
       drained: () => {
         void afterDrain(this.ctx, this.receiver.idle(), this.receipts, () => useSession.getState().me?.id, this.directory);
-        // The connection is back: queued retries and deletes go out (controls.ts).
-        void this.receiver.idle().then(() => this.sender.controls.afterDrain());
+        // The connection is back: queued messages (outbox.ts), then queued retries and deletes
+        // (controls.ts) go out.
+        void this.receiver
+          .idle()
+          .then(() => this.sender.outbox.flush())
+          .then(() => this.sender.controls.afterDrain());
       },
     });
     this.calls = new Calls(this.ctx, this.directory);
@@ -164,21 +168,19 @@ export class Engine {
       useSession.getState().set({ status: 'signedOut' });
       return;
     }
-    // Leader with a device: a session cookie may still be good.
-    const token = await this.refreshToken();
-    if (token) {
-      await this.enter();
-    } else if (!navigator.onLine) {
-      // Offline: local history still works; the socket reconnects when the network is back.
-      useSession.getState().set({
-        status: 'signedIn',
-        deviceId: profile.deviceId,
-        me: { id: profile.userId, username: profile.username, displayName: null, avatarUrl: null, bio: null, createdAt: '' },
-      });
-      await this.loadConversations();
-      this.startSocket();
-    } else {
-      useSession.getState().set({ status: 'signedOut' });
+    // Leader with a device: a session cookie may still be good. Only the server's refusal ends
+    // it; without a network (or a server) the app opens on local state, and the socket
+    // reconnects by itself when the network is back (issue 20, item 3).
+    if (await this.sessionAlive()) await this.enter();
+    else useSession.getState().set({ status: 'signedOut' });
+  }
+
+  /** True unless the server refused the refresh (tokens.ts): an unreachable server is no answer. */
+  private async sessionAlive(): Promise<boolean> {
+    try {
+      return (await this.refreshToken()) !== null;
+    } catch {
+      return true;
     }
   }
 
@@ -186,19 +188,33 @@ export class Engine {
   private async enter(): Promise<void> {
     const profile = this.profile;
     if (!profile) throw new Error('no device');
-    useSession.getState().set({ deviceId: profile.deviceId, status: 'signedIn' });
-    try {
-      const me = await this.api.me();
-      useSession.getState().set({ me });
-    } catch {
-      useSession.getState().set({
-        me: { id: profile.userId, username: profile.username, displayName: null, avatarUrl: null, bio: null, createdAt: '' },
-      });
-    }
+    useSession.getState().set({
+      deviceId: profile.deviceId,
+      status: 'signedIn',
+      // Until the server says more (offline: until the socket is back, refreshMe).
+      me: useSession.getState().me ?? {
+        id: profile.userId,
+        username: profile.username,
+        displayName: null,
+        avatarUrl: null,
+        bio: null,
+        createdAt: '',
+      },
+    });
+    await this.refreshMe();
     this.channel.setServer((op, arg) => this.serveRemote(op as RemoteName, arg));
     this.channel.emit('session', this.snapshot());
     await this.loadConversations();
     this.startSocket();
+  }
+
+  /** The account as the server has it; offline, what is known stays. */
+  private async refreshMe(): Promise<void> {
+    try {
+      useSession.getState().set({ me: await this.api.me() });
+    } catch {
+      /* offline: the placeholder from the profile stays until the socket is back */
+    }
   }
 
   private async promote(): Promise<void> {
@@ -208,7 +224,7 @@ export class Engine {
     this.profile = opened.profile;
     if (!opened.profile || useSession.getState().status !== 'signedIn') return;
     this.tokens.clear();
-    if (await this.refreshToken()) await this.enter();
+    if (await this.sessionAlive()) await this.enter();
   }
 
   /* ------------------------------------------------------------------ auth */
@@ -488,8 +504,12 @@ export class Engine {
           if (name.startsWith('call:')) this.calls.onServerEvent(name, data);
           else this.receiver.onServerEvent(name, data);
           if (name === 'device:added' || name === 'user:deleted' || name === 'authenticated') this.onAccountEvent(name, data);
-          // Back after a drop: a call in progress goes on through an ICE restart.
-          if (name === 'authenticated') this.calls.socketBack();
+          // Back after a drop: a call in progress goes on through an ICE restart; an app opened
+          // offline learns the account and the conversation list.
+          if (name === 'authenticated') {
+            this.calls.socketBack();
+            if (!useSession.getState().me?.createdAt) void this.refreshMe().then(() => this.loadConversations());
+          }
         },
         onState: (s) => {
           if (s !== 'open') useSession.getState().set({ drained: false });

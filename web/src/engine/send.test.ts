@@ -541,3 +541,79 @@ describe('nothing silently lost (issue 17, item 6): the ledger outlives a reload
     expect(w.crypto.calls.find((c) => c.op === 'pruneMarks')?.arg).toEqual({ before: now - MARK_KEEP_MS });
   });
 });
+
+describe('offline: the outbox (issue 20, item 4)', () => {
+  const offline = () => {
+    throw new TypeError('Failed to fetch');
+  };
+
+  test('sent while offline: "Queued", never "Not sent", no error; then in order, once each, under the same keys after a reload', async () => {
+    const w = world();
+    w.api.sendMessage.mockImplementation(offline);
+    for (const body of ['one', 'two', 'three']) await w.sender.send('c1', body);
+    const queued = [...w.stored.values()];
+    expect(queued.map((m) => [m.body, m.status])).toEqual([
+      ['one', 'queued'],
+      ['two', 'queued'],
+      ['three', 'queued'],
+    ]);
+    expect(w.ctx.events('msg').some((m) => m.status === 'failed')).toBe(false);
+    // Only the first was ever tried: the others went straight behind it, never ahead.
+    await w.sender.outbox.flush();
+    const tried = w.api.sendMessage.mock.calls.map((c) => (c[1] as { clientMessageId: string }).clientMessageId);
+    expect(new Set(tried)).toEqual(new Set([queued[0]?.clientMessageId]));
+
+    // A reload: a new sender over the same store, and the connection is back. The server keeps
+    // one message per clientMessageId (api.md, message:send).
+    const seen = new Map<string, number>();
+    const again = world({ stored: w.stored, ledger: w.ledger });
+    again.api.sendMessage.mockImplementation(async (_c, b) => {
+      const cmid = (b as { clientMessageId: string }).clientMessageId;
+      seen.set(cmid, (seen.get(cmid) ?? 0) + 1);
+      return serverMessage(`0190-${cmid}`);
+    });
+    await again.sender.outbox.flush();
+    expect([...seen.keys()]).toEqual(queued.map((m) => m.clientMessageId));
+    expect([...seen.values()]).toEqual([1, 1, 1]);
+    expect(again.ctx.events('confirm').map((c) => c.localId)).toEqual(queued.map((m) => m.id));
+    expect([...again.stored.values()].map((m) => m.status)).toEqual(['sent', 'sent', 'sent']);
+    await again.sender.outbox.flush(); // nothing left: nothing sent twice
+    expect(again.api.sendMessage).toHaveBeenCalledTimes(3);
+  });
+
+  test('an answer lost on the way back (timeout): resent under the same clientMessageId', async () => {
+    const socket = fakeSocket({
+      'message:send': () => {
+        throw new SocketError('timeout', 'message:send timed out');
+      },
+    });
+    const w = world({ socket });
+    await w.sender.send('c1', 'hi');
+    const [m] = [...w.stored.values()];
+    expect(m?.status).toBe('queued');
+    socket.sent.length = 0;
+    (socket as { request: unknown }).request = async (name: string, data: { clientMessageId: string }) => {
+      socket.sent.push({ name: name as 'message:send', data });
+      return serverMessage('0190-srv');
+    };
+    await w.sender.outbox.flush();
+    expect(socket.sent.map((s) => (s.data as { clientMessageId: string }).clientMessageId)).toEqual([m?.clientMessageId]);
+    expect(w.stored.get('0190-srv')?.status).toBe('sent');
+  });
+
+  test('a refusal while flushing (4xx) is "Not sent" with Retry; the next queued message still goes', async () => {
+    const w = world();
+    w.api.sendMessage.mockImplementation(offline);
+    await w.sender.send('c1', 'refused');
+    await w.sender.send('c1', 'fine');
+    w.api.sendMessage.mockImplementationOnce(async () => {
+      throw new ApiError(403, 'forbidden', 'blocked');
+    });
+    w.api.sendMessage.mockImplementationOnce(async () => serverMessage('0190-fine'));
+    await w.sender.outbox.flush();
+    const byBody = new Map([...w.stored.values()].map((m) => [m.body, m.status]));
+    expect(byBody.get('refused')).toBe('failed');
+    expect(byBody.get('fine')).toBe('sent');
+    expect(await w.sender.outbox.waiting()).toBe(false);
+  });
+});

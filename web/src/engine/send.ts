@@ -1,7 +1,8 @@
 /* Sending: a new text is saved as pending before anything else, then encrypted to every device
  * of the peer and to this user's other devices (one-time keys claimed where there is no session
  * yet), and posted over the socket (REST when it is down). A stale device list is fetched again
- * and the message re-encrypted, up to twice. Edits and deletions follow the same path.
+ * and the message re-encrypted, up to twice. Edits and deletions follow the same path. Without
+ * a connection a new text waits in the outbox (outbox.ts) and goes out, in order, when it returns.
  *
  * Both users' listings pass the trust check first (trust.ts): a held contact, or a device added
  * to this user's own account and not accepted yet, stops the send before anything is encrypted.
@@ -17,13 +18,16 @@ import type { FileRef, LocalMessage } from '../state/types';
 import type { EngineContext } from './context';
 import { Controls, type PostOptions, type RetryAnswer } from './controls';
 import { withClaimedKeys, type DeviceDirectory } from './keys';
+import { Outbox, type Delivery, type OutboxEntry } from './outbox';
 import type { Receipts } from './receipts';
-import { RetryLedger } from './retries';
+import { RetryLedger, transient } from './retries';
 import { checkTrust, SecurityError, securityNotice } from './trust';
 
 export class Sender {
   /** Retries, resends and deletes for everyone, with their persistent ledger. */
   readonly controls: Controls;
+  /** Messages written while the connection was down, sent in order when it is back (outbox.ts). */
+  readonly outbox: Outbox;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -32,6 +36,7 @@ export class Sender {
     ledger = new RetryLedger(ctx.crypto),
   ) {
     this.controls = new Controls(ctx, ledger, (c, p, o) => this.post(c, p, o));
+    this.outbox = new Outbox(ctx.crypto, (e) => this.sendQueued(e));
   }
 
   /** `files`: uploaded already (files.ts); the message carries their pointers. */
@@ -52,6 +57,12 @@ export class Sender {
     };
     await this.ctx.crypto.call('saveMessage', local);
     this.ctx.publish('msg', local);
+    if (await this.outbox.waiting()) {
+      // Others wait for the connection: this one goes behind them, never ahead.
+      await this.queue(local);
+      void this.outbox.flush();
+      return;
+    }
     await this.deliver(local);
   }
 
@@ -121,7 +132,50 @@ export class Sender {
     return this.controls.answerRetry(r);
   }
 
+  /** Sends a message now; without a connection it goes to the outbox instead ("Queued"), and
+   *  only a refusal makes it "Not sent" (and rejects). */
   private async deliver(local: LocalMessage): Promise<void> {
+    try {
+      await this.postAndConfirm(local);
+    } catch (e) {
+      if (transient(e)) {
+        await this.queue(local);
+        return;
+      }
+      await this.markFailed(local);
+      throw e;
+    }
+  }
+
+  /** One queued message out (the outbox's flush): sent, still offline, or refused ("Not sent"). */
+  private async sendQueued(e: OutboxEntry): Promise<Delivery> {
+    const m = await this.ctx.crypto.call('getMessage', { id: e.localId });
+    if (!m || m.deleted || m.status !== 'queued') return 'refused'; // gone or sent: nothing to do
+    try {
+      await this.postAndConfirm(m);
+      return 'sent';
+    } catch (x) {
+      if (transient(x)) return 'offline';
+      await this.markFailed(m);
+      return 'refused';
+    }
+  }
+
+  private async queue(local: LocalMessage): Promise<void> {
+    const queued = { ...local, status: 'queued' as const };
+    await this.ctx.crypto.call('saveMessage', queued);
+    this.ctx.publish('msg', queued);
+    await this.outbox.add({ localId: local.id, conversationId: local.conversationId, clientMessageId: local.clientMessageId });
+  }
+
+  private async markFailed(local: LocalMessage): Promise<void> {
+    const failed = { ...local, status: 'failed' as const };
+    await this.ctx.crypto.call('saveMessage', failed);
+    this.ctx.publish('msg', failed);
+  }
+
+  /** Posted under the message's own clientMessageId, the same on every attempt (idempotent). */
+  private async postAndConfirm(local: LocalMessage): Promise<void> {
     const payload: OutgoingPayload = {
       clientMessageId: local.clientMessageId,
       conversationId: local.conversationId,
@@ -131,22 +185,15 @@ export class Sender {
       replyTo: local.replyTo,
       attachments: local.files,
     };
-    try {
-      const msg = await this.post(local.conversationId, payload);
-      const confirmed = await this.ctx.crypto.call('confirmSent', {
-        localId: local.id,
-        id: msg.id,
-        ts: Date.parse(msg.sentAt) || local.ts,
-      });
-      if (confirmed) {
-        this.ctx.publish('confirm', { localId: local.id, message: confirmed });
-        await this.receipts.confirmed(local.conversationId, msg.id);
-      }
-    } catch (e) {
-      const failed = { ...local, status: 'failed' as const };
-      await this.ctx.crypto.call('saveMessage', failed);
-      this.ctx.publish('msg', failed);
-      throw e;
+    const msg = await this.post(local.conversationId, payload);
+    const confirmed = await this.ctx.crypto.call('confirmSent', {
+      localId: local.id,
+      id: msg.id,
+      ts: Date.parse(msg.sentAt) || local.ts,
+    });
+    if (confirmed) {
+      this.ctx.publish('confirm', { localId: local.id, message: confirmed });
+      await this.receipts.confirmed(local.conversationId, msg.id);
     }
   }
 

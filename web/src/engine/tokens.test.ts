@@ -24,14 +24,21 @@ describe('the access token', () => {
     t.clear();
   });
 
-  test('a refused refresh ends the token; a network failure keeps it', async () => {
+  test('a refused refresh ends the token; a network failure or an unavailable server throws and keeps it', async () => {
     const fetchFn = vi.fn<Fetch>();
     const t = new TokenKeeper(() => undefined, fetchFn);
     t.set('tok-0', 900);
     fetchFn.mockRejectedValueOnce(new TypeError('Failed to fetch'));
-    expect(await t.refresh()).toBeNull();
+    await expect(t.refresh()).rejects.toBeInstanceOf(TypeError);
+    expect(t.current()).toBe('tok-0');
+    fetchFn.mockResolvedValueOnce(new Response('{}', { status: 503 }));
+    await expect(t.refresh()).rejects.toMatchObject({ status: 503 });
     expect(t.current()).toBe('tok-0');
     fetchFn.mockResolvedValueOnce(new Response('{}', { status: 401 }));
+    expect(await t.refresh()).toBeNull();
+    expect(t.current()).toBeNull();
+    t.set('tok-1', 900);
+    fetchFn.mockResolvedValueOnce(new Response('{}', { status: 400 })); // the cookie is gone
     expect(await t.refresh()).toBeNull();
     expect(t.current()).toBeNull();
     t.clear();

@@ -1,6 +1,9 @@
 /* The access token (leader only): kept in memory, refreshed through the HttpOnly cookie a minute
  * before it expires, and never refreshed twice at once (the server would see the second use of
- * a refresh token as theft and end the session). */
+ * a refresh token as theft and end the session). Only the server's refusal ends the session: a
+ * refresh that fails for want of a network or a working server throws, and the stored session
+ * stays (issue 20, item 3: the installed app opened offline). */
+import { ApiError } from '../net/api';
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -28,9 +31,12 @@ export class TokenKeeper {
     if (this.timer) clearTimeout(this.timer);
     const ms = Math.max(30, expiresIn - 60) * 1000;
     this.timer = setTimeout(() => {
-      void this.refresh().then(async (t) => {
-        if (t) await this.onRefreshed(t);
-      });
+      void this.refresh().then(
+        async (t) => {
+          if (t) await this.onRefreshed(t);
+        },
+        () => undefined, // unreachable: the socket refreshes when it reconnects (a 4401)
+      );
     }, ms);
   }
 
@@ -40,7 +46,11 @@ export class TokenKeeper {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** One refresh at a time: concurrent callers share it. Null when the session has ended; on a network error, null but the token is kept. */
+  /** One refresh at a time: concurrent callers share it. Null when the server refused it (a 4xx:
+   *  401 for a token that is not valid, 400 when the cookie is gone, 403 for an Origin it does
+   *  not allow): the session has ended. Throws and keeps the token when no answer came (no
+   *  network: the fetch's TypeError) or one that says nothing about the session (5xx, 408, 429:
+   *  an ApiError); it is tried again later. */
   refresh(): Promise<string | null> {
     this.refreshing ??= (async () => {
       try {
@@ -51,6 +61,7 @@ export class TokenKeeper {
           body: '{}',
           cache: 'no-store',
         });
+        if (!res.ok && unanswered(res.status)) throw new ApiError(res.status, 'unavailable', `refresh: ${res.status}`);
         if (!res.ok) {
           this.token = null;
           return null;
@@ -58,12 +69,15 @@ export class TokenKeeper {
         const { tokens } = (await res.json()) as { tokens: { accessToken: string; expiresIn: number } };
         this.set(tokens.accessToken, tokens.expiresIn);
         return tokens.accessToken;
-      } catch {
-        return null; // network: keep what we have
       } finally {
         this.refreshing = null;
       }
     })();
     return this.refreshing;
   }
+}
+
+/** Statuses that say nothing about the session: the server (or a proxy before it) did not answer. */
+function unanswered(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }

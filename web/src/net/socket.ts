@@ -102,13 +102,20 @@ export class Socket {
   private async open(): Promise<void> {
     if (this.stopped) return;
     this.setState('connecting');
-    let token = await this.token.get();
-    if (!token) token = await this.token.refresh();
-    if (!token) {
-      this.h.onEnded('unauthenticated');
+    let token: string | null;
+    try {
+      token = (await this.token.get()) ?? (await this.token.refresh());
+    } catch {
+      // No network (or no server) to refresh with: the session stays; try again later.
+      this.retryLater(false, false);
       return;
     }
     if (this.stopped) return;
+    if (!token) {
+      this.stopped = true;
+      this.h.onEnded('unauthenticated');
+      return;
+    }
     const ws = new WebSocket(this.url);
     this.ws = ws;
     this.authenticated = false;
@@ -157,20 +164,35 @@ export class Socket {
         this.h.onEnded('revoked');
         return;
       }
-      const again = async () => {
-        if (ev.code === 4401) {
-          const t = await this.token.refresh();
-          if (this.stopped) return; // ended here meanwhile (signed out, account deleted)
-          if (!t) {
-            this.stopped = true;
-            this.h.onEnded('unauthenticated');
-            return;
-          }
-        }
-        await this.open();
-      };
-      this.timer = setTimeout(() => void again(), ev.code === 4401 ? 0 : backoffMs(this.attempt++));
+      this.retryLater(ev.code === 4401, ev.code === 4401);
     };
+  }
+
+  /** Opens again after a back-off (at once for an expired token, refreshed first). Only the
+   *  server's refusal of the refresh ends the session; failing to reach it is tried again. */
+  private retryLater(expired: boolean, now: boolean): void {
+    if (this.stopped) return;
+    if (this.state !== 'closed') this.setState('closed');
+    const again = async () => {
+      if (expired) {
+        let t: string | null;
+        try {
+          t = await this.token.refresh();
+        } catch {
+          this.retryLater(true, false);
+          return;
+        }
+        if (this.stopped) return; // ended here meanwhile (signed out, account deleted)
+        if (!t) {
+          this.stopped = true;
+          this.h.onEnded('unauthenticated');
+          return;
+        }
+      }
+      await this.open();
+    };
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void again(), now ? 0 : backoffMs(this.attempt++));
   }
 
   /** The network went away: the socket is down now. A close handshake cannot complete without

@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import { compareIds, isLocalId } from '../lib/uuid';
 import type { LocalMessage, MessageStatus } from './types';
 
-const RANK: Record<MessageStatus, number> = { failed: 0, pending: 1, sent: 2, delivered: 3, read: 4 };
+const RANK: Record<MessageStatus, number> = { failed: 0, queued: 1, pending: 1, sent: 2, delivered: 3, read: 4 };
 
 export function byTime(a: LocalMessage, b: LocalMessage): number {
   return a.ts - b.ts || compareIds(a.id, b.id);
@@ -12,7 +12,7 @@ export function byTime(a: LocalMessage, b: LocalMessage): number {
 
 /** Adds or replaces a message (by id, or by clientMessageId for our own echo), keeping order.
  * A server-side status (sent, delivered, seen) never goes back: receipts can race the rest. A
- * message not yet sent moves freely between pending and failed (a failed send, a retry). */
+ * message not yet sent moves freely between queued, pending and failed (a failed send, a retry). */
 export function upsertMessage(list: readonly LocalMessage[], m: LocalMessage): LocalMessage[] {
   const i = list.findIndex((x) => x.id === m.id || (x.clientMessageId === m.clientMessageId && x.senderId === m.senderId));
   if (i >= 0) {

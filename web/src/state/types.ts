@@ -1,7 +1,8 @@
 /* The client's own model of a conversation's history: plaintext, stored encrypted at rest by
  * the crypto worker, held in memory by the stores. */
 
-export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+/** queued: written without a connection, waiting in the outbox (engine/outbox.ts). */
+export type MessageStatus = 'queued' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
 
 export type MessageKind = 'text' | 'notice' | 'undecryptable' | 'security';
 
