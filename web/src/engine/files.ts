@@ -93,7 +93,12 @@ async function upload(localId: string, p: Pending, data: Blob): Promise<void> {
     },
     onShouldRetry: (err) => {
       const status = err.originalResponse?.getStatus() ?? 0;
-      if (status === 401) void getEngine().refreshToken();
+      // A refresh that cannot reach the server throws (the session is kept); the upload's own
+      // retry comes back here, so that failure needs no answer of its own.
+      if (status === 401)
+        getEngine()
+          .refreshToken()
+          .catch(() => undefined);
       // A network failure (0), an expired token, a conflict or the server's trouble: again.
       return status === 0 || status === 401 || status === 409 || status === 423 || status >= 500;
     },
