@@ -117,7 +117,7 @@ int devices_approve(client *c, const cli_opts *o, const char *device_id)
 {
     sotto_device_list l;
     uint8_t id[16], sk[32];
-    char fp[16], name[404], platform[32];
+    char fp[DEVLIST_FP_SIZE], name[404], platform[32];
     size_t k;
     int rc;
 
@@ -181,7 +181,7 @@ int devices_unlist(client *c, const char *device_id)
 /* What whoami says of this device: its fingerprint, the list's version (0: none seen), whether
  * the list names it and whether it holds the account key. */
 typedef struct self_state {
-    char fp[16];
+    char fp[DEVLIST_FP_SIZE];
     uint64_t version;
     int listed, held;
 } self_state;

@@ -66,17 +66,23 @@ static int keep_seen(client *c, const char *user_id, const uint8_t *v, size_t le
 
 int devlist_enabled(void) { return !test_legacy_client(); }
 
-void devlist_fingerprint(const uint8_t signing_key[32], char out[16])
+void devlist_fingerprint(const uint8_t signing_key[32], char out[DEVLIST_FP_SIZE])
 {
-    uint8_t h[8];
-    uint64_t v = 0;
+    /* Five groups of four digits, each from its own 40 bits of the hash (as safety numbers
+     * take theirs): about 66 bits, so a server that wants its own key to pass the comparison
+     * must find a second key with the same 20 digits while the person waits. */
+    uint8_t h[DEVLIST_FP_GROUPS * 5];
+    size_t o = 0;
 
     crypto_generichash(h, sizeof h, signing_key, 32, NULL, 0);
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | h[i];
-    v %= 1000000000000ull;
-    snprintf(out, 16, "%04u %04u %04u", (unsigned)(v / 100000000u % 10000u),
-             (unsigned)(v / 10000u % 10000u), (unsigned)(v % 10000u));
+    for (int g = 0; g < DEVLIST_FP_GROUPS; g++) {
+        uint64_t v = 0;
+
+        for (int i = 0; i < 5; i++)
+            v = v << 8 | h[g * 5 + i];
+        o += (size_t)snprintf(out + o, DEVLIST_FP_SIZE - o, g ? " %04u" : "%04u",
+                              (unsigned)(v % 10000u));
+    }
 }
 
 /* ------------------------------------------------------------------ signing our list */
@@ -175,7 +181,7 @@ static const char *who_of(client *c, const char *user_id, char *safe, size_t cap
 /* A device of the listing that the list does not name (or names under another key). */
 static void unlisted(client *c, const char *user_id, const char *device_id)
 {
-    char dev[64], fp[16];
+    char dev[64], fp[DEVLIST_FP_SIZE];
     sotto_bundle b;
 
     term_safe(dev, sizeof dev, device_id ? device_id : "?");

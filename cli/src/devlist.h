@@ -41,7 +41,10 @@ int devlist_check(client *c, const char *user_id, const json_t *body, json_t **d
 /* Forgets the list seen for the user (accepting a changed account key). */
 int devlist_forget(client *c, const char *user_id);
 
-/* A short fingerprint of a device's signing key, the same on every device: "1234 5678 9012". */
-void devlist_fingerprint(const uint8_t signing_key[32], char out[16]);
+/* A fingerprint of a device's signing key, the same on every device, compared by the person
+ * approving it: "1234 5678 9012 3456 7890". */
+#define DEVLIST_FP_GROUPS 5
+#define DEVLIST_FP_SIZE (DEVLIST_FP_GROUPS * 5)
+void devlist_fingerprint(const uint8_t signing_key[32], char out[DEVLIST_FP_SIZE]);
 
 #endif
