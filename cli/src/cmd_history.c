@@ -7,6 +7,7 @@
 #include "client.h"
 #include "commands.h"
 #include "controls.h"
+#include "marks.h"
 #include "term.h"
 #include "util.h"
 
@@ -17,17 +18,14 @@ typedef struct hist {
     const char *peer_name;
 } hist;
 
+/* One's own messages: "queued" (in the outbox), "sent", "delivered", "read" or "failed". */
 static const char *status_name(int s)
 {
     switch (s) {
-    case LS_MSG_PENDING: return "pending";
-    case LS_MSG_SENT: return "sent";
-    case LS_MSG_DELIVERED: return "delivered";
-    case LS_MSG_READ: return "read";
     case LS_MSG_REFUSED: return "refused";
-    case LS_MSG_FAILED: return "failed";
     case LS_MSG_UNREADABLE: return "undecryptable";
-    default: return "received";
+    case LS_MSG_RECEIVED: return "received";
+    default: return marks_status_name(s);
     }
 }
 
@@ -90,7 +88,7 @@ void history_print_line(const ls_message *m, const char *peer_name, int retry_st
         printf("%s%s%s%s\n", m->edited_at_ms != 0 ? "  (edited)" : "",
                retry_state == HISTORY_RESENT ? "  (resent: it could not be read the first time)"
                                              : "",
-               m->outgoing ? "  " : "", m->outgoing ? status_name(m->status) : "");
+               m->outgoing ? "  " : "", m->outgoing ? marks_after(m->status) : "");
     }
 }
 

@@ -13,6 +13,7 @@
 #include "acct_events.h"
 #include "attlist.h"
 #include "calls.h"
+#include "chat_marks.h"
 #include "commands.h"
 #include "controls.h"
 #include "keys_maint.h"
@@ -37,7 +38,8 @@ typedef struct rx {
     size_t line_len;
     int line_over; /* the line outgrew `line`: it is refused whole, never cut */
     int typing;
-    lineedit *le; /* a terminal: the line is edited there (NULL: plain lines, as from a pipe) */
+    lineedit *le;     /* a terminal: the line is edited there (NULL: plain lines, as from a pipe) */
+    chat_marks marks; /* our messages on the screen, for their receipts */
     calls_live calls;
 } rx;
 
@@ -447,11 +449,8 @@ static void on_receipt(rx *x, json_t *d, int status)
     if (status == LS_MSG_READ ? ls_message_read_upto(x->c->st, conv, id) != 0
                               : ls_message_status(x->c->st, id, status) != 0)
         return;
-    char s1[64];
-    if (x->mode == RX_CHAT && !x->c->o->json)
-        printf("  (%s %s)\n",
-               status == LS_MSG_READ ? "seen:" : "delivered:", term_safe(s1, sizeof s1, id));
-    else if (x->mode == RX_CHAT)
+    /* Chat on a terminal shows the change against the message itself (chat_marks_refresh). */
+    if (x->mode == RX_CHAT && x->c->o->json)
         print_json(json_pack("{s:s,s:s}", "event", status == LS_MSG_READ ? "read" : "delivered",
                              "messageId", id));
     fflush(stdout);
@@ -594,6 +593,8 @@ static void on_event(void *ctx, const char *ev, json_t *frame)
 
     line_away(x);
     dispatch_event(x, ev, frame);
+    if (x->mode == RX_CHAT && !x->c->o->json)
+        chat_marks_refresh(&x->marks, x->c->st); /* a receipt, a flushed outbox, a catch-up */
     line_back(x);
 }
 
@@ -621,13 +622,33 @@ static void print_safety(rx *x)
     "  /quit    leave (Ctrl-D too)\n"        \
     "  //text   send a line that begins with '/'\n"
 
+typedef struct just_sent {
+    rx *x;
+    const char *text;
+    int sent, shown;
+} just_sent;
+
+/* The newest message with the peer, when it is the one just sent: shown as history shows it,
+ * with its mark ("…" when it was committed but the server could not be reached: it waits in
+ * the outbox, and its "✓ sent" line comes when it goes). */
+static int show_sent(void *ctx, const ls_message *m)
+{
+    just_sent *j = ctx;
+
+    if (!m->outgoing || m->body == NULL || strcmp(m->body, j->text) != 0 ||
+        (!j->sent && m->status != LS_MSG_PENDING && m->status != LS_MSG_FAILED))
+        return 0;
+    history_print_line(m, j->x->peer_name, HISTORY_PLAIN);
+    chat_marks_add(&j->x->marks, m);
+    j->shown = 1;
+    return 0;
+}
+
 static void chat_send(rx *x, const char *text)
 {
-    char sid[40], safe[64];
+    just_sent j = {x, text, send_text(x->c, x->peer_name, text, NULL) == 0, 0};
 
-    if (send_text(x->c, x->peer_name, text, sid) == 0)
-        printf("  (sent: %s)\n", term_safe(safe, sizeof safe, sid));
-    else
+    if (ls_messages_recent(x->c->st, x->peer_id, 1, show_sent, &j) != 0 || !j.shown)
         fprintf(stderr, "  (not sent)\n");
 }
 
@@ -780,6 +801,7 @@ static int chat_context_line(void *ctx, const ls_message *m)
 
     history_print_line(m, x->peer_name, history_retry_state(x->c, m));
     att_print_for(x->c->st, m->id, m->deleted_at_ms);
+    chat_marks_add(&x->marks, m);
     return 0;
 }
 
