@@ -644,10 +644,20 @@ static int show_sent(void *ctx, const ls_message *m)
     return 0;
 }
 
+/* With --json the line says only the server's id (its receipts follow as JSON events). */
 static void chat_send(rx *x, const char *text)
 {
-    just_sent j = {x, text, send_text(x->c, x->peer_name, text, NULL) == 0, 0};
+    char sid[40] = "", safe[64];
+    just_sent j = {x, text, send_text(x->c, x->peer_name, text, sid) == 0, 0};
 
+    if (x->c->o->json) {
+        if (j.sent)
+            printf("  (sent: %s)\n", term_safe(safe, sizeof safe, sid));
+        else
+            fprintf(stderr, "  (not sent)\n");
+        return;
+    }
+    chat_marks_refresh(&x->marks, x->c->st); /* a queued one the send flushed first */
     if (ls_messages_recent(x->c->st, x->peer_id, 1, show_sent, &j) != 0 || !j.shown)
         fprintf(stderr, "  (not sent)\n");
 }
