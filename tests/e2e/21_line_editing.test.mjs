@@ -154,6 +154,10 @@ describe('receipts against the message in sotto chat', () => {
     const t = chatIn(w, a, b, 'LANG=C.UTF-8', 'utf8');
     ts.push(t);
     await t.waitScreen((x) => x.screen().includes('(connected)'), 'the chat to connect');
+    const first = marker(w, 'first');
+    t.text(first);
+    t.keys('Enter');
+    await t.waitScreen((x) => rowWith(x, `you: ${first}`) !== '', 'the first sent line');
     const m = marker(w, 'tick');
     t.text(m);
     t.keys('Enter');
@@ -163,13 +167,16 @@ describe('receipts against the message in sotto chat', () => {
 
     await sync(w, b.devices[0]); // b's device has it: delivered
     await t.waitScreen((x) => x.screen(true).includes(`  ✓✓ delivered: ${quoted}`), 'the delivered line');
+    assert.ok(t.screen(true).includes(`  ✓✓ delivered: ${first.slice(0, 30)}…\n`), t.screen(true));
     const reader = chat(w, b.devices[0], a, { json: false }); // a chat reads what it shows
     await reader.waitOut(m);
     await reader.quit();
-    await t.waitScreen((x) => x.screen(true).includes(`read: ${quoted}`), 'the read line');
+    // One read cursor covers both: one line, for the newest.
+    await t.waitScreen((x) => x.screen(true).includes(`read: ${quoted} (and 1 earlier)\n`), 'the read line');
+    assert.ok(!t.screen(true).includes(`read: ${first.slice(0, 30)}`), t.screen(true));
     // Read is ✓✓ in colour on this terminal (TERM=screen, NO_COLOR unset).
     const coloured = execFileSync('tmux', ['-S', path.join(w.root, 'utf8.sock'), 'capture-pane', '-p', '-e', '-J', '-t', 'chat'], { encoding: 'utf8' });
-    assert.match(coloured, new RegExp(`\\x1b\\[[0-9;]*34m✓✓\\x1b\\[[0-9;]*m read: ${quoted}`), coloured);
+    assert.match(coloured, new RegExp(`\\x1b\\[[0-9;]*34m✓✓\\x1b\\[[0-9;]*m read: ${quoted} `), coloured);
     assert.equal(t.screen(true).split(quoted).length, 3, 'one line per change');
     t.keys('C-d');
     await t.waitScreen((x) => x.pane().startsWith('1:'), 'sotto to exit');
@@ -182,6 +189,7 @@ describe('receipts against the message in sotto chat', () => {
     assert.equal((await run(w, a.devices[0], ['send', b.name, queued], { env: { SOTTO_CRASH_AT: 'send-after-commit' } })).code, 70);
     const env = { LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', NO_COLOR: '1' };
     const human = (await ok(w, a.devices[0], ['history', b.name], { env })).stdout;
+    assert.match(human, new RegExp(`\\] you: ${first}  ✓✓ read$`, 'm'), human);
     assert.match(human, new RegExp(`\\] you: ${m}  ✓✓ read$`, 'm'), human);
     assert.match(human, new RegExp(`\\] you: ${later}  ✓$`, 'm'), human);
     assert.match(human, new RegExp(`\\] you: ${queued}  …$`, 'm'), human);
