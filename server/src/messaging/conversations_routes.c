@@ -1,7 +1,8 @@
 /* Conversations over REST (api.md, Conversations): list (most recently active first, with
  * total and unread counts), create-or-get the direct conversation of a pair (201 new, 200
  * existing; conversation:new to the other side), get, leave (conversation:removed to the
- * leaver's other devices), participants. Non-participants get 404 for everything. */
+ * leaver's other devices), accept a message request (conversation:accepted to the caller's
+ * other devices), participants. Non-participants get 404 for everything. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +107,10 @@ static void conv_create_after(struct job *j)
         return;
     c = j->extra; /* a copy of the answer, made on the worker */
     j->extra = NULL;
+    /* The other side's view: new to them, so not accepted, and a request (we started it). */
     json_object_set_new(c, "unreadCount", json_integer(0));
+    json_object_set_new(c, "accepted", json_false());
+    json_object_set_new(c, "request", json_true());
     f = wsp_render("conversation:new", json_pack("{s:o}", "conversation", c), &len);
     rt->bus_ops->to_user(rt->bus, j->text, NULL, f, len);
     rt->bus_ops->to_user(rt->bus, j->who.user_id, j->who.device_id, f, len);
@@ -192,6 +196,50 @@ static void conv_leave(struct http_req *req, void *arg)
     job_submit(j, conv_leave_work);
 }
 
+/* POST /api/conversations/:id/accept: a message request accepted (as a first reply would). */
+static void conv_accept_work(struct store *st, struct job *j)
+{
+    struct store_conversation c = {0};
+    bool contact_made = false;
+
+    enum store_err rc = store_conversation_accept(st, j->who.user_id, j->arg, &c, &contact_made);
+
+    if (rc == STORE_OK && contact_made && c.n_participants == 2) {
+        const struct store_participant *o = &c.participants[0];
+
+        if (!strcmp(o->user.id, j->who.user_id))
+            o = &c.participants[1];
+        snprintf(j->text, sizeof(j->text), "%s", o->user.id);
+        j->n1 = 1;
+    }
+    job_result(j, rc, rc == STORE_OK ? forms_conversation(&c) : NULL, "conversation_accept");
+    store_conversation_free(&c);
+}
+
+/* Becoming contacts shows each side's presence to the other, and the caller's other devices
+ * see the conversation accepted. */
+static void conv_accept_after(struct job *j)
+{
+    size_t len;
+    char *f;
+
+    if (j->n1)
+        rt_contacts_changed(j->rt, j->who.user_id, j->text, true);
+    f = wsp_render("conversation:accepted", json_pack("{s:s}", "conversationId", j->arg), &len);
+    j->rt->bus_ops->to_user(j->rt->bus, j->who.user_id, j->who.device_id, f, len);
+    free(f);
+}
+
+static void conv_accept(struct http_req *req, void *arg)
+{
+    struct job *j = conv_job(req, arg);
+
+    if (!j)
+        return;
+    j->after_success = conv_accept_after;
+    job_submit(j, conv_accept_work);
+}
+
 /* GET /api/conversations/:id/participants */
 static void conv_participants_work(struct store *st, struct job *j)
 {
@@ -227,6 +275,7 @@ int conversations_routes(struct server *srv)
         {HTTP_POST, "/api/conversations", conv_create, srv->rt, 4096, ROUTE_AUTH | ROUTE_JSON},
         {HTTP_GET, "/api/conversations/:id", conv_get, srv->rt, 0, ROUTE_AUTH},
         {HTTP_DELETE, "/api/conversations/:id", conv_leave, srv->rt, 0, ROUTE_AUTH},
+        {HTTP_POST, "/api/conversations/:id/accept", conv_accept, srv->rt, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/conversations/:id/participants", conv_participants, srv->rt, 0,
          ROUTE_AUTH},
     };

@@ -522,7 +522,12 @@ static void test_hostile_strings(void **state)
     (void)state;
     make_account(&a);
     for (size_t i = 0; i < sizeof nasty / sizeof nasty[0]; i++) {
-        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i], NULL};
+        struct store_profile p = {.set_display_name = true,
+                                  .set_bio = true,
+                                  .set_avatar_url = true,
+                                  .display_name = nasty[i],
+                                  .bio = nasty[i],
+                                  .avatar_url = nasty[i]};
         assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
         assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
         assert_string_equal(u.display_name, nasty[i]);
