@@ -644,6 +644,17 @@ static void test_profile_password_verify(void **state)
     assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 10), STORE_OK);
     assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
     assert_string_equal(u.language, "vi");
+    assert_true(u.read_receipts); /* privacy: sharing by default, left by other changes */
+    assert_false(u.last_seen_hidden);
+    store_user_free(&u);
+    struct store_profile hide = {.set_last_seen_hidden = true, .last_seen_hidden = true};
+    struct store_profile quiet = {.set_read_receipts = true, .read_receipts = false};
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &hide, NOW + 11), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &quiet, NOW + 12), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 13), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+    assert_false(u.read_receipts);
+    assert_true(u.last_seen_hidden);
     store_user_free(&u);
     assert_int_equal(store_user_set_password(fx.s, "no-such-user", "h", NOW), STORE_NOT_FOUND);
     /* Deleted: gone, with its devices; a second time is not found. */
