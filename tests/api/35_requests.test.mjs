@@ -74,17 +74,23 @@ describe('message requests', () => {
 
   test('accepting makes contacts at once: presence both ways, typing, read receipts', async () => {
     const { a, b, conv, first, a1, b1 } = await requestPair();
+    // b read the request before accepting: the receipt withheld then is told at the accept.
+    assert.equal((await b1.request('message:read', { messageId: first.id })).event, 'ack');
+    await a1.none((m) => m.event === 'message:read', QUIET);
     const c = await accept(b, conv);
     assert.deepEqual([c.accepted, c.request], [true, false]);
+    const told = await a1.event('message:read', WAIT);
+    assert.deepEqual([told.data.messageId, told.data.userId], [first.id, b.userId]);
     assert.equal((await a1.next(isPresence, WAIT)).event, 'user:online');
     assert.equal((await b1.next(isPresence, WAIT)).event, 'user:online');
     assert.equal((await a1.request('typing:start', { conversationId: conv })).event, 'ack');
     assert.equal((await b1.next(isTyping, WAIT)).event, 'typing:start');
-    assert.equal((await b1.request('message:read', { messageId: first.id })).event, 'ack');
-    assert.equal((await a1.event('message:read', WAIT)).data.messageId, first.id);
+    const more = (await sendRest(srv, a, b, conv, 'more')).body;
+    assert.equal((await b1.request('message:read', { messageId: more.id })).event, 'ack');
+    assert.equal((await a1.event('message:read', WAIT)).data.messageId, more.id);
     // Accepting again changes nothing and says nothing.
     await accept(b, conv);
-    await a1.none(isPresence, QUIET);
+    await a1.none((m) => isPresence(m) || m.event === 'message:read', QUIET);
     await Promise.all([a1.close(), b1.close()]);
   });
 

@@ -200,31 +200,44 @@ static void conv_leave(struct http_req *req, void *arg)
 static void conv_accept_work(struct store *st, struct job *j)
 {
     struct store_conversation c = {0};
-    bool contact_made = false;
+    struct store_accept_result *res = calloc(1, sizeof(*res));
 
-    enum store_err rc = store_conversation_accept(st, j->who.user_id, j->arg, &c, &contact_made);
+    if (!res)
+        abort();
+    enum store_err rc = store_conversation_accept(st, j->who.user_id, j->arg, &c, res);
 
-    if (rc == STORE_OK && contact_made && c.n_participants == 2) {
-        const struct store_participant *o = &c.participants[0];
-
-        if (!strcmp(o->user.id, j->who.user_id))
-            o = &c.participants[1];
-        snprintf(j->text, sizeof(j->text), "%s", o->user.id);
-        j->n1 = 1;
-    }
+    j->extra = res;
+    j->extra_free = free;
     job_result(j, rc, rc == STORE_OK ? forms_conversation(&c) : NULL, "conversation_accept");
     store_conversation_free(&c);
 }
 
-/* Becoming contacts shows each side's presence to the other, and the caller's other devices
- * see the conversation accepted. */
+/* The read receipt the request held back goes to the other side now (as message:read). */
+static void conv_accept_receipt(struct job *j, const struct store_accept_result *res)
+{
+    size_t len;
+    char *f = wsp_render("message:read",
+                         json_pack("{s:s, s:s, s:s, s:o}", "messageId", res->read_message_id,
+                                   "conversationId", j->arg, "userId", j->who.user_id, "readAt",
+                                   api_time_json(res->read_at)),
+                         &len);
+
+    j->rt->bus_ops->to_user(j->rt->bus, res->other_id, NULL, f, len);
+    free(f);
+}
+
+/* Becoming contacts shows each side's presence to the other, a withheld read receipt is
+ * told, and the caller's other devices see the conversation accepted. */
 static void conv_accept_after(struct job *j)
 {
+    const struct store_accept_result *res = j->extra;
     size_t len;
     char *f;
 
-    if (j->n1)
-        rt_contacts_changed(j->rt, j->who.user_id, j->text, true);
+    if (res && res->contact_made)
+        rt_contacts_changed(j->rt, j->who.user_id, res->other_id, true);
+    if (res && res->receipt)
+        conv_accept_receipt(j, res);
     f = wsp_render("conversation:accepted", json_pack("{s:s}", "conversationId", j->arg), &len);
     j->rt->bus_ops->to_user(j->rt->bus, j->who.user_id, j->who.device_id, f, len);
     free(f);

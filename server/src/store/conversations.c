@@ -55,6 +55,13 @@ static const char conv_other[] =
 static const char conv_accept[] =
     "UPDATE conversation_participants SET accepted = 1, left_at = NULL "
     "WHERE conversation_id = $1 AND user_id = $2 AND accepted = 0";
+/* The accepter's ($2) read cursor, when both send receipts and neither blocked the other ($3). */
+static const char conv_withheld_receipt[] =
+    "SELECT p.read_cursor, p.read_at FROM conversation_participants p JOIN users me ON me.id = $2 "
+    "JOIN users o ON o.id = $3 WHERE p.conversation_id = $1 AND p.user_id = $2 "
+    "AND p.read_cursor IS NOT NULL AND me.read_receipts = 1 AND o.read_receipts = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = $3) "
+    "OR (b.blocker_id = $3 AND b.blocked_id = $2))";
 static const char conv_leave[] = "UPDATE conversation_participants SET left_at = $3 "
                                  "WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL";
 
@@ -295,29 +302,46 @@ enum store_err store_conversation_leave(struct store *s, const char *user_id,
     return rc == STORE_OK && changes == 0 && !yes ? STORE_NOT_FOUND : rc;
 }
 
+static enum store_err withheld_receipt(struct store *s, const char *conversation_id,
+                                       const char *user_id, struct store_accept_result *res)
+{
+    struct db_param p[] = {db_text(conversation_id), db_text(user_id), db_text(res->other_id)};
+    struct db_rows *r;
+    int rc = s->drv->query(s->db, conv_withheld_receipt, p, 3, &r);
+    if (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
+        res->receipt = true;
+        store_col_id(s, r, 0, res->read_message_id);
+        res->read_at = s->drv->get_int(r, 1);
+    }
+    s->drv->done(r);
+    return rc >= 0 ? STORE_OK : store_map(rc);
+}
+
 enum store_err store_conversation_accept(struct store *s, const char *user_id,
                                          const char *conversation_id,
-                                         struct store_conversation *out, bool *contact_made)
+                                         struct store_conversation *out,
+                                         struct store_accept_result *res)
 {
     struct db_param p[] = {db_text(conversation_id), db_text(user_id)};
-    char other[STORE_ID_SIZE];
     int64_t changes = 0;
     memset(out, 0, sizeof *out);
-    *contact_made = false;
+    memset(res, 0, sizeof *res);
     enum store_err rc = store_begin(s);
     if (rc != STORE_OK)
         return rc;
-    rc = store_conversation_other(s, user_id, conversation_id, other);
+    rc = store_conversation_other(s, user_id, conversation_id, res->other_id);
     if (rc == STORE_OK)
         rc = store_exec(s, conv_accept, p, 2, &changes);
     if (rc == STORE_OK && changes == 1)
-        rc = store_contacts_check(s, user_id, other, contact_made);
+        rc = store_contacts_check(s, user_id, res->other_id, &res->contact_made);
+    if (rc == STORE_OK && changes == 1)
+        rc = withheld_receipt(s, conversation_id, user_id, res);
     if (rc == STORE_OK)
         rc = conversation_load(s, user_id, conversation_id, out);
     rc = store_finish(s, rc);
     if (rc != STORE_OK) {
         store_conversation_free(out);
-        *contact_made = false;
+        memset(res, 0, sizeof *res);
     }
     return rc;
 }

@@ -84,14 +84,25 @@ enum store_err store_conversation_get(struct store *s, const char *user_id,
 enum store_err store_conversation_leave(struct store *s, const char *user_id,
                                         const char *conversation_id, int64_t now);
 
+/* What accepting told: *contact_made, this acceptance made the two contacts (the other had
+ * accepted, no block); receipt, the read receipt the request withheld, now due to the other
+ * (the accepter's read cursor, when set, both send receipts and neither blocked the other). */
+struct store_accept_result {
+    bool contact_made;
+    bool receipt;
+    char other_id[STORE_ID_SIZE];
+    char read_message_id[STORE_ID_SIZE];
+    int64_t read_at;
+};
+
 /* user_id accepts the conversation (a message request, api.md): as after their first message,
  * presence and typing may flow once the other has accepted too, and it is back in their list.
- * Accepting again is STORE_OK. *contact_made: this acceptance made the two contacts (the
- * other had accepted, no block). *out as store_conversation_get. STORE_NOT_FOUND when they
- * are not in it. */
+ * Accepting again is STORE_OK and tells nothing (*res zeroed but for other_id). *out as
+ * store_conversation_get. STORE_NOT_FOUND when they are not in it. */
 enum store_err store_conversation_accept(struct store *s, const char *user_id,
                                          const char *conversation_id,
-                                         struct store_conversation *out, bool *contact_made);
+                                         struct store_conversation *out,
+                                         struct store_accept_result *res);
 
 /* The participants (array of *n, free with store_participants_free), or STORE_NOT_FOUND
  * when user_id is not in the conversation. */

@@ -1336,6 +1336,7 @@ static void test_requests(void **state)
     char conv[STORE_ID_SIZE], m[STORE_ID_SIZE];
     struct store_conversation c;
     struct store_read_result rd;
+    struct store_accept_result acc;
     bool made;
     (void)state;
     make_account(&a);
@@ -1355,18 +1356,23 @@ static void test_requests(void **state)
     assert_int_equal(store_message_get(fx.s, a.user_id, a.device_id, m, &msg), STORE_OK);
     assert_int_not_equal(msg.status, STORE_STATUS_READ);
     store_message_free(&msg);
-    assert_int_equal(store_conversation_accept(fx.s, z.user_id, conv, &c, &made), STORE_NOT_FOUND);
-    /* b accepts: contacts now, said once; the earlier read now counts. */
+    assert_int_equal(store_conversation_accept(fx.s, z.user_id, conv, &c, &acc), STORE_NOT_FOUND);
+    /* b accepts: contacts now, said once; the earlier read now counts and is due to a. */
     assert_int_equal(store_conversation_leave(fx.s, b.user_id, conv, NOW), STORE_OK);
-    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &made), STORE_OK);
-    assert_true(made);
+    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &acc), STORE_OK);
+    assert_true(acc.contact_made);
+    assert_true(acc.receipt);
+    assert_string_equal(acc.other_id, a.user_id);
+    assert_string_equal(acc.read_message_id, m);
+    assert_int_equal(acc.read_at, NOW + 10);
     assert_true(c.accepted);
     assert_false(c.request);
     assert_true(participant(&c, b.user_id)->accepted);
     assert_int_equal(participant(&c, b.user_id)->left_at, 0); /* back in the list */
     store_conversation_free(&c);
-    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &made), STORE_OK);
-    assert_false(made);
+    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &acc), STORE_OK);
+    assert_false(acc.contact_made);
+    assert_false(acc.receipt);
     store_conversation_free(&c);
     assert_int_equal(store_contacts_check(fx.s, a.user_id, b.user_id, &made), STORE_OK);
     assert_true(made);
