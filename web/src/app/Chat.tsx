@@ -709,16 +709,17 @@ export function Chat({ id }: { id: string }) {
   const target = useLocation().query.get('m');
   const heading = useRef<HTMLHeadingElement>(null);
   const ready = Boolean(conv);
+  const request = conv?.request ?? false;
 
   // Opening a chat moves focus into it (the link that opened it may be gone, on a phone): to the
   // composer, or the heading where there is no composer to type in. A search hit's message takes
-  // focus itself (MessageList).
+  // focus itself (MessageList). Accepting a request brings the composer, and focus with it.
   useEffect(() => {
     if (!ready || target) return;
     const composer = document.getElementById('composer');
     if (composer instanceof HTMLTextAreaElement && !composer.disabled) composer.focus();
     else heading.current?.focus();
-  }, [id, ready]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [id, ready, request]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     void getEngine().open(id);
