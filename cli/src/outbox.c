@@ -297,6 +297,21 @@ int conversation_with(client *c, const char *peer_id, char conv[40])
     return rc;
 }
 
+int conversation_accept(client *c, const char *conv)
+{
+    char path[96];
+    http_resp r;
+    int rc;
+
+    snprintf(path, sizeof path, "/api/conversations/%s/accept", conv);
+    if ((rc = client_api(c, "POST", path, NULL, &r)) != 0)
+        return rc;
+    if (r.status != 200)
+        rc = client_fail(&r, "accepting the conversation");
+    http_resp_clear(&r);
+    return rc;
+}
+
 /* 1 when the user's stored hold still stands: the listing is checked again first, so a hold
  * ends by itself once the listing is back to the accepted set (the new device revoked). */
 static int hold_stands(client *c, const char *user_id, const char *name)

@@ -49,5 +49,8 @@ int resend_answer(client *c, const char *conv, const char *requester, const char
                   const char *target);
 /* The conversation with a user (local mapping, else POST /api/conversations). */
 int conversation_with(client *c, const char *peer_id, char conv[40]);
+/* Accepts the conversation if it is a message request (POST /api/conversations/:id/accept):
+ * opening a chat with someone is choosing to talk to them, as a reply would be. */
+int conversation_accept(client *c, const char *conv);
 
 #endif

@@ -825,7 +825,8 @@ static int chat_setup(rx *x, const char *username)
     str_copy(x->peer_id, sizeof x->peer_id, json_string_value(json_object_get(user, "id")));
     str_copy(x->peer_name, sizeof x->peer_name, username);
     json_decref(user);
-    if ((rc = conversation_with(x->c, x->peer_id, x->conv)) != 0)
+    if ((rc = conversation_with(x->c, x->peer_id, x->conv)) != 0 ||
+        (rc = conversation_accept(x->c, x->conv)) != 0)
         return rc;
     if (!x->c->o->json &&
         ls_messages_recent(x->c->st, x->peer_id, CHAT_CONTEXT, chat_context_line, x) != 0)

@@ -32,6 +32,8 @@ describe('read receipts and unread counts', () => {
     const m2 = (await sendRest(srv, a, b, conv, 'two')).body;
     let list = await srv.api('GET', '/api/conversations', { token: b.token });
     assert.equal(list.body.conversations.find((c) => c.id === conv).unreadCount, 2);
+    // A message request is read without receipts: b accepts it first.
+    assert.equal((await srv.api('POST', `/api/conversations/${conv}/accept`, { token: b.token })).status, 200);
     const [a1, a2, b1, b2] = await connectAll(...a.devices, ...b.devices);
     for (const c of [a1, a2, b1, b2]) await c.event('queue:drained');
     const r = await b1.request('message:read', { messageId: m2.id });

@@ -184,7 +184,7 @@ describe('web client', () => {
     await send(carol.page, text('hello from a phone'));
     const row = alice.page.getByRole('link', { name: 'Open chat with Carol' });
     await row.waitFor({ timeout: 15000 });
-    await row.click();
+    await openChatWith(alice.page, 'Carol'); // a message request: accepted there
     await messageItem(alice.page, text('hello from a phone')).waitFor({ timeout: 15000 });
     await send(alice.page, text('hello back, https://example.org'));
     await messageItem(carol.page, 'hello back, https://example.org').waitFor({ timeout: 15000 });

@@ -126,6 +126,8 @@ describe('web search and accessibility', () => {
       await send(carol.page, 'Chào Alice');
       await alice.page.getByRole('link', { name: /Open chat with Carol/ }).click();
       await alice.page.getByRole('heading', { name: 'Carol' }).waitFor();
+      // Carol wrote first: a message request, whose Accept brings the composer and focus to it.
+      await alice.page.locator('[data-request-accept]').click();
       await alice.page.waitForFunction(() => document.activeElement?.id === 'composer', null, { timeout: 10000 });
       assert.equal(await alice.page.evaluate(() => document.activeElement?.closest('section')?.getAttribute('aria-label')), 'Carol');
       await alice.page.getByRole('link', { name: /Open chat with Bob/ }).click();

@@ -56,7 +56,10 @@ json_t *accounts_me_json(const struct store_user *u)
 {
     json_t *o = api_user_row_json(u, true);
 
-    if (json_object_set_new(o, "language", json_string(u->language ? u->language : "en")))
+    if (json_object_set_new(o, "language", json_string(u->language ? u->language : "en")) ||
+        json_object_set_new(o, "privacy",
+                            json_pack("{s:b, s:s}", "readReceipts", u->read_receipts, "lastSeen",
+                                      u->last_seen_hidden ? "nobody" : "contacts")))
         abort();
     return o;
 }

@@ -50,12 +50,28 @@ static void me_answer(struct store *s, struct job *j)
 static void me_get(struct http_req *req, void *arg) { job_submit(job_new(req, arg), me_answer); }
 
 /* Every field is optional; null or "" clears it, absent leaves it as it is. */
-enum { P_DISPLAY_NAME, P_BIO, P_AVATAR_URL, P_LANGUAGE, P_N };
+static const char *const last_seen_values[] = {"contacts", "nobody", NULL};
+/* privacy: {readReceipts?, lastSeen?}, each left as it is when absent or null. */
+static const struct field_spec privacy_fields[] = {
+    {"readReceipts", FIELD_BOOLEAN, 0, .max = 0},
+    {"lastSeen", FIELD_ENUM, 0, .one_of = last_seen_values},
+};
+enum {
+    P_DISPLAY_NAME,
+    P_BIO,
+    P_AVATAR_URL,
+    P_LANGUAGE,
+    P_PRIVACY,
+    P_READ_RECEIPTS,
+    P_LAST_SEEN,
+    P_N
+};
 static const struct field_spec patch_fields[] = {
     [P_DISPLAY_NAME] = ACCOUNT_DISPLAY_NAME_ROW(0),
     [P_BIO] = ACCOUNT_BIO_ROW,
     [P_AVATAR_URL] = {"avatarUrl", FIELD_STRING, 0, .max = 2048},
     [P_LANGUAGE] = ACCOUNT_LANGUAGE_ROW, /* null or absent: left as it is */
+    [P_PRIVACY] = {"privacy", FIELD_OBJECT, 0, .sub = privacy_fields, .n_sub = 2},
 };
 
 static bool patch_avatar_ok(struct job *j, const char *url)
@@ -79,7 +95,7 @@ static void me_patch_work(struct store *s, struct job *j)
         job_error(j, 400, "invalid_json", "The body must be a JSON object.");
         return;
     }
-    if (job_fields(j, j->body, patch_fields, P_N, v, P_N))
+    if (job_fields(j, j->body, patch_fields, P_PRIVACY + 1, v, P_N))
         return;
     p.set_display_name = v[P_DISPLAY_NAME].json != NULL;
     p.display_name = v[P_DISPLAY_NAME].str;
@@ -88,6 +104,10 @@ static void me_patch_work(struct store *s, struct job *j)
     p.set_avatar_url = v[P_AVATAR_URL].json != NULL;
     p.avatar_url = v[P_AVATAR_URL].str;
     p.language = v[P_LANGUAGE].str;
+    p.set_read_receipts = v[P_READ_RECEIPTS].json && json_is_boolean(v[P_READ_RECEIPTS].json);
+    p.read_receipts = v[P_READ_RECEIPTS].flag;
+    p.set_last_seen_hidden = v[P_LAST_SEEN].str != NULL;
+    p.last_seen_hidden = p.set_last_seen_hidden && !strcmp(v[P_LAST_SEEN].str, "nobody");
     if (!patch_avatar_ok(j, p.avatar_url))
         return;
     /* An empty string clears a field, like null. */
@@ -96,15 +116,32 @@ static void me_patch_work(struct store *s, struct job *j)
     if (p.bio && !*p.bio)
         p.bio = NULL;
     rc = store_user_update_profile(s, j->who.user_id, &p, j->now);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         job_store_error(j, rc, "update_profile");
-    else
-        me_answer(s, j);
+        return;
+    }
+    if (p.set_last_seen_hidden) {
+        j->n1 = 1;
+        j->n2 = p.last_seen_hidden;
+    }
+    me_answer(s, j);
+}
+
+/* Presence from now on follows the new last-seen setting. */
+static void me_patch_after(struct job *j)
+{
+    if (j->n1)
+        realtime_last_seen_hidden(j->a->srv, j->who.user_id, j->n2 != 0);
 }
 
 static void me_patch(struct http_req *req, void *arg)
 {
-    job_submit(job_new(req, arg), me_patch_work);
+    struct job *j = job_new(req, arg);
+
+    if (!j)
+        return;
+    j->after_success = me_patch_after;
+    job_submit(j, me_patch_work);
 }
 
 /* ---- others ---- */

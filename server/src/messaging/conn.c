@@ -18,6 +18,7 @@
 #include "net/ws.h"
 #include "store/conversations.h"
 #include "store/devices.h"
+#include "store/users.h"
 
 static uint32_t conn_mono_ms(void) { return (uint32_t)clock_mono_ms(); }
 
@@ -331,7 +332,7 @@ struct auth_job {
     uint64_t epoch; /* rt->ended_epoch when the store read was submitted */
     int rechecks;
     enum store_err rc;
-    bool revoked, wrong_user, ended;
+    bool revoked, wrong_user, ended, seen_hidden;
     char (*contacts)[STORE_ID_SIZE];
     size_t n_contacts;
 };
@@ -351,6 +352,13 @@ static void auth_work(void *ctx, void *arg)
     store_device_free(&d);
     if (j->first && !j->wrong_user && !j->revoked && !j->ended)
         j->rc = store_contacts_list(ctx, j->r.user_id, &j->contacts, &j->n_contacts);
+    if (j->first && j->rc == STORE_OK && !j->wrong_user && !j->revoked && !j->ended) {
+        struct store_user u;
+
+        j->rc = store_user_get(ctx, j->r.user_id, &u);
+        j->seen_hidden = j->rc == STORE_OK && u.last_seen_hidden;
+        store_user_free(&u);
+    }
 }
 
 static void auth_done(void *arg);
@@ -449,6 +457,7 @@ static void auth_done(void *arg)
     log_debug("ws.auth", "conn=%llu", (unsigned long long)s->id);
     wsp_event(s, "authenticated", auth_ids(s));
     wsp_ack(s, rid, auth_ids(s));
+    presence_hide_seen(s->rt, s->user_id, j->seen_hidden);
     presence_online(s, j->contacts, j->n_contacts);
     delivery_start(s);
     conn_hook_ready(s);

@@ -1,7 +1,8 @@
 /* Conversations over REST (api.md, Conversations): list (most recently active first, with
  * total and unread counts), create-or-get the direct conversation of a pair (201 new, 200
  * existing; conversation:new to the other side), get, leave (conversation:removed to the
- * leaver's other devices), participants. Non-participants get 404 for everything. */
+ * leaver's other devices), accept a message request (conversation:accepted to the caller's
+ * other devices), participants. Non-participants get 404 for everything. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +107,10 @@ static void conv_create_after(struct job *j)
         return;
     c = j->extra; /* a copy of the answer, made on the worker */
     j->extra = NULL;
+    /* The other side's view: new to them, so not accepted, and a request (we started it). */
     json_object_set_new(c, "unreadCount", json_integer(0));
+    json_object_set_new(c, "accepted", json_false());
+    json_object_set_new(c, "request", json_true());
     f = wsp_render("conversation:new", json_pack("{s:o}", "conversation", c), &len);
     rt->bus_ops->to_user(rt->bus, j->text, NULL, f, len);
     rt->bus_ops->to_user(rt->bus, j->who.user_id, j->who.device_id, f, len);
@@ -192,6 +196,63 @@ static void conv_leave(struct http_req *req, void *arg)
     job_submit(j, conv_leave_work);
 }
 
+/* POST /api/conversations/:id/accept: a message request accepted (as a first reply would). */
+static void conv_accept_work(struct store *st, struct job *j)
+{
+    struct store_conversation c = {0};
+    struct store_accept_result *res = calloc(1, sizeof(*res));
+
+    if (!res)
+        abort();
+    enum store_err rc = store_conversation_accept(st, j->who.user_id, j->arg, &c, res);
+
+    j->extra = res;
+    j->extra_free = free;
+    job_result(j, rc, rc == STORE_OK ? forms_conversation(&c) : NULL, "conversation_accept");
+    store_conversation_free(&c);
+}
+
+/* The read receipt the request held back goes to the other side now (as message:read). */
+static void conv_accept_receipt(struct job *j, const struct store_accept_result *res)
+{
+    size_t len;
+    char *f = wsp_render("message:read",
+                         json_pack("{s:s, s:s, s:s, s:o}", "messageId", res->read_message_id,
+                                   "conversationId", j->arg, "userId", j->who.user_id, "readAt",
+                                   api_time_json(res->read_at)),
+                         &len);
+
+    j->rt->bus_ops->to_user(j->rt->bus, res->other_id, NULL, f, len);
+    free(f);
+}
+
+/* Becoming contacts shows each side's presence to the other, a withheld read receipt is
+ * told, and the caller's other devices see the conversation accepted. */
+static void conv_accept_after(struct job *j)
+{
+    const struct store_accept_result *res = j->extra;
+    size_t len;
+    char *f;
+
+    if (res && res->contact_made)
+        rt_contacts_changed(j->rt, j->who.user_id, res->other_id, true);
+    if (res && res->receipt)
+        conv_accept_receipt(j, res);
+    f = wsp_render("conversation:accepted", json_pack("{s:s}", "conversationId", j->arg), &len);
+    j->rt->bus_ops->to_user(j->rt->bus, j->who.user_id, j->who.device_id, f, len);
+    free(f);
+}
+
+static void conv_accept(struct http_req *req, void *arg)
+{
+    struct job *j = conv_job(req, arg);
+
+    if (!j)
+        return;
+    j->after_success = conv_accept_after;
+    job_submit(j, conv_accept_work);
+}
+
 /* GET /api/conversations/:id/participants */
 static void conv_participants_work(struct store *st, struct job *j)
 {
@@ -227,6 +288,7 @@ int conversations_routes(struct server *srv)
         {HTTP_POST, "/api/conversations", conv_create, srv->rt, 4096, ROUTE_AUTH | ROUTE_JSON},
         {HTTP_GET, "/api/conversations/:id", conv_get, srv->rt, 0, ROUTE_AUTH},
         {HTTP_DELETE, "/api/conversations/:id", conv_leave, srv->rt, 0, ROUTE_AUTH},
+        {HTTP_POST, "/api/conversations/:id/accept", conv_accept, srv->rt, 0, ROUTE_AUTH},
         {HTTP_GET, "/api/conversations/:id/participants", conv_participants, srv->rt, 0,
          ROUTE_AUTH},
     };

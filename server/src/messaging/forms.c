@@ -35,6 +35,8 @@ json_t *forms_conversation(const struct store_conversation *c)
                             json_pack("{s:s, s:s, s:o}", "id", c->last_message_id, "senderId",
                                       c->last_sender_id, "sentAt", api_time_json(c->last_sent_at)));
     json_object_set_new(o, "unreadCount", json_integer(c->unread_count));
+    json_object_set_new(o, "accepted", json_boolean(c->accepted));
+    json_object_set_new(o, "request", json_boolean(c->request));
     return o;
 }
 

@@ -327,7 +327,7 @@ static void msg_read_receipts(struct msg_op *op)
                                r->conversation_id, "userId", r->reader_id, "readAt",
                                api_time_json(r->read_at)),
                      &len);
-    if (!r->blocked)
+    if (!r->blocked && !r->withheld)
         op->rt->bus_ops->to_user(op->rt->bus, r->other_id, NULL, txt, len);
     op->rt->bus_ops->to_user(op->rt->bus, r->reader_id, op->device_id, txt, len);
     free(txt);

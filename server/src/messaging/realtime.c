@@ -184,6 +184,12 @@ void rt_contacts_changed(struct realtime *rt, const char *a, const char *b, bool
     presence_contacts(rt, a, b, contacts);
 }
 
+void realtime_last_seen_hidden(struct server *srv, const char *user_id, bool hidden)
+{
+    if (srv->rt)
+        presence_hide_seen(srv->rt, user_id, hidden);
+}
+
 /* --- retention ---------------------------------------------------------------------- */
 
 struct rt_purge_job {
@@ -307,6 +313,7 @@ void realtime_destroy(struct server *srv)
     if (!rt)
         return;
     typing_fini(rt);
+    presence_fini(rt);
     conn_hook_destroy(rt);
     rt_free(rt);
     srv->rt = NULL;

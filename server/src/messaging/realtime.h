@@ -48,6 +48,10 @@ void realtime_end_device(struct server *srv, const char *device_id);
  * the handler's after-success step, only when the relation changed. Loop thread. */
 void realtime_contacts_changed(struct server *srv, const char *a, const char *b, bool contacts);
 
+/* user_id changed who sees their last seen (PATCH /api/users/me committed): presence events
+ * from now on carry lastSeen null for them when hidden. Loop thread. */
+void realtime_last_seen_hidden(struct server *srv, const char *user_id, bool hidden);
+
 /* A login created a device (the store committed it): device:added to the user's other
  * connected devices, live and never queued (an offline device finds it in GET
  * /api/users/me/devices by its createdAt). address: the client as sottod saw it (after

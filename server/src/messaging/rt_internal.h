@@ -147,6 +147,9 @@ struct realtime {
     /* Counts the contact relations ended here (blocks): a typing start whose store check
      * began before one is dropped (typing.c). */
     uint64_t contacts_epoch;
+    /* Users who hide their last seen (presence.c), sorted. */
+    char (*seen_hidden)[RT_ID_SIZE];
+    size_t n_seen_hidden, cap_seen_hidden;
     const uint8_t *jwt_key;
     size_t jwt_key_len;
     /* Counts the kicks that end a device's tokens (4401) or the device (4403) here: an
@@ -328,6 +331,9 @@ void presence_offline(struct realtime *rt, const char *user_id);
  * is online is announced to the other's devices as user:online, or user:offline (which
  * hides the one who is still online across a new block). */
 void presence_contacts(struct realtime *rt, const char *a, const char *b, bool contacts);
+/* Whether user_id's lastSeen is null to others (their privacy setting), and freeing the set. */
+void presence_hide_seen(struct realtime *rt, const char *user_id, bool hide);
+void presence_fini(struct realtime *rt);
 
 /* --- typing.c ------------------------------------------------------------------------ */
 /* Its rows of the event table: typing:start, typing:stop. */

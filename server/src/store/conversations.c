@@ -10,12 +10,17 @@
 /* The direct_key column: "<lower id>:<higher id>", the same for both orders of a pair. */
 #define DIRECT_KEY_SIZE (2 * STORE_ID_LEN + 2)
 
-/* A conversation as participant p ($1) sees it: last non-deleted message, unread count. */
+/* A conversation as participant p ($1) sees it: last non-deleted message, unread count,
+ * whether p accepted it, and whether it is a request to p (not accepted by p, and started or
+ * written in by the other). */
 #define CONV_SELECT                                                                      \
     "SELECT c.id, c.created_at, c.updated_at, lm.id, lm.sender_user_id, lm.sent_at, "    \
     "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id "                   \
     "AND m.sender_user_id <> $1 AND m.deleted_at IS NULL "                               \
-    "AND (p.read_cursor IS NULL OR m.id > p.read_cursor)) "                              \
+    "AND (p.read_cursor IS NULL OR m.id > p.read_cursor)), p.accepted, "                 \
+    "CASE WHEN p.accepted = 0 AND (c.created_by <> $1 OR EXISTS (SELECT 1 FROM "         \
+    "conversation_participants o WHERE o.conversation_id = c.id AND o.user_id <> $1 "    \
+    "AND o.accepted = 1)) THEN 1 ELSE 0 END "                                            \
     "FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id " \
     "LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m WHERE "               \
     "m.conversation_id = c.id AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT 1) "
@@ -47,6 +52,16 @@ static const char conv_other[] =
     "SELECT o.user_id FROM conversation_participants me JOIN conversation_participants o "
     "ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id "
     "WHERE me.conversation_id = $1 AND me.user_id = $2";
+static const char conv_accept[] =
+    "UPDATE conversation_participants SET accepted = 1, left_at = NULL "
+    "WHERE conversation_id = $1 AND user_id = $2 AND accepted = 0";
+/* The accepter's ($2) read cursor, when both send receipts and neither blocked the other ($3). */
+static const char conv_withheld_receipt[] =
+    "SELECT p.read_cursor, p.read_at FROM conversation_participants p JOIN users me ON me.id = $2 "
+    "JOIN users o ON o.id = $3 WHERE p.conversation_id = $1 AND p.user_id = $2 "
+    "AND p.read_cursor IS NOT NULL AND me.read_receipts = 1 AND o.read_receipts = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = $3) "
+    "OR (b.blocker_id = $3 AND b.blocked_id = $2))";
 static const char conv_leave[] = "UPDATE conversation_participants SET left_at = $3 "
                                  "WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL";
 
@@ -149,6 +164,8 @@ static void conversation_read(struct store *s, struct db_rows *r, struct store_c
     store_col_id(s, r, 4, c->last_sender_id);
     c->last_sent_at = s->drv->get_int(r, 5);
     c->unread_count = s->drv->get_int(r, 6);
+    c->accepted = s->drv->get_int(r, 7) != 0;
+    c->request = s->drv->get_int(r, 8) != 0;
 }
 
 /* The conversation rows of one query, without participants (one open query at a time). */
@@ -283,6 +300,50 @@ enum store_err store_conversation_leave(struct store *s, const char *user_id,
     if (rc == STORE_OK && changes == 0) /* already left, or not theirs */
         rc = store_conversation_is_participant(s, conversation_id, user_id, &yes);
     return rc == STORE_OK && changes == 0 && !yes ? STORE_NOT_FOUND : rc;
+}
+
+static enum store_err withheld_receipt(struct store *s, const char *conversation_id,
+                                       const char *user_id, struct store_accept_result *res)
+{
+    struct db_param p[] = {db_text(conversation_id), db_text(user_id), db_text(res->other_id)};
+    struct db_rows *r;
+    int rc = s->drv->query(s->db, conv_withheld_receipt, p, 3, &r);
+    if (rc == DB_OK && (rc = s->drv->next(r)) == 1) {
+        res->receipt = true;
+        store_col_id(s, r, 0, res->read_message_id);
+        res->read_at = s->drv->get_int(r, 1);
+    }
+    s->drv->done(r);
+    return rc >= 0 ? STORE_OK : store_map(rc);
+}
+
+enum store_err store_conversation_accept(struct store *s, const char *user_id,
+                                         const char *conversation_id,
+                                         struct store_conversation *out,
+                                         struct store_accept_result *res)
+{
+    struct db_param p[] = {db_text(conversation_id), db_text(user_id)};
+    int64_t changes = 0;
+    memset(out, 0, sizeof *out);
+    memset(res, 0, sizeof *res);
+    enum store_err rc = store_begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_conversation_other(s, user_id, conversation_id, res->other_id);
+    if (rc == STORE_OK)
+        rc = store_exec(s, conv_accept, p, 2, &changes);
+    if (rc == STORE_OK && changes == 1)
+        rc = store_contacts_check(s, user_id, res->other_id, &res->contact_made);
+    if (rc == STORE_OK && changes == 1)
+        rc = withheld_receipt(s, conversation_id, user_id, res);
+    if (rc == STORE_OK)
+        rc = conversation_load(s, user_id, conversation_id, out);
+    rc = store_finish(s, rc);
+    if (rc != STORE_OK) {
+        store_conversation_free(out);
+        memset(res, 0, sizeof *res);
+    }
+    return rc;
 }
 
 /* ---------- the direct conversation of a pair ---------- */

@@ -30,7 +30,7 @@ struct store_public_user {
 struct store_participant {
     struct store_public_user user;
     int64_t joined_at;
-    bool accepted;   /* has sent a message in this conversation */
+    bool accepted;   /* has sent a message in this conversation, or accepted it */
     int64_t left_at; /* 0 when not left (or back since) */
 };
 
@@ -46,6 +46,9 @@ struct store_conversation {
     int64_t last_sent_at;
     /* Messages from the other participant after the caller's read cursor, not deleted. */
     int64_t unread_count;
+    /* The caller's acceptance, and whether the conversation is a message request to them:
+     * not accepted by them, and started or written in by the other. */
+    bool accepted, request;
 };
 
 /* Free the participants of one conversation (not the struct) and zero it. NULL allowed. */
@@ -81,6 +84,26 @@ enum store_err store_conversation_get(struct store *s, const char *user_id,
 enum store_err store_conversation_leave(struct store *s, const char *user_id,
                                         const char *conversation_id, int64_t now);
 
+/* What accepting told: *contact_made, this acceptance made the two contacts (the other had
+ * accepted, no block); receipt, the read receipt the request withheld, now due to the other
+ * (the accepter's read cursor, when set, both send receipts and neither blocked the other). */
+struct store_accept_result {
+    bool contact_made;
+    bool receipt;
+    char other_id[STORE_ID_SIZE];
+    char read_message_id[STORE_ID_SIZE];
+    int64_t read_at;
+};
+
+/* user_id accepts the conversation (a message request, api.md): as after their first message,
+ * presence and typing may flow once the other has accepted too, and it is back in their list.
+ * Accepting again is STORE_OK and tells nothing (*res zeroed but for other_id). *out as
+ * store_conversation_get. STORE_NOT_FOUND when they are not in it. */
+enum store_err store_conversation_accept(struct store *s, const char *user_id,
+                                         const char *conversation_id,
+                                         struct store_conversation *out,
+                                         struct store_accept_result *res);
+
 /* The participants (array of *n, free with store_participants_free), or STORE_NOT_FOUND
  * when user_id is not in the conversation. */
 enum store_err store_conversation_participants(struct store *s, const char *user_id,
@@ -97,7 +120,7 @@ enum store_err store_conversation_other(struct store *s, const char *user_id,
                                         const char *conversation_id, char other_id[STORE_ID_SIZE]);
 
 /* Contacts: users who share a conversation with user_id that both have accepted (each has
- * sent a message in it), where neither has blocked the other. Leaving does not end a
+ * sent a message in it or accepted it), where neither has blocked the other. Leaving does not end a
  * contact. *ids: array of *n ids, sorted (free() it; NULL when 0). */
 enum store_err store_contacts_list(struct store *s, const char *user_id,
                                    char (**ids)[STORE_ID_SIZE], size_t *n);

@@ -78,6 +78,11 @@ static const char msg_read_cursor[] =
     "UPDATE conversation_participants SET read_cursor = $3, read_at = $4 "
     "WHERE conversation_id = $1 AND user_id = $2 "
     "AND (read_cursor IS NULL OR read_cursor < $3)";
+/* Both send read receipts and the reader ($1) has accepted conversation $3. */
+static const char msg_receipts_flow[] =
+    "SELECT 1 FROM users r JOIN users o ON o.id = $2 JOIN conversation_participants p "
+    "ON p.conversation_id = $3 AND p.user_id = r.id WHERE r.id = $1 AND r.read_receipts = 1 "
+    "AND o.read_receipts = 1 AND p.accepted = 1";
 
 /* One device a message goes to, and the envelope given for it. */
 struct target {
@@ -768,6 +773,13 @@ static enum store_err read_run(struct store *s, const char *user_id, const char 
     rc = store_exec(s, msg_read_cursor, p, 4, &changes);
     if (rc == STORE_OK)
         rc = store_block_between(s, user_id, out->other_id, &out->blocked);
+    if (rc == STORE_OK) {
+        struct db_param w[] = {db_text(user_id), db_text(out->other_id),
+                               db_text(core.conversation_id)};
+        int yes = db_exists(s->drv, s->db, msg_receipts_flow, w, 3);
+        out->withheld = yes == 0;
+        rc = yes < 0 ? store_map(yes) : STORE_OK;
+    }
     out->moved = changes == 1;
     out->read_at = out->moved ? now : 0;
     memcpy(out->conversation_id, core.conversation_id, STORE_ID_SIZE);

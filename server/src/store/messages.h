@@ -183,6 +183,9 @@ struct store_read_result {
     char message_id[STORE_ID_SIZE];
     int64_t read_at;
     bool blocked; /* either blocked the other: tell only the reader's own devices */
+    /* Not for the other either: one of them has read receipts off, or the reader has not
+     * accepted the conversation (a message request is read without saying so). */
+    bool withheld;
 };
 
 /* user_id has read message_id and every earlier message of its conversation: the read

@@ -8,7 +8,7 @@
 
 #define USER_COLS                                                                         \
     "id, email, username, password_hash, display_name, bio, avatar_url, email_verified, " \
-    "mfa_enabled, created_at, updated_at, language"
+    "mfa_enabled, created_at, updated_at, language, read_receipts, last_seen_hidden"
 
 static const char users_by_id[] = "SELECT " USER_COLS " FROM users WHERE id = $1";
 static const char users_by_email[] = "SELECT " USER_COLS " FROM users WHERE email_key = $1";
@@ -32,7 +32,9 @@ static const char users_update_profile[] =
     "UPDATE users SET display_name = CASE WHEN $2 = 1 THEN $3 ELSE display_name END, "
     "bio = CASE WHEN $4 = 1 THEN $5 ELSE bio END, "
     "avatar_url = CASE WHEN $6 = 1 THEN $7 ELSE avatar_url END, updated_at = $8, "
-    "language = COALESCE($9, language) WHERE id = $1";
+    "language = COALESCE($9, language), "
+    "read_receipts = CASE WHEN $10 = 1 THEN $11 ELSE read_receipts END, "
+    "last_seen_hidden = CASE WHEN $12 = 1 THEN $13 ELSE last_seen_hidden END WHERE id = $1";
 static const char users_avatar_drop[] = "DELETE FROM avatars WHERE user_id = $1";
 static const char users_set_password[] =
     "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
@@ -87,6 +89,8 @@ static void user_read(struct store *s, struct db_rows *r, struct store_user *u)
     u->created_at = s->drv->get_int(r, 9);
     u->updated_at = s->drv->get_int(r, 10);
     u->language = store_col_strdup(s, r, 11);
+    u->read_receipts = s->drv->get_int(r, 12) != 0;
+    u->last_seen_hidden = s->drv->get_int(r, 13) != 0;
 }
 
 static enum store_err user_get_one(struct store *s, const char *sql, const char *key,
@@ -270,16 +274,20 @@ enum store_err store_user_update_profile(struct store *s, const char *id,
                            DB_INT(pr->set_avatar_url),
                            db_text(pr->avatar_url),
                            DB_INT(now),
-                           db_text(pr->language)};
+                           db_text(pr->language),
+                           DB_INT(pr->set_read_receipts),
+                           DB_INT(pr->read_receipts),
+                           DB_INT(pr->set_last_seen_hidden),
+                           DB_INT(pr->last_seen_hidden)};
     enum store_err rc;
 
     if (!pr->set_avatar_url)
-        return user_update(s, users_update_profile, p, 9);
+        return user_update(s, users_update_profile, p, 13);
     /* A URL of the user's choosing replaces an uploaded picture, which nothing names then. */
     rc = store_begin(s);
     if (rc != STORE_OK)
         return rc;
-    rc = user_update(s, users_update_profile, p, 9);
+    rc = user_update(s, users_update_profile, p, 13);
     if (rc == STORE_OK)
         rc = store_exec(s, users_avatar_drop, p, 1, NULL);
     return store_finish(s, rc);

@@ -19,6 +19,9 @@ struct store_user {
     char *language;                         /* "en", "vi": never NULL once read */
     bool email_verified, mfa_enabled;
     int64_t created_at, updated_at;
+    /* Privacy: read_receipts sends and receives read receipts; last_seen_hidden gives others
+     * null for lastSeen. */
+    bool read_receipts, last_seen_hidden;
 };
 
 /* Free the strings of one user (not the struct itself) and zero it. NULL is allowed. */
@@ -57,12 +60,13 @@ enum store_err store_user_search(struct store *s, const char *query, int64_t lim
                                  struct store_user **out, size_t *n, int64_t *total);
 
 /* A PATCH: fields whose set_ flag is false are left alone; a set field may be NULL (clear).
- * language: NULL leaves it (it is never cleared). Setting avatar_url also removes an uploaded
- * picture (avatars.h): the URL given replaces it. */
+ * language: NULL leaves it (it is never cleared); a privacy flag whose set_ flag is false is left.
+ * Setting avatar_url also removes an uploaded picture (avatars.h): the URL given replaces it. */
 struct store_profile {
     bool set_display_name, set_bio, set_avatar_url;
     const char *display_name, *bio, *avatar_url;
     const char *language;
+    bool set_read_receipts, read_receipts, set_last_seen_hidden, last_seen_hidden;
 };
 enum store_err store_user_update_profile(struct store *s, const char *id,
                                          const struct store_profile *p, int64_t now);

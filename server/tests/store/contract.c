@@ -522,7 +522,12 @@ static void test_hostile_strings(void **state)
     (void)state;
     make_account(&a);
     for (size_t i = 0; i < sizeof nasty / sizeof nasty[0]; i++) {
-        struct store_profile p = {true, true, true, nasty[i], nasty[i], nasty[i], NULL};
+        struct store_profile p = {.set_display_name = true,
+                                  .set_bio = true,
+                                  .set_avatar_url = true,
+                                  .display_name = nasty[i],
+                                  .bio = nasty[i],
+                                  .avatar_url = nasty[i]};
         assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW), STORE_OK);
         assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
         assert_string_equal(u.display_name, nasty[i]);
@@ -639,6 +644,17 @@ static void test_profile_password_verify(void **state)
     assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 10), STORE_OK);
     assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
     assert_string_equal(u.language, "vi");
+    assert_true(u.read_receipts); /* privacy: sharing by default, left by other changes */
+    assert_false(u.last_seen_hidden);
+    store_user_free(&u);
+    struct store_profile hide = {.set_last_seen_hidden = true, .last_seen_hidden = true};
+    struct store_profile quiet = {.set_read_receipts = true, .read_receipts = false};
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &hide, NOW + 11), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &quiet, NOW + 12), STORE_OK);
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &p, NOW + 13), STORE_OK);
+    assert_int_equal(store_user_get(fx.s, a.user_id, &u), STORE_OK);
+    assert_false(u.read_receipts);
+    assert_true(u.last_seen_hidden);
     store_user_free(&u);
     assert_int_equal(store_user_set_password(fx.s, "no-such-user", "h", NOW), STORE_NOT_FOUND);
     /* Deleted: gone, with its devices; a second time is not found. */

@@ -1318,6 +1318,77 @@ static void test_contacts(void **state)
     assert_true(yes);
 }
 
+/* A message request: the recipient of a first message has not accepted and sees a request;
+ * the sender has accepted and does not. Accepting (or replying) makes contacts once; a
+ * stranger cannot accept; a request is read without a receipt. */
+static void request_state(const struct account *u, const char *conv, bool accepted, bool request)
+{
+    struct store_conversation c;
+    assert_int_equal(store_conversation_get(fx.s, u->user_id, conv, &c), STORE_OK);
+    assert_int_equal(c.accepted, accepted);
+    assert_int_equal(c.request, request);
+    store_conversation_free(&c);
+}
+
+static void test_requests(void **state)
+{
+    struct account a, b, z;
+    char conv[STORE_ID_SIZE], m[STORE_ID_SIZE];
+    struct store_conversation c;
+    struct store_read_result rd;
+    struct store_accept_result acc;
+    bool made;
+    (void)state;
+    make_account(&a);
+    make_account(&b);
+    make_account(&z);
+    open_conv(&a, &b, conv);
+    request_state(&a, conv, false, false); /* a started it: never a request to a */
+    request_state(&b, conv, false, true);  /* started by the other: a request to b */
+    send_ok(conv, a.user_id, a.device_id, b.user_id, m, NULL);
+    request_state(&a, conv, true, false);
+    request_state(&b, conv, false, true);
+    /* b reads it: the cursor moves, the receipt is withheld, the status stays unread. */
+    assert_int_equal(store_message_read(fx.s, b.user_id, m, NOW + 10, &rd), STORE_OK);
+    assert_true(rd.moved);
+    assert_true(rd.withheld);
+    struct store_message msg;
+    assert_int_equal(store_message_get(fx.s, a.user_id, a.device_id, m, &msg), STORE_OK);
+    assert_int_not_equal(msg.status, STORE_STATUS_READ);
+    store_message_free(&msg);
+    assert_int_equal(store_conversation_accept(fx.s, z.user_id, conv, &c, &acc), STORE_NOT_FOUND);
+    /* b accepts: contacts now, said once; the earlier read now counts and is due to a. */
+    assert_int_equal(store_conversation_leave(fx.s, b.user_id, conv, NOW), STORE_OK);
+    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &acc), STORE_OK);
+    assert_true(acc.contact_made);
+    assert_true(acc.receipt);
+    assert_string_equal(acc.other_id, a.user_id);
+    assert_string_equal(acc.read_message_id, m);
+    assert_int_equal(acc.read_at, NOW + 10);
+    assert_true(c.accepted);
+    assert_false(c.request);
+    assert_true(participant(&c, b.user_id)->accepted);
+    assert_int_equal(participant(&c, b.user_id)->left_at, 0); /* back in the list */
+    store_conversation_free(&c);
+    assert_int_equal(store_conversation_accept(fx.s, b.user_id, conv, &c, &acc), STORE_OK);
+    assert_false(acc.contact_made);
+    assert_false(acc.receipt);
+    store_conversation_free(&c);
+    assert_int_equal(store_contacts_check(fx.s, a.user_id, b.user_id, &made), STORE_OK);
+    assert_true(made);
+    assert_int_equal(store_message_get(fx.s, a.user_id, a.device_id, m, &msg), STORE_OK);
+    assert_int_equal(msg.status, STORE_STATUS_READ);
+    store_message_free(&msg);
+    /* Read receipts off on either side withhold them again, both ways. */
+    struct store_profile off = {.set_read_receipts = true, .read_receipts = false};
+    assert_int_equal(store_user_update_profile(fx.s, a.user_id, &off, NOW), STORE_OK);
+    assert_int_equal(store_message_read(fx.s, b.user_id, m, NOW + 20, &rd), STORE_OK);
+    assert_true(rd.withheld);
+    assert_int_equal(store_message_get(fx.s, a.user_id, a.device_id, m, &msg), STORE_OK);
+    assert_int_not_equal(msg.status, STORE_STATUS_READ);
+    store_message_free(&msg);
+}
+
 /* The users an account deletion is told to: everyone who shares a conversation, whatever its
  * state (not accepted, blocked, left), each once, sorted; nobody else. */
 static void test_partners(void **state)
@@ -1621,6 +1692,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_list_and_leave),
         cmocka_unit_test(test_contacts),
         cmocka_unit_test(test_partners),
+        cmocka_unit_test(test_requests),
         cmocka_unit_test(test_revoke_drops_queue),
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_queued_bytes),

@@ -5,11 +5,11 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { getEngine, HeldError, SecurityError } from '../engine/engine';
 import { useLocale, useT } from '../i18n';
 import { awaitingResend } from '../lib/resend';
-import { dayLabel, formatTime, groupDigits, withSeparators, type ChatRow } from '../lib/format';
+import { dayLabel, formatTime, groupDigits, lastSeenText, withSeparators, type ChatRow } from '../lib/format';
 import { textChars, TEXT_MAX_CHARS } from '../lib/text';
 import type { CallRecord } from '../net/types';
 import { useCalls } from '../state/calls';
-import { useConversations, type ConversationView } from '../state/conversations';
+import { fromServer, useConversations, type ConversationView } from '../state/conversations';
 import { useMessages } from '../state/messages';
 import { typingIn, usePresence } from '../state/presence';
 import { useSession } from '../state/session';
@@ -342,6 +342,87 @@ function MessageList({ conv, target, onReply, onEdit, onDelete, onMenu }: { conv
   );
 }
 
+/** Under the name: online, "last seen …" (unless they hide it), or offline. The server tells
+ *  presence only between contacts (both accepted, api.md), so a peer with no presence entry
+ *  is not one yet (a request, or not answered): nothing is claimed then, not even "Offline". */
+function PresenceLine({ conv }: { conv: ConversationView }) {
+  const t = useT();
+  const locale = useLocale();
+  const entry = usePresence((s) => s.presence[conv.peer.id]);
+  const at = entry?.lastSeen ? Date.parse(entry.lastSeen) : NaN;
+  let state: 'online' | 'last-seen' | 'offline' | 'none' = 'none';
+  let status = '';
+  if (entry?.online) {
+    state = 'online';
+    status = t('online');
+  } else if (entry && !Number.isNaN(at)) {
+    state = 'last-seen';
+    status = lastSeenText(at, Date.now(), locale, { today: t('lastSeenToday'), yesterday: t('lastSeenYesterday'), on: t('lastSeenOn') });
+  } else if (entry) {
+    state = 'offline';
+    status = t('offline');
+  }
+  return (
+    <p className="truncate text-xs text-slate-600 dark:text-slate-400" data-presence={state}>
+      {`@${conv.peer.username}${status ? ` · ${status}` : ''}`}
+    </p>
+  );
+}
+
+/** A message request: its messages show above, and instead of the composer, what to do with
+ *  it (as WhatsApp and Signal): Accept (then replying opens), Block, or Delete. */
+function RequestBar({ conv, name, onBlock }: { conv: ConversationView; name: string; onBlock: () => void }) {
+  const t = useT();
+  const me = useSession((s) => s.me?.id ?? '');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  const act = async (what: 'accept' | 'delete') => {
+    setBusy(true);
+    setErr(null);
+    try {
+      const api = getEngine().api;
+      if (what === 'accept') {
+        const v = fromServer(await api.acceptConversation(conv.id), me, conv);
+        if (v) useConversations.getState().merge(v);
+      } else {
+        await api.leaveConversation(conv.id);
+        useConversations.getState().remove(conv.id);
+        navigate('/');
+      }
+    } catch (e) {
+      setErr(errorText(e, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div
+      role="region"
+      aria-label={t('messageRequest')}
+      data-request-bar
+      className="border-t border-slate-200 bg-white px-4 py-3 dark:border-slate-800 dark:bg-slate-900"
+    >
+      <p className="mb-2 text-sm text-slate-700 dark:text-slate-200">{t('requestExplain', { name })}</p>
+      {err && (
+        <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-400">
+          {err}
+        </p>
+      )}
+      <div className="flex flex-wrap gap-2">
+        <Button variant="danger" disabled={busy} onClick={onBlock}>
+          {t('block')}
+        </Button>
+        <Button variant="secondary" disabled={busy} onClick={() => void act('delete')} data-request-delete>
+          {t('delete')}
+        </Button>
+        <Button disabled={busy} onClick={() => void act('accept')} data-request-accept>
+          {t('accept')}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
 function TypingLine({ conv }: { conv: ConversationView }) {
   const t = useT();
   // Select the raw map entry (stable between renders), derive the list outside the store.
@@ -628,16 +709,17 @@ export function Chat({ id }: { id: string }) {
   const target = useLocation().query.get('m');
   const heading = useRef<HTMLHeadingElement>(null);
   const ready = Boolean(conv);
+  const request = conv?.request ?? false;
 
   // Opening a chat moves focus into it (the link that opened it may be gone, on a phone): to the
   // composer, or the heading where there is no composer to type in. A search hit's message takes
-  // focus itself (MessageList).
+  // focus itself (MessageList). Accepting a request brings the composer, and focus with it.
   useEffect(() => {
     if (!ready || target) return;
     const composer = document.getElementById('composer');
     if (composer instanceof HTMLTextAreaElement && !composer.disabled) composer.focus();
     else heading.current?.focus();
-  }, [id, ready]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [id, ready, request]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     void getEngine().open(id);
@@ -680,9 +762,11 @@ export function Chat({ id }: { id: string }) {
           <h2 ref={heading} tabIndex={-1} className="truncate font-semibold focus:outline-none">
             {name}
           </h2>
-          <p className="truncate text-xs text-slate-600 dark:text-slate-400">
-            {gone ? t('deletedAccount') : `@${conv.peer.username} · ${online ? t('online') : t('offline')}`}
-          </p>
+          {gone ? (
+            <p className="truncate text-xs text-slate-600 dark:text-slate-400">{t('deletedAccount')}</p>
+          ) : (
+            <PresenceLine conv={conv} />
+          )}
         </div>
         <CallButtons conversationId={id} disabled={blocked || held || gone} />
         {/* On a phone the name needs the room: the safety number is an icon there, and
@@ -766,15 +850,19 @@ export function Chat({ id }: { id: string }) {
         onDelete={setDeleting}
       />
       <TypingLine conv={conv} />
-      <Composer
-        conv={conv}
-        replyTo={replyTo}
-        editing={editing}
-        clear={() => {
-          setReplyTo(null);
-          setEditing(null);
-        }}
-      />
+      {conv.request && !gone ? (
+        <RequestBar conv={conv} name={name} onBlock={() => setBlocking(true)} />
+      ) : (
+        <Composer
+          conv={conv}
+          replyTo={replyTo}
+          editing={editing}
+          clear={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+        />
+      )}
       <SafetyDialog
         conv={conv}
         open={safety}

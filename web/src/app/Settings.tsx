@@ -219,6 +219,50 @@ function Notifications() {
   );
 }
 
+/** Read receipts and last seen, kept by the server (it applies them to every event). */
+function Privacy() {
+  const t = useT();
+  const privacy = useSession((s) => s.me?.privacy) ?? { readReceipts: true, lastSeen: 'contacts' as const };
+  const [err, setErr] = useState<string | null>(null);
+  async function save(p: { readReceipts?: boolean; lastSeen?: 'contacts' | 'nobody' }) {
+    setErr(null);
+    try {
+      useSession.getState().set({ me: await getEngine().api.updateMe({ privacy: p }) });
+    } catch (x) {
+      setErr(errorText(x, t));
+    }
+  }
+  return (
+    <Section title={t('privacy')}>
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          data-privacy="read-receipts"
+          checked={privacy.readReceipts}
+          onChange={(e) => void save({ readReceipts: e.target.checked })}
+        />
+        {t('readReceipts')}
+      </label>
+      <p className="text-xs text-slate-500">{t('readReceiptsHelp')}</p>
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          data-privacy="last-seen"
+          checked={privacy.lastSeen !== 'nobody'}
+          onChange={(e) => void save({ lastSeen: e.target.checked ? 'contacts' : 'nobody' })}
+        />
+        {t('showLastSeen')}
+      </label>
+      <p className="text-xs text-slate-500">{t('showLastSeenHelp')}</p>
+      {err && (
+        <p role="alert" className="text-sm text-red-600">
+          {err}
+        </p>
+      )}
+    </Section>
+  );
+}
+
 /** "Hide my IP address in calls": relay only (engine/callrules.ts icePolicy). */
 function CallPrivacy() {
   const t = useT();
@@ -275,6 +319,7 @@ export function Settings() {
           <EmailState />
           <Appearance />
           <Notifications />
+          <Privacy />
           <CallPrivacy />
           <DeviceList />
           <Blocked />

@@ -237,6 +237,9 @@ export function NewChat() {
 export function Sidebar({ activeId }: { activeId: string | null }) {
   const t = useT();
   const list = useConversations((s) => s.list);
+  // Message requests apart, above the chats (a stranger's first message is not in the inbox).
+  const requests = list.filter((c) => c.request);
+  const chats = list.filter((c) => !c.request);
   const loaded = useConversations((s) => s.loaded);
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<LocalMessage[] | null>(null);
@@ -287,11 +290,33 @@ export function Sidebar({ activeId }: { activeId: string | null }) {
             }}
           />
         ) : list.length ? (
-          <ul aria-label={t('conversations')}>
-            {list.map((c) => (
-              <Row key={c.id} c={c} active={c.id === activeId} />
-            ))}
-          </ul>
+          <>
+            {requests.length > 0 && (
+              <section aria-labelledby="requests-heading" data-requests={requests.length}>
+                <h2
+                  id="requests-heading"
+                  className="px-4 pb-1 pt-3 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400"
+                >
+                  {t('messageRequests', { n: requests.length })}
+                </h2>
+                <ul aria-label={t('messageRequests', { n: requests.length })}>
+                  {requests.map((c) => (
+                    <Row key={c.id} c={c} active={c.id === activeId} />
+                  ))}
+                </ul>
+              </section>
+            )}
+            {requests.length > 0 && chats.length > 0 && (
+              <h2 className="px-4 pb-1 pt-3 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+                {t('conversations')}
+              </h2>
+            )}
+            <ul aria-label={t('conversations')}>
+              {chats.map((c) => (
+                <Row key={c.id} c={c} active={c.id === activeId} />
+              ))}
+            </ul>
+          </>
         ) : (
           loaded && <p className="px-6 py-10 text-center text-sm text-slate-500">{t('noChats')}</p>
         )}

@@ -169,7 +169,9 @@ export function resetStores(): void {
   usePresence.getState().reset();
   useTrust.getState().reset();
   useSession.getState().set({ status: 'signedIn', me: user(ME), deviceId: MY_DEVICE, drained: false, notice: null });
-  useConversations.getState().setList([{ id: 'c1', peer: user(PEER), peerAccepted: true, updatedAt: 0, unread: 0 }]);
+  useConversations
+    .getState()
+    .setList([{ id: 'c1', peer: user(PEER), peerAccepted: true, accepted: true, request: false, updatedAt: 0, unread: 0 }]);
 }
 
 /** Lets queued promise callbacks run. */

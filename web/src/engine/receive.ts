@@ -95,6 +95,7 @@ export class Receiver {
       case 'conversation:new':
       case 'conversation:updated':
       case 'conversation:removed':
+      case 'conversation:accepted':
         this.ctx.publish('conversations', null);
         break;
       case 'queue:drained':

@@ -347,6 +347,17 @@ export const en = {
   openImage: 'Open image {name}',
   playVideo: 'Play video {name}',
   saveFile: 'Save',
+  messageRequests: 'Message requests ({n})',
+  messageRequest: 'Message request',
+  requestExplain: '{name} is not in your chats yet. Accept to reply; they will not know you have read their messages until you do.',
+  lastSeenToday: 'last seen today at {time}',
+  lastSeenYesterday: 'last seen yesterday at {time}',
+  lastSeenOn: 'last seen {date} at {time}',
+  privacy: 'Privacy',
+  readReceipts: 'Send read receipts',
+  readReceiptsHelp: 'When off, others do not see when you have read their messages, and you do not see when they have read yours.',
+  showLastSeen: 'Show when I was last online',
+  showLastSeenHelp: 'When off, your contacts see you online, but not when you were last seen.',
 } as const;
 
 export type Strings = { [K in keyof typeof en]: string };

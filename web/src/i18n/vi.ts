@@ -351,4 +351,16 @@ export const vi: Strings = {
   openImage: 'Mở ảnh {name}',
   playVideo: 'Phát video {name}',
   saveFile: 'Lưu',
+  messageRequests: 'Yêu cầu nhắn tin ({n})',
+  messageRequest: 'Yêu cầu nhắn tin',
+  requestExplain:
+    '{name} chưa có trong danh sách trò chuyện của bạn. Chấp nhận để trả lời; họ sẽ không biết bạn đã đọc tin nhắn cho đến khi bạn chấp nhận.',
+  lastSeenToday: 'truy cập lần cuối hôm nay lúc {time}',
+  lastSeenYesterday: 'truy cập lần cuối hôm qua lúc {time}',
+  lastSeenOn: 'truy cập lần cuối {date} lúc {time}',
+  privacy: 'Quyền riêng tư',
+  readReceipts: 'Gửi thông báo đã đọc',
+  readReceiptsHelp: 'Khi tắt, người khác không thấy bạn đã đọc tin nhắn của họ, và bạn cũng không thấy họ đã đọc tin nhắn của bạn.',
+  showLastSeen: 'Hiển thị lần truy cập cuối',
+  showLastSeenHelp: 'Khi tắt, liên hệ vẫn thấy bạn trực tuyến, nhưng không thấy lần cuối bạn truy cập.',
 };

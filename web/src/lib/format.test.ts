@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LocalMessage } from '../state/types';
-import { dayLabel, groupDigits, linkify, preview, withSeparators } from './format';
+import { dayLabel, groupDigits, lastSeenText, linkify, preview, withSeparators } from './format';
 
 const m = (id: string, ts: number, extra: Partial<LocalMessage> = {}): LocalMessage => ({
   id,
@@ -41,6 +41,17 @@ describe('date separators', () => {
     expect(dayLabel(now - 86_400_000, now, 'en-GB', words)).toBe('Yesterday');
     expect(dayLabel(new Date(2026, 2, 3).getTime(), now, 'en-GB', words)).toBe('3 March');
     expect(dayLabel(new Date(2025, 2, 3).getTime(), now, 'en-GB', words)).toBe('3 March 2025');
+  });
+});
+
+describe('last seen', () => {
+  const words = { today: 'last seen today at {time}', yesterday: 'last seen yesterday at {time}', on: 'last seen {date} at {time}' };
+  const now = new Date(2026, 4, 20, 15, 0).getTime();
+  test('today, yesterday, then a date, each with the time', () => {
+    expect(lastSeenText(new Date(2026, 4, 20, 9, 5).getTime(), now, 'en-GB', words)).toBe('last seen today at 09:05');
+    expect(lastSeenText(new Date(2026, 4, 19, 23, 30).getTime(), now, 'en-GB', words)).toBe('last seen yesterday at 23:30');
+    expect(lastSeenText(new Date(2026, 2, 3, 8, 0).getTime(), now, 'en-GB', words)).toBe('last seen 3 March at 08:00');
+    expect(lastSeenText(new Date(2025, 2, 3, 8, 0).getTime(), now, 'en-GB', words)).toBe('last seen 3 March 2025 at 08:00');
   });
 });
 

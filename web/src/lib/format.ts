@@ -19,6 +19,16 @@ export function dayLabel(ts: number, now: number, locale: string, words: { today
   return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) }).format(ts);
 }
 
+/** "last seen today at 10:42", "… yesterday at …", "… 3 March at …": the words carry {time}. */
+export function lastSeenText(ts: number, now: number, locale: string, words: { today: string; yesterday: string; on: string }): string {
+  const time = formatTime(ts, locale);
+  if (dayKey(ts) === dayKey(now)) return words.today.replace('{time}', time);
+  if (dayKey(ts) === dayKey(now - 86_400_000)) return words.yesterday.replace('{time}', time);
+  const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
+  const date = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) }).format(ts);
+  return words.on.replace('{date}', date).replace('{time}', time);
+}
+
 export type ChatRow =
   | { type: 'day'; key: string; ts: number }
   | { type: 'message'; key: string; message: LocalMessage }

@@ -12,6 +12,7 @@ import type {
   Message,
   MfaSetup,
   PreKey,
+  Privacy,
   Session,
   Tokens,
   TurnCredentials,
@@ -170,7 +171,8 @@ export function createApi(tokens: TokenSource, base = '') {
     deleteAccount: (b: { password: string; mfaCode?: string }) => call<unknown>('DELETE', '/api/users/me', { body: b }),
 
     me: () => call<Me>('GET', '/api/users/me'),
-    updateMe: (b: { displayName?: string; bio?: string; language?: string }) => call<Me>('PATCH', '/api/users/me', { body: b }),
+    updateMe: (b: { displayName?: string; bio?: string; language?: string; privacy?: Partial<Privacy> }) =>
+      call<Me>('PATCH', '/api/users/me', { body: b }),
     setAvatar: (image: Blob) => call<{ avatarUrl: string }>('PUT', '/api/users/me/avatar', { blob: image }),
     removeAvatar: () => call<{ avatarUrl: null }>('DELETE', '/api/users/me/avatar'),
     user: (id: string) => call<User>('GET', `/api/users/${encodeURIComponent(id)}`),
@@ -196,6 +198,8 @@ export function createApi(tokens: TokenSource, base = '') {
       call<{ conversations: Conversation[]; total: number }>('GET', `/api/conversations?${q({ limit: 100, offset: 0 })}`),
     createConversation: (participantId: string) => call<Conversation>('POST', '/api/conversations', { body: { participantId } }),
     conversation: (id: string) => call<Conversation>('GET', `/api/conversations/${encodeURIComponent(id)}`),
+    acceptConversation: (id: string) => call<Conversation>('POST', `/api/conversations/${encodeURIComponent(id)}/accept`),
+    leaveConversation: (id: string) => call<{ success: boolean }>('DELETE', `/api/conversations/${encodeURIComponent(id)}`),
     messages: (id: string, before?: string, limit = 100) =>
       call<{ messages: Message[]; hasMore: boolean }>(
         'GET',

@@ -11,11 +11,18 @@ export interface User {
   bio: string | null;
   createdAt: string;
 }
+/** readReceipts off: none sent, none received. lastSeen 'nobody': null to everyone else. */
+export interface Privacy {
+  readReceipts: boolean;
+  lastSeen: 'contacts' | 'nobody';
+}
 export interface Me extends User {
   email: string;
   emailVerified: boolean;
   mfaEnabled: boolean;
   language?: 'en' | 'vi';
+  /** What others may see (the server applies it to every event). */
+  privacy?: Privacy;
   /** Unused backup codes; only while two-factor is on. */
   backupCodesLeft?: number;
 }
@@ -89,6 +96,10 @@ export interface Conversation {
   updatedAt: string;
   lastMessage?: { id: string; senderId: string; sentAt: string } | null;
   unreadCount: number;
+  /** The caller has accepted it (written in it, or accepted the request). */
+  accepted?: boolean;
+  /** A message request to the caller: the other started it, the caller has not accepted. */
+  request?: boolean;
 }
 
 export type EnvelopeType = 'prekey' | 'message';
@@ -166,6 +177,8 @@ export interface ServerEvents {
   'conversation:new': { conversation: Conversation };
   'conversation:updated': { conversation: Conversation };
   'conversation:removed': { conversationId: string };
+  /** This user accepted a message request on another device. */
+  'conversation:accepted': { conversationId: string };
   'queue:drained': { lastSeq: number };
   /** A login created a device on this account (never sent to that device itself). */
   'device:added': { deviceId: string; name: string; platform: Platform; createdAt: string; address: string };

@@ -8,6 +8,8 @@ const view = (id: string, updatedAt: number, extra: Partial<ConversationView> = 
   id,
   peer: user(`p-${id}`),
   peerAccepted: true,
+  accepted: true,
+  request: false,
   updatedAt,
   unread: 0,
   ...extra,

@@ -8,6 +8,11 @@ export interface ConversationView {
   id: string;
   peer: User;
   peerAccepted: boolean;
+  /** This user has accepted it (written in it, or accepted the request). */
+  accepted: boolean;
+  /** A message request: the peer started it and this user has not accepted (no replying,
+   *  presence or typing until Accept). */
+  request: boolean;
   /** The peer deleted their account: history stays readable, nothing more can be sent. The
    *  peer is then the one known before (or an empty user, named by the screens). */
   peerDeleted?: boolean;
@@ -39,6 +44,8 @@ export function fromServer(c: Conversation, me: string, prev?: ConversationView)
     id: c.id,
     peer: other.user,
     peerAccepted: other.accepted,
+    accepted: c.accepted ?? c.participants.find((p) => p.user.id === me)?.accepted ?? true,
+    request: c.request ?? false,
     updatedAt: Math.max(Date.parse(c.updatedAt) || 0, prev?.updatedAt ?? 0),
     last: prev?.last,
     unread: prev?.unread ?? 0,
@@ -50,6 +57,8 @@ function gone(prev?: ConversationView): ConversationView {
     id: prev?.id ?? '',
     peer: prev?.peer ?? GONE,
     peerAccepted: prev?.peerAccepted ?? true,
+    accepted: prev?.accepted ?? true,
+    request: false,
     peerDeleted: true,
     updatedAt: prev?.updatedAt ?? 0,
     last: prev?.last,
@@ -65,7 +74,14 @@ export function applyMessage(list: ConversationView[], m: LocalMessage, me: stri
   const newer = !c.last || c.last.id === m.id || c.last.clientMessageId === m.clientMessageId || m.ts >= c.last.ts;
   const counts = m.senderId !== me && m.kind !== 'notice' && m.kind !== 'security' && openId !== m.conversationId && c.last?.id !== m.id;
   const next = list.slice();
-  next[i] = { ...c, last: newer ? m : c.last, unread: counts ? c.unread + 1 : c.unread };
+  // Writing in it accepts it (the server counts a reply as accepting a request).
+  const mine = m.senderId === me && m.kind === 'text';
+  next[i] = {
+    ...c,
+    last: newer ? m : c.last,
+    unread: counts ? c.unread + 1 : c.unread,
+    ...(mine ? { accepted: true, request: false } : {}),
+  };
   return sortConversations(next);
 }
 

@@ -9,7 +9,7 @@ export type TabRole = 'leader' | 'follower' | 'none';
 
 interface SessionState {
   status: AuthStatus;
-  me: (User & Partial<Pick<Me, 'email' | 'emailVerified' | 'mfaEnabled' | 'language' | 'backupCodesLeft'>>) | null;
+  me: (User & Partial<Pick<Me, 'email' | 'emailVerified' | 'mfaEnabled' | 'language' | 'backupCodesLeft' | 'privacy'>>) | null;
   deviceId: string | null;
   role: TabRole;
   socket: SocketState;
