@@ -9,7 +9,6 @@ import crypto from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { verifyEmail } from '../api/lib/api.mjs';
 import { findMarkers } from '../e2e/lib/e2e.mjs';
@@ -17,6 +16,7 @@ import {
   cspViolations, launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, startChatWith,
   startServer, uniq,
 } from './lib/harness.mjs';
+import { png as pngWith } from './lib/media.mjs';
 
 const missing = prerequisites();
 const MARK = uniq('PLAINMARK');            // in every file's name and content: never on the server's disk
@@ -28,47 +28,8 @@ let server, chrome, alice, bob;
 
 /* ------------------------------------------------------------------ files to send */
 
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-/** A real PNG (w×h, noisy colours, so its thumbnail has to be shrunk) with the marker in a text chunk. */
-function png(w, h) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  const noise = crypto.randomBytes(raw.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const o = y * (w * 3 + 1) + 1 + x * 3;
-      raw[o] = (x * 255) / w;
-      raw[o + 1] = (y * 255) / h;
-      raw[o + 2] = noise[o];
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('tEXt', Buffer.from(`Comment\0${MARK}`)),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** A real PNG with the marker in a text chunk. */
+const png = (w, h) => pngWith(w, h, MARK);
 /** `size` random bytes with the marker written in every 64 KiB (each chunk of the stream). */
 function blob(size) {
   const b = crypto.randomBytes(size);
