@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   launchBrowser, messageItem, newUser, openChatWith, prerequisites, register, screenshot, send, sql, startChatWith,
-  startServer, uniq, watch,
+  startServer, uniq, until, watch,
 } from './lib/harness.mjs';
 
 const missing = prerequisites();
@@ -18,16 +18,6 @@ const person = (name) => ({ email: `${name}${tag}@example.test`, username: `${na
 const A = person('alice'), B = person('bob');
 let server, chrome, alice, bob;
 
-async function until(what, f, timeout = 15000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await f();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 const deviceOf = (username) =>
   sql(server, `SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id WHERE u.username = '${username}' AND d.revoked_at IS NULL`)[0][0];
 /** How many messages (texts and control payloads alike) a device has posted. */

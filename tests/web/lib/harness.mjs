@@ -4,6 +4,7 @@
 //   WEB_DIST the built client (default ../../web/dist)
 //   CHROMIUM the browser (default /usr/bin/chromium)
 //   SOTTO_WEB_ARTIFACTS where screenshots and the report go (default ../../build/web-e2e)
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -148,6 +149,18 @@ export function watch(page) {
   page.on('pageerror', (e) => error(String(e)));
   page.on('dialog', async (d) => { page.sottoDialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
   return page;
+}
+
+/** Polls `f` until it returns something truthy (which it returns), or fails naming `what`. */
+export async function until(what, f, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await f();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
 export function uniq(prefix) {
